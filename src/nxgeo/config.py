@@ -1,0 +1,133 @@
+"""Load the YAML configuration and check it against the JSON Schema plus a few semantic rules.
+
+Every problem is collected (not just the first) and named by its key path, e.g.
+``grid.resolution: -5 is less than the minimum of 0``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from .errors import ConfigError
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+
+
+def load_yaml(path: str | Path) -> Any:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError([f"file not found: {path}"], source=str(path))
+    try:
+        with open(path, encoding="utf-8") as f:
+            return yaml.safe_load(f)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"not valid YAML: {exc}"], source=str(path)) from exc
+
+
+def load_schema(name: str = "config") -> dict:
+    return load_yaml(SCHEMA_DIR / f"{name}.schema.yaml")
+
+
+def load_table_schema(table: str) -> dict | None:
+    path = SCHEMA_DIR / "tables" / f"{table}.schema.yaml"
+    return load_yaml(path) if path.exists() else None
+
+
+def _key_path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _describe(err) -> str:
+    key = _key_path(err.absolute_path)
+    if err.validator == "enum":
+        allowed = ", ".join(repr(v) for v in err.validator_value)
+        return f"{key}: {err.instance!r} is not allowed; use one of {allowed}"
+    if err.validator == "required":
+        return f"{key}: {err.message} (add this key; see config/config.yaml for an example)"
+    if err.validator == "additionalProperties" and err.validator_value is False:
+        return f"{key}: {err.message} (check the spelling of the key)"
+    return f"{key}: {err.message}"
+
+
+def schema_problems(cfg: Any, schema: dict | None = None) -> list[str]:
+    schema = schema or load_schema("config")
+    validator = Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
+    return [_describe(e) for e in errors]
+
+
+def semantic_problems(cfg: dict) -> list[str]:
+    """Rules JSON Schema cannot express: projected grid CRS, years with land-use files, ..."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    problems: list[str] = []
+    crs_text = (cfg.get("grid") or {}).get("crs")
+    if isinstance(crs_text, str):
+        try:
+            crs = CRS.from_user_input(crs_text)
+        except CRSError:
+            problems.append(f"grid.crs: {crs_text!r} is not a CRS that PROJ knows; use e.g. 'EPSG:4507'")
+        else:
+            if not crs.is_projected:
+                problems.append(
+                    f"grid.crs: {crs_text!r} ({crs.name}) is geographic (degrees); the analysis grid "
+                    "must be a projected metric CRS such as 'EPSG:4507' (CGCS2000 / Gauss-Kruger CM 105E)"
+                )
+            else:
+                unit = crs.axis_info[0].unit_name if crs.axis_info else ""
+                if unit not in ("metre", "meter"):
+                    problems.append(f"grid.crs: {crs_text!r} has units of {unit!r}; use a metric CRS")
+    years = cfg.get("years") or []
+    files = ((cfg.get("inputs") or {}).get("landuse") or {}).get("files") or {}
+    file_years = {str(y) for y in files}
+    for y in years:
+        if str(y) not in file_years:
+            problems.append(
+                f"inputs.landuse.files: year {y} is listed in `years` but has no land-use file; "
+                f"add `{y}: path/to/landuse_{y}.tif` or remove {y} from `years`"
+            )
+    for pair in cfg.get("compare") or []:
+        for y in pair:
+            if y not in years:
+                problems.append(f"compare: year {y} in {pair} is not one of years {years}")
+    suit = cfg.get("suitability") or {}
+    targets = suit.get("targets") or {}
+    for name in suit.get("best_use_order") or []:
+        if name not in targets:
+            problems.append(
+                f"suitability.best_use_order: {name!r} is not a target use; known: {', '.join(targets)}"
+            )
+    gb = suit.get("grade_breaks") or {}
+    if isinstance(gb.get("suitable"), (int, float)) and isinstance(gb.get("moderately_suitable"), (int, float)):
+        if gb["moderately_suitable"] > gb["suitable"]:
+            problems.append(
+                "suitability.grade_breaks: moderately_suitable must not be above suitable "
+                f"({gb['moderately_suitable']} > {gb['suitable']})"
+            )
+    return problems
+
+
+def check_config(cfg: Any, source: str = "config") -> dict:
+    """Return the config unchanged if valid, else raise ConfigError listing every problem."""
+    if not isinstance(cfg, dict):
+        raise ConfigError(["the configuration must be a mapping of keys to values"], source=source)
+    problems = schema_problems(cfg)
+    if not problems:
+        problems = semantic_problems(cfg)
+    if problems:
+        raise ConfigError(problems, source=source)
+    return cfg
+
+
+def load_config(path: str | Path) -> dict:
+    """Load and check a config file; raises ConfigError naming the file."""
+    cfg = load_yaml(path)
+    return check_config(cfg, source=str(path))
