@@ -1,0 +1,159 @@
+"""The analysis grid: one projected, north-up pixel grid that every raster is aligned to.
+
+A `Grid` is a CRS + affine transform + shape. It is JSON-able (`to_dict` / `from_dict`) so the
+workflow writes it once (`grid.json`) and every later step reads the same grid.
+
+`grid_for_region` snaps the region's bounds *outward* to whole multiples of the resolution
+(in the grid CRS), so grids built from different runs, years or regions of the same CRS and
+resolution share pixel edges and their rasters can be compared pixel by pixel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import rasterio
+from rasterio.crs import CRS
+from rasterio.transform import Affine, from_origin
+from rasterio.windows import Window
+
+from .errors import ConfigError, InputError
+
+DEFAULT_CRS = "EPSG:4507"
+
+
+def _crs_string(crs: Any) -> str:
+    """Normalise any CRS spelling to a string ('EPSG:4507' when it has a code, else WKT)."""
+    return CRS.from_user_input(crs).to_string()
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A north-up pixel grid. `transform` maps (col, row) of pixel corners to (x, y)."""
+
+    crs: str
+    transform: Affine
+    width: int
+    height: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "crs", _crs_string(self.crs))
+        object.__setattr__(self, "transform", Affine(*tuple(self.transform)[:6]))
+        object.__setattr__(self, "width", int(self.width))
+        object.__setattr__(self, "height", int(self.height))
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError(f"grid shape must be positive, got {self.height} x {self.width}")
+
+    # -- geometry -------------------------------------------------------------------------
+    @property
+    def rasterio_crs(self) -> CRS:
+        return CRS.from_user_input(self.crs)
+
+    @property
+    def resolution(self) -> tuple[float, float]:
+        """(x size, y size) of a pixel, both positive, in CRS units."""
+        return (abs(self.transform.a), abs(self.transform.e))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols) — numpy order."""
+        return (self.height, self.width)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(left, bottom, right, top)."""
+        t = self.transform
+        xs = (t.c, t.c + t.a * self.width)
+        ys = (t.f, t.f + t.e * self.height)
+        return (min(xs), min(ys), max(xs), max(ys))
+
+    @property
+    def pixel_area(self) -> float:
+        """Area of one pixel in CRS units squared (m² for a metric CRS)."""
+        t = self.transform
+        return abs(t.a * t.e - t.b * t.d)
+
+    def profile(self, dtype: str, nodata: float | None) -> dict:
+        """Keyword arguments for `rasterio.open(..., 'w', **profile)` (plus creation options)."""
+        return {"crs": self.rasterio_crs, "transform": self.transform, "width": self.width,
+                "height": self.height, "count": 1, "dtype": dtype, "nodata": nodata}
+
+    def matches(self, other: Grid, tol: float = 1e-6) -> bool:
+        """Same CRS, same shape and the same transform within `tol` of a pixel."""
+        if self.shape != other.shape or self.rasterio_crs != other.rasterio_crs:
+            return False
+        res = min(self.resolution)
+        return all(abs(p - q) <= tol * res for p, q in zip(tuple(self.transform)[:6],
+                                                            tuple(other.transform)[:6]))
+
+    # -- (de)serialisation ----------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "crs": self.crs,
+            "transform": [float(v) for v in tuple(self.transform)[:6]],
+            "width": self.width,
+            "height": self.height,
+            # informative only; from_dict ignores them
+            "resolution": list(self.resolution),
+            "bounds": list(self.bounds),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Grid:
+        return cls(crs=d["crs"], transform=Affine(*d["transform"][:6]), width=d["width"],
+                   height=d["height"])
+
+    @classmethod
+    def from_raster(cls, path: str | Path) -> Grid:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise InputError(f"{path}: raster has no CRS; set one (e.g. gdal_edit.py -a_srs)")
+            return cls(crs=src.crs, transform=src.transform, width=src.width, height=src.height)
+
+
+def grid_for_region(
+    region_gdf: gpd.GeoDataFrame,
+    crs: Any = DEFAULT_CRS,
+    resolution: float = 250.0,
+    pad_cells: int = 2,
+    name: str = "region",
+) -> Grid:
+    """Grid covering `region_gdf` in `crs`, edges snapped outward to multiples of `resolution`.
+
+    `pad_cells` extra pixels are added on every side (room for reprojection of curved edges and
+    for neighbourhood operations such as slope at the border).
+    """
+    target = CRS.from_user_input(crs)
+    if target.is_geographic:
+        msg = (f"grid.crs {target.to_string()} is geographic; the analysis grid needs a "
+               f"projected metric CRS (e.g. EPSG:4507)")
+        raise ConfigError([msg])
+    if resolution <= 0:
+        raise ConfigError([f"grid.resolution must be > 0, got {resolution}"])
+    if region_gdf.crs is None:
+        raise InputError(f"{name}: layer has no CRS; cannot place it on the analysis grid")
+    geoms = region_gdf.geometry
+    geoms = geoms[~(geoms.is_empty | geoms.isna())]
+    if geoms.empty:
+        raise InputError(f"{name}: layer has no geometries; cannot build the analysis grid")
+    minx, miny, maxx, maxy = geoms.to_crs(target).total_bounds
+    r = float(resolution)
+    left = (math.floor(minx / r) - pad_cells) * r
+    bottom = (math.floor(miny / r) - pad_cells) * r
+    right = (math.ceil(maxx / r) + pad_cells) * r
+    top = (math.ceil(maxy / r) + pad_cells) * r
+    width = round((right - left) / r)
+    height = round((top - bottom) / r)
+    return Grid(crs=target, transform=from_origin(left, top, r, r), width=width, height=height)
+
+
+def row_windows(width: int, height: int, rows: int) -> Iterator[Window]:
+    """Full-width windows of `rows` rows (the last one shorter), top to bottom."""
+    rows = max(1, int(rows))
+    for r0 in range(0, height, rows):
+        yield Window(0, r0, width, min(rows, height - r0))

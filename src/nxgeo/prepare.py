@@ -1,0 +1,210 @@
+"""Put every input on the analysis grid: reprojection of rasters and vectors, canonical land use.
+
+All raster work here is block-wise: the output is written strip by strip (`block_size` rows at
+a time), so memory is bounded by one strip (block_size × grid width pixels), never by the size
+of the region. Outputs are written to a temporary name and renamed on success.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+from rasterio.crs import CRS
+from rasterio.enums import Resampling
+from rasterio.features import geometry_mask
+from rasterio.vrt import WarpedVRT
+from rasterio.warp import calculate_default_transform
+from rasterio.windows import Window
+from rasterio.windows import transform as window_transform
+
+from .atomic import atomic_path
+from .errors import InputError
+from .grid import Grid, row_windows
+from .landuse import CANONICAL_NODATA, Scheme
+from .raster_io import GTIFF_OPTIONS, default_nodata
+
+TILE = 256
+# Max error of GDAL's approximate coordinate transformer, in source pixels. GDAL's default
+# (0.125) interpolates coordinates along each chunk's rows, so results depend on how the grid is
+# cut into chunks (nearest picks a different neighbour for ~3 % of pixels). 0 would mean "exact"
+# but rasterio's WarpedVRT (1.4) then builds no transformer at all; 1e-9 px is exact in practice.
+WARP_TOLERANCE = 1e-9
+
+
+def gtiff_profile(grid: Grid, dtype: str, nodata: float | None) -> dict:
+    """Tiled (256×256) deflate GeoTIFF profile on `grid` (untiled strips when smaller than a tile)."""
+    profile = dict(GTIFF_OPTIONS)
+    profile.update(grid.profile(np.dtype(dtype).name, nodata))
+    profile["predictor"] = 3 if np.dtype(dtype).kind == "f" else 2
+    profile["blockxsize"] = profile["blockysize"] = TILE
+    if grid.width < TILE or grid.height < TILE:
+        profile.update(tiled=False)
+        profile.pop("blockxsize")
+        profile.pop("blockysize")
+    return profile
+
+
+def strip_rows(profile: dict, block_size: int) -> int:
+    """Rows per strip: `block_size` rounded up to whole tile rows, so every tile is written once."""
+    if profile.get("tiled"):
+        tile = int(profile.get("blockysize", TILE))
+        return max(tile, -(-int(block_size) // tile) * tile)
+    return max(1, int(block_size))
+
+
+def warp_scale(src: rasterio.io.DatasetReader, grid: Grid) -> tuple[float, float]:
+    """Destination pixels per source pixel, capped at 1 (GDAL's XSCALE/YSCALE warp options).
+
+    Below 1 (the grid is coarser than the source) GDAL widens the bilinear kernel to cover the
+    source pixels under a grid cell; at 1 it is plain bilinear interpolation. Computed once
+    from the source's pixel size expressed in the grid CRS (GDAL's suggested warp output).
+    """
+    t, _, _ = calculate_default_transform(src.crs, grid.rasterio_crs, src.width, src.height,
+                                          *src.bounds)
+    gx, gy = grid.resolution
+    return min(1.0, abs(t.a) / gx), min(1.0, abs(t.e) / gy)
+
+
+def reproject_to_grid(
+    src_path: str | Path,
+    dst_path: str | Path,
+    grid: Grid,
+    categorical: bool,
+    block_size: int = 512,
+    dst_nodata: float | None = None,
+) -> Path:
+    """Reproject/align a single-band raster onto `grid`, block by block.
+
+    - categorical → nearest neighbour (only values present in the input appear), continuous →
+      bilinear (source nodata pixels are left out of the interpolation);
+    - dtype is kept (int16 land use stays int16);
+    - nodata: `dst_nodata` if given, else the source's nodata, else a dtype default (-9999 for
+      floats, the dtype's max for unsigned, min for signed integers); pixels of the grid outside
+      the source are nodata;
+    - chunk-independent, so block-wise output equals a one-shot warp bit for bit: the
+      coordinate transformer is (practically) exact (`WARP_TOLERANCE`, not GDAL's default
+      1/8-pixel approximation), and GDAL's resampling scale (XSCALE/YSCALE, which it otherwise
+      computes per chunk) is fixed once for the whole grid by `warp_scale`.
+    """
+    src_path = Path(src_path)
+    if not src_path.exists():
+        raise InputError(f"{src_path}: file not found")
+    with rasterio.open(src_path) as src:
+        if src.crs is None:
+            raise InputError(f"{src_path}: raster has no CRS; set one (e.g. gdal_edit.py -a_srs "
+                             f"EPSG:4490) before it can be put on the analysis grid")
+        if src.count != 1:
+            raise InputError(f"{src_path}: expected a single-band raster, found {src.count} bands")
+        dtype = src.dtypes[0]
+        nodata = dst_nodata if dst_nodata is not None else src.nodata
+        if nodata is None:
+            nodata = default_nodata(dtype)
+        resampling = Resampling.nearest if categorical else Resampling.bilinear
+        profile = gtiff_profile(grid, dtype, nodata)
+        xscale, yscale = warp_scale(src, grid)
+        with WarpedVRT(src, crs=grid.rasterio_crs, transform=grid.transform, width=grid.width,
+                       height=grid.height, nodata=nodata, resampling=resampling,
+                       tolerance=WARP_TOLERANCE, init_dest_nodata=True,
+                       XSCALE=repr(xscale), YSCALE=repr(yscale)) as vrt, \
+                atomic_path(dst_path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+            for win in row_windows(grid.width, grid.height, strip_rows(profile, block_size)):
+                dst.write(vrt.read(1, window=win), 1, window=win)
+            dst.update_tags(**src.tags())
+            desc = src.descriptions[0]
+            if desc:
+                dst.set_band_description(1, desc)
+    return Path(dst_path)
+
+
+def reproject_vector(gdf: gpd.GeoDataFrame, crs: Any, name: str = "layer") -> gpd.GeoDataFrame:
+    """`gdf` in `crs` (a copy; unchanged when already there). A layer without CRS is an error."""
+    if gdf.crs is None:
+        raise InputError(f"{name}: vector layer has no CRS, so it cannot be placed on the analysis "
+                         f"grid; assign the CRS the coordinates are in (e.g. EPSG:4490) and retry")
+    target = CRS.from_user_input(crs)
+    if gdf.crs == target:
+        return gdf.copy()
+    return gdf.to_crs(target.to_wkt())
+
+
+def _sand_block(sand: Any, win: Window, transform, shape) -> np.ndarray | None:
+    if sand is None:
+        return None
+    if isinstance(sand, np.ndarray):
+        r0, c0 = int(win.row_off), int(win.col_off)
+        return sand[r0:r0 + shape[0], c0:c0 + shape[1]].astype(bool)
+    if isinstance(sand, rasterio.io.DatasetReader):
+        block = sand.read(1, window=win)
+        valid = np.ones(block.shape, bool) if sand.nodata is None else block != sand.nodata
+        return valid & (block != 0)
+    # geometries (already in the raster CRS): pixel centre inside → in the sand area
+    return ~geometry_mask(sand, out_shape=shape, transform=window_transform(win, transform),
+                          all_touched=False, invert=False)
+
+
+def landuse_to_canonical_file(
+    src: str | Path,
+    dst: str | Path,
+    scheme: Scheme,
+    sand_mask: str | Path | np.ndarray | gpd.GeoDataFrame | None = None,
+    block_size: int = 512,
+) -> Path:
+    """Convert a land-use raster of source codes (already on the grid) to canonical class ids.
+
+    Output: uint8, nodata 0 (`landuse.CANONICAL_NODATA`), same grid as `src`.
+    `sand_mask` selects the alternative class of codes with a `canonical_in_sand_area` (CLCD 7
+    barren → sandy inside the sand areas). It may be a raster path on the same grid (non-zero,
+    non-nodata = sand area), a boolean array of the raster's shape, or a GeoDataFrame of sand
+    area polygons (reprojected to the raster CRS; pixel centre inside = sand area).
+    Unknown codes are an error naming every unknown code, its pixel count over the whole raster
+    and the file; no output is left behind. One pass over the raster.
+    """
+    src = Path(src)
+    with rasterio.open(src) as ds:
+        grid = Grid(crs=ds.crs, transform=ds.transform, width=ds.width, height=ds.height)
+        nodata = ds.nodata
+        sand: Any = None
+        sand_ds = None
+        if isinstance(sand_mask, np.ndarray):
+            if sand_mask.shape != grid.shape:
+                raise ValueError(f"sand_mask shape {sand_mask.shape} != raster shape {grid.shape}")
+            sand = sand_mask
+        elif isinstance(sand_mask, gpd.GeoDataFrame):
+            geoms = reproject_vector(sand_mask, ds.crs, name="sand_areas").geometry
+            sand = [g for g in geoms if g is not None and not g.is_empty]
+            sand = sand or None
+        elif sand_mask is not None:
+            sand_ds = rasterio.open(sand_mask)
+            if not Grid.from_raster(sand_mask).matches(grid):
+                sand_ds.close()
+                raise InputError(f"{sand_mask}: sand-area raster is not on the grid of {src}")
+            sand = sand_ds
+        try:
+            profile = gtiff_profile(grid, "uint8", CANONICAL_NODATA)
+            rows = strip_rows(profile, block_size)
+            unknown: dict = {}
+            with atomic_path(dst) as tmp, rasterio.open(tmp, "w", **profile) as out:
+                for win in row_windows(grid.width, grid.height, rows):
+                    block = ds.read(1, window=win)
+                    for code, n in scheme.unknown_codes(block, nodata).items():
+                        unknown[code] = unknown.get(code, 0) + n
+                    if unknown:   # keep scanning so the counts are complete, write no more
+                        continue
+                    in_sand = _sand_block(sand, win, grid.transform, block.shape)
+                    out.write(scheme.to_canonical(block, nodata=nodata, in_sand_area=in_sand),
+                              1, window=win)
+                if unknown:
+                    listing = ", ".join(f"{c} ({n} px)" for c, n in sorted(unknown.items()))
+                    raise InputError(
+                        f"{src}: land-use code(s) not in the {scheme.name} scheme table: "
+                        f"{listing}; add them to config/landuse/{scheme.name}.csv or fix the "
+                        f"raster")
+                out.update_tags(scheme=scheme.name, nodata_meaning="0 = no data")
+        finally:
+            if sand_ds is not None:
+                sand_ds.close()
+    return Path(dst)

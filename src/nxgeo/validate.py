@@ -1,0 +1,126 @@
+"""Validate every input of the data contract before any compute (`nxgeo validate`).
+
+``validate_inputs(cfg, base_dir)`` checks the configuration (schema + semantic rules) and then
+every raster, vector layer and table named under ``inputs:``. It never raises for bad data: it
+collects *all* problems into a :class:`ValidationReport`, each naming the file (and layer,
+field, code, value) and saying what to do. ``write_reports`` writes the Markdown and JSON
+reports atomically.
+
+Checks, by item:
+
+- ``config``: JSON-Schema problems and the semantic rules of :mod:`nxgeo.config` (projected
+  analysis CRS, a land-use file for every year, ...).
+- rasters (land use per year, DEM, precipitation, optional FVC / K / sand fraction / wind
+  factor): file exists, GDAL can read it, georeferenced with a CRS, overlaps the region (the
+  counties layer), nodata declared; land use must be integer and every code must be in the
+  declared scheme (unknown codes listed with pixel counts); continuous rasters in a plausible
+  range for their unit. Read in row strips, never whole.
+- vectors: file and layer exist, not empty, CRS present, configured fields exist, allowed
+  values (status / zone / adcode), unique ids, geometry type, null/empty and invalid
+  geometries (repaired with make_valid, reported as a warning), overlap with the region;
+  reaches cover the configured ``reaches``.
+- tables (CSV, UTF-8): required columns, every cell against the row schema (numbers, ranges,
+  patterns), ``x-key`` uniqueness, ``x-covers`` (every county x every year), carbon densities
+  for every class, water demand for every target use.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .validate_core import ERROR, WARNING, Context, Problem, ValidationReport
+
+__all__ = ["ERROR", "WARNING", "Problem", "ValidationReport", "validate_inputs", "write_reports"]
+
+
+def _config_problems(cfg) -> list[str]:
+    from .config import schema_problems, semantic_problems
+
+    problems: list[str] = []
+    try:
+        problems += schema_problems(cfg)
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"the configuration could not be checked against its schema ({exc})")
+    try:
+        problems += [p for p in semantic_problems(cfg) if p not in problems]
+    except Exception as exc:  # noqa: BLE001 - semantic rules assume the schema holds
+        if not problems:
+            problems.append(f"the configuration could not be checked ({exc})")
+    return problems
+
+
+def _config_key(problem: str) -> str:
+    """The key a config problem is about, e.g. 'inputs.landuse.scheme' (or 'config')."""
+    head = problem.split(":", 1)[0].strip()
+    return head if re.fullmatch(r"[\w.\[\]]+", head) else "config"
+
+
+def _is_dict(d, *keys) -> bool:
+    for k in keys:
+        if not isinstance(d, dict):
+            return False
+        d = d.get(k)
+    return isinstance(d, dict)
+
+
+def validate_inputs(cfg: dict, base_dir: str | Path = ".") -> ValidationReport:
+    """Check the config and every input it names; all problems are collected, none raised."""
+    from .validate_rasters import check_rasters
+    from .validate_tables import check_tables
+    from .validate_vectors import check_vectors
+
+    report = ValidationReport(problems=[], checked=[])
+    ctx = Context(cfg if isinstance(cfg, dict) else {}, base_dir, report)
+    if not isinstance(cfg, dict):
+        ctx.error("config", None, "the configuration must be a mapping of keys to values "
+                  "(see config/config.yaml for an example)")
+        return report
+    for p in _config_problems(cfg):
+        ctx.error("config", None, p, key=_config_key(p))
+    # Structurally broken config: stop after the config problems.
+    if not _is_dict(cfg, "inputs") or not isinstance(cfg.get("years", []), list):
+        return report
+    if _is_dict(cfg, "inputs", "vectors"):
+        ctx.guard("inputs.vectors", None, lambda: check_vectors(ctx))
+    if _is_dict(cfg, "inputs", "landuse", "files") and isinstance(
+            cfg["inputs"].get("rasters", {}), dict):
+        ctx.guard("inputs.rasters", None, lambda: check_rasters(ctx))
+    if _is_dict(cfg, "inputs", "tables"):
+        ctx.guard("inputs.tables", None, lambda: check_tables(ctx))
+    return report
+
+
+def write_reports(report: ValidationReport, md_path: str | Path, json_path: str | Path) -> None:
+    """Write the Markdown and JSON reports (each atomically: whole file or nothing)."""
+    from .atomic import write_json, write_text
+
+    write_text(md_path, report.to_markdown())
+    write_json(report.to_dict(), json_path)
+
+
+def validate_year(cfg: dict, year: int, md_path, json_path, log_path=None, base_dir=".") -> bool:
+    """Validate what one survey year needs (its land use plus the shared layers and tables).
+
+    Writes both reports; logs the Markdown report and prints every error to stderr so the
+    terminal shows them. Returns True when there are no errors.
+    """
+    import copy
+    import logging
+    import sys
+
+    one = copy.deepcopy(cfg)
+    one["years"] = [int(year)]
+    files = one.get("inputs", {}).get("landuse", {}).get("files", {})
+    one["inputs"]["landuse"]["files"] = {k: v for k, v in files.items() if str(k) == str(year)}
+    one["compare"] = []
+    report = validate_inputs(one, base_dir=base_dir)
+    write_reports(report, md_path, json_path)
+    logging.getLogger("nxgeo.validate").info("\n%s", report.to_markdown())
+    if not report.ok:
+        print(f"\nInput validation for {year} FAILED ({len(report.errors)} error(s)); "
+              f"full report in {log_path or md_path}:", file=sys.stderr)
+        for p in report.errors:
+            where = f"{p.path}: " if p.path else ""
+            print(f"  - [{p.item}] {where}{p.message}", file=sys.stderr)
+    return report.ok

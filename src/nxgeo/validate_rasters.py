@@ -1,0 +1,313 @@
+"""Validation of the raster inputs: land use per year, DEM, precipitation, optional rasters.
+
+Rasters are read in row strips (whole block rows), so a 30 m region never sits in memory at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .validate_core import (
+    Context,
+    crs_label,
+    fmt_bounds,
+    fmt_int,
+    fmt_num,
+    plural,
+    suggest_crs,
+)
+
+STRIP_PIXELS = 1 << 22   # ~4 M pixels per strip read
+
+# name: (what, unit, hard range (error outside), plausible range (warning outside), hint)
+CONTINUOUS = {
+    "dem": ("elevation (DEM)", "m", (-500.0, 9000.0), (-500.0, 9000.0),
+            "the DEM must be in metres (is it in decimetres or centimetres?)"),
+    "precipitation": ("annual precipitation", "mm/yr", (0.0, None), (10.0, 5000.0),
+                      ("precipitation must be mm per year (0.1 mm units must be divided by 10; "
+                       "metres multiplied by 1000)")),
+    "fvc": ("fractional vegetation cover", "0-1", (0.0, 1.0), (0.0, 1.0),
+            ("vegetation cover must be a fraction 0-1 (percent values must be divided by 100, "
+             "e.g. gdal_calc.py --calc=\"A/100\")")),
+    "sand_fraction": ("sand fraction", "0-1", (0.0, 1.0), (0.0, 1.0),
+                      "sand fraction must be 0-1 (percent values must be divided by 100)"),
+    "soil_k": ("soil erodibility K", "t·ha·h/(ha·MJ·mm)", (0.0, None), (0.0, 1.0),
+               "K in SI units is usually 0-0.1 (US customary K must be multiplied by 0.1317)"),
+    "wind_factor": ("RWEQ weather factor", "kg/m", (0.0, None), (0.0, None), ""),
+}
+
+
+def iter_strips(ds) -> Iterator:
+    """Row-strip windows covering the raster, each a whole number of block rows."""
+    from rasterio.windows import Window
+
+    block_h = max(1, int(ds.block_shapes[0][0]))
+    rows = max(block_h, (STRIP_PIXELS // max(1, ds.width)) // block_h * block_h)
+    for r0 in range(0, ds.height, rows):
+        yield Window(0, r0, ds.width, min(rows, ds.height - r0))
+
+
+def _valid_values(ds, window) -> np.ndarray:
+    a = ds.read(1, window=window, masked=True)
+    v = a.compressed() if np.ma.isMaskedArray(a) else np.asarray(a).ravel()
+    if v.dtype.kind == "f":
+        v = v[np.isfinite(v)]
+    return v
+
+
+def count_codes(ds) -> Counter:
+    """{value: pixel count} of the valid (non-nodata) pixels, block strip by block strip."""
+    counts: Counter = Counter()
+    for win in iter_strips(ds):
+        v = _valid_values(ds, win)
+        if v.size == 0:
+            continue
+        if v.dtype.kind in "ui" and int(v.min()) >= 0 and int(v.max()) < (1 << 20):
+            bc = np.bincount(v.astype(np.int64, copy=False))
+            nz = np.flatnonzero(bc)
+            counts.update(dict(zip(nz.tolist(), bc[nz].tolist())))
+        else:
+            vals, c = np.unique(v, return_counts=True)
+            counts.update(dict(zip(vals.tolist(), c.tolist())))
+    return counts
+
+
+def value_stats(ds) -> dict:
+    vmin, vmax, n = np.inf, -np.inf, 0
+    for win in iter_strips(ds):
+        v = _valid_values(ds, win)
+        if v.size:
+            vmin, vmax, n = min(vmin, float(v.min())), max(vmax, float(v.max())), n + int(v.size)
+    return {"min": vmin if n else None, "max": vmax if n else None, "valid_pixels": n}
+
+
+def load_scheme_for(ctx: Context):
+    """(scheme, scheme csv label, {other scheme name: code set}) or (None, label, {})."""
+    from .landuse import SCHEMES, load_scheme
+
+    name = ctx.cfg["inputs"]["landuse"].get("scheme")
+    classes_rel = (ctx.cfg.get("landuse") or {}).get("classes_table") or "config/landuse/classes.csv"
+    classes_path = ctx.resolve(classes_rel)
+    landuse_dir = classes_path.parent
+    label = str(Path(classes_rel).parent / f"{name}.csv")
+    if name not in SCHEMES:
+        return None, label, {}          # already reported as a config problem
+    if not (landuse_dir / f"{name}.csv").exists():
+        ctx.error("inputs.landuse.scheme", landuse_dir / f"{name}.csv",
+                  f"{label}: the table of land-use scheme {name!r} was not found (it is looked for "
+                  "beside landuse.classes_table); restore it or fix landuse.classes_table.")
+        return None, label, {}
+    if not classes_path.exists():
+        ctx.missing_file("landuse.classes_table", classes_rel, classes_path,
+                         "table of canonical land-use classes (classes.csv)")
+        return None, label, {}
+    try:
+        scheme = load_scheme(name, landuse_dir, classes_table=classes_path)
+    except Exception as exc:  # noqa: BLE001
+        ctx.error("inputs.landuse.scheme", landuse_dir / f"{name}.csv",
+                  f"{label}: the land-use scheme table could not be loaded ({exc}); fix the table.")
+        return None, label, {}
+    others = {}
+    for other in SCHEMES:   # only for the hint "these codes are scheme X"
+        if other != name and (landuse_dir / f"{other}.csv").exists():
+            with contextlib.suppress(Exception):
+                others[other] = set(load_scheme(other, landuse_dir, classes_path).codes.tolist())
+    return scheme, label, others
+
+
+def _open(ctx: Context, item: str, rel: str, what: str):
+    """Open a raster or report why not. Returns (dataset | None, resolved path)."""
+    import rasterio
+
+    path = ctx.resolve(rel)
+    if not path.exists():
+        ctx.missing_file(item, rel, path, what)
+        return None, path
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = rasterio.open(path)
+    except Exception as exc:  # noqa: BLE001 - RasterioIOError and friends
+        reason = str(exc).split("\n")[0]
+        ctx.error(item, path,
+                  f"{rel}: is not a raster GDAL can read ({reason}); {item} must be a GeoTIFF (or "
+                  f"another GDAL raster format) holding the {what}. Check the path, or re-export "
+                  "the file as GeoTIFF.")
+        return None, path
+    return ds, path
+
+
+def _georef(ctx: Context, item: str, rel: str, path, ds) -> bool:
+    """CRS and geotransform present. Returns True when the raster can be placed on the map."""
+    from affine import Affine
+
+    ok = True
+    if ds.transform == Affine.identity() and not ds.gcps[0]:
+        ctx.error(item, path,
+                  f"{rel}: has no georeferencing (no geotransform: pixel coordinates only); "
+                  "export it from your GIS as a georeferenced GeoTIFF.")
+        return False
+    if not ds.crs:
+        hint = suggest_crs(ds.bounds)
+        ctx.error(item, path,
+                  f"{rel}: has no CRS (no .prj/GeoKeys); assign CGCS2000, e.g. gdal_edit.py -a_srs "
+                  f"EPSG:4490 {rel} for longitude/latitude or -a_srs EPSG:4507 for Gauss-Kruger CM "
+                  f"105E metres (its coordinates {fmt_bounds(ds.bounds)} suggest {hint}).",
+                  bounds=tuple(ds.bounds), suggested_crs=hint)
+        ok = False
+    return ok
+
+
+def _nodata_declared(ds) -> bool:
+    from rasterio.enums import MaskFlags
+
+    if ds.nodata is not None:
+        return True
+    flags = ds.mask_flag_enums[0] if ds.mask_flag_enums else ()
+    return MaskFlags.all_valid not in flags
+
+
+def _entry(item: str, rel: str, ds) -> dict:
+    return {
+        "item": item, "kind": "raster", "path": rel, "crs": crs_label(ds.crs) if ds.crs else None,
+        "width": ds.width, "height": ds.height, "bands": ds.count,
+        "resolution": [abs(ds.res[0]), abs(ds.res[1])], "dtype": ds.dtypes[0],
+        "nodata": ds.nodata, "bounds": list(ds.bounds),
+    }
+
+
+def _common(ctx: Context, item: str, rel: str, path, ds, min_cover=0.98) -> dict:
+    entry = _entry(item, rel, ds)
+    if ds.count > 1:
+        ctx.warning(item, path, f"{rel}: has {ds.count} bands; only band 1 is used. If the data "
+                    "are in another band, extract it (gdal_translate -b N).")
+    if _georef(ctx, item, rel, path, ds):
+        ctx.check_overlap(item, path, rel, tuple(ds.bounds), ds.crs, min_cover=min_cover)
+    return entry
+
+
+def check_landuse(ctx: Context, year, rel: str, scheme, scheme_label: str, others: dict) -> None:
+    item = f"inputs.landuse.files.{year}"
+    ds, path = _open(ctx, item, rel, f"land-use map of {year}")
+    if ds is None:
+        ctx.checked({"item": item, "kind": "raster", "path": rel})
+        return
+    with ds:
+        entry = _common(ctx, item, rel, path, ds)
+        nodata_ok = _nodata_declared(ds)
+        if not nodata_ok:
+            ctx.error(item, path,
+                      f"{rel}: no nodata value is declared, so pixels outside the survey would be read "
+                      f"as land-use codes; declare it, e.g. gdal_edit.py -a_nodata 0 {rel} (use the "
+                      "value your map has outside the region).")
+        dtype = np.dtype(ds.dtypes[0])
+        if dtype.kind not in "ui":
+            ctx.error(item, path,
+                      f"{rel}: has data type {dtype.name}, but land use must be integer class codes "
+                      f"(floating-point land use is not accepted); convert it, e.g. gdal_translate "
+                      f"-ot UInt16 -a_nodata 0 {rel} landuse_{year}_int.tif, and check the codes.",
+                      dtype=dtype.name)
+            ctx.checked(entry)
+            return
+        counts = count_codes(ds)
+        entry["valid_pixels"] = int(sum(counts.values()))
+        entry["codes"] = {str(k): int(v) for k, v in sorted(counts.items())}
+        if not counts:
+            ctx.error(item, path, f"{rel}: holds only nodata pixels (nodata = {ds.nodata}); "
+                      "check the file and its nodata value.")
+        if scheme is not None and counts:
+            known = set(scheme.codes.tolist())
+            unknown = {c: n for c, n in counts.items() if c not in known}
+            if unknown:
+                ordered = sorted(unknown.items(), key=lambda kv: (-kv[1], kv[0]))
+                shown = ", ".join(f"{c} ({fmt_int(n)} px)" for c, n in ordered[:15])
+                more = f" and {len(ordered) - 15} more" if len(ordered) > 15 else ""
+                hint = ""
+                if not nodata_ok and 0 in unknown:
+                    hint += " Code 0 is probably the background: declare it as nodata."
+                fits = [o for o, codes in others.items() if set(counts) <= codes]
+                if fits:
+                    hint += (f" All codes in the file belong to scheme {' / '.join(fits)}: "
+                             f"set inputs.landuse.scheme accordingly.")
+                ctx.error(item, path,
+                          f"{rel}: unknown codes {shown}{more} not in scheme {scheme.name} "
+                          f"({scheme_label}); {plural(sum(unknown.values()), 'pixel')} in all. "
+                          "Recode them to codes of the scheme, add them to the scheme table, or "
+                          f"set them to nodata.{hint}",
+                          unknown_codes={str(c): n for c, n in ordered}, scheme=scheme.name)
+            if ds.nodata is not None and float(ds.nodata).is_integer() and int(ds.nodata) in known:
+                ctx.warning(item, path,
+                            f"{rel}: the nodata value {ds.nodata:g} is also land-use code "
+                            f"{int(ds.nodata)} of scheme {scheme.name}; those pixels are treated as "
+                            "nodata. Use a nodata value that is not a class code (e.g. 0).")
+        ctx.checked(entry)
+
+
+def check_continuous(ctx: Context, name: str, rel: str) -> None:
+    item = f"inputs.rasters.{name}"
+    what, unit, hard, plausible, hint = CONTINUOUS.get(
+        name, (name, "", (None, None), (None, None), ""))
+    ds, path = _open(ctx, item, rel, f"{what} raster ({unit})" if unit else f"{what} raster")
+    if ds is None:
+        ctx.checked({"item": item, "kind": "raster", "path": rel})
+        return
+    with ds:
+        entry = _common(ctx, item, rel, path, ds)
+        if not _nodata_declared(ds):
+            ctx.warning(item, path,
+                        f"{rel}: no nodata value is declared, so every pixel is taken as valid "
+                        f"{what}; if some pixels mark 'no data', declare that value, e.g. "
+                        f"gdal_edit.py -a_nodata -9999 {rel}.")
+        dtype = np.dtype(ds.dtypes[0])
+        if dtype.kind not in "uif":
+            ctx.error(item, path, f"{rel}: has data type {dtype.name}; {what} must be numeric.")
+            ctx.checked(entry)
+            return
+        stats = value_stats(ds)
+        entry.update(stats)
+        if stats["valid_pixels"] == 0:
+            ctx.error(item, path, f"{rel}: holds only nodata pixels (nodata = {ds.nodata}); "
+                      "check the file and its nodata value.")
+            ctx.checked(entry)
+            return
+        vmin, vmax = stats["min"], stats["max"]
+        rng = f"values range {fmt_num(vmin)} to {fmt_num(vmax)}"
+        lo, hi = hard
+        if (lo is not None and vmin < lo) or (hi is not None and vmax > hi):
+            allowed = f"{fmt_num(lo) if lo is not None else '-∞'} to {fmt_num(hi) if hi is not None else '∞'}"
+            ctx.error(item, path, f"{rel}: {rng}, outside the possible range {allowed} {unit} for "
+                      f"{what}; {hint or 'check the units and the nodata value'}. If the odd values "
+                      "mark missing data, declare them as nodata.", min=vmin, max=vmax)
+        else:
+            plo, phi = plausible
+            if (plo is not None and vmax < plo) or (phi is not None and vmax > phi):
+                ctx.warning(item, path, f"{rel}: {rng}, which is implausible for {what} in {unit}; "
+                            f"{hint or 'check the units'}.", min=vmin, max=vmax)
+        ctx.checked(entry)
+
+
+def check_rasters(ctx: Context) -> None:
+    inputs = ctx.cfg["inputs"]
+    lu = inputs["landuse"]
+    files = lu.get("files") or {}
+    by_year = {str(k): v for k, v in files.items()}
+    years = [y for y in ctx.cfg.get("years") or [] if str(y) in by_year]
+    scheme, label, others = load_scheme_for(ctx)
+    for y in years:
+        rel = by_year[str(y)]
+        if isinstance(rel, str) and rel:
+            ctx.guard(f"inputs.landuse.files.{y}", rel,
+                      lambda rel=rel, y=y: check_landuse(ctx, y, rel, scheme, label, others))
+    for name, rel in (inputs.get("rasters") or {}).items():
+        if isinstance(rel, str) and rel:
+            ctx.guard(f"inputs.rasters.{name}", rel,
+                      lambda name=name, rel=rel: check_continuous(ctx, name, rel))
+
+
+__all__ = ["check_rasters", "count_codes", "iter_strips", "value_stats"]
