@@ -31,25 +31,9 @@ from .atomic import atomic_path
 from .errors import InputError
 from .grid import Grid, row_windows
 from .prepare import gtiff_profile, strip_rows
-from .raster_io import default_nodata
+from .raster_io import cog_options, default_nodata
 
-COG_BLOCKSIZE = 512
 _EPS = 1e-6  # fraction of a pixel: bounds within this of a pixel edge snap to that edge
-
-
-def cog_options(dtype: str, blocksize: int = COG_BLOCKSIZE) -> dict:
-    """Creation options for GDAL's COG driver."""
-    is_float = np.dtype(dtype).kind == "f"
-    return {
-        "BLOCKSIZE": blocksize,
-        "COMPRESS": "DEFLATE",
-        "LEVEL": 6,
-        "PREDICTOR": "YES",
-        "OVERVIEWS": "AUTO",
-        "OVERVIEW_RESAMPLING": "AVERAGE" if is_float else "NEAREST",
-        "BIGTIFF": "IF_SAFER",
-        "NUM_THREADS": 1,  # deterministic tile order
-    }
 
 
 def _fmt_bounds(b) -> str:
@@ -143,3 +127,24 @@ def _is_nodata(a: np.ndarray, nodata) -> np.ndarray:
     if isinstance(nodata, float) and np.isnan(nodata):
         return np.isnan(a)
     return a == nodata
+
+
+def reach_polygon(vectors_gpkg: str | Path, reach_id: str, layer: str = "reaches") -> BaseGeometry:
+    """The (dissolved) polygon of one reach from the prepared vectors (field `id`)."""
+    from .vector_io import read_vector
+
+    reaches = read_vector(vectors_gpkg, layer)
+    sel = reaches[reaches["id"].astype(str) == str(reach_id)]
+    if sel.empty:
+        known = ", ".join(sorted(reaches["id"].astype(str)))
+        raise InputError(f"reach {reach_id!r} is not in the reaches layer (known: {known}); "
+                         "fix `reaches:` in the config or the reaches layer")
+    return sel.geometry.union_all()
+
+
+def clip_reach(layers: dict[str, str | Path], vectors_gpkg: str | Path, reach_id: str,
+               outputs: dict[str, str | Path], block_size: int = 512) -> dict[str, Path]:
+    """Clip every prepared layer (name -> grid raster) to one reach, as COGs (name -> output)."""
+    polygon = reach_polygon(vectors_gpkg, reach_id)
+    return {name: clip_to_polygon(layers[name], polygon, outputs[name], name=reach_id,
+                                  block_size=block_size) for name in outputs}

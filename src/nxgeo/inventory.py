@@ -240,3 +240,28 @@ def sum_by(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """Total area_ha (and area_mu when present) over all zones, grouped by `keys`."""
     cols = [c for c in ("area_ha", "area_mu") if c in df.columns]
     return df.groupby(list(keys), as_index=False)[cols].sum()
+
+
+def inventory_year(canonical_path: str | Path, codes_path: str | Path, vectors_gpkg: str | Path,
+                   classes_table: str | Path, scheme_name: str, out_class_csv: str | Path,
+                   out_code_csv: str | Path, out_reconcile_csv: str | Path,
+                   mu_per_ha: float = 15.0) -> None:
+    """Area by canonical class and by original code for every county and every reach (CSV,
+    UTF-8 with BOM), and the reconciliation of class totals with polygon areas."""
+    from .atomic import write_csv
+    from .landuse import load_scheme
+    from .vector_io import read_vector
+
+    scheme = load_scheme(scheme_name, Path(classes_table).parent, classes_table)
+    by_class, by_code, recon = [], [], []
+    for kind, layer in (("county", "counties"), ("reach", "reaches")):
+        zones = read_vector(vectors_gpkg, layer)
+        name_field = "name" if "name" in zones.columns else None
+        c, k = inventory_table(canonical_path, codes_path, zones, "id", name_field, kind,
+                               scheme.classes, scheme.table, mu_per_ha=mu_per_ha)
+        by_class.append(c)
+        by_code.append(k)
+        recon.append(reconcile(c, zones, "id", canonical_path))
+    write_csv(pd.concat(by_class, ignore_index=True), out_class_csv)
+    write_csv(pd.concat(by_code, ignore_index=True), out_code_csv)
+    write_csv(pd.concat(recon, ignore_index=True), out_reconcile_csv)

@@ -208,3 +208,105 @@ def landuse_to_canonical_file(
             if sand_ds is not None:
                 sand_ds.close()
     return Path(dst)
+
+
+# --------------------------------------------------------------------------------------------
+# Pipeline steps (one call per Snakemake rule)
+
+#: configured field roles, renamed to these standard names in the prepared vectors
+FIELD_ROLES = ("id", "name", "status", "zone", "legacy", "kind")
+
+
+def standardise_layer(gdf: gpd.GeoDataFrame, fields: dict | None, name: str) -> gpd.GeoDataFrame:
+    """Rename the configured fields to their roles (id, name, status, ...), repair geometries.
+
+    Invalid geometries are repaired with `make_valid` (validation reported them as warnings);
+    null and empty geometries are dropped. Other attribute columns are kept.
+    """
+    import shapely
+
+    fields = fields or {}
+    rename = {}
+    for role, col in fields.items():
+        if col not in gdf.columns:
+            raise InputError(f"{name}: field {col!r} (configured as {role}) not found; "
+                             f"fields present: {', '.join(map(str, gdf.columns))}")
+        if role != col:
+            rename[col] = role
+    clash = [r for r in rename.values() if r in gdf.columns and r not in rename]
+    out = gdf.drop(columns=clash).rename(columns=rename)
+    geoms = out.geometry.values
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():
+        out.loc[bad, out.geometry.name] = shapely.make_valid(geoms[bad])
+    out = out[~(out.geometry.isna() | out.geometry.is_empty)].copy()
+    if "id" in out.columns:
+        out["id"] = out["id"].astype(str)
+    return out
+
+
+def prepare_vectors(vectors_cfg: dict, crs: str, out_gpkg: str | Path) -> Path:
+    """Every configured vector layer, repaired, fields standardised, in the grid CRS, in one
+    GeoPackage (layer name = contract item, e.g. `counties`, `homesteads`)."""
+    from .vector_io import read_vector, write_layers
+
+    layers = {}
+    for item, spec in vectors_cfg.items():
+        if not spec:
+            continue
+        gdf = read_vector(spec["path"], spec.get("layer"))
+        gdf = standardise_layer(gdf, spec.get("fields"), f"{spec['path']} ({item})")
+        layers[item] = reproject_vector(gdf, crs, name=f"{spec['path']} ({item})")
+    return write_layers(out_gpkg, layers)
+
+
+CONTINUOUS_RASTERS = ("dem", "precipitation", "fvc", "soil_k", "sand_fraction", "wind_factor")
+
+
+def prepare_rasters(rasters_cfg: dict, counties_cfg: dict, grid_cfg: dict, out_dir: str | Path,
+                    grid_json: str | Path) -> dict[str, Path]:
+    """Define the analysis grid from the counties and put every continuous raster on it
+    (bilinear, float32 kept). Writes `grid.json` and `<name>.tif` per raster."""
+    from .atomic import write_json
+    from .grid import grid_for_region
+    from .vector_io import read_vector
+
+    counties = read_vector(counties_cfg["path"], counties_cfg.get("layer"))
+    grid = grid_for_region(counties, crs=grid_cfg["crs"], resolution=float(grid_cfg["resolution"]))
+    block = int(grid_cfg.get("block_size", 512))
+    out_dir = Path(out_dir)
+    written = {}
+    for name in CONTINUOUS_RASTERS:
+        path = rasters_cfg.get(name)
+        if path:
+            written[name] = reproject_to_grid(path, out_dir / f"{name}.tif", grid,
+                                              categorical=False, block_size=block)
+    write_json(grid.to_dict(), grid_json)
+    return written
+
+
+def prepare_landuse(src: str | Path, grid_json: str | Path, scheme_name: str,
+                    classes_table: str | Path, vectors_gpkg: str | Path, out_codes: str | Path,
+                    out_canonical: str | Path, block_size: int = 512) -> None:
+    """One year's land use on the grid: source codes (nearest) and canonical class ids."""
+    import json
+
+    from .landuse import load_scheme
+    from .vector_io import read_vector
+
+    grid = Grid.from_dict(json.loads(Path(grid_json).read_text(encoding="utf-8")))
+    scheme = load_scheme(scheme_name, Path(classes_table).parent, classes_table)
+    reproject_to_grid(src, out_codes, grid, categorical=True, block_size=block_size)
+    sand = read_vector(vectors_gpkg, "sand_areas") if "sand_areas" in _layers(vectors_gpkg) else None
+    try:
+        landuse_to_canonical_file(out_codes, out_canonical, scheme, sand_mask=sand,
+                                  block_size=block_size)
+    except InputError as exc:
+        Path(out_codes).unlink(missing_ok=True)
+        raise InputError(f"{src}: {exc}") from exc
+
+
+def _layers(path) -> list[str]:
+    from .vector_io import list_layers
+
+    return list_layers(path)

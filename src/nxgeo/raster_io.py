@@ -62,3 +62,48 @@ def write_raster(
             if band_description:
                 dst.set_band_description(1, band_description)
     return Path(path)
+
+
+COG_BLOCKSIZE = 512
+
+
+def cog_options(dtype: str, blocksize: int = COG_BLOCKSIZE) -> dict:
+    """Creation options for GDAL's COG driver: tiled, deflate, internal overviews (nearest for
+    integer/categorical rasters, average for floats). No timestamp, one thread: same bytes."""
+    is_float = np.dtype(dtype).kind == "f"
+    return {
+        "BLOCKSIZE": blocksize,
+        "COMPRESS": "DEFLATE",
+        "LEVEL": 6,
+        "PREDICTOR": "YES",
+        "OVERVIEWS": "AUTO",
+        "OVERVIEW_RESAMPLING": "AVERAGE" if is_float else "NEAREST",
+        "BIGTIFF": "IF_SAFER",
+        "NUM_THREADS": 1,  # deterministic tile order
+    }
+
+
+def to_cog(src_path: str | Path, dst_path: str | Path) -> Path:
+    """Copy a GeoTIFF to a Cloud-Optimised GeoTIFF at `dst_path` (atomic)."""
+    import rasterio.shutil
+
+    with rasterio.open(src_path) as src:
+        dtype = src.dtypes[0]
+    with atomic_path(dst_path) as tmp:
+        rasterio.shutil.copy(src_path, tmp, driver="COG", **cog_options(dtype))
+    return Path(dst_path)
+
+
+def write_cog(path: str | Path, array: np.ndarray, crs, transform: Affine,
+              nodata: float | int | None = None, tags: dict | None = None,
+              band_description: str | None = None) -> Path:
+    """Write an in-memory array as a COG (via a temporary GeoTIFF beside it)."""
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{path.stem}.", dir=path.parent) as td:
+        tmp = write_raster(Path(td) / "plain.tif", array, crs, transform, nodata=nodata, tags=tags,
+                           band_description=band_description)
+        to_cog(tmp, path)
+    return path

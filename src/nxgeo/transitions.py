@@ -127,3 +127,45 @@ def change_raster(
             dst.write(np.where(both, code, CHANGE_NODATA).astype(np.uint16), 1, window=win)
         dst.update_tags(meaning="from*100+to where changed; 0 unchanged; 65535 nodata")
     return Path(dst_path)
+
+
+def compare_years(a_path: str | Path, b_path: str | Path, vectors_gpkg: str | Path,
+                  classes_table: str | Path, year_a: int, year_b: int, out_county_csv: str | Path,
+                  out_reach_csv: str | Path, out_matrix_csv: str | Path, out_change: str | Path,
+                  mu_per_ha: float = 15.0, block_size: int = 512) -> None:
+    """Transitions between two survey years per county and per reach (long tables, ha and mu,
+    bilingual class labels), the region-wide from x to matrix (ha), and the change raster."""
+    from .atomic import write_csv
+
+    classes = pd.read_csv(classes_table)
+    labels = classes.set_index("class_id")
+    nodata_label = pd.Series({"canonical": "nodata", "name_zh": "无数据", "name_en": "No data"})
+
+    def label(ids, col):
+        return [labels.loc[i, col] if i in labels.index else nodata_label[col] for i in ids]
+
+    tables = {}
+    for kind, layer in (("county", "counties"), ("reach", "reaches")):
+        zones = read_vector(vectors_gpkg, layer)
+        t = transition_matrix(a_path, b_path, zones, "id", len(classes), block_size=block_size)
+        names = dict(zip(zones["id"].astype(str), zones.get("name", zones["id"]).astype(str)))
+        t.insert(0, "zone_kind", kind)
+        t.insert(2, "zone_name", [names.get(str(z), "") for z in t["zone_id"]])
+        t.insert(1, "year_from", year_a)
+        t.insert(2, "year_to", year_b)
+        t["from_name"] = label(t["from_class"], "canonical")
+        t["from_zh"] = label(t["from_class"], "name_zh")
+        t["to_name"] = label(t["to_class"], "canonical")
+        t["to_zh"] = label(t["to_class"], "name_zh")
+        t["changed"] = t["from_class"] != t["to_class"]
+        t["area_mu"] = t["area_ha"] * mu_per_ha
+        tables[kind] = t
+    write_csv(tables["county"], out_county_csv)
+    write_csv(tables["reach"], out_reach_csv)
+    region = tables["county"].groupby(["from_name", "to_name"], sort=False)["area_ha"].sum()
+    order = list(classes["canonical"]) + ["nodata"]
+    matrix = region.unstack(fill_value=0.0).reindex(index=order, columns=order, fill_value=0.0)
+    matrix = matrix.loc[(matrix.sum(axis=1) > 0), (matrix.sum(axis=0) > 0)]
+    matrix.index.name = f"from_{year_a} \\ to_{year_b} (ha)"
+    write_csv(matrix.reset_index(), out_matrix_csv)
+    change_raster(a_path, b_path, out_change, block_size=block_size)

@@ -12,9 +12,25 @@ NXGEO_VERSION = nxgeo.__version__
 wildcard_constraints:
     year=r"\d{4}",
     reach=r"[a-z][a-z0-9_]*",
+    year_a=r"\d{4}",
+    year_b=r"\d{4}",
 
 
 def inputs_for_year(year):
     """Every contract file one year needs (static layers wrapped in ancient())."""
     files = contract_files(config, year)
     return {k: ancient(v) for k, v in files.items()}
+
+
+# Continuous rasters configured (dem, precipitation, optional fvc/soil_k/...), by name.
+STATIC_RASTERS = {k: v for k, v in config["inputs"]["rasters"].items() if v}
+# What clip_reach writes per reach: canonical and source-code land use plus the static rasters.
+REACH_LAYERS = ["landuse", "landuse_code", *STATIC_RASTERS]
+
+
+def landuse_key(year):
+    """The key of inputs.landuse.files for a year (YAML may give int or str keys)."""
+    files = config["inputs"]["landuse"]["files"]
+    return int(year) if int(year) in files else str(year)
+
+COMPARE = [(int(a), int(b)) for a, b in config.get("compare", [])]

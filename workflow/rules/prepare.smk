@@ -20,3 +20,98 @@ rule validate_inputs:
         mem_mb=2000,
     script:
         "../scripts/validate_inputs.py"
+
+
+rule prepare_vectors:
+    """Every vector layer repaired, fields standardised (id, name, status ...), in the grid CRS."""
+    input:
+        [ancient(v["path"]) for v in config["inputs"]["vectors"].values() if v],
+    output:
+        gpkg=f"{RESULTS}/common/vectors.gpkg",
+    params:
+        vectors=config["inputs"]["vectors"],
+        crs=config["grid"]["crs"],
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/common/logs/prepare_vectors.log",
+    benchmark:
+        f"{RESULTS}/common/benchmarks/prepare_vectors.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/prepare_vectors.py"
+
+
+rule prepare_grid:
+    """The analysis grid (from the counties) and every continuous raster reprojected onto it."""
+    input:
+        counties=ancient(config["inputs"]["vectors"]["counties"]["path"]),
+        rasters=[ancient(p) for p in STATIC_RASTERS.values()],
+    output:
+        grid=f"{RESULTS}/common/grid.json",
+        rasters=[f"{RESULTS}/common/grid/{name}.tif" for name in STATIC_RASTERS],
+    params:
+        rasters=config["inputs"]["rasters"],
+        counties=config["inputs"]["vectors"]["counties"],
+        grid=config["grid"],
+        out_dir=f"{RESULTS}/common/grid",
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/common/logs/prepare_grid.log",
+    benchmark:
+        f"{RESULTS}/common/benchmarks/prepare_grid.tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+    script:
+        "../scripts/prepare_grid.py"
+
+
+rule prepare_landuse:
+    """One year's land use on the grid: source codes and canonical classes (after validation)."""
+    input:
+        landuse=lambda wc: ancient(config["inputs"]["landuse"]["files"][landuse_key(wc.year)]),
+        validated=f"{RESULTS}/{{year}}/validation/report.json",
+        grid=f"{RESULTS}/common/grid.json",
+        vectors=f"{RESULTS}/common/vectors.gpkg",
+    output:
+        codes=f"{RESULTS}/{{year}}/grid/landuse_code.tif",
+        canonical=f"{RESULTS}/{{year}}/grid/landuse.tif",
+    params:
+        scheme=config["inputs"]["landuse"]["scheme"],
+        classes_table=config["landuse"]["classes_table"],
+        block_size=config["grid"].get("block_size", 512),
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/{{year}}/logs/prepare_landuse.log",
+    benchmark:
+        f"{RESULTS}/{{year}}/benchmarks/prepare_landuse.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/prepare_landuse.py"
+
+
+rule clip_reach:
+    """Land use, DEM, precipitation (and optional rasters) cut to one reach, as COGs."""
+    input:
+        landuse=f"{RESULTS}/{{year}}/grid/landuse.tif",
+        landuse_code=f"{RESULTS}/{{year}}/grid/landuse_code.tif",
+        rasters=[f"{RESULTS}/common/grid/{name}.tif" for name in STATIC_RASTERS],
+        vectors=f"{RESULTS}/common/vectors.gpkg",
+    output:
+        **{name: f"{RESULTS}/{{year}}/reaches/{{reach}}/{name}.tif" for name in REACH_LAYERS},
+    params:
+        block_size=config["grid"].get("block_size", 512),
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/{{year}}/logs/clip_reach_{{reach}}.log",
+    benchmark:
+        f"{RESULTS}/{{year}}/benchmarks/clip_reach_{{reach}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/clip_reach.py"
