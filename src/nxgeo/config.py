@@ -98,20 +98,10 @@ def semantic_problems(cfg: dict) -> list[str]:
         for y in pair:
             if y not in years:
                 problems.append(f"compare: year {y} in {pair} is not one of years {years}")
-    suit = cfg.get("suitability") or {}
-    targets = suit.get("targets") or {}
-    for name in suit.get("best_use_order") or []:
-        if name not in targets:
-            problems.append(
-                f"suitability.best_use_order: {name!r} is not a target use; known: {', '.join(targets)}"
-            )
-    gb = suit.get("grade_breaks") or {}
-    if isinstance(gb.get("suitable"), (int, float)) and isinstance(gb.get("moderately_suitable"), (int, float)):
-        if gb["moderately_suitable"] > gb["suitable"]:
-            problems.append(
-                "suitability.grade_breaks: moderately_suitable must not be above suitable "
-                f"({gb['moderately_suitable']} > {gb['suitable']})"
-            )
+    if isinstance(cfg.get("suitability"), dict):
+        from .suitability import spec_problems
+
+        problems += spec_problems(cfg)
     return problems
 
 

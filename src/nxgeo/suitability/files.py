@@ -1,0 +1,168 @@
+"""Block-wise file driver: layer rasters (one grid) -> per-target score/grade/reason rasters,
+best use, and legends.
+
+Outputs in `out_dir` (all atomic; tiled deflate GeoTIFFs with nodata, untiled strips when the
+raster is smaller than one 256-pixel tile):
+
+- ``suit_<target>_score.tif``  uint8 0..100, nodata 255
+- ``suit_<target>_grade.tif``  uint8 1..4, nodata 255 (codes in ``grade_legend.csv``)
+- ``suit_<target>_reason.tif`` uint16 reason bits (``reason_legend.csv`` / ``.json``); nodata
+  65535 is declared but never written (bit 8 marks pixels without data)
+- ``best_use.tif``, ``best_use_runner_up.tif`` uint8 codes (``best_use_legend.csv``), nodata 255
+- ``best_use_score.tif`` uint8 score of the best use, nodata 255
+
+Layers are read window by window (`block_rows` full-width rows at a time), so memory is about
+(number of layers + 3 x targets) x block_rows x width. Mask rasters: 1 = inside (uint8 or any
+integer); land use: canonical class ids, its nodata (and 0) = no data; continuous rasters:
+their nodata value and NaN = no data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import rasterio
+from rasterio.windows import Window
+
+from ..atomic import atomic_path, write_csv, write_json
+from ..errors import InputError
+from ..raster_io import GTIFF_OPTIONS
+from .codes import (
+    BEST_NODATA,
+    GRADE_NODATA,
+    SCORE_NODATA,
+    best_use_legend_df,
+    grade_legend_df,
+    write_reason_legend,
+)
+from .overlay import best_use, compile_target, evaluate_compiled, prepare_layers
+from .spec import best_use_order, parse_all
+
+REASON_NODATA = 65535
+
+
+def _profile(ref, dtype: str, nodata) -> dict:
+    profile = dict(GTIFF_OPTIONS)
+    profile.update(height=ref.height, width=ref.width, count=1, dtype=dtype, crs=ref.crs,
+                   transform=ref.transform, nodata=nodata, predictor=2)
+    if ref.height < 256 or ref.width < 256:
+        profile.update(tiled=False)
+        profile.pop("blockxsize")
+        profile.pop("blockysize")
+    return profile
+
+
+def _check_grid(name: str, ds, ref_name: str, ref) -> None:
+    problems = []
+    if (ds.width, ds.height) != (ref.width, ref.height):
+        problems.append(f"size {ds.width}x{ds.height} vs {ref.width}x{ref.height}")
+    if not ds.transform.almost_equals(ref.transform, precision=1e-6):
+        problems.append(f"transform {tuple(ds.transform)[:6]} vs {tuple(ref.transform)[:6]}")
+    if ds.crs != ref.crs:
+        problems.append(f"CRS {ds.crs} vs {ref.crs}")
+    if problems:
+        raise InputError(f"layer {name!r} ({ds.name}) is not on the grid of {ref_name!r} "
+                         f"({ref.name}): {'; '.join(problems)}; resample it onto the analysis grid")
+
+
+def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path, suit_cfg: Mapping,
+                      classes_df: pd.DataFrame, block_rows: int = 512) -> dict[str, Path]:
+    """Evaluate every target of `suit_cfg` block by block; returns {output key: path}.
+
+    Keys: ``suit_<target>_score|grade|reason``, ``best_use``, ``best_use_runner_up``,
+    ``best_use_score``, ``reason_legend_csv``, ``reason_legend_json``, ``best_use_legend``,
+    ``grade_legend``. Raises ConfigError for a bad spec, InputError for a missing layer or a
+    layer on another grid.
+    """
+    if block_rows < 1:
+        raise ValueError(f"block_rows must be >= 1, got {block_rows}")
+    out_dir = Path(out_dir)
+    specs = parse_all(suit_cfg, classes_df, layers=list(layer_paths))
+    order = best_use_order(suit_cfg)
+    comps = {name: compile_target(specs[name], classes_df) for name in order}
+    needed = sorted(set().union(*(c.layers for c in comps.values())))
+    missing = [n for n in needed if n not in layer_paths]
+    if missing:  # pragma: no cover - parse_all already checks layer names
+        raise InputError(f"suitability needs layer(s) {', '.join(missing)}")
+
+    outputs: dict[str, Path] = {}
+    with contextlib.ExitStack() as stack:
+        src = {n: stack.enter_context(rasterio.open(layer_paths[n])) for n in needed}
+        ref_name = "landuse"
+        ref = src[ref_name]
+        for n, ds in src.items():
+            _check_grid(n, ds, ref_name, ref)
+        nodata = {n: ds.nodata for n, ds in src.items()}
+
+        def open_out(key: str, fname: str, dtype: str, nd, description: str, tags: dict):
+            final = out_dir / fname
+            tmp = stack.enter_context(atomic_path(final))
+            ds = stack.enter_context(rasterio.open(tmp, "w", **_profile(ref, dtype, nd)))
+            ds.set_band_description(1, description)
+            ds.update_tags(**tags)
+            outputs[key] = final
+            return ds
+
+        dst: dict[tuple[str, str], object] = {}
+        for t in order:
+            sp = specs[t]
+            label = f"{sp.name_zh} / {sp.name_en}"
+            dst[(t, "score")] = open_out(f"suit_{t}_score", f"suit_{t}_score.tif", "uint8", SCORE_NODATA,
+                                         f"suitability score 0-100, {label}", {"target": t})
+            dst[(t, "grade")] = open_out(
+                f"suit_{t}_grade", f"suit_{t}_grade.tif", "uint8", GRADE_NODATA,
+                f"suitability grade, {label}",
+                {"target": t, "codes": "1 suitable 适宜; 2 moderately suitable 一般适宜; "
+                 "3 unsuitable 不适宜; 4 excluded 禁止; 255 nodata", "legend": "grade_legend.csv"})
+            dst[(t, "reason")] = open_out(
+                f"suit_{t}_reason", f"suit_{t}_reason.tif", "uint16", REASON_NODATA,
+                f"exclusion reason bits, {label}", {"target": t, "legend": "reason_legend.csv"})
+        best_tags = {"order": ",".join(order), "legend": "best_use_legend.csv",
+                     "codes": "0 none; " + "; ".join(f"{i} {t}" for i, t in enumerate(order, 1))
+                     + "; 255 nodata"}
+        d_best = open_out("best_use", "best_use.tif", "uint8", BEST_NODATA, "best use", best_tags)
+        d_run = open_out("best_use_runner_up", "best_use_runner_up.tif", "uint8", BEST_NODATA,
+                         "runner-up use", best_tags)
+        d_bsc = open_out("best_use_score", "best_use_score.tif", "uint8", SCORE_NODATA,
+                         "score of the best use", {"legend": "best_use_legend.csv"})
+
+        for row0 in range(0, ref.height, block_rows):
+            win = Window(0, row0, ref.width, min(block_rows, ref.height - row0))
+            raw = {n: ds.read(1, window=win) for n, ds in src.items()}
+            layers = prepare_layers(raw, needed, nodata)
+            scores, grades_ = {}, {}
+            for t in order:
+                comp = comps[t]
+                s, g, r = evaluate_compiled(comp, {n: layers[n] for n in comp.layers})
+                dst[(t, "score")].write(s, 1, window=win)
+                dst[(t, "grade")].write(g, 1, window=win)
+                dst[(t, "reason")].write(r, 1, window=win)
+                scores[t], grades_[t] = s, g
+            b, ru, bs = best_use(scores, grades_, order)
+            d_best.write(b, 1, window=win)
+            d_run.write(ru, 1, window=win)
+            d_bsc.write(bs, 1, window=win)
+
+    csv_path, json_path = write_reason_legend(out_dir / "reason_legend.csv")
+    outputs["reason_legend_csv"], outputs["reason_legend_json"] = csv_path, json_path
+    targets_cfg = suit_cfg.get("targets") or {}
+    legend = best_use_legend_df(order, targets_cfg)
+    outputs["best_use_legend"] = write_csv(legend, out_dir / "best_use_legend.csv")
+    write_json(legend.to_dict(orient="records"), out_dir / "best_use_legend.json")
+    outputs["best_use_legend_json"] = out_dir / "best_use_legend.json"
+    outputs["grade_legend"] = write_csv(grade_legend_df(), out_dir / "grade_legend.csv")
+    return outputs
+
+
+def read_outputs(outputs: Mapping[str, Path]) -> dict[str, np.ndarray]:
+    """Read every raster output back (for tests and small reports)."""
+    out = {}
+    for k, p in outputs.items():
+        if str(p).endswith(".tif"):
+            with rasterio.open(p) as ds:
+                out[k] = ds.read(1)
+    return out
