@@ -17,7 +17,9 @@ check_config(config, source="the workflow configuration")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/sample.smk"
 include: "workflow/rules/prepare.smk"
+include: "workflow/rules/terrain.smk"
 include: "workflow/rules/inventory.smk"
+include: "workflow/rules/suitability.smk"
 include: "workflow/rules/compare.smk"
 
 
@@ -26,6 +28,11 @@ rule all:
         expand(f"{RESULTS}/{{year}}/validation/report.md", year=YEARS),
         expand(f"{RESULTS}/{{year}}/reaches/{{reach}}/{{layer}}.tif", year=YEARS, reach=REACHES,
                layer=REACH_LAYERS),
+        expand(f"{RESULTS}/{{year}}/reaches/{{reach}}/{{layer}}.tif", year=YEARS, reach=REACHES,
+               layer=TERRAIN_LAYERS),
+        expand(f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/best_use.tif", year=YEARS,
+               reach=REACHES),
         expand(f"{RESULTS}/{{year}}/tables/inventory_by_class.csv", year=YEARS),
+        expand(f"{RESULTS}/{{year}}/tables/water_capacity.csv", year=YEARS),
         [f"{RESULTS}/{b}/compare/{a}_{b}/transition_matrix.csv" for a, b in COMPARE],
     default_target: True

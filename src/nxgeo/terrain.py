@@ -707,3 +707,82 @@ def rasterize_features(
         shapes, out_shape=out_shape, transform=transform, all_touched=all_touched, fill=fill,
         dtype=dtype,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Pipeline step: terrain layers of one reach
+
+TERRAIN_LAYERS = ("slope", "aspect", "ls", "distance_water", "distance_roads",
+                  "distance_settlements")
+DISTANCE_SOURCES = {"distance_water": ("rivers", "canals"), "distance_roads": ("roads",),
+                    "distance_settlements": ("settlements",)}
+
+
+def terrain_reach(dem_grid_path, reach_template_path, vectors_gpkg, outputs: dict,
+                  distance_max_m: float = 20000.0, s_method: str = "invest",
+                  l_max: float | None = 122.0) -> dict:
+    """Slope, aspect, LS and distance rasters of one reach, as COGs on the reach's grid.
+
+    - slope/aspect (Horn, as gdaldem) from the region DEM with a one-pixel halo, so the reach
+      edge has real neighbours (no artificial nodata ring);
+    - LS (InVEST SDR form) on D8 flow accumulation inside the reach (flow does not leave the
+      reach polygon: reaches are drainage units);
+    - distances (m) to rivers+canals, roads, settlements, exact up to `distance_max_m` and
+      capped there: features up to that distance outside the reach are taken into account.
+    Pixels outside the reach are nodata (-9999).
+    """
+    import math
+
+    import rasterio
+    from rasterio.windows import Window
+    from rasterio.windows import transform as window_transform
+
+    from .raster_io import write_cog
+    from .vector_io import list_layers, read_vector
+
+    nd = -9999.0
+    with rasterio.open(reach_template_path) as r:
+        rt, h, w, crs = r.transform, r.height, r.width, r.crs
+        inside = r.read_masks(1) > 0
+    with rasterio.open(dem_grid_path) as g:
+        xres, yres = g.transform.a, -g.transform.e
+        col_off = round((rt.c - g.transform.c) / xres)
+        row_off = round((g.transform.f - rt.f) / yres)
+        dem_nd = g.nodata if g.nodata is not None else nd
+        dem = g.read(1, window=Window(col_off - 1, row_off - 1, w + 2, h + 2), boundless=True,
+                     fill_value=dem_nd).astype("float32")
+    arrays = {}
+    need = set(outputs)
+    if need & {"slope", "aspect", "ls"}:
+        slope = slope_degrees(dem, xres, yres, nodata=dem_nd)[1:-1, 1:-1]
+        arrays["slope"] = slope
+        if "aspect" in need:
+            arrays["aspect"] = aspect_degrees(dem, xres, yres, nodata=dem_nd)[1:-1, 1:-1]
+        if "ls" in need:
+            dem_r = dem[1:-1, 1:-1].copy()
+            dem_r[~inside] = dem_nd
+            acc = flow_accumulation(dem_r, dem_nd, xres=xres, yres=yres)
+            slope_ok = np.where(slope == nd, np.nan, slope)
+            ls = ls_factor(slope_ok, acc, xres, s_method=s_method, l_max=l_max)
+            arrays["ls"] = np.where(np.isfinite(ls) & (ls != nd), ls, nd).astype("float32")
+    dist_needed = [k for k in DISTANCE_SOURCES if k in need]
+    if dist_needed:
+        pad = int(math.ceil(distance_max_m / min(xres, yres)))
+        shape = (h + 2 * pad, w + 2 * pad)
+        ptransform = window_transform(Window(-pad, -pad, shape[1], shape[0]), rt)
+        layers = set(list_layers(vectors_gpkg))
+        for key in dist_needed:
+            geoms = []
+            for layer in DISTANCE_SOURCES[key]:
+                if layer in layers:
+                    geoms += [g for g in read_vector(vectors_gpkg, layer).geometry if g is not None]
+            mask = rasterize_features(geoms, shape, ptransform, all_touched=True) > 0
+            d = distance_to(mask, xres, yres)[pad:pad + h, pad:pad + w]
+            arrays[key] = np.minimum(d, distance_max_m).astype("float32")
+    written = {}
+    for key, path in outputs.items():
+        a = arrays[key].astype("float32", copy=True)
+        a[~inside] = nd
+        a[~np.isfinite(a)] = nd
+        written[key] = write_cog(path, a, crs, rt, nodata=nd)
+    return written

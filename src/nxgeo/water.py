@@ -190,3 +190,72 @@ def potential_demand_summary(suitable_area_ha_by_county_and_use: pd.DataFrame, d
     out["ratio"] = ratio
     out["binding"] = (total > 0) & (total > h)
     return out
+
+
+# Canonical classes that already are a target use: such pixels are not "converted".
+CURRENT_CLASSES = {"cropland": ["cropland_irrigated", "cropland_dry"], "forest": ["forest"],
+                   "shrub": ["shrub"], "grass": ["grassland"], "wetland": ["wetland"],
+                   "orchard": ["orchard"]}
+
+
+def water_capacity_year(reach_dirs: Mapping[str, str], order: list[str], year: int,
+                        budgets_csv, demand_csv, classes_table, water_cfg: Mapping,
+                        out_summary, out_headroom) -> pd.DataFrame:
+    """Gather all reaches of one year: the water that all suitable land would need if every
+    pixel took its best use (best_use.tif: suitable or moderately suitable, the tie rule of the
+    overlay), pixels already in that use left out, vs each county's headroom.
+
+    Demand is summed pixel by pixel, so forest needs water only where precipitation is below
+    `water.rainfed_above_precipitation_mm`. Pixels are attributed to counties by the reach's
+    county raster (zone_county.tif). Writes water_capacity.csv and water_headroom.csv.
+    """
+    from pathlib import Path
+
+    import rasterio
+
+    from .atomic import write_csv
+
+    classes = pd.read_csv(classes_table)
+    class_id = dict(zip(classes["canonical"], classes["class_id"]))
+    current = {**CURRENT_CLASSES, **dict(water_cfg.get("current_classes") or {})}
+    budgets = pd.read_csv(budgets_csv, dtype={"adcode": str}, encoding="utf-8-sig")
+    headroom = county_headroom(budgets, year)
+    demand_tab = pd.read_csv(demand_csv, encoding="utf-8-sig")
+    rules = water_cfg.get("rainfed_above_precipitation_mm", DEFAULT_RAINFED_ABOVE_MM)
+    nominal = demand_per_use(demand_tab, rainfed_above_mm=rules)
+    rows = []
+    for reach, d in reach_dirs.items():
+        d = Path(d)
+        with rasterio.open(d / "suitability" / "best_use.tif") as b, \
+                rasterio.open(d / "zone_county.tif") as c, \
+                rasterio.open(d / "landuse.tif") as lu, \
+                rasterio.open(d / "precipitation.tif") as p:
+            px_ha = abs(b.transform.a * b.transform.e) / 1e4
+            for _, win in b.block_windows(1):
+                best, county = b.read(1, window=win), c.read(1, window=win)
+                land = lu.read(1, window=win)
+                prec = p.read(1, window=win).astype("float64")
+                if p.nodata is not None:
+                    prec[prec == p.nodata] = np.nan
+                for i, use in enumerate(order, start=1):
+                    sel = (best == i) & (county > 0)
+                    already = [class_id[k] for k in current.get(use, []) if k in class_id]
+                    if already:
+                        sel &= ~np.isin(land, already)
+                    if not sel.any():
+                        continue
+                    if use not in nominal:
+                        raise InputError(f"no water demand for use {use!r} in {demand_csv}; "
+                                         f"add a row `{use},<m3 per ha>`")
+                    dem = demand_per_use(demand_tab, prec[sel], rules)[use]
+                    df = pd.DataFrame({"adcode": county[sel].astype(str),
+                                       "demand_m3": np.nan_to_num(np.asarray(dem, float)) * px_ha})
+                    g = df.groupby("adcode")["demand_m3"].agg(["size", "sum"]).reset_index()
+                    for a, n, s in zip(g["adcode"], g["size"], g["sum"]):
+                        rows.append((a, use, n * px_ha, s))
+    long = pd.DataFrame(rows, columns=["adcode", "use", "area_ha", "demand_m3"])
+    long = long.groupby(["adcode", "use"], as_index=False).sum()
+    summary = potential_demand_summary(long, nominal, headroom)
+    write_csv(summary, out_summary)
+    write_csv(headroom, out_headroom)
+    return summary

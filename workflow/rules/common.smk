@@ -34,3 +34,27 @@ def landuse_key(year):
     return int(year) if int(year) in files else str(year)
 
 COMPARE = [(int(a), int(b)) for a, b in config.get("compare", [])]
+
+from nxgeo.terrain import TERRAIN_LAYERS
+from nxgeo.zones import ZONE_LAYERS
+
+from nxgeo.suitability import best_use_order
+
+TARGETS = best_use_order(config["suitability"])
+
+
+def suitability_layers(wc):
+    """Layer name -> reach raster for the suitability overlay."""
+    d = f"{RESULTS}/{wc.year}/reaches/{wc.reach}"
+    layers = {"landuse": f"{d}/landuse.tif", "elevation": f"{d}/dem.tif",
+              "precipitation": f"{d}/precipitation.tif", "slope": f"{d}/slope.tif",
+              "ls": f"{d}/ls.tif", "distance_water": f"{d}/distance_water.tif",
+              "distance_roads": f"{d}/distance_roads.tif",
+              "distance_settlements": f"{d}/distance_settlements.tif"}
+    for name in ZONE_LAYERS:
+        if name != "county":
+            layers[name] = f"{d}/zone_{name}.tif"
+    for name in ("soil_k", "sand_fraction"):
+        if name in STATIC_RASTERS:
+            layers[name] = f"{d}/{name}.tif"
+    return layers
