@@ -21,6 +21,7 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
     sh.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     sh.setLevel(logging.WARNING)
     root.addHandler(sh)
+    sys.excepthook = _log_exception
     for noisy in ("rasterio", "fiona", "pyogrio", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return logging.getLogger("nxgeo")
@@ -29,3 +30,19 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
 def progress_enabled() -> bool:
     """Progress bars only in a terminal; logs stay quiet."""
     return sys.stderr.isatty()
+
+
+def _log_exception(exc_type, exc, tb):
+    """Uncaught errors go to the step's log too; a user-facing error (NxgeoError) is printed as
+    its message alone, without a Python traceback."""
+    from .errors import NxgeoError
+
+    log = logging.getLogger("nxgeo")
+    if issubclass(exc_type, NxgeoError):
+        log.error("%s", exc)
+        for h in logging.getLogger().handlers:
+            h.flush()
+        print(f"\nERROR: {exc}\n", file=sys.stderr)
+        return
+    log.error("unexpected error", exc_info=(exc_type, exc, tb))
+    sys.__excepthook__(exc_type, exc, tb)

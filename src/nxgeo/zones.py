@@ -84,7 +84,7 @@ def reach_zone_layers(template: str | Path, vectors_gpkg: str | Path, budgets_cs
     budgets = pd.read_csv(budgets_csv, dtype={"adcode": str}, encoding="utf-8-sig")
     counties = read_vector(vectors_gpkg, "counties")
     mod = water_quota_modulus(budgets, counties, year, id_field="id", area_crs=area_crs)
-    mod_df = pd.DataFrame({"id": mod["id"].astype(str), "modulus": mod[_modulus_col(mod)]})
+    mod_df = pd.DataFrame({"id": mod["adcode"].astype(str), "modulus": mod[_modulus_col(mod)]})
     arrays, geo = zone_arrays(template, vectors_gpkg, mod_df, canal_buffer_m)
     written = {}
     for name, path in outputs.items():
