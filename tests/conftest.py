@@ -25,8 +25,11 @@ def _project_cwd(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
-def tiny_config(workdir: Path, **overrides) -> Path:
-    """Write a config for a run in `workdir` on the tiny sample; returns its path."""
+def tiny_config(workdir: Path, survey_landuse: bool = False, **overrides) -> Path:
+    """Write a config for a run in `workdir` on the tiny sample; returns its path.
+
+    With `survey_landuse`, land use is read from survey/landuse_<year>.tif (copies of the
+    sample's), as a user's own files: not outputs of the sample rule."""
     with open(ROOT / "config" / "config.yaml", encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
     cfg = copy.deepcopy(cfg)
@@ -37,6 +40,8 @@ def tiny_config(workdir: Path, **overrides) -> Path:
     for k, p in cfg["inputs"]["tables"].items():
         if p.startswith("config/"):
             cfg["inputs"]["tables"][k] = str(ROOT / p)
+    if survey_landuse:
+        cfg["inputs"]["landuse"]["files"] = {y: f"survey/landuse_{y}.tif" for y in cfg["years"]}
     for k, v in overrides.items():
         cfg[k] = v
     workdir.mkdir(parents=True, exist_ok=True)
@@ -60,7 +65,11 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 
 def tiny_run(tmp_path_factory):
     """One full pipeline run on the tiny sample, shared by the workflow tests."""
     workdir = tmp_path_factory.mktemp("tiny_run")
-    tiny_config(workdir)
+    tiny_config(workdir, survey_landuse=True)
+    run_snakemake(workdir, "sample")
+    (workdir / "survey").mkdir()
+    for f in (workdir / "data" / "sample").glob("landuse_*.tif"):
+        shutil.copy2(f, workdir / "survey" / f.name)
     run_snakemake(workdir)
     return workdir
 

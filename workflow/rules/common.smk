@@ -17,9 +17,10 @@ wildcard_constraints:
 
 
 def inputs_for_year(year):
-    """Every contract file one year needs (static layers wrapped in ancient())."""
+    """Every contract file one year needs. Static layers are wrapped in ancient() (a new year
+    never rebuilds old years); the year's own land use is not, so editing it reruns that year."""
     files = contract_files(config, year)
-    return {k: ancient(v) for k, v in files.items()}
+    return {k: (v if k.startswith("landuse_") else ancient(v)) for k, v in files.items()}
 
 
 # Continuous rasters configured (dem, precipitation, optional fvc/soil_k/...), by name.

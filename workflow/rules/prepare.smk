@@ -71,7 +71,7 @@ rule prepare_grid:
 rule prepare_landuse:
     """One year's land use on the grid: source codes and canonical classes (after validation)."""
     input:
-        landuse=lambda wc: ancient(config["inputs"]["landuse"]["files"][landuse_key(wc.year)]),
+        landuse=lambda wc: config["inputs"]["landuse"]["files"][landuse_key(wc.year)],
         validated=f"{RESULTS}/{{year}}/validation/report.json",
         grid=f"{RESULTS}/common/grid.json",
         vectors=f"{RESULTS}/common/vectors.gpkg",
