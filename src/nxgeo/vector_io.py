@@ -52,7 +52,7 @@ def write_layers(path: str | Path, layers: Mapping[str, gpd.GeoDataFrame]) -> Pa
     with atomic_path(path) as tmp:
         with pyogrio_config(OGR_CURRENT_DATE=FIXED_DATE):
             for i, (name, gdf) in enumerate(layers.items()):
-                kwargs = {"layer": name} if driver == "GPKG" else {}
+                kwargs = {"layer": name} if driver in ("GPKG", "GeoJSON", "FlatGeobuf") else {}
                 if i > 0 and driver != "GPKG":
                     raise ValueError(f"{path}: driver {driver} holds one layer only")
                 gdf.to_file(tmp, driver=driver, engine="pyogrio", **kwargs)
