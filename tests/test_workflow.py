@@ -13,6 +13,8 @@ from conftest import TINY, run_snakemake, tiny_config
 
 pytestmark = pytest.mark.workflow
 YEARS = (2023, 2024)
+# rules that consume suitability outputs (grow as the DAG grows)
+DOWNSTREAM_OF_SUITABILITY = {"candidates", "allocate_water", "maps", "report", "services"}
 REACHES = ("weining", "qingtongxia", "yinchuan", "shizuishan", "qingshui", "jinghe", "yanchi")
 
 
@@ -113,6 +115,24 @@ def test_touching_one_year_reruns_only_that_year(tiny_run):
     assert "year=2024" in out and "year=2023" not in out
     assert "prepare_landuse" in out and "clip_reach" in out
     assert "prepare_grid" not in out and "prepare_vectors" not in out
+
+
+def test_changing_one_weight_reruns_only_suitability_and_what_depends_on_it(tiny_run):
+    import yaml
+
+    cfg = yaml.safe_load((tiny_run / "config.yaml").read_text(encoding="utf-8"))
+    crit = cfg["suitability"]["targets"]["forest"]["criteria"]
+    crit[0]["weight"], crit[1]["weight"] = 0.5, 0.2
+    changed = tiny_run / "config_weight.yaml"
+    changed.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    proc = run_snakemake(tiny_run, "--dry-run", "--quiet", "rules", config=changed)
+    out = proc.stdout + proc.stderr
+    jobs = {line.split()[0] for line in out.splitlines()
+            if line.strip() and line.split()[0].isidentifier() and len(line.split()) == 2
+            and line.split()[1].isdigit()}
+    assert "suitability" in jobs
+    jobs.discard("total")
+    assert jobs <= {"suitability", "water_capacity", "all"} | DOWNSTREAM_OF_SUITABILITY, jobs
 
 
 def test_bad_config_value_stops_before_any_job(tmp_path):

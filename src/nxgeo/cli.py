@@ -55,19 +55,38 @@ def _cmd_validate(args) -> int:
     return 0
 
 
+def _cmd_quicklook(args) -> int:
+    from .config import load_config
+    from .sample import quicklook
+
+    cfg = load_config(args.config)
+    out_dir = cfg.get("sample", {}).get("out_dir", "data/sample")
+    png = quicklook(out_dir, args.out)
+    print(f"quick-look of {out_dir}: {png}")
+    return 0
+
+
 def _cmd_where(args) -> int:
     from .config import load_yaml
     from .paths import results_dir
 
     cfg = load_yaml(args.config)
-    print("\nResults / 结果:")
+    print("\nResults / 结果 (open the .tif and .gpkg files in QGIS, the .csv in Excel):")
     for y in cfg.get("years", []):
         d = results_dir(cfg, y)
-        state = "" if d.exists() else "  (not produced yet)"
-        print(f"  {y}: {d.resolve()}{state}")
-        report = d / "report" / "index.html"
-        if report.exists():
-            print(f"        report: {report.resolve()}")
+        if not d.exists():
+            print(f"  {y}: {d.resolve()}  (not produced yet)")
+            continue
+        print(f"  {y}: {d.resolve()}")
+        for label, rel in (("validation report", "validation/report.md"),
+                           ("tables (CSV)", "tables"),
+                           ("per-reach rasters (COG)", "reaches"),
+                           ("candidate parcels", "candidates.gpkg"),
+                           ("maps", "maps"),
+                           ("report", "report/index.html")):
+            p = d / rel
+            if p.exists():
+                print(f"      {label:<26} {p}")
     return 0
 
 
@@ -87,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--config", default=DEFAULT_CONFIG)
     v.add_argument("--out-dir", default="results/validation", help="where to write the reports")
     v.set_defaults(func=_cmd_validate)
+
+    q = sub.add_parser("quicklook", help="render DEM, precipitation and land use of the sample as a PNG")
+    q.add_argument("--config", default=DEFAULT_CONFIG)
+    q.add_argument("--out", default="results/sample_quicklook.png")
+    q.set_defaults(func=_cmd_quicklook)
 
     w = sub.add_parser("where", help="print where the results are")
     w.add_argument("--config", default=DEFAULT_CONFIG)

@@ -59,3 +59,13 @@ def suitability_layers(wc):
         if name in STATIC_RASTERS:
             layers[name] = f"{d}/{name}.tif"
     return layers
+
+
+def validation_view(cfg, year):
+    """The part of the config that decides what one year's inputs are."""
+    files = cfg["inputs"]["landuse"]["files"]
+    return {"landuse": {"scheme": cfg["inputs"]["landuse"]["scheme"],
+                        "file": files.get(int(year), files.get(str(year)))},
+            "rasters": cfg["inputs"]["rasters"], "vectors": cfg["inputs"]["vectors"],
+            "tables": cfg["inputs"]["tables"], "grid": cfg["grid"], "reaches": cfg["reaches"],
+            "classes_table": cfg["landuse"]["classes_table"]}

@@ -9,7 +9,10 @@ rule validate_inputs:
         md=f"{RESULTS}/{{year}}/validation/report.md",
         json=f"{RESULTS}/{{year}}/validation/report.json",
     params:
-        config=lambda wc: config,
+        # Reruns when what this year's inputs are changes (paths, scheme, fields, grid, reaches),
+        # not when an unrelated parameter (a weight, a price) does. The script reads the whole
+        # config from snakemake.config for the checks (an intended exception to params-only).
+        inputs=lambda wc: validation_view(config, wc.year),
         version=NXGEO_VERSION,
     log:
         f"{RESULTS}/{{year}}/logs/validate_inputs.log",

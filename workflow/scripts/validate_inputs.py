@@ -6,7 +6,7 @@ from nxgeo.validate import validate_year
 
 setup_logging(snakemake.log[0])
 ok = validate_year(
-    snakemake.params.config,
+    snakemake.config,
     int(snakemake.wildcards.year),
     md_path=snakemake.output.md,
     json_path=snakemake.output.json,
