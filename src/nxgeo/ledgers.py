@@ -1,0 +1,536 @@
+"""Yearly ledgers (DOMAIN.md §8): greening-increment ledger with inter-county trades, and the
+county carbon balance.
+
+* `greening_increment` — per county, from the long transitions table of
+  `nxgeo.transitions.compare_years`: gross (area that became a green class from a non-green
+  class), loss (green → non-green), net = gross − loss. Changes between two green classes
+  count for neither; pixels that are nodata in one of the years (class 0) are left out.
+* `greening_ledger` — per county: increment vs target, surplus / deficit, and an exact set of
+  trades from surplus to deficit counties of the trading group (scipy.optimize.milp, HiGHS):
+  sellers sell at most their surplus (nobody falls below its own target), every trade
+  balances (Σ bought = Σ sold), as much deficit as the group's surplus allows is covered, with
+  the fewest trades (then the lowest cost) or the lowest cost (then the fewest trades). A
+  deficit the group cannot cover is reported per county (uncovered_deficit_ha, status).
+* `carbon_balance` — per county: land sink (t CO₂/yr from the carbon-stock change) vs emissions
+  (table + cropland coefficient × cropland area), surplus or deficit, forest area needed.
+* `ledgers_year` — the pipeline stage writing greening_ledger.csv, greening_trades.csv,
+  carbon_balance.csv and greening_ledger.png.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .atomic import atomic_path, write_csv
+from .errors import InputError
+
+log = logging.getLogger("nxgeo.ledgers")
+
+TOL_HA = 1e-6  # areas below this (ha) count as zero
+
+STATUS_ZH = {
+    "surplus": "有盈余", "met": "恰好完成", "deficit_covered": "缺口已通过交易补足",
+    "deficit_partly_covered": "缺口部分补足", "deficit_uncovered": "缺口未补足",
+    "no_target": "无目标", "carbon_surplus": "碳盈余", "carbon_deficit": "碳赤字",
+    "no_emission_data": "无排放数据", "no_sink_data": "无碳汇数据",
+}
+
+
+def _adcode(values) -> pd.Series:
+    """County codes as strings ('640104'), whether read as int, float or str."""
+    s = pd.Series(values)
+    if s.dtype.kind == "f":
+        s = s.astype("Int64")
+    return s.astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
+
+
+def _need(df: pd.DataFrame, cols: Iterable[str], name: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise InputError(f"{name}: column(s) {missing} missing; has {list(df.columns)}")
+
+
+# --------------------------------------------------------------------------------------------
+# Greening increment
+# --------------------------------------------------------------------------------------------
+
+
+def greening_increment(transitions_df: pd.DataFrame, green_classes: Iterable[str]
+                       ) -> pd.DataFrame:
+    """Per county: gross_ha, loss_ha, net_ha (+ _mu is left to the caller) between two years.
+
+    `transitions_df`: long table of `nxgeo.transitions.compare_years` (zone_kind, zone_id,
+    zone_name, year_from, year_to, from_class, to_class, area_ha, from_name, to_name, ...);
+    only rows with zone_kind == "county" are used. Green is judged on the canonical names
+    (from_name / to_name); class id 0 (nodata in one year) counts for neither side.
+    Columns: adcode, name, year_from, year_to, gross_ha, loss_ha, net_ha.
+    """
+    _need(transitions_df, ["zone_kind", "zone_id", "from_class", "to_class", "area_ha",
+                           "from_name", "to_name"], "transitions table")
+    green = {str(g) for g in green_classes}
+    t = transitions_df[transitions_df["zone_kind"].astype(str) == "county"].copy()
+    t["adcode"] = _adcode(t["zone_id"]).to_numpy()
+    data = (t["from_class"] != 0) & (t["to_class"] != 0)
+    g_from = t["from_name"].astype(str).isin(green)
+    g_to = t["to_name"].astype(str).isin(green)
+    area = pd.to_numeric(t["area_ha"], errors="coerce").fillna(0.0)
+    t["gross_ha"] = np.where(data & ~g_from & g_to, area, 0.0)
+    t["loss_ha"] = np.where(data & g_from & ~g_to, area, 0.0)
+    keys = ["adcode"]
+    out = t.groupby(keys, sort=False)[["gross_ha", "loss_ha"]].sum().reset_index()
+    names = (t.drop_duplicates("adcode").set_index("adcode")["zone_name"]
+             if "zone_name" in t.columns else pd.Series(dtype=object))
+    out.insert(1, "name", out["adcode"].map(names))
+    for col in ("year_from", "year_to"):
+        if col in t.columns:
+            yrs = sorted(pd.unique(t[col]))
+            if len(yrs) > 1:
+                raise InputError(f"transitions table: several {col} values {yrs}; pass one "
+                                 f"comparison at a time")
+            out.insert(2 if col == "year_from" else 3, col, int(yrs[0]) if yrs else None)
+    out["net_ha"] = out["gross_ha"] - out["loss_ha"]
+    return out.sort_values("adcode", kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Greening ledger and trades
+# --------------------------------------------------------------------------------------------
+
+
+def _targets_for(targets_df: pd.DataFrame, year: int, year_from: int | None) -> pd.DataFrame:
+    _need(targets_df, ["adcode", "year", "target_ha"], "greening targets table")
+    t = targets_df.copy()
+    t["adcode"] = _adcode(t["adcode"]).to_numpy()
+    t["year"] = pd.to_numeric(t["year"], errors="coerce").astype("Int64")
+    years = list(range(int(year_from) + 1, int(year) + 1)) if year_from is not None else [year]
+    t = t[t["year"].isin(years)]
+    t["target_ha"] = pd.to_numeric(t["target_ha"], errors="coerce")
+    if t["target_ha"].isna().any():
+        bad = sorted(t.loc[t["target_ha"].isna(), "adcode"])
+        raise InputError(f"greening targets: empty or non-numeric target_ha for {bad}")
+    if t.duplicated(["adcode", "year"]).any():
+        dup = sorted(t.loc[t.duplicated(["adcode", "year"]), "adcode"])
+        raise InputError(f"greening targets: several rows for county(ies) {dup} in one year")
+    g = t.groupby("adcode").agg(target_ha=("target_ha", "sum"),
+                               target_years=("year", lambda y: ",".join(map(str, sorted(y)))))
+    return g.reset_index()
+
+
+def _solve_trades(surplus: np.ndarray, deficit: np.ndarray, price: np.ndarray,
+                  objective: str) -> tuple[np.ndarray, str]:
+    """Exact transfers t[i, j] (seller i -> buyer j) with scipy.optimize.milp.
+
+    Coverage is fixed to its maximum min(Σ surplus, Σ deficit) (every seller can trade with
+    every buyer, so that much is always reachable). Then lexicographic: min_trades → fewest
+    trades, then lowest cost; min_cost → lowest cost, then fewest trades. The final transfers
+    come from an LP with the chosen trade pattern fixed, so no big-M round-off remains.
+    `price[i, j]` is CNY/ha.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+    ns, nb = surplus.size, deficit.size
+    if ns == 0 or nb == 0:
+        return np.zeros((ns, nb)), "nothing to trade"
+    cover = float(min(surplus.sum(), deficit.sum()))
+    if cover <= TOL_HA:
+        return np.zeros((ns, nb)), "nothing to trade"
+    n = ns * nb
+    big_m = np.minimum(surplus[:, None], deficit[None, :]).ravel()
+    cost = price.ravel().astype(float)
+    # variables: t (n), y (n)
+    a_sell = np.zeros((ns, 2 * n))
+    a_buy = np.zeros((nb, 2 * n))
+    for i in range(ns):
+        a_sell[i, i * nb:(i + 1) * nb] = 1.0
+    for j in range(nb):
+        a_buy[j, j:n:nb] = 1.0
+    a_link = np.hstack([np.eye(n), -np.diag(big_m)])
+    a_cover = np.concatenate([np.ones(n), np.zeros(n)])[None, :]
+    slack = max(TOL_HA, 1e-9 * cover)
+    cons = [LinearConstraint(a_sell, -np.inf, surplus),
+            LinearConstraint(a_buy, -np.inf, deficit),
+            LinearConstraint(a_link, -np.inf, 0.0),
+            LinearConstraint(a_cover, cover - slack, cover + slack)]
+    integrality = np.concatenate([np.zeros(n), np.ones(n)])
+    bounds = Bounds(np.zeros(2 * n), np.concatenate([big_m, np.ones(n)]))
+    opts = {"mip_rel_gap": 0.0, "time_limit": 600.0}
+    c_trades = np.concatenate([np.zeros(n), np.ones(n)])
+    # scale cost so the objective is O(cover) (HiGHS tolerances are absolute)
+    scale = float(np.max(np.abs(cost))) if np.any(cost) else 1.0
+    c_cost = np.concatenate([cost / scale, np.zeros(n)])
+    first, second = (c_trades, c_cost) if objective == "min_trades" else (c_cost, c_trades)
+    r1 = milp(first, constraints=cons, integrality=integrality, bounds=bounds, options=opts)
+    if r1.x is None:
+        raise RuntimeError(f"greening trades: MILP failed ({r1.message})")
+    best = float(r1.fun)
+    cap = best + (0.5 if objective == "min_trades" else max(1e-9 * abs(best), 1e-9))
+    r2 = milp(second, constraints=[*cons, LinearConstraint(first[None, :], -np.inf, cap)],
+              integrality=integrality, bounds=bounds, options=opts)
+    res = r2 if r2.x is not None else r1
+    y = np.round(res.x[n:]).astype(bool)
+    # final LP: transfers on the chosen pattern only, cheapest, exact coverage
+    a_ub = np.vstack([a_sell[:, :n], a_buy[:, :n]])
+    b_ub = np.concatenate([surplus, deficit])
+    lp = linprog(cost / scale, A_ub=a_ub, b_ub=b_ub, A_eq=np.ones((1, n)), b_eq=[cover],
+                 bounds=list(zip(np.zeros(n), np.where(y, big_m, 0.0))), method="highs")
+    if lp.x is None:  # pragma: no cover - the MILP solution is feasible for this LP
+        t = np.where(y, res.x[:n], 0.0)
+    else:
+        t = lp.x
+    t = np.where(t > TOL_HA, t, 0.0)
+    return t.reshape(ns, nb), str(r1.message)
+
+
+def greening_ledger(increment_df: pd.DataFrame, targets_df: pd.DataFrame, year: int,
+                    group_adcodes: Iterable, price_per_ha, objective: str = "min_trades", *,
+                    year_from: int | None = None, basis: str = "net", mu_per_ha: float = 15.0
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Greening ledger of every county and the trades inside the trading group.
+
+    `increment_df`: `greening_increment` output (adcode, name, gross_ha, loss_ha, net_ha);
+    `basis` picks the increment that counts (net or gross). `targets_df`: adcode, year,
+    target_ha; the target is the one of `year`, or — with `year_from` — the sum over the years
+    year_from+1 … year (the period the increment covers). `group_adcodes`: the counties that
+    may trade. `price_per_ha`: CNY/ha, a number or a mapping seller adcode -> price (with an
+    optional "default"). `objective`: "min_trades" or "min_cost" (see `_solve_trades`).
+
+    Returns (trades, ledger). trades: trade_id, seller_adcode, seller_name, buyer_adcode,
+    buyer_name, area_ha, area_mu, price_cny_per_ha, value_cny, year. ledger (one row per county
+    of the increment or target tables): adcode, name, year, target_years, in_group,
+    gross_ha, loss_ha, net_ha, increment_ha, target_ha, balance_ha, surplus_ha, deficit_ha,
+    sold_ha, bought_ha, after_trade_ha, uncovered_deficit_ha, status, status_zh,
+    group_status, and the areas in mu. Counties without a target are listed with status
+    no_target and do not trade. Counties outside the group keep their deficit uncovered.
+    """
+    if objective not in ("min_trades", "min_cost"):
+        raise ValueError(f"objective must be 'min_trades' or 'min_cost', got {objective!r}")
+    if basis not in ("net", "gross"):
+        raise ValueError(f"basis must be 'net' or 'gross', got {basis!r}")
+    _need(increment_df, ["adcode", f"{basis}_ha"], "greening increment")
+    inc = increment_df.copy()
+    inc["adcode"] = _adcode(inc["adcode"]).to_numpy()
+    tg = _targets_for(targets_df, year, year_from)
+    group = set(_adcode(list(group_adcodes)))
+    led = inc.merge(tg, on="adcode", how="outer")
+    absent = sorted(group - set(led["adcode"]))
+    if absent:  # group counties with neither increment nor target: listed, never dropped
+        led = pd.concat([led, pd.DataFrame({"adcode": absent})], ignore_index=True)
+    for col in ("gross_ha", "loss_ha", "net_ha"):
+        if col in led.columns:
+            led[col] = led[col].fillna(0.0)
+    if "name" not in led.columns:
+        led["name"] = None
+    led["year"] = int(year)
+    led["in_group"] = led["adcode"].isin(group)
+    led["increment_ha"] = led[f"{basis}_ha"]
+    has_target = led["target_ha"].notna()
+    led["balance_ha"] = led["increment_ha"] - led["target_ha"]
+    led["surplus_ha"] = np.where(has_target, np.maximum(led["balance_ha"].fillna(0.0), 0.0), 0.0)
+    led["deficit_ha"] = np.where(has_target, np.maximum(-led["balance_ha"].fillna(0.0), 0.0), 0.0)
+    led.loc[led["surplus_ha"] <= TOL_HA, "surplus_ha"] = 0.0
+    led.loc[led["deficit_ha"] <= TOL_HA, "deficit_ha"] = 0.0
+    led = led.sort_values("adcode", kind="stable").reset_index(drop=True)
+    trade = led["in_group"] & has_target
+    sellers = led[trade & (led["surplus_ha"] > 0)]
+    buyers = led[trade & (led["deficit_ha"] > 0)]
+    prices = _seller_prices(sellers["adcode"], price_per_ha)
+    pmat = np.repeat(prices[:, None], len(buyers), axis=1)
+    t, message = _solve_trades(sellers["surplus_ha"].to_numpy(float),
+                               buyers["deficit_ha"].to_numpy(float), pmat, objective)
+    log.info("greening trades (%s): %s", objective, message)
+    rows = []
+    names = dict(zip(led["adcode"], led["name"]))
+    for i, s in enumerate(sellers["adcode"]):
+        for j, b in enumerate(buyers["adcode"]):
+            if t[i, j] > 0:
+                rows.append({"seller_adcode": s, "seller_name": names.get(s),
+                             "buyer_adcode": b, "buyer_name": names.get(b),
+                             "area_ha": float(t[i, j]), "price_cny_per_ha": float(prices[i])})
+    trades = pd.DataFrame(rows, columns=["seller_adcode", "seller_name", "buyer_adcode",
+                                         "buyer_name", "area_ha", "price_cny_per_ha"])
+    trades.insert(0, "trade_id", np.arange(1, len(trades) + 1))
+    trades["area_mu"] = trades["area_ha"] * mu_per_ha
+    trades["value_cny"] = trades["area_ha"] * trades["price_cny_per_ha"]
+    trades["year"] = int(year)
+    sold = trades.groupby("seller_adcode")["area_ha"].sum()
+    bought = trades.groupby("buyer_adcode")["area_ha"].sum()
+    led["sold_ha"] = led["adcode"].map(sold).fillna(0.0)
+    led["bought_ha"] = led["adcode"].map(bought).fillna(0.0)
+    led["after_trade_ha"] = led["increment_ha"] - led["sold_ha"] + led["bought_ha"]
+    unc = np.maximum(led["deficit_ha"] - led["bought_ha"], 0.0)
+    led["uncovered_deficit_ha"] = np.where(unc > TOL_HA, unc, 0.0)
+    led["status"] = np.select(
+        [~has_target, led["surplus_ha"] > 0, led["deficit_ha"] <= 0,
+         led["uncovered_deficit_ha"] <= 0, led["bought_ha"] > TOL_HA],
+        ["no_target", "surplus", "met", "deficit_covered", "deficit_partly_covered"],
+        "deficit_uncovered")
+    led["status_zh"] = led["status"].map(STATUS_ZH)
+    unc_group = float(led.loc[led["in_group"], "uncovered_deficit_ha"].sum())
+    led["group_status"] = np.where(
+        led["in_group"], "feasible" if unc_group <= TOL_HA else
+        f"infeasible: group surplus too small, {unc_group:.4f} ha of deficit uncovered", "")
+    for col in ("increment_ha", "target_ha", "surplus_ha", "deficit_ha", "after_trade_ha",
+                "uncovered_deficit_ha"):
+        led[col.replace("_ha", "_mu")] = led[col] * mu_per_ha
+    front = ["adcode", "name", "year", "target_years", "in_group"]
+    cols = front + [c for c in ("year_from", "year_to") if c in led.columns] + [
+        "gross_ha", "loss_ha", "net_ha", "increment_ha", "target_ha", "balance_ha",
+        "surplus_ha", "deficit_ha", "sold_ha", "bought_ha", "after_trade_ha",
+        "uncovered_deficit_ha", "status", "status_zh", "group_status", "increment_mu",
+        "target_mu", "surplus_mu", "deficit_mu", "after_trade_mu", "uncovered_deficit_mu"]
+    led = led[[c for c in cols if c in led.columns]]
+    _check_ledger(led, trades)
+    return trades, led
+
+
+def _seller_prices(adcodes: pd.Series, price_per_ha) -> np.ndarray:
+    if isinstance(price_per_ha, Mapping):
+        table = {str(k): float(v) for k, v in price_per_ha.items()}
+        default = table.get("default")
+        out = []
+        for a in adcodes:
+            if a in table:
+                out.append(table[a])
+            elif default is not None:
+                out.append(default)
+            else:
+                raise InputError(f"greening price: no price for seller county {a} and no default")
+        return np.array(out, dtype=float)
+    return np.full(len(adcodes), float(price_per_ha))
+
+
+def _check_ledger(led: pd.DataFrame, trades: pd.DataFrame) -> None:
+    """Invariants: no seller ends below its target, trades balance, buyers never over-buy."""
+    tol = 1e-6
+    sellers = led[led["sold_ha"] > 0]
+    if (sellers["after_trade_ha"] < sellers["target_ha"] - tol).any():  # pragma: no cover
+        raise RuntimeError("greening ledger: a seller would fall below its target")
+    if (led["bought_ha"] > led["deficit_ha"] + tol).any():  # pragma: no cover
+        raise RuntimeError("greening ledger: a buyer bought more than its deficit")
+    if abs(led["sold_ha"].sum() - led["bought_ha"].sum()) > tol * max(1.0, len(trades)):
+        raise RuntimeError("greening ledger: trades do not balance")  # pragma: no cover
+
+
+def _cjk_font() -> str | None:
+    """Name of an installed font that covers Chinese, if matplotlib knows one."""
+    from matplotlib import font_manager
+
+    known = ("Noto Sans CJK SC", "Noto Sans SC", "Noto Serif CJK SC", "Source Han Sans SC",
+             "Source Han Sans CN", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei",
+             "Microsoft YaHei", "PingFang SC", "Heiti SC", "STHeiti", "AR PL UMing CN",
+             "AR PL UKai CN", "Droid Sans Fallback", "Noto Sans CJK JP", "Noto Sans CJK TC")
+    have = {f.name for f in font_manager.fontManager.ttflist}
+    for name in known:
+        if name in have:
+            return name
+    for name in sorted(have):
+        if any(k in name for k in ("CJK", "Han Sans", "Hei", "Song", "WenQuanYi")):
+            return name
+    return None
+
+
+def ledger_chart(ledger_df: pd.DataFrame, path_png) -> Path:
+    """Bar chart of increment vs target (and after trades) per county, PNG (Agg, atomic).
+
+    Chinese labels with a CJK font when matplotlib has one; otherwise English labels and the
+    county codes (never boxes of missing glyphs)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    df = ledger_df[ledger_df["target_ha"].notna() | (ledger_df["increment_ha"] != 0)]
+    font = _cjk_font()
+    zh = font is not None
+    group = (df["in_group"].astype(bool) if "in_group" in df
+             else pd.Series(False, index=df.index))
+    labels = [(f"{n}\n{a}" if zh and isinstance(n, str) and n else str(a)) + ("*" if g else "")
+              for a, n, g in zip(df["adcode"], df.get("name", df["adcode"]), group)]
+    fig = Figure(figsize=(min(14.0, max(6.0, 0.5 * len(df) + 2.0)), 4.8), dpi=150)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    x = np.arange(len(df))
+    w = 0.27
+    ax.bar(x - w, df["increment_ha"], w, label="绿化增量" if zh else "Greening increment",
+           color="#4caf50")
+    ax.bar(x, df["target_ha"].fillna(0.0), w, label="目标" if zh else "Target", color="#9e9e9e")
+    if "after_trade_ha" in df:
+        ax.bar(x + w, df["after_trade_ha"], w, label="交易后" if zh else "After trades",
+               color="#1e88e5")
+    ax.axhline(0.0, color="black", linewidth=0.6)
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, fontsize=7, rotation=45 if len(df) > 10 else 0,
+                       ha="right" if len(df) > 10 else "center")
+    if group.any():
+        ax.text(0.0, -0.32 if len(df) > 10 else -0.16,
+                "* 交易组成员" if zh else "* member of the trading group",
+                transform=ax.transAxes, fontsize=7)
+    ax.set_ylabel("面积 (公顷 ha)" if zh else "Area (ha)")
+    year = int(df["year"].iloc[0]) if len(df) and "year" in df else ""
+    ax.set_title(f"{year} 绿化增量与目标（县）" if zh else
+                 f"{year} Greening increment vs target by county")
+    ax.legend(fontsize=8)
+    if zh:
+        for item in (ax.title, ax.yaxis.label, *ax.get_xticklabels(),
+                     *ax.get_legend().get_texts()):
+            item.set_fontfamily(font)
+    fig.tight_layout()
+    with atomic_path(path_png) as tmp:
+        fig.savefig(tmp, format="png")
+    return Path(path_png)
+
+
+# --------------------------------------------------------------------------------------------
+# Carbon balance
+# --------------------------------------------------------------------------------------------
+
+
+def _by_adcode(obj, value_cols: Iterable[str], name: str) -> pd.Series:
+    if isinstance(obj, pd.Series):
+        s = obj.copy()
+        s.index = _adcode(pd.Series(s.index)).to_numpy()
+        return pd.to_numeric(s, errors="coerce").groupby(level=0).sum()
+    df = obj
+    key = next((c for c in ("adcode", "zone_id") if c in df.columns), None)
+    if key is None:
+        raise InputError(f"{name}: needs an adcode (or zone_id) column")
+    if "zone_kind" in df.columns:
+        df = df[df["zone_kind"].astype(str) == "county"]
+    col = next((c for c in value_cols if c in df.columns), None)
+    if col is None:
+        raise InputError(f"{name}: needs one of the columns {list(value_cols)}")
+    s = pd.Series(pd.to_numeric(df[col], errors="coerce").to_numpy(),
+                  index=_adcode(df[key]).to_numpy())
+    return s.groupby(level=0).sum(min_count=1)
+
+
+def carbon_balance(sequestration_by_county_df: pd.DataFrame, emissions_df: pd.DataFrame,
+                   cropland_area_by_county, year: int, cropland_emission_t_co2_per_ha: float,
+                   forest_sequestration_t_co2_per_ha: float, *, mu_per_ha: float = 15.0
+                   ) -> pd.DataFrame:
+    """County carbon balance of `year`.
+
+    sink_t_co2 = land sequestration per year (t CO₂/yr; the compare_services column
+    carbon_sequestration_t_co2_per_yr, or sink_t_co2 / carbon_sequestration_t_co2); negative
+    when the land lost carbon. emission_t_co2 = emissions table (adcode, year, emission_t_co2)
+    of `year` + cropland_emission_t_co2_per_ha × cropland area (ha; a Series by adcode or a
+    frame with adcode/zone_id and cropland_ha/area_ha). balance = sink − emission;
+    status carbon_surplus (≥ 0) / carbon_deficit; forest_needed_ha = deficit /
+    forest_sequestration_t_co2_per_ha. Every county of any input is listed; missing data gives
+    NaN and status no_emission_data / no_sink_data.
+    """
+    if forest_sequestration_t_co2_per_ha <= 0:
+        raise ValueError("forest_sequestration_t_co2_per_ha must be > 0")
+    sink = _by_adcode(sequestration_by_county_df,
+                      ("carbon_sequestration_t_co2_per_yr", "sink_t_co2",
+                       "carbon_sequestration_t_co2"), "sequestration table")
+    names = {}
+    if "zone_name" in sequestration_by_county_df.columns:
+        sq = sequestration_by_county_df
+        if "zone_kind" in sq.columns:
+            sq = sq[sq["zone_kind"].astype(str) == "county"]
+        names = dict(zip(_adcode(sq["zone_id"]), sq["zone_name"]))
+    _need(emissions_df, ["adcode", "year", "emission_t_co2"], "emissions table")
+    em = emissions_df[pd.to_numeric(emissions_df["year"], errors="coerce") == int(year)]
+    if em.empty:
+        log.warning("emissions table has no rows for year %s", year)
+    emis = _by_adcode(em, ("emission_t_co2",), "emissions table")
+    crop = _by_adcode(cropland_area_by_county, ("cropland_ha", "area_ha"), "cropland area")
+    codes = sorted((set(sink.index) | set(emis.index) | set(crop.index)) - {"none"})
+    out = pd.DataFrame({"adcode": codes})
+    out["name"] = out["adcode"].map(names)
+    out["year"] = int(year)
+    out["sink_t_co2"] = out["adcode"].map(sink)
+    out["emission_table_t_co2"] = out["adcode"].map(emis)
+    out["cropland_ha"] = out["adcode"].map(crop).fillna(0.0)
+    out["cropland_emission_t_co2"] = out["cropland_ha"] * float(cropland_emission_t_co2_per_ha)
+    out["emission_t_co2"] = out["emission_table_t_co2"] + out["cropland_emission_t_co2"]
+    out["balance_t_co2"] = out["sink_t_co2"] - out["emission_t_co2"]
+    bal = out["balance_t_co2"]
+    out["surplus_t_co2"] = np.maximum(bal, 0.0)
+    out["deficit_t_co2"] = np.maximum(-bal, 0.0)
+    out["status"] = np.select([out["sink_t_co2"].isna(), out["emission_table_t_co2"].isna(),
+                               bal >= 0], ["no_sink_data", "no_emission_data", "carbon_surplus"],
+                              "carbon_deficit")
+    out["status_zh"] = out["status"].map(STATUS_ZH)
+    out["forest_needed_ha"] = out["deficit_t_co2"] / float(forest_sequestration_t_co2_per_ha)
+    out["forest_needed_mu"] = out["forest_needed_ha"] * mu_per_ha
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Stage
+# --------------------------------------------------------------------------------------------
+
+
+def _read_csv(path, what: str, **kw) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: {what} not found")
+    return pd.read_csv(path, encoding="utf-8-sig", **kw)
+
+
+def ledgers_year(transitions_county_csv, services_compare_county_csv, inventory_by_class_csv,
+                 targets_csv, emissions_csv, year_a: int, year_b: int, cfg_ledgers: Mapping,
+                 cfg_landuse: Mapping, prices_csv, out_dir) -> dict[str, Path]:
+    """Greening ledger and trades, carbon balance and the ledger chart for the comparison
+    year_a → year_b (targets of the years year_a+1 … year_b, emissions and cropland of year_b).
+
+    Config: ledgers.greening_trading_group, greening_objective (min_trades), greening_increment
+    _basis (net), greening_price_factor (by seller adcode, default 1.0; × prices item
+    greening_increment), cropland_classes, cropland_emission_t_co2_per_ha,
+    forest_sequestration_t_co2_per_ha; landuse.green_classes, mu_per_ha.
+    Writes greening_ledger.csv, greening_trades.csv, carbon_balance.csv, greening_ledger.png
+    in `out_dir`.
+    """
+    from .services.params import price, read_prices
+
+    cfg = dict(cfg_ledgers or {})
+    lu_cfg = dict(cfg_landuse or {})
+    mu = float(lu_cfg.get("mu_per_ha", 15.0))
+    out_dir = Path(out_dir)
+    trans = _read_csv(transitions_county_csv, "transitions table", dtype={"zone_id": str})
+    if {"year_from", "year_to"} <= set(trans.columns):
+        pairs = set(zip(trans["year_from"].astype(int), trans["year_to"].astype(int)))
+        if pairs and pairs != {(int(year_a), int(year_b))}:
+            raise InputError(f"{transitions_county_csv}: holds years {sorted(pairs)}, expected "
+                             f"{year_a} -> {year_b}")
+    green = lu_cfg.get("green_classes") or []
+    if not green:
+        raise InputError("landuse.green_classes is empty; list the green classes")
+    inc = greening_increment(trans, green)
+    targets = _read_csv(targets_csv, "greening targets table", dtype={"adcode": str})
+    base = price(read_prices(prices_csv), "greening_increment", str(prices_csv))
+    factors = dict(cfg.get("greening_price_factor") or {"default": 1.0})
+    price_map = {str(k): base * float(v) for k, v in factors.items()}
+    price_map.setdefault("default", base)
+    trades, ledger = greening_ledger(
+        inc, targets, int(year_b), cfg.get("greening_trading_group") or [], price_map,
+        cfg.get("greening_objective", "min_trades"), year_from=int(year_a),
+        basis=cfg.get("greening_increment_basis", "net"), mu_per_ha=mu)
+    seq = _read_csv(services_compare_county_csv, "services comparison table",
+                    dtype={"zone_id": str})
+    inv = _read_csv(inventory_by_class_csv, "inventory by class table", dtype={"zone_id": str})
+    _need(inv, ["zone_kind", "zone_id", "class", "area_ha"], str(inventory_by_class_csv))
+    crop_classes = cfg.get("cropland_classes") or ["cropland_irrigated", "cropland_dry"]
+    inv = inv[(inv["zone_kind"].astype(str) == "county") & inv["class"].isin(crop_classes)]
+    crop = inv.groupby("zone_id")["area_ha"].sum()
+    emissions = _read_csv(emissions_csv, "emissions table", dtype={"adcode": str})
+    cb = carbon_balance(seq, emissions, crop, int(year_b),
+                        float(cfg.get("cropland_emission_t_co2_per_ha", 0.0)),
+                        float(cfg.get("forest_sequestration_t_co2_per_ha", 5.0)), mu_per_ha=mu)
+    cb.insert(3, "year_from", int(year_a))
+    names = dict(zip(ledger["adcode"], ledger["name"]))
+    cb["name"] = cb["name"].fillna(cb["adcode"].map(names))
+    paths = {"greening_ledger": out_dir / "greening_ledger.csv",
+             "greening_trades": out_dir / "greening_trades.csv",
+             "carbon_balance": out_dir / "carbon_balance.csv",
+             "chart": out_dir / "greening_ledger.png"}
+    write_csv(ledger, paths["greening_ledger"])
+    write_csv(trades, paths["greening_trades"])
+    write_csv(cb, paths["carbon_balance"])
+    ledger_chart(ledger, paths["chart"])
+    return paths
