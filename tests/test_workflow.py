@@ -144,3 +144,23 @@ def test_bad_config_value_stops_before_any_job(tmp_path):
     assert proc.returncode != 0
     assert "inputs.landuse.scheme" in out and "'corine'" in out
     assert not (tmp_path / "results").exists()
+
+
+def test_services_and_ledgers(tiny_run):
+    t = tiny_run / "results" / "2024"
+    s = pd.read_csv(t / "tables" / "services_by_county.csv", encoding="utf-8-sig",
+                    dtype={"zone_id": str})
+    counties = s[s.zone_id != "none"]
+    assert len(counties) == 22
+    assert (counties.carbon_stock_t_c > 0).all() and (counties.gep_regulating_cny > 0).all()
+    cmp = t / "compare" / "2023_2024"
+    ledger = pd.read_csv(cmp / "greening_ledger.csv", encoding="utf-8-sig", dtype={"adcode": str})
+    trades = pd.read_csv(cmp / "greening_trades.csv", encoding="utf-8-sig")
+    sellers = ledger[ledger.sold_ha > 0]
+    assert (sellers.after_trade_ha >= sellers.target_ha - 1e-6).all()
+    assert abs(ledger.sold_ha.sum() - ledger.bought_ha.sum()) < 1e-6
+    assert abs(trades.area_ha.sum() - ledger.sold_ha.sum()) < 1e-6
+    assert not (set(trades.seller_adcode.astype(str)) & set(trades.buyer_adcode.astype(str)))
+    carbon = pd.read_csv(cmp / "carbon_balance.csv", encoding="utf-8-sig")
+    assert set(carbon.status) <= {"carbon_surplus", "carbon_deficit", "balanced"}
+    assert (cmp / "greening_ledger.png").stat().st_size > 1000

@@ -25,3 +25,57 @@ rule transitions:
         mem_mb=2000,
     script:
         "../scripts/transitions.py"
+
+
+rule services_compare:
+    """Carbon sequestration and the change of every service between two survey years."""
+    input:
+        county_a=f"{RESULTS}/{{year_a}}/tables/services_by_county.csv",
+        county_b=f"{RESULTS}/{{year_b}}/tables/services_by_county.csv",
+        reach_a=f"{RESULTS}/{{year_a}}/tables/services_by_reach.csv",
+        reach_b=f"{RESULTS}/{{year_b}}/tables/services_by_reach.csv",
+        prices=ancient(config["inputs"]["tables"]["prices"]),
+    output:
+        county=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/services_change_by_county.csv",
+        reach=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/services_change_by_reach.csv",
+    params:
+        co2_per_c=config["services"].get("co2_per_c"),
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/{{year_b}}/logs/services_compare_{{year_a}}_{{year_b}}.log",
+    benchmark:
+        f"{RESULTS}/{{year_b}}/benchmarks/services_compare_{{year_a}}_{{year_b}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/services_compare.py"
+
+
+rule ledgers:
+    """Greening ledger with trades inside the trading group, and the county carbon balance."""
+    input:
+        transitions=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/transitions_by_county.csv",
+        services=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/services_change_by_county.csv",
+        inventory=f"{RESULTS}/{{year_b}}/tables/inventory_by_class.csv",
+        targets=ancient(config["inputs"]["tables"]["greening_targets"]),
+        emissions=ancient(config["inputs"]["tables"]["county_emissions"]),
+        prices=ancient(config["inputs"]["tables"]["prices"]),
+    output:
+        ledger=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/greening_ledger.csv",
+        trades=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/greening_trades.csv",
+        carbon=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/carbon_balance.csv",
+        chart=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/greening_ledger.png",
+    params:
+        ledgers=config["ledgers"],
+        landuse=config["landuse"],
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/{{year_b}}/logs/ledgers_{{year_a}}_{{year_b}}.log",
+    benchmark:
+        f"{RESULTS}/{{year_b}}/benchmarks/ledgers_{{year_a}}_{{year_b}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/ledgers.py"

@@ -1,0 +1,11 @@
+"""Adapter: greening ledger (with trades) and county carbon balance."""
+from pathlib import Path
+
+from nxgeo.ledgers import ledgers_year
+from nxgeo.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+i, w = snakemake.input, snakemake.wildcards
+ledgers_year(i.transitions, i.services, i.inventory, i.targets, i.emissions, int(w.year_a),
+             int(w.year_b), snakemake.params.ledgers, snakemake.params.landuse, i.prices,
+             Path(snakemake.output.ledger).parent)
