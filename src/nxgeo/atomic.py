@@ -1,7 +1,9 @@
 """Atomic output: write to a temporary name in the same folder, rename on success.
 
 A reader (or a resumed Snakemake run) never sees half a file: either the old file, or the new
-complete one. On any exception the temporary file is removed.
+complete one. On any exception the temporary file is removed. Every temporary name starts with
+`TEMP_PREFIX`, so what a killed run (SIGKILL: no clean-up possible) left behind is found and
+removed by `sweep_temp` when the workflow starts again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+TEMP_PREFIX = ".nxgeo-tmp-"
+
 
 @contextlib.contextmanager
 def atomic_path(final: str | Path, suffix: str | None = None) -> Iterator[Path]:
@@ -19,7 +23,7 @@ def atomic_path(final: str | Path, suffix: str | None = None) -> Iterator[Path]:
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     suffix = final.suffix if suffix is None else suffix
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".tmp{suffix}", dir=final.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{final.stem}.", suffix=f"{suffix}", dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()  # let the writer create it (GDAL drivers refuse some existing files)
@@ -51,3 +55,33 @@ def write_json(obj, path: str | Path) -> Path:
     import json
 
     return write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+
+
+@contextlib.contextmanager
+def temp_dir_beside(path: str | Path) -> Iterator[Path]:
+    """A temporary folder next to `path` (same file system), removed afterwards."""
+    parent = Path(path).parent
+    parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{Path(path).stem}.", dir=parent) as td:
+        yield Path(td)
+
+
+def sweep_temp(root: str | Path) -> list[Path]:
+    """Remove temporary files and folders a killed run left under `root`; returns them."""
+    import shutil
+
+    root = Path(root)
+    if not root.exists():
+        return []
+    found = sorted(root.rglob(f"{TEMP_PREFIX}*"), key=lambda p: len(p.parts), reverse=True)
+    removed = []
+    for p in found:
+        if not p.exists() and not p.is_symlink():
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+        removed.append(p)
+    return removed

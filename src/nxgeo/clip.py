@@ -16,7 +16,6 @@ only when complete.
 from __future__ import annotations
 
 import math
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 from shapely.geometry.base import BaseGeometry
 
-from .atomic import atomic_path
+from .atomic import atomic_path, temp_dir_beside
 from .errors import InputError
 from .grid import Grid, row_windows
 from .prepare import gtiff_profile, strip_rows
@@ -86,7 +85,7 @@ def clip_to_polygon(
         profile = gtiff_profile(out_grid, dtype, nodata)
         profile["count"] = src.count
         n_valid = 0
-        with tempfile.TemporaryDirectory(prefix=f".{dst_path.stem}.", dir=_mkdir(dst_path)) as td:
+        with temp_dir_beside(dst_path) as td:
             masked = Path(td) / "masked.tif"
             with rasterio.open(masked, "w", **profile) as dst:
                 for sub in row_windows(out_grid.width, out_grid.height,

@@ -98,11 +98,10 @@ def write_cog(path: str | Path, array: np.ndarray, crs, transform: Affine,
               nodata: float | int | None = None, tags: dict | None = None,
               band_description: str | None = None) -> Path:
     """Write an in-memory array as a COG (via a temporary GeoTIFF beside it)."""
-    import tempfile
+    from .atomic import temp_dir_beside
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{path.stem}.", dir=path.parent) as td:
+    with temp_dir_beside(path) as td:
         tmp = write_raster(Path(td) / "plain.tif", array, crs, transform, nodata=nodata, tags=tags,
                            band_description=band_description)
         to_cog(tmp, path)

@@ -69,3 +69,11 @@ def validation_view(cfg, year):
             "rasters": cfg["inputs"]["rasters"], "vectors": cfg["inputs"]["vectors"],
             "tables": cfg["inputs"]["tables"], "grid": cfg["grid"], "reaches": cfg["reaches"],
             "classes_table": cfg["landuse"]["classes_table"]}
+
+
+onstart:
+    # A killed run (SIGKILL) cannot clean up: remove its temporary files before resuming.
+    from nxgeo.atomic import sweep_temp
+
+    for p in sweep_temp(RESULTS):
+        print(f"removed a temporary file left by an interrupted run: {p}")

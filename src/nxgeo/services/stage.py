@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from ..atomic import write_csv, write_json
+from ..atomic import temp_dir_beside, write_csv, write_json
 from ..errors import ConfigError, InputError
 from ..grid import Grid, row_windows
 from ..raster_io import to_cog
@@ -315,7 +314,7 @@ def services_reach(reach_dir, cfg_services: Mapping, carbon_csv, prices_csv, cla
 
     rows = strip_rows(profile, block_rows)
     srcs = {}
-    with tempfile.TemporaryDirectory(prefix=".services.", dir=out_dir) as td:
+    with temp_dir_beside(out_dir / "services") as td:
         tmp = {name: Path(td) / f"{name}.tif" for name in layers}
         dsts = {}
         try:

@@ -1,0 +1,194 @@
+"""Candidate layers as files: field schema, the styled GeoPackage, per-county summaries.
+
+Fields of every candidates layer (same schema in the three layers; a field that does not apply
+to a pathway is NULL / 0):
+
+- identity: parcel_id, pathway, year, adcode, county_name, reach, source_id, status, legacy;
+- size: area_ha, area_mu (= ha x 15);
+- decision: current_class, recommended_target, target_zh, sub_mode (C for-profit: pv / shrub /
+  tourism), green_use (the planting of ecological land), initial_target (before the water
+  allocation), water_use (use whose water demand applies), score and grade (of that use's
+  suitability; grade 255 = none), decision (codes, ";"-separated), eligible (0/1), reason
+  (empty when eligible and allocated; else operating, status_<x>, no_data, water_budget);
+- water: water_demand_m3 (m3/yr: the allocated option's demand, else the recommended one's),
+  allocated (0/1), rank_in_county (1 = best within county and pathway; 0 before allocation);
+- indicators: new_cultivated_ha (占补平衡), freed_quota_ha (增减挂钩, every A parcel),
+  greening_increment_ha, pv_mw, sand_priority (C, 0-100), hazard_flag (B, 削坡减荷);
+- zonal attributes (`attributes.py`): slope_mean/min/max, precip_mean_mm, elev_mean_m,
+  dist_*_m, dist_*_min_m, dist_farmland_m, threat_dist_m, threat_kind, wind_exposure,
+  protected_core, protected_any, ecological_redline, basic_farmland_share,
+  water_secured_share, planned_share, best_use, suitable_uses, share_<class>, score_<target>,
+  grade_<target>, reason_<target>.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..atomic import atomic_path
+from ..vector_io import write_layers
+from .parcels import PATHWAYS, to_multi
+from .styles import add_layer_styles
+
+CRS = "EPSG:4507"
+CORE_FIELDS = [
+    "parcel_id", "pathway", "year", "adcode", "county_name", "reach", "source_id", "status",
+    "legacy", "area_ha", "area_mu", "current_class", "recommended_target", "target_zh",
+    "sub_mode", "green_use", "initial_target", "initial_use", "water_use", "score", "grade",
+    "decision",
+    "eligible", "reason", "water_demand_m3", "allocated", "rank_in_county",
+    "new_cultivated_ha", "freed_quota_ha", "greening_increment_ha", "pv_mw", "sand_priority",
+    "hazard_flag",
+]
+ATTRIBUTE_FIELDS = [
+    "slope_mean", "slope_min", "slope_max", "precip_mean_mm", "elev_mean_m",
+    "dist_water_m", "dist_roads_m", "dist_settlements_m", "dist_water_min_m",
+    "dist_roads_min_m", "dist_settlements_min_m", "dist_farmland_m", "threat_dist_m",
+    "threat_kind", "wind_exposure", "protected_core", "protected_any", "ecological_redline",
+    "basic_farmland_share", "water_secured_share", "planned_share", "best_use", "suitable_uses",
+]
+EMPTY_STR_FIELDS = {"reason", "decision", "recommended_target", "target_zh", "sub_mode",
+                    "green_use", "initial_target", "initial_use", "water_use", "suitable_uses",
+                    "best_use",
+                    "current_class", "county_name"}
+DYNAMIC_PREFIXES = ("share_", "score_", "grade_", "reason_")
+INT_FIELDS = {"year", "eligible", "allocated", "rank_in_county", "hazard_flag", "grade",
+              "protected_core", "protected_any", "ecological_redline"}
+STR_FIELDS = {"parcel_id", "pathway", "adcode", "county_name", "reach", "source_id", "status",
+              "legacy", "current_class", "recommended_target", "target_zh", "sub_mode",
+              "green_use", "initial_target", "initial_use", "water_use", "decision", "reason",
+              "threat_kind",
+              "best_use", "suitable_uses"}
+
+
+def dynamic_fields(frames) -> list[str]:
+    """share_*, score_*, grade_*, reason_* fields in first-seen order, grouped by prefix."""
+    seen: dict[str, list[str]] = {p: [] for p in DYNAMIC_PREFIXES}
+    for df in frames:
+        for c in df.columns:
+            for p in DYNAMIC_PREFIXES:
+                if c.startswith(p) and c not in seen[p]:
+                    seen[p].append(c)
+    return [c for p in DYNAMIC_PREFIXES for c in seen[p]]
+
+
+def schema(frames) -> list[str]:
+    return CORE_FIELDS + ATTRIBUTE_FIELDS + dynamic_fields(frames)
+
+
+def conform(gdf: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
+    """Columns in `fields` order with fixed types (missing: NULL / 0 / 255), MultiPolygons in
+    EPSG:4507, rows by parcel_id."""
+    crs = gdf.crs or CRS
+    data = {}
+    n = len(gdf)
+    for f in fields:
+        col = gdf[f] if f in gdf.columns else None
+        if f in STR_FIELDS:
+            if col is None:
+                vals = [None] * n
+            elif f in EMPTY_STR_FIELDS:
+                vals = list(col.fillna("").astype(str))
+            else:
+                vals = [None if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v)
+                        for v in col]
+            data[f] = np.asarray(vals, dtype=object)
+        elif f in INT_FIELDS or f.startswith(("grade_", "reason_")):
+            default = 255 if (f == "grade" or f.startswith("grade_")) else 0
+            v = pd.to_numeric(col, errors="coerce") if col is not None else pd.Series([default] * n)
+            data[f] = v.fillna(default).astype(np.int64).to_numpy()
+        else:
+            v = pd.to_numeric(col, errors="coerce") if col is not None else pd.Series([np.nan] * n)
+            if f.startswith("share_"):
+                v = v.fillna(0.0)
+            data[f] = v.astype(float).to_numpy()
+    geom = gpd.GeoSeries(to_multi(gdf.geometry.values), crs=crs)
+    out = gpd.GeoDataFrame(data, geometry=geom.values, crs=crs)
+    if out.crs is not None and out.crs.to_epsg() != 4507:
+        out = out.to_crs(CRS)
+    return out.sort_values("parcel_id", kind="stable").reset_index(drop=True)
+
+
+def write_candidates_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path,
+                          styles: bool = True) -> Path:
+    """One GeoPackage with the layers homestead_greening, mine_remediation, sand_control (all
+    three always present, possibly empty), the documented schema, EPSG:4507, QGIS default
+    styles in ``layer_styles`` (with `styles`). Atomic and byte-reproducible."""
+    frames = [layers.get(p) for p in PATHWAYS]
+    fields = schema([f for f in frames if f is not None])
+    empty = gpd.GeoDataFrame({"parcel_id": pd.Series([], dtype=object)},
+                             geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    out = {p: conform(layers[p] if layers.get(p) is not None else empty, fields)
+           for p in PATHWAYS}
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        write_layers(tmp, out)
+        con = sqlite3.connect(str(tmp))
+        try:  # empty layers: declare the geometry type the others have
+            con.execute("UPDATE gpkg_geometry_columns SET geometry_type_name = 'MULTIPOLYGON' "
+                        "WHERE geometry_type_name = 'GEOMETRY'")
+            con.commit()
+        finally:
+            con.close()
+        if styles:
+            add_layer_styles(tmp, list(PATHWAYS))
+    return path
+
+
+SUMMARY_COLUMNS = ["adcode", "county_name", "pathway", "n_parcels", "n_eligible", "n_allocated",
+                   "area_ha", "area_mu", "allocated_area_ha", "new_cultivated_ha",
+                   "freed_quota_ha", "greening_increment_ha", "pv_mw", "water_allocated_m3",
+                   "n_hazard"]
+
+
+def summary_by_county(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per county and pathway: counts, area, indicators and water allocated."""
+    parts = [pd.DataFrame(layers[p].drop(columns="geometry", errors="ignore"))
+             for p in PATHWAYS if layers.get(p) is not None and len(layers[p])]
+    if not parts:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    df = pd.concat(parts, ignore_index=True)
+    df["adcode"] = df["adcode"].astype(str)
+    df["county_name"] = df.get("county_name", pd.Series([""] * len(df))).fillna("").astype(str)
+    alloc = pd.to_numeric(df["allocated"], errors="coerce").fillna(0).astype(bool)
+    df["_alloc_area"] = np.where(alloc, df["area_ha"], 0.0)
+    df["_water"] = np.where(alloc, pd.to_numeric(df["water_demand_m3"], errors="coerce").fillna(0), 0.0)
+    df["_elig"] = pd.to_numeric(df["eligible"], errors="coerce").fillna(0).astype(int)
+    df["_alloc"] = alloc.astype(int)
+    df["_hazard"] = pd.to_numeric(df["hazard_flag"], errors="coerce").fillna(0).astype(int)
+    g = df.groupby(["adcode", "pathway"], sort=True)
+    out = pd.DataFrame({
+        "county_name": g["county_name"].first(),
+        "n_parcels": g.size(),
+        "n_eligible": g["_elig"].sum(),
+        "n_allocated": g["_alloc"].sum(),
+        "area_ha": g["area_ha"].sum(),
+        "area_mu": g["area_mu"].sum(),
+        "allocated_area_ha": g["_alloc_area"].sum(),
+        "new_cultivated_ha": g["new_cultivated_ha"].sum(),
+        "freed_quota_ha": g["freed_quota_ha"].sum(),
+        "greening_increment_ha": g["greening_increment_ha"].sum(),
+        "pv_mw": g["pv_mw"].sum(),
+        "water_allocated_m3": g["_water"].sum(),
+        "n_hazard": g["_hazard"].sum(),
+    }).reset_index()
+    return out[SUMMARY_COLUMNS]
+
+
+BALANCE_COLUMNS = ["adcode", "county_name", "headroom_m3", "demand_m3", "allocated_m3", "left_m3",
+                   "n_candidates", "n_allocated", "n_fallback", "benefit_greedy",
+                   "benefit_exact", "exact_greedy_ratio", "solver"]
+
+
+def water_balance(balance: pd.DataFrame, names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The allocation's per-county balance with county names, in report column order."""
+    out = balance.copy()
+    names = dict(names or {})
+    out["county_name"] = out["adcode"].astype(str).map(lambda a: names.get(a, ""))
+    return out[BALANCE_COLUMNS].sort_values("adcode").reset_index(drop=True)

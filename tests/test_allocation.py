@@ -1,0 +1,216 @@
+"""Water allocation of candidate parcels: budgets, rain-fed uses, fallback chain, greedy vs
+exact (MILP) vs brute force."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nxgeo.candidates import allocate, build_options
+from nxgeo.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMAND = pd.read_csv(ROOT / "config" / "tables" / "water_demand.csv")
+with open(ROOT / "config" / "config.yaml", encoding="utf-8") as _f:
+    WATER = yaml.safe_load(_f)["water"]
+COUNTIES = ["640323", "640181", "640402"]
+
+
+# ------------------------------------------------------------------------------------------
+# Random instances (options in the form build_options gives)
+
+
+@st.composite
+def instances(draw, max_parcels=25, max_options=3):
+    rows = []
+    n = draw(st.integers(1, max_parcels))
+    for i in range(n):
+        adcode = draw(st.sampled_from(COUNTIES))
+        k = draw(st.integers(1, max_options))
+        area = draw(st.floats(0.1, 50.0))
+        demand = sorted(draw(st.lists(st.sampled_from([0.0, 450.0, 750.0, 1500.0, 4500.0]),
+                                      min_size=k, max_size=k, unique=True)), reverse=True)
+        for r, d in enumerate(demand):
+            rows.append({"parcel_id": f"P{i:04d}", "adcode": adcode, "opt_rank": r,
+                         "target": f"t{r}", "use": f"u{int(d)}", "demand_m3": d * area,
+                         "benefit": draw(st.floats(0.0, 1.0)) * area})
+    opts = pd.DataFrame(rows)
+    headroom = {c: draw(st.sampled_from([-1000.0, 0.0, 5_000.0, 40_000.0, 200_000.0]))
+                for c in COUNTIES}
+    return opts, headroom
+
+
+def _used(opts, assign):
+    a = assign[assign["allocated"]]
+    return a.groupby("adcode")["water_m3"].sum()
+
+
+def _benefit(assign):
+    return assign.loc[assign["allocated"], "benefit"].sum()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inst=instances())
+def test_no_county_exceeds_headroom_both_solvers(inst):
+    opts, headroom = inst
+    for solver in ("greedy", "exact"):
+        assign, balance = allocate(opts, headroom, solver=solver)
+        used = _used(opts, assign)
+        for adcode, u in used.items():
+            assert u <= max(headroom[adcode], 0.0) * (1 + 1e-12) + 1e-9, (solver, adcode)
+        # zero or negative headroom: only uses that need no water
+        for adcode, h in headroom.items():
+            if h <= 0:
+                a = assign[(assign["adcode"] == adcode) & assign["allocated"]]
+                assert (a["water_m3"] == 0).all()
+        # rain-fed options always fit: a parcel with a 0 m3 option is always allocated
+        free = set(opts.loc[opts["demand_m3"] == 0, "parcel_id"])
+        assert assign.set_index("parcel_id").loc[sorted(free), "allocated"].all()
+        b = balance.set_index("adcode")
+        np.testing.assert_allclose(b["left_m3"], b["headroom_m3"] - b["allocated_m3"])
+        assert (b["exact_greedy_ratio"].dropna() >= 1 - 1e-9).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inst=instances(max_parcels=40))
+def test_exact_at_least_greedy(inst):
+    opts, headroom = inst
+    g, _ = allocate(opts, headroom, solver="greedy", compare=False)
+    e, _ = allocate(opts, headroom, solver="exact", compare=False)
+    assert _benefit(e) >= _benefit(g) - 1e-9 * max(1.0, _benefit(g))
+
+
+def brute_force(opts, headroom):
+    """Best total benefit over every choice (no option or one option per parcel)."""
+    best_total = 0.0
+    for adcode, o in opts.groupby("adcode"):
+        cap = max(headroom[adcode], 0.0)
+        groups = [g for _, g in o.groupby("parcel_id")]
+        choices = [[(0.0, 0.0)] + list(zip(g["demand_m3"], g["benefit"])) for g in groups]
+        best = 0.0
+        for combo in itertools.product(*choices):
+            d = sum(c[0] for c in combo)
+            if d <= cap:
+                best = max(best, sum(c[1] for c in combo))
+        best_total += best
+    return best_total
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inst=instances(max_parcels=8, max_options=3))
+def test_exact_equals_brute_force_on_tiny_instances(inst):
+    opts, headroom = inst
+    e, _ = allocate(opts, headroom, solver="exact", mip_rel_gap=0.0, compare=False)
+    assert _benefit(e) == pytest.approx(brute_force(opts, headroom), rel=1e-7, abs=1e-9)
+
+
+def test_exact_beats_greedy_on_a_knapsack_trap():
+    # greedy takes the best benefit per m3 first (A) and then nothing else fits;
+    # exact takes B + C (more benefit in total)
+    opts = pd.DataFrame([
+        {"parcel_id": "A", "adcode": "640323", "opt_rank": 0, "target": "x", "use": "x",
+         "demand_m3": 60.0, "benefit": 66.0},
+        {"parcel_id": "B", "adcode": "640323", "opt_rank": 0, "target": "x", "use": "x",
+         "demand_m3": 50.0, "benefit": 50.0},
+        {"parcel_id": "C", "adcode": "640323", "opt_rank": 0, "target": "x", "use": "x",
+         "demand_m3": 50.0, "benefit": 50.0},
+    ])
+    g, bal = allocate(opts, {"640323": 100.0}, solver="greedy")
+    assert list(g.loc[g["allocated"], "parcel_id"]) == ["A"]
+    e, _ = allocate(opts, {"640323": 100.0}, solver="exact")
+    assert sorted(e.loc[e["allocated"], "parcel_id"]) == ["B", "C"]
+    assert bal["exact_greedy_ratio"].iloc[0] == pytest.approx(100.0 / 66.0)
+
+
+# ------------------------------------------------------------------------------------------
+# Options: fallback chain, rain-fed forest, cropland -> green
+
+
+def _parcel(**kw):
+    base = {"parcel_id": "A-HS-000001", "adcode": "640323", "pathway": "homestead_greening",
+            "eligible": True, "initial_target": "forest", "initial_use": "forest",
+            "green_use": "forest", "suitable_uses": "forest;shrub;grass", "area_ha": 2.0,
+            "precip_mean_mm": 300.0}
+    return pd.DataFrame([base | kw])
+
+
+def test_fallback_forest_shrub_grass_hand_checked():
+    opts = build_options(_parcel(), DEMAND, WATER)
+    assert list(opts["use"]) == ["forest", "shrub", "grass"]
+    assert list(opts["target"]) == ["forest", "shrub", "grass"]
+    assert list(opts["demand_m3"]) == [1500.0 * 2, 750.0 * 2, 450.0 * 2]
+    assert list(opts["benefit"]) == pytest.approx([0.8 * 2, 0.6 * 2, 0.5 * 2])
+    for headroom, use in ((3000.0, "forest"), (2999.0, "shrub"), (1500.0, "shrub"),
+                          (1000.0, "grass"), (900.0, "grass")):
+        for solver in ("greedy", "exact"):
+            a, _ = allocate(opts, {"640323": headroom}, solver=solver)
+            assert a["allocated"].iloc[0] and a["final_use"].iloc[0] == use, (headroom, solver)
+    a, bal = allocate(opts, {"640323": 899.0})
+    assert not a["allocated"].iloc[0] and a["opt_rank"].iloc[0] == -1
+    assert bal["n_allocated"].iloc[0] == 0 and bal["demand_m3"].iloc[0] == 3000.0
+
+
+def test_fallback_skips_unsuitable_and_rainfed_forest():
+    opts = build_options(_parcel(suitable_uses="forest;grass"), DEMAND, WATER)
+    assert list(opts["use"]) == ["forest", "grass"]
+    # forest needs no irrigation at >= 400 mm: one option, always fits
+    opts = build_options(_parcel(precip_mean_mm=450.0), DEMAND, WATER)
+    assert list(opts["use"]) == ["forest"] and opts["demand_m3"].iloc[0] == 0
+    a, _ = allocate(opts, {"640323": -5.0})
+    assert a["allocated"].iloc[0] and a["water_m3"].iloc[0] == 0
+
+
+def test_cropland_falls_back_to_green():
+    a = build_options(_parcel(initial_target="cropland", initial_use="cropland",
+                              green_use="shrub"), DEMAND, WATER)
+    assert list(zip(a["target"], a["use"])) == [("cropland", "cropland"), ("shrub", "shrub"),
+                                                ("grass", "grass")]
+    b = build_options(_parcel(pathway="mine_remediation", parcel_id="B-MN-000001",
+                              initial_target="cropland", initial_use="cropland",
+                              green_use="shrub"), DEMAND, WATER)
+    assert list(zip(b["target"], b["use"])) == [("cropland", "cropland"), ("ecological", "shrub"),
+                                                ("ecological", "grass")]
+    c = build_options(_parcel(pathway="mine_remediation", initial_target="ecological",
+                              initial_use="natural"), DEMAND, WATER)
+    assert list(c["demand_m3"]) == [0.0]
+
+
+def test_not_eligible_and_unknown_use():
+    assert build_options(_parcel(eligible=False), DEMAND, WATER).empty
+    assert build_options(_parcel(initial_target="", initial_use="none"), DEMAND, WATER).empty
+    with pytest.raises(InputError, match="no water demand for use 'goji'"):
+        build_options(_parcel(initial_target="goji", initial_use="goji"), DEMAND, WATER)
+
+
+def test_greedy_tie_break_by_parcel_id_and_missing_budget():
+    df = pd.concat([_parcel(parcel_id="A-2"), _parcel(parcel_id="A-1")], ignore_index=True)
+    df["suitable_uses"] = "forest"
+    opts = build_options(df, DEMAND, WATER)
+    a, _ = allocate(opts, {"640323": 3000.0})
+    assert a.set_index("parcel_id")["allocated"].to_dict() == {"A-1": True, "A-2": False}
+    with pytest.raises(InputError, match="640323"):
+        allocate(opts, {"640181": 1e9})
+    with pytest.raises(InputError, match="solver"):
+        allocate(opts, {"640323": 1.0}, solver="magic")
+
+
+def test_priority_is_benefit_per_m3():
+    # grass (0.5 / 450 per m3) beats cropland (1.0 / 4500) for the last water
+    df = pd.concat([_parcel(parcel_id="A-1", initial_target="cropland", initial_use="cropland",
+                            suitable_uses="cropland", green_use="natural"),
+                    _parcel(parcel_id="A-2", initial_target="grass", initial_use="grass",
+                            suitable_uses="grass")], ignore_index=True)
+    opts = build_options(df, DEMAND, WATER)
+    a, bal = allocate(opts, {"640323": 9000.0})
+    a = a.set_index("parcel_id")
+    assert a.loc["A-2", "final_use"] == "grass"
+    # the cropland parcel does not fit after grass took 900 m3: falls back to natural (0 m3)
+    assert a.loc["A-1", "final_use"] == "natural" and a.loc["A-1", "final_target"] == "ecological"
+    assert bal["n_fallback"].iloc[0] == 1
