@@ -21,6 +21,7 @@ include: "workflow/rules/terrain.smk"
 include: "workflow/rules/inventory.smk"
 include: "workflow/rules/suitability.smk"
 include: "workflow/rules/services.smk"
+include: "workflow/rules/candidates.smk"
 include: "workflow/rules/compare.smk"
 
 
@@ -36,6 +37,7 @@ rule all:
         expand(f"{RESULTS}/{{year}}/tables/inventory_by_class.csv", year=YEARS),
         expand(f"{RESULTS}/{{year}}/tables/water_capacity.csv", year=YEARS),
         expand(f"{RESULTS}/{{year}}/tables/services_by_county.csv", year=YEARS),
+        expand(f"{RESULTS}/{{year}}/candidates.gpkg", year=YEARS),
         [f"{RESULTS}/{b}/compare/{a}_{b}/transition_matrix.csv" for a, b in COMPARE],
         [f"{RESULTS}/{b}/compare/{a}_{b}/greening_ledger.csv" for a, b in COMPARE],
     default_target: True

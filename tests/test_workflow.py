@@ -164,3 +164,30 @@ def test_services_and_ledgers(tiny_run):
     carbon = pd.read_csv(cmp / "carbon_balance.csv", encoding="utf-8-sig")
     assert set(carbon.status) <= {"carbon_surplus", "carbon_deficit", "no_sink_data", "no_emission_data"}
     assert (cmp / "greening_ledger.png").stat().st_size > 1000
+
+
+def test_candidates_gpkg_and_water_balance(tiny_run):
+    import geopandas as gpd
+    import pyogrio
+
+    path = tiny_run / "results" / "2024" / "candidates.gpkg"
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    assert {"homestead_greening", "mine_remediation", "sand_control", "layer_styles"} <= layers
+    total = 0
+    for layer in ("homestead_greening", "mine_remediation", "sand_control"):
+        g = gpd.read_file(path, layer=layer)
+        total += len(g)
+        assert g.crs.to_epsg() == 4507
+        for field in ("parcel_id", "pathway", "adcode", "county_name", "reach", "area_ha", "area_mu",
+                      "recommended_target", "allocated", "rank_in_county", "reason",
+                      "water_demand_m3", "d_carbon_t"):
+            assert field in g.columns, (layer, field)
+        assert g.parcel_id.is_unique
+        # every parcel not allocated carries a reason
+        assert (g.loc[g.allocated == 0, "reason"].fillna("") != "").all()
+    assert total > 0
+    mines = gpd.read_file(path, layer="mine_remediation")
+    assert (mines.loc[mines.reason == "operating", "allocated"] == 0).all()
+    wb = pd.read_csv(tiny_run / "results/2024/tables/water_balance.csv", encoding="utf-8-sig")
+    assert (wb.allocated_m3 <= wb.headroom_m3.clip(lower=0) + 1e-6).all()
+    assert wb.county_name.notna().all()

@@ -79,3 +79,10 @@ class pyogrio_config:
     def __exit__(self, *exc):
         pyogrio.set_gdal_config_options(self.old)
         return False
+
+
+def county_names(vectors_gpkg: str | Path, layer: str = "counties") -> dict[str, str]:
+    """adcode -> county name from the prepared vectors (fields id, name)."""
+    c = read_vector(vectors_gpkg, layer)
+    names = c["name"] if "name" in c.columns else c["id"]
+    return dict(zip(c["id"].astype(str), names.astype(str)))

@@ -137,12 +137,18 @@ def _rank(df: pd.DataFrame, options: pd.DataFrame) -> np.ndarray:
 
 def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, water_cfg: Mapping,
                   out_gpkg, out_summary_csv, out_water_balance_csv, *,
-                  county_names: Mapping[str, str] | None = None) -> dict:
+                  county_names: Mapping[str, str] | None = None, gains=None,
+                  out_gains_csv=None) -> dict:
     """Gather the per-reach candidates of one year, allocate each county's water headroom
     (``water.solver``; both solvers run for the exact/greedy ratio), rank within county and
     pathway, write ``candidates.gpkg`` (styled), the summary by county and pathway and the
     water balance by county (CSV, UTF-8 with BOM). Returns {"summary", "water_balance",
-    "seconds"}."""
+    "seconds"}.
+
+    `gains`: optional function(parcels) -> parcels with service-gain columns (d_*; e.g.
+    `nxgeo.services.parcel_gains` with its parameters bound): the change in each ecosystem
+    service if the parcel takes its recommended target, added as fields and summed per county
+    and pathway into `out_gains_csv`."""
     t0 = time.perf_counter()
     water_cfg = dict(water_cfg or {})
     layers = _read_reach_layers(list(reach_gpkgs))
@@ -196,6 +202,12 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
         allp["rank_in_county"] = _rank(allp, options)
     allp["allocated"] = allp["allocated"].astype(int)
     allp = gpd.GeoDataFrame(allp, geometry="geometry", crs=crs)
+    gain_cols: list[str] = []
+    if gains is not None and len(allp):
+        with_gains = gains(allp)
+        gain_cols = [c for c in with_gains.columns if c.startswith("d_")]
+        for c in gain_cols:
+            allp[c] = with_gains[c].to_numpy()
     final = {p: allp[allp["pathway"] == p].reset_index(drop=True) for p in PATHWAYS}
     for p in PATHWAYS:  # keep empty layers' schema
         if not len(final[p]) and layers.get(p) is not None:
@@ -208,6 +220,13 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
     wb = water_balance(balance, names)
     write_csv(summary, out_summary_csv)
     write_csv(wb, out_water_balance_csv)
+    if out_gains_csv is not None:
+        cols = [c for c in gain_cols if not c.endswith("_key")]
+        g = (allp.groupby(["adcode", "pathway"], as_index=False)[cols].sum(min_count=1)
+             if cols else pd.DataFrame(columns=["adcode", "pathway"]))
+        if cols:
+            g.insert(1, "county_name", g["adcode"].map(names).fillna(""))
+        write_csv(g, out_gains_csv)
     secs = round(time.perf_counter() - t0, 3)
     benefit, _ = _benefit_table(water_cfg)
     log.info("candidates %s: %d parcels, %d allocated, %.1fs (benefit per ha: %s)", year,

@@ -1,0 +1,62 @@
+# Candidate parcels for the three restoration pathways, and the water allocation per year.
+
+
+rule candidates:
+    """Parcels of one reach: homestead greening, mine remediation, sand control (before water)."""
+    input:
+        suitability=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/best_use.tif",
+        terrain=f"{RESULTS}/{{year}}/reaches/{{reach}}/slope.tif",
+        zones=f"{RESULTS}/{{year}}/reaches/{{reach}}/zone_county.tif",
+        vectors=f"{RESULTS}/common/vectors.gpkg",
+        demand=ancient(config["inputs"]["tables"]["water_demand"]),
+    output:
+        gpkg=f"{RESULTS}/{{year}}/reaches/{{reach}}/candidates.gpkg",
+        stats=f"{RESULTS}/{{year}}/reaches/{{reach}}/candidates_stats.json",
+    params:
+        pathways=config["pathways"],
+        suitability=config["suitability"],
+        water=config["water"],
+        classes_table=config["landuse"]["classes_table"],
+        mu_per_ha=config["landuse"].get("mu_per_ha", 15),
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/{{year}}/logs/candidates_{{reach}}.log",
+    benchmark:
+        f"{RESULTS}/{{year}}/benchmarks/candidates_{{reach}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+    script:
+        "../scripts/candidates.py"
+
+
+rule allocate_water:
+    """Gather all reaches; candidates compete for each county's water headroom; rank; write
+    the styled candidates.gpkg, the summary by county and pathway, and the water balance."""
+    input:
+        reaches=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/candidates.gpkg", reach=REACHES),
+        vectors=f"{RESULTS}/common/vectors.gpkg",
+        budgets=ancient(config["inputs"]["tables"]["water_budgets"]),
+        demand=ancient(config["inputs"]["tables"]["water_demand"]),
+        carbon=ancient(config["inputs"]["tables"]["carbon_pools"]),
+        prices=ancient(config["inputs"]["tables"]["prices"]),
+    output:
+        gpkg=f"{RESULTS}/{{year}}/candidates.gpkg",
+        summary=f"{RESULTS}/{{year}}/tables/candidates_summary.csv",
+        water_balance=f"{RESULTS}/{{year}}/tables/water_balance.csv",
+        gains=f"{RESULTS}/{{year}}/tables/candidates_service_gains.csv",
+    params:
+        water=config["water"],
+        services=config["services"],
+        s_method=config.get("terrain", {}).get("s_method", "invest"),
+        classes_table=config["landuse"]["classes_table"],
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/{{year}}/logs/allocate_water.log",
+    benchmark:
+        f"{RESULTS}/{{year}}/benchmarks/allocate_water.tsv"
+    threads: 1
+    resources:
+        mem_mb=3000,
+    script:
+        "../scripts/allocate_water.py"

@@ -1,0 +1,15 @@
+"""Adapter: water allocation over all reaches of a year, with service gains per parcel."""
+from functools import partial
+
+from nxgeo.candidates import allocate_year
+from nxgeo.logs import setup_logging
+from nxgeo.services import parcel_gains
+from nxgeo.vector_io import county_names
+
+setup_logging(snakemake.log[0])
+i, o, p = snakemake.input, snakemake.output, snakemake.params
+gains = partial(parcel_gains, cfg_services=p.services, carbon_csv=i.carbon, prices_csv=i.prices,
+                classes_table=p.classes_table, s_method=p.s_method)
+allocate_year(i.reaches, i.budgets, i.demand, int(snakemake.wildcards.year), p.water, o.gpkg,
+              o.summary, o.water_balance, county_names=county_names(i.vectors), gains=gains,
+              out_gains_csv=o.gains)
