@@ -21,21 +21,54 @@ TEMP_PREFIX = ".nxgeo-tmp-"
 def atomic_path(final: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside `final`; rename it onto `final` when the block succeeds."""
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
     suffix = final.suffix if suffix is None else suffix
-    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{final.stem}.", suffix=f"{suffix}", dir=final.parent)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{final.stem}.", suffix=suffix,
+                                   dir=final.parent)
+    except OSError as exc:
+        err = _disk_error(exc, final)
+        if err is exc:
+            raise
+        raise err from exc
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()  # let the writer create it (GDAL drivers refuse some existing files)
     try:
-        yield tmp_path
-        if not tmp_path.exists():
-            raise RuntimeError(f"writer produced no file for {final}")
-        os.replace(tmp_path, final)
+        try:
+            yield tmp_path
+            if not tmp_path.exists():
+                raise RuntimeError(f"writer produced no file for {final}")
+            os.replace(tmp_path, final)
+        except OSError as exc:
+            err = _disk_error(exc, final)
+            if err is exc:
+                raise
+            raise err from exc
     finally:
         for leftover in (tmp_path, Path(str(tmp_path) + ".aux.xml")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
+
+
+def _disk_error(exc: OSError, final: Path) -> Exception:
+    """A message a user can act on for the common disk problems; other errors unchanged."""
+    import errno
+
+    from .errors import OutputError
+
+    folder = final.parent
+    text = str(exc)
+    if exc.errno == errno.ENOSPC or "No space left" in text:
+        return OutputError(f"{final}: no space left on the disk holding {folder}; free some space "
+                           "(or set results_dir to a larger disk) and run snakemake again: nothing "
+                           "was written, earlier results are intact")
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) or "Read-only file system" in text \
+            or "Permission denied" in text:
+        return OutputError(f"{final}: cannot write in {folder} ({exc.strerror}); the results folder "
+                           "is read-only or belongs to another user: make it writable (or set "
+                           "results_dir to a writable folder) and run snakemake again")
+    return exc
 
 
 def write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:

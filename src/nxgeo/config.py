@@ -102,6 +102,26 @@ def semantic_problems(cfg: dict) -> list[str]:
         from .suitability import spec_problems
 
         problems += spec_problems(cfg)
+        problems += pathway_problems(cfg)
+    return problems
+
+
+def pathway_problems(cfg: dict) -> list[str]:
+    """Target uses named by the pathways and the water fallback chain must be target uses."""
+    targets = set((cfg.get("suitability") or {}).get("targets") or {})
+    known = ", ".join(sorted(targets))
+    problems = []
+    named: list[tuple[str, object]] = []
+    hg = (cfg.get("pathways") or {}).get("homestead_greening") or {}
+    named.append(("pathways.homestead_greening.reclaim_target", hg.get("reclaim_target")))
+    for i, t in enumerate(hg.get("regreen_targets") or []):
+        named.append((f"pathways.homestead_greening.regreen_targets[{i}]", t))
+    for i, t in enumerate((cfg.get("water") or {}).get("fallback_chain") or []):
+        named.append((f"water.fallback_chain[{i}]", t))
+    for key, t in named:
+        if t is not None and t not in targets:
+            problems.append(f"{key}: {t!r} is not a target use of suitability.targets; "
+                            f"use one of {known} (or add a target for it)")
     return problems
 
 

@@ -19,3 +19,7 @@ class ConfigError(NxgeoError):
 
 class InputError(NxgeoError):
     """An input file is missing, unreadable or violates the data contract."""
+
+
+class OutputError(NxgeoError):
+    """An output cannot be written (disk full, read-only folder)."""

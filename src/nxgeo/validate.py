@@ -64,14 +64,16 @@ def _is_dict(d, *keys) -> bool:
     return isinstance(d, dict)
 
 
-def validate_inputs(cfg: dict, base_dir: str | Path = ".") -> ValidationReport:
-    """Check the config and every input it names; all problems are collected, none raised."""
+def validate_inputs(cfg: dict, base_dir: str | Path = ".", check_landuse: bool = True) -> ValidationReport:
+    """Check the config and every input it names; all problems are collected, none raised.
+    With `check_landuse` False the land-use rasters are left out (the shared inputs only)."""
     from .validate_rasters import check_rasters
     from .validate_tables import check_tables
     from .validate_vectors import check_vectors
 
     report = ValidationReport(problems=[], checked=[])
     ctx = Context(cfg if isinstance(cfg, dict) else {}, base_dir, report)
+    ctx.check_landuse = check_landuse
     if not isinstance(cfg, dict):
         ctx.error("config", None, "the configuration must be a mapping of keys to values "
                   "(see config/config.yaml for an example)")
@@ -99,8 +101,11 @@ def write_reports(report: ValidationReport, md_path: str | Path, json_path: str 
     write_json(report.to_dict(), json_path)
 
 
-def validate_year(cfg: dict, year: int, md_path, json_path, log_path=None, base_dir=".") -> bool:
-    """Validate what one survey year needs (its land use plus the shared layers and tables).
+def validate_year(cfg: dict, year: int | None, md_path, json_path, log_path=None,
+                  base_dir=".") -> bool:
+    """Validate what one survey year needs (its land use plus the shared layers and tables);
+    `year` None: the shared inputs only (every layer and table, no land use), which gates the
+    year-independent preparation steps.
 
     Writes both reports; logs the Markdown report and prints every error to stderr so the
     terminal shows them. Returns True when there are no errors.
@@ -110,15 +115,16 @@ def validate_year(cfg: dict, year: int, md_path, json_path, log_path=None, base_
     import sys
 
     one = copy.deepcopy(cfg)
-    one["years"] = [int(year)]
-    files = one.get("inputs", {}).get("landuse", {}).get("files", {})
-    one["inputs"]["landuse"]["files"] = {k: v for k, v in files.items() if str(k) == str(year)}
-    one["compare"] = []
-    report = validate_inputs(one, base_dir=base_dir)
+    if year is not None:
+        one["years"] = [int(year)]
+        files = one.get("inputs", {}).get("landuse", {}).get("files", {})
+        one["inputs"]["landuse"]["files"] = {k: v for k, v in files.items() if str(k) == str(year)}
+        one["compare"] = []
+    report = validate_inputs(one, base_dir=base_dir, check_landuse=year is not None)
     write_reports(report, md_path, json_path)
     logging.getLogger("nxgeo.validate").info("\n%s", report.to_markdown())
     if not report.ok:
-        print(f"\nInput validation for {year} FAILED ({len(report.errors)} error(s)); "
+        print(f"\nInput validation for {year or 'the shared inputs'} FAILED ({len(report.errors)} error(s)); "
               f"full report in {log_path or md_path}:", file=sys.stderr)
         for p in report.errors:
             where = f"{p.path}: " if p.path else ""

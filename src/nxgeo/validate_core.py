@@ -218,7 +218,13 @@ def crs_mismatch_hint(bounds, crs: Any) -> str:
     c = to_pyproj(crs)
     if c is None:
         return ""
-    minx, _, maxx, _ = bounds
+    minx, miny, maxx, maxy = bounds
+    if c.is_geographic and looks_swapped(bounds):
+        return (" The coordinates look like (latitude, longitude): x spans "
+                f"{fmt_num(minx)}–{fmt_num(maxx)} and y {fmt_num(miny)}–{fmt_num(maxy)}, so the axis "
+                "order is swapped; export the layer again with longitude as x (e.g. ogr2ogr "
+                "-s_srs EPSG:4490 -t_srs EPSG:4490 with OAMS_TRADITIONAL_GIS_ORDER, or swap the "
+                "columns).")
     if c.is_geographic and (abs(minx) > 360 or abs(maxx) > 360):
         return (f" The coordinates look like metres but the CRS is geographic (degrees): assign the "
                 f"projected CRS the data were made in (e.g. {suggest_crs(bounds)}).")
@@ -235,6 +241,12 @@ def crs_mismatch_hint(bounds, crs: Any) -> str:
                     "*without* the prefix (EPSG:4502–4512 6-degree CM 75E–135E, EPSG:4534–4554 "
                     "3-degree; EPSG:4507 is CM 105E).")
     return ""
+
+
+def looks_swapped(bounds) -> bool:
+    """Geographic bounds whose x looks like a latitude and y like a longitude in China."""
+    minx, miny, maxx, maxy = bounds
+    return (15 <= minx <= maxx <= 55) and (70 <= miny <= maxy <= 140)
 
 
 def bbox_intersection(a, b):

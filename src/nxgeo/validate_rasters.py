@@ -271,6 +271,15 @@ def check_continuous(ctx: Context, name: str, rel: str) -> None:
             return
         stats = value_stats(ds)
         entry.update(stats)
+        nd = ds.nodata
+        if dtype.kind == "f" and nd is not None and not np.isnan(nd):
+            n_nan = sum(int(np.isnan(ds.read(1, window=w)).sum()) for w in iter_strips(ds))
+            if n_nan:
+                ctx.warning(item, path,
+                            f"{rel}: {fmt_int(n_nan)} pixels are NaN while the declared nodata is "
+                            f"{fmt_num(nd)}; both are treated as no data. To keep one convention, "
+                            f"e.g. gdal_calc.py -A {rel} --calc=\"nan_to_num(A, nan={fmt_num(nd)})\" "
+                            f"--NoDataValue={fmt_num(nd)}.", nan_pixels=n_nan)
         if stats["valid_pixels"] == 0:
             ctx.error(item, path, f"{rel}: holds only nodata pixels (nodata = {ds.nodata}); "
                       "check the file and its nodata value.")
@@ -299,7 +308,7 @@ def check_rasters(ctx: Context) -> None:
     by_year = {str(k): v for k, v in files.items()}
     years = [y for y in ctx.cfg.get("years") or [] if str(y) in by_year]
     scheme, label, others = load_scheme_for(ctx)
-    for y in years:
+    for y in years if getattr(ctx, "check_landuse", True) else []:
         rel = by_year[str(y)]
         if isinstance(rel, str) and rel:
             ctx.guard(f"inputs.landuse.files.{y}", rel,

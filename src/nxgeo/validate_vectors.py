@@ -236,6 +236,17 @@ def _check_values(ctx: Context, item: str, key: str, path, label: str, gdf, foun
                           f"是/否); found {_value_counts_text(bad)}.")
 
 
+def _check_axis_order(ctx: Context, item: str, path, label: str, gdf) -> None:
+    from .validate_core import crs_mismatch_hint, looks_swapped, to_pyproj
+
+    c = to_pyproj(gdf.crs)
+    if c is None or not c.is_geographic or gdf.empty:
+        return
+    bounds = tuple(gdf.total_bounds)
+    if looks_swapped(bounds):
+        ctx.error(item, path, f"{label}: axis order swapped." + crs_mismatch_hint(bounds, gdf.crs))
+
+
 def _check_counties(ctx: Context, item: str, path, label: str, gdf, found: dict, ids: list):
     if "id" in found:
         bad = [v for v in ids if v is None or not ADCODE_RE.match(v)]
@@ -309,6 +320,7 @@ def check_vector(ctx: Context, key: str, spec: dict) -> None:
                       "(QGIS: Layer ▸ Set CRS, then export). CGCS2000 is expected: EPSG:4490 for "
                       "longitude/latitude, EPSG:4507 for Gauss-Kruger CM 105E.")
         geoms = _check_geometries(ctx, item, key, path, label, gdf, ids)
+        _check_axis_order(ctx, item, path, label, gdf)
         _check_values(ctx, item, key, path, label, gdf, found)
         if "id" in found:
             _check_ids(ctx, item, path, label, found["id"], ids)
@@ -324,7 +336,9 @@ def check_vector(ctx: Context, key: str, spec: dict) -> None:
             entry["geometry_types"] = dict(Counter(
                 TYPE_NAMES.get(int(t), str(t)) for t in shapely.get_type_id(geoms)))
             if key == "counties":
-                if gdf.crs is not None:
+                from .validate_core import looks_swapped
+
+                if gdf.crs is not None and not looks_swapped(bounds):
                     ctx.region = Region(geoms, gdf.crs, label)
             else:
                 ctx.check_overlap(item, path, label, bounds, gdf.crs)

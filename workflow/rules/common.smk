@@ -64,8 +64,8 @@ def suitability_layers(wc):
 def validation_view(cfg, year):
     """The part of the config that decides what one year's inputs are."""
     files = cfg["inputs"]["landuse"]["files"]
-    return {"landuse": {"scheme": cfg["inputs"]["landuse"]["scheme"],
-                        "file": files.get(int(year), files.get(str(year)))},
+    one = None if year is None else files.get(int(year), files.get(str(year)))
+    return {"landuse": {"scheme": cfg["inputs"]["landuse"]["scheme"], "file": one},
             "rasters": cfg["inputs"]["rasters"], "vectors": cfg["inputs"]["vectors"],
             "tables": cfg["inputs"]["tables"], "grid": cfg["grid"], "reaches": cfg["reaches"],
             "classes_table": cfg["landuse"]["classes_table"]}

@@ -25,10 +25,33 @@ rule validate_inputs:
         "../scripts/validate_inputs.py"
 
 
+rule validate_common:
+    """Check the shared inputs (every layer and table; no land use) before the year-independent
+    preparation: the same checks as validate_inputs, reported once."""
+    input:
+        [ancient(v) for k, v in contract_files(config).items() if not k.startswith("landuse_")],
+    output:
+        md=f"{RESULTS}/common/validation/report.md",
+        json=f"{RESULTS}/common/validation/report.json",
+    params:
+        inputs=lambda wc: validation_view(config, None),
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/common/logs/validate_common.log",
+    benchmark:
+        f"{RESULTS}/common/benchmarks/validate_common.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/validate_common.py"
+
+
 rule prepare_vectors:
     """Every vector layer repaired, fields standardised (id, name, status ...), in the grid CRS."""
     input:
         [ancient(v["path"]) for v in config["inputs"]["vectors"].values() if v],
+        validated=ancient(f"{RESULTS}/common/validation/report.json"),
     output:
         gpkg=f"{RESULTS}/common/vectors.gpkg",
     params:
@@ -51,6 +74,7 @@ rule prepare_grid:
     input:
         counties=ancient(config["inputs"]["vectors"]["counties"]["path"]),
         rasters=[ancient(p) for p in STATIC_RASTERS.values()],
+        validated=ancient(f"{RESULTS}/common/validation/report.json"),
     output:
         grid=f"{RESULTS}/common/grid.json",
         rasters=[f"{RESULTS}/common/grid/{name}.tif" for name in STATIC_RASTERS],

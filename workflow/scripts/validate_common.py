@@ -1,0 +1,15 @@
+"""Adapter: validate the shared inputs (no land use); exit non-zero listing every problem."""
+import sys
+
+from nxgeo.logs import setup_logging
+from nxgeo.validate import validate_year
+
+setup_logging(snakemake.log[0])
+ok = validate_year(
+    snakemake.config,
+    None,
+    md_path=snakemake.output.md,
+    json_path=snakemake.output.json,
+    log_path=snakemake.log[0],
+)
+sys.exit(0 if ok else 1)
