@@ -119,3 +119,32 @@ def test_not_a_mapping(tmp_path):
     p.write_text("- a\n- b\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="mapping"):
         load_config(p)
+
+
+def test_relative_path_escaping_the_project_is_rejected(cfg):
+    bad = copy.deepcopy(cfg)
+    bad["inputs"]["rasters"]["dem"] = "../../etc/dem.tif"
+    bad["results_dir"] = "../elsewhere"
+    problems, text = problems_of(bad)
+    assert len(problems) == 2
+    assert "inputs.rasters.dem" in text and "outside the project folder" in text
+    assert "results_dir" in text
+
+
+def test_absolute_paths_are_allowed_on_purpose(cfg, tmp_path):
+    ok = copy.deepcopy(cfg)
+    ok["inputs"]["rasters"]["dem"] = str(tmp_path / "dem.tif")
+    check_config(ok)
+
+
+def test_criteria_are_data_never_evaluated():
+    """Nothing in the library evaluates or unpickles text that could come from a user."""
+    import pathlib
+    import re
+
+    src = pathlib.Path(__file__).resolve().parents[1] / "src" / "nxgeo"
+    pattern = re.compile(r"\b(eval|exec)\s*\(|\bpickle\b|yaml\.load\(|yaml\.unsafe_load")
+    offenders = [f"{p}:{i}" for p in src.rglob("*.py")
+                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if pattern.search(line) and not line.lstrip().startswith("#")]
+    assert offenders == []

@@ -85,6 +85,7 @@ def semantic_problems(cfg: dict) -> list[str]:
                 unit = crs.axis_info[0].unit_name if crs.axis_info else ""
                 if unit not in ("metre", "meter"):
                     problems.append(f"grid.crs: {crs_text!r} has units of {unit!r}; use a metric CRS")
+    problems += path_problems(cfg)
     years = cfg.get("years") or []
     files = ((cfg.get("inputs") or {}).get("landuse") or {}).get("files") or {}
     file_years = {str(y) for y in files}
@@ -103,6 +104,41 @@ def semantic_problems(cfg: dict) -> list[str]:
 
         problems += spec_problems(cfg)
         problems += pathway_problems(cfg)
+    return problems
+
+
+def _config_paths(cfg: dict):
+    """(key, path) of every file or folder the config names."""
+    inputs = cfg.get("inputs") or {}
+    for y, p in ((inputs.get("landuse") or {}).get("files") or {}).items():
+        yield f"inputs.landuse.files.{y}", p
+    for k, p in (inputs.get("rasters") or {}).items():
+        yield f"inputs.rasters.{k}", p
+    for k, v in (inputs.get("vectors") or {}).items():
+        if isinstance(v, dict):
+            yield f"inputs.vectors.{k}.path", v.get("path")
+    for k, p in (inputs.get("tables") or {}).items():
+        yield f"inputs.tables.{k}", p
+    yield "results_dir", cfg.get("results_dir")
+    yield "landuse.classes_table", (cfg.get("landuse") or {}).get("classes_table")
+    for k in ("reference_dir", "out_dir"):
+        yield f"sample.{k}", (cfg.get("sample") or {}).get(k)
+
+
+def path_problems(cfg: dict) -> list[str]:
+    """A relative path may not climb out of the project folder ('../..'): what a run reads and
+    writes stays inside it unless the user names an absolute path on purpose."""
+    import posixpath
+
+    problems = []
+    for key, p in _config_paths(cfg):
+        if not isinstance(p, str) or not p or Path(p).is_absolute():
+            continue
+        norm = posixpath.normpath(p.replace("\\", "/"))
+        if norm == ".." or norm.startswith("../"):
+            problems.append(f"{key}: {p!r} points outside the project folder; keep inputs under "
+                            "data/ and results under results/, or give an absolute path if you "
+                            "really mean a folder elsewhere")
     return problems
 
 
