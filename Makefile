@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.nxgeo-installed
 CONFIG ?= config/config.yaml
 CORES  ?= 2
 
-.PHONY: run test env sample validate clean-results bench help
+.PHONY: run test env sample validate clean-results bench help peers
 
 help:
 	@echo "make run    - set up, build the embedded sample if missing, run the whole pipeline"
@@ -39,3 +39,7 @@ test: env
 
 clean-results:
 	rm -rf results/*/ .snakemake/log
+
+# InVEST (test-only peer) in its own environment, for the `peer` comparison tests
+peers:
+	bash scripts/install_peers.sh
