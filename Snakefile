@@ -22,6 +22,7 @@ include: "workflow/rules/inventory.smk"
 include: "workflow/rules/suitability.smk"
 include: "workflow/rules/services.smk"
 include: "workflow/rules/candidates.smk"
+include: "workflow/rules/report.smk"
 include: "workflow/rules/compare.smk"
 
 
@@ -38,6 +39,7 @@ rule all:
         expand(f"{RESULTS}/{{year}}/tables/water_capacity.csv", year=YEARS),
         expand(f"{RESULTS}/{{year}}/tables/services_by_county.csv", year=YEARS),
         expand(f"{RESULTS}/{{year}}/candidates.gpkg", year=YEARS),
+        expand(f"{RESULTS}/{{year}}/report/index.html", year=YEARS),
         [f"{RESULTS}/{b}/compare/{a}_{b}/transition_matrix.csv" for a, b in COMPARE],
         [f"{RESULTS}/{b}/compare/{a}_{b}/greening_ledger.csv" for a, b in COMPARE],
     default_target: True

@@ -39,6 +39,9 @@ def atomic_path(final: str | Path, suffix: str | None = None) -> Iterator[Path]:
             yield tmp_path
             if not tmp_path.exists():
                 raise RuntimeError(f"writer produced no file for {final}")
+            from .provenance import stamp_new_file
+
+            stamp_new_file(tmp_path)
             os.replace(tmp_path, final)
         except OSError as exc:
             err = _disk_error(exc, final)

@@ -26,11 +26,11 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 from shapely.geometry.base import BaseGeometry
 
-from .atomic import atomic_path, temp_dir_beside
+from .atomic import temp_dir_beside
 from .errors import InputError
 from .grid import Grid, row_windows
 from .prepare import gtiff_profile, strip_rows
-from .raster_io import cog_options, default_nodata
+from .raster_io import default_nodata, to_cog
 
 _EPS = 1e-6  # fraction of a pixel: bounds within this of a pixel edge snap to that edge
 
@@ -112,8 +112,7 @@ def clip_to_polygon(
                     f"bounds {_fmt_bounds(polygon.bounds)}, grid bounds "
                     f"{_fmt_bounds(grid_bounds)}): it is either smaller than a pixel or lies "
                     f"over nodata only; check the reaches layer's CRS and extent")
-            with atomic_path(dst_path) as tmp:
-                rasterio.shutil.copy(masked, tmp, driver="COG", **cog_options(dtype))
+            to_cog(masked, dst_path)
     return dst_path
 
 

@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 
 
-def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO) -> logging.Logger:
+def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO,
+                  step=None) -> logging.Logger:
+    """Log to the step's log file (and warnings to the terminal). With `step` (the running
+    workflow job: rule, params, wildcards), every output it writes is stamped with nxgeo's
+    version, the rule, the year and the hash of the rule's parameters (nxgeo.provenance)."""
+    if step is not None:
+        from .provenance import set_stamp, step_stamp
+
+        set_stamp(step_stamp(step))
     root = logging.getLogger()
     root.handlers.clear()
     root.setLevel(level)
@@ -24,7 +32,42 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO)
     sys.excepthook = _log_exception
     for noisy in ("rasterio", "fiona", "pyogrio", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    global _RESOURCES_HOOKED
+    if not _RESOURCES_HOOKED:
+        import atexit
+
+        atexit.register(log_resources)
+        _RESOURCES_HOOKED = True
     return logging.getLogger("nxgeo")
+
+
+_RESOURCES_HOOKED = False
+RESOURCES_PREFIX = "resources used:"
+
+
+def log_resources() -> str:
+    """Log (and return) the process's peak memory and CPU time, as the last line of the step's
+    log: ``resources used: peak_rss_mb=… cpu_s=…``. Exact, unlike Snakemake's benchmark files,
+    which sample memory every 30 s after a job's first 15 s. The peak is the kernel's high-water
+    mark of this process's memory (VmHWM); getrusage's ru_maxrss is not used because on Linux
+    it also counts the parent's (Snakemake's) memory at the time of the fork."""
+    import resource
+
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = me.ru_maxrss / 1024.0  # Linux: kB (fallback where /proc is missing)
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    peak = int(line.split()[1]) / 1024.0
+                    break
+    except OSError:
+        pass
+    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    text = f"{RESOURCES_PREFIX} peak_rss_mb={peak:.1f} cpu_s={cpu:.2f}"
+    logging.getLogger("nxgeo").info(text)
+    return text
 
 
 def progress_enabled() -> bool:

@@ -69,6 +69,23 @@ def warp_scale(src: rasterio.io.DatasetReader, grid: Grid) -> tuple[float, float
     return min(1.0, abs(t.a) / gx), min(1.0, abs(t.e) / gy)
 
 
+def _warped_vrt(src, grid: Grid, nodata, resampling, xscale: float, yscale: float) -> WarpedVRT:
+    return WarpedVRT(src, crs=grid.rasterio_crs, transform=grid.transform, width=grid.width,
+                     height=grid.height, nodata=nodata, resampling=resampling,
+                     tolerance=WARP_TOLERANCE, init_dest_nodata=True,
+                     XSCALE=repr(xscale), YSCALE=repr(yscale))
+
+
+def _warp_block(task: tuple) -> np.ndarray:
+    """One window of the warp (a task of `map_blocks`: runs wherever dask puts it)."""
+    src_path, grid_dict, nodata, categorical, xscale, yscale, win = task
+    grid = Grid.from_dict(grid_dict)
+    resampling = Resampling.nearest if categorical else Resampling.bilinear
+    with rasterio.open(src_path) as src, \
+            _warped_vrt(src, grid, nodata, resampling, xscale, yscale) as vrt:
+        return vrt.read(1, window=Window(*win))
+
+
 def reproject_to_grid(
     src_path: str | Path,
     dst_path: str | Path,
@@ -76,6 +93,7 @@ def reproject_to_grid(
     categorical: bool,
     block_size: int = 512,
     dst_nodata: float | None = None,
+    dask: dict | None = None,
 ) -> Path:
     """Reproject/align a single-band raster onto `grid`, block by block.
 
@@ -89,7 +107,12 @@ def reproject_to_grid(
       coordinate transformer is (practically) exact (`WARP_TOLERANCE`, not GDAL's default
       1/8-pixel approximation), and GDAL's resampling scale (XSCALE/YSCALE, which it otherwise
       computes per chunk) is fixed once for the whole grid by `warp_scale`.
+    - `dask`: the ``dask`` config (`nxgeo.parallel`): blocks may be warped on local threads,
+      processes or a dask.distributed cluster; this process writes them in order, so the
+      output bytes do not depend on the scheduler.
     """
+    from .parallel import map_blocks, runs_inline
+
     src_path = Path(src_path)
     if not src_path.exists():
         raise InputError(f"{src_path}: file not found")
@@ -106,13 +129,17 @@ def reproject_to_grid(
         resampling = Resampling.nearest if categorical else Resampling.bilinear
         profile = gtiff_profile(grid, dtype, nodata)
         xscale, yscale = warp_scale(src, grid)
-        with WarpedVRT(src, crs=grid.rasterio_crs, transform=grid.transform, width=grid.width,
-                       height=grid.height, nodata=nodata, resampling=resampling,
-                       tolerance=WARP_TOLERANCE, init_dest_nodata=True,
-                       XSCALE=repr(xscale), YSCALE=repr(yscale)) as vrt, \
-                atomic_path(dst_path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-            for win in row_windows(grid.width, grid.height, strip_rows(profile, block_size)):
-                dst.write(vrt.read(1, window=win), 1, window=win)
+        windows = list(row_windows(grid.width, grid.height, strip_rows(profile, block_size)))
+        with atomic_path(dst_path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+            if runs_inline(dask):
+                with _warped_vrt(src, grid, nodata, resampling, xscale, yscale) as vrt:
+                    for win in windows:
+                        dst.write(vrt.read(1, window=win), 1, window=win)
+            else:
+                tasks = ((str(src_path), grid.to_dict(), nodata, categorical, xscale, yscale,
+                          (win.col_off, win.row_off, win.width, win.height)) for win in windows)
+                for win, block in zip(windows, map_blocks(_warp_block, tasks, dask)):
+                    dst.write(block, 1, window=win)
             dst.update_tags(**src.tags())
             desc = src.descriptions[0]
             if desc:
@@ -264,9 +291,10 @@ CONTINUOUS_RASTERS = ("dem", "precipitation", "fvc", "soil_k", "sand_fraction", 
 
 
 def prepare_rasters(rasters_cfg: dict, counties_cfg: dict, grid_cfg: dict, out_dir: str | Path,
-                    grid_json: str | Path) -> dict[str, Path]:
+                    grid_json: str | Path, dask: dict | None = None) -> dict[str, Path]:
     """Define the analysis grid from the counties and put every continuous raster on it
-    (bilinear, float32 kept). Writes `grid.json` and `<name>.tif` per raster."""
+    (bilinear, float32 kept). Writes `grid.json` and `<name>.tif` per raster. `dask`: see
+    `reproject_to_grid`."""
     from .atomic import write_json
     from .grid import grid_for_region
     from .vector_io import read_vector
@@ -280,15 +308,17 @@ def prepare_rasters(rasters_cfg: dict, counties_cfg: dict, grid_cfg: dict, out_d
         path = rasters_cfg.get(name)
         if path:
             written[name] = reproject_to_grid(path, out_dir / f"{name}.tif", grid,
-                                              categorical=False, block_size=block)
+                                              categorical=False, block_size=block, dask=dask)
     write_json(grid.to_dict(), grid_json)
     return written
 
 
 def prepare_landuse(src: str | Path, grid_json: str | Path, scheme_name: str,
                     classes_table: str | Path, vectors_gpkg: str | Path, out_codes: str | Path,
-                    out_canonical: str | Path, block_size: int = 512) -> None:
-    """One year's land use on the grid: source codes (nearest) and canonical class ids."""
+                    out_canonical: str | Path, block_size: int = 512,
+                    dask: dict | None = None) -> None:
+    """One year's land use on the grid: source codes (nearest) and canonical class ids.
+    `dask`: see `reproject_to_grid`."""
     import json
 
     from .landuse import load_scheme
@@ -296,7 +326,7 @@ def prepare_landuse(src: str | Path, grid_json: str | Path, scheme_name: str,
 
     grid = Grid.from_dict(json.loads(Path(grid_json).read_text(encoding="utf-8")))
     scheme = load_scheme(scheme_name, Path(classes_table).parent, classes_table)
-    reproject_to_grid(src, out_codes, grid, categorical=True, block_size=block_size)
+    reproject_to_grid(src, out_codes, grid, categorical=True, block_size=block_size, dask=dask)
     sand = read_vector(vectors_gpkg, "sand_areas") if "sand_areas" in _layers(vectors_gpkg) else None
     try:
         landuse_to_canonical_file(out_codes, out_canonical, scheme, sand_mask=sand,

@@ -33,6 +33,24 @@ def default_nodata(dtype) -> float | int:
     return int(np.iinfo(dtype).min)
 
 
+def plain_profile(shape: tuple[int, int], dtype, crs, transform: Affine,
+                  nodata: float | int | None = None) -> dict:
+    """The profile `write_raster` uses: tiled 256, deflate, predictor (3 for floats, 2 for
+    integers), nodata (dtype default when None); untiled strips when smaller than a tile."""
+    dtype = np.dtype(dtype)
+    nodata = default_nodata(dtype) if nodata is None else nodata
+    profile = dict(GTIFF_OPTIONS)
+    profile.update(
+        height=int(shape[0]), width=int(shape[1]), count=1, dtype=dtype.name,
+        crs=CRS.from_user_input(crs), transform=transform, nodata=nodata,
+        predictor=3 if dtype.kind == "f" else 2,
+    )
+    if shape[0] < 256 or shape[1] < 256:
+        profile.update(tiled=False)
+        profile.pop("blockxsize"), profile.pop("blockysize")
+    return profile
+
+
 def write_raster(
     path: str | Path,
     array: np.ndarray,
@@ -44,16 +62,7 @@ def write_raster(
 ) -> Path:
     """Write a single-band array as a tiled, deflate-compressed GeoTIFF (atomic)."""
     array = np.asarray(array)
-    nodata = default_nodata(array.dtype) if nodata is None else nodata
-    profile = dict(GTIFF_OPTIONS)
-    profile.update(
-        height=array.shape[0], width=array.shape[1], count=1, dtype=array.dtype.name,
-        crs=CRS.from_user_input(crs), transform=transform, nodata=nodata,
-        predictor=3 if array.dtype.kind == "f" else 2,
-    )
-    if array.shape[0] < 256 or array.shape[1] < 256:
-        profile.update(tiled=False)
-        profile.pop("blockxsize"), profile.pop("blockysize")
+    profile = plain_profile(array.shape, array.dtype, crs, transform, nodata)
     with atomic_path(path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(array, 1)
@@ -87,8 +96,15 @@ def to_cog(src_path: str | Path, dst_path: str | Path) -> Path:
     """Copy a GeoTIFF to a Cloud-Optimised GeoTIFF at `dst_path` (atomic)."""
     import rasterio.shutil
 
+    from .provenance import current_stamp_tags
+
     with rasterio.open(src_path) as src:
         dtype = src.dtypes[0]
+        is_cog = src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT", "").upper() == "COG"
+    stamp = current_stamp_tags()
+    if stamp and not is_cog:  # the COG copy keeps the source's tags
+        with rasterio.open(src_path, "r+") as src:
+            src.update_tags(**stamp)
     with atomic_path(dst_path) as tmp:
         rasterio.shutil.copy(src_path, tmp, driver="COG", **cog_options(dtype))
     return Path(dst_path)
@@ -106,3 +122,53 @@ def write_cog(path: str | Path, array: np.ndarray, crs, transform: Affine,
                            band_description=band_description)
         to_cog(tmp, path)
     return path
+
+
+class CogWriters:
+    """Several single-band outputs written window by window, then copied to COGs.
+
+    Each output is first a plain tiled GeoTIFF (`plain_profile`) in a temporary folder beside
+    the first output; `finish()` copies every one to its COG (atomic). The result is the same
+    file `write_cog` makes from the whole array. Use as a context manager:
+
+        with CogWriters({"slope": path}, shape, crs, transform, dtypes, nodata) as w:
+            w.write("slope", block, window)
+        # COGs exist here (only when the block succeeded)
+    """
+
+    def __init__(self, outputs: dict, shape, crs, transform: Affine, dtypes: dict | str,
+                 nodata: dict | float | int | None = None):
+        self.outputs = {k: Path(v) for k, v in outputs.items()}
+        self.shape, self.crs, self.transform = shape, crs, transform
+        self.dtypes = dtypes if isinstance(dtypes, dict) else dict.fromkeys(outputs, dtypes)
+        self.nodata = nodata if isinstance(nodata, dict) else dict.fromkeys(outputs, nodata)
+        self._ctx = None
+        self._ds: dict = {}
+        self._tmp: dict = {}
+
+    def __enter__(self) -> CogWriters:
+        from .atomic import temp_dir_beside
+
+        first = next(iter(self.outputs.values()))
+        self._ctx = temp_dir_beside(first)
+        td = Path(self._ctx.__enter__())
+        for key in self.outputs:
+            self._tmp[key] = td / f"{key}.tif"
+            prof = plain_profile(self.shape, self.dtypes[key], self.crs, self.transform,
+                                 self.nodata.get(key))
+            self._ds[key] = rasterio.open(self._tmp[key], "w", **prof)
+        return self
+
+    def write(self, key: str, block: np.ndarray, window) -> None:
+        self._ds[key].write(np.asarray(block, dtype=self.dtypes[key]), 1, window=window)
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            for ds in self._ds.values():
+                ds.close()
+            if exc_type is None:
+                for key, final in self.outputs.items():
+                    to_cog(self._tmp[key], final)
+        finally:
+            self._ctx.__exit__(exc_type, exc, tb)
+        return False

@@ -1,5 +1,11 @@
 # Shared helpers for all rules: paths from config, wildcard constraints.
+import os
 from pathlib import Path
+
+# GDAL's block cache defaults to 5 % of RAM (1.2 GB on a 24 GB machine); filled by a 30 m
+# raster it dominated a job's memory. 64 MB keeps every job bounded by its own blocks (and is
+# not slower: the steps read and write each block once). The environment can override it.
+os.environ.setdefault("GDAL_CACHEMAX", "64")
 
 from nxgeo.paths import contract_files, sample_outputs
 
@@ -77,3 +83,14 @@ onstart:
 
     for p in sweep_temp(RESULTS):
         print(f"removed a temporary file left by an interrupted run: {p}")
+
+
+def year_outputs(year):
+    """The tables and layers of one survey year (what maps, provenance and report summarise)."""
+    y = f"{RESULTS}/{year}"
+    out = [f"{y}/validation/report.json", f"{y}/candidates.gpkg",
+           f"{y}/tables/inventory_by_class.csv", f"{y}/tables/water_capacity.csv",
+           f"{y}/tables/services_by_county.csv", f"{y}/tables/candidates_summary.csv"]
+    out += [f"{RESULTS}/{b}/compare/{a}_{b}/greening_ledger.csv" for a, b in COMPARE if b == year]
+    out += [f"{RESULTS}/{b}/compare/{a}_{b}/transition_matrix.csv" for a, b in COMPARE if b == year]
+    return out

@@ -6,7 +6,7 @@ from nxgeo.logs import setup_logging
 from nxgeo.services import parcel_gains
 from nxgeo.vector_io import county_names
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], step=snakemake)
 i, o, p = snakemake.input, snakemake.output, snakemake.params
 gains = partial(parcel_gains, cfg_services=p.services, carbon_csv=i.carbon, prices_csv=i.prices,
                 classes_table=p.classes_table, s_method=p.s_method)

@@ -4,7 +4,7 @@ from pathlib import Path
 from nxgeo.candidates import candidates_reach
 from nxgeo.logs import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], step=snakemake)
 p = snakemake.params
 candidates_reach(Path(snakemake.input.zones).parent, snakemake.input.vectors,
                  snakemake.wildcards.reach, int(snakemake.wildcards.year), p.pathways,

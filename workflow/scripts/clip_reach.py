@@ -4,7 +4,7 @@ from pathlib import Path
 from nxgeo.clip import clip_reach
 from nxgeo.logs import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], step=snakemake)
 year_grid = Path(snakemake.input.landuse).parent
 common_grid = Path(snakemake.input.rasters[0]).parent
 layers = {name: (year_grid if name.startswith("landuse") else common_grid) / f"{name}.tif"

@@ -4,7 +4,7 @@ from pathlib import Path
 from nxgeo.ledgers import ledgers_year
 from nxgeo.logs import setup_logging
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], step=snakemake)
 i, w = snakemake.input, snakemake.wildcards
 ledgers_year(i.transitions, i.services, i.inventory, i.targets, i.emissions, int(w.year_a),
              int(w.year_b), snakemake.params.ledgers, snakemake.params.landuse, i.prices,

@@ -4,7 +4,7 @@ from pathlib import Path
 from nxgeo.logs import progress_enabled, setup_logging
 from nxgeo.sample import build_sample
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], step=snakemake)
 s = snakemake.params.sample
 build_sample(
     reference_dir=s.get("reference_dir", "data/reference/ningxia"),

@@ -2,5 +2,5 @@
 from nxgeo.logs import setup_logging
 from nxgeo.prepare import prepare_vectors
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], step=snakemake)
 prepare_vectors(snakemake.params.vectors, snakemake.params.crs, snakemake.output.gpkg)

@@ -2,7 +2,7 @@
 from nxgeo.logs import setup_logging
 from nxgeo.services import services_year
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], step=snakemake)
 p = snakemake.params
 services_year({r: f"{p.reach_dir}/{r}" for r in p.reaches}, int(snakemake.wildcards.year),
               snakemake.input.vectors, snakemake.output.county, snakemake.output.reach,

@@ -4,9 +4,12 @@ from pathlib import Path
 import pandas as pd
 
 from nxgeo.logs import setup_logging
+from nxgeo.parallel import for_job
 from nxgeo.suitability import suitability_files
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], step=snakemake)
 suitability_files(dict(snakemake.input.items()), Path(snakemake.output.best_use).parent,
                   snakemake.params.suitability, pd.read_csv(snakemake.params.classes_table),
-                  block_rows=snakemake.params.block_size)
+                  block_rows=snakemake.params.block_size,
+                  # the scheduler does not change the output: from the config, not a param
+                  dask=for_job(snakemake.config.get("dask"), snakemake.threads))

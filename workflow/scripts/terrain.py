@@ -2,7 +2,7 @@
 from nxgeo.logs import setup_logging
 from nxgeo.terrain import terrain_reach
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], step=snakemake)
 t = snakemake.params.terrain
 terrain_reach(snakemake.input.dem_grid, snakemake.input.template, snakemake.input.vectors,
               dict(snakemake.output.items()),

@@ -4,7 +4,7 @@ import sys
 from nxgeo.logs import setup_logging
 from nxgeo.validate import validate_year
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], step=snakemake)
 ok = validate_year(
     snakemake.config,
     int(snakemake.wildcards.year),

@@ -2,7 +2,7 @@
 from nxgeo.logs import setup_logging
 from nxgeo.water import water_capacity_year
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], step=snakemake)
 p = snakemake.params
 water_capacity_year({r: f"{p.reach_dir}/{r}" for r in p.reaches}, list(p.order),
                     int(snakemake.wildcards.year), snakemake.input.budgets,

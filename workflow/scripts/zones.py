@@ -2,7 +2,7 @@
 from nxgeo.logs import setup_logging
 from nxgeo.zones import reach_zone_layers
 
-setup_logging(snakemake.log[0])
+setup_logging(snakemake.log[0], step=snakemake)
 outputs = {k: v for k, v in snakemake.output.items()}
 reach_zone_layers(snakemake.input.template, snakemake.input.vectors, snakemake.input.budgets,
                   int(snakemake.wildcards.year), outputs,

@@ -30,6 +30,7 @@ from rasterio.windows import Window
 
 from ..atomic import atomic_path, write_csv, write_json
 from ..errors import InputError
+from ..parallel import map_blocks, runs_inline
 from ..raster_io import GTIFF_OPTIONS
 from .codes import (
     BEST_NODATA,
@@ -69,9 +70,38 @@ def _check_grid(name: str, ds, ref_name: str, ref) -> None:
                          f"({ref.name}): {'; '.join(problems)}; resample it onto the analysis grid")
 
 
+def _compute_block(raw: Mapping[str, np.ndarray], needed, nodata: Mapping, comps: Mapping,
+                   order) -> tuple[dict, tuple]:
+    """All targets on one block: ({(target, score|grade|reason): array}, best-use arrays)."""
+    layers = prepare_layers(raw, needed, nodata)
+    out, scores, grades_ = {}, {}, {}
+    for t in order:
+        comp = comps[t]
+        s, g, r = evaluate_compiled(comp, {n: layers[n] for n in comp.layers})
+        out[(t, "score")], out[(t, "grade")], out[(t, "reason")] = s, g, r
+        scores[t], grades_[t] = s, g
+    return out, best_use(scores, grades_, order)
+
+
+def _block_task(task: tuple) -> tuple[dict, tuple]:
+    """One block read from the layer files and evaluated (a task of `map_blocks`)."""
+    paths, needed, nodata, comps, order, win = task
+    window = Window(*win)
+    raw = {}
+    for n in needed:
+        with rasterio.open(paths[n]) as ds:
+            raw[n] = ds.read(1, window=window)
+    return _compute_block(raw, needed, nodata, comps, order)
+
+
 def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path, suit_cfg: Mapping,
-                      classes_df: pd.DataFrame, block_rows: int = 512) -> dict[str, Path]:
+                      classes_df: pd.DataFrame, block_rows: int = 512,
+                      dask: Mapping | None = None) -> dict[str, Path]:
     """Evaluate every target of `suit_cfg` block by block; returns {output key: path}.
+
+    `dask`: the ``dask`` config (`nxgeo.parallel`): blocks may be evaluated on local threads,
+    processes or a dask.distributed cluster; this process writes them in order, so the output
+    bytes do not depend on the scheduler.
 
     Keys: ``suit_<target>_score|grade|reason``, ``best_use``, ``best_use_runner_up``,
     ``best_use_score``, ``reason_legend_csv``, ``reason_legend_json``, ``best_use_legend``,
@@ -130,19 +160,19 @@ def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path
         d_bsc = open_out("best_use_score", "best_use_score.tif", "uint8", SCORE_NODATA,
                          "score of the best use", {"legend": "best_use_legend.csv"})
 
-        for row0 in range(0, ref.height, block_rows):
-            win = Window(0, row0, ref.width, min(block_rows, ref.height - row0))
-            raw = {n: ds.read(1, window=win) for n, ds in src.items()}
-            layers = prepare_layers(raw, needed, nodata)
-            scores, grades_ = {}, {}
-            for t in order:
-                comp = comps[t]
-                s, g, r = evaluate_compiled(comp, {n: layers[n] for n in comp.layers})
-                dst[(t, "score")].write(s, 1, window=win)
-                dst[(t, "grade")].write(g, 1, window=win)
-                dst[(t, "reason")].write(r, 1, window=win)
-                scores[t], grades_[t] = s, g
-            b, ru, bs = best_use(scores, grades_, order)
+        windows = [Window(0, row0, ref.width, min(block_rows, ref.height - row0))
+                   for row0 in range(0, ref.height, block_rows)]
+        if runs_inline(dask):
+            results = (_compute_block({n: ds.read(1, window=win) for n, ds in src.items()},
+                                      needed, nodata, comps, order) for win in windows)
+        else:
+            paths = {n: str(layer_paths[n]) for n in needed}
+            tasks = ((paths, needed, nodata, comps, order,
+                      (w.col_off, w.row_off, w.width, w.height)) for w in windows)
+            results = map_blocks(_block_task, tasks, dask)
+        for win, (arrays, (b, ru, bs)) in zip(windows, results):
+            for key, a in arrays.items():
+                dst[key].write(a, 1, window=win)
             d_best.write(b, 1, window=win)
             d_run.write(ru, 1, window=win)
             d_bsc.write(bs, 1, window=win)

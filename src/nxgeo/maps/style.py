@@ -1,0 +1,120 @@
+"""Colours, names and page layout shared by every map (one place to change them).
+
+Land-use colours come from the classes table (config/landuse/classes.csv); target-use colours,
+suitability-grade colours and pathway names live here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Target uses (best use, suitability targets, candidates' recommended_target). The candidate
+# targets use the same colours as the QGIS styles stored in candidates.gpkg.
+TARGET_COLORS: dict[str, str] = {
+    "cropland": "#f5e37a",
+    "forest": "#2e7d32",
+    "shrub": "#7cb342",
+    "grass": "#b5d77a",
+    "wetland": "#4fb3bf",
+    "solar_pv": "#6a3d9a",
+    "wine_grape": "#b2182b",
+    "forage": "#fdae61",
+    "ecological": "#1b9e77",
+    "natural": "#a6d96a",
+    "construction": "#d64541",
+    "closed_protection": "#bdb6a8",
+    "public_benefit": "#e6ab02",
+    "for_profit": "#a6761d",
+    "tourism": "#f4a582",
+    "none": "#e0e0e0",
+    "not_allocated": "#9e9e9e",
+}
+TARGET_NAMES: dict[str, tuple[str, str]] = {
+    "cropland": ("耕地", "Cropland"),
+    "forest": ("林地", "Forest"),
+    "shrub": ("灌木林地", "Shrubland"),
+    "grass": ("草地", "Grassland"),
+    "wetland": ("湿地", "Wetland"),
+    "solar_pv": ("光伏", "Solar PV"),
+    "wine_grape": ("酿酒葡萄", "Wine grape"),
+    "forage": ("饲草", "Forage"),
+    "ecological": ("生态用地", "Ecological land"),
+    "natural": ("自然恢复", "Natural restoration"),
+    "construction": ("建设用地", "Construction land"),
+    "closed_protection": ("封禁保护", "Closed protection"),
+    "public_benefit": ("公益性治沙", "Public-benefit sand control"),
+    "for_profit": ("营利性治沙", "For-profit sand control"),
+    "tourism": ("沙漠旅游", "Desert tourism"),
+    "none": ("无适宜用途", "No suitable use"),
+    "not_allocated": ("未配置水量或不符合条件", "Not allocated / not eligible"),
+}
+NOT_ALLOCATED = "not_allocated"
+NOT_ALLOCATED_HATCH = "////"
+# Extra colours for a target that is not listed above (stable: by sorted name).
+FALLBACK_COLORS = ("#8dd3c7", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5",
+                   "#bc80bd", "#ccebc5", "#ffed6f", "#d9d9d9")
+
+# Suitability grades (1 suitable, 2 moderately, 3 unsuitable, 4 excluded, 255 nodata):
+# ordered, colour-blind-safe single-hue sequence (ColorBrewer YlGn) plus hatched grey.
+GRADE_COLORS: dict[int, str] = {1: "#238443", 2: "#78c679", 3: "#f7fcb9", 4: "#bdbdbd"}
+GRADE_NAMES: dict[int, tuple[str, str]] = {
+    1: ("适宜", "Suitable"),
+    2: ("一般适宜", "Moderately suitable"),
+    3: ("不适宜", "Unsuitable"),
+    4: ("禁止（硬约束排除）", "Excluded (hard constraint)"),
+}
+EXCLUDED_GRADE = 4
+EXCLUDED_HATCH = "////"
+GRADE_NODATA = 255
+
+PATHWAYS: dict[str, tuple[str, str]] = {
+    "homestead_greening": ("闲置宅基地复垦复绿", "Abandoned homestead greening"),
+    "mine_remediation": ("历史遗留矿山生态修复", "Mine remediation"),
+    "sand_control": ("防沙治沙", "Sand control"),
+}
+PATHWAY_MARKERS = {"homestead_greening": "o", "mine_remediation": "s", "sand_control": "^"}
+
+# Reference layers
+COUNTY_EDGE = "#4d4d4d"
+REACH_EDGE = "#c51b7d"
+RIVER_COLOR = "#2b8cbe"
+HILLSHADE_CMAP = "Greys_r"
+NODATA_RGBA = (1.0, 1.0, 1.0, 0.0)
+
+
+def target_color(target: str, known: tuple[str, ...] = ()) -> str:
+    """Colour of a target use; unknown targets get a stable colour from FALLBACK_COLORS."""
+    t = str(target)
+    if t in TARGET_COLORS:
+        return TARGET_COLORS[t]
+    pool = sorted(set(known) - set(TARGET_COLORS)) or [t]
+    i = pool.index(t) if t in pool else len(pool)
+    return FALLBACK_COLORS[i % len(FALLBACK_COLORS)]
+
+
+def target_label(target: str, names: dict[str, tuple[str, str]] | None = None) -> str:
+    """'林地 Forest' — Chinese and English name of a target (config names first)."""
+    zh, en = (names or {}).get(target) or TARGET_NAMES.get(target) or (target, target)
+    return f"{zh} {en}" if zh != en else zh
+
+
+def pathway_label(pathway: str) -> str:
+    zh, en = PATHWAYS.get(pathway, (pathway, pathway))
+    return f"{zh} {en}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """Figure size (inches) and the fractions used by the sheet layout."""
+
+    width: float
+    height: float
+    dpi: int = 300
+    title_size: float = 17.0
+    subtitle_size: float = 10.5
+    text_size: float = 7.5
+    legend_size: float = 7.5
+
+
+A4_PORTRAIT = Page(8.27, 11.69)
+A4_LANDSCAPE = Page(11.69, 8.27)
