@@ -14,7 +14,7 @@ from conftest import TINY, run_snakemake, tiny_config
 pytestmark = pytest.mark.workflow
 YEARS = (2023, 2024)
 # rules that consume suitability outputs (grow as the DAG grows)
-DOWNSTREAM_OF_SUITABILITY = {"candidates", "allocate_water", "maps", "report", "services"}
+DOWNSTREAM_OF_SUITABILITY = {"candidates", "allocate_water", "maps", "provenance", "report"}
 REACHES = ("weining", "qingtongxia", "yinchuan", "shizuishan", "qingshui", "jinghe", "yanchi")
 
 
@@ -191,3 +191,26 @@ def test_candidates_gpkg_and_water_balance(tiny_run):
     wb = pd.read_csv(tiny_run / "results/2024/tables/water_balance.csv", encoding="utf-8-sig")
     assert (wb.allocated_m3 <= wb.headroom_m3.clip(lower=0) + 1e-6).all()
     assert wb.county_name.notna().all()
+
+
+def test_maps_report_and_provenance(tiny_run):
+    import hashlib
+
+    from nxgeo.provenance import read_raster_stamp
+
+    d = tiny_run / "results" / "2024"
+    maps = sorted((d / "maps").glob("*.png"))
+    names = {p.stem for p in maps}
+    assert {"overview_homestead_greening", "overview_mine_remediation", "overview_sand_control",
+            "best_use", "landuse"} <= names
+    assert any(n.startswith("county_") for n in names)
+    assert all(p.with_suffix(".pdf").exists() for p in maps)
+    html = (d / "report" / "index.html").read_text(encoding="utf-8")
+    assert "<img" in html and "http://" not in html.replace("http://www.w3.org", "")
+    prov = json.loads((d / "provenance.json").read_text(encoding="utf-8"))
+    for item in prov["inputs"].values():
+        for f in item.get("files", [item]):
+            p = tiny_run / f["path"] if not os.path.isabs(f["path"]) else f["path"]
+            assert hashlib.sha256(open(p, "rb").read()).hexdigest() == f["sha256"]
+    stamp = read_raster_stamp(d / "reaches" / "yinchuan" / "slope.tif")
+    assert stamp and stamp["rule"] == "terrain" and stamp["year"] == "2024"

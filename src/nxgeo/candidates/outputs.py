@@ -57,7 +57,7 @@ EMPTY_STR_FIELDS = {"reason", "decision", "recommended_target", "target_zh", "su
                     "green_use", "initial_target", "initial_use", "water_use", "suitable_uses",
                     "best_use",
                     "current_class", "county_name"}
-DYNAMIC_PREFIXES = ("share_", "score_", "grade_", "reason_")
+DYNAMIC_PREFIXES = ("share_", "score_", "grade_", "reason_", "d_")  # d_: service gains
 INT_FIELDS = {"year", "eligible", "allocated", "rank_in_county", "hazard_flag", "grade",
               "protected_core", "protected_any", "ecological_redline"}
 STR_FIELDS = {"parcel_id", "pathway", "adcode", "county_name", "reach", "source_id", "status",

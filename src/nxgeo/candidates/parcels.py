@@ -137,18 +137,19 @@ class ReachContext:
         pairs = [(g, i + 1) for i, g in reversed(list(enumerate(r.geometry)))
                  if g is not None and not g.is_empty]
         owner = rasterize(pairs, out_shape=self.shape, transform=self.transform, fill=0,
-                          dtype="int32")
+                          dtype="uint8" if len(ids) < 255 else "int32")
         return owner == ids.index(self.reach_id) + 1
 
     # -- rasters ----------------------------------------------------------------------------
-    def read(self, name: str) -> tuple[np.ndarray, float | None]:
+    def read(self, name: str, window=None) -> tuple[np.ndarray, float | None]:
+        """A reach raster (or a `window` of it) and its nodata value."""
         path = self.reach_dir / f"{name}.tif"
         if not path.exists():
             raise InputError(f"{path}: file not found (reach {self.reach_id})")
         with rasterio.open(path) as src:
             if (src.height, src.width) != self.shape or src.transform != self.transform:
                 raise InputError(f"{path}: not on the grid of {self.reach_dir / 'landuse.tif'}")
-            return src.read(1), src.nodata
+            return src.read(1, window=window), src.nodata
 
     def burn(self, geoms) -> np.ndarray:
         geoms = [g for g in geoms if g is not None and not g.is_empty]
@@ -158,8 +159,9 @@ class ReachContext:
                          fill=0, dtype="uint8").astype(bool)
 
     def county_raster(self) -> np.ndarray:
+        """County adcode of every pixel (int32; 0 = none)."""
         arr, _ = self.read("zone_county")
-        return arr.astype(np.int64)
+        return arr.astype(np.int32, copy=False)
 
     def class_mask(self, names) -> np.ndarray:
         unknown = [n for n in names if n not in self.classes]

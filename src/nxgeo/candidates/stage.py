@@ -93,8 +93,9 @@ def candidates_reach(reach_dir, vectors_gpkg, reach_id: str, year: int, cfg_path
         stats[pathway] = st
         log.info("reach %s %s: %s", reach_id, pathway, st)
     write_candidates_gpkg(layers, out_gpkg, styles=False)
-    if out_stats:
-        write_json(stats, out_stats)
+    if out_stats:  # timings stay in the log: the file must be the same bytes on every run
+        write_json({k: ({kk: vv for kk, vv in v.items() if kk != "seconds"}
+                        if isinstance(v, dict) else v) for k, v in stats.items()}, out_stats)
     return stats
 
 

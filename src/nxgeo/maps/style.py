@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..suitability.codes import TARGET_LABELS
+
 # Target uses (best use, suitability targets, candidates' recommended_target). The candidate
 # targets use the same colours as the QGIS styles stored in candidates.gpkg.
 TARGET_COLORS: dict[str, str] = {
@@ -29,15 +31,9 @@ TARGET_COLORS: dict[str, str] = {
     "none": "#e0e0e0",
     "not_allocated": "#9e9e9e",
 }
+# Target uses: the suitability labels; pathway modes and map-only categories added here.
 TARGET_NAMES: dict[str, tuple[str, str]] = {
-    "cropland": ("耕地", "Cropland"),
-    "forest": ("林地", "Forest"),
-    "shrub": ("灌木林地", "Shrubland"),
-    "grass": ("草地", "Grassland"),
-    "wetland": ("湿地", "Wetland"),
-    "solar_pv": ("光伏", "Solar PV"),
-    "wine_grape": ("酿酒葡萄", "Wine grape"),
-    "forage": ("饲草", "Forage"),
+    **TARGET_LABELS,
     "ecological": ("生态用地", "Ecological land"),
     "natural": ("自然恢复", "Natural restoration"),
     "construction": ("建设用地", "Construction land"),
