@@ -20,7 +20,7 @@ Per parcel (columns):
   ``planned_construction`` polygons, 0 when there is no such layer);
 - sand control extras (`sand_extras`): ``dist_farmland_m`` (minimum distance from the parcel to
   farmland pixels of the reach: classes ``sand_control.farmland_classes``, computed with
-  nxgeo.terrain.distance_to_capped), minimum distances to water, roads and settlements, ``threat_dist_m``
+  nxgeo.terrain.distance_to), minimum distances to water, roads and settlements, ``threat_dist_m``
   (their minimum) and ``threat_kind``, and ``wind_exposure`` (mean of a per-pixel proxy: 1 on
   flat ground (slope < 2 deg), else 0.5 + 0.5·cos(aspect − prevailing wind direction): windward
   slopes 1, lee slopes 0).
@@ -44,7 +44,7 @@ from rasterio.windows import transform as window_transform
 
 from ..errors import InputError
 from ..suitability.codes import GRADE_NODATA, NODATA_BIT
-from ..terrain import distance_to_capped
+from ..terrain import distance_to
 from .parcels import ReachContext
 
 ZONE_COL = "nxgeo_pidx"
@@ -57,8 +57,6 @@ DEFAULT_FARMLAND = ("cropland_irrigated", "cropland_dry", "orchard")
 # exactextract reads the rasters chunk by chunk and serves every parcel in a chunk (far fewer
 # window reads than one per parcel and raster)
 STRATEGY = "raster-sequential"
-# cells exactextract reads at once (its default, 30 M, is a whole 30 m reach per raster)
-MAX_CELLS = 4_000_000
 
 
 class _Feature(JSONFeature):
@@ -92,7 +90,7 @@ def _zones(parcels: gpd.GeoDataFrame) -> _Zones:
 def _run(sources: list, zones: _Zones, ops: list[str]) -> pd.DataFrame:
     """exactextract on named sources; columns always ``<name>_<op>``, rows in zone order."""
     res = exact_extract(sources, zones, ops, include_cols=[ZONE_COL], output="pandas",
-                        strategy=STRATEGY, max_cells_in_memory=MAX_CELLS)
+                        strategy=STRATEGY)
     if len(sources) == 1:
         name = sources[0].name()
         res = res.rename(columns={op: f"{name}_{op}" for op in ops})
@@ -281,23 +279,15 @@ def sand_extras(ctx: ReachContext, parcels: gpd.GeoDataFrame, attrs: pd.DataFram
     farm_names = [c for c in cfg_sand.get("farmland_classes", DEFAULT_FARMLAND) if c in ctx.classes]
     farm = np.isin(ctx.landuse[sl], [ctx.classes[c] for c in farm_names])
     xres, yres = abs(ctx.transform.a), abs(ctx.transform.e)
-    # = min(distance_to(farm), cap), tile by tile (memory bounded by the tile, not the window)
-    dist = distance_to_capped(farm, xres, yres, cap)
-    del farm
+    dist = np.minimum(distance_to(farm, xres, yres), cap).astype(np.float32)
+    slope, snd = ctx.read("slope")
+    aspect, and_ = ctx.read("aspect")
+    slope, aspect = slope[sl].astype(np.float64), aspect[sl].astype(np.float64)
+    s_bad = ~np.isfinite(slope) | ((slope == snd) if snd is not None else False)
+    a_ok = np.isfinite(aspect) & ((aspect != and_) if and_ is not None else True) & (aspect >= 0)
     wind = math.radians(float(cfg_sand.get("prevailing_wind_from_deg", 315.0)))
-    expo = np.empty(dist.shape, dtype=np.float32)
-    step = max(1, (1 << 20) // max(1, int(win.width)))  # ~1 M cells per strip
-    for i0 in range(0, int(win.height), step):
-        i1 = min(i0 + step, int(win.height))
-        sub = Window(win.col_off, win.row_off + i0, win.width, i1 - i0)
-        slope, snd = ctx.read("slope", window=sub)
-        aspect, and_ = ctx.read("aspect", window=sub)
-        slope, aspect = slope.astype(np.float64), aspect.astype(np.float64)
-        s_bad = ~np.isfinite(slope) | ((slope == snd) if snd is not None else False)
-        a_ok = (np.isfinite(aspect) & ((aspect != and_) if and_ is not None else True)
-                & (aspect >= 0))
-        e = np.where(a_ok & (slope >= 2.0), 0.5 + 0.5 * np.cos(np.radians(aspect) - wind), 1.0)
-        expo[i0:i1] = np.where(s_bad, -9999.0, e)
+    expo = np.where(a_ok & (slope >= 2.0), 0.5 + 0.5 * np.cos(np.radians(aspect) - wind), 1.0)
+    expo = np.where(s_bad, -9999.0, expo).astype(np.float32)
     zones = _zones(parcels)
     res = _run([_numpy_source(dist, ctx, win, "farm", None),
                 _numpy_source(expo, ctx, win, "expo", -9999.0)], zones, ["min", "mean"])
