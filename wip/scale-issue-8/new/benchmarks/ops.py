@@ -1,0 +1,188 @@
+"""The nxgeo side of the side-by-side comparisons, one operation per sub-command, each run in
+its own process by compare_tools.py (so it is timed and measured like the reference tool).
+
+    python benchmarks/ops.py slope DEM OUT
+    python benchmarks/ops.py overlay CONFIG REACH_DIR TARGET OUT [--dask-threads N]
+    python benchmarks/ops.py polygonize IN_TIF OUT_GPKG
+    python benchmarks/ops.py zonal RASTER PARCELS_GPKG OUT_CSV
+    python benchmarks/ops.py clip RASTER VECTORS_GPKG REACH OUT
+
+Each prints one JSON line with the in-process seconds of the operation itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.windows import Window
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+#: what the suitability step reads for each layer name (file in the reach folder)
+LAYER_FILES = {"landuse": "landuse.tif", "precipitation": "precipitation.tif",
+               "slope": "slope.tif", "elevation": "dem.tif", "ls": "ls.tif",
+               "distance_water": "distance_water.tif", "distance_roads": "distance_roads.tif",
+               "distance_settlements": "distance_settlements.tif"}
+
+
+def layer_path(reach_dir: Path, name: str) -> Path:
+    return reach_dir / LAYER_FILES.get(name, f"zone_{name}.tif")
+
+
+def op_slope(dem: str, out: str) -> None:
+    from nxgeo.terrain import slope_file
+
+    slope_file(dem, out)
+
+
+def _overlay_block(task):
+    """Score of one target on one block (a dask task)."""
+    paths, comp, win = task
+    from nxgeo.suitability.overlay import evaluate_compiled, prepare_layers
+
+    raw = {}
+    for n, p in paths.items():
+        with rasterio.open(p) as ds:
+            raw[n] = ds.read(1, window=Window(*win))
+    nodata = {n: v for n, v in task_nodata(paths).items()}
+    layers = prepare_layers(raw, list(paths), nodata)
+    return evaluate_compiled(comp, layers)[0]
+
+
+_ND_CACHE: dict = {}
+
+
+def task_nodata(paths):
+    key = tuple(sorted(paths.items()))
+    if key not in _ND_CACHE:
+        nd = {}
+        for n, p in paths.items():
+            with rasterio.open(p) as ds:
+                nd[n] = ds.nodata
+        _ND_CACHE[key] = nd
+    return _ND_CACHE[key]
+
+
+def op_overlay(config: str, reach_dir: str, target: str, out: str, dask_threads: int = 0,
+               block_rows: int = 512) -> None:
+    """The suitability step's arithmetic for one target (transforms, weighted sum, hard
+    constraints, rounding), written as the step writes its score raster — the same code path
+    as nxgeo.suitability.suitability_files, one target, score only."""
+    import pandas as pd
+    import yaml
+
+    from nxgeo.parallel import map_blocks
+    from nxgeo.raster_io import GTIFF_OPTIONS
+    from nxgeo.suitability.overlay import compile_target
+    from nxgeo.suitability.spec import parse_all
+
+    cfg = yaml.safe_load(Path(config).read_text(encoding="utf-8"))
+    classes = pd.read_csv(cfg["landuse"]["classes_table"])
+    suit = cfg["suitability"]
+    reach_dir = Path(reach_dir)
+    spec = parse_all(suit, classes, layers=list(LAYER_FILES) + [
+        "protected_core", "protected_any", "ecological_redline", "basic_farmland",
+        "water_secured", "water_quota_modulus"])[target]
+    comp = compile_target(spec, classes)
+    paths = {n: str(layer_path(reach_dir, n)) for n in sorted(comp.layers)}
+    with rasterio.open(paths["landuse"]) as ref:
+        profile = dict(GTIFF_OPTIONS)
+        profile.update(height=ref.height, width=ref.width, count=1, dtype="uint8",
+                       crs=ref.crs, transform=ref.transform, nodata=255, predictor=2)
+        h, w = ref.height, ref.width
+    from nxgeo.grid import block_windows
+
+    # square blocks, as suitability_files reads them
+    wins = [(x.col_off, x.row_off, x.width, x.height) for x in block_windows(w, h, block_rows)]
+    with rasterio.open(out, "w", **profile) as dst:
+        if dask_threads:  # blocks on the dask threads scheduler, as suitability_files does
+            dask = {"scheduler": "threads", "num_workers": dask_threads}
+            for win, score in zip(wins, map_blocks(_overlay_block,
+                                                   ((paths, comp, x) for x in wins), dask)):
+                dst.write(score, 1, window=Window(*win))
+        else:  # in process, the datasets kept open, as suitability_files does
+            from nxgeo.suitability.overlay import evaluate_compiled, prepare_layers
+
+            srcs = {n: rasterio.open(p) for n, p in paths.items()}
+            nodata = {n: ds.nodata for n, ds in srcs.items()}
+            for win in wins:
+                raw = {n: ds.read(1, window=Window(*win)) for n, ds in srcs.items()}
+                layers = prepare_layers(raw, list(paths), nodata)
+                dst.write(evaluate_compiled(comp, layers)[0], 1, window=Window(*win))
+            for ds in srcs.values():
+                ds.close()
+
+
+def op_polygonize(src: str, out: str) -> None:
+    """The candidates step's clumping and polygonising (8-connected clumps per county, one
+    MultiPolygon each: nxgeo.candidates.parcels.clump_parcels), written to a GeoPackage."""
+    from nxgeo.candidates.parcels import clump_parcels
+    from nxgeo.vector_io import write_layers
+
+    with rasterio.open(src) as ds:
+        county = ds.read(1)
+        transform, crs = ds.transform, ds.crs
+    gdf = clump_parcels(county > 0, county, transform, crs)
+    gdf["value"] = gdf["adcode"].astype(np.int64)
+    write_layers(out, {"parcels": gdf})
+
+
+def op_zonal(raster: str, parcels: str, out: str) -> None:
+    """Zonal mean/min/max of parcels as nxgeo computes them (exactextract, coverage-weighted)."""
+    from exactextract import exact_extract
+
+    from nxgeo.vector_io import read_vector
+
+    gdf = read_vector(parcels)[["geometry"]].reset_index(drop=True)
+    gdf["pidx"] = np.arange(len(gdf))
+    res = exact_extract(raster, gdf, ["mean", "min", "max"], include_cols=["pidx"],
+                        output="pandas")
+    res.to_csv(out, index=False)
+
+
+def op_clip(raster: str, vectors: str, reach: str, out: str) -> None:
+    from nxgeo.clip import clip_to_polygon, reach_polygon
+
+    clip_to_polygon(raster, reach_polygon(vectors, reach), out, name=reach)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="op", required=True)
+    p = sub.add_parser("slope")
+    p.add_argument("dem")
+    p.add_argument("out")
+    p = sub.add_parser("overlay")
+    p.add_argument("config")
+    p.add_argument("reach_dir")
+    p.add_argument("target")
+    p.add_argument("out")
+    p.add_argument("--dask-threads", type=int, default=0)
+    p = sub.add_parser("polygonize")
+    p.add_argument("src")
+    p.add_argument("out")
+    p = sub.add_parser("zonal")
+    p.add_argument("raster")
+    p.add_argument("parcels")
+    p.add_argument("out")
+    p = sub.add_parser("clip")
+    p.add_argument("raster")
+    p.add_argument("vectors")
+    p.add_argument("reach")
+    p.add_argument("out")
+    a = vars(ap.parse_args(argv))
+    op = a.pop("op")
+    t0 = time.perf_counter()
+    {"slope": op_slope, "overlay": op_overlay, "polygonize": op_polygonize, "zonal": op_zonal,
+     "clip": op_clip}[op](**a)
+    print(json.dumps({"op": op, "seconds": round(time.perf_counter() - t0, 3)}))
+
+
+if __name__ == "__main__":
+    main()
