@@ -7,13 +7,15 @@ STAMP  := $(VENV)/.nxgeo-installed
 CONFIG ?= config/config.yaml
 CORES  ?= 2
 
-.PHONY: run test env sample validate clean-results bench help peers
+.PHONY: run test env sample validate clean-results bench bench-quick help peers
 
 help:
 	@echo "make run    - set up, build the embedded sample if missing, run the whole pipeline"
 	@echo "make test   - set up and run the test suite"
 	@echo "make sample - (re)build only the embedded sample region"
 	@echo "make validate - check the inputs named in CONFIG ($(CONFIG))"
+	@echo "make bench  - whole pipeline at 120/60/30 m + GDAL/exactextract comparisons -> benchmarks/report.md (~40 min)"
+	@echo "make bench-quick - the same at 120 m only -> benchmarks/runs/report_quick.md (~5 min)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nxgeo needs Python 3.11 or newer")'
@@ -43,3 +45,17 @@ clean-results:
 # InVEST (test-only peer) in its own environment, for the `peer` comparison tests
 peers:
 	bash scripts/install_peers.sh
+
+# Benchmarks (not part of `make test`): the sample at 120, 60 and 30 m is generated once and
+# cached in benchmarks/cache/ (git-ignored; 30 m: ~3 min, 3.2 GB peak). The comparisons need
+# the GDAL command-line tools (apt-get install gdal-bin python3-gdal) and rasterstats.
+BENCH_DEPS := $(VENV)/.nxgeo-bench-deps
+$(BENCH_DEPS): $(STAMP)
+	$(BIN)/python -c "import rasterstats" 2>/dev/null || $(BIN)/python -m pip install --quiet rasterstats
+	@touch $(BENCH_DEPS)
+
+bench: env $(BENCH_DEPS)
+	$(BIN)/python benchmarks/run_bench.py --resolutions 120 60 30 --cores $(CORES) --repeat 2
+
+bench-quick: env $(BENCH_DEPS)
+	$(BIN)/python benchmarks/run_bench.py --resolutions 120 --cores $(CORES) --report benchmarks/runs/report_quick.md

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from nxgeo.candidates import (
+    clump_county_index,
     allocate_year,
     candidates_reach,
     clump_parcels,
@@ -655,3 +656,46 @@ def test_no_candidates_anywhere(tmp_path):
     wb = res["water_balance"]
     assert list(wb["adcode"]) == sorted([LEFT, RIGHT]) and (wb["allocated_m3"] == 0).all()
     assert res["summary"].empty
+
+
+# ------------------------------------------------------------------------------------------
+# Scale: county index, strips, lazy exports
+
+
+def test_clump_county_index_equals_clump_parcels():
+    rng = np.random.default_rng(7)
+    mask = rng.random((30, 40)) < 0.45
+    county = np.where(np.arange(40)[None, :] < 17, int(LEFT), int(RIGHT)) * np.ones((30, 1), int)
+    county[:3] = 0                                              # no county: left out
+    t = Affine(10, 0, X0, 0, -10, Y0)
+    a = clump_parcels(mask, county, t, CRS)
+    codes = np.array(sorted({int(LEFT), int(RIGHT)}))
+    index = np.where(mask & (county > 0), np.searchsorted(codes, county) + 1, 0).astype(np.uint8)
+    b = clump_county_index(index, codes, t, CRS)
+    assert len(a) == len(b) > 10
+    assert list(a["adcode"]) == list(b["adcode"]) and list(a["n_pixels"]) == list(b["n_pixels"])
+    assert all(x.equals_exact(y, 0) for x, y in zip(a.geometry, b.geometry))
+    assert a["n_pixels"].sum() == int((mask & (county > 0)).sum())
+    # counties ascending, and within a county the row-major order of the first pixel
+    assert list(a["adcode"]) == sorted(a["adcode"])
+
+
+def test_pixel_counties_same_in_any_strip_height(tmp_path):
+    d, gpkg = build_reach(tmp_path)
+    ctx = ReachContext.load(d, gpkg, "r1", CLASSES)
+    zone = ctx.layer("sand_areas", required=True).geometry
+    one, codes = ctx.pixel_counties(["sandy", "bare"], [], zone, strip_rows=1)
+    big, codes_b = ctx.pixel_counties(["sandy", "bare"], [], zone, strip_rows=10_000)
+    assert np.array_equal(one, big) and np.array_equal(codes, codes_b) and one.any()
+    only_left, _ = ctx.pixel_counties(["sandy", "bare"], [LEFT], zone, strip_rows=7)
+    assert set(np.unique(only_left)) == {0, 1}                  # codes = [LEFT]
+    assert (only_left > 0).sum() < (one > 0).sum()
+
+
+def test_package_exports_are_the_functions():
+    import types
+
+    import nxgeo.candidates as c
+
+    for name in c.__all__:
+        assert not isinstance(getattr(c, name), types.ModuleType), name

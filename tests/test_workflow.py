@@ -212,5 +212,11 @@ def test_maps_report_and_provenance(tiny_run):
         for f in item.get("files", [item]):
             p = tiny_run / f["path"] if not os.path.isabs(f["path"]) else f["path"]
             assert hashlib.sha256(open(p, "rb").read()).hexdigest() == f["sha256"]
-    stamp = read_raster_stamp(d / "reaches" / "yinchuan" / "slope.tif")
-    assert stamp and stamp["rule"] == "terrain" and stamp["year"] == "2024"
+    stamp = read_raster_stamp(d / "reaches" / "yinchuan" / "landuse.tif")
+    assert stamp and stamp["rule"] == "clip_reach" and stamp["year"] == "2024"
+    # terrain is year-independent: computed once in results/common, each year holds a copy
+    # that keeps the stamp of the step that computed it
+    common = tiny_run / "results" / "common" / "reaches" / "yinchuan" / "slope.tif"
+    assert (d / "reaches" / "yinchuan" / "slope.tif").read_bytes() == common.read_bytes()
+    stamp = read_raster_stamp(common)
+    assert stamp and stamp["rule"] == "terrain" and stamp["year"] is None

@@ -74,6 +74,16 @@ def _disk_error(exc: OSError, final: Path) -> Exception:
     return exc
 
 
+def copy_atomic(src: str | Path, dst: str | Path) -> Path:
+    """Copy the bytes of `src` to `dst` through a temporary name (a copied output keeps the
+    provenance stamp of the step that wrote `src`)."""
+    import shutil
+
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)
+    return Path(dst)
+
+
 def write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding=encoding)

@@ -8,7 +8,7 @@ grid (and cut to the raster), so clipped rasters stay aligned with the analysis 
 The COG is written with GDAL's COG driver: 512×512 tiles, deflate with predictor, internal
 overviews (nearest for integer/categorical rasters, average for floats), nodata and CRS set.
 GDAL writes no timestamp into the file, so the same input gives the same bytes.
-Work is block-wise: the masked window is written strip by strip to a temporary GeoTIFF beside
+Work is block-wise: the masked window is written block by block to a temporary GeoTIFF beside
 the output, which the COG driver then copies (streaming); the COG appears under its final name
 only when complete.
 """
@@ -28,9 +28,9 @@ from shapely.geometry.base import BaseGeometry
 
 from .atomic import temp_dir_beside
 from .errors import InputError
-from .grid import Grid, row_windows
-from .prepare import gtiff_profile, strip_rows
-from .raster_io import default_nodata, to_cog
+from .grid import Grid
+from .prepare import gtiff_profile, work_windows
+from .raster_io import default_nodata, to_cog, uncompressed
 
 _EPS = 1e-6  # fraction of a pixel: bounds within this of a pixel edge snap to that edge
 
@@ -82,16 +82,15 @@ def clip_to_polygon(
         out_transform = window_transform(win, src.transform)
         out_grid = Grid(crs=src.crs, transform=out_transform, width=int(win.width),
                         height=int(win.height))
-        profile = gtiff_profile(out_grid, dtype, nodata)
+        profile = uncompressed(gtiff_profile(out_grid, dtype, nodata))  # copied to a COG
         profile["count"] = src.count
         n_valid = 0
         with temp_dir_beside(dst_path) as td:
             masked = Path(td) / "masked.tif"
             with rasterio.open(masked, "w", **profile) as dst:
-                for sub in row_windows(out_grid.width, out_grid.height,
-                                       strip_rows(profile, block_size)):
-                    read_win = Window(win.col_off, win.row_off + sub.row_off, sub.width,
-                                      sub.height)
+                for sub in work_windows(profile, out_grid.width, out_grid.height, block_size):
+                    read_win = Window(win.col_off + sub.col_off, win.row_off + sub.row_off,
+                                      sub.width, sub.height)
                     data = src.read(window=read_win)
                     outside = geometry_mask([polygon], out_shape=data.shape[1:],
                                             transform=window_transform(sub, out_transform),

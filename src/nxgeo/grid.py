@@ -157,3 +157,13 @@ def row_windows(width: int, height: int, rows: int) -> Iterator[Window]:
     rows = max(1, int(rows))
     for r0 in range(0, height, rows):
         yield Window(0, r0, width, min(rows, height - r0))
+
+
+def block_windows(width: int, height: int, rows: int, cols: int | None = None) -> Iterator[Window]:
+    """`rows` x `cols` (default square) windows in row-major order (the last row and column
+    of blocks shorter): memory per block does not depend on the raster's width."""
+    rows = max(1, int(rows))
+    cols = rows if cols is None else max(1, int(cols))
+    for r0 in range(0, height, rows):
+        for c0 in range(0, width, cols):
+            yield Window(c0, r0, min(cols, width - c0), min(rows, height - r0))

@@ -1,7 +1,7 @@
 """Put every input on the analysis grid: reprojection of rasters and vectors, canonical land use.
 
-All raster work here is block-wise: the output is written strip by strip (`block_size` rows at
-a time), so memory is bounded by one strip (block_size × grid width pixels), never by the size
+All raster work here is block-wise: the output is written window by window (`block_size`
+pixels a side, whole 256-pixel tiles), so memory is bounded by one window, never by the size
 of the region. Outputs are written to a temporary name and renamed on success.
 """
 
@@ -23,7 +23,7 @@ from rasterio.windows import transform as window_transform
 
 from .atomic import atomic_path
 from .errors import InputError
-from .grid import Grid, row_windows
+from .grid import Grid
 from .landuse import CANONICAL_NODATA, Scheme
 from .raster_io import GTIFF_OPTIONS, default_nodata
 
@@ -54,6 +54,31 @@ def strip_rows(profile: dict, block_size: int) -> int:
         tile = int(profile.get("blockysize", TILE))
         return max(tile, -(-int(block_size) // tile) * tile)
     return max(1, int(block_size))
+
+
+def work_windows(profile: dict, width: int, height: int, block_size: int) -> list[Window]:
+    """Square windows of `strip_rows(profile, block_size)` pixels a side (whole tiles), row
+    by row: the block-wise steps' unit of work, so memory does not grow with the raster's
+    width (a full-width strip of a 30 m Ningxia grid is ~10,000 pixels wide)."""
+    from .grid import block_windows
+
+    side = strip_rows(profile, block_size)
+    return list(block_windows(width, height, side, side))
+
+
+def add_overviews(dst, categorical: bool, min_size: int = 256) -> list[int]:
+    """Internal overviews (factors 2, 4, 8, ... down to `min_size` pixels; nearest for
+    categorical rasters, average otherwise) on an open GeoTIFF being written. Full-resolution
+    reads are unchanged; decimated reads (the maps) use them instead of reading every pixel."""
+    factors = []
+    f = 2
+    while max(dst.width, dst.height) / f >= min_size:
+        factors.append(f)
+        f *= 2
+    if factors:
+        dst.build_overviews(factors, Resampling.nearest if categorical else Resampling.average)
+        dst.update_tags(ns="rio_overview", resampling="nearest" if categorical else "average")
+    return factors
 
 
 def warp_scale(src: rasterio.io.DatasetReader, grid: Grid) -> tuple[float, float]:
@@ -94,12 +119,14 @@ def reproject_to_grid(
     block_size: int = 512,
     dst_nodata: float | None = None,
     dask: dict | None = None,
+    overviews: bool = False,
 ) -> Path:
     """Reproject/align a single-band raster onto `grid`, block by block.
 
     - categorical → nearest neighbour (only values present in the input appear), continuous →
       bilinear (source nodata pixels are left out of the interpolation);
-    - dtype is kept (int16 land use stays int16);
+    - dtype is kept (int16 land use stays int16); with `overviews`, internal overviews
+      (`add_overviews`) for decimated reads (the maps);
     - nodata: `dst_nodata` if given, else the source's nodata, else a dtype default (-9999 for
       floats, the dtype's max for unsigned, min for signed integers); pixels of the grid outside
       the source are nodata;
@@ -129,7 +156,7 @@ def reproject_to_grid(
         resampling = Resampling.nearest if categorical else Resampling.bilinear
         profile = gtiff_profile(grid, dtype, nodata)
         xscale, yscale = warp_scale(src, grid)
-        windows = list(row_windows(grid.width, grid.height, strip_rows(profile, block_size)))
+        windows = work_windows(profile, grid.width, grid.height, block_size)
         with atomic_path(dst_path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
             if runs_inline(dask):
                 with _warped_vrt(src, grid, nodata, resampling, xscale, yscale) as vrt:
@@ -140,6 +167,8 @@ def reproject_to_grid(
                           (win.col_off, win.row_off, win.width, win.height)) for win in windows)
                 for win, block in zip(windows, map_blocks(_warp_block, tasks, dask)):
                     dst.write(block, 1, window=win)
+            if overviews:
+                add_overviews(dst, categorical)
             dst.update_tags(**src.tags())
             desc = src.descriptions[0]
             if desc:
@@ -212,10 +241,9 @@ def landuse_to_canonical_file(
             sand = sand_ds
         try:
             profile = gtiff_profile(grid, "uint8", CANONICAL_NODATA)
-            rows = strip_rows(profile, block_size)
             unknown: dict = {}
             with atomic_path(dst) as tmp, rasterio.open(tmp, "w", **profile) as out:
-                for win in row_windows(grid.width, grid.height, rows):
+                for win in work_windows(profile, grid.width, grid.height, block_size):
                     block = ds.read(1, window=win)
                     for code, n in scheme.unknown_codes(block, nodata).items():
                         unknown[code] = unknown.get(code, 0) + n
@@ -224,6 +252,8 @@ def landuse_to_canonical_file(
                     in_sand = _sand_block(sand, win, grid.transform, block.shape)
                     out.write(scheme.to_canonical(block, nodata=nodata, in_sand_area=in_sand),
                               1, window=win)
+                if not unknown:
+                    add_overviews(out, categorical=True)
                 if unknown:
                     listing = ", ".join(f"{c} ({n} px)" for c, n in sorted(unknown.items()))
                     raise InputError(
@@ -290,26 +320,44 @@ def prepare_vectors(vectors_cfg: dict, crs: str, out_gpkg: str | Path) -> Path:
 CONTINUOUS_RASTERS = ("dem", "precipitation", "fvc", "soil_k", "sand_fraction", "wind_factor")
 
 
-def prepare_rasters(rasters_cfg: dict, counties_cfg: dict, grid_cfg: dict, out_dir: str | Path,
-                    grid_json: str | Path, dask: dict | None = None) -> dict[str, Path]:
-    """Define the analysis grid from the counties and put every continuous raster on it
-    (bilinear, float32 kept). Writes `grid.json` and `<name>.tif` per raster. `dask`: see
-    `reproject_to_grid`."""
+def define_grid(counties_cfg: dict, grid_cfg: dict, grid_json: str | Path) -> Grid:
+    """The analysis grid from the counties' extent (grid.crs, grid.resolution), written to
+    `grid_json`."""
     from .atomic import write_json
     from .grid import grid_for_region
     from .vector_io import read_vector
 
     counties = read_vector(counties_cfg["path"], counties_cfg.get("layer"))
     grid = grid_for_region(counties, crs=grid_cfg["crs"], resolution=float(grid_cfg["resolution"]))
+    write_json(grid.to_dict(), grid_json)
+    return grid
+
+
+def prepare_raster(src: str | Path, grid_json: str | Path, out: str | Path,
+                   block_size: int = 512, dask: dict | None = None) -> Path:
+    """One continuous raster onto the grid of `grid_json` (bilinear, dtype kept)."""
+    import json
+
+    grid = Grid.from_dict(json.loads(Path(grid_json).read_text(encoding="utf-8")))
+    return reproject_to_grid(src, out, grid, categorical=False, block_size=block_size,
+                             dask=dask, overviews=True)
+
+
+def prepare_rasters(rasters_cfg: dict, counties_cfg: dict, grid_cfg: dict, out_dir: str | Path,
+                    grid_json: str | Path, dask: dict | None = None) -> dict[str, Path]:
+    """Define the analysis grid from the counties and put every continuous raster on it
+    (bilinear, float32 kept). Writes `grid.json` and `<name>.tif` per raster. `dask`: see
+    `reproject_to_grid`. (The workflow runs `define_grid` and one `prepare_raster` job per
+    raster, so the rasters are warped in parallel.)"""
+    define_grid(counties_cfg, grid_cfg, grid_json)
     block = int(grid_cfg.get("block_size", 512))
     out_dir = Path(out_dir)
     written = {}
     for name in CONTINUOUS_RASTERS:
         path = rasters_cfg.get(name)
         if path:
-            written[name] = reproject_to_grid(path, out_dir / f"{name}.tif", grid,
-                                              categorical=False, block_size=block, dask=dask)
-    write_json(grid.to_dict(), grid_json)
+            written[name] = prepare_raster(path, grid_json, out_dir / f"{name}.tif",
+                                           block_size=block, dask=dask)
     return written
 
 

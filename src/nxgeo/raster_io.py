@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import rasterio
@@ -33,10 +34,21 @@ def default_nodata(dtype) -> float | int:
     return int(np.iinfo(dtype).min)
 
 
+def uncompressed(profile: dict) -> dict:
+    """`profile` without compression: for temporary GeoTIFFs that are copied to a COG at once
+    (the COG's bytes do not depend on how its source was stored; deflating the source too
+    costs about as much as the COG itself)."""
+    out = dict(profile)
+    for k in ("compress", "zlevel", "predictor", "COMPRESS", "ZLEVEL", "PREDICTOR"):
+        out.pop(k, None)
+    return out
+
+
 def plain_profile(shape: tuple[int, int], dtype, crs, transform: Affine,
-                  nodata: float | int | None = None) -> dict:
+                  nodata: float | None = None, compress: bool = True) -> dict:
     """The profile `write_raster` uses: tiled 256, deflate, predictor (3 for floats, 2 for
-    integers), nodata (dtype default when None); untiled strips when smaller than a tile."""
+    integers), nodata (dtype default when None); untiled strips when smaller than a tile.
+    `compress=False`: the same without compression (see `uncompressed`)."""
     dtype = np.dtype(dtype)
     nodata = default_nodata(dtype) if nodata is None else nodata
     profile = dict(GTIFF_OPTIONS)
@@ -48,7 +60,7 @@ def plain_profile(shape: tuple[int, int], dtype, crs, transform: Affine,
     if shape[0] < 256 or shape[1] < 256:
         profile.update(tiled=False)
         profile.pop("blockxsize"), profile.pop("blockysize")
-    return profile
+    return profile if compress else uncompressed(profile)
 
 
 def write_raster(
@@ -56,20 +68,21 @@ def write_raster(
     array: np.ndarray,
     crs: CRS | str,
     transform: Affine,
-    nodata: float | int | None = None,
+    nodata: float | None = None,
     tags: dict | None = None,
     band_description: str | None = None,
+    compress: bool = True,
 ) -> Path:
-    """Write a single-band array as a tiled, deflate-compressed GeoTIFF (atomic)."""
+    """Write a single-band array as a tiled, deflate-compressed GeoTIFF (atomic).
+    `compress=False` for a temporary file (see `uncompressed`)."""
     array = np.asarray(array)
-    profile = plain_profile(array.shape, array.dtype, crs, transform, nodata)
-    with atomic_path(path) as tmp:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(array, 1)
-            if tags:
-                dst.update_tags(**{k: str(v) for k, v in tags.items()})
-            if band_description:
-                dst.set_band_description(1, band_description)
+    profile = plain_profile(array.shape, array.dtype, crs, transform, nodata, compress)
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(array, 1)
+        if tags:
+            dst.update_tags(**{k: str(v) for k, v in tags.items()})
+        if band_description:
+            dst.set_band_description(1, band_description)
     return Path(path)
 
 
@@ -111,7 +124,7 @@ def to_cog(src_path: str | Path, dst_path: str | Path) -> Path:
 
 
 def write_cog(path: str | Path, array: np.ndarray, crs, transform: Affine,
-              nodata: float | int | None = None, tags: dict | None = None,
+              nodata: float | None = None, tags: dict | None = None,
               band_description: str | None = None) -> Path:
     """Write an in-memory array as a COG (via a temporary GeoTIFF beside it)."""
     from .atomic import temp_dir_beside
@@ -119,7 +132,7 @@ def write_cog(path: str | Path, array: np.ndarray, crs, transform: Affine,
     path = Path(path)
     with temp_dir_beside(path) as td:
         tmp = write_raster(Path(td) / "plain.tif", array, crs, transform, nodata=nodata, tags=tags,
-                           band_description=band_description)
+                           band_description=band_description, compress=False)
         to_cog(tmp, path)
     return path
 
@@ -127,8 +140,8 @@ def write_cog(path: str | Path, array: np.ndarray, crs, transform: Affine,
 class CogWriters:
     """Several single-band outputs written window by window, then copied to COGs.
 
-    Each output is first a plain tiled GeoTIFF (`plain_profile`) in a temporary folder beside
-    the first output; `finish()` copies every one to its COG (atomic). The result is the same
+    Each output is first an uncompressed tiled GeoTIFF in a temporary folder beside the first
+    output; `finish()` copies every one to its COG (atomic). The result is the same
     file `write_cog` makes from the whole array. Use as a context manager:
 
         with CogWriters({"slope": path}, shape, crs, transform, dtypes, nodata) as w:
@@ -137,7 +150,7 @@ class CogWriters:
     """
 
     def __init__(self, outputs: dict, shape, crs, transform: Affine, dtypes: dict | str,
-                 nodata: dict | float | int | None = None):
+                 nodata: dict | float | None = None):
         self.outputs = {k: Path(v) for k, v in outputs.items()}
         self.shape, self.crs, self.transform = shape, crs, transform
         self.dtypes = dtypes if isinstance(dtypes, dict) else dict.fromkeys(outputs, dtypes)
@@ -146,7 +159,7 @@ class CogWriters:
         self._ds: dict = {}
         self._tmp: dict = {}
 
-    def __enter__(self) -> CogWriters:
+    def __enter__(self) -> Self:
         from .atomic import temp_dir_beside
 
         first = next(iter(self.outputs.values()))
@@ -155,7 +168,7 @@ class CogWriters:
         for key in self.outputs:
             self._tmp[key] = td / f"{key}.tif"
             prof = plain_profile(self.shape, self.dtypes[key], self.crs, self.transform,
-                                 self.nodata.get(key))
+                                 self.nodata.get(key), compress=False)
             self._ds[key] = rasterio.open(self._tmp[key], "w", **prof)
         return self
 

@@ -57,6 +57,7 @@ __all__ = [
     "aspect_file",
     "d8_receivers",
     "distance_to",
+    "distance_to_capped",
     "fill_pits",
     "flow_accumulation",
     "ls_factor",
@@ -688,6 +689,48 @@ def distance_to(mask: np.ndarray, xres: float, yres: float) -> np.ndarray:
     return ndimage.distance_transform_edt(~mask, sampling=(yr, xr))
 
 
+def distance_to_capped(mask: np.ndarray, xres: float, yres: float, cap: float,
+                       tile_cells: int = 4_000_000) -> np.ndarray:
+    """min(`distance_to`(mask), cap) as float32, with memory bounded by the tile budget.
+
+    The feature transform runs tile by tile over the tile plus a halo of ceil(cap / pixel)
+    pixels, which holds every True pixel closer than `cap`, and distances are computed as
+    scipy's distance_transform_edt computes them: the result equals the whole-array one bit
+    for bit (about 10 bytes per cell of a tile and its halo instead of ~50 per cell of the
+    whole array)."""
+    xr, yr = _check_res(xres, yres)
+    mask = np.asarray(mask, dtype=bool)
+    h, w = mask.shape
+    cap = float(cap)
+    out = np.full((h, w), np.float32(cap), dtype=np.float32)
+    if not mask.any():
+        return out
+    pad = math.ceil(cap / min(xr, yr))
+    side = max(512, int(math.sqrt(max(1, tile_cells))) - 2 * pad)
+    for r0 in range(0, h, side):
+        for c0 in range(0, w, side):
+            r1, c1 = min(r0 + side, h), min(c0 + side, w)
+            a0, a1 = max(0, r0 - pad), min(h, r1 + pad)
+            b0, b1 = max(0, c0 - pad), min(w, c1 + pad)
+            sub = mask[a0:a1, b0:b1]
+            if not sub.any():
+                continue
+            ft = ndimage.distance_transform_edt(~sub, sampling=(yr, xr),
+                                                return_distances=False, return_indices=True)
+            rows, cols = np.indices((r1 - r0, c1 - c0), dtype=np.int32)
+            dr = (ft[0][r0 - a0:r1 - a0, c0 - b0:c1 - b0] - (rows + (r0 - a0))).astype(np.float64)
+            dc = (ft[1][r0 - a0:r1 - a0, c0 - b0:c1 - b0] - (cols + (c0 - b0))).astype(np.float64)
+            del ft, rows, cols
+            dr *= yr
+            dc *= xr
+            dr *= dr
+            dc *= dc
+            dr += dc
+            np.sqrt(dr, out=dr)
+            out[r0:r1, c0:c1] = np.minimum(dr, cap)
+    return out
+
+
 def rasterize_features(
     geoms: Iterable, out_shape: tuple[int, int], transform, all_touched: bool = True, *,
     value: float = 1, fill: float = 0, dtype: str = "uint8",
@@ -717,7 +760,7 @@ TERRAIN_LAYERS = ("slope", "aspect", "ls", "distance_water", "distance_roads",
 DISTANCE_SOURCES = {"distance_water": ("rivers", "canals"), "distance_roads": ("roads",),
                     "distance_settlements": ("settlements",)}
 #: default cell budgets (see `terrain_reach`)
-FLOW_MAX_CELLS = 4_000_000
+FLOW_MAX_CELLS = 2_000_000
 DISTANCE_TILE_CELLS = 12_000_000
 STRIP_CELLS = 1 << 20
 
@@ -739,7 +782,7 @@ def flow_coarsening(n_cells: int, max_cells: int | None = FLOW_MAX_CELLS) -> int
     coarse grid has at most `max_cells` cells (None: never coarsen)."""
     if not max_cells or n_cells <= max_cells:
         return 1
-    return int(math.ceil(math.sqrt(n_cells / float(max_cells))))
+    return math.ceil(math.sqrt(n_cells / float(max_cells)))
 
 
 def coarse_flow_length(acc_coarse: np.ndarray, k: int) -> np.ndarray:
@@ -862,8 +905,8 @@ def terrain_reach(dem_grid_path, reach_template_path, vectors_gpkg, outputs: dic
     - LS (InVEST SDR form) on D8 flow accumulation inside the reach (flow does not leave the
       reach polygon: reaches are drainage units). Exact when the reach's bounding box has at
       most `flow_max_cells` cells. A larger reach is routed on its DEM block-averaged over
-      k x k cells (k = `flow_coarsening`, the smallest factor that fits the budget: 3 for the
-      largest reach at 30 m, i.e. 90 m routing); the coarse upslope count converts to fine
+      k x k cells (k = `flow_coarsening`, the smallest factor that fits the budget: 4 for the
+      largest reach at 30 m, i.e. 120 m routing); the coarse upslope count converts to fine
       cells by `coarse_flow_length` and is interpolated bilinearly to the fine cells, while
       slope (S and the exponent m) stays at full resolution. This is the one approximation of
       the step; benchmarks/ls_approx.py measures its effect on LS (docs/scaling.md).
@@ -931,7 +974,7 @@ def terrain_reach(dem_grid_path, reach_template_path, vectors_gpkg, outputs: dic
                 del flow
             dist_needed = [key for key in DISTANCE_SOURCES if key in need]
             if dist_needed:
-                pad = int(math.ceil(distance_max_m / min(xres, yres)))
+                pad = math.ceil(distance_max_m / min(xres, yres))
                 # tile side: the budget minus the halo, but at least 512 (at very fine
                 # resolution the halo dominates: the budget is then exceeded, see docstring)
                 side = int(math.sqrt(max(1, distance_tile_cells))) - 2 * pad

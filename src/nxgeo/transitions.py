@@ -22,9 +22,9 @@ import rasterio
 
 from .atomic import atomic_path
 from .errors import InputError
-from .grid import Grid, row_windows
+from .grid import Grid
 from .inventory import area_by_class
-from .prepare import gtiff_profile, strip_rows
+from .prepare import gtiff_profile, work_windows
 from .vector_io import read_vector
 
 CHANGE_NODATA = 65535
@@ -47,11 +47,11 @@ def _valid(block: np.ndarray, nodata) -> np.ndarray:
 
 
 def _pairs(a_path, b_path, block_size: int):
-    """Yield (window, a, b, valid_a, valid_b) strip by strip for two rasters on one grid."""
+    """Yield (window, a, b, valid_a, valid_b) window by window for two rasters on one grid."""
     grid = _same_grid(a_path, b_path)
-    rows = strip_rows(gtiff_profile(grid, "uint16", 0), block_size)
+    profile = gtiff_profile(grid, "uint16", 0)
     with rasterio.open(a_path) as a_ds, rasterio.open(b_path) as b_ds:
-        for win in row_windows(grid.width, grid.height, rows):
+        for win in work_windows(profile, grid.width, grid.height, block_size):
             a = a_ds.read(1, window=win)
             b = b_ds.read(1, window=win)
             yield win, a, b, _valid(a, a_ds.nodata), _valid(b, b_ds.nodata)

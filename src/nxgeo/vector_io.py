@@ -50,7 +50,9 @@ def write_layers(path: str | Path, layers: Mapping[str, gpd.GeoDataFrame]) -> Pa
     path = Path(path)
     driver = driver_for(path)
     with atomic_path(path) as tmp:
-        with pyogrio_config(OGR_CURRENT_DATE=FIXED_DATE):
+        # The file is written under a temporary name and renamed when complete, so SQLite's
+        # rollback journal (GeoPackage) protects nothing here and only costs time.
+        with pyogrio_config(OGR_CURRENT_DATE=FIXED_DATE, OGR_SQLITE_JOURNAL="MEMORY"):
             for i, (name, gdf) in enumerate(layers.items()):
                 kwargs = {"layer": name} if driver in ("GPKG", "GeoJSON", "FlatGeobuf") else {}
                 if i > 0 and driver != "GPKG":

@@ -223,8 +223,17 @@ def water_capacity_year(reach_dirs: Mapping[str, str], order: list[str], year: i
     demand_tab = pd.read_csv(demand_csv, encoding="utf-8-sig")
     rules = water_cfg.get("rainfed_above_precipitation_mm", DEFAULT_RAINFED_ABOVE_MM)
     nominal = demand_per_use(demand_tab, rainfed_above_mm=rules)
+    n_uses = len(order)
+    # per use: classes already in that use (not "converted"), nominal demand, rain-fed threshold
+    already = np.zeros((n_uses, 256), dtype=bool)
+    for i, use in enumerate(order):
+        for k in current.get(use, []):
+            if k in class_id and 0 <= int(class_id[k]) < 256:
+                already[i, int(class_id[k])] = True
+    nominal_arr = np.array([nominal.get(u, np.nan) for u in order], dtype=np.float64)
+    thr_arr = np.array([float(rules[u]) if u in rules else np.nan for u in order])
     rows = []
-    for reach, d in reach_dirs.items():
+    for d in reach_dirs.values():
         d = Path(d)
         with rasterio.open(d / "suitability" / "best_use.tif") as b, \
                 rasterio.open(d / "zone_county.tif") as c, \
@@ -232,27 +241,40 @@ def water_capacity_year(reach_dirs: Mapping[str, str], order: list[str], year: i
                 rasterio.open(d / "precipitation.tif") as p:
             px_ha = abs(b.transform.a * b.transform.e) / 1e4
             for _, win in b.block_windows(1):
-                best, county = b.read(1, window=win), c.read(1, window=win)
-                land = lu.read(1, window=win)
-                prec = p.read(1, window=win).astype("float64")
+                best = b.read(1, window=win).astype(np.int64)
+                county = c.read(1, window=win)
+                sel = (best >= 1) & (best <= n_uses) & (county > 0)
+                if not sel.any():
+                    continue
+                ui = best[sel] - 1
+                land = lu.read(1, window=win)[sel].astype(np.int64)
+                keep = ~already[ui, np.clip(land, 0, 255)]
+                ui = ui[keep]
+                if not ui.size:
+                    continue
+                cty = county[sel][keep]
+                prec = p.read(1, window=win)[sel][keep].astype("float64")
                 if p.nodata is not None:
                     prec[prec == p.nodata] = np.nan
-                for i, use in enumerate(order, start=1):
-                    sel = (best == i) & (county > 0)
-                    already = [class_id[k] for k in current.get(use, []) if k in class_id]
-                    if already:
-                        sel &= ~np.isin(land, already)
-                    if not sel.any():
-                        continue
-                    if use not in nominal:
-                        raise InputError(f"no water demand for use {use!r} in {demand_csv}; "
-                                         f"add a row `{use},<m3 per ha>`")
-                    dem = demand_per_use(demand_tab, prec[sel], rules)[use]
-                    df = pd.DataFrame({"adcode": county[sel].astype(str),
-                                       "demand_m3": np.nan_to_num(np.asarray(dem, float)) * px_ha})
-                    g = df.groupby("adcode")["demand_m3"].agg(["size", "sum"]).reset_index()
-                    for a, n, s in zip(g["adcode"], g["size"], g["sum"]):
-                        rows.append((a, use, n * px_ha, s))
+                missing = np.unique(ui[np.isnan(nominal_arr[ui])])
+                if missing.size:
+                    use = order[int(missing[0])]
+                    raise InputError(f"no water demand for use {use!r} in {demand_csv}; "
+                                     f"add a row `{use},<m3 per ha>`")
+                dem = nominal_arr[ui]
+                thr = thr_arr[ui]
+                ruled = ~np.isnan(thr)
+                with np.errstate(invalid="ignore"):
+                    dem = np.where(ruled, np.where(np.isnan(prec), np.nan,
+                                                   np.where(prec < thr, dem, 0.0)), dem)
+                dem = np.nan_to_num(dem) * px_ha
+                codes, ci = np.unique(cty, return_inverse=True)
+                key = ci.ravel() * n_uses + ui
+                n = np.bincount(key, minlength=codes.size * n_uses)
+                tot = np.bincount(key, weights=dem, minlength=codes.size * n_uses)
+                for k in np.flatnonzero(n):
+                    rows.append((str(int(codes[k // n_uses])), order[k % n_uses],
+                                 n[k] * px_ha, tot[k]))
     long = pd.DataFrame(rows, columns=["adcode", "use", "area_ha", "demand_m3"])
     long = long.groupby(["adcode", "use"], as_index=False).sum()
     summary = potential_demand_summary(long, nominal, headroom)

@@ -15,7 +15,6 @@ import pandas as pd
 import rasterio
 from rasterio.features import rasterize
 
-from .raster_io import write_cog
 from .vector_io import list_layers, read_vector
 
 MASKS = ("protected_core", "protected_any", "ecological_redline", "basic_farmland", "water_secured")
@@ -31,69 +30,119 @@ def _burn(geoms, shape, transform, value=1, dtype="uint8", fill=0) -> np.ndarray
                      all_touched=False)
 
 
+def _zone_geoms(vectors_gpkg: str | Path, canal_buffer_m: float) -> dict:
+    """The geometries each zone layer burns (read and buffered once per reach)."""
+    layers = set(list_layers(vectors_gpkg))
+
+    def layer(name):
+        return read_vector(vectors_gpkg, name) if name in layers else None
+
+    g: dict = {}
+    pa = layer("protected_areas")
+    g["protected_core"] = (list(pa.geometry[pa["zone"].astype(str) == "core"])
+                           if pa is not None and "zone" in pa.columns else [])
+    g["protected_any"] = [] if pa is None else list(pa.geometry)
+    for name in ("ecological_redline", "basic_farmland"):
+        x = layer(name)
+        g[name] = [] if x is None else list(x.geometry)
+    canals = layer("canals")
+    g["water_secured"] = [] if canals is None else list(canals.geometry.buffer(canal_buffer_m))
+    counties = layer("counties")
+    ids = counties["id"].astype(str)
+    g["county"] = list(zip(counties.geometry, ids.astype(np.int64)))
+    return g
+
+
+def _zone_block(geoms: dict, shape, transform, valid: np.ndarray,
+                modulus: tuple[np.ndarray, np.ndarray] | None) -> dict[str, np.ndarray]:
+    """Every zone layer on one window (`transform` of the window, `valid` its reach mask)."""
+    out: dict[str, np.ndarray] = {}
+    for name in MASKS:
+        out[name] = _burn(geoms[name], shape, transform)
+    out["county"] = _burn(geoms["county"], shape, transform, dtype="int32", fill=0)
+    mod = np.full(shape, np.nan, dtype="float32")
+    if modulus is not None and modulus[0].size:
+        codes, values = modulus  # codes sorted ascending
+        idx = np.searchsorted(codes, out["county"])
+        idx = np.minimum(idx, codes.size - 1)
+        hit = codes[idx] == out["county"]
+        mod[hit] = values[idx[hit]]
+    out["water_quota_modulus"] = mod
+    for name in MASKS:
+        out[name][~valid] = 255
+    out["county"][~valid] = 0
+    out["water_quota_modulus"][~valid] = np.nan
+    return out
+
+
+def _modulus_lookup(modulus: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray] | None:
+    if modulus is None:
+        return None
+    values = dict(zip(modulus["id"].astype(str), modulus["modulus"].astype(float)))
+    codes = np.array(sorted(int(a) for a in values), dtype=np.int64)
+    vals = np.array([values[str(c)] if str(c) in values else
+                     next(v for a, v in values.items() if int(a) == c) for c in codes],
+                    dtype=np.float32)
+    return codes, vals
+
+
 def zone_arrays(template: str | Path, vectors_gpkg: str | Path, modulus: pd.DataFrame | None,
                 canal_buffer_m: float) -> tuple[dict[str, np.ndarray], dict]:
-    """All zone layers as arrays on the grid of `template` (a clipped reach raster).
+    """All zone layers as arrays on the grid of `template` (a clipped reach raster), in memory
+    (`reach_zone_layers` writes them block-wise).
 
     `modulus`: DataFrame with columns id (adcode) and modulus (10^4 m3/km2), or None.
     """
     with rasterio.open(template) as t:
         shape, transform, crs = (t.height, t.width), t.transform, t.crs
         valid = t.read_masks(1) > 0
-    layers = set(list_layers(vectors_gpkg))
-
-    def layer(name):
-        return read_vector(vectors_gpkg, name) if name in layers else None
-
-    out: dict[str, np.ndarray] = {}
-    pa = layer("protected_areas")
-    if pa is not None and "zone" in pa.columns:
-        out["protected_core"] = _burn(pa.geometry[pa["zone"].astype(str) == "core"], shape, transform)
-    else:
-        out["protected_core"] = _burn([], shape, transform)
-    out["protected_any"] = _burn([] if pa is None else pa.geometry, shape, transform)
-    for name in ("ecological_redline", "basic_farmland"):
-        g = layer(name)
-        out[name] = _burn([] if g is None else g.geometry, shape, transform)
-    canals = layer("canals")
-    secured = [] if canals is None else canals.geometry.buffer(canal_buffer_m)
-    out["water_secured"] = _burn(secured, shape, transform)
-    counties = layer("counties")
-    ids = counties["id"].astype(str)
-    out["county"] = _burn(list(zip(counties.geometry, ids.astype(np.int64))), shape, transform,
-                          dtype="int32", fill=0)
-    mod = np.full(shape, np.nan, dtype="float32")
-    if modulus is not None:
-        values = dict(zip(modulus["id"].astype(str), modulus["modulus"].astype(float)))
-        for adcode, v in values.items():
-            mod[out["county"] == int(adcode)] = v
-    out["water_quota_modulus"] = mod
-    for name in MASKS:
-        out[name][~valid] = 255
-    out["county"][~valid] = 0
-    out["water_quota_modulus"][~valid] = np.nan
+    out = _zone_block(_zone_geoms(vectors_gpkg, canal_buffer_m), shape, transform, valid,
+                      _modulus_lookup(modulus))
     return out, {"crs": crs, "transform": transform}
+
+
+#: cells per strip of `reach_zone_layers`
+STRIP_CELLS = 1 << 20
 
 
 def reach_zone_layers(template: str | Path, vectors_gpkg: str | Path, budgets_csv: str | Path,
                       year: int, outputs: dict[str, str | Path], canal_buffer_m: float = 3000.0,
                       area_crs: str = "EPSG:4507") -> dict[str, Path]:
-    """Write the zone layers of one reach and year as COGs (name -> output path)."""
+    """Write the zone layers of one reach and year as COGs (name -> output path), strip by
+    strip (memory bounded by the strip, not by the reach)."""
+    from rasterio.windows import Window
+    from rasterio.windows import transform as window_transform
+
+    from .raster_io import CogWriters
     from .water import water_quota_modulus
 
     budgets = pd.read_csv(budgets_csv, dtype={"adcode": str}, encoding="utf-8-sig")
     counties = read_vector(vectors_gpkg, "counties")
     mod = water_quota_modulus(budgets, counties, year, id_field="id", area_crs=area_crs)
     mod_df = pd.DataFrame({"id": mod["adcode"].astype(str), "modulus": mod[_modulus_col(mod)]})
-    arrays, geo = zone_arrays(template, vectors_gpkg, mod_df, canal_buffer_m)
-    written = {}
-    for name, path in outputs.items():
-        arr = arrays[name]
-        nodata = {"county": 0, "water_quota_modulus": -9999.0}.get(name, 255)
-        if name == "water_quota_modulus":
-            arr = np.where(np.isnan(arr), -9999.0, arr).astype("float32")
-        written[name] = write_cog(path, arr, geo["crs"], geo["transform"], nodata=nodata)
-    return written
+    lookup = _modulus_lookup(mod_df)
+    geoms = _zone_geoms(vectors_gpkg, canal_buffer_m)
+    nodata = {name: {"county": 0, "water_quota_modulus": -9999.0}.get(name, 255)
+              for name in outputs}
+    dtypes = {name: {"county": "int32", "water_quota_modulus": "float32"}.get(name, "uint8")
+              for name in outputs}
+    with rasterio.open(template) as t:
+        h, w, transform, crs = t.height, t.width, t.transform, t.crs
+        rows = max(1, STRIP_CELLS // max(1, w))
+        if h >= 256 and w >= 256:
+            rows = max(256, rows // 256 * 256)
+        with CogWriters(outputs, (h, w), crs, transform, dtypes, nodata) as out:
+            for r0 in range(0, h, rows):
+                win = Window(0, r0, w, min(rows, h - r0))
+                valid = t.read_masks(1, window=win) > 0
+                arrays = _zone_block(geoms, valid.shape, window_transform(win, transform),
+                                     valid, lookup)
+                for name in outputs:
+                    arr = arrays[name]
+                    if name == "water_quota_modulus":
+                        arr = np.where(np.isnan(arr), -9999.0, arr).astype("float32")
+                    out.write(name, arr, win)
+    return {name: Path(p) for name, p in outputs.items()}
 
 
 def _modulus_col(df) -> str:

@@ -3,9 +3,10 @@ import os
 from pathlib import Path
 
 # GDAL's block cache defaults to 5 % of RAM (1.2 GB on a 24 GB machine); filled by a 30 m
-# raster it dominated a job's memory. 64 MB keeps every job bounded by its own blocks (and is
-# not slower: the steps read and write each block once). The environment can override it.
-os.environ.setdefault("GDAL_CACHEMAX", "64")
+# raster it dominated a job's memory. 32 MB keeps every job bounded by its own blocks (and is
+# not slower: the steps read and write each block once; COG overviews need ~32 MB to stay
+# fast). The environment can override it.
+os.environ.setdefault("GDAL_CACHEMAX", "32")
 
 from nxgeo.paths import contract_files, sample_outputs
 
@@ -31,8 +32,10 @@ def inputs_for_year(year):
 
 # Continuous rasters configured (dem, precipitation, optional fvc/soil_k/...), by name.
 STATIC_RASTERS = {k: v for k, v in config["inputs"]["rasters"].items() if v}
-# What clip_reach writes per reach: canonical and source-code land use plus the static rasters.
-REACH_LAYERS = ["landuse", "landuse_code", *STATIC_RASTERS]
+# What a year's reach folder holds from the clipping: canonical and source-code land use (rule
+# clip_reach) plus the static rasters (clip_static once, copied by reach_static).
+YEAR_LAYERS = ["landuse", "landuse_code"]
+REACH_LAYERS = [*YEAR_LAYERS, *STATIC_RASTERS]
 
 
 def landuse_key(year):

@@ -70,19 +70,15 @@ rule prepare_vectors:
 
 
 rule prepare_grid:
-    """The analysis grid (from the counties) and every continuous raster reprojected onto it."""
+    """The analysis grid from the counties' extent (grid.json)."""
     input:
         counties=ancient(config["inputs"]["vectors"]["counties"]["path"]),
-        rasters=[ancient(p) for p in STATIC_RASTERS.values()],
         validated=ancient(f"{RESULTS}/common/validation/report.json"),
     output:
         grid=f"{RESULTS}/common/grid.json",
-        rasters=[f"{RESULTS}/common/grid/{name}.tif" for name in STATIC_RASTERS],
     params:
-        rasters=config["inputs"]["rasters"],
         counties=config["inputs"]["vectors"]["counties"],
         grid=config["grid"],
-        out_dir=f"{RESULTS}/common/grid",
         version=NXGEO_VERSION,
     log:
         f"{RESULTS}/common/logs/prepare_grid.log",
@@ -90,9 +86,35 @@ rule prepare_grid:
         f"{RESULTS}/common/benchmarks/prepare_grid.tsv"
     threads: 1
     resources:
-        mem_mb=3000,
+        mem_mb=1000,
     script:
         "../scripts/prepare_grid.py"
+
+
+rule prepare_raster:
+    """One continuous raster (DEM, precipitation, optional ones) reprojected onto the grid;
+    one job per raster, so they are warped in parallel."""
+    input:
+        src=lambda wc: ancient(STATIC_RASTERS[wc.name]),
+        grid=f"{RESULTS}/common/grid.json",
+        validated=ancient(f"{RESULTS}/common/validation/report.json"),
+    output:
+        f"{RESULTS}/common/grid/{{name}}.tif",
+    wildcard_constraints:
+        name="|".join(STATIC_RASTERS) or "-",
+    params:
+        path=lambda wc: STATIC_RASTERS[wc.name],
+        block_size=config["grid"].get("block_size", 512),
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/common/logs/prepare_raster_{{name}}.log",
+    benchmark:
+        f"{RESULTS}/common/benchmarks/prepare_raster_{{name}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/prepare_raster.py"
 
 
 rule prepare_landuse:
@@ -121,15 +143,36 @@ rule prepare_landuse:
         "../scripts/prepare_landuse.py"
 
 
-rule clip_reach:
-    """Land use, DEM, precipitation (and optional rasters) cut to one reach, as COGs."""
+rule clip_static:
+    """The year-independent rasters (DEM, precipitation, optional ones) cut to one reach, once
+    for all survey years (each year's folder gets a copy: rule reach_static)."""
     input:
-        landuse=f"{RESULTS}/{{year}}/grid/landuse.tif",
-        landuse_code=f"{RESULTS}/{{year}}/grid/landuse_code.tif",
         rasters=[f"{RESULTS}/common/grid/{name}.tif" for name in STATIC_RASTERS],
         vectors=f"{RESULTS}/common/vectors.gpkg",
     output:
-        **{name: f"{RESULTS}/{{year}}/reaches/{{reach}}/{name}.tif" for name in REACH_LAYERS},
+        **{name: f"{RESULTS}/common/reaches/{{reach}}/{name}.tif" for name in STATIC_RASTERS},
+    params:
+        block_size=config["grid"].get("block_size", 512),
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/common/logs/clip_static_{{reach}}.log",
+    benchmark:
+        f"{RESULTS}/common/benchmarks/clip_static_{{reach}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/clip_reach.py"
+
+
+rule clip_reach:
+    """One year's land use (canonical classes and source codes) cut to one reach, as COGs."""
+    input:
+        landuse=f"{RESULTS}/{{year}}/grid/landuse.tif",
+        landuse_code=f"{RESULTS}/{{year}}/grid/landuse_code.tif",
+        vectors=f"{RESULTS}/common/vectors.gpkg",
+    output:
+        **{name: f"{RESULTS}/{{year}}/reaches/{{reach}}/{name}.tif" for name in YEAR_LAYERS},
     params:
         block_size=config["grid"].get("block_size", 512),
         version=NXGEO_VERSION,
@@ -142,3 +185,24 @@ rule clip_reach:
         mem_mb=2000,
     script:
         "../scripts/clip_reach.py"
+
+
+rule reach_static:
+    """A year's copy of the year-independent layers of one reach (clipped DEM, precipitation
+    ..., terrain), computed once in results/common/reaches/: every year's folder stays
+    complete on its own, and a new survey year costs a copy, not a recomputation."""
+    input:
+        **{name: f"{RESULTS}/common/reaches/{{reach}}/{name}.tif"
+           for name in [*STATIC_RASTERS, *TERRAIN_LAYERS]},
+    output:
+        **{name: f"{RESULTS}/{{year}}/reaches/{{reach}}/{name}.tif"
+           for name in [*STATIC_RASTERS, *TERRAIN_LAYERS]},
+    log:
+        f"{RESULTS}/{{year}}/logs/reach_static_{{reach}}.log",
+    benchmark:
+        f"{RESULTS}/{{year}}/benchmarks/reach_static_{{reach}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+    script:
+        "../scripts/copy_files.py"

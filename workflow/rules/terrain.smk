@@ -2,20 +2,22 @@
 
 
 rule terrain:
-    """Slope, aspect (Horn, as gdaldem), RUSLE LS (InVEST form), distances to water/roads/settlements."""
+    """Slope, aspect (Horn, as gdaldem), RUSLE LS (InVEST form), distances to water/roads/
+    settlements. Year-independent (DEM and vectors are shared): computed once per reach in
+    results/common/reaches/ and copied into every year's folder (rule reach_static)."""
     input:
         dem_grid=f"{RESULTS}/common/grid/dem.tif",
-        template=f"{RESULTS}/{{year}}/reaches/{{reach}}/dem.tif",
+        template=f"{RESULTS}/common/reaches/{{reach}}/dem.tif",
         vectors=f"{RESULTS}/common/vectors.gpkg",
     output:
-        **{name: f"{RESULTS}/{{year}}/reaches/{{reach}}/{name}.tif" for name in TERRAIN_LAYERS},
+        **{name: f"{RESULTS}/common/reaches/{{reach}}/{name}.tif" for name in TERRAIN_LAYERS},
     params:
         terrain=config.get("terrain", {}),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/terrain_{{reach}}.log",
+        f"{RESULTS}/common/logs/terrain_{{reach}}.log",
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/terrain_{{reach}}.tsv"
+        f"{RESULTS}/common/benchmarks/terrain_{{reach}}.tsv"
     threads: 1
     resources:
         mem_mb=4000,

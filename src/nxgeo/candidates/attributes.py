@@ -20,7 +20,7 @@ Per parcel (columns):
   ``planned_construction`` polygons, 0 when there is no such layer);
 - sand control extras (`sand_extras`): ``dist_farmland_m`` (minimum distance from the parcel to
   farmland pixels of the reach: classes ``sand_control.farmland_classes``, computed with
-  nxgeo.terrain.distance_to), minimum distances to water, roads and settlements, ``threat_dist_m``
+  nxgeo.terrain.distance_to_capped), minimum distances to water, roads and settlements, ``threat_dist_m``
   (their minimum) and ``threat_kind``, and ``wind_exposure`` (mean of a per-pixel proxy: 1 on
   flat ground (slope < 2 deg), else 0.5 + 0.5·cos(aspect − prevailing wind direction): windward
   slopes 1, lee slopes 0).
@@ -44,7 +44,7 @@ from rasterio.windows import transform as window_transform
 
 from ..errors import InputError
 from ..suitability.codes import GRADE_NODATA, NODATA_BIT
-from ..terrain import distance_to
+from ..terrain import distance_to_capped
 from .parcels import ReachContext
 
 ZONE_COL = "nxgeo_pidx"
@@ -57,6 +57,10 @@ DEFAULT_FARMLAND = ("cropland_irrigated", "cropland_dry", "orchard")
 # exactextract reads the rasters chunk by chunk and serves every parcel in a chunk (far fewer
 # window reads than one per parcel and raster)
 STRATEGY = "raster-sequential"
+# cells exactextract reads at once (per source; its default, 30 M, is a whole 30 m reach)
+MAX_CELLS = 4_000_000
+# parcels whose bounding boxes sum to less than this share of their extent are sparse
+DENSE = 0.1
 
 
 class _Feature(JSONFeature):
@@ -73,7 +77,9 @@ class _Feature(JSONFeature):
 class _Zones(JSONFeatureSource):
     def __init__(self, geoms, srs_wkt):
         super().__init__([], srs_wkt=srs_wkt)
-        self.geojson = shapely.to_geojson(np.asarray(geoms, dtype=object))
+        geoms = np.asarray(geoms, dtype=object)
+        self.geojson = shapely.to_geojson(geoms)
+        self.strategy = _strategy(geoms)
 
     def count(self):
         return len(self.geojson)
@@ -87,10 +93,37 @@ def _zones(parcels: gpd.GeoDataFrame) -> _Zones:
     return _Zones(parcels.geometry.values, parcels.crs.to_wkt() if parcels.crs else None)
 
 
+def _strategy(geoms) -> str:
+    """exactextract's processing order for these parcels. Parcels that cover their common
+    extent densely (clumped sand parcels: the sum of their bounding boxes is about the extent)
+    are served chunk by chunk ("raster-sequential"); sparse small parcels (homesteads, mines
+    scattered over a reach: bounding boxes < 1 % of the extent) are read parcel by parcel
+    ("feature-sequential"), which reads a few thousand small windows instead of every chunk
+    of the reach (at 30 m: 4x faster and 0.3 instead of 1.2 GB for the largest reach)."""
+    if len(geoms) == 0:
+        return STRATEGY
+    b = shapely.bounds(geoms)
+    ok = np.isfinite(b).all(axis=1)
+    if not ok.any():
+        return STRATEGY
+    b = b[ok]
+    boxes = float(((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])).sum())
+    extent = float((b[:, 2].max() - b[:, 0].min()) * (b[:, 3].max() - b[:, 1].min()))
+    return STRATEGY if extent <= 0 or boxes >= DENSE * extent else "feature-sequential"
+
+
 def _run(sources: list, zones: _Zones, ops: list[str]) -> pd.DataFrame:
-    """exactextract on named sources; columns always ``<name>_<op>``, rows in zone order."""
+    """exactextract on named sources; columns always ``<name>_<op>``, rows in zone order.
+
+    With the raster-sequential strategy the sources are extracted one at a time:
+    exactextract holds a chunk of up to 30 M cells of every source at once, so one call with
+    six rasters of a 30 m reach peaked at 1.2 GB (the results are the same)."""
+    strategy = getattr(zones, "strategy", STRATEGY)
+    if strategy == "raster-sequential" and len(sources) > 1:
+        parts = [_run([src], zones, ops).set_index(ZONE_COL) for src in sources]
+        return pd.concat(parts, axis=1).reset_index()
     res = exact_extract(sources, zones, ops, include_cols=[ZONE_COL], output="pandas",
-                        strategy=STRATEGY)
+                        strategy=strategy)
     if len(sources) == 1:
         name = sources[0].name()
         res = res.rename(columns={op: f"{name}_{op}" for op in ops})
@@ -279,15 +312,23 @@ def sand_extras(ctx: ReachContext, parcels: gpd.GeoDataFrame, attrs: pd.DataFram
     farm_names = [c for c in cfg_sand.get("farmland_classes", DEFAULT_FARMLAND) if c in ctx.classes]
     farm = np.isin(ctx.landuse[sl], [ctx.classes[c] for c in farm_names])
     xres, yres = abs(ctx.transform.a), abs(ctx.transform.e)
-    dist = np.minimum(distance_to(farm, xres, yres), cap).astype(np.float32)
-    slope, snd = ctx.read("slope")
-    aspect, and_ = ctx.read("aspect")
-    slope, aspect = slope[sl].astype(np.float64), aspect[sl].astype(np.float64)
-    s_bad = ~np.isfinite(slope) | ((slope == snd) if snd is not None else False)
-    a_ok = np.isfinite(aspect) & ((aspect != and_) if and_ is not None else True) & (aspect >= 0)
+    # = min(distance_to(farm), cap), tile by tile (memory bounded by the tile, not the window)
+    dist = distance_to_capped(farm, xres, yres, cap)
+    del farm
     wind = math.radians(float(cfg_sand.get("prevailing_wind_from_deg", 315.0)))
-    expo = np.where(a_ok & (slope >= 2.0), 0.5 + 0.5 * np.cos(np.radians(aspect) - wind), 1.0)
-    expo = np.where(s_bad, -9999.0, expo).astype(np.float32)
+    expo = np.empty(dist.shape, dtype=np.float32)
+    step = max(1, (1 << 20) // max(1, int(win.width)))  # ~1 M cells per strip
+    for i0 in range(0, int(win.height), step):
+        i1 = min(i0 + step, int(win.height))
+        sub = Window(win.col_off, win.row_off + i0, win.width, i1 - i0)
+        slope, snd = ctx.read("slope", window=sub)
+        aspect, and_ = ctx.read("aspect", window=sub)
+        slope, aspect = slope.astype(np.float64), aspect.astype(np.float64)
+        s_bad = ~np.isfinite(slope) | ((slope == snd) if snd is not None else False)
+        a_ok = (np.isfinite(aspect) & ((aspect != and_) if and_ is not None else True)
+                & (aspect >= 0))
+        e = np.where(a_ok & (slope >= 2.0), 0.5 + 0.5 * np.cos(np.radians(aspect) - wind), 1.0)
+        expo[i0:i1] = np.where(s_bad, -9999.0, e)
     zones = _zones(parcels)
     res = _run([_numpy_source(dist, ctx, win, "farm", None),
                 _numpy_source(expo, ctx, win, "expo", -9999.0)], zones, ["min", "mean"])

@@ -42,7 +42,9 @@ import numpy as np
 import pandas as pd
 import rasterio
 import shapely
+from affine import Affine
 from rasterio.features import rasterize, shapes
+from rasterio.windows import Window
 from scipy import ndimage
 
 from ..errors import InputError
@@ -50,6 +52,9 @@ from ..vector_io import list_layers, read_vector
 from .ids import location_ids, resolve_collisions, source_ids
 
 log = logging.getLogger("nxgeo.candidates")
+
+#: rows per strip where a reach-wide mask is built from several layers (the COG block height)
+STRIP_ROWS = 512
 
 PATHWAYS = ("homestead_greening", "mine_remediation", "sand_control")
 PATHWAY_LETTER = {"homestead_greening": "A", "mine_remediation": "B", "sand_control": "C"}
@@ -88,12 +93,20 @@ class ReachContext:
             raise InputError(f"{lu_path}: file not found (land use of reach {reach_id})")
         classes = {str(c): int(i) for c, i in zip(classes_df["canonical"], classes_df["class_id"])}
         ctx = cls(str(reach_id), reach_dir, vectors_gpkg, classes, float(mu_per_ha))
+        ctx._names = list_layers(vectors_gpkg)
         with rasterio.open(lu_path) as src:
             ctx.transform, ctx.crs, ctx.shape = src.transform, src.crs, (src.height, src.width)
             ctx.landuse = src.read(1)
-            valid = src.read_masks(1) > 0
-        ctx._names = list_layers(vectors_gpkg)
-        ctx.owned = valid & (ctx.landuse != 0) & ctx._owner_mask()
+            pairs, own_value = ctx._owner_shapes()
+            h, w = ctx.shape
+            ctx.owned = np.zeros(ctx.shape, dtype=bool)
+            for r0 in range(0, h, STRIP_ROWS):   # strips: no full-reach temporaries
+                r1 = min(h, r0 + STRIP_ROWS)
+                owner = rasterize(pairs, out_shape=(r1 - r0, w), fill=0,
+                                  dtype="uint8" if own_value < 255 else "int32",
+                                  transform=ctx.transform @ Affine.translation(0, r0))
+                ctx.owned[r0:r1] = ((owner == own_value) & (ctx.landuse[r0:r1] != 0)
+                                    & (src.read_masks(1, window=Window(0, r0, w, r1 - r0)) > 0))
         return ctx
 
     # -- vectors ----------------------------------------------------------------------------
@@ -129,16 +142,15 @@ class ReachContext:
             raise InputError(f"{self.vectors_gpkg}: layer 'counties' has no field 'id' (adcode)")
         return c.assign(id=c["id"].astype(str).str.replace(r"\.0$", "", regex=True))
 
-    def _owner_mask(self) -> np.ndarray:
-        """Pixels whose centre is in this reach and in no reach with a smaller id."""
+    def _owner_shapes(self) -> tuple[list, int]:
+        """Burn pairs of the reaches and the value of this reach: a pixel belongs to this reach
+        when its centre is in it and in no reach with a smaller id (burning in descending id
+        order: the smallest id is burnt last and wins)."""
         r = self.reaches().sort_values("id", kind="stable")
         ids = list(r["id"])
-        # burn in descending id order: the smallest id is burnt last and wins
         pairs = [(g, i + 1) for i, g in reversed(list(enumerate(r.geometry)))
                  if g is not None and not g.is_empty]
-        owner = rasterize(pairs, out_shape=self.shape, transform=self.transform, fill=0,
-                          dtype="uint8" if len(ids) < 255 else "int32")
-        return owner == ids.index(self.reach_id) + 1
+        return pairs, ids.index(self.reach_id) + 1
 
     # -- rasters ----------------------------------------------------------------------------
     def read(self, name: str, window=None) -> tuple[np.ndarray, float | None]:
@@ -155,58 +167,131 @@ class ReachContext:
         geoms = [g for g in geoms if g is not None and not g.is_empty]
         if not geoms:
             return np.zeros(self.shape, dtype=bool)
+        # 0/1 bytes are valid booleans: a view, not a second array
         return rasterize([(g, 1) for g in geoms], out_shape=self.shape, transform=self.transform,
-                         fill=0, dtype="uint8").astype(bool)
+                         fill=0, dtype="uint8").view(bool)
 
-    def county_raster(self) -> np.ndarray:
-        """County adcode of every pixel (int32; 0 = none)."""
-        arr, _ = self.read("zone_county")
-        return arr.astype(np.int32, copy=False)
+    def pixel_counties(self, classes, counties, zone_geoms, strip_rows: int = STRIP_ROWS
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """Owned pixels of land-use `classes` inside `zone_geoms` and in one of `counties`
+        (adcodes; empty = any county of the counties layer), as (index, codes): `index` is
+        0 off those pixels, else 1 + the position of the pixel's county in `codes` (ascending
+        adcodes); uint8 (uint16 past 254 counties). Built in strips of `strip_rows` rows from
+        zone_county.tif, so no full-reach temporaries (county codes, burnt zones) are held."""
+        ids = self._class_ids(classes)
+        wanted = counties or self.counties()["id"]
+        try:
+            codes = np.unique(np.asarray([int(c) for c in wanted], dtype=np.int64))
+        except ValueError as exc:
+            raise InputError(f"county codes must be numeric adcodes: {exc}") from None
+        geoms = [(g, 1) for g in zone_geoms if g is not None and not g.is_empty]
+        h, w = self.shape
+        out = np.zeros(self.shape, dtype=np.uint8 if codes.size < 255 else np.uint16)
+        if not geoms or not codes.size:
+            return out, codes
+        path = self.reach_dir / "zone_county.tif"
+        if not path.exists():
+            raise InputError(f"{path}: file not found (reach {self.reach_id})")
+        with rasterio.open(path) as src:
+            if (src.height, src.width) != self.shape or src.transform != self.transform:
+                raise InputError(f"{path}: not on the grid of {self.reach_dir / 'landuse.tif'}")
+            for r0 in range(0, h, strip_rows):
+                r1 = min(h, r0 + strip_rows)
+                m = self.owned[r0:r1] & np.isin(self.landuse[r0:r1], ids)
+                if not m.any():
+                    continue
+                m &= rasterize(geoms, out_shape=(r1 - r0, w), fill=0, dtype="uint8",
+                               transform=self.transform @ Affine.translation(0, r0)).view(bool)
+                county = src.read(1, window=Window(0, r0, w, r1 - r0)).astype(np.int64)
+                pos = np.minimum(np.searchsorted(codes, county), codes.size - 1)
+                m &= codes[pos] == county
+                out[r0:r1] = np.where(m, pos + 1, 0)
+        return out, codes
 
-    def class_mask(self, names) -> np.ndarray:
+    def _class_ids(self, names) -> list[int]:
         unknown = [n for n in names if n not in self.classes]
         if unknown:
             raise InputError(f"pathways: unknown land-use class(es) {unknown}; "
                              f"known: {', '.join(self.classes)}")
-        return np.isin(self.landuse, [self.classes[n] for n in names])
+        return [self.classes[n] for n in names]
+
+    def class_mask(self, names) -> np.ndarray:
+        return np.isin(self.landuse, self._class_ids(names))
 
 
 # --------------------------------------------------------------------------------------------
 # Clumping
 
 
-def clump_parcels(mask: np.ndarray, county: np.ndarray, transform, crs) -> gpd.GeoDataFrame:
-    """Clump True pixels of `mask` (8-connectivity) separately in every county of `county`
-    (int adcode raster, 0 = none: such pixels are left out), polygonise every clump.
+def clump_parcels(mask: np.ndarray | None, county: np.ndarray, transform, crs
+                  ) -> gpd.GeoDataFrame:
+    """Clump True pixels of `mask` (8-connectivity; None: every pixel with a county)
+    separately in every county of `county` (int adcode raster, 0 = none: such pixels are left
+    out), polygonise every clump.
 
     Returns a GeoDataFrame with adcode (str), n_pixels and a MultiPolygon per clump, ordered by
     clump label (row-major first pixel within each county, counties ascending).
     """
-    mask = np.asarray(mask, dtype=bool) & (np.asarray(county) > 0)
-    labels = np.zeros(mask.shape, dtype=np.int32)
-    adcodes: list[str] = []
+    county = np.asarray(county)
+    valid = county > 0
+    if mask is not None:
+        valid &= np.asarray(mask, dtype=bool)
+    r0, r1, c0, c1 = _bbox(valid)
+    valid, county = valid[r0:r1, c0:c1], county[r0:r1, c0:c1]
+    values = county[valid]
+    codes = np.sort(pd.unique(values))            # hashing: O(n), few distinct counties
+    index = np.zeros(valid.shape, dtype=np.uint8 if codes.size < 255 else np.int32)
+    index[valid] = np.searchsorted(codes, values) + 1
+    return clump_county_index(index, codes, transform @ Affine.translation(c0, r0), crs)
+
+
+def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """Row and column bounds (r0, r1, c0, c1) of the non-zero cells; all 0 when there are
+    none."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return 0, 0, 0, 0
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def clump_county_index(index: np.ndarray, codes, transform, crs) -> gpd.GeoDataFrame:
+    """`clump_parcels` on a county index raster: 0 = not a candidate pixel, i = a candidate
+    pixel of county ``codes[i - 1]`` (codes ascending), as `ReachContext.pixel_counties`
+    builds it.
+
+    Each county is labelled and polygonised within its own bounding box
+    (scipy.ndimage.find_objects), so time and memory follow the parcels, not the raster.
+    """
+    index = np.asarray(index)
+    parts, values, adcodes, counts = [], [], [], []
     n = 0
     struct = np.ones((3, 3), dtype=bool)
-    for c in np.unique(county[mask]):
-        lab, k = ndimage.label(mask & (county == c), structure=struct)
-        if k:
-            sel = lab > 0
-            labels[sel] = lab[sel] + n
-            adcodes += [str(int(c))] * k
-            n += k
+    for i, box in enumerate(ndimage.find_objects(index), start=1):
+        if box is None:
+            continue
+        inside = index[box] == i
+        lab, k = ndimage.label(inside, structure=struct)   # row-major order of first pixels
+        # 4-connected pieces of a clump are gathered into one MultiPolygon (valid: parts
+        # touch at corners only); rings from coordinate arrays (shapely's vectorised
+        # constructors)
+        t = transform @ Affine.translation(box[1].start, box[0].start)
+        for geom, v in shapes(lab, mask=inside, connectivity=4, transform=t):
+            rings = [shapely.linearrings(np.asarray(r, dtype=float)) for r in geom["coordinates"]]
+            parts.append(shapely.polygons(rings[0], holes=rings[1:] or None))
+            values.append(n + int(v) - 1)
+        adcodes += [str(int(codes[i - 1]))] * k
+        counts.append(np.bincount(lab.ravel(), minlength=k + 1)[1:])
+        n += k
     if n == 0:
         return gpd.GeoDataFrame({"adcode": pd.Series([], dtype=object),
                                  "n_pixels": pd.Series([], dtype=np.int64)},
                                 geometry=gpd.GeoSeries([], crs=crs), crs=crs)
-    polys, vals = [], []
-    for geom, v in shapes(labels, mask=labels > 0, connectivity=4, transform=transform):
-        polys.append(shapely.geometry.shape(geom))
-        vals.append(int(v))
-    vals = np.asarray(vals) - 1
-    order = np.argsort(vals, kind="stable")
-    multi = shapely.multipolygons(np.asarray(polys, dtype=object)[order], indices=vals[order])
-    counts = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-    return gpd.GeoDataFrame({"adcode": adcodes, "n_pixels": counts.astype(np.int64)},
+    values = np.asarray(values)
+    order = np.argsort(values, kind="stable")
+    multi = shapely.multipolygons(np.asarray(parts, dtype=object)[order], indices=values[order])
+    return gpd.GeoDataFrame({"adcode": adcodes,
+                             "n_pixels": np.concatenate(counts).astype(np.int64)},
                             geometry=list(multi), crs=crs)
 
 
@@ -328,12 +413,10 @@ def _layer_candidates(ctx: ReachContext, gdf: gpd.GeoDataFrame, cfg: dict, zone_
 
 def _clumped(ctx: ReachContext, classes, zone_layer: str, cfg: dict, pathway: str,
              stats: dict, min_ha: float = 0.0) -> gpd.GeoDataFrame:
-    county = ctx.county_raster()
-    counties = _counties_cfg(cfg)
-    in_county = np.isin(county, [int(c) for c in counties]) if counties else county > 0
-    zone = ctx.burn(ctx.layer(zone_layer, required=True).geometry)
-    mask = ctx.class_mask(classes) & zone & in_county & ctx.owned
-    cl = clump_parcels(mask, np.where(in_county, county, 0), ctx.transform, ctx.crs)
+    index, codes = ctx.pixel_counties(classes, _counties_cfg(cfg),
+                                      ctx.layer(zone_layer, required=True).geometry)
+    cl = clump_county_index(index, codes, ctx.transform, ctx.crs)
+    del index
     area = shapely.area(np.asarray(cl.geometry.values, dtype=object))
     small = area < _mmu_m2(ctx.cfg_pathways, pathway)
     stats["clumps"] = len(cl)

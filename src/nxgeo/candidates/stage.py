@@ -16,7 +16,7 @@ from ..errors import InputError
 from ..suitability.spec import best_use_order
 from ..vector_io import read_vector
 from ..water import county_headroom, norm_adcode
-from .allocate import _benefit_table, allocate, build_options
+from .allocation import _benefit_table, allocate, build_options
 from .attributes import sand_extras, zonal_attributes
 from .decide import DECIDERS, finalize
 from .ids import resolve_collisions

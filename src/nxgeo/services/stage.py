@@ -26,7 +26,7 @@ import rasterio
 
 from ..atomic import temp_dir_beside, write_csv, write_json
 from ..errors import ConfigError, InputError
-from ..grid import Grid, row_windows
+from ..grid import Grid, block_windows
 from ..raster_io import to_cog
 from . import carbon as _carbon
 from . import rusle as _rusle
@@ -261,14 +261,17 @@ def _read_float(ds, window) -> np.ndarray:
 
 
 def _float_profile(grid: Grid) -> dict:
+    """Temporary float32 GeoTIFF, copied to a COG at the end (uncompressed: see
+    raster_io.uncompressed)."""
     from ..prepare import gtiff_profile
+    from ..raster_io import uncompressed
 
-    return gtiff_profile(grid, "float32", NODATA)
+    return uncompressed(gtiff_profile(grid, "float32", NODATA))
 
 
 def services_reach(reach_dir, cfg_services: Mapping, carbon_csv, prices_csv, classes_table,
                    out_dir, *, rasters: Mapping[str, str | Path | None] | None = None,
-                   extra_layers=(), block_rows: int = 256) -> dict[str, Path]:
+                   extra_layers=(), block_rows: int = 512) -> dict[str, Path]:
     """Service rasters of one reach and year (t or m³ per pixel, float32 COG, nodata −9999):
     carbon_stock_t.tif, soil_retention_t.tif, sand_fixation_t.tif, water_conservation_m3.tif
     (+ `extra_layers` among soil_loss_t, soil_loss_potential_t, wind_erosion_t), and
@@ -276,8 +279,9 @@ def services_reach(reach_dir, cfg_services: Mapping, carbon_csv, prices_csv, cla
 
     Reads landuse.tif, precipitation.tif and ls.tif of `reach_dir`; the optional rasters
     (fvc, soil_k, sand_fraction, wind_factor) from `rasters` (name -> path or None), or, when
-    `rasters` is None, from `reach_dir/<name>.tif` where that file exists. Processed in strips
-    of `block_rows` rows; all inputs must be on the land-use grid.
+    `rasters` is None, from `reach_dir/<name>.tif` where that file exists. Processed in square
+    blocks of `block_rows` pixels a side (memory bounded by the block, not by the reach); all
+    inputs must be on the land-use grid.
     """
     reach_dir, out_dir = Path(reach_dir), Path(out_dir)
     params = load_params(cfg_services, carbon_csv, classes_table, prices_csv)
@@ -322,7 +326,7 @@ def services_reach(reach_dir, cfg_services: Mapping, carbon_csv, prices_csv, cla
                 srcs[name] = rasterio.open(path)
             for name, path in tmp.items():
                 dsts[name] = rasterio.open(path, "w", **profile)
-            for win in row_windows(grid.width, grid.height, rows):
+            for win in block_windows(grid.width, grid.height, rows):
                 lu_ds = srcs["landuse"]
                 lu = lu_ds.read(1, window=win)
                 if lu_ds.nodata is not None and lu_ds.nodata != 0:
@@ -511,7 +515,7 @@ def services_year(reach_dirs: Mapping[str, str | Path], year: int, vectors_gpkg,
         rsum = dict.fromkeys(keys, 0.0)
         ds = {k: rasterio.open(p) for k, p in {**paths, "landuse": lu_paths[name]}.items()}
         try:
-            for win in row_windows(grid.width, grid.height, block_rows):
+            for win in block_windows(grid.width, grid.height, block_rows):
                 valid = ds["landuse"].read_masks(1, window=win) > 0
                 if name in claimed:
                     r0, c0 = int(win.row_off), int(win.col_off)

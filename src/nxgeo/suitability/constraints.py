@@ -41,12 +41,19 @@ def constraint_reasons(layers: Mapping[str, np.ndarray], constraints: Constraint
     landuse = np.asarray(layers["landuse"])
     reasons = np.zeros(landuse.shape, dtype=np.uint16)
 
-    def setbit(mask, code):
-        reasons[np.asarray(mask, bool)] |= np.uint16(REASON_BIT[code])
+    def setbit(mask, code):  # in place, without gathering the masked pixels
+        np.bitwise_or(reasons, np.uint16(REASON_BIT[code]), out=reasons,
+                      where=np.asarray(mask, bool))
 
     setbit(landuse == 0, "nodata")
     if len(not_convertible_ids):
-        setbit(np.isin(landuse, not_convertible_ids), "class_not_convertible")
+        if landuse.dtype == np.uint8:  # a 256-entry table instead of np.isin
+            lut = np.zeros(256, dtype=bool)
+            ids = np.asarray(not_convertible_ids)
+            lut[ids[(ids >= 0) & (ids < 256)]] = True
+            setbit(lut[landuse], "class_not_convertible")
+        else:
+            setbit(np.isin(landuse, not_convertible_ids), "class_not_convertible")
     for zone in constraints.exclude_zones:
         setbit(layers[zone], zone)
     with np.errstate(invalid="ignore"):

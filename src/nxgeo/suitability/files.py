@@ -11,8 +11,8 @@ raster is smaller than one 256-pixel tile):
 - ``best_use.tif``, ``best_use_runner_up.tif`` uint8 codes (``best_use_legend.csv``), nodata 255
 - ``best_use_score.tif`` uint8 score of the best use, nodata 255
 
-Layers are read window by window (`block_rows` full-width rows at a time), so memory is about
-(number of layers + 3 x targets) x block_rows x width. Mask rasters: 1 = inside (uint8 or any
+Layers are read window by window (`block_rows` x `block_cols` pixels at a time), so memory is
+about (number of layers + 3 x targets) x the block size, whatever the size of the reach. Mask rasters: 1 = inside (uint8 or any
 integer); land use: canonical class ids, its nodata (and 0) = no data; continuous rasters:
 their nodata value and NaN = no data.
 """
@@ -96,8 +96,12 @@ def _block_task(task: tuple) -> tuple[dict, tuple]:
 
 def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path, suit_cfg: Mapping,
                       classes_df: pd.DataFrame, block_rows: int = 512,
-                      dask: Mapping | None = None) -> dict[str, Path]:
+                      dask: Mapping | None = None, block_cols: int | None = None
+                      ) -> dict[str, Path]:
     """Evaluate every target of `suit_cfg` block by block; returns {output key: path}.
+
+    Blocks are `block_rows` x `block_cols` (default: square) windows in row-major order, so
+    memory is bounded by the block whatever the width of the reach.
 
     `dask`: the ``dask`` config (`nxgeo.parallel`): blocks may be evaluated on local threads,
     processes or a dask.distributed cluster; this process writes them in order, so the output
@@ -108,8 +112,9 @@ def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path
     ``grade_legend``. Raises ConfigError for a bad spec, InputError for a missing layer or a
     layer on another grid.
     """
-    if block_rows < 1:
-        raise ValueError(f"block_rows must be >= 1, got {block_rows}")
+    block_cols = block_rows if block_cols is None else block_cols
+    if block_rows < 1 or block_cols < 1:
+        raise ValueError(f"block size must be >= 1, got {block_rows} x {block_cols}")
     out_dir = Path(out_dir)
     specs = parse_all(suit_cfg, classes_df, layers=list(layer_paths))
     order = best_use_order(suit_cfg)
@@ -160,8 +165,10 @@ def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path
         d_bsc = open_out("best_use_score", "best_use_score.tif", "uint8", SCORE_NODATA,
                          "score of the best use", {"legend": "best_use_legend.csv"})
 
-        windows = [Window(0, row0, ref.width, min(block_rows, ref.height - row0))
-                   for row0 in range(0, ref.height, block_rows)]
+        windows = [Window(c0, r0, min(block_cols, ref.width - c0),
+                          min(block_rows, ref.height - r0))
+                   for r0 in range(0, ref.height, block_rows)
+                   for c0 in range(0, ref.width, block_cols)]
         if runs_inline(dask):
             results = (_compute_block({n: ds.read(1, window=win) for n, ds in src.items()},
                                       needed, nodata, comps, order) for win in windows)

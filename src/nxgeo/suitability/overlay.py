@@ -80,10 +80,15 @@ def prepare_layers(layers: Mapping[str, np.ndarray], needed, nodata: Mapping | N
 # --- scoring -----------------------------------------------------------------------------
 def round_score(score) -> np.ndarray:
     """Float score (NaN = nodata) -> uint8 0..100, rounded half up; NaN -> 255."""
-    s = np.asarray(score, dtype=np.float64)
+    s = np.array(score, dtype=np.float64)  # a copy: worked on in place
     nan = np.isnan(s)
-    r = np.floor(np.clip(np.where(nan, 0.0, s), 0.0, 100.0) + 0.5)
-    return np.where(nan, SCORE_NODATA, r).astype(np.uint8)
+    s[nan] = 0.0
+    np.clip(s, 0.0, 100.0, out=s)
+    s += 0.5
+    np.floor(s, out=s)
+    r = s.astype(np.uint8)
+    r[nan] = SCORE_NODATA
+    return r
 
 
 def grade(score, reasons=None, grade_breaks=(70, 40)) -> np.ndarray:

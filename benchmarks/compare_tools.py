@@ -47,13 +47,17 @@ def _pair(name: str, nx_cmd, ref_cmd, repeat: int, ref_env=None) -> dict:
         ref_runs.append(run_timed(ref_cmd, env=ref_env).check())
     nx = min(nx_runs, key=lambda t: t.wall_s)
     ref = min(ref_runs, key=lambda t: t.wall_s)
-    inproc = None
+    inproc = imports = None
     try:
-        inproc = json.loads(nx.stdout.strip().splitlines()[-1])["seconds"]
+        line = json.loads(nx.stdout.strip().splitlines()[-1])
+        inproc, imports = line["seconds"], line.get("import_seconds")
     except (ValueError, IndexError, KeyError):
         pass
     return {"name": name, "nxgeo": nx.summary(), "ref": ref.summary(),
-            "nxgeo_inprocess_s": inproc, "ratio": round(nx.wall_s / max(ref.wall_s, 1e-9), 3)}
+            "nxgeo_inprocess_s": inproc, "nxgeo_import_s": imports,
+            "ratio": round(nx.wall_s / max(ref.wall_s, 1e-9), 3),
+            "ratio_inprocess": (round(inproc / max(ref.wall_s, 1e-9), 3) if inproc is not None
+                                else None)}
 
 
 def _pixels(path) -> int:
@@ -187,12 +191,32 @@ def compare_overlay(run: Path, work: Path, cfg: dict, year: int, target: str = "
     return res
 
 
-def _polygonize_input(run: Path, work: Path, cfg: dict, year: int) -> tuple[Path, str]:
-    """The sand-control clump mask of the reach with the most sand clumps, as the candidates
-    step builds it: county code where a parcel pixel is, 0 elsewhere (int32 GeoTIFF)."""
+def _sand_index(run: Path, cfg: dict, year: int, reach: str):
+    """The sand-control candidate pixels of one reach as the candidates step builds them:
+    (county index raster, county codes, reach transform, crs)."""
     import pandas as pd
 
     from nxgeo.candidates.parcels import ReachContext
+
+    base = run / "results" / str(year) / "reaches"
+    classes = pd.read_csv(cfg["landuse"]["classes_table"])
+    ctx = ReachContext.load(base / reach, run / "results" / "common" / "vectors.gpkg", reach,
+                            classes)
+    sc = cfg["pathways"]["sand_control"]
+    index, codes = ctx.pixel_counties(sc.get("classes", ["sandy", "bare"]),
+                                      [str(c) for c in sc.get("counties") or []],
+                                      ctx.layer("sand_areas", required=True).geometry)
+    return index, codes, ctx.transform, ctx.crs
+
+
+def _as_county_raster(index, codes) -> np.ndarray:
+    """County adcode where a candidate pixel is, 0 elsewhere (int32)."""
+    return np.concatenate([[0], np.asarray(codes, dtype=np.int64)])[index].astype(np.int32)
+
+
+def _polygonize_input(run: Path, work: Path, cfg: dict, year: int) -> tuple[Path, str]:
+    """The sand-control candidate pixels of the reach with the most sand clumps: county code
+    where a parcel pixel is, 0 elsewhere (int32 GeoTIFF)."""
     from nxgeo.raster_io import write_raster
 
     base = run / "results" / str(year) / "reaches"
@@ -203,19 +227,32 @@ def _polygonize_input(run: Path, work: Path, cfg: dict, year: int) -> tuple[Path
             c = json.loads(st.read_text()).get("sand_control", {}).get("clumps", 0)
             if c > n:
                 best, n = d.name, c
-    classes = pd.read_csv(cfg["landuse"]["classes_table"])
-    ctx = ReachContext.load(base / best, run / "results" / "common" / "vectors.gpkg", best,
-                            classes)
-    sc = cfg["pathways"]["sand_control"]
-    county = ctx.county_raster()
-    counties = [int(c) for c in sc.get("counties") or []]
-    in_county = np.isin(county, counties) if counties else county > 0
-    zone = ctx.burn(ctx.layer("sand_areas", required=True).geometry)
-    mask = ctx.class_mask(sc.get("classes", ["sandy", "bare"])) & zone & in_county & ctx.owned
+    index, codes, transform, crs = _sand_index(run, cfg, year, best)
     out = work / "parcels_in.tif"
-    write_raster(out, np.where(mask, county, 0).astype(np.int32), ctx.crs, ctx.transform,
-                 nodata=0)
+    write_raster(out, _as_county_raster(index, codes), crs, transform, nodata=0)
     return out, best
+
+
+def _polygonize_region_input(run: Path, work: Path, cfg: dict, year: int) -> tuple[Path, str]:
+    """The same for every reach, put together on the region grid (152 M px at 30 m; the size
+    of the issue's own reference measurements, 10,000² px): parcels of all reaches at once."""
+    from rasterio.windows import Window
+
+    with rasterio.open(run / "results" / "common" / "grid" / "dem.tif") as g:
+        profile = {"driver": "GTiff", "width": g.width, "height": g.height, "count": 1,
+                   "dtype": "int32", "nodata": 0, "crs": g.crs, "transform": g.transform,
+                   "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate"}
+        gt = g.transform
+    out = work / "parcels_region_in.tif"
+    with rasterio.open(out, "w+", **profile) as dst:
+        for reach in cfg["reaches"]:
+            index, codes, t, _ = _sand_index(run, cfg, year, reach)
+            col, row = round((t.c - gt.c) / gt.a), round((t.f - gt.f) / gt.e)
+            win = Window(col, row, index.shape[1], index.shape[0])
+            cur = dst.read(1, window=win)   # reaches own disjoint pixels: fill, never overwrite
+            arr = _as_county_raster(index, codes)
+            dst.write(np.where(arr > 0, arr, cur), 1, window=win)
+    return out, "all reaches, region grid"
 
 
 def _areas_by_value(path, value_col="value") -> tuple[int, dict, np.ndarray]:
@@ -228,14 +265,16 @@ def _areas_by_value(path, value_col="value") -> tuple[int, dict, np.ndarray]:
     return len(g), by, np.sort(areas)
 
 
-def compare_polygonize(run: Path, work: Path, cfg: dict, year: int, repeat: int = 1) -> dict:
-    src, reach = _polygonize_input(run, work, cfg, year)
-    a, b = work / "parcels_nxgeo.gpkg", work / "parcels_gdal.gpkg"
+def compare_polygonize(run: Path, work: Path, cfg: dict, year: int, repeat: int = 1,
+                       region: bool = False) -> dict:
+    src, reach = (_polygonize_region_input if region else _polygonize_input)(run, work, cfg,
+                                                                              year)
+    a, b = work / f"{src.stem}_nxgeo.gpkg", work / f"{src.stem}_gdal.gpkg"
     for p in (a, b):
         if p.exists():
             p.unlink()
     ref_cmd = ["gdal_polygonize.py", "-q", "-8", src, "-f", "GPKG", b, "parcels", "value"]
-    res = _pair(f"polygonise parcels (sand control, reach {reach})",
+    res = _pair(f"polygonise parcels (sand control, {'' if region else 'reach '}{reach})",
                 [PYTHON, OPS, "polygonize", src, a], ref_cmd, repeat,
                 ref_env={"OGR_SQLITE_JOURNAL": "MEMORY"})
     # repeated runs append to an existing GeoPackage: the last run wrote into a fresh file
@@ -367,6 +406,8 @@ def run_all(run: Path, cfg: dict, year: int, repeat: int = 1, log=print,
         ("slope", "gdaldem", lambda: compare_slope(run, work, repeat)),
         ("overlay", "gdal_calc.py", lambda: compare_overlay(run, work, cfg, year, repeat=repeat)),
         ("polygonize", "gdal_polygonize.py", lambda: compare_polygonize(run, work, cfg, year, repeat)),
+        ("polygonize", "gdal_polygonize.py",
+         lambda: compare_polygonize(run, work, cfg, year, repeat, region=True)),
         ("zonal", None, lambda: compare_zonal(run, work, year, repeat)),
         ("clip", "gdalwarp", lambda: compare_clip(run, work, repeat)),
     ]
