@@ -14,7 +14,7 @@ help:
 	@echo "make test   - set up and run the test suite"
 	@echo "make sample - (re)build only the embedded sample region"
 	@echo "make validate - check the inputs named in CONFIG ($(CONFIG))"
-	@echo "make bench  - whole pipeline at 120/60/30 m + GDAL/exactextract comparisons -> benchmarks/report.md (~40 min)"
+	@echo "make bench  - whole pipeline at 120/60/30 m + GDAL/exactextract comparisons -> benchmarks/report.md (~20 min; +5 min the first time: samples)"
 	@echo "make bench-quick - the same at 120 m only -> benchmarks/runs/report_quick.md (~5 min)"
 
 $(STAMP): pyproject.toml

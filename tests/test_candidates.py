@@ -699,3 +699,24 @@ def test_package_exports_are_the_functions():
 
     for name in c.__all__:
         assert not isinstance(getattr(c, name), types.ModuleType), name
+
+
+def test_read_county_index_any_strip_height(tmp_path):
+    from nxgeo.candidates.parcels import read_county_index
+
+    county = np.zeros((9, 7), dtype=np.int32)
+    county[0, :3] = int(RIGHT)                 # 640181 seen first, but sorts first anyway
+    county[5:, 4:] = int(LEFT)
+    county[8, 0] = 640101                      # a third county, seen last, sorts first
+    county[2, 2] = -1                          # nodata
+    path = tmp_path / "c.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=7, height=9, count=1, dtype="int32",
+                       nodata=-1, crs=CRS, transform=Affine(10, 0, X0, 0, -10, Y0)) as ds:
+        ds.write(county, 1)
+    for rows in (1, 4, 512):
+        index, codes = read_county_index(path, strip_rows=rows)
+        assert list(codes) == [640101, int(RIGHT), int(LEFT)] and index.dtype == np.uint8
+        expect = np.zeros(county.shape, np.uint8)
+        expect[county == 640101], expect[county == int(RIGHT)] = 1, 2
+        expect[county == int(LEFT)] = 3
+        assert np.array_equal(index, expect)

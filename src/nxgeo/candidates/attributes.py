@@ -57,8 +57,6 @@ DEFAULT_FARMLAND = ("cropland_irrigated", "cropland_dry", "orchard")
 # exactextract reads the rasters chunk by chunk and serves every parcel in a chunk (far fewer
 # window reads than one per parcel and raster)
 STRATEGY = "raster-sequential"
-# cells exactextract reads at once (per source; its default, 30 M, is a whole 30 m reach)
-MAX_CELLS = 4_000_000
 # parcels whose bounding boxes sum to less than this share of their extent are sparse
 DENSE = 0.1
 
@@ -122,6 +120,8 @@ def _run(sources: list, zones: _Zones, ops: list[str]) -> pd.DataFrame:
     if strategy == "raster-sequential" and len(sources) > 1:
         parts = [_run([src], zones, ops).set_index(ZONE_COL) for src in sources]
         return pd.concat(parts, axis=1).reset_index()
+    # (no max_cells_in_memory: with a bound, exactextract 0.3.0 crashed (SIGSEGV) on the sand
+    # parcels of a 30 m reach; its default chunk, 30 M cells, is at most one reach)
     res = exact_extract(sources, zones, ops, include_cols=[ZONE_COL], output="pandas",
                         strategy=strategy)
     if len(sources) == 1:

@@ -245,6 +245,36 @@ def clump_parcels(mask: np.ndarray | None, county: np.ndarray, transform, crs
     return clump_county_index(index, codes, transform @ Affine.translation(c0, r0), crs)
 
 
+def read_county_index(path, strip_rows: int = STRIP_ROWS) -> tuple[np.ndarray, np.ndarray]:
+    """A county-coded raster file (adcode where a candidate pixel is, 0 / nodata elsewhere) as
+    the (index, codes) pair of `clump_county_index`, read in strips of `strip_rows` rows (no
+    full-size copy of the codes is held)."""
+    with rasterio.open(path, NUM_THREADS="ALL_CPUS") as ds:
+        h, w = ds.height, ds.width
+        seen: list[int] = []                      # codes in order of first appearance
+        index = np.zeros((h, w), dtype=np.uint16)
+        for r0 in range(0, h, strip_rows):
+            r1 = min(h, r0 + strip_rows)
+            c = ds.read(1, window=Window(0, r0, w, r1 - r0))
+            v = c > 0
+            if ds.nodata is not None:
+                v &= c != ds.nodata
+            if not v.any():
+                continue
+            vals = c[v].astype(np.int64)
+            seen += [int(x) for x in pd.unique(vals) if int(x) not in seen]
+            if len(seen) >= 2**16 - 1:
+                raise InputError(f"{path}: more than 65,534 distinct county codes")
+            known = np.asarray(seen, dtype=np.int64)
+            order = np.argsort(known)
+            index[r0:r1][v] = order[np.searchsorted(known, vals, sorter=order)] + 1
+    codes = np.sort(np.asarray(seen, dtype=np.int64))
+    rank = np.zeros(len(seen) + 1, dtype=np.int32)         # first-seen position -> ascending
+    rank[1:] = np.searchsorted(codes, np.asarray(seen, dtype=np.int64)) + 1
+    index = rank.astype(np.uint8 if len(seen) < 255 else np.int32)[index]
+    return index, codes
+
+
 def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
     """Row and column bounds (r0, r1, c0, c1) of the non-zero cells; all 0 when there are
     none."""
