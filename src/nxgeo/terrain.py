@@ -717,18 +717,28 @@ def distance_to_capped(mask: np.ndarray, xres: float, yres: float, cap: float,
                 continue
             ft = ndimage.distance_transform_edt(~sub, sampling=(yr, xr),
                                                 return_distances=False, return_indices=True)
-            rows, cols = np.indices((r1 - r0, c1 - c0), dtype=np.int32)
-            dr = (ft[0][r0 - a0:r1 - a0, c0 - b0:c1 - b0] - (rows + (r0 - a0))).astype(np.float64)
-            dc = (ft[1][r0 - a0:r1 - a0, c0 - b0:c1 - b0] - (cols + (c0 - b0))).astype(np.float64)
-            del ft, rows, cols
-            dr *= yr
-            dc *= xr
-            dr *= dr
-            dc *= dc
-            dr += dc
-            np.sqrt(dr, out=dr)
-            out[r0:r1, c0:c1] = np.minimum(dr, cap)
+            out[r0:r1, c0:c1] = _core_distances(ft, r0 - a0, c0 - b0, (r1 - r0, c1 - c0),
+                                                xr, yr, cap)
     return out
+
+
+def _core_distances(ft: np.ndarray, row0: int, col0: int, shape: tuple[int, int],
+                    xres: float, yres: float, cap: float) -> np.ndarray:
+    """min(distance, cap) of the `shape` core starting at (`row0`, `col0`) of a feature
+    transform `ft` (scipy's indices of the nearest feature), computed as
+    distance_transform_edt computes distances (float64, then capped)."""
+    rows, cols = np.indices(shape, dtype=np.int32)
+    core = (slice(row0, row0 + shape[0]), slice(col0, col0 + shape[1]))
+    dr = (ft[0][core] - (rows + row0)).astype(np.float64)
+    dc = (ft[1][core] - (cols + col0)).astype(np.float64)
+    del rows, cols
+    dr *= yres
+    dc *= xres
+    dr *= dr
+    dc *= dc
+    dr += dc
+    np.sqrt(dr, out=dr)
+    return np.minimum(dr, cap)
 
 
 def rasterize_features(
@@ -876,18 +886,7 @@ def _distance_tile(geoms, tile_win: Window, pad: int, rt, xres: float, yres: flo
     ft = ndimage.distance_transform_edt(mask == 0, sampling=(yres, xres),
                                         return_distances=False, return_indices=True)
     del mask
-    core = (slice(pad, pad + th), slice(pad, pad + tw))
-    rows, cols = np.indices((th, tw), dtype=np.int32)
-    dr = (ft[0][core] - (rows + pad)).astype(np.float64)
-    dc = (ft[1][core] - (cols + pad)).astype(np.float64)
-    del ft, rows, cols
-    dr *= yres
-    dc *= xres
-    dr *= dr
-    dc *= dc
-    dr += dc
-    np.sqrt(dr, out=dr)
-    return np.minimum(dr, dmax).astype(np.float32)
+    return _core_distances(ft, pad, pad, (th, tw), xres, yres, dmax).astype(np.float32)
 
 
 def terrain_reach(dem_grid_path, reach_template_path, vectors_gpkg, outputs: dict,
