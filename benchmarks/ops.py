@@ -167,30 +167,24 @@ IMPORTS = {
 }
 
 
+#: positional arguments of each operation (the op_* function's parameters)
+ARGS = {
+    "slope": ["dem", "out"],
+    "overlay": ["config", "reach_dir", "target", "out"],
+    "polygonize": ["src", "out"],
+    "zonal": ["raster", "parcels", "out"],
+    "clip": ["raster", "vectors", "reach", "out"],
+}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="op", required=True)
-    p = sub.add_parser("slope")
-    p.add_argument("dem")
-    p.add_argument("out")
-    p = sub.add_parser("overlay")
-    p.add_argument("config")
-    p.add_argument("reach_dir")
-    p.add_argument("target")
-    p.add_argument("out")
-    p.add_argument("--dask-threads", type=int, default=0)
-    p = sub.add_parser("polygonize")
-    p.add_argument("src")
-    p.add_argument("out")
-    p = sub.add_parser("zonal")
-    p.add_argument("raster")
-    p.add_argument("parcels")
-    p.add_argument("out")
-    p = sub.add_parser("clip")
-    p.add_argument("raster")
-    p.add_argument("vectors")
-    p.add_argument("reach")
-    p.add_argument("out")
+    for op, args in ARGS.items():
+        p = sub.add_parser(op)
+        for name in args:
+            p.add_argument(name)
+    sub.choices["overlay"].add_argument("--dask-threads", type=int, default=0)
     a = vars(ap.parse_args(argv))
     op = a.pop("op")
     # the libraries an operation needs are imported first and timed apart: the in-process

@@ -317,9 +317,6 @@ def prepare_vectors(vectors_cfg: dict, crs: str, out_gpkg: str | Path) -> Path:
     return write_layers(out_gpkg, layers)
 
 
-CONTINUOUS_RASTERS = ("dem", "precipitation", "fvc", "soil_k", "sand_fraction", "wind_factor")
-
-
 def define_grid(counties_cfg: dict, grid_cfg: dict, grid_json: str | Path) -> Grid:
     """The analysis grid from the counties' extent (grid.crs, grid.resolution), written to
     `grid_json`."""
@@ -341,24 +338,6 @@ def prepare_raster(src: str | Path, grid_json: str | Path, out: str | Path,
     grid = Grid.from_dict(json.loads(Path(grid_json).read_text(encoding="utf-8")))
     return reproject_to_grid(src, out, grid, categorical=False, block_size=block_size,
                              dask=dask, overviews=True)
-
-
-def prepare_rasters(rasters_cfg: dict, counties_cfg: dict, grid_cfg: dict, out_dir: str | Path,
-                    grid_json: str | Path, dask: dict | None = None) -> dict[str, Path]:
-    """Define the analysis grid from the counties and put every continuous raster on it
-    (bilinear, float32 kept). Writes `grid.json` and `<name>.tif` per raster. `dask`: see
-    `reproject_to_grid`. (The workflow runs `define_grid` and one `prepare_raster` job per
-    raster, so the rasters are warped in parallel.)"""
-    define_grid(counties_cfg, grid_cfg, grid_json)
-    block = int(grid_cfg.get("block_size", 512))
-    out_dir = Path(out_dir)
-    written = {}
-    for name in CONTINUOUS_RASTERS:
-        path = rasters_cfg.get(name)
-        if path:
-            written[name] = prepare_raster(path, grid_json, out_dir / f"{name}.tif",
-                                           block_size=block, dask=dask)
-    return written
 
 
 def prepare_landuse(src: str | Path, grid_json: str | Path, scheme_name: str,

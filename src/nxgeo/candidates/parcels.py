@@ -163,14 +163,6 @@ class ReachContext:
                 raise InputError(f"{path}: not on the grid of {self.reach_dir / 'landuse.tif'}")
             return src.read(1, window=window), src.nodata
 
-    def burn(self, geoms) -> np.ndarray:
-        geoms = [g for g in geoms if g is not None and not g.is_empty]
-        if not geoms:
-            return np.zeros(self.shape, dtype=bool)
-        # 0/1 bytes are valid booleans: a view, not a second array
-        return rasterize([(g, 1) for g in geoms], out_shape=self.shape, transform=self.transform,
-                         fill=0, dtype="uint8").view(bool)
-
     def pixel_counties(self, classes, counties, zone_geoms, strip_rows: int = STRIP_ROWS
                        ) -> tuple[np.ndarray, np.ndarray]:
         """Owned pixels of land-use `classes` inside `zone_geoms` and in one of `counties`
@@ -215,8 +207,6 @@ class ReachContext:
                              f"known: {', '.join(self.classes)}")
         return [self.classes[n] for n in names]
 
-    def class_mask(self, names) -> np.ndarray:
-        return np.isin(self.landuse, self._class_ids(names))
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ raster is smaller than one 256-pixel tile):
 - ``best_use_score.tif`` uint8 score of the best use, nodata 255
 
 Layers are read window by window (`block_rows` x `block_cols` pixels at a time), so memory is
-about (number of layers + 3 x targets) x the block size, whatever the size of the reach. Mask rasters: 1 = inside (uint8 or any
-integer); land use: canonical class ids, its nodata (and 0) = no data; continuous rasters:
-their nodata value and NaN = no data.
+about (number of layers + 3 x targets) x the block size, whatever the size of the reach. Mask
+rasters: 1 = inside (uint8 or any integer); land use: canonical class ids, its nodata (and 0)
+= no data; continuous rasters: their nodata value and NaN = no data.
 """
 
 from __future__ import annotations
