@@ -26,6 +26,7 @@ from exactextract import exact_extract
 
 from .errors import InputError
 from .prepare import reproject_vector
+from .vector_io import repair_geometries
 
 M2_PER_HA = 10_000.0
 # Zone ids travel through exactextract under this name: exactextract's GeoDataFrame reader
@@ -61,11 +62,9 @@ def _zones_for(raster_crs, zones_gdf: gpd.GeoDataFrame, id_field: str,
     zones = gpd.GeoDataFrame({ZONE_COL: zones_gdf[id_field].to_numpy()},
                              geometry=zones_gdf.geometry.to_numpy(), crs=zones_gdf.crs)
     zones = reproject_vector(zones, raster_crs, name=name)
-    zones = zones[~(zones.geometry.isna() | zones.geometry.is_empty)].reset_index(drop=True)
-    invalid = ~zones.geometry.is_valid
-    if invalid.any():   # self-intersections etc. would give wrong coverage fractions
-        zones.loc[invalid, zones.geometry.name] = zones.geometry[invalid].make_valid()
-    return zones
+    # Repaired after reprojection (collapsed slivers), polygonal parts only: self-intersections
+    # would give wrong coverage fractions, and exactextract refuses GeometryCollections.
+    return repair_geometries(zones, "polygon", name, id_field=ZONE_COL).reset_index(drop=True)
 
 
 def area_by_class(
@@ -85,10 +84,10 @@ def area_by_class(
     return _complete(long, order, values, px_ha)
 
 
-def _extract(raster_path, zones_gdf, id_field):
+def _extract(raster_path, zones_gdf, id_field, name: str = "zones"):
     crs, transform = _raster_info(raster_path)
     px_ha = pixel_area_ha(transform)
-    zones = _zones_for(crs, zones_gdf, id_field)
+    zones = _zones_for(crs, zones_gdf, id_field, name=name)
     order = list(pd.unique(zones[ZONE_COL]))
     parts = []
     if len(zones):
@@ -142,6 +141,7 @@ def inventory_table(
     classes_df: pd.DataFrame,
     scheme_table: pd.DataFrame | None,
     mu_per_ha: float = 15.0,
+    name: str = "zones",
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Inventory by canonical class and by original code for every zone.
 
@@ -153,11 +153,12 @@ def inventory_table(
       (CLCD 7 is listed as bare even where the sand-area rule made it sandy in the class table).
     `codes_path`/`scheme_table` may be None (then the second frame is None). A value in a
     raster that its table does not know is an error naming the file and the values.
+    `name` names the zone layer in messages (e.g. a geometry that cannot be repaired).
     """
     names = _zone_names(zones_gdf, id_field, name_field)
     classes = classes_df.rename(columns={"canonical": "class", "name_zh": "class_zh",
                                          "name_en": "class_en"})
-    long, order, px_ha = _extract(canonical_path, zones_gdf, id_field)
+    long, order, px_ha = _extract(canonical_path, zones_gdf, id_field, name=name)
     _check_known(long, set(classes["class_id"].astype(int)), canonical_path, "classes table")
     by = _complete(long, order, classes["class_id"], px_ha)
     by = by.merge(classes[["class_id", "class", "class_zh", "class_en"]], left_on="value",
@@ -169,7 +170,8 @@ def inventory_table(
              "area_ha", "area_mu", "share"]]
     if codes_path is None or scheme_table is None:
         return by, None
-    codes = area_by_class(codes_path, zones_gdf, id_field)
+    long_c, order_c, px_c = _extract(codes_path, zones_gdf, id_field, name=name)
+    codes = _complete(long_c, order_c, None, px_c)
     _check_known(codes, set(scheme_table["code"].astype(int)), codes_path, "scheme table")
     st = scheme_table.rename(columns={"name_zh": "code_zh", "name_en": "code_en"})
     codes = codes.merge(st[["code", "source_code", "code_zh", "code_en", "canonical"]],
@@ -200,6 +202,7 @@ def reconcile(
     zones_gdf: gpd.GeoDataFrame,
     id_field: str,
     raster_path: str | Path,
+    name: str = "zones",
 ) -> pd.DataFrame:
     """Check an inventory against the zone polygons: where did the polygon's area go?
 
@@ -211,7 +214,7 @@ def reconcile(
     """
     crs, transform = _raster_info(raster_path)
     px_ha = pixel_area_ha(transform)
-    zones = _zones_for(crs, zones_gdf, id_field)
+    zones = _zones_for(crs, zones_gdf, id_field, name=name)
     zones = zones.assign(_area=zones.geometry.area / 10_000.0)
     poly = zones.groupby(ZONE_COL, sort=False)["_area"].sum()
     res = exact_extract(str(raster_path), zones[[ZONE_COL, zones.geometry.name]],
@@ -252,6 +255,7 @@ def inventory_year(canonical_path: str | Path, codes_path: str | Path, vectors_g
     """Area by canonical class and by original code for every county and every reach (CSV,
     UTF-8 with BOM), and the reconciliation of class totals with polygon areas."""
     from .atomic import write_csv
+    from .keys import normalize_adcode
     from .landuse import load_scheme
     from .vector_io import read_vector
 
@@ -259,12 +263,15 @@ def inventory_year(canonical_path: str | Path, codes_path: str | Path, vectors_g
     by_class, by_code, recon = [], [], []
     for kind, layer in (("county", "counties"), ("reach", "reaches")):
         zones = read_vector(vectors_gpkg, layer)
+        name = f"{vectors_gpkg} (layer {layer!r})"
+        if kind == "county":
+            zones = zones.assign(id=normalize_adcode(zones["id"], f"{name}: field id").to_numpy())
         name_field = "name" if "name" in zones.columns else None
         c, k = inventory_table(canonical_path, codes_path, zones, "id", name_field, kind,
-                               scheme.classes, scheme.table, mu_per_ha=mu_per_ha)
+                               scheme.classes, scheme.table, mu_per_ha=mu_per_ha, name=name)
         by_class.append(c)
         by_code.append(k)
-        recon.append(reconcile(c, zones, "id", canonical_path))
+        recon.append(reconcile(c, zones, "id", canonical_path, name=name))
     write_csv(pd.concat(by_class, ignore_index=True), out_class_csv)
     write_csv(pd.concat(by_code, ignore_index=True), out_code_csv)
     write_csv(pd.concat(recon, ignore_index=True), out_reconcile_csv)

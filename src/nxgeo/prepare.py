@@ -274,13 +274,15 @@ def landuse_to_canonical_file(
 FIELD_ROLES = ("id", "name", "status", "zone", "legacy", "kind")
 
 
-def standardise_layer(gdf: gpd.GeoDataFrame, fields: dict | None, name: str) -> gpd.GeoDataFrame:
-    """Rename the configured fields to their roles (id, name, status, ...), repair geometries.
-
-    Invalid geometries are repaired with `make_valid` (validation reported them as warnings);
-    null and empty geometries are dropped. Other attribute columns are kept.
+def standardise_layer(gdf: gpd.GeoDataFrame, fields: dict | None, name: str,
+                      item: str | None = None) -> gpd.GeoDataFrame:
+    """Rename the configured fields to their roles (id, name, status, ...) and normalise the
+    keys with the normaliser validation uses (`nxgeo.keys.normalize_fields`: county codes,
+    coded values such as status and zone). Null and empty geometries are dropped; geometries
+    are repaired by `repair_geometries`, which `prepare_vectors` calls *after* reprojection.
+    Other attribute columns are kept.
     """
-    import shapely
+    from .keys import normalize_fields
 
     fields = fields or {}
     rename = {}
@@ -292,28 +294,29 @@ def standardise_layer(gdf: gpd.GeoDataFrame, fields: dict | None, name: str) -> 
             rename[col] = role
     clash = [r for r in rename.values() if r in gdf.columns and r not in rename]
     out = gdf.drop(columns=clash).rename(columns=rename)
-    geoms = out.geometry.values
-    bad = ~shapely.is_valid(geoms)
-    if bad.any():
-        out.loc[bad, out.geometry.name] = shapely.make_valid(geoms[bad])
     out = out[~(out.geometry.isna() | out.geometry.is_empty)].copy()
+    out = normalize_fields(out, item or "", name, fields)
     if "id" in out.columns:
         out["id"] = out["id"].astype(str)
     return out
 
 
 def prepare_vectors(vectors_cfg: dict, crs: str, out_gpkg: str | Path) -> Path:
-    """Every configured vector layer, repaired, fields standardised, in the grid CRS, in one
-    GeoPackage (layer name = contract item, e.g. `counties`, `homesteads`)."""
-    from .vector_io import read_vector, write_layers
+    """Every configured vector layer, fields standardised and keys normalised, in the grid
+    CRS, geometries repaired after reprojection, in one GeoPackage (layer name = contract
+    item, e.g. `counties`, `homesteads`)."""
+    from .validate_vectors import GEOM_KIND
+    from .vector_io import read_vector, repair_geometries, write_layers
 
     layers = {}
     for item, spec in vectors_cfg.items():
         if not spec:
             continue
+        name = f"{spec['path']} ({item})"
         gdf = read_vector(spec["path"], spec.get("layer"))
-        gdf = standardise_layer(gdf, spec.get("fields"), f"{spec['path']} ({item})")
-        layers[item] = reproject_vector(gdf, crs, name=f"{spec['path']} ({item})")
+        gdf = standardise_layer(gdf, spec.get("fields"), name, item=item)
+        gdf = reproject_vector(gdf, crs, name=name)
+        layers[item] = repair_geometries(gdf, GEOM_KIND.get(item), name)
     return write_layers(out_gpkg, layers)
 
 

@@ -13,6 +13,7 @@ import re
 
 import pandas as pd
 
+from . import keys
 from .validate_core import Context, examples, fmt_num, plural
 
 MAX_CELL_PROBLEMS = 10   # per column and kind; the rest is summarised in one problem
@@ -111,9 +112,13 @@ def _check_cells(cells: _Cells, df: pd.DataFrame, schema: dict) -> dict[str, pd.
             norm[col] = num.where(ok).map(lambda v: None if pd.isna(v) else _numkey(v))
         else:
             pattern = spec.get("pattern")
+            is_adcode = pattern == keys.ADCODE_RE.pattern
             if pattern:
+                # county codes through the normaliser processing uses (nxgeo.keys)
                 rx = re.compile(pattern)
-                bad = ~empty & ~s.map(lambda v, rx=rx: bool(rx.match(v)))
+                ok_text = (s.map(lambda v: keys.adcode_or_none(v) is not None) if is_adcode
+                           else s.map(lambda v, rx=rx: bool(rx.match(v))))
+                bad = ~empty & ~ok_text
                 want = PATTERN_WORDS.get(pattern, f"text matching {pattern}")
                 hint = (" (if a spreadsheet turned the codes into numbers such as 640104.0, "
                         "format the column as text)" if "adcode" in want else "")
@@ -124,7 +129,7 @@ def _check_cells(cells: _Cells, df: pd.DataFrame, schema: dict) -> dict[str, pd.
                 short = ~empty & (s.str.len() < min_len)
                 cells.report(col, "too short", list(zip(s.index[short], raw[short])),
                              lambda v: f"{v!r} is too short", "write the full value.")
-            norm[col] = s.where(~empty, None)
+            norm[col] = (s.map(keys.adcode_or_none) if is_adcode else s.where(~empty, None))
     return norm
 
 

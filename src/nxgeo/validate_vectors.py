@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections import Counter
 
 import numpy as np
 import pandas as pd
 
+from . import keys
+from .keys import BOOLEAN_ROLES, CHINESE_SYNONYMS, VOCABULARY
 from .validate_core import Context, Region, crs_label, examples, fmt_int, plural, suggest_crs
 
 POLYGON, LINE, POINT = "polygon", "line", "point"
@@ -35,33 +36,15 @@ REQUIRED_ROLES = {
     "homesteads": {"id": "parcel_id", "status": "status"},
     "mines": {"id": "mine_id", "status": "status"},
 }
-ALLOWED_VALUES = {
-    ("homesteads", "status"): ("idle", "occupied", "demolished"),
-    ("mines", "status"): ("abandoned", "closed", "operating"),
-    ("protected_areas", "zone"): ("core", "buffer", "experimental"),
-}
-# Chinese values users are likely to have, for a "recode X -> Y" hint
-CHINESE_VALUES = {
-    "核心区": "core", "缓冲区": "buffer", "实验区": "experimental",
-    "闲置": "idle", "空闲": "idle", "在用": "occupied", "使用": "occupied", "使用中": "occupied",
-    "已拆除": "demolished", "拆除": "demolished", "拆旧": "demolished",
-    "废弃": "abandoned", "关闭": "closed", "关停": "closed", "闭坑": "closed",
-    "生产": "operating", "在产": "operating", "开采": "operating",
-}
-BOOLEAN_ROLES = {("mines", "legacy")}
-BOOL_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f", "1", "0", "1.0", "0.0", "是", "否"}
-ADCODE_RE = re.compile(r"^[0-9]{6}$")
+# allowed values, Chinese synonyms and yes/no roles: one vocabulary with processing (nxgeo.keys)
+ALLOWED_VALUES = VOCABULARY
+CHINESE_VALUES = CHINESE_SYNONYMS
+ADCODE_RE = keys.ADCODE_RE
 
 
 def norm_code(v) -> str | None:
-    """A code as text: 640104 -> '640104', 640104.0 -> '640104', ' 640104 ' -> '640104'."""
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return None
-    if isinstance(v, (float, np.floating)) and float(v).is_integer():
-        return str(int(v))
-    if isinstance(v, (bool, np.bool_)):
-        return str(v)
-    return str(v).strip()
+    """A feature id as text, as the prepared layers hold it (`nxgeo.keys.id_text`)."""
+    return keys.id_text(v)
 
 
 def _is_null(v) -> bool:
@@ -210,26 +193,32 @@ def _check_ids(ctx: Context, item: str, path, label: str, fname: str, ids: list)
 
 
 def _check_values(ctx: Context, item: str, key: str, path, label: str, gdf, found: dict) -> None:
+    """Coded values through the normaliser processing uses (`nxgeo.keys`): case, blanks and
+    known Chinese terms are recoded (a warning lists the recodings), anything else is an error."""
     for role, fname in found.items():
         allowed = ALLOWED_VALUES.get((key, role))
         col = gdf[fname].tolist()
         if allowed:
-            bad = [None if _is_null(v) else v for v in col if _is_null(v) or v not in allowed]
+            bad = [None if _is_null(v) else v for v in col if keys.coded_value(v, allowed) is None]
             if bad:
-                lower = {str(v).strip().lower() for v in bad if v is not None}
-                hint = (" (the values must be lower case, without spaces)"
-                        if lower and lower <= set(allowed) else "")
-                zh = {v: CHINESE_VALUES[v] for v in bad
-                      if isinstance(v, str) and CHINESE_VALUES.get(v.strip()) in allowed}
-                if zh:
-                    hint += " (recode " + ", ".join(f"{k} → {v}" for k, v in zh.items()) + ")"
+                known = ", ".join(k for k, v in CHINESE_VALUES.items() if v in allowed)
                 ctx.error(item, path,
                           f"{label}: field {fname!r} ({role}) has values that are not allowed: "
-                          f"{_value_counts_text(bad)}; use one of {', '.join(allowed)}{hint}. "
-                          "Recode them in your GIS (field calculator).",
+                          f"{_value_counts_text(bad)}; use one of {', '.join(allowed)}. "
+                          "Recode them in your GIS (field calculator). Letter case and blanks "
+                          f"around a value do not matter, and the Chinese terms {known} are "
+                          "read as their English value.",
                           allowed=list(allowed), bad_count=len(bad))
+            recoded = keys.recodings(col, allowed)
+            if recoded:
+                shown = ", ".join(f"{k!r} → {v}" for k, v in list(recoded.items())[:8])
+                more = f" … ({len(recoded) - 8} more)" if len(recoded) > 8 else ""
+                ctx.warning(item, path,
+                            f"{label}: field {fname!r} ({role}) values read as {shown}{more}; "
+                            "the run uses the recoded values. Recode the layer to these values "
+                            "to silence this warning.", recoded=recoded)
         if (key, role) in BOOLEAN_ROLES:
-            bad = [v for v in col if not _is_null(v) and str(v).strip().lower() not in BOOL_WORDS]
+            bad = [v for v in col if not _is_null(v) and keys.flag_value(v) is None]
             if bad:
                 ctx.error(item, path,
                           f"{label}: field {fname!r} ({role}) must be yes/no (true/false, 1/0, "
@@ -249,7 +238,9 @@ def _check_axis_order(ctx: Context, item: str, path, label: str, gdf) -> None:
 
 def _check_counties(ctx: Context, item: str, path, label: str, gdf, found: dict, ids: list):
     if "id" in found:
-        bad = [v for v in ids if v is None or not ADCODE_RE.match(v)]
+        raw = gdf[found["id"]].tolist()
+        bad = keys.invalid_adcodes(raw)
+        ids = [keys.adcode_or_none(v) for v in raw]
         if bad:
             ctx.error(item, path,
                       f"{label}: field {found['id']!r} must hold 6-digit county codes (adcode, e.g. "

@@ -24,11 +24,11 @@ BUDGET_COLUMNS = ["allocation_m3", "consumption_m3", "reserve_m3"]
 
 
 def norm_adcode(values) -> pd.Series:
-    """County codes as 6-character strings ('640104'), whether read as int, float or str."""
-    s = pd.Series(values)
-    if s.dtype.kind == "f":
-        s = s.astype("Int64")
-    return s.astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
+    """County codes as 6-character strings ('640104'), whether read as int, float or str: the
+    normaliser validation uses (`nxgeo.keys.normalize_adcode`; other values are an error)."""
+    from .keys import normalize_adcode
+
+    return normalize_adcode(values).reset_index(drop=True)
 
 
 def county_headroom(budgets_df: pd.DataFrame, year: int) -> pd.DataFrame:

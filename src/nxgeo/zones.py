@@ -15,6 +15,7 @@ import pandas as pd
 import rasterio
 from rasterio.features import rasterize
 
+from .keys import VOCABULARY, adcode_ints, normalize_status
 from .vector_io import list_layers, read_vector
 
 MASKS = ("protected_core", "protected_any", "ecological_redline", "basic_farmland", "water_secured")
@@ -39,8 +40,12 @@ def _zone_geoms(vectors_gpkg: str | Path, canal_buffer_m: float) -> dict:
 
     g: dict = {}
     pa = layer("protected_areas")
-    g["protected_core"] = (list(pa.geometry[pa["zone"].astype(str) == "core"])
-                           if pa is not None and "zone" in pa.columns else [])
+    if pa is not None and "zone" in pa.columns:
+        zone = normalize_status(pa["zone"], VOCABULARY[("protected_areas", "zone")],
+                                f"{vectors_gpkg} (layer 'protected_areas'): field zone")
+        g["protected_core"] = list(pa.geometry[(zone == "core").to_numpy()])
+    else:
+        g["protected_core"] = []
     g["protected_any"] = [] if pa is None else list(pa.geometry)
     for name in ("ecological_redline", "basic_farmland"):
         x = layer(name)
@@ -48,8 +53,8 @@ def _zone_geoms(vectors_gpkg: str | Path, canal_buffer_m: float) -> dict:
     canals = layer("canals")
     g["water_secured"] = [] if canals is None else list(canals.geometry.buffer(canal_buffer_m))
     counties = layer("counties")
-    ids = counties["id"].astype(str)
-    g["county"] = list(zip(counties.geometry, ids.astype(np.int64)))
+    ids = adcode_ints(counties["id"], f"{vectors_gpkg} (layer 'counties'): field id")
+    g["county"] = list(zip(counties.geometry, ids.tolist()))
     return g
 
 
@@ -78,11 +83,10 @@ def _zone_block(geoms: dict, shape, transform, valid: np.ndarray,
 def _modulus_lookup(modulus: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray] | None:
     if modulus is None:
         return None
-    values = dict(zip(modulus["id"].astype(str), modulus["modulus"].astype(float)))
-    codes = np.array(sorted(int(a) for a in values), dtype=np.int64)
-    vals = np.array([values[str(c)] if str(c) in values else
-                     next(v for a, v in values.items() if int(a) == c) for c in codes],
-                    dtype=np.float32)
+    ids = adcode_ints(modulus["id"], "water-quota modulus: county codes")
+    values = dict(zip(ids.tolist(), modulus["modulus"].astype(float)))
+    codes = np.array(sorted(values), dtype=np.int64)
+    vals = np.array([values[c] for c in codes.tolist()], dtype=np.float32)
     return codes, vals
 
 
