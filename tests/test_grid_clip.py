@@ -69,6 +69,22 @@ def test_grid_refuses_geographic_crs_and_missing_crs():
         grid_for_region(gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)]), name="counties")
 
 
+def test_grid_over_the_pixel_budget_is_refused_with_count_resolution_and_key():
+    region = gpd.GeoDataFrame(geometry=[box(500_000, 4_000_000, 600_000, 4_100_000)],
+                              crs="EPSG:4507")
+    g = grid_for_region(region, "EPSG:4507", resolution=100, pad_cells=0, max_pixels=1_000_000)
+    assert g.width * g.height == 1_000_000                      # exactly the budget: fine
+    with pytest.raises(ConfigError) as exc:
+        grid_for_region(region, "EPSG:4507", resolution=10, pad_cells=0, max_pixels=1_000_000)
+    msg = str(exc.value)
+    assert ("grid.resolution: 10 m gives an analysis grid of 100,000,000 pixels (10,000 × 10,000 "
+            "over the counties' extent), more than grid.max_pixels = 1,000,000") in msg
+    assert "at least 100 m fits" in msg
+    assert "raise grid.max_pixels to at least 100,000,000" in msg
+    # no budget: any size (the grid is only described, nothing is allocated)
+    assert grid_for_region(region, "EPSG:4507", resolution=1, pad_cells=0).width == 100_000
+
+
 def test_row_windows_cover_grid():
     wins = list(row_windows(7, 10, 3))
     assert [w.height for w in wins] == [3, 3, 3, 1] and all(w.width == 7 for w in wins)

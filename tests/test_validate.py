@@ -562,3 +562,20 @@ def test_markdown_and_json_reports_contain_every_problem(inputs, tmp_path):
     assert [p["message"] for p in data["problems"]] == [p.message for p in report.problems]
     assert len(data["checked"]) == len(report.checked)
     assert not list((tmp_path / "out").glob(".*tmp*"))      # atomic: no temporary leftovers
+
+
+# ------------------------------------------------------------------------------------------
+# issue #21: checks added so that validation and processing agree
+
+
+def test_grid_over_the_pixel_budget_is_refused(inputs):
+    cfg, base = inputs
+    cfg["grid"]["resolution"] = 1
+    report = validate_inputs(cfg, base)
+    msg = assert_error(report, "grid.resolution: 1 m gives an analysis grid of",
+                       "more than grid.max_pixels = 500,000,000", "raise grid.max_pixels to at least",
+                       item="grid.resolution")
+    n = report.errors[0].details["pixels"]
+    assert n > 500_000_000 and f"{n:,} pixels" in msg
+    cfg["grid"]["max_pixels"] = n                                 # confirmed: accepted
+    assert validate_inputs(cfg, base).ok

@@ -25,6 +25,9 @@ from rasterio.windows import Window
 from .errors import ConfigError, InputError
 
 DEFAULT_CRS = "EPSG:4507"
+#: the largest analysis grid built without being asked to (config `grid.max_pixels`; the
+#: shipped config/config.yaml sets the same value). 30 m over all of Ningxia is ~170 M pixels.
+DEFAULT_MAX_PIXELS = 500_000_000
 
 
 def _crs_string(crs: Any) -> str:
@@ -116,17 +119,39 @@ class Grid:
             return cls(crs=src.crs, transform=src.transform, width=src.width, height=src.height)
 
 
+def pixel_budget_problem(grid: Grid, max_pixels: int | None) -> str | None:
+    """Why `grid` is refused under the pixel budget `max_pixels` (config `grid.max_pixels`),
+    or None when it fits (or `max_pixels` is None). The message names the pixel count, the
+    resolution, the resolution that would fit and the key to raise."""
+    if max_pixels is None:
+        return None
+    n = grid.width * grid.height
+    if n <= int(max_pixels):
+        return None
+    res = grid.resolution[0]
+    fits = math.ceil(res * math.sqrt(n / int(max_pixels)))
+    gb = n * 4 / 1e9
+    return (f"grid.resolution: {res:g} m gives an analysis grid of {n:,} pixels ({grid.width:,} × "
+            f"{grid.height:,} over the counties' extent), more than grid.max_pixels = "
+            f"{int(max_pixels):,}: every layer would be ~{gb:,.0f} GB (float32) and the run would "
+            f"take very long. Use a coarser grid.resolution (at least {fits:g} m fits; real survey "
+            f"data: 30), or, if you really mean {res:g} m, raise grid.max_pixels to at least "
+            f"{n:,}.")
+
+
 def grid_for_region(
     region_gdf: gpd.GeoDataFrame,
     crs: Any = DEFAULT_CRS,
     resolution: float = 250.0,
     pad_cells: int = 2,
     name: str = "region",
+    max_pixels: int | None = None,
 ) -> Grid:
     """Grid covering `region_gdf` in `crs`, edges snapped outward to multiples of `resolution`.
 
     `pad_cells` extra pixels are added on every side (room for reprojection of curved edges and
-    for neighbourhood operations such as slope at the border).
+    for neighbourhood operations such as slope at the border). With `max_pixels`, a grid of
+    more pixels is refused (`ConfigError`, see `pixel_budget_problem`).
     """
     target = CRS.from_user_input(crs)
     if target.is_geographic:
@@ -149,7 +174,11 @@ def grid_for_region(
     top = (math.ceil(maxy / r) + pad_cells) * r
     width = round((right - left) / r)
     height = round((top - bottom) / r)
-    return Grid(crs=target, transform=from_origin(left, top, r, r), width=width, height=height)
+    grid = Grid(crs=target, transform=from_origin(left, top, r, r), width=width, height=height)
+    problem = pixel_budget_problem(grid, max_pixels)
+    if problem:
+        raise ConfigError([problem])
+    return grid
 
 
 def row_windows(width: int, height: int, rows: int) -> Iterator[Window]:

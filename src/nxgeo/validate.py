@@ -85,12 +85,39 @@ def validate_inputs(cfg: dict, base_dir: str | Path = ".", check_landuse: bool =
         return report
     if _is_dict(cfg, "inputs", "vectors"):
         ctx.guard("inputs.vectors", None, lambda: check_vectors(ctx))
+        ctx.guard("grid.resolution", None, lambda: check_grid_size(ctx))
     if _is_dict(cfg, "inputs", "landuse", "files") and isinstance(
             cfg["inputs"].get("rasters", {}), dict):
         ctx.guard("inputs.rasters", None, lambda: check_rasters(ctx))
     if _is_dict(cfg, "inputs", "tables"):
         ctx.guard("inputs.tables", None, lambda: check_tables(ctx))
     return report
+
+
+def check_grid_size(ctx: Context) -> None:
+    """Refuse an analysis grid over the pixel budget (`grid.max_pixels`), with the grid the
+    run would build (rule prepare_grid refuses the same grid)."""
+    import geopandas as gpd
+
+    from .grid import DEFAULT_MAX_PIXELS, grid_for_region, pixel_budget_problem
+
+    g = ctx.cfg.get("grid")
+    if ctx.region is None or not isinstance(g, dict):
+        return
+    res, crs = g.get("resolution"), g.get("crs")
+    max_px = g.get("max_pixels", DEFAULT_MAX_PIXELS)
+    if not isinstance(res, (int, float)) or res <= 0 or not isinstance(crs, str) or \
+            not isinstance(max_px, int):
+        return                                        # reported as config problems
+    try:
+        grid = grid_for_region(gpd.GeoDataFrame(geometry=ctx.region.geoms), crs=crs,
+                               resolution=float(res))
+    except Exception:  # noqa: BLE001 - a bad grid.crs is a config problem, reported already
+        return
+    problem = pixel_budget_problem(grid, max_px)
+    if problem:
+        ctx.error("grid.resolution", None, problem, pixels=grid.width * grid.height,
+                  max_pixels=max_px, key="grid.max_pixels")
 
 
 def write_reports(report: ValidationReport, md_path: str | Path, json_path: str | Path) -> None:
