@@ -579,3 +579,150 @@ def test_grid_over_the_pixel_budget_is_refused(inputs):
     assert n > 500_000_000 and f"{n:,} pixels" in msg
     cfg["grid"]["max_pixels"] = n                                 # confirmed: accepted
     assert validate_inputs(cfg, base).ok
+
+
+def _region_pixels():
+    """(row, col) of land-use pixels well inside county 640105 (x 460-550 km, y 4110-4240 km)."""
+    rows = slice(10, 14)                           # y 4 200 000 - 4 180 000
+    cols = slice(4, 8)                             # x 470 000 - 490 000
+    return rows, cols
+
+
+def test_nodata_inside_the_region_is_a_warning_with_its_area(inputs):
+    cfg, base = inputs
+    path = base / F.P["landuse"].format(year=2024)
+    a = F.landuse_array(seed=2)
+    rows, cols = _region_pixels()
+    a[rows, cols] = 0                              # a cloud gap: 16 pixels of 25 km2
+    F.write_tif(path, a, nodata=0)
+    report = validate_inputs(cfg, base)
+    assert report.ok
+    msg = assert_warning(report, "in/landuse_2024.tif: 16 nodata pixel(s) inside the region "
+                         "(40,000.0 ha,", "within bounds (470,000, 4,180,000, 490,000, 4,200,000)",
+                         "there is no land use of 2024 there", "gdal_fillnodata.py",
+                         item="inputs.landuse.files.2024")
+    assert "of the region's pixels" in msg
+    # the border row of nodata (outside the counties) is not reported, nor the other year
+    assert not messages(report, "warning", "inputs.landuse.files.2023")
+
+
+def test_nodata_inside_the_region_of_a_geographic_dem_counts_hectares(inputs):
+    cfg, base = inputs
+    from pyproj import Transformer
+
+    # the DEM in EPSG:4490 (0.05 degree pixels) with a void over county 640105
+    to_geo = Transformer.from_crs(F.CRS_GK, F.CRS_GEO, always_xy=True)
+    lon0, lat0 = to_geo.transform(460_000, 4_245_000)
+    t = Affine(0.05, 0, lon0 - 0.1, 0, -0.05, lat0 + 0.1)
+    dem = np.full((40, 60), 1500.0, np.float32)
+    dem[10:12, 5:7] = -9999.0
+    F.write_tif(base / F.P["dem"], dem, crs=F.CRS_GEO, transform=t, nodata=-9999.0)
+    report = validate_inputs(cfg, base)
+    msg = assert_warning(report, "in/dem.tif: 4 nodata pixel(s) inside the region",
+                         item="inputs.rasters.dem")
+    ha = report.warnings[[p.message for p in report.warnings].index(msg)].details["nodata_ha"]
+    # 4 pixels of 0.05 x 0.05 degrees at ~38 N: 4 x 4.4 km x 5.6 km ~ 9,800 ha
+    assert 9_000 < ha < 10_500
+
+
+def test_dem_in_feet_is_refused_with_the_conversion(inputs):
+    cfg, base = inputs
+    yy, xx = np.mgrid[0:F.HEIGHT, 0:F.WIDTH]
+    feet = ((1100 + 40 * xx + 10 * yy) / 0.3048).astype(np.float32)   # 3,600 - 9,800 ft
+    F.write_tif(base / F.P["dem"], feet, nodata=-9999.0)
+    report = validate_inputs(cfg, base)
+    assert_error(report, "in/dem.tif: the elevations look like feet, not metres: median",
+                 "Ningxia lies at about 1,000–3,600 m",
+                 'gdal_calc.py -A in/dem.tif --calc="A*0.3048" --outfile dem_m.tif',
+                 "point inputs.rasters.dem to the result", item="inputs.rasters.dem")
+    assert len(report.errors) == 1               # one message, not also a range error
+
+
+def test_dem_labelled_feet(inputs):
+    cfg, base = inputs
+    path = base / F.P["dem"]
+    with rasterio.open(path, "r+") as ds:
+        ds.units = ("ft",)
+    report = validate_inputs(cfg, base)
+    assert report.ok                             # values look like metres: a warning only
+    assert_warning(report, "in/dem.tif: the band unit is 'ft' (feet) but the values (median",
+                   "look like metres, so they are used as metres", item="inputs.rasters.dem")
+    with rasterio.open(path, "r+") as ds:
+        ds.write((ds.read(1) * 4).astype("float32"), 1)   # median ~8,000: really feet
+    assert_error(validate_inputs(cfg, base), "in/dem.tif: the elevations look like feet",
+                 "the band unit is 'ft'", item="inputs.rasters.dem")
+
+
+def test_precipitation_in_tenths_of_a_millimetre_is_refused(inputs):
+    cfg, base = inputs
+    yy, xx = np.mgrid[0:F.HEIGHT, 0:F.WIDTH]
+    F.write_tif(base / F.P["precipitation"], ((180 + 10 * yy + xx) * 10).astype(np.float32),
+                nodata=-9999.0)
+    report = validate_inputs(cfg, base)
+    assert_error(report, "in/precipitation.tif: the median annual precipitation inside the region "
+                 "is 3,", "looks like tenths of a millimetre",
+                 'gdal_calc.py -A in/precipitation.tif --calc="A/10"',
+                 "point inputs.rasters.precipitation to the result",
+                 item="inputs.rasters.precipitation")
+
+
+def test_crs_without_datum_is_a_warning(inputs):
+    cfg, base = inputs
+    no_datum = ("+proj=tmerc +lat_0=0 +lon_0=105 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 "
+                "+units=m +no_defs")
+    yy, xx = np.mgrid[0:F.HEIGHT, 0:F.WIDTH]
+    F.write_tif(base / F.P["precipitation"], (180 + 10 * yy + xx).astype(np.float32),
+                crs=rasterio.crs.CRS.from_proj4(no_datum), nodata=-9999.0)
+    F.write_layers(base / F.P["mines"], {"mines": F.mines().set_crs(no_datum, allow_override=True)})
+    report = validate_inputs(cfg, base)
+    assert report.ok
+    assert_warning(report, "in/precipitation.tif: its CRS", "defines no datum",
+                   "gdal_edit.py -a_srs EPSG:4507", item="inputs.rasters.precipitation")
+    assert_warning(report, "in/vector/mines.gpkg (layer 'mines'): its CRS", "defines no datum",
+                   "ogr2ogr -a_srs EPSG:4507", item="inputs.vectors.mines")
+    assert not messages(report, "warning", "inputs.rasters.dem")   # EPSG:4507 has its datum
+
+
+def test_two_band_dem_is_checked_and_processed_on_band_1(inputs, tmp_path):
+    from nxgeo.grid import Grid
+    from nxgeo.prepare import reproject_to_grid
+
+    cfg, base = inputs
+    yy, xx = np.mgrid[0:F.HEIGHT, 0:F.WIDTH]
+    dem = (1100 + 40 * xx + 10 * yy).astype(np.float32)
+    F.write_tif(base / F.P["dem"], np.stack([dem, np.zeros_like(dem)]), nodata=-9999.0)
+    report = validate_inputs(cfg, base)
+    assert report.ok
+    assert_warning(report, "in/dem.tif: has 2 bands; band 1 is checked here and used by every "
+                   "step (bands 2–2 are ignored)", "gdal_translate -b N", item="inputs.rasters.dem")
+    grid = Grid(crs=F.CRS_GK, transform=F.TRANSFORM, width=F.WIDTH, height=F.HEIGHT)
+    out = reproject_to_grid(base / F.P["dem"], tmp_path / "dem.tif", grid, categorical=False)
+    with rasterio.open(out) as ds:
+        assert ds.count == 1
+        np.testing.assert_allclose(ds.read(1), dem)
+
+
+def test_overlapping_mines_are_a_warning_with_ids_and_area(inputs):
+    cfg, base = inputs
+    m = F.mines()
+    m.loc[1, "geometry"] = box(467_000, 4_181_000, 469_000, 4_183_000)   # half over M1
+    F.write_layers(base / F.P["mines"], {"mines": m})
+    report = validate_inputs(cfg, base)
+    assert report.ok
+    assert_warning(report, "in/vector/mines.gpkg (layer 'mines'): 1 pair of features overlap "
+                   "(200.00 ha in all): id 'M1' and 'M2' (200.00 ha)", "counted twice",
+                   "Topology Checker", item="inputs.vectors.mines")
+
+
+def test_overlapping_counties_in_a_geographic_crs(inputs):
+    cfg, base = inputs
+    from shapely.affinity import translate
+
+    c = gpd.read_file(base / F.P["counties"]).to_crs(F.CRS_GK)
+    c.loc[1, "geometry"] = translate(c.geometry.iloc[1], -1_000, 0)     # 1 km over the neighbour
+    (base / F.P["counties"]).unlink()
+    c.to_crs(F.CRS_GEO).to_file(base / F.P["counties"], driver="GeoJSON", engine="pyogrio")
+    report = validate_inputs(cfg, base)
+    msg = assert_warning(report, "in/vector/counties.geojson: 1 pair of features overlap",
+                         "id '640105' and '640122' (13,", item="inputs.vectors.counties")
+    assert "ha)" in msg

@@ -121,7 +121,8 @@ def reproject_to_grid(
     dask: dict | None = None,
     overviews: bool = False,
 ) -> Path:
-    """Reproject/align a single-band raster onto `grid`, block by block.
+    """Reproject/align band 1 of a raster onto `grid`, block by block (other bands are ignored,
+    as validation says).
 
     - categorical → nearest neighbour (only values present in the input appear), continuous →
       bilinear (source nodata pixels are left out of the interpolation);
@@ -147,8 +148,7 @@ def reproject_to_grid(
         if src.crs is None:
             raise InputError(f"{src_path}: raster has no CRS; set one (e.g. gdal_edit.py -a_srs "
                              f"EPSG:4490) before it can be put on the analysis grid")
-        if src.count != 1:
-            raise InputError(f"{src_path}: expected a single-band raster, found {src.count} bands")
+        # Band 1 is the data (validation checks band 1 and warns that other bands are ignored).
         dtype = src.dtypes[0]
         nodata = dst_nodata if dst_nodata is not None else src.nodata
         if nodata is None:

@@ -21,6 +21,7 @@ from .validate_core import (
     fmt_num,
     plural,
     suggest_crs,
+    to_pyproj,
 )
 
 STRIP_PIXELS = 1 << 22   # ~4 M pixels per strip read
@@ -85,6 +86,193 @@ def value_stats(ds) -> dict:
         if v.size:
             vmin, vmax, n = min(vmin, float(v.min())), max(vmax, float(v.max())), n + int(v.size)
     return {"min": vmin if n else None, "max": vmax if n else None, "valid_pixels": n}
+
+
+EARTH_RADIUS_M = 6_371_008.8
+SAMPLE_VALUES = 1_000_000   # values kept (evenly spaced) for the median / percentiles
+
+
+def _row_area_ha(ds, win) -> np.ndarray:
+    """Area of one pixel of every row of `win` in hectares (per latitude when geographic)."""
+    t = ds.transform
+    px = abs(t.a * t.e - t.b * t.d)
+    rows = int(win.height)
+    c = to_pyproj(ds.crs)
+    if c is not None and c.is_geographic:
+        y = t.f + t.e * (np.arange(rows) + float(win.row_off) + 0.5)
+        return px * (np.pi / 180.0) ** 2 * EARTH_RADIUS_M ** 2 * np.cos(np.radians(y)) / 1e4
+    unit = 1.0
+    if c is not None and c.axis_info:
+        unit = float(c.axis_info[0].unit_conversion_factor or 1.0)
+    return np.full(rows, px * unit * unit / 1e4)
+
+
+def region_scan(ds, outline, keep_values: bool = False) -> dict:
+    """One block-wise pass over band 1 inside the region `outline` (a geometry in the raster's
+    CRS; a pixel is inside when its centre is, the rule of the whole pipeline).
+
+    Returns inside_px (pixels inside the region), nodata_px / nodata_ha (nodata or NaN pixels
+    inside it), nodata_bounds (bounds of those pixels in the raster CRS, or None) and, with
+    `keep_values`, `values`: an evenly spaced sample (at most ~`SAMPLE_VALUES`) of the valid
+    values inside the region, for medians and percentiles. Memory: one strip.
+    """
+    from rasterio.features import geometry_mask
+    from rasterio.windows import bounds as window_bounds
+    from rasterio.windows import transform as window_transform
+    from shapely.geometry import box
+
+    stride = max(1, (ds.width * ds.height) // SAMPLE_VALUES)
+    inside_px = nodata_px = 0
+    nodata_ha = 0.0
+    rmin = cmin = None
+    rmax = cmax = -1
+    sample = []
+    seen = 0
+    for win in iter_strips(ds):
+        if not outline.intersects(box(*window_bounds(win, ds.transform))):
+            continue
+        inside = geometry_mask([outline], out_shape=(int(win.height), int(win.width)),
+                               transform=window_transform(win, ds.transform), invert=True)
+        if not inside.any():
+            continue
+        a = ds.read(1, window=win, masked=True)
+        invalid = np.ma.getmaskarray(a)
+        data = np.ma.getdata(a)
+        if data.dtype.kind == "f":
+            invalid = invalid | np.isnan(data)
+        gap = invalid & inside
+        inside_px += int(inside.sum())
+        if gap.any():
+            n_row = gap.sum(axis=1)
+            nodata_px += int(n_row.sum())
+            nodata_ha += float(n_row @ _row_area_ha(ds, win))
+            rr, cc = np.nonzero(gap)
+            r0, c0 = int(win.row_off), int(win.col_off)
+            rmin = r0 + int(rr.min()) if rmin is None else min(rmin, r0 + int(rr.min()))
+            cmin = c0 + int(cc.min()) if cmin is None else min(cmin, c0 + int(cc.min()))
+            rmax, cmax = max(rmax, r0 + int(rr.max())), max(cmax, c0 + int(cc.max()))
+        if keep_values:
+            v = data[inside & ~invalid]
+            if v.size:
+                # every stride-th value counted across strips: deterministic, evenly spaced
+                first = (-seen) % stride
+                sample.append(v[first::stride].astype("float64"))
+                seen += v.size
+    out = {"inside_px": inside_px, "nodata_px": nodata_px, "nodata_ha": nodata_ha,
+           "nodata_bounds": None}
+    if rmin is not None:
+        t = ds.transform
+        xs = (t.c + t.a * cmin, t.c + t.a * (cmax + 1))
+        ys = (t.f + t.e * rmin, t.f + t.e * (rmax + 1))
+        out["nodata_bounds"] = (min(xs), min(ys), max(xs), max(ys))
+    if keep_values:
+        out["values"] = np.concatenate(sample) if sample else np.array([], "float64")
+    return out
+
+
+def _region_outline(ctx: Context, ds):
+    if ctx.region is None or not ds.crs:
+        return None
+    got = ctx.region.in_crs(ds.crs)
+    return None if got is None else got[1]
+
+
+def check_nodata_inside(ctx: Context, item: str, rel: str, path, what: str, scan: dict) -> None:
+    """Warn when nodata pixels lie inside the region (cloud gaps, voids), with their area."""
+    n = scan["nodata_px"]
+    if not n or not scan["inside_px"]:
+        return
+    share = n / scan["inside_px"]
+    ctx.warning(item, path,
+                f"{rel}: {fmt_int(n)} nodata pixel(s) inside the region ({scan['nodata_ha']:,.1f} "
+                f"ha, {share:.2%} of the region's pixels; within bounds "
+                f"{fmt_bounds(scan['nodata_bounds'])} in the file's CRS): there is no {what} "
+                "there, so those areas get no result (parcels and zones over them are reported "
+                "without data). Fill the gaps (another source or year; gdal_fillnodata.py for small "
+                "voids) if they should be analysed.",
+                nodata_pixels=n, nodata_ha=scan["nodata_ha"], share=share,
+                bounds=scan["nodata_bounds"])
+
+
+def check_crs_datum(ctx: Context, item: str, path, label: str, crs) -> None:
+    """Warn when a CRS defines no datum (only an ellipsoid), e.g. a .prj with D_unknown."""
+    c = to_pyproj(crs)
+    if c is None:
+        return
+    datum = None
+    try:
+        datum = c.datum
+    except Exception:  # noqa: BLE001
+        datum = None
+    name = getattr(datum, "name", "") or ""
+    if datum is not None and "unknown" not in name.lower() and name.strip():
+        return
+    ctx.warning(item, path,
+                f"{label}: its CRS ({crs_label(crs) or c.name}) defines no datum"
+                f"{f' (only {name!r})' if name else ''}, so no datum shift can be applied: if "
+                "the data are in Beijing 1954 or Xian 1980 rather than CGCS2000/WGS 84, positions "
+                "may be off by up to ~100 m. Assign the complete CRS (e.g. gdal_edit.py -a_srs "
+                "EPSG:4507 for rasters, ogr2ogr -a_srs EPSG:4507 for vectors; QGIS: Set CRS).",
+                datum=name or None)
+
+
+FEET_WORDS = {"ft", "foot", "feet", "us-ft", "ft_us", "us survey foot", "international foot"}
+FT = 0.3048
+# Ningxia's elevations (Yellow River plain ~1,100 m, Helan Mountains 3,556 m)
+DEM_RANGE_M = (1000.0, 3600.0)
+PRECIP_TENTHS_MEDIAN = 2000.0   # mm/yr; Ningxia: ~150-700 mm/yr, the wettest of China ~2,000
+
+
+def _unit_label(ds) -> str:
+    units = (ds.units[0] if ds.units else None) or ""
+    if not units:
+        for k, v in {**ds.tags(), **ds.tags(1)}.items():
+            if str(k).lower() in ("units", "unit", "unittype", "unit_type"):
+                units = str(v)
+                break
+    return units.strip()
+
+
+def check_units(ctx: Context, name: str, item: str, rel: str, path, ds, values: np.ndarray) -> None:
+    """DEM in feet, precipitation in tenths of a millimetre: errors that say what to do."""
+    if values.size == 0:
+        return
+    med = float(np.median(values))
+    p1, p99 = (float(v) for v in np.percentile(values, [1, 99]))
+    units = _unit_label(ds)
+    if name == "dem":
+        lo, hi = DEM_RANGE_M
+        feet_label = units.lower() in FEET_WORDS
+        feet_values = med > hi and lo <= med * FT <= hi
+        convert = (f"convert it to metres (gdal_calc.py -A {rel} --calc=\"A*0.3048\" "
+                   "--outfile dem_m.tif) and point inputs.rasters.dem to the result")
+        if feet_values:
+            ctx.error(item, path,
+                      f"{rel}: the elevations look like feet, not metres: median {med:,.0f} inside "
+                      f"the region (1st–99th percentile {p1:,.0f}–{p99:,.0f}), while Ningxia lies "
+                      f"at about {lo:,.0f}–{hi:,.0f} m (×0.3048 gives {p1 * FT:,.0f}–"
+                      f"{p99 * FT:,.0f} m){f'; the band unit is {units!r}' if units else ''}. "
+                      f"Slopes and elevation limits would be wrong: {convert}.",
+                      median=med, unit=units or None)
+        elif feet_label and not lo <= med <= hi:
+            ctx.error(item, path,
+                      f"{rel}: the band unit is {units!r} (feet) and the median elevation inside "
+                      f"the region is {med:,.0f}, not a Ningxia elevation in metres ({lo:,.0f}–"
+                      f"{hi:,.0f} m): {convert}.", median=med, unit=units)
+        elif feet_label:
+            ctx.warning(item, path,
+                        f"{rel}: the band unit is {units!r} (feet) but the values (median "
+                        f"{med:,.0f}) look like metres, so they are used as metres. If they are "
+                        f"feet, {convert}; if they are metres, correct the unit label.",
+                        median=med, unit=units)
+    elif name == "precipitation" and med > PRECIP_TENTHS_MEDIAN:
+        ctx.error(item, path,
+                  f"{rel}: the median annual precipitation inside the region is {med:,.0f} mm "
+                  f"(1st–99th percentile {p1:,.0f}–{p99:,.0f}), which looks like tenths of a "
+                  "millimetre (0.1 mm units, as many CMA grids store it): Ningxia receives about "
+                  "150–700 mm/yr. Divide by 10 (gdal_calc.py -A "
+                  f"{rel} --calc=\"A/10\" --outfile precipitation_mm.tif) and point "
+                  "inputs.rasters.precipitation to the result.", median=med)
 
 
 def load_scheme_for(ctx: Context):
@@ -185,9 +373,12 @@ def _entry(item: str, rel: str, ds) -> dict:
 def _common(ctx: Context, item: str, rel: str, path, ds, min_cover=0.98) -> dict:
     entry = _entry(item, rel, ds)
     if ds.count > 1:
-        ctx.warning(item, path, f"{rel}: has {ds.count} bands; only band 1 is used. If the data "
-                    "are in another band, extract it (gdal_translate -b N).")
+        ctx.warning(item, path, f"{rel}: has {ds.count} bands; band 1 is checked here and used by "
+                    f"every step (bands 2–{ds.count} are ignored). If the data are in another "
+                    f"band, extract it (gdal_translate -b N {rel} out.tif) and point `{item}` to "
+                    "the result.", bands=ds.count)
     if _georef(ctx, item, rel, path, ds):
+        check_crs_datum(ctx, item, path, rel, ds.crs)
         ctx.check_overlap(item, path, rel, tuple(ds.bounds), ds.crs, min_cover=min_cover)
     return entry
 
@@ -216,6 +407,11 @@ def check_landuse(ctx: Context, year, rel: str, scheme, scheme_label: str, other
             ctx.checked(entry)
             return
         counts = count_codes(ds)
+        outline = _region_outline(ctx, ds) if nodata_ok else None
+        if outline is not None:
+            scan = region_scan(ds, outline)
+            entry.update(region_pixels=scan["inside_px"], nodata_in_region_ha=scan["nodata_ha"])
+            check_nodata_inside(ctx, item, rel, path, f"land use of {year}", scan)
         entry["valid_pixels"] = int(sum(counts.values()))
         entry["codes"] = {str(k): int(v) for k, v in sorted(counts.items())}
         if not counts:
@@ -285,6 +481,21 @@ def check_continuous(ctx: Context, name: str, rel: str) -> None:
                       "check the file and its nodata value.")
             ctx.checked(entry)
             return
+        outline = _region_outline(ctx, ds)
+        if outline is not None:
+            scan = region_scan(ds, outline, keep_values=True)
+            entry.update(region_pixels=scan["inside_px"], nodata_in_region_ha=scan["nodata_ha"])
+            check_nodata_inside(ctx, item, rel, path, what, scan)
+            values = scan["values"]
+        else:   # no usable region: the whole raster
+            values = np.concatenate([_valid_values(ds, w)[::max(1, stats["valid_pixels"]
+                                                                // SAMPLE_VALUES)]
+                                     for w in iter_strips(ds)]).astype("float64")
+        n_errors = len(ctx.report.errors)
+        check_units(ctx, name, item, rel, path, ds, values)
+        if len(ctx.report.errors) > n_errors:    # the unit error says it all
+            ctx.checked(entry)
+            return
         vmin, vmax = stats["min"], stats["max"]
         rng = f"values range {fmt_num(vmin)} to {fmt_num(vmax)}"
         lo, hi = hard
@@ -319,4 +530,5 @@ def check_rasters(ctx: Context) -> None:
                       lambda name=name, rel=rel: check_continuous(ctx, name, rel))
 
 
-__all__ = ["check_rasters", "count_codes", "iter_strips", "value_stats"]
+__all__ = ["check_crs_datum", "check_rasters", "count_codes", "iter_strips", "region_scan",
+           "value_stats"]

@@ -310,6 +310,10 @@ def check_vector(ctx: Context, key: str, spec: dict) -> None:
                       f"coordinates are in, e.g. ogr2ogr -a_srs {suggest_crs(b)} out.gpkg {rel} "
                       "(QGIS: Layer ▸ Set CRS, then export). CGCS2000 is expected: EPSG:4490 for "
                       "longitude/latitude, EPSG:4507 for Gauss-Kruger CM 105E.")
+        if gdf.crs is not None:
+            from .validate_rasters import check_crs_datum
+
+            check_crs_datum(ctx, item, path, label, gdf.crs)
         geoms = _check_geometries(ctx, item, key, path, label, gdf, ids)
         _check_axis_order(ctx, item, path, label, gdf)
         _check_values(ctx, item, key, path, label, gdf, found)
@@ -319,6 +323,10 @@ def check_vector(ctx: Context, key: str, spec: dict) -> None:
             _check_counties(ctx, item, path, label, gdf, found, ids)
         elif key == "reaches":
             _check_reaches(ctx, item, path, label, found, ids)
+        if geoms is not None and len(geoms) and key in NO_OVERLAP and gdf.crs is not None:
+            present = np.flatnonzero(~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy())
+            _check_overlaps(ctx, item, key, path, label, geoms, gdf.crs,
+                            [ids[i] for i in present])
         if geoms is not None and len(geoms):
             import shapely
 
@@ -335,6 +343,52 @@ def check_vector(ctx: Context, key: str, spec: dict) -> None:
                 ctx.check_overlap(item, path, label, bounds, gdf.crs)
     finally:
         ctx.checked(entry)
+
+
+#: layers whose polygons must not overlap (an overlap is counted twice: areas, parcels, water)
+NO_OVERLAP = ("counties", "mines", "homesteads")
+MIN_OVERLAP_M2 = 100.0   # 0.01 ha: below this an overlap is digitising noise, not a duplicate
+
+
+def _check_overlaps(ctx: Context, item: str, key: str, path, label: str, geoms, crs,
+                    ids: list) -> None:
+    """Warn about overlapping polygons (ids and overlap area, ha) in a layer that should have
+    none; areas in the analysis CRS (the layer's own when projected)."""
+    import geopandas as gpd
+    import shapely
+
+    from .validate_core import to_pyproj
+
+    c = to_pyproj(crs)
+    if c is None or len(geoms) < 2:
+        return
+    g = gpd.GeoSeries(list(geoms), crs=crs)
+    if not c.is_projected:
+        g = g.to_crs((ctx.cfg.get("grid") or {}).get("crs") or "EPSG:4507")
+    arr = np.asarray(g.array, dtype=object)
+    tree = shapely.STRtree(arr)
+    left, right = tree.query(arr, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if not left.size:
+        return
+    area = shapely.area(shapely.intersection(arr[left], arr[right]))
+    big = area >= MIN_OVERLAP_M2
+    if not big.any():
+        return
+    left, right, area = left[big], right[big], area[big]
+    order = np.argsort(-area, kind="stable")
+    pairs = [(ids[i], ids[j], a / 1e4) for i, j, a in zip(left[order], right[order], area[order])]
+    shown = "; ".join(f"{a!r} and {b!r} ({ha:,.2f} ha)" for a, b, ha in pairs[:5])
+    more = f" … ({len(pairs) - 5} more pairs)" if len(pairs) > 5 else ""
+    ctx.warning(item, path,
+                f"{label}: {plural(len(pairs), 'pair')} of features overlap "
+                f"({float(area.sum()) / 1e4:,.2f} ha in all): id {shown}{more}. {key} must not "
+                "overlap: the shared area is counted twice (areas, candidate parcels, water "
+                "demand). Fix the boundaries in your GIS (QGIS: Vector ▸ Geometry Tools ▸ Check "
+                "Validity / the Topology Checker) or merge duplicated features.",
+                overlaps=[{"ids": [a, b], "ha": ha} for a, b, ha in pairs[:50]],
+                overlap_ha=float(area.sum()) / 1e4)
 
 
 def check_pathway_counties(ctx: Context) -> None:
