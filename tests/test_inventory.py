@@ -236,3 +236,33 @@ def test_zone_field_named_id_and_integer_ids_survive(ab):
     rec = reconcile(df, z, "id", a)
     assert rec["zone_id"].tolist() == [7, 3]
     assert rec["outside_ha"].tolist() == pytest.approx([0.0, 0.01])
+
+
+# ---------------------------------------------------------------------------------------------
+# statistics of the region only (issue #21): the land-use map legend
+
+
+def test_land_use_legend_counts_the_region_only(tmp_path):
+    """The grid-wide land-use raster holds land use outside the counties (the grid is the
+    counties' bounding box): the map legend's shares are shares of the region."""
+    from pathlib import Path
+
+    from nxgeo.maps import data as mdata
+    from nxgeo.maps import sheets
+
+    arr = np.full((10, 10), 4, np.uint8)          # forest everywhere ...
+    arr[:, :5] = 1                                 # ... cropland in the western half
+    p = write(tmp_path / "lu.tif", arr)
+    region = gpd.GeoSeries([cells(0, 0, 5, 10), cells(5, 0, 7, 10)], crs=CRS)  # 7 of 10 columns
+    assert mdata.class_counts([p]) == {1: 50, 4: 50}
+    assert mdata.class_counts([p], region) == {1: 50, 4: 20}
+    assert mdata.class_counts([p], region.to_crs("EPSG:4490")) == {1: 50, 4: 20}
+    counties = gpd.GeoDataFrame({"id": ["640105", "640122"], "name": ["a", "b"]},
+                                geometry=list(region), crs=CRS)
+    ctx = sheets.MapContext(year=2024, region_name="测试区 / Test", crs=CRS, made_on="2024-01-01",
+                            counties=counties)
+    classes = Path(__file__).resolve().parents[1] / "config" / "landuse" / "classes.csv"
+    sheet = sheets.landuse_figure([p], classes, ctx)
+    texts = [t.get_text() for t in sheet.legend.get_texts()]
+    shares = {t.split(" ")[0]: t.rsplit(" ", 1)[1] for t in texts if t.endswith("%")}
+    assert sorted(shares.values()) == ["28.6%", "71.4%"], texts      # 20/70 and 50/70

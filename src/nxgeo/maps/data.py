@@ -119,15 +119,29 @@ def mosaic_map_raster(paths: Sequence[str | Path], max_px: int = MAX_PX,
     return MapRaster(np.ma.masked_array(band, mask), out_bounds, (res, res), crs)
 
 
-def class_counts(paths: Iterable[str | Path]) -> dict[int, int]:
-    """Pixel count per value (nodata excluded) over full-resolution rasters, block by block."""
+def class_counts(paths: Iterable[str | Path], region=None) -> dict[int, int]:
+    """Pixel count per value (nodata excluded) over full-resolution rasters, block by block.
+    With `region` (a GeoSeries, reprojected to each raster's CRS), only the pixels whose centre
+    is inside it count: a legend's shares are shares of the region, not of the grid's
+    rectangle."""
+    from rasterio.features import geometry_mask
+    from rasterio.windows import transform as window_transform
+
     total: dict[int, int] = {}
     for p in paths:
         with rasterio.open(p) as ds:
             nodata = ds.nodata
             small_int = np.dtype(ds.dtypes[0]) in (np.dtype("uint8"), np.dtype("uint16"))
+            geoms = None
+            if region is not None:
+                r = region.to_crs(ds.crs) if getattr(region, "crs", None) is not None else region
+                geoms = [g for g in r if g is not None and not g.is_empty]
             for _, window in ds.block_windows(1):
                 block = ds.read(1, window=window)
+                if geoms is not None:
+                    inside = geometry_mask(geoms, out_shape=block.shape, invert=True,
+                                           transform=window_transform(window, ds.transform))
+                    block = block[inside]
                 if small_int:  # bincount: far faster than unique for categorical rasters
                     counts = np.bincount(block.ravel())
                     values = np.flatnonzero(counts)

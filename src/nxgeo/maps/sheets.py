@@ -363,7 +363,9 @@ def landuse_figure(paths: Sequence[str | Path], classes_table, ctx: MapContext,
     classes = read_classes(classes_table)
     raster = (mdata.read_map_raster(paths[0], ctx.max_px) if len(paths) == 1
               else mdata.mosaic_map_raster(paths, ctx.max_px))
-    counts = mdata.class_counts(paths)
+    # shares of the region (the grid-wide raster also holds land use outside the counties)
+    counts = mdata.class_counts(paths, None if ctx.counties is None or not len(ctx.counties)
+                                else ctx.counties.geometry)
     bounds = _region_bounds(ctx, raster)
     sheet = new_sheet(padded(bounds), title_zh or f"{ctx.region_zh}土地利用现状图（{ctx.year}年）",
                       title_en or f"Land use, {ctx.region_en}, {ctx.year}")
