@@ -137,29 +137,35 @@ def _parcel(**kw):
     base = {"parcel_id": "A-HS-000001", "adcode": "640323", "pathway": "homestead_greening",
             "eligible": True, "initial_target": "forest", "initial_use": "forest",
             "green_use": "forest", "suitable_uses": "forest;shrub;grass", "area_ha": 2.0,
-            "precip_mean_mm": 300.0}
+            "precip_mean_mm": 200.0}   # below every rain-fed limit (forest 400, shrub 300, grass 250)
     return pd.DataFrame([base | kw])
 
 
 def test_fallback_forest_shrub_grass_hand_checked():
     opts = build_options(_parcel(), DEMAND, WATER)
-    assert list(opts["use"]) == ["forest", "shrub", "grass"]
-    assert list(opts["target"]) == ["forest", "shrub", "grass"]
-    assert list(opts["demand_m3"]) == [1500.0 * 2, 750.0 * 2, 450.0 * 2]
-    assert list(opts["benefit"]) == pytest.approx([0.8 * 2, 0.6 * 2, 0.5 * 2])
+    # the chain ends at natural recovery (no water; #14)
+    assert list(opts["use"]) == ["forest", "shrub", "grass", "natural_recovery"]
+    assert list(opts["target"]) == ["forest", "shrub", "grass", "natural_recovery"]
+    assert list(opts["demand_m3"]) == [1500.0 * 2, 750.0 * 2, 450.0 * 2, 0.0]
+    assert list(opts["benefit"]) == pytest.approx([0.8 * 2, 0.6 * 2, 0.5 * 2, 0.3 * 2])
     for headroom, use in ((3000.0, "forest"), (2999.0, "shrub"), (1500.0, "shrub"),
                           (1000.0, "grass"), (900.0, "grass")):
         for solver in ("greedy", "exact"):
             a, _ = allocate(opts, {"640323": headroom}, solver=solver)
             assert a["allocated"].iloc[0] and a["final_use"].iloc[0] == use, (headroom, solver)
     a, bal = allocate(opts, {"640323": 899.0})
+    assert a["allocated"].iloc[0] and a["final_use"].iloc[0] == "natural_recovery"
+    assert a["water_m3"].iloc[0] == 0 and bal["demand_m3"].iloc[0] == 3000.0
+    # without the final fallback (water.fallback_final: null) the parcel is left out
+    opts = build_options(_parcel(), DEMAND, WATER | {"fallback_final": None})
+    a, bal = allocate(opts, {"640323": 899.0})
     assert not a["allocated"].iloc[0] and a["opt_rank"].iloc[0] == -1
-    assert bal["n_allocated"].iloc[0] == 0 and bal["demand_m3"].iloc[0] == 3000.0
+    assert bal["n_allocated"].iloc[0] == 0
 
 
 def test_fallback_skips_unsuitable_and_rainfed_forest():
     opts = build_options(_parcel(suitable_uses="forest;grass"), DEMAND, WATER)
-    assert list(opts["use"]) == ["forest", "grass"]
+    assert list(opts["use"]) == ["forest", "grass", "natural_recovery"]
     # forest needs no irrigation at >= 400 mm: one option, always fits
     opts = build_options(_parcel(precip_mean_mm=450.0), DEMAND, WATER)
     assert list(opts["use"]) == ["forest"] and opts["demand_m3"].iloc[0] == 0
@@ -171,14 +177,16 @@ def test_cropland_falls_back_to_green():
     a = build_options(_parcel(initial_target="cropland", initial_use="cropland",
                               green_use="shrub"), DEMAND, WATER)
     assert list(zip(a["target"], a["use"])) == [("cropland", "cropland"), ("shrub", "shrub"),
-                                                ("grass", "grass")]
+                                                ("grass", "grass"),
+                                                ("natural_recovery", "natural_recovery")]
     b = build_options(_parcel(pathway="mine_remediation", parcel_id="B-MN-000001",
                               initial_target="cropland", initial_use="cropland",
                               green_use="shrub"), DEMAND, WATER)
     assert list(zip(b["target"], b["use"])) == [("cropland", "cropland"), ("ecological", "shrub"),
-                                                ("ecological", "grass")]
+                                                ("ecological", "grass"),
+                                                ("natural_recovery", "natural_recovery")]
     c = build_options(_parcel(pathway="mine_remediation", initial_target="ecological",
-                              initial_use="natural"), DEMAND, WATER)
+                              initial_use="natural_recovery"), DEMAND, WATER)
     assert list(c["demand_m3"]) == [0.0]
 
 
@@ -192,7 +200,7 @@ def test_not_eligible_and_unknown_use():
 def test_greedy_tie_break_by_parcel_id_and_missing_budget():
     df = pd.concat([_parcel(parcel_id="A-2"), _parcel(parcel_id="A-1")], ignore_index=True)
     df["suitable_uses"] = "forest"
-    opts = build_options(df, DEMAND, WATER)
+    opts = build_options(df, DEMAND, WATER | {"fallback_final": None})
     a, _ = allocate(opts, {"640323": 3000.0})
     assert a.set_index("parcel_id")["allocated"].to_dict() == {"A-1": True, "A-2": False}
     with pytest.raises(InputError, match="640323"):
@@ -204,13 +212,14 @@ def test_greedy_tie_break_by_parcel_id_and_missing_budget():
 def test_priority_is_benefit_per_m3():
     # grass (0.5 / 450 per m3) beats cropland (1.0 / 4500) for the last water
     df = pd.concat([_parcel(parcel_id="A-1", initial_target="cropland", initial_use="cropland",
-                            suitable_uses="cropland", green_use="natural"),
+                            suitable_uses="cropland", green_use="natural_recovery"),
                     _parcel(parcel_id="A-2", initial_target="grass", initial_use="grass",
                             suitable_uses="grass")], ignore_index=True)
     opts = build_options(df, DEMAND, WATER)
     a, bal = allocate(opts, {"640323": 9000.0})
     a = a.set_index("parcel_id")
     assert a.loc["A-2", "final_use"] == "grass"
-    # the cropland parcel does not fit after grass took 900 m3: falls back to natural (0 m3)
-    assert a.loc["A-1", "final_use"] == "natural" and a.loc["A-1", "final_target"] == "ecological"
+    # the cropland parcel does not fit after grass took 900 m3: falls back to natural recovery
+    assert a.loc["A-1", "final_use"] == "natural_recovery"
+    assert a.loc["A-1", "final_target"] == "natural_recovery"
     assert bal["n_fallback"].iloc[0] == 1

@@ -135,8 +135,12 @@ def build_reach(tmp: Path, res=100.0, layout=None, homesteads=True, mines=True,
                       dtype="uint8") if protected else np.zeros((n, n), np.uint8))
     for z in ("protected_core", "protected_any"):
         _tif(d / f"zone_{z}.tif", prot, res, 255)
-    for z in ("ecological_redline", "basic_farmland", "water_secured"):
+    for z in ("ecological_redline", "basic_farmland"):
         _tif(d / f"zone_{z}.tif", np.zeros((n, n), np.uint8), res, 255)
+    secured = np.zeros((n, n), np.uint8)
+    secured[6:9, 5:8] = 1            # irrigation water secured around homestead 1 (#14) ...
+    secured[13:15, 16:19] = 1        # ... and mine M6
+    _tif(d / "zone_water_secured.tif", lay.get("water_secured", secured), res, 255)
     _tif(d / "zone_water_quota_modulus.tif", np.full((n, n), 5.0, np.float32), res, -9999.0)
     # suitability: flat and unprotected land suits cropland; PV on sand / bare / mining
     s = d / "suitability"
@@ -210,7 +214,9 @@ def run_reach(tmp, reach_dir, gpkg, reach_id="r1", **sand):
     out = tmp / f"{reach_id}.gpkg"
     t0 = time.perf_counter()
     stats = candidates_reach(reach_dir, gpkg, reach_id, 2024,
-                             cfg_pathways(**({"min_parcel_ha": 2.0} | sand)), CFG["suitability"],
+                             # units of up to 10,000 ha: the hand-built sand areas stay whole
+                             cfg_pathways(**({"min_parcel_ha": 2.0, "max_unit_ha": 10_000.0}
+                                             | sand)), CFG["suitability"],
                              ROOT / "config" / "landuse" / "classes.csv", out,
                              demand_csv=DEMAND_CSV, water_cfg=CFG["water"])
     TIMINGS[f"candidates_reach {reach_id}"] = time.perf_counter() - t0
@@ -238,7 +244,8 @@ def year_result(reach):
     b = budgets(tmp / "budgets.csv", 0.0, 30_000.0)      # Yanchi: no headroom
     t0 = time.perf_counter()
     res = allocate_year([reach["out"]], b, DEMAND_CSV, 2024, CFG["water"], tmp / "candidates.gpkg",
-                        tmp / "summary.csv", tmp / "water_balance.csv")
+                        tmp / "summary.csv", tmp / "water_balance.csv", cfg_pathways=cfg_pathways(),
+                        out_pathways_csv=tmp / "pathways.csv")
     TIMINGS["allocate_year"] = time.perf_counter() - t0
     layers = {k: gpd.read_file(tmp / "candidates.gpkg", layer=k) for k in LAYERS}
     return {"res": res, "layers": layers, "gpkg": tmp / "candidates.gpkg", "budgets": b}
@@ -262,7 +269,7 @@ def test_clumping_splits_at_county_line_and_drops_small(tmp_path):
     cfg = cfg_pathways(min_parcel_ha=1.0)
     ctx.cfg_pathways = cfg
     g, stats = sand_parcels(ctx, cfg)
-    assert stats["clumps"] == 4
+    assert stats["units"] == 2          # project units (#14): was stats["clumps"] == 4
     assert stats["dropped_mmu"] == 1 and stats["dropped_min_parcel"] == 1
     assert len(g) == 2
     by = g.set_index("adcode")
@@ -353,7 +360,9 @@ def test_stage_ids_stable_between_years(tmp_path):
     """The same reach next year, a sand parcel grown by a few pixels: same parcel ids."""
     d1, g1 = build_reach(tmp_path / "y1")
     lay = default_layout()
-    lay["landuse"][23, 25] = CID["sandy"]              # S3 (48 ha) grows by 1 ha
+    # S3 (48 ha, cut into two units by the 2.5 km tile line at col 25) grows by 1 ha; (23, 27)
+    # keeps the unit's centroid off a 50 m snapping midpoint (was (23, 25) before units, #14)
+    lay["landuse"][23, 27] = CID["sandy"]
     d2, g2 = build_reach(tmp_path / "y2", layout=lay)
     o1, _ = run_reach(tmp_path / "y1", d1, g1)
     o2, _ = run_reach(tmp_path / "y2", d2, g2)
@@ -418,7 +427,8 @@ def test_reach_decisions(reach):
     by_target = sand.groupby("initial_target")["parcel_id"].count().to_dict()
     assert by_target == {"closed_protection": 3, "public_benefit": 2, "for_profit": 1}
     fp = sand[sand["initial_target"] == "for_profit"].iloc[0]
-    assert fp["sub_mode"] == "pv" and fp["initial_use"] == "solar_pv"
+    # dunes 3 km from a settlement: tourism comes first (#14; PV before), see the hand cases
+    assert fp["sub_mode"] == "tourism" and fp["initial_use"] == "none"
     closed = sand[sand["initial_target"] == "closed_protection"]
     assert sorted(closed["decision"]) == ["protected_area", "untreatable", "untreatable"]
 
@@ -453,8 +463,9 @@ def test_year_allocation_rules(year_result):
     # Yanchi has no headroom: only uses that need no water
     yan = allp[(allp["adcode"] == LEFT) & (allp["allocated"] == 1)]
     assert len(yan) and (yan["water_demand_m3"] == 0).all()
-    assert set(allp.loc[(allp["adcode"] == LEFT) & (allp["reason"] == "water_budget"),
-                        "pathway"]) == {"homestead_greening", "sand_control"}
+    # ... and a parcel that no option fits ends as natural recovery (#14: was water_budget)
+    assert not (allp["reason"] == "water_budget").any()
+    # (Yanchi at 300 mm: grass and shrub are rain-fed; natural recovery: tests/test_pathways.py)
     # budgets hold
     wb = year_result["res"]["water_balance"].set_index("adcode")
     assert (wb["allocated_m3"] <= wb["headroom_m3"].clip(lower=0) + 1e-6).all()
@@ -535,7 +546,8 @@ def test_writing_twice_gives_identical_bytes(year_result, tmp_path):
 
 def test_allocate_year_reproducible(reach, year_result, tmp_path):
     res = allocate_year([reach["out"]], year_result["budgets"], DEMAND_CSV, 2024, CFG["water"],
-                        tmp_path / "c.gpkg", tmp_path / "s.csv", tmp_path / "w.csv")
+                        tmp_path / "c.gpkg", tmp_path / "s.csv", tmp_path / "w.csv",
+                        cfg_pathways=cfg_pathways())
     assert (tmp_path / "c.gpkg").read_bytes() == year_result["gpkg"].read_bytes()
     pd.testing.assert_frame_equal(res["summary"], year_result["res"]["summary"])
 
@@ -543,7 +555,8 @@ def test_allocate_year_reproducible(reach, year_result, tmp_path):
 def test_exact_solver_stage(reach, year_result, tmp_path):
     water = copy.deepcopy(CFG["water"]) | {"solver": "exact"}
     res = allocate_year([reach["out"]], year_result["budgets"], DEMAND_CSV, 2024, water,
-                        tmp_path / "c.gpkg", tmp_path / "s.csv", tmp_path / "w.csv")
+                        tmp_path / "c.gpkg", tmp_path / "s.csv", tmp_path / "w.csv",
+                        cfg_pathways=cfg_pathways())
     wb = res["water_balance"]
     assert (wb["solver"] == "exact").all()
     assert (wb["allocated_m3"] <= wb["headroom_m3"].clip(lower=0) + 1e-6).all()
@@ -565,8 +578,8 @@ def parcel_rows(draw, n_max=12):
                draw(st.floats(0.05, 200)), "eligible": True, "reason": "",
                "status": draw(st.sampled_from(["closed", "abandoned", "unknown"])),
                "slope_mean": draw(st.floats(0, 45)), "precip_mean_mm": draw(st.floats(100, 600)),
-               "protected_any": draw(st.sampled_from([0, 1])),
-               "protected_core": 0, "ecological_redline": draw(st.sampled_from([0, 0, 1])),
+               "protected_share": draw(st.sampled_from([0.0, 0.0, 0.3, 0.5, 0.8, 1.0])),
+               "protected_core": 0,
                "planned_share": draw(st.sampled_from([0.0, 0.3, 1.0])),
                "water_secured_share": draw(st.sampled_from([0.0, 1.0])),
                "threat_dist_m": draw(st.floats(0, 6000)), "threat_kind": "roads",
@@ -574,6 +587,10 @@ def parcel_rows(draw, n_max=12):
                "dist_roads_min_m": draw(st.floats(0, 9000)),
                "dist_settlements_min_m": 9000.0, "wind_exposure": draw(st.floats(0, 1))}
         row["slope_max"] = row["slope_mean"] + draw(st.floats(0, 20))
+        # a unit touching a zone has part of it inside (sand units are cut at zone lines)
+        inside = row["protected_share"] > 0
+        row["protected_any"] = int(inside and draw(st.booleans()))
+        row["ecological_redline"] = int(inside and not row["protected_any"])
         for t in TARGETS:
             row[f"score_{t}"] = draw(st.floats(0, 100))
             row[f"grade_{t}"] = draw(st.sampled_from([1, 2, 3, 4]))
@@ -586,7 +603,7 @@ def parcel_rows(draw, n_max=12):
 def test_protected_never_cropland_pv_construction(df):
     cfg = cfg_pathways()
     for decide in (decide_homestead, decide_mine, decide_sand):
-        out = decide(df, cfg, CFG["suitability"])
+        out = decide(df, cfg, CFG["suitability"], CFG["water"])
         prot = (out["protected_any"] == 1) | (out["ecological_redline"] == 1)
         assert not set(out.loc[prot, "initial_target"]) & {"cropland", "solar_pv", "construction"}
         assert not set(out.loc[prot, "initial_use"]) & {"cropland", "solar_pv", "built"}
@@ -596,9 +613,16 @@ def test_protected_never_cropland_pv_construction(df):
         assert out.loc[crop, "grade_cropland"].isin([1, 2]).all()
         # every parcel has a target or is not eligible with a reason
         assert ((out["initial_target"] != "") | (out["reason"] != "")).all()
-    sand = decide_sand(df, cfg, CFG["suitability"])
-    assert (sand.loc[(sand["protected_any"] == 1), "initial_target"] == "closed_protection").all()
-    pv = decide_mine(df, cfg, CFG["suitability"])
+    sand = decide_sand(df, cfg, CFG["suitability"], CFG["water"])
+    # closure by the share inside (never by touching)
+    thr = cfg["sand_control"]["closure_min_protected_share"]
+    elig = sand["eligible"].astype(bool)
+    assert (sand.loc[elig & (sand["protected_share"] >= thr), "initial_target"]
+            == "closed_protection").all()
+    closed = sand["initial_target"] == "closed_protection"
+    untreat = sand["decision"] == "untreatable"
+    assert (~closed | (sand["protected_share"] >= thr) | untreat).all()
+    pv = decide_mine(df, cfg, CFG["suitability"], CFG["water"])
     sel = pv["initial_target"] == "solar_pv"
     assert (pv.loc[sel, "status"] == "closed").all()
     assert (pv.loc[sel, "area_ha"] >= cfg["mine_remediation"]["pv_min_area_ha"]).all()
@@ -609,6 +633,7 @@ def test_sand_modes_hand_checked():
     base = {"parcel_id": "C1", "pathway": "sand_control", "adcode": LEFT, "area_ha": 10.0,
             "eligible": True, "reason": "", "slope_mean": 2.0, "slope_max": 3.0,
             "precip_mean_mm": 280.0, "protected_any": 0, "ecological_redline": 0,
+            "protected_share": 0.0,
             "water_secured_share": 0.0, "threat_dist_m": 5000.0, "threat_kind": "roads",
             "share_sandy": 1.0, "share_bare": 0.0, "dist_roads_min_m": 8000.0,
             "dist_settlements_min_m": 9000.0, "wind_exposure": 1.0,
@@ -616,18 +641,30 @@ def test_sand_modes_hand_checked():
     cfg = cfg_pathways()
 
     def mode(**kw):
-        out = decide_sand(pd.DataFrame([base | kw]), cfg, CFG["suitability"]).iloc[0]
+        out = decide_sand(pd.DataFrame([base | kw]), cfg, CFG["suitability"], CFG["water"]).iloc[0]
         return out["initial_target"], out["sub_mode"], out["initial_use"]
 
     assert mode() == ("for_profit", "shrub", "shrub")
-    assert mode(score_solar_pv=85.0, grade_solar_pv=1) == ("for_profit", "pv", "solar_pv")
-    assert mode(dist_roads_min_m=3000.0) == ("for_profit", "tourism", "none")
+    # PV: suitable, flat and a road within pv_max_road_m (3 km)
+    pv = {"score_solar_pv": 85.0, "grade_solar_pv": 1, "dist_roads_min_m": 2000.0}
+    assert mode(**pv) == ("for_profit", "pv", "solar_pv")
+    assert mode(**(pv | {"dist_roads_min_m": 8000.0})) == ("for_profit", "shrub", "shrub")
+    assert mode(**(pv | {"slope_mean": 8.0})) == ("for_profit", "shrub", "shrub")
+    assert mode(**(pv | {"protected_share": 0.2, "protected_any": 1}))[1] == "shrub"
+    # tourism: dunes near a settlement, before PV
+    assert mode(dist_settlements_min_m=3000.0) == ("for_profit", "tourism", "none")
+    assert mode(**pv, dist_settlements_min_m=3000.0)[1] == "tourism"
+    assert mode(dist_settlements_min_m=3000.0, share_sandy=0.3, share_bare=0.7)[1] == "shrub"
     assert mode(threat_dist_m=1500.0) == ("public_benefit", "", "shrub")
     assert mode(precip_mean_mm=150.0) == ("closed_protection", "", "none")
     assert mode(precip_mean_mm=150.0, water_secured_share=1.0)[0] == "for_profit"
-    assert mode(protected_any=1, threat_dist_m=10.0) == ("closed_protection", "", "none")
-    near = decide_sand(pd.DataFrame([base | {"threat_dist_m": 0.0}]), cfg, CFG["suitability"])
-    far = decide_sand(pd.DataFrame([base]), cfg, CFG["suitability"])
+    # closure by the share inside, never by touching
+    assert mode(protected_share=0.6, protected_any=1, threat_dist_m=10.0) == \
+        ("closed_protection", "", "none")
+    assert mode(protected_share=0.3, protected_any=1, threat_dist_m=10.0)[0] == "public_benefit"
+    near = decide_sand(pd.DataFrame([base | {"threat_dist_m": 0.0}]), cfg, CFG["suitability"],
+                       CFG["water"])
+    far = decide_sand(pd.DataFrame([base]), cfg, CFG["suitability"], CFG["water"])
     assert near["sand_priority"].iloc[0] > far["sand_priority"].iloc[0]
 
 
@@ -644,11 +681,12 @@ def test_no_candidates_anywhere(tmp_path):
     for k in LAYERS:
         cfg[k]["counties"] = ["640000"]
     stats = candidates_reach(d, gpkg, "r1", 2024, cfg, CFG["suitability"],
-                             ROOT / "config" / "landuse" / "classes.csv", out)
+                             ROOT / "config" / "landuse" / "classes.csv", out,
+                             water_cfg=CFG["water"])
     assert all(stats[k]["parcels"] == 0 for k in LAYERS)
     b = budgets(tmp_path / "b.csv", 1e6, 0.0)
     res = allocate_year([out], b, DEMAND_CSV, 2024, CFG["water"], tmp_path / "c.gpkg",
-                        tmp_path / "s.csv", tmp_path / "w.csv")
+                        tmp_path / "s.csv", tmp_path / "w.csv", cfg_pathways=cfg)
     for k in LAYERS:
         info = pyogrio.read_info(tmp_path / "c.gpkg", layer=k)
         assert info["features"] == 0 and info["geometry_type"] == "MultiPolygon"

@@ -10,4 +10,4 @@ candidates_reach(Path(snakemake.input.zones).parent, snakemake.input.vectors,
                  snakemake.wildcards.reach, int(snakemake.wildcards.year), p.pathways,
                  p.suitability, p.classes_table, snakemake.output.gpkg,
                  demand_csv=snakemake.input.demand, water_cfg=p.water, mu_per_ha=p.mu_per_ha,
-                 out_stats=snakemake.output.stats)
+                 out_stats=snakemake.output.stats, hazard_dem=snakemake.input.hazard_dem)

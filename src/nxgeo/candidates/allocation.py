@@ -6,15 +6,19 @@ Options
 Every eligible parcel has an ordered list of options (target, use), built by `build_options`:
 
 1. its recommended (initial) target and use;
-2. when that use is ``cropland`` (A reclamation, B agriculture): the parcel's best green use
-   (``green_use``; A: the green use itself, B: ``ecological``);
+2. when that use is ``cropland`` or ``cropland_dry`` (A reclamation, B agriculture): the
+   parcel's best green use (``green_use``; A: the green use itself, B: ``ecological``);
 3. then the uses after the current one in ``water.fallback_chain`` (forest -> shrub -> grass)
-   that are suitable for the parcel (``suitable_uses``).
+   that are suitable for the parcel (``suitable_uses``);
+4. last, ``water.fallback_final`` (``natural_recovery``: 自然恢复/封育, no water), unless the
+   list already ends with an option that needs no water (null: no such option; a parcel
+   nothing fits is left unallocated).
 
 An option is kept only when it needs strictly less water than the option before it, so the
 list ends at the first use that needs none. Demand (m3/yr) = area_ha x demand per ha from the
-water-demand table at the parcel's mean precipitation (``nxgeo.water.demand_per_use``: forest
-needs water only where precipitation < 400 mm); uses ``none`` and ``natural`` need none.
+water-demand table at the parcel's mean precipitation (``nxgeo.water.demand_per_use``: a use
+needs water only below its rain-fed limit ``water.rainfed_above_precipitation_mm``); uses
+``none`` and ``natural_recovery`` need none.
 Benefit = ``water.benefit[use]`` per ha x area_ha (``water.benefit_default`` for uses not
 listed).
 
@@ -42,7 +46,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..water import DEFAULT_RAINFED_ABOVE_MM, demand_per_use, norm_adcode
-from .decide import NO_WATER_USES
+from .decide import CROPLAND_USES, NATURAL, NO_WATER_USES
 
 log = logging.getLogger("nxgeo.candidates")
 
@@ -61,6 +65,9 @@ def build_options(df: pd.DataFrame, demand_table: pd.DataFrame, water_cfg: Mappi
     suitable_uses (";"-list), area_ha, precip_mean_mm.
     """
     chain = [str(u) for u in (water_cfg.get("fallback_chain") or [])]
+    final = water_cfg["fallback_final"]
+    if final not in (None, NATURAL):
+        raise InputError(f"water.fallback_final must be {NATURAL} or null, not {final!r}")
     rules = water_cfg.get("rainfed_above_precipitation_mm", DEFAULT_RAINFED_ABOVE_MM)
     benefit, bdefault = _benefit_table(water_cfg)
     elig = df[df["eligible"].astype(bool) & (df["initial_target"].fillna("").astype(str) != "")]
@@ -74,9 +81,9 @@ def build_options(df: pd.DataFrame, demand_table: pd.DataFrame, water_cfg: Mappi
         suit = set(str(getattr(r, "suitable_uses", "") or "").split(";")) - {""}
         opts = [(t0, u0)]
         cur = u0
-        if u0 == "cropland":
-            g = str(getattr(r, "green_use", "") or "natural")
-            tg = "ecological" if (r.pathway != "homestead_greening" or g == "natural") else g
+        if u0 in CROPLAND_USES:
+            g = str(getattr(r, "green_use", "") or NATURAL)
+            tg = "ecological" if r.pathway != "homestead_greening" else g
             opts.append((tg, g))
             cur = g
         if cur in chain:
@@ -84,6 +91,8 @@ def build_options(df: pd.DataFrame, demand_table: pd.DataFrame, water_cfg: Mappi
                 if v in suit:
                     tv = v if opts[-1][0] == opts[-1][1] else opts[-1][0]
                     opts.append((tv, v))
+        if final is not None:
+            opts.append((NATURAL, NATURAL))
         area = float(r.area_ha)
         kept, last = [], np.inf
         for t, u in opts:

@@ -23,7 +23,10 @@ Per parcel (columns):
   nxgeo.terrain.distance_to_capped), minimum distances to water, roads and settlements, ``threat_dist_m``
   (their minimum) and ``threat_kind``, and ``wind_exposure`` (mean of a per-pixel proxy: 1 on
   flat ground (slope < 2 deg), else 0.5 + 0.5·cos(aspect − prevailing wind direction): windward
-  slopes 1, lee slopes 0).
+  slopes 1, lee slopes 0), ``protected_share`` (coverage-weighted share of the unit inside a
+  protected area of any zone or the ecological red line: the zone rasters; decides closure);
+- hazard slope (`finest_slope_max`): ``hazard_slope_max_deg``, the steepest slope inside a
+  mine on the finest DEM at its own resolution.
 """
 
 from __future__ import annotations
@@ -300,7 +303,7 @@ def sand_extras(ctx: ReachContext, parcels: gpd.GeoDataFrame, attrs: pd.DataFram
     out = attrs.copy()
     n = len(parcels)
     if n == 0:
-        for c in ("dist_farmland_m", "threat_dist_m", "wind_exposure"):
+        for c in ("dist_farmland_m", "threat_dist_m", "wind_exposure", "protected_share"):
             out[c] = pd.Series([], dtype=float)
         out["threat_kind"] = pd.Series([], dtype=object)
         return out
@@ -329,11 +332,19 @@ def sand_extras(ctx: ReachContext, parcels: gpd.GeoDataFrame, attrs: pd.DataFram
                 & (aspect >= 0))
         e = np.where(a_ok & (slope >= 2.0), 0.5 + 0.5 * np.cos(np.radians(aspect) - wind), 1.0)
         expo[i0:i1] = np.where(s_bad, -9999.0, e)
+    # protected: inside a protected area (any zone) or the ecological red line
+    prot = np.zeros(dist.shape, dtype=np.uint8)
+    for z in ("protected_any", "ecological_redline"):
+        a, _ = ctx.read(f"zone_{z}", window=win)
+        prot |= (a == 1).astype(np.uint8)
     zones = _zones(parcels)
     res = _run([_numpy_source(dist, ctx, win, "farm", None),
-                _numpy_source(expo, ctx, win, "expo", -9999.0)], zones, ["min", "mean"])
+                _numpy_source(expo, ctx, win, "expo", -9999.0),
+                _numpy_source(prot, ctx, win, "prot", None)], zones, ["min", "mean"])
+    del prot
     out["dist_farmland_m"] = res["farm_min"].to_numpy(float)
     out["wind_exposure"] = res["expo_mean"].to_numpy(float)
+    out["protected_share"] = np.clip(res["prot_mean"].to_numpy(float), 0.0, 1.0)
     kinds = {"farmland": out["dist_farmland_m"], "water": attrs["dist_water_min_m"],
              "roads": attrs["dist_roads_min_m"], "settlements": attrs["dist_settlements_min_m"]}
     d = pd.DataFrame({k: pd.to_numeric(v, errors="coerce").to_numpy() for k, v in kinds.items()})
@@ -341,4 +352,62 @@ def sand_extras(ctx: ReachContext, parcels: gpd.GeoDataFrame, attrs: pd.DataFram
     out["threat_dist_m"] = d.min(axis=1).to_numpy()
     out["threat_kind"] = d.idxmin(axis=1).to_numpy()
     out.loc[~np.isfinite(out["threat_dist_m"]), ["threat_dist_m", "threat_kind"]] = [np.nan, ""]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Hazard slope from the finest DEM
+
+#: metres per degree of latitude (and of longitude at the equator), for a geographic DEM
+M_PER_DEG_LAT = 110_574.0
+M_PER_DEG_LON = 111_320.0
+
+
+def finest_slope_max(parcels: gpd.GeoDataFrame, dem_path) -> np.ndarray:
+    """Maximum slope (deg) inside every parcel on the DEM `dem_path` at its own resolution
+    (the hazard flag of mines, 削坡减荷: a coarsened grid flattens the steep faces).
+
+    Per parcel a window around it (one pixel margin for the Horn 3x3 kernel) is read, its
+    slope computed (`nxgeo.terrain.slope_degrees`; a geographic DEM's pixel size converted
+    to metres at the window's mean latitude) and the maximum taken over the pixels whose
+    centre lies in the parcel (all pixels it touches when no centre does). Memory: one window
+    per parcel. NaN where the parcel lies off the DEM or only on nodata."""
+    from rasterio.features import geometry_mask
+
+    from ..terrain import slope_degrees
+
+    n = len(parcels)
+    out = np.full(n, np.nan)
+    if n == 0:
+        return out
+    with rasterio.open(dem_path) as ds:
+        geoms = parcels.geometry
+        if parcels.crs is not None and ds.crs is not None and parcels.crs != ds.crs:
+            geoms = geoms.to_crs(ds.crs)
+        geographic = bool(ds.crs is not None and ds.crs.is_geographic)
+        full = Window(0, 0, ds.width, ds.height)
+        for i, g in enumerate(geoms.values):        # one window per parcel (not per pixel)
+            if g is None or g.is_empty:
+                continue
+            win = from_bounds(*g.bounds, transform=ds.transform)
+            win = win.round_offsets(op="floor").round_lengths(op="ceil")
+            win = Window(win.col_off - 1, win.row_off - 1, win.width + 2, win.height + 2)
+            try:
+                win = win.intersection(full)
+            except rasterio.errors.WindowError:
+                continue
+            dem = ds.read(1, window=win).astype(np.float64)
+            t = window_transform(win, ds.transform)
+            xres, yres = abs(t.a), abs(t.e)
+            if geographic:
+                lat = t.f + t.e * dem.shape[0] / 2.0
+                xres *= M_PER_DEG_LON * math.cos(math.radians(lat))
+                yres *= M_PER_DEG_LAT
+            slope = slope_degrees(dem, xres, yres, ds.nodata)
+            inside = ~geometry_mask([g], out_shape=dem.shape, transform=t)
+            if not inside.any():
+                inside = ~geometry_mask([g], out_shape=dem.shape, transform=t, all_touched=True)
+            vals = slope[inside & (slope != -9999.0) & np.isfinite(slope)]
+            if vals.size:
+                out[i] = float(vals.max())
     return out

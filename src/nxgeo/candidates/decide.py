@@ -1,26 +1,36 @@
-"""Decision per candidate parcel (DOMAIN.md §6); every threshold comes from config ``pathways``.
+"""Decision per candidate parcel (DOMAIN.md §6); every threshold comes from config ``pathways``
+and ``water`` (the rules, one sentence each with their keys: docs/pathways.md).
 
 Shared rules
 ------------
 - A target use is **suitable** for a parcel when its majority grade is 1 or 2 (suitable /
   moderately suitable) and its mean score is >= ``pathways.min_suitable_score`` (default: the
   ``suitability.grade_breaks.moderately_suitable`` break, 40).
-- **Protected** = the parcel touches a protected area (any zone) or the ecological red line
-  (attributes ``protected_any`` / ``ecological_redline``). Nothing protected gets cropland,
-  PV or construction.
+- **Not a candidate**: a parcel on land-use nodata (every ``share_*`` 0) or without slope /
+  precipitation gets reason ``no_data``; a parcel whose current survey class (majority) is in
+  ``pathways.already_restored_classes`` (green classes, cropland) gets ``already_restored``.
+  Neither is eligible, so neither is ever allocated or counted.
+- **Protected** (A, B) = the parcel touches a protected area (any zone) or the ecological red
+  line. Nothing protected gets cropland, PV or construction. (C decides by shares: below.)
 - **Best green use** = among ``homestead_greening.regreen_targets`` (forest, shrub, grass) the
-  suitable one with the highest mean score (ties: list order); ``natural`` (natural restoration,
-  no planting, no water) when none is suitable.
+  suitable one with the highest mean score (ties: list order); ``natural_recovery`` (自然恢复,
+  no planting, no water; decision code ``no_suitable_green_use``) when none is suitable.
+- **Reclamation use** (以水定地): irrigated ``cropland`` only where ``water_secured_share`` >=
+  ``water.secured_min_share``; elsewhere ``water.reclaim_outside_secured``: ``cropland_dry``
+  (rain-fed, only where the mean precipitation reaches
+  ``water.rainfed_above_precipitation_mm.cropland_dry``) or ``none`` (no reclamation: the
+  parcel is regreened).
 - Every parcel gets ``initial_target`` (the pathway-level recommendation), ``initial_use`` (the
   water-demand use that implements it: a row of the water-demand table, or ``none`` /
-  ``natural`` = no water), ``decision`` (why this target; ";"-separated codes) and, when not
-  eligible, ``reason``.
+  ``natural_recovery`` = no water), ``decision`` (why this target; ";"-separated codes) and,
+  when not eligible, ``reason``.
 
 A. homestead_greening: reclaim (``reclaim_target``, cropland) where cropland is suitable, the
-mean slope <= ``suitability.preferred_reclaim_slope_deg`` and not protected — the water
-allocation then decides; otherwise regreen to the best green use (``ecological`` natural
-restoration when no green use is suitable). Decision codes: reclaim_cropland,
-protected_area_no_cropland, slope_above_reclaim_limit, cropland_unsuitable,
+mean slope <= ``suitability.preferred_reclaim_slope_deg``, not protected and a reclamation use
+exists (above) — the water allocation then decides; otherwise regreen to the best green use
+(``natural_recovery`` when none is suitable). Decision codes: reclaim_cropland (with
+reclaim_irrigated_secured_water or reclaim_dry_cropland), protected_area_no_cropland,
+slope_above_reclaim_limit, cropland_unsuitable, no_reclamation_without_secured_water,
 no_suitable_green_use.
 
 B. mine_remediation (eligible mines only; operating mines are listed with reason
@@ -29,23 +39,37 @@ B. mine_remediation (eligible mines only; operating mines are listed with reason
 first); else a closed mine with mean slope <= ``pv_max_slope_deg`` and area >=
 ``pv_min_area_ha`` and PV not excluded there by a hard constraint (majority solar_pv grade
 1-3: e.g. never on basic farmland) -> ``solar_pv`` (MW = area x ``pv_mw_per_ha``); else cropland where
-suitable and mean slope <= ``preferred_reclaim_slope_deg`` -> ``cropland``; else
-``ecological`` planted with the best green use (``green_use``). ``hazard_flag`` = 1 where the
-maximum slope > ``hazard_slope_deg`` (slope cutting and load reduction, 削坡减荷).
+suitable, mean slope <= ``preferred_reclaim_slope_deg`` and a reclamation use exists ->
+``cropland``; else ``ecological`` planted with the best green use (``green_use``).
+``hazard_flag`` = 1 where the maximum slope inside the mine on the finest DEM
+(``hazard_slope_max_deg``; without it the reach's ``slope_max``) > ``hazard_slope_deg``
+(slope cutting and load reduction, 削坡减荷). ``legacy`` (0/1, from the mine layer) and
+``funding``: ``public`` for legacy mines (历史遗留, government money), ``operator`` otherwise
+(矿山地质环境治理恢复基金); empty where the layer gives no legacy value.
 
-C. sand_control: protected -> ``closed_protection`` (封禁保护); untreatable (water_secured
-share < 0.5 and mean precipitation < ``untreatable_precip_mm``) -> ``closed_protection``;
-threat distance (minimum distance to farmland, water, roads or settlements) <=
-``threat_distance_m`` -> ``public_benefit`` (公益性治沙, planting ``water_use.public_benefit``,
-default shrub); else ``for_profit`` (营利性治沙) with sub-mode ``pv`` where PV is suitable and
-its score >= the shrub score, else ``tourism`` where the sandy share >=
-``tourism_min_sandy_share`` and a road or settlement is within ``tourism_max_access_m``, else
-``shrub`` (sand-tolerant shrubs: Caragana 柠条, sand willow 沙柳).
+C. sand_control (project units): ``protected_share`` (share of the unit inside a protected
+area or the red line) >= ``closure_min_protected_share`` -> ``closed_protection`` (封禁保护);
+untreatable (water_secured share < 0.5 and mean precipitation < ``untreatable_precip_mm``) ->
+``closed_protection``; threat distance (minimum distance to farmland, water, roads or
+settlements) <= ``threat_distance_m`` -> ``public_benefit`` (公益性治沙, planting
+``water_use.public_benefit``, default shrub); else ``for_profit`` (营利性治沙) with the first
+sub-mode whose rule holds: ``tourism`` where the sandy share >= ``tourism_min_sandy_share``
+and a settlement is within ``tourism_max_access_m``; ``pv`` where PV is suitable, no part of
+the unit is protected, the mean slope <= ``pv_max_slope_deg`` and a road is within
+``pv_max_road_m``; else ``shrub``
+(sand-tolerant shrubs: Caragana 柠条, sand willow 沙柳).
 
 Sand-fixation priority (0-100, C only): 100 x (w_threat·T/(T+d) + w_area·(1 − e^(−A/A_ref))
 + w_wind·exposure·mobility) / Σw, with d the threat distance, T ``threat_distance_m``, A the
 area (ha), A_ref ``priority_area_ref_ha``, exposure the mean wind-exposure proxy and mobility
 the share-weighted ``mobility`` of the parcel's classes (sandy 1, bare 0.5).
+
+Indicators (`finalize`): before the allocation the potential of every eligible parcel, after
+it only allocated parcels count: ``new_cultivated_ha`` (use cropland or cropland_dry),
+``freed_quota_ha`` (A), ``greening_increment_ha`` (uses forest, shrub, grass, wetland; natural
+recovery only with ``pathways.natural_recovery_counts_as_greening`` and never for
+no_suitable_green_use), ``closure_ha`` (C closed protection), ``natural_recovery_ha`` (use
+natural_recovery), ``pv_mw``.
 """
 
 from __future__ import annotations
@@ -57,10 +81,14 @@ TARGET_ZH = {
     "cropland": "耕地（复垦）", "forest": "林地", "shrub": "灌木林地", "grass": "草地",
     "wetland": "湿地", "solar_pv": "光伏", "ecological": "生态用地", "construction": "建设用地",
     "closed_protection": "封禁保护", "public_benefit": "公益性治沙", "for_profit": "营利性治沙",
+    "natural_recovery": "自然恢复（封育）",
 }
 SUB_MODE_ZH = {"pv": "光伏治沙", "shrub": "灌木固沙（柠条、沙柳）", "tourism": "沙漠旅游"}
-GREEN_USES = ("forest", "shrub", "grass", "wetland", "natural")
-NO_WATER_USES = ("none", "natural")
+NATURAL = "natural_recovery"
+GREEN_USES = ("forest", "shrub", "grass", "wetland")
+NO_WATER_USES = ("none", NATURAL)
+CROPLAND_USES = ("cropland", "cropland_dry")
+FUNDING = {True: "public", False: "operator"}
 DEFAULT_SAND_WATER_USE = {"public_benefit": "shrub", "pv": "solar_pv", "shrub": "shrub",
                           "tourism": "none"}
 
@@ -92,8 +120,8 @@ def suitable(df: pd.DataFrame, target: str, min_sc: float) -> np.ndarray:
 
 
 def best_green(df: pd.DataFrame, targets: list[str], min_sc: float) -> np.ndarray:
-    """Best suitable green use per parcel, 'natural' where none is suitable."""
-    best = np.full(len(df), "natural", dtype=object)
+    """Best suitable green use per parcel, 'natural_recovery' where none is suitable."""
+    best = np.full(len(df), NATURAL, dtype=object)
     best_score = np.full(len(df), -np.inf)
     for t in targets:
         ok = suitable(df, t, min_sc)
@@ -133,7 +161,27 @@ def suitable_uses(df: pd.DataFrame, min_sc: float) -> np.ndarray:
                     dtype=object)
 
 
-def _base(df: pd.DataFrame, min_sc: float) -> pd.DataFrame:
+def reclaim_use(df: pd.DataFrame, cfg_water: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(use, code) of reclamation per parcel (module docstring, 以水定地): ``cropland``
+    (irrigated) inside secured water, else ``cropland_dry`` where allowed and rain-fed, else
+    "" (no reclamation)."""
+    secured = np.nan_to_num(_num(df, "water_secured_share"), nan=0.0) >= \
+        float(cfg_water["secured_min_share"])
+    outside = str(cfg_water["reclaim_outside_secured"])
+    if outside not in ("cropland_dry", "none"):
+        raise ValueError(f"water.reclaim_outside_secured must be cropland_dry or none, "
+                         f"not {outside!r}")
+    limit = float((cfg_water["rainfed_above_precipitation_mm"] or {}).get("cropland_dry", 0.0))
+    with np.errstate(invalid="ignore"):
+        dry = (outside == "cropland_dry") & (_num(df, "precip_mean_mm") >= limit)
+    use = np.where(secured, "cropland", np.where(dry, "cropland_dry", "")).astype(object)
+    code = np.where(secured, "reclaim_irrigated_secured_water",
+                    np.where(dry, "reclaim_dry_cropland",
+                             "no_reclamation_without_secured_water")).astype(object)
+    return use, code
+
+
+def _base(df: pd.DataFrame, min_sc: float, cfg_pathways: dict) -> pd.DataFrame:
     out = df.copy()
     out["suitable_uses"] = suitable_uses(out, min_sc)
     for c, v in (("initial_target", ""), ("initial_use", "none"), ("green_use", ""),
@@ -147,44 +195,70 @@ def _base(df: pd.DataFrame, min_sc: float) -> pd.DataFrame:
     out["reason"] = out["reason"].fillna("").astype(str)
     out["eligible"] = out["eligible"].astype(bool)
     nodata = np.isnan(_num(out, "slope_mean")) | np.isnan(_num(out, "precip_mean_mm"))
+    shares = [c for c in out.columns if c.startswith("share_")]
+    if shares:   # on land-use nodata: every class share 0 (issue #21)
+        nodata |= out[shares].apply(pd.to_numeric, errors="coerce").fillna(0.0).sum(axis=1
+                                                                                   ).to_numpy() <= 0
     newly = nodata & out["eligible"].to_numpy()
     out.loc[newly, "reason"] = "no_data"
     out.loc[newly, "eligible"] = False
+    done = {str(c) for c in cfg_pathways["already_restored_classes"]}
+    cur = out.get("current_class", pd.Series([""] * len(out), index=out.index))
+    restored = cur.fillna("").astype(str).isin(done).to_numpy() & out["eligible"].to_numpy()
+    out.loc[restored, "reason"] = "already_restored"
+    out.loc[restored, "eligible"] = False
     return out
 
 
-def decide_homestead(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict) -> pd.DataFrame:
+def decide_homestead(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
+                     cfg_water: dict) -> pd.DataFrame:
     cfg = cfg_pathways.get("homestead_greening") or {}
     ms = min_score(cfg_pathways, cfg_suitability)
-    out = _base(df, ms)
+    out = _base(df, ms, cfg_pathways)
     reclaim = str(cfg.get("reclaim_target", "cropland"))
     max_slope = float((cfg_suitability or {}).get("preferred_reclaim_slope_deg", 15.0))
     prot = _protected(out)
     slope = _num(out, "slope_mean")
     crop_suit = suitable(out, reclaim, ms)
+    r_use, r_code = reclaim_use(out, cfg_water)
     with np.errstate(invalid="ignore"):
         slope_ok = slope <= max_slope
-    crop_ok = crop_suit & slope_ok & ~prot
+    crop_ok = crop_suit & slope_ok & ~prot & (r_use != "")
     green = best_green(out, list(cfg.get("regreen_targets", ["forest", "shrub", "grass"])), ms)
-    target = np.where(crop_ok, reclaim, np.where(green == "natural", "ecological", green))
-    use = np.where(crop_ok, reclaim, green)
-    why = np.where(crop_ok, "reclaim_cropland",
-                   np.where(prot, "protected_area_no_cropland",
-                            np.where(~slope_ok, "slope_above_reclaim_limit", "cropland_unsuitable")))
-    nat = np.where(~crop_ok & (green == "natural"), "no_suitable_green_use", "")
+    target = np.where(crop_ok, reclaim, green)
+    use = np.where(crop_ok, r_use, green)
+    why = np.select([crop_ok, prot, ~slope_ok, ~crop_suit],
+                    ["reclaim_cropland", "protected_area_no_cropland",
+                     "slope_above_reclaim_limit", "cropland_unsuitable"], "")
+    why = np.where(why == "", r_code, why)
+    water = np.where(crop_ok, r_code, "")
+    nat = np.where(~crop_ok & (green == NATURAL), "no_suitable_green_use", "")
     out["initial_target"] = target
     out["initial_use"] = use
     out["green_use"] = green
-    out["decision"] = _join(why, nat)
+    out["decision"] = _join(why, water, nat)
     out["pv_mw"] = 0.0
     _clear_not_eligible(out)
     return out
 
 
-def decide_mine(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict) -> pd.DataFrame:
+def _legacy(values) -> tuple[np.ndarray, np.ndarray]:
+    """(legacy 1/0/NaN, funding public/operator/"") from the mine layer's legacy values."""
+    yes = {"true", "1", "1.0", "yes", "y", "t"}
+    no = {"false", "0", "0.0", "no", "n", "f"}
+    leg = np.full(len(values), np.nan)
+    for i, v in enumerate(pd.Series(values, dtype=object)):
+        t = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip().lower()
+        leg[i] = 1.0 if t in yes else (0.0 if t in no else np.nan)
+    fund = np.where(leg == 1, FUNDING[True], np.where(leg == 0, FUNDING[False], "")).astype(object)
+    return leg, fund
+
+
+def decide_mine(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
+                cfg_water: dict) -> pd.DataFrame:
     cfg = cfg_pathways.get("mine_remediation") or {}
     ms = min_score(cfg_pathways, cfg_suitability)
-    out = _base(df, ms)
+    out = _base(df, ms, cfg_pathways)
     max_reclaim = float((cfg_suitability or {}).get("preferred_reclaim_slope_deg", 15.0))
     regreen = list((cfg_pathways.get("homestead_greening") or {}).get(
         "regreen_targets", ["forest", "shrub", "grass"]))
@@ -195,6 +269,7 @@ def decide_mine(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict) -> 
     status = out.get("status", pd.Series([""] * len(out))).fillna("").astype(str).to_numpy()
     planned = _num(out, "planned_share")
     planned = np.nan_to_num(planned, nan=0.0) if len(planned) else planned
+    r_use, _ = reclaim_use(out, cfg_water)
     with np.errstate(invalid="ignore"):
         construction = ~prot & (planned >= float(cfg.get("construction_min_share", 0.5))) & \
             (planned > 0)
@@ -204,34 +279,43 @@ def decide_mine(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict) -> 
         pv = ~prot & ~construction & (status == "closed") & pv_allowed & \
             (slope <= float(cfg.get("pv_max_slope_deg", 15.0))) & \
             (area >= float(cfg.get("pv_min_area_ha", 1.0)))
-        crop = ~prot & ~construction & ~pv & suitable(out, "cropland", ms) & (slope <= max_reclaim)
+        crop = ~prot & ~construction & ~pv & suitable(out, "cropland", ms) & \
+            (slope <= max_reclaim) & (r_use != "")
     green = best_green(out, regreen, ms)
     target = np.select([prot, construction, pv, crop],
                        ["ecological", "construction", "solar_pv", "cropland"], "ecological")
-    use = np.select([prot, construction, pv, crop], [green, "built", "solar_pv", "cropland"], green)
+    use = np.select([prot, construction, pv, crop], [green, "built", "solar_pv", r_use], green)
     why = np.select([prot, construction, pv, crop],
                     ["protected_area", "planned_construction", "pv_closed_mine", "cropland_suitable"],
                     "ecological_best_green")
     unknown = np.where(status == "unknown", "status_unknown_check_operating", "")
-    nat = np.where((use == "natural"), "no_suitable_green_use", "")
+    nat = np.where((use == NATURAL), "no_suitable_green_use", "")
     out["initial_target"] = target
     out["initial_use"] = use
     out["green_use"] = green
     out["decision"] = _join(why, nat, unknown)
     out["pv_mw"] = np.where(use == "solar_pv", area * float(cfg.get("pv_mw_per_ha", 0.5)), 0.0)
+    steep = _num(out, "hazard_slope_max_deg") if "hazard_slope_max_deg" in out.columns else \
+        _num(out, "slope_max")
     with np.errstate(invalid="ignore"):
-        out["hazard_flag"] = (_num(out, "slope_max") >
-                              float(cfg.get("hazard_slope_deg", 35.0))).astype(np.int64)
+        out["hazard_flag"] = (steep > float(cfg["hazard_slope_deg"])).astype(np.int64)
+    out["legacy"], out["funding"] = _legacy(out["legacy"] if "legacy" in out.columns
+                                            else [None] * len(out))
     _clear_not_eligible(out)
     return out
 
 
-def decide_sand(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict) -> pd.DataFrame:
-    cfg = cfg_pathways.get("sand_control") or {}
+def decide_sand(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
+                cfg_water: dict) -> pd.DataFrame:
+    cfg = cfg_pathways["sand_control"]
     ms = min_score(cfg_pathways, cfg_suitability)
-    out = _base(df, ms)
+    out = _base(df, ms, cfg_pathways)
     water_use = {**DEFAULT_SAND_WATER_USE, **dict(cfg.get("water_use") or {})}
-    prot = _protected(out)
+    if "protected_share" not in out.columns:
+        raise ValueError("sand units need protected_share (attributes.sand_extras): the mode "
+                         "is decided by the share inside a protected area, never by touching")
+    share = np.nan_to_num(_num(out, "protected_share"), nan=0.0)
+    prot = share >= float(cfg["closure_min_protected_share"])
     precip = _num(out, "precip_mean_mm")
     secured = np.nan_to_num(_num(out, "water_secured_share"), nan=0.0)
     d = _num(out, "threat_dist_m")
@@ -241,13 +325,12 @@ def decide_sand(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict) -> 
         closed = prot | untreatable
         public = ~closed & (d <= T)
         profit = ~closed & ~public
-        pv_score = _num(out, "score_solar_pv")
-        shrub_score = np.nan_to_num(_num(out, "score_shrub"), nan=-np.inf)
-        pv = profit & suitable(out, "solar_pv", ms) & (pv_score >= shrub_score)
         sandy = np.nan_to_num(_num(out, "share_sandy"), nan=0.0)
-        access = np.fmin(_num(out, "dist_roads_min_m"), _num(out, "dist_settlements_min_m"))
-        tourism = profit & ~pv & (sandy >= float(cfg.get("tourism_min_sandy_share", 0.5))) & \
-            (access <= float(cfg.get("tourism_max_access_m", 5000.0)))
+        tourism = profit & (sandy >= float(cfg["tourism_min_sandy_share"])) & \
+            (_num(out, "dist_settlements_min_m") <= float(cfg["tourism_max_access_m"]))
+        pv = profit & ~tourism & (share <= 0) & suitable(out, "solar_pv", ms) & \
+            (_num(out, "slope_mean") <= float(cfg["pv_max_slope_deg"])) & \
+            (_num(out, "dist_roads_min_m") <= float(cfg["pv_max_road_m"]))
     sub = np.select([pv, tourism, profit], ["pv", "tourism", "shrub"], "")
     target = np.select([closed, public], ["closed_protection", "public_benefit"], "for_profit")
     use = np.select([closed, public, pv, tourism],
@@ -305,13 +388,16 @@ DECIDERS = {"homestead_greening": decide_homestead, "mine_remediation": decide_m
 # Final fields from a (possibly allocated) decision
 
 
-def finalize(df: pd.DataFrame, allocated: bool = False) -> pd.DataFrame:
-    """Recommended target, labels, score/grade of the implementing use and the indicators.
+def finalize(df: pd.DataFrame, allocated: bool = False, *,
+             natural_counts_as_greening: bool = False) -> pd.DataFrame:
+    """Recommended target, labels, score/grade of the implementing use and the indicators
+    (module docstring).
 
     Before allocation (`allocated` False) the indicators are the potential of the initial
     target of every eligible parcel; after, `df` must hold the allocation's ``allocated``,
     ``final_target`` and ``final_use`` and only allocated parcels count. ``pv_mw`` must hold the
-    potential MW (set by the deciders).
+    potential MW (set by the deciders). `natural_counts_as_greening`: config
+    ``pathways.natural_recovery_counts_as_greening`` (never for no_suitable_green_use).
     """
     out = df.copy()
     if not allocated:
@@ -322,6 +408,7 @@ def finalize(df: pd.DataFrame, allocated: bool = False) -> pd.DataFrame:
         real = out["allocated"].astype(bool).to_numpy()
         out.loc[~real, "final_target"] = out.loc[~real, "initial_target"]
         out.loc[~real, "final_use"] = out.loc[~real, "initial_use"]
+    real = real & out["eligible"].astype(bool).to_numpy()
     out["recommended_target"] = out["final_target"].fillna("").astype(str)
     out["target_zh"] = [target_zh(t, s) for t, s in zip(out["recommended_target"], out["sub_mode"])]
     use = out["final_use"].fillna("none").astype(str).to_numpy()
@@ -337,9 +424,16 @@ def finalize(df: pd.DataFrame, allocated: bool = False) -> pd.DataFrame:
     out["grade"] = grade
     area = out["area_ha"].to_numpy(dtype=float)
     pathway = out["pathway"].astype(str).to_numpy()
-    out["new_cultivated_ha"] = np.where(real & (use == "cropland"), area, 0.0)
-    out["freed_quota_ha"] = np.where(pathway == "homestead_greening", area, 0.0)
-    out["greening_increment_ha"] = np.where(real & np.isin(use, GREEN_USES), area, 0.0)
+    target = out["recommended_target"].to_numpy()
+    no_green = out["decision"].fillna("").astype(str).str.contains("no_suitable_green_use"
+                                                                   ).to_numpy()
+    natural = real & (use == NATURAL)
+    green = np.isin(use, GREEN_USES) | (natural & bool(natural_counts_as_greening) & ~no_green)
+    out["new_cultivated_ha"] = np.where(real & np.isin(use, CROPLAND_USES), area, 0.0)
+    out["freed_quota_ha"] = np.where(real & (pathway == "homestead_greening"), area, 0.0)
+    out["greening_increment_ha"] = np.where(real & green, area, 0.0)
+    out["closure_ha"] = np.where(real & (target == "closed_protection"), area, 0.0)
+    out["natural_recovery_ha"] = np.where(natural, area, 0.0)
     pv = np.nan_to_num(_num(out, "pv_mw"), nan=0.0)
     out["pv_mw"] = np.where(real & (use == "solar_pv"), pv, 0.0)
     return out

@@ -3,19 +3,26 @@
 Fields of every candidates layer (same schema in the three layers; a field that does not apply
 to a pathway is NULL / 0):
 
-- identity: parcel_id, pathway, year, adcode, county_name, reach, source_id, status, legacy;
+- identity: parcel_id, pathway, year, adcode, county_name, reach, source_id, status, legacy
+  (B: 1 = 历史遗留 legacy mine, 0 = not, or no other pathway), funding (B: ``public`` for
+  legacy mines, ``operator`` otherwise — 治理恢复基金; empty when unknown or not a mine);
 - size: area_ha, area_mu (= ha x 15);
 - decision: current_class, recommended_target, target_zh, sub_mode (C for-profit: pv / shrub /
   tourism), green_use (the planting of ecological land), initial_target (before the water
   allocation), water_use (use whose water demand applies), score and grade (of that use's
   suitability; grade 255 = none), decision (codes, ";"-separated), eligible (0/1), reason
-  (empty when eligible and allocated; else operating, status_<x>, no_data, water_budget);
+  (empty when eligible and allocated; else operating, status_<x>, no_data, already_restored,
+  water_budget);
 - water: water_demand_m3 (m3/yr: the allocated option's demand, else the recommended one's),
   allocated (0/1), rank_in_county (1 = best within county and pathway; 0 before allocation);
-- indicators: new_cultivated_ha (占补平衡), freed_quota_ha (增减挂钩, every A parcel),
-  greening_increment_ha, pv_mw, sand_priority (C, 0-100), hazard_flag (B, 削坡减荷);
+- indicators (after the allocation only allocated, eligible parcels count; rules in
+  `decide`): new_cultivated_ha (占补平衡: cropland or dry cropland), freed_quota_ha (增减挂钩,
+  A), greening_increment_ha, closure_ha (C closed protection, 封禁), natural_recovery_ha
+  (自然恢复/封育, no water), pv_mw, sand_priority (C, 0-100), hazard_flag (B, 削坡减荷, from
+  hazard_slope_max_deg: the steepest slope inside the mine on the finest DEM);
 - zonal attributes (`attributes.py`): slope_mean/min/max, precip_mean_mm, elev_mean_m,
   dist_*_m, dist_*_min_m, dist_farmland_m, threat_dist_m, threat_kind, wind_exposure,
+  protected_share (C), hazard_slope_max_deg (B),
   protected_core, protected_any, ecological_redline, basic_farmland_share,
   water_secured_share, planned_share, best_use, suitable_uses, share_<class>, score_<target>,
   grade_<target>, reason_<target>.
@@ -39,29 +46,29 @@ from .styles import add_layer_styles
 CRS = "EPSG:4507"
 CORE_FIELDS = [
     "parcel_id", "pathway", "year", "adcode", "county_name", "reach", "source_id", "status",
-    "legacy", "area_ha", "area_mu", "current_class", "recommended_target", "target_zh",
+    "legacy", "funding", "area_ha", "area_mu", "current_class", "recommended_target", "target_zh",
     "sub_mode", "green_use", "initial_target", "initial_use", "water_use", "score", "grade",
     "decision",
     "eligible", "reason", "water_demand_m3", "allocated", "rank_in_county",
-    "new_cultivated_ha", "freed_quota_ha", "greening_increment_ha", "pv_mw", "sand_priority",
-    "hazard_flag",
+    "new_cultivated_ha", "freed_quota_ha", "greening_increment_ha", "closure_ha",
+    "natural_recovery_ha", "pv_mw", "sand_priority", "hazard_flag",
 ]
 ATTRIBUTE_FIELDS = [
     "slope_mean", "slope_min", "slope_max", "precip_mean_mm", "elev_mean_m",
     "dist_water_m", "dist_roads_m", "dist_settlements_m", "dist_water_min_m",
     "dist_roads_min_m", "dist_settlements_min_m", "dist_farmland_m", "threat_dist_m",
-    "threat_kind", "wind_exposure", "protected_core", "protected_any", "ecological_redline",
+    "threat_kind", "wind_exposure", "protected_share", "hazard_slope_max_deg", "protected_core", "protected_any", "ecological_redline",
     "basic_farmland_share", "water_secured_share", "planned_share", "best_use", "suitable_uses",
 ]
 EMPTY_STR_FIELDS = {"reason", "decision", "recommended_target", "target_zh", "sub_mode",
                     "green_use", "initial_target", "initial_use", "water_use", "suitable_uses",
                     "best_use",
-                    "current_class", "county_name"}
+                    "current_class", "county_name", "funding"}
 DYNAMIC_PREFIXES = ("share_", "score_", "grade_", "reason_", "d_")  # d_: service gains
-INT_FIELDS = {"year", "eligible", "allocated", "rank_in_county", "hazard_flag", "grade",
+INT_FIELDS = {"year", "eligible", "allocated", "rank_in_county", "hazard_flag", "grade", "legacy",
               "protected_core", "protected_any", "ecological_redline"}
 STR_FIELDS = {"parcel_id", "pathway", "adcode", "county_name", "reach", "source_id", "status",
-              "legacy", "current_class", "recommended_target", "target_zh", "sub_mode",
+              "funding", "current_class", "recommended_target", "target_zh", "sub_mode",
               "green_use", "initial_target", "initial_use", "water_use", "decision", "reason",
               "threat_kind",
               "best_use", "suitable_uses"}
@@ -143,17 +150,29 @@ def write_candidates_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Pa
 
 SUMMARY_COLUMNS = ["adcode", "county_name", "pathway", "n_parcels", "n_eligible", "n_allocated",
                    "area_ha", "area_mu", "allocated_area_ha", "new_cultivated_ha",
-                   "freed_quota_ha", "greening_increment_ha", "pv_mw", "water_allocated_m3",
-                   "n_hazard"]
+                   "freed_quota_ha", "greening_increment_ha", "closure_ha", "natural_recovery_ha",
+                   "pv_mw", "water_allocated_m3", "n_hazard", "n_already_restored", "n_no_data",
+                   "n_public_funded", "n_operator_funded", "public_funded_ha",
+                   "operator_funded_ha"]
+#: indicators that are sums of the parcel fields of the same name (only allocated parcels
+#: carry them: the summary equals the sum over the allocated parcels)
+INDICATORS = ("new_cultivated_ha", "freed_quota_ha", "greening_increment_ha", "closure_ha",
+              "natural_recovery_ha", "pv_mw")
+
+
+def _frame(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
+    parts = [pd.DataFrame(layers[p].drop(columns="geometry", errors="ignore"))
+             for p in PATHWAYS if layers.get(p) is not None and len(layers[p])]
+    return pd.concat(parts, ignore_index=True) if parts else None
 
 
 def summary_by_county(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per county and pathway: counts, area, indicators and water allocated."""
-    parts = [pd.DataFrame(layers[p].drop(columns="geometry", errors="ignore"))
-             for p in PATHWAYS if layers.get(p) is not None and len(layers[p])]
-    if not parts:
+    """Per county and pathway: counts, area, indicators (sums of the parcels' indicator
+    fields), water allocated, hazard flags, parcels left out as already restored or on no
+    data, and the allocated mines by funding (public = legacy 历史遗留, operator = 治理恢复基金)."""
+    df = _frame(layers)
+    if df is None:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
-    df = pd.concat(parts, ignore_index=True)
     df["adcode"] = df["adcode"].astype(str)
     df["county_name"] = df.get("county_name", pd.Series([""] * len(df))).fillna("").astype(str)
     alloc = pd.to_numeric(df["allocated"], errors="coerce").fillna(0).astype(bool)
@@ -162,6 +181,15 @@ def summary_by_county(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     df["_elig"] = pd.to_numeric(df["eligible"], errors="coerce").fillna(0).astype(int)
     df["_alloc"] = alloc.astype(int)
     df["_hazard"] = pd.to_numeric(df["hazard_flag"], errors="coerce").fillna(0).astype(int)
+    reason = df["reason"].fillna("").astype(str)
+    df["_restored"] = (reason == "already_restored").astype(int)
+    df["_nodata"] = (reason == "no_data").astype(int)
+    fund = df.get("funding", pd.Series([""] * len(df))).fillna("").astype(str)
+    for k in ("public", "operator"):
+        df[f"_n_{k}"] = (alloc & (fund == k)).astype(int)
+        df[f"_{k}_ha"] = np.where(alloc & (fund == k), df["area_ha"], 0.0)
+    for c in INDICATORS:
+        df[c] = pd.to_numeric(df.get(c, 0.0), errors="coerce").fillna(0.0)
     g = df.groupby(["adcode", "pathway"], sort=True)
     out = pd.DataFrame({
         "county_name": g["county_name"].first(),
@@ -171,14 +199,76 @@ def summary_by_county(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         "area_ha": g["area_ha"].sum(),
         "area_mu": g["area_mu"].sum(),
         "allocated_area_ha": g["_alloc_area"].sum(),
-        "new_cultivated_ha": g["new_cultivated_ha"].sum(),
-        "freed_quota_ha": g["freed_quota_ha"].sum(),
-        "greening_increment_ha": g["greening_increment_ha"].sum(),
-        "pv_mw": g["pv_mw"].sum(),
+        **{c: g[c].sum() for c in INDICATORS},
         "water_allocated_m3": g["_water"].sum(),
         "n_hazard": g["_hazard"].sum(),
+        "n_already_restored": g["_restored"].sum(),
+        "n_no_data": g["_nodata"].sum(),
+        "n_public_funded": g["_n_public"].sum(),
+        "n_operator_funded": g["_n_operator"].sum(),
+        "public_funded_ha": g["_public_ha"].sum(),
+        "operator_funded_ha": g["_operator_ha"].sum(),
     }).reset_index()
     return out[SUMMARY_COLUMNS]
+
+
+PATHWAY_COLUMNS = ["pathway", "n_parcels", "n_allocated", "area_ha", "allocated_area_ha",
+                   "max_parcel_ha", *INDICATORS, "water_allocated_m3", "n_hazard",
+                   "public_funded_ha", "operator_funded_ha", "planting_ha",
+                   "shrub_planting_ha", "closure_share", "target_closure_share",
+                   "shrub_share_of_planting", "target_shrub_share_of_planting",
+                   "meets_three_north"]
+
+
+def pathway_summary(layers: Mapping[str, pd.DataFrame], cfg_pathways: Mapping) -> pd.DataFrame:
+    """One row per pathway (region totals) with, for sand control, the Three-North shares
+    actually reached: ``closure_share`` = (closure + natural recovery, 封育) / allocated
+    (treated) area; ``shrub_share_of_planting`` = area planted with shrub / area planted with
+    any green use (forest, shrub, grass, wetland); the targets
+    ``pathways.sand_control.three_north`` and ``meets_three_north`` (closure share within ±10
+    percentage points of its target and the shrub share >= its target)."""
+    from .decide import GREEN_USES
+
+    df = _frame(layers)
+    rows = []
+    tn = dict((cfg_pathways.get("sand_control") or {}).get("three_north") or {})
+    for p in PATHWAYS:
+        sub = df[df["pathway"] == p] if df is not None else None
+        if sub is None or not len(sub):
+            rows.append({"pathway": p, "n_parcels": 0})
+            continue
+        alloc = pd.to_numeric(sub["allocated"], errors="coerce").fillna(0).astype(bool)
+        area = sub["area_ha"].astype(float)
+        use = sub["water_use"].fillna("").astype(str)
+        fund = sub.get("funding", pd.Series([""] * len(sub), index=sub.index)).fillna("")
+        row = {"pathway": p, "n_parcels": len(sub), "n_allocated": int(alloc.sum()),
+               "area_ha": float(area.sum()), "allocated_area_ha": float(area[alloc].sum()),
+               "max_parcel_ha": float(area.max()),
+               **{c: float(pd.to_numeric(sub[c], errors="coerce").fillna(0).sum())
+                  for c in INDICATORS},
+               "water_allocated_m3": float(pd.to_numeric(sub["water_demand_m3"], errors="coerce"
+                                                         ).fillna(0)[alloc].sum()),
+               "n_hazard": int(pd.to_numeric(sub["hazard_flag"], errors="coerce").fillna(0).sum()),
+               "public_funded_ha": float(area[alloc & (fund == "public")].sum()),
+               "operator_funded_ha": float(area[alloc & (fund == "operator")].sum())}
+        if p == "sand_control":
+            planted = alloc & use.isin(GREEN_USES)
+            treated = row["allocated_area_ha"]
+            row["planting_ha"] = float(area[planted].sum())
+            row["shrub_planting_ha"] = float(area[planted & (use == "shrub")].sum())
+            row["closure_share"] = ((row["closure_ha"] + row["natural_recovery_ha"]) / treated
+                                    if treated > 0 else np.nan)
+            row["shrub_share_of_planting"] = (row["shrub_planting_ha"] / row["planting_ha"]
+                                              if row["planting_ha"] > 0 else np.nan)
+            row["target_closure_share"] = float(tn["closure_share"]) if tn else np.nan
+            row["target_shrub_share_of_planting"] = (float(tn["shrub_share_of_planting"])
+                                                     if tn else np.nan)
+            with np.errstate(invalid="ignore"):
+                row["meets_three_north"] = bool(
+                    abs(row["closure_share"] - row["target_closure_share"]) <= 0.10
+                    and row["shrub_share_of_planting"] >= row["target_shrub_share_of_planting"])
+        rows.append(row)
+    return pd.DataFrame(rows).reindex(columns=PATHWAY_COLUMNS)
 
 
 BALANCE_COLUMNS = ["adcode", "county_name", "headroom_m3", "demand_m3", "allocated_m3", "left_m3",

@@ -9,9 +9,10 @@
   ``eligible_status`` is not eligible (reason ``operating``, or ``status_<value>``). Without a
   mine layer, ``mining`` pixels inside the mining areas, clumped (status ``unknown``, eligible,
   never PV: PV needs a known closed mine).
-- C ``sand_control``: ``sand_control.classes`` (sandy, bare) pixels inside ``sand_areas`` of a
-  configured county, clumped and split at county lines; parcels below ``min_parcel_ha`` are
-  dropped.
+- C ``sand_control``: project units (`nxgeo.candidates.units`): ``sand_control.classes``
+  (sandy, bare) pixels inside ``sand_areas`` of a configured county, cut at county,
+  reserve-zone, red-line and road boundaries, then into compact units of at most
+  ``max_unit_ha``; slivers below ``min_parcel_ha`` join a neighbour or are dropped.
 
 Rules
 -----
@@ -514,15 +515,47 @@ def mine_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFram
 
 
 def sand_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, dict]:
+    """Sand-control project units (`nxgeo.candidates.units`): the candidate sand pixels cut at
+    county, reserve-zone, red-line and road boundaries, then into tiles of at most
+    ``sand_control.max_unit_ha``; slivers below ``min_parcel_ha`` merged or dropped."""
+    from .units import ZONE_BITS, road_regions, split_units
+
     pathway = "sand_control"
-    cfg = cfg_pathways.get(pathway) or {}
+    cfg = cfg_pathways[pathway]
     ctx.cfg_pathways = cfg_pathways
-    stats: dict = {"source": "clumped " + "/".join(cfg.get("classes", ["sandy", "bare"])) + " pixels"}
-    g = _clumped(ctx, list(cfg.get("classes", ["sandy", "bare"])), "sand_areas", cfg, pathway,
-                 stats, min_ha=float(cfg.get("min_parcel_ha", 1.0)))
-    g["status"] = None
-    ids = location_ids(PATHWAY_LETTER[pathway], g["adcode"], g.geometry.values)
-    out = _finish(ctx, g, pathway, ids) if len(g) else _empty(ctx)
+    classes = list(cfg["classes"])
+    stats: dict = {"source": "sand units from " + "/".join(classes) + " pixels"}
+    index, codes = ctx.pixel_counties(classes, _counties_cfg(cfg),
+                                      ctx.layer("sand_areas", required=True).geometry)
+    r0, r1, c0, c1 = _bbox(index)
+    win = Window(c0, r0, c1 - c0, r1 - r0)
+    index = index[r0:r1, c0:c1]
+    t = ctx.transform @ Affine.translation(c0, r0)
+    zone = np.zeros(index.shape, dtype=np.uint8)
+    road = np.zeros(index.shape, dtype=bool)
+    if index.size:
+        for name, bit in ZONE_BITS.items():
+            z, nd = ctx.read(f"zone_{name}", window=win)
+            zone |= np.where((z == 1) & ((z != nd) if nd is not None else True), bit, 0
+                             ).astype(np.uint8)
+        roads = ctx.layer("roads")
+        kinds = {str(k) for k in cfg["split_road_kinds"]}
+        if roads is not None and len(roads):
+            if kinds and "kind" in roads.columns:
+                roads = roads[roads["kind"].astype(str).isin(kinds)]
+            geoms = [(g, 1) for g in roads.geometry if g is not None and not g.is_empty]
+            if geoms:
+                road = rasterize(geoms, out_shape=index.shape, transform=t, fill=0,
+                                 dtype="uint8").view(bool)
+    region = road_regions(road)
+    del road
+    units, st = split_units(index, codes, zone, region, t, ctx.crs, float(cfg["max_unit_ha"]),
+                            float(cfg["min_parcel_ha"]), _mmu_m2(cfg_pathways, pathway))
+    del index, zone, region
+    stats.update(st)
+    units["status"] = None
+    ids = location_ids(PATHWAY_LETTER[pathway], units["adcode"], units.geometry.values)
+    out = _finish(ctx, units, pathway, ids) if len(units) else _empty(ctx)
     stats["parcels"] = len(out)
     return out, stats
 

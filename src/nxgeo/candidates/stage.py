@@ -17,10 +17,10 @@ from ..suitability.spec import best_use_order
 from ..vector_io import read_vector
 from ..water import county_headroom, norm_adcode
 from .allocation import _benefit_table, allocate, build_options
-from .attributes import sand_extras, zonal_attributes
-from .decide import DECIDERS, finalize
+from .attributes import finest_slope_max, sand_extras, zonal_attributes
+from .decide import DECIDERS, NATURAL, finalize
 from .ids import resolve_collisions
-from .outputs import summary_by_county, water_balance, write_candidates_gpkg
+from .outputs import pathway_summary, summary_by_county, water_balance, write_candidates_gpkg
 from .parcels import PARCEL_BUILDERS, PATHWAYS, ReachContext
 
 log = logging.getLogger("nxgeo.candidates")
@@ -47,15 +47,16 @@ def _first_demand(df: pd.DataFrame, demand: pd.DataFrame, water_cfg: Mapping) ->
 
 def candidates_reach(reach_dir, vectors_gpkg, reach_id: str, year: int, cfg_pathways: Mapping,
                      cfg_suitability: Mapping, classes_table, out_gpkg, *, demand_csv=None,
-                     water_cfg: Mapping | None = None, mu_per_ha: float = 15.0,
-                     out_stats=None) -> dict:
+                     water_cfg: Mapping, mu_per_ha: float = 15.0,
+                     out_stats=None, hazard_dem=None) -> dict:
     """Candidate parcels of one reach and year, before the water allocation.
 
     Writes `out_gpkg` with the layers homestead_greening, mine_remediation, sand_control (all
     attributes and the decision; ``allocated`` 0, ``rank_in_county`` 0; indicators are the
-    potential of the recommended target). With `demand_csv` (water-demand table) and
-    `water_cfg` (config ``water``) ``water_demand_m3`` is the recommended use's demand, else
-    NaN. Returns (and with `out_stats` writes as JSON) the counts per pathway: parcels,
+    potential of the recommended target). `water_cfg` (config ``water``) decides the
+    reclamation use (以水定地); with `demand_csv` (water-demand table) ``water_demand_m3`` is
+    the recommended use's demand, else NaN. `hazard_dem`: the finest DEM, whose slope inside
+    every mine decides the hazard flag (``hazard_slope_max_deg``); None: the reach's slope. Returns (and with `out_stats` writes as JSON) the counts per pathway: parcels,
     dropped below the minimum mapping unit (``dropped_mmu``), below ``min_parcel_ha``
     (``dropped_min_parcel``), outside the configured counties / zones, not eligible, seconds.
     """
@@ -79,14 +80,17 @@ def candidates_reach(reach_dir, vectors_gpkg, reach_id: str, year: int, cfg_path
         attrs = zonal_attributes(ctx, parcels, order, order)
         if pathway == "sand_control":
             attrs = sand_extras(ctx, parcels, attrs, cfg_pathways.get("sand_control") or {})
+        if pathway == "mine_remediation" and hazard_dem is not None:
+            attrs["hazard_slope_max_deg"] = finest_slope_max(parcels, hazard_dem)
         df = pd.concat([pd.DataFrame(parcels).reset_index(drop=True), attrs], axis=1)
-        df = DECIDERS[pathway](df, cfg_pathways, cfg_suitability)
-        df = finalize(df)
+        df = DECIDERS[pathway](df, cfg_pathways, cfg_suitability, dict(water_cfg))
+        df = finalize(df, natural_counts_as_greening=bool(
+            cfg_pathways["natural_recovery_counts_as_greening"]))
         df["year"] = int(year)
         df["county_name"] = df["adcode"].map(names).fillna("")
         df["allocated"] = 0
         df["rank_in_county"] = 0
-        df["water_demand_m3"] = (_first_demand(df, demand, water_cfg or {}) if demand is not None
+        df["water_demand_m3"] = (_first_demand(df, demand, water_cfg) if demand is not None
                                  else np.nan)
         layers[pathway] = gpd.GeoDataFrame(df, geometry="geometry", crs=ctx.crs)
         st["seconds"] = round(time.perf_counter() - t0, 3)
@@ -138,8 +142,8 @@ def _rank(df: pd.DataFrame, options: pd.DataFrame) -> np.ndarray:
 
 def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, water_cfg: Mapping,
                   out_gpkg, out_summary_csv, out_water_balance_csv, *,
-                  county_names: Mapping[str, str] | None = None, gains=None,
-                  out_gains_csv=None) -> dict:
+                  cfg_pathways: Mapping, county_names: Mapping[str, str] | None = None,
+                  gains=None, out_gains_csv=None, out_pathways_csv=None) -> dict:
     """Gather the per-reach candidates of one year, allocate each county's water headroom
     (``water.solver``; both solvers run for the exact/greedy ratio), rank within county and
     pathway, write ``candidates.gpkg`` (styled), the summary by county and pathway and the
@@ -149,7 +153,10 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
     `gains`: optional function(parcels) -> parcels with service-gain columns (d_*; e.g.
     `nxgeo.services.parcel_gains` with its parameters bound): the change in each ecosystem
     service if the parcel takes its recommended target, added as fields and summed per county
-    and pathway into `out_gains_csv`."""
+    and pathway into `out_gains_csv`. Natural recovery reaches it as the services target
+    ``natural`` (same land, natural restoration). `cfg_pathways` (config ``pathways``): the
+    natural-recovery counting rule and the Three-North targets of the pathway summary
+    (`out_pathways_csv`, `outputs.pathway_summary`)."""
     t0 = time.perf_counter()
     water_cfg = dict(water_cfg or {})
     layers = _read_reach_layers(list(reach_gpkgs))
@@ -166,7 +173,7 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
         allp["parcel_id"] = resolve_collisions(allp["parcel_id"], allp.geometry.values).to_numpy()
     allp["eligible"] = pd.to_numeric(allp["eligible"], errors="coerce").fillna(0).astype(bool)
     for c in ("initial_target", "initial_use", "green_use", "suitable_uses", "reason",
-              "decision", "sub_mode"):
+              "decision", "sub_mode", "funding"):
         if c in allp.columns:
             allp[c] = allp[c].fillna("").astype(str)
     budgets = pd.read_csv(budgets_csv, dtype={"adcode": str}, encoding="utf-8-sig")
@@ -199,13 +206,18 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
         allp.loc[fb, "decision"] = [
             f"{d};water_fallback_from_{u}" if d else f"water_fallback_from_{u}"
             for d, u in zip(allp.loc[fb, "decision"], allp.loc[fb, "initial_use"])]
-        allp = finalize(allp, allocated=True)
+        allp = finalize(allp, allocated=True, natural_counts_as_greening=bool(
+            cfg_pathways["natural_recovery_counts_as_greening"]))
         allp["rank_in_county"] = _rank(allp, options)
     allp["allocated"] = allp["allocated"].astype(int)
     allp = gpd.GeoDataFrame(allp, geometry="geometry", crs=crs)
     gain_cols: list[str] = []
     if gains is not None and len(allp):
-        with_gains = gains(allp)
+        view = allp.copy()
+        for c in ("recommended_target", "green_use", "final_use"):
+            if c in view.columns:
+                view[c] = view[c].replace({NATURAL: "natural"})
+        with_gains = gains(view)
         gain_cols = [c for c in with_gains.columns if c.startswith("d_")]
         for c in gain_cols:
             allp[c] = with_gains[c].to_numpy()
@@ -220,6 +232,9 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
         names = {**dict(zip(allp["adcode"], allp["county_name"].fillna(""))), **names}
     wb = water_balance(balance, names)
     write_csv(summary, out_summary_csv)
+    pathways = pathway_summary(final, cfg_pathways)
+    if out_pathways_csv is not None:
+        write_csv(pathways, out_pathways_csv)
     write_csv(wb, out_water_balance_csv)
     if out_gains_csv is not None:
         cols = [c for c in gain_cols if not c.endswith("_key")]
@@ -232,4 +247,4 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
     benefit, _ = _benefit_table(water_cfg)
     log.info("candidates %s: %d parcels, %d allocated, %.1fs (benefit per ha: %s)", year,
              len(allp), int(allp["allocated"].sum()) if len(allp) else 0, secs, benefit)
-    return {"summary": summary, "water_balance": wb, "seconds": secs}
+    return {"summary": summary, "water_balance": wb, "pathways": pathways, "seconds": secs}
