@@ -39,6 +39,7 @@ PEERS_PY = ROOT / ".venv-peers" / "bin" / "python"
 CLASSES = ROOT / "config" / "landuse" / "classes.csv"
 CARBON = ROOT / "config" / "tables" / "carbon_pools.csv"
 PRICES = ROOT / "config" / "tables" / "prices.csv"
+COEF = ROOT / "config" / "tables" / "gep_coefficients.csv"
 CRS = "EPSG:4507"
 PX = 30.0
 N = 100
@@ -144,7 +145,7 @@ def test_carbon_total_matches_invest(tmp_path):
         "calc_sequestration": False, "do_valuation": False, "n_workers": -1,
     }, tmp_path)
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))["services"]
-    params = load_params(cfg, CARBON, CLASSES, PRICES)
+    params = load_params(cfg, CARBON, CLASSES, PRICES, COEF)
     ours = np.nansum(compute_services(params, lu, np.full(lu.shape, 300.0),
                                       np.ones(lu.shape), PX * PX / 1e4)["carbon_t"])
     theirs = res["total_t_c"]
@@ -161,7 +162,7 @@ def test_sdr_avoided_erosion_matches_invest(tmp_path):
     precip = (250.0 + 2.0 * rows).astype(np.float32)               # 250-448 mm
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))["services"]
     cfg["rusle"]["exclude_classes"] = []                           # InVEST excludes nothing
-    params = load_params(cfg, CARBON, CLASSES, PRICES)
+    params = load_params(cfg, CARBON, CLASSES, PRICES, COEF)
     r = erosivity(precip, cfg["rusle"]["r_a"], cfg["rusle"]["r_b"])
     k = np.where(lu > 0, params.k[lu], -9999.0).astype(np.float32)
     write_raster(tmp_path / "dem.tif", dem, CRS, TRANSFORM, nodata=-9999.0)

@@ -40,6 +40,7 @@ rule allocate_water:
         demand=ancient(config["inputs"]["tables"]["water_demand"]),
         carbon=ancient(config["inputs"]["tables"]["carbon_pools"]),
         prices=ancient(config["inputs"]["tables"]["prices"]),
+        coefficients=config["inputs"]["tables"]["gep_coefficients"],
     output:
         gpkg=f"{RESULTS}/{{year}}/candidates.gpkg",
         summary=f"{RESULTS}/{{year}}/tables/candidates_summary.csv",

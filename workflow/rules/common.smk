@@ -93,7 +93,10 @@ def year_outputs(year):
     y = f"{RESULTS}/{year}"
     out = [f"{y}/validation/report.json", f"{y}/candidates.gpkg",
            f"{y}/tables/inventory_by_class.csv", f"{y}/tables/water_capacity.csv",
-           f"{y}/tables/services_by_county.csv", f"{y}/tables/candidates_summary.csv"]
+           f"{y}/tables/services_by_county.csv", f"{y}/tables/candidates_summary.csv",
+           f"{y}/tables/gep_by_county.csv"]
+    out += [f"{RESULTS}/{b}/compare/{a}_{b}/gep_change_by_county.csv" for a, b in COMPARE
+            if b == year]
     out += [f"{RESULTS}/{b}/compare/{a}_{b}/greening_ledger.csv" for a, b in COMPARE if b == year]
     out += [f"{RESULTS}/{b}/compare/{a}_{b}/transition_matrix.csv" for a, b in COMPARE if b == year]
     return out

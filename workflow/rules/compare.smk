@@ -28,18 +28,22 @@ rule transitions:
 
 
 rule services_compare:
-    """Carbon sequestration and the change of every service between two survey years."""
+    """The change of every service and of GEP (CNY, 万元, 亿元, %) between two survey years."""
     input:
         county_a=f"{RESULTS}/{{year_a}}/tables/services_by_county.csv",
         county_b=f"{RESULTS}/{{year_b}}/tables/services_by_county.csv",
         reach_a=f"{RESULTS}/{{year_a}}/tables/services_by_reach.csv",
         reach_b=f"{RESULTS}/{{year_b}}/tables/services_by_reach.csv",
-        prices=ancient(config["inputs"]["tables"]["prices"]),
+        gep_county_a=f"{RESULTS}/{{year_a}}/tables/gep_by_county.csv",
+        gep_county_b=f"{RESULTS}/{{year_b}}/tables/gep_by_county.csv",
+        gep_reach_a=f"{RESULTS}/{{year_a}}/tables/gep_by_reach.csv",
+        gep_reach_b=f"{RESULTS}/{{year_b}}/tables/gep_by_reach.csv",
     output:
         county=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/services_change_by_county.csv",
         reach=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/services_change_by_reach.csv",
+        gep_county=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/gep_change_by_county.csv",
+        gep_reach=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/gep_change_by_reach.csv",
     params:
-        co2_per_c=config["services"].get("co2_per_c"),
         version=NXGEO_VERSION,
     log:
         f"{RESULTS}/{{year_b}}/logs/services_compare_{{year_a}}_{{year_b}}.log",

@@ -1,25 +1,46 @@
-# Ecosystem-service accounting (GEP regulating services) per reach and per year.
+# Ecosystem services and the GEP account (docs/gep.md) per reach and per year.
 
-SERVICE_RASTERS = ["carbon_stock_t", "soil_retention_t", "sand_fixation_t", "water_conservation_m3"]
-OPTIONAL_SERVICE_INPUTS = [n for n in ("fvc", "soil_k", "sand_fraction", "wind_factor")
+SERVICE_RASTERS = ["carbon_stock_t", "carbon_sequestration_t", "soil_retention_t",
+                   "sand_fixation_t", "water_conservation_m3", "flood_regulation_m3",
+                   "climate_regulation_kwh"]
+OPTIONAL_SERVICE_INPUTS = [n for n in ("fvc", "soil_k", "sand_fraction", "wind_factor", "nep")
                            if n in STATIC_RASTERS]
+# County statistics of material products and cultural services (services.gep), when supplied.
+GEP_STATISTICS = {k: config["services"]["gep"][k] for k in ("material_products",
+                                                            "cultural_services")
+                  if config["services"]["gep"][k]}
+
+
+def earlier_survey(year):
+    """The survey year before `year` (its land use tells which pixels changed class), or None."""
+    earlier = [y for y in YEARS if y < int(year)]
+    return max(earlier) if earlier else None
+
+
+def earlier_landuse(wc):
+    prev = earlier_survey(wc.year)
+    return [] if prev is None else [f"{RESULTS}/{prev}/reaches/{wc.reach}/landuse.tif"]
 
 
 rule services_reach:
-    """Carbon stock, soil retention (RUSLE), sand fixation (RWEQ), water conservation rasters."""
+    """Carbon stock (asset) and the yearly flows per pixel: sequestration, soil retention (RUSLE),
+    sand fixation (RWEQ), water conservation, flood and climate regulation."""
     input:
         landuse=f"{RESULTS}/{{year}}/reaches/{{reach}}/landuse.tif",
+        landuse_prev=earlier_landuse,
         precipitation=f"{RESULTS}/{{year}}/reaches/{{reach}}/precipitation.tif",
         ls=f"{RESULTS}/{{year}}/reaches/{{reach}}/ls.tif",
+        slope=f"{RESULTS}/{{year}}/reaches/{{reach}}/slope.tif",
         optional=[f"{RESULTS}/{{year}}/reaches/{{reach}}/{n}.tif" for n in OPTIONAL_SERVICE_INPUTS],
-        carbon=ancient(config["inputs"]["tables"]["carbon_pools"]),
-        prices=ancient(config["inputs"]["tables"]["prices"]),
+        carbon=config["inputs"]["tables"]["carbon_pools"],
+        prices=config["inputs"]["tables"]["prices"],
+        coefficients=config["inputs"]["tables"]["gep_coefficients"],
+        classes=config["landuse"]["classes_table"],
     output:
         **{n: f"{RESULTS}/{{year}}/reaches/{{reach}}/services/{n}.tif" for n in SERVICE_RASTERS},
         meta=f"{RESULTS}/{{year}}/reaches/{{reach}}/services/services_meta.json",
     params:
         services=config["services"],
-        classes_table=config["landuse"]["classes_table"],
         optional=OPTIONAL_SERVICE_INPUTS,
         version=NXGEO_VERSION,
     log:
@@ -34,20 +55,29 @@ rule services_reach:
 
 
 rule services_year:
-    """Per county and per reach: quantities, values (CNY) and the GEP regulating sum."""
+    """Per county and per reach: quantities and values, the GEP account (one row per zone and
+    service) and GEP per zone in CNY, 万元 and 亿元, each with a total row."""
     input:
         rasters=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/services/{{n}}.tif",
                        reach=REACHES, n=SERVICE_RASTERS),
+        landuse=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/landuse.tif", reach=REACHES),
         counties=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/zone_county.tif", reach=REACHES),
         vectors=f"{RESULTS}/common/vectors.gpkg",
-        prices=ancient(config["inputs"]["tables"]["prices"]),
+        prices=config["inputs"]["tables"]["prices"],
+        coefficients=config["inputs"]["tables"]["gep_coefficients"],
+        classes=config["landuse"]["classes_table"],
+        **GEP_STATISTICS,
     output:
         county=f"{RESULTS}/{{year}}/tables/services_by_county.csv",
         reach=f"{RESULTS}/{{year}}/tables/services_by_reach.csv",
+        accounts=f"{RESULTS}/{{year}}/tables/gep_accounts.csv",
+        gep_county=f"{RESULTS}/{{year}}/tables/gep_by_county.csv",
+        gep_reach=f"{RESULTS}/{{year}}/tables/gep_by_reach.csv",
     params:
         reach_dir=lambda wc: f"{RESULTS}/{wc.year}/reaches",
         reaches=REACHES,
-        co2_per_c=config["services"].get("co2_per_c"),
+        services=config["services"],
+        statistics=list(GEP_STATISTICS),
         version=NXGEO_VERSION,
     log:
         f"{RESULTS}/{{year}}/logs/services_year.log",

@@ -9,7 +9,8 @@ from nxgeo.vector_io import county_names
 setup_logging(snakemake.log[0], step=snakemake)
 i, o, p = snakemake.input, snakemake.output, snakemake.params
 gains = partial(parcel_gains, cfg_services=p.services, carbon_csv=i.carbon, prices_csv=i.prices,
-                classes_table=p.classes_table, s_method=p.s_method)
+                classes_table=p.classes_table, coefficients_csv=i.coefficients,
+                s_method=p.s_method)
 allocate_year(i.reaches, i.budgets, i.demand, int(snakemake.wildcards.year), p.water, o.gpkg,
               o.summary, o.water_balance, county_names=county_names(i.vectors), gains=gains,
               out_gains_csv=o.gains)

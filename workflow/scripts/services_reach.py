@@ -1,11 +1,13 @@
-"""Adapter: ecosystem-service rasters of one reach."""
+"""Adapter: ecosystem-service rasters of one reach and year."""
 from pathlib import Path
 
 from nxgeo.logs import setup_logging
 from nxgeo.services import services_reach
 
 setup_logging(snakemake.log[0], step=snakemake)
-optional = dict(zip(snakemake.params.optional, snakemake.input.optional))
-services_reach(Path(snakemake.input.landuse).parent, snakemake.params.services,
-               snakemake.input.carbon, snakemake.input.prices, snakemake.params.classes_table,
-               Path(snakemake.output.meta).parent, rasters=optional)
+i, p = snakemake.input, snakemake.params
+optional = dict(zip(p.optional, i.optional))
+optional["slope"] = i.slope
+services_reach(Path(i.landuse).parent, p.services, i.carbon, i.prices, i.coefficients,
+               i.classes, Path(snakemake.output.meta).parent, rasters=optional,
+               landuse_prev=i.landuse_prev[0] if i.landuse_prev else None)

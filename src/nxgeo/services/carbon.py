@@ -5,7 +5,8 @@ the densities (t C/ha = Mg C/ha) of the InVEST carbon-pool table (columns lucode
 C_below, C_soil, C_dead; lucode = canonical class id). As in InVEST, a land-use code present in
 the raster but absent from the table is an error, nodata stays nodata, and the total is the
 plain sum of the pixel stocks. CO₂ = C × 44/12 (`services.co2_per_c`); value = CO₂ × price
-(prices table item ``carbon_co2``, CNY/t CO₂). Sequestration = stock(year B) − stock(year A).
+(prices table item ``carbon_co2``, CNY/t CO₂). The stock is an ecological asset (生态资产),
+never part of GEP; the yearly flow (固碳) is `sequestration_per_ha`.
 """
 
 from __future__ import annotations
@@ -93,3 +94,41 @@ def to_co2(carbon_t: np.ndarray | float, co2_per_c: float = CO2_PER_C):
 def carbon_value(carbon_t, price_per_t_co2: float, co2_per_c: float = CO2_PER_C):
     """Value (CNY) of a carbon amount in t C at a price per t CO₂."""
     return to_co2(carbon_t, co2_per_c) * float(price_per_t_co2)
+
+
+def sequestration_per_ha(landuse, landuse_prev, density: np.ndarray, rate: np.ndarray,
+                         maturation_years: float, loss_years: float, nep=None,
+                         valid: np.ndarray | None = None) -> np.ndarray:
+    """Yearly carbon sequestration (t C/ha/yr, a flow) of every pixel, docs/gep.md §固碳.
+
+    * Land whose class did not change (or whose earlier class is unknown: `landuse_prev` None
+      or 0): the sequestration rate of its class (`rate`, t C/ha/yr, by class id), or the
+      NEP raster (t C/ha/yr) where `nep` is finite.
+    * Land that changed class: the stock difference (`density`, t C/ha, by class id) spread
+      over the years it takes to build up — gains ÷ `maturation_years`, losses ÷ `loss_years`
+      (negative: the land emits) — never the whole difference in one year.
+
+    Hence per ha and year: sequestration ≤ max(rate, NEP) + max(Δdensity)/maturation_years.
+    NaN where `valid` is False (default landuse != 0).
+    """
+    if maturation_years <= 0 or loss_years <= 0:
+        raise ValueError("maturation_years and loss_years must be > 0")
+    lu = np.asarray(landuse)
+    if valid is None:
+        valid = lu != 0
+    idx = np.where(valid, lu, 0).astype(np.intp)
+    r = rate[idx]
+    if nep is not None:
+        n = np.asarray(nep, dtype=np.float64)
+        r = np.where(np.isfinite(n), n, r)
+    if landuse_prev is None:
+        changed = np.zeros(lu.shape, bool)
+        prev_idx = idx
+    else:
+        prev = np.asarray(landuse_prev)
+        changed = valid & (prev != 0) & (prev != lu)
+        prev_idx = np.where(changed, prev, 0).astype(np.intp)
+    d = density[idx] - density[prev_idx]
+    step = np.where(d >= 0, d / float(maturation_years), d / float(loss_years))
+    out = np.where(changed, step, r)
+    return np.where(valid, out, np.nan)
