@@ -10,7 +10,11 @@ import pytest
 
 from nxgeo.errors import InputError
 from nxgeo.ledgers import (
+    afforestable_with_water,
     carbon_balance,
+    carbon_trades,
+    cropland_protection,
+    forest_need_context,
     greening_increment,
     greening_ledger,
     ledger_chart,
@@ -210,7 +214,7 @@ def test_ledgers_year(tmp_path):
     trans = _transitions()
     trans.to_csv(tmp_path / "t.csv", index=False, encoding="utf-8-sig")
     pd.DataFrame({"zone_kind": "county", "zone_id": ["640101", "640102"],
-                  "zone_name": ["甲", "乙"], "carbon_sequestration_t_co2_per_yr": [100.0, 20.0]}
+                  "zone_name": ["甲", "乙"], "carbon_sequestration_t_co2_per_yr": [100.0, 5.0]}
                  ).to_csv(tmp_path / "s.csv", index=False)
     pd.DataFrame({"zone_kind": "county", "zone_id": ["640101", "640101", "640102"],
                   "class": ["cropland_irrigated", "forest", "cropland_dry"],
@@ -219,13 +223,23 @@ def test_ledgers_year(tmp_path):
                  ).to_csv(tmp_path / "tg.csv", index=False)
     pd.DataFrame({"adcode": ["640101", "640102"], "year": 2024, "emission_t_co2": [50.0, 10.0]}
                  ).to_csv(tmp_path / "em.csv", index=False)
+    # afforestable land (best use forest): 640101 100 ha, 20 ha of it needing 1500 m3/ha,
+    # headroom for 10 ha; 640102 none
+    pd.DataFrame({"adcode": ["640101", "640102"], "area_forest_ha": [100.0, 0.0],
+                  "demand_forest_m3": [30_000.0, 0.0], "headroom_m3": [15_000.0, 5e6]}
+                 ).to_csv(tmp_path / "cap.csv", index=False)
     cfg = {"greening_trading_group": ["640101", "640102"], "cropland_emission_t_co2_per_ha": 0.5,
            "forest_sequestration_t_co2_per_ha": 5.0,
-           "greening_price_factor": {"default": 1.0, "640101": 1.2}}
+           "greening_price_factor": {"default": 1.0, "640101": 1.2},
+           "carbon_trading_group": [], "carbon_objective": "min_trades",
+           "cropland_to_green_classes": ["forest", "shrub", "grassland"],
+           "grassland_classes": ["grassland"], "cropland_flag_min_ha": 0.0}
+    kw = {"water_capacity_csv": tmp_path / "cap.csv",
+          "demand_csv": "config/tables/water_demand.csv"}
     out = ledgers_year(tmp_path / "t.csv", tmp_path / "s.csv", tmp_path / "inv.csv",
                        tmp_path / "tg.csv", tmp_path / "em.csv", 2023, 2024, cfg,
                        {"green_classes": GREEN, "mu_per_ha": 15}, "config/tables/prices.csv",
-                       tmp_path / "out")
+                       tmp_path / "out", **kw)
     led = pd.read_csv(out["greening_ledger"], dtype={"adcode": str}).set_index("adcode")
     # 640101 net 12 vs 5 -> surplus 7; 640102 net -4 vs 3 -> deficit 7: one trade of 7 ha
     trades = pd.read_csv(out["greening_trades"], dtype={"seller_adcode": str})
@@ -234,12 +248,30 @@ def test_ledgers_year(tmp_path):
     assert led.loc["640102", "status"] == "deficit_covered"
     cb = pd.read_csv(out["carbon_balance"], dtype={"adcode": str}).set_index("adcode")
     assert cb.loc["640101", "emission_t_co2"] == pytest.approx(55.0)
-    assert cb.loc["640102", "balance_t_co2"] == pytest.approx(20 - 20.0)
+    assert cb.loc["640102", "balance_t_co2"] == pytest.approx(5 - 20.0)
+    # forest needed in context: 15 t / 5 t/ha = 3 ha of a 20 ha county with no afforestable land
+    assert cb.loc["640102", "forest_needed_ha"] == pytest.approx(3.0)
+    assert cb.loc["640102", "forest_needed_share_of_county"] == pytest.approx(3.0 / 20.0)
+    assert cb.loc["640102", "cannot_offset_in_county"]
+    assert cb.loc["640101", "afforestable_with_water_ha"] == pytest.approx(90.0)
+    assert not cb.loc["640101", "cannot_offset_in_county"]
+    # carbon-sink pairing: 640101 sells 15 t to 640102 at the CO2 price (100 CNY/t)
+    ct = pd.read_csv(out["carbon_trades"], dtype={"seller_adcode": str, "buyer_adcode": str})
+    assert list(zip(ct["seller_adcode"], ct["buyer_adcode"])) == [("640101", "640102")]
+    assert ct.loc[0, "t_co2"] == pytest.approx(15.0) and ct.loc[0, "value_cny"] == \
+        pytest.approx(1500.0)
+    assert cb.loc["640102", "uncovered_deficit_t_co2"] == pytest.approx(0.0)
+    # cropland protection beside the ledger: 10 ha of cropland became forest in 640101
+    cp = pd.read_csv(out["cropland_protection"], dtype={"adcode": str}).set_index("adcode")
+    assert cp.loc["640101", "cropland_to_green_ha"] == pytest.approx(10.0)
+    assert cp.loc["640101", "flags"] == "cropland_to_green"
+    assert led.loc["640101", "cropland_to_green_ha"] == pytest.approx(10.0)
     assert out["chart"].exists()
     with pytest.raises(InputError, match="2022"):
         ledgers_year(tmp_path / "t.csv", tmp_path / "s.csv", tmp_path / "inv.csv",
                      tmp_path / "tg.csv", tmp_path / "em.csv", 2022, 2024, cfg,
-                     {"green_classes": GREEN}, "config/tables/prices.csv", tmp_path / "o2")
+                     {"green_classes": GREEN}, "config/tables/prices.csv", tmp_path / "o2",
+                     **kw)
 
 
 def test_group_county_without_any_data_is_listed():
@@ -248,3 +280,55 @@ def test_group_county_without_any_data_is_listed():
     led = led.set_index("adcode")
     assert led.loc["7", "status"] == "no_target" and led.loc["7", "in_group"]
     assert led.loc["7", "increment_ha"] == 0.0
+
+
+def test_cropland_protection_hand_checked():
+    t = _transitions()
+    extra = pd.DataFrame([("county", 640102, "乙", 2023, 2024, 6, 2, "grassland", "cropland_dry",
+                           2.5)], columns=t.columns)
+    cp = cropland_protection(pd.concat([t, extra], ignore_index=True),
+                             ["cropland_irrigated", "cropland_dry"],
+                             ["forest", "shrub", "grassland"], ["grassland"], 0.0)
+    cp = cp.set_index("adcode")
+    assert cp.loc["640101", "cropland_to_green_ha"] == pytest.approx(10.0)   # the reach row left out
+    assert cp.loc["640101", "grassland_ploughed_ha"] == 0.0
+    assert cp.loc["640102", "grassland_ploughed_ha"] == pytest.approx(2.5)
+    assert cp.loc["640102", "cropland_net_ha"] == pytest.approx(2.5)
+    assert cp.loc["640101", "cropland_net_ha"] == pytest.approx(-10.0)
+    assert cp.loc["640102", "flags"] == "grassland_ploughed"
+    assert cp.loc["640101", "flags_zh"] == "耕地转为林草地"
+    high = cropland_protection(t, ["cropland_irrigated"], ["forest"], ["grassland"], 50.0)
+    assert not high["cropland_to_green_flag"].any()
+
+
+def test_carbon_trades_cover_what_the_surplus_allows():
+    bal = pd.DataFrame({"adcode": ["1", "2", "3", "4"], "name": list("abcd"), "year": 2024,
+                        "balance_t_co2": [30.0, 10.0, -25.0, -40.0],
+                        "status": ["carbon_surplus"] * 2 + ["carbon_deficit"] * 2})
+    bal["surplus_t_co2"] = bal["balance_t_co2"].clip(lower=0)
+    bal["deficit_t_co2"] = (-bal["balance_t_co2"]).clip(lower=0)
+    trades, b = carbon_trades(bal, [], 100.0)
+    assert trades["t_co2"].sum() == pytest.approx(40.0)          # all the surplus, 65 t deficit
+    assert len(trades) <= 3                                       # fewest trades
+    b = b.set_index("adcode")
+    assert (b["sold_t_co2"] <= b["surplus_t_co2"] + 1e-9).all()
+    assert b["bought_t_co2"].sum() == pytest.approx(40.0)
+    assert b["uncovered_deficit_t_co2"].sum() == pytest.approx(25.0)
+    assert (trades["value_cny"] == trades["t_co2"] * 100.0).all()
+    only = carbon_trades(bal, ["1", "3"], 100.0)[0]               # a group
+    assert list(zip(only["seller_adcode"], only["buyer_adcode"], only["t_co2"])) == \
+        [("1", "3", pytest.approx(25.0))]
+
+
+def test_forest_need_context_and_afforestable_land():
+    cap = pd.DataFrame({"adcode": ["1", "2"], "area_forest_ha": [50.0, 10.0],
+                        "demand_forest_m3": [15_000.0, 0.0], "headroom_m3": [-5.0, 0.0]})
+    aff = afforestable_with_water(cap, 1500.0).set_index("adcode")
+    assert aff.loc["1", "rainfed_ha"] == pytest.approx(40.0)    # 10 ha need water ...
+    assert aff.loc["1", "afforestable_with_water_ha"] == pytest.approx(40.0)   # ... none left
+    bal = pd.DataFrame({"adcode": ["1", "2"], "forest_needed_ha": [60.0, 5.0]})
+    out = forest_need_context(bal, pd.Series({"1": 1000.0, "2": 100.0}), aff.reset_index())
+    out = out.set_index("adcode")
+    assert out.loc["1", "forest_needed_share_of_county"] == pytest.approx(0.06)
+    assert out.loc["1", "forest_needed_share_of_afforestable"] == pytest.approx(1.5)
+    assert out.loc["1", "cannot_offset_in_county"] and not out.loc["2", "cannot_offset_in_county"]

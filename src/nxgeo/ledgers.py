@@ -11,10 +11,19 @@ county carbon balance.
   balances (Σ bought = Σ sold), as much deficit as the group's surplus allows is covered, with
   the fewest trades (then the lowest cost) or the lowest cost (then the fewest trades). A
   deficit the group cannot cover is reported per county (uncovered_deficit_ha, status).
-* `carbon_balance` — per county: land sink (t CO₂/yr from the carbon-stock change) vs emissions
-  (table + cropland coefficient × cropland area), surplus or deficit, forest area needed.
-* `ledgers_year` — the pipeline stage writing greening_ledger.csv, greening_trades.csv,
-  carbon_balance.csv and greening_ledger.png.
+* `carbon_balance` — per county: land sink (t CO₂/yr, the services comparison's
+  sequestration column) vs emissions (table + cropland coefficient × cropland area), surplus
+  or deficit, forest area needed, and (`forest_need_context`) that area as a share of the
+  county and of its afforestable land that has water, with ``cannot_offset_in_county``.
+* `carbon_trades` — pairing of carbon-surplus with carbon-deficit counties (碳汇造林横向补偿),
+  solved like the greening trades (same MILP: as much deficit covered as the surplus allows,
+  fewest trades, then cheapest), tonnes and value at the CO₂ price.
+* `cropland_protection` — per county (耕地进出平衡, 001 四): cropland that became a green
+  class (``ledgers.cropland_to_green_classes``) and grassland that was ploughed (became
+  cropland), each flagged above ``ledgers.cropland_flag_min_ha``.
+* `ledgers_year` — the pipeline stage writing greening_ledger.csv (with the cropland
+  protection columns), greening_trades.csv, carbon_balance.csv, carbon_trades.csv,
+  cropland_protection.csv and greening_ledger.png.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ STATUS_ZH = {
     "deficit_partly_covered": "缺口部分补足", "deficit_uncovered": "缺口未补足",
     "no_target": "无目标", "carbon_surplus": "碳盈余", "carbon_deficit": "碳赤字",
     "no_emission_data": "无排放数据", "no_sink_data": "无碳汇数据",
+    "cropland_to_green": "耕地转为林草地", "grassland_ploughed": "草地开垦为耕地",
 }
 
 
@@ -461,6 +471,147 @@ def carbon_balance(sequestration_by_county_df: pd.DataFrame, emissions_df: pd.Da
     return out
 
 
+def forest_need_context(balance: pd.DataFrame, county_area_ha, afforestable_ha) -> pd.DataFrame:
+    """`carbon_balance` with the forest area needed put in context: ``county_area_ha``,
+    ``afforestable_with_water_ha`` (`afforestable_with_water`), ``forest_needed_share_of_county``
+    and ``forest_needed_share_of_afforestable`` (NaN where the denominator is 0), and
+    ``cannot_offset_in_county`` (forest needed > afforestable land with water)."""
+    out = balance.copy()
+    area = _by_adcode(county_area_ha, ("area_ha",), "county area")
+    aff = _by_adcode(afforestable_ha, ("afforestable_with_water_ha",), "afforestable land")
+    out["county_area_ha"] = out["adcode"].map(area)
+    out["afforestable_with_water_ha"] = out["adcode"].map(aff).fillna(0.0)
+    need = out["forest_needed_ha"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["forest_needed_share_of_county"] = np.where(out["county_area_ha"] > 0,
+                                                        need / out["county_area_ha"], np.nan)
+        out["forest_needed_share_of_afforestable"] = np.where(
+            out["afforestable_with_water_ha"] > 0, need / out["afforestable_with_water_ha"],
+            np.nan)
+    out["cannot_offset_in_county"] = (need > out["afforestable_with_water_ha"] + TOL_HA) & \
+        need.notna()
+    return out
+
+
+def afforestable_with_water(capacity_df: pd.DataFrame, forest_demand_m3_per_ha: float
+                            ) -> pd.DataFrame:
+    """Afforestable land that has water, per county, from the water-capacity table
+    (water_capacity.csv: land whose best use is forest, ``area_forest_ha``, the water it
+    needs, ``demand_forest_m3``, and the county's ``headroom_m3``): the rain-fed part
+    (area − demand / demand per ha) plus what the headroom can irrigate
+    (min(irrigated part, max(headroom, 0) / demand per ha)). Columns adcode,
+    afforestable_ha, rainfed_ha, irrigable_ha, afforestable_with_water_ha."""
+    _need(capacity_df, ["adcode", "area_forest_ha", "demand_forest_m3", "headroom_m3"],
+          "water capacity table")
+    c = capacity_df
+    area = pd.to_numeric(c["area_forest_ha"], errors="coerce").fillna(0.0).to_numpy()
+    dem = pd.to_numeric(c["demand_forest_m3"], errors="coerce").fillna(0.0).to_numpy()
+    head = np.maximum(pd.to_numeric(c["headroom_m3"], errors="coerce").fillna(0.0).to_numpy(), 0)
+    per = float(forest_demand_m3_per_ha)
+    irrigated = np.minimum(area, dem / per) if per > 0 else np.zeros_like(area)
+    rainfed = area - irrigated
+    irrigable = np.minimum(irrigated, head / per) if per > 0 else irrigated
+    return pd.DataFrame({"adcode": _adcode(c["adcode"]).to_numpy(), "afforestable_ha": area,
+                         "rainfed_ha": rainfed, "irrigable_ha": irrigable,
+                         "afforestable_with_water_ha": rainfed + irrigable})
+
+
+CARBON_TRADE_COLUMNS = ["trade_id", "seller_adcode", "seller_name", "buyer_adcode",
+                        "buyer_name", "t_co2", "price_cny_per_t", "value_cny", "year"]
+
+
+def carbon_trades(balance: pd.DataFrame, group_adcodes: Iterable, price_cny_per_t: float,
+                  objective: str = "min_trades") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Carbon-sink compensation (碳汇造林横向补偿): surplus counties sell sink to deficit
+    counties of the group (empty group: every county with data), solved by the MILP of the
+    greening trades (`_solve_trades`: sellers sell at most their surplus, as much deficit as
+    the surplus allows is covered, fewest trades then cheapest, or cheapest then fewest).
+
+    Returns (trades: CARBON_TRADE_COLUMNS, balance with sold_t_co2, bought_t_co2,
+    after_trade_balance_t_co2 and uncovered_deficit_t_co2)."""
+    if objective not in ("min_trades", "min_cost"):
+        raise ValueError(f"objective must be 'min_trades' or 'min_cost', got {objective!r}")
+    b = balance.copy()
+    group = set(_adcode(list(group_adcodes))) if list(group_adcodes) else set(b["adcode"])
+    ok = b["adcode"].isin(group) & b["status"].isin(["carbon_surplus", "carbon_deficit"])
+    sellers = b[ok & (b["surplus_t_co2"] > TOL_HA)]
+    buyers = b[ok & (b["deficit_t_co2"] > TOL_HA)]
+    price = float(price_cny_per_t)
+    pmat = np.full((len(sellers), len(buyers)), price)
+    t, message = _solve_trades(sellers["surplus_t_co2"].to_numpy(float),
+                               buyers["deficit_t_co2"].to_numpy(float), pmat, objective)
+    log.info("carbon trades (%s): %s", objective, message)
+    names = dict(zip(b["adcode"], b["name"]))
+    rows = [{"seller_adcode": s, "seller_name": names.get(s), "buyer_adcode": c,
+             "buyer_name": names.get(c), "t_co2": float(t[i, j]), "price_cny_per_t": price}
+            for i, s in enumerate(sellers["adcode"]) for j, c in enumerate(buyers["adcode"])
+            if t[i, j] > 0]
+    trades = pd.DataFrame(rows, columns=["seller_adcode", "seller_name", "buyer_adcode",
+                                         "buyer_name", "t_co2", "price_cny_per_t"])
+    trades.insert(0, "trade_id", np.arange(1, len(trades) + 1))
+    trades["value_cny"] = trades["t_co2"] * trades["price_cny_per_t"]
+    year = int(b["year"].iloc[0]) if len(b) else None
+    trades["year"] = year
+    sold = trades.groupby("seller_adcode")["t_co2"].sum()
+    bought = trades.groupby("buyer_adcode")["t_co2"].sum()
+    b["sold_t_co2"] = b["adcode"].map(sold).fillna(0.0)
+    b["bought_t_co2"] = b["adcode"].map(bought).fillna(0.0)
+    b["after_trade_balance_t_co2"] = b["balance_t_co2"] - b["sold_t_co2"] + b["bought_t_co2"]
+    unc = np.maximum(b["deficit_t_co2"] - b["bought_t_co2"], 0.0)
+    b["uncovered_deficit_t_co2"] = np.where(unc > TOL_HA, unc, 0.0)
+    if (b["sold_t_co2"] > b["surplus_t_co2"] + 1e-6).any():  # pragma: no cover
+        raise RuntimeError("carbon trades: a seller sold more than its surplus")
+    return trades[CARBON_TRADE_COLUMNS], b
+
+
+CROPLAND_COLUMNS = ["adcode", "name", "year_from", "year_to", "cropland_to_green_ha",
+                    "grassland_ploughed_ha", "cropland_gain_ha", "cropland_loss_ha",
+                    "cropland_net_ha", "cropland_to_green_flag", "grassland_ploughed_flag",
+                    "flags", "flags_zh"]
+
+
+def cropland_protection(transitions_df: pd.DataFrame, cropland_classes: Iterable[str],
+                        green_classes: Iterable[str], grassland_classes: Iterable[str],
+                        flag_min_ha: float, *, mu_per_ha: float = 15.0) -> pd.DataFrame:
+    """Per county from the transitions table (rows zone_kind county): cropland that became
+    one of `green_classes` (``cropland_to_green_ha``), `grassland_classes` that became cropland
+    (``grassland_ploughed_ha``), all cropland gained / lost / net; a flag where either area
+    exceeds `flag_min_ha` (``flags``: cropland_to_green;grassland_ploughed)."""
+    _need(transitions_df, ["zone_kind", "zone_id", "from_class", "to_class", "area_ha",
+                           "from_name", "to_name"], "transitions table")
+    t = transitions_df[transitions_df["zone_kind"].astype(str) == "county"].copy()
+    t["adcode"] = _adcode(t["zone_id"]).to_numpy()
+    data = (t["from_class"] != 0) & (t["to_class"] != 0)
+    crop, green, grass = ({str(c) for c in x} for x in (cropland_classes, green_classes,
+                                                          grassland_classes))
+    f, to = t["from_name"].astype(str), t["to_name"].astype(str)
+    area = pd.to_numeric(t["area_ha"], errors="coerce").fillna(0.0)
+    t["cropland_to_green_ha"] = np.where(data & f.isin(crop) & to.isin(green), area, 0.0)
+    t["grassland_ploughed_ha"] = np.where(data & f.isin(grass) & to.isin(crop), area, 0.0)
+    t["cropland_gain_ha"] = np.where(data & ~f.isin(crop) & to.isin(crop), area, 0.0)
+    t["cropland_loss_ha"] = np.where(data & f.isin(crop) & ~to.isin(crop), area, 0.0)
+    cols = ["cropland_to_green_ha", "grassland_ploughed_ha", "cropland_gain_ha",
+            "cropland_loss_ha"]
+    out = t.groupby("adcode", sort=True)[cols].sum().reset_index()
+    names = (t.drop_duplicates("adcode").set_index("adcode")["zone_name"]
+             if "zone_name" in t.columns else pd.Series(dtype=object))
+    out.insert(1, "name", out["adcode"].map(names))
+    for col in ("year_from", "year_to"):
+        out[col] = int(t[col].iloc[0]) if col in t.columns and len(t) else None
+    out["cropland_net_ha"] = out["cropland_gain_ha"] - out["cropland_loss_ha"]
+    thr = float(flag_min_ha)
+    out["cropland_to_green_flag"] = out["cropland_to_green_ha"] > thr
+    out["grassland_ploughed_flag"] = out["grassland_ploughed_ha"] > thr
+    out["flags"] = [";".join(k for k, v in (("cropland_to_green", a), ("grassland_ploughed", b))
+                             if v) for a, b in zip(out["cropland_to_green_flag"],
+                                                   out["grassland_ploughed_flag"])]
+    out["flags_zh"] = [";".join(STATUS_ZH[k] for k in f.split(";") if k) for f in out["flags"]]
+    out = out[CROPLAND_COLUMNS]
+    for col in ("cropland_to_green_ha", "grassland_ploughed_ha", "cropland_net_ha"):
+        out[col.replace("_ha", "_mu")] = out[col] * mu_per_ha
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # Stage
 # --------------------------------------------------------------------------------------------
@@ -475,16 +626,20 @@ def _read_csv(path, what: str, **kw) -> pd.DataFrame:
 
 def ledgers_year(transitions_county_csv, services_compare_county_csv, inventory_by_class_csv,
                  targets_csv, emissions_csv, year_a: int, year_b: int, cfg_ledgers: Mapping,
-                 cfg_landuse: Mapping, prices_csv, out_dir) -> dict[str, Path]:
+                 cfg_landuse: Mapping, prices_csv, out_dir, *, water_capacity_csv,
+                 demand_csv) -> dict[str, Path]:
     """Greening ledger and trades, carbon balance and the ledger chart for the comparison
     year_a → year_b (targets of the years year_a+1 … year_b, emissions and cropland of year_b).
 
     Config: ledgers.greening_trading_group, greening_objective (min_trades), greening_increment
     _basis (net), greening_price_factor (by seller adcode, default 1.0; × prices item
     greening_increment), cropland_classes, cropland_emission_t_co2_per_ha,
-    forest_sequestration_t_co2_per_ha; landuse.green_classes, mu_per_ha.
-    Writes greening_ledger.csv, greening_trades.csv, carbon_balance.csv, greening_ledger.png
-    in `out_dir`.
+    forest_sequestration_t_co2_per_ha, carbon_trading_group, carbon_objective,
+    cropland_to_green_classes, grassland_classes, cropland_flag_min_ha; landuse.green_classes,
+    mu_per_ha. `water_capacity_csv` (water_capacity.csv of year_b) and `demand_csv` (water
+    demand table: forest's m3/ha) give the afforestable land that has water.
+    Writes greening_ledger.csv, greening_trades.csv, carbon_balance.csv, carbon_trades.csv,
+    cropland_protection.csv, greening_ledger.png in `out_dir`.
     """
     from .services.params import price, read_prices
 
@@ -525,12 +680,41 @@ def ledgers_year(transitions_county_csv, services_compare_county_csv, inventory_
     cb.insert(3, "year_from", int(year_a))
     names = dict(zip(ledger["adcode"], ledger["name"]))
     cb["name"] = cb["name"].fillna(cb["adcode"].map(names))
+    # forest needed in context: share of the county and of its afforestable land with water
+    allinv = _read_csv(inventory_by_class_csv, "inventory by class table", dtype={"zone_id": str})
+    allinv = allinv[allinv["zone_kind"].astype(str) == "county"]
+    county_area = allinv.groupby("zone_id")["area_ha"].sum()
+    cap = _read_csv(water_capacity_csv, "water capacity table", dtype={"adcode": str})
+    dem = _read_csv(demand_csv, "water demand table")
+    forest_per_ha = pd.to_numeric(dem.loc[dem["use"] == "forest", "demand_m3_per_ha"],
+                                  errors="coerce")
+    if forest_per_ha.empty or forest_per_ha.isna().any():
+        raise InputError(f"{demand_csv}: no row for use forest (needed for the afforestable "
+                         f"land that has water)")
+    cb = forest_need_context(cb, county_area,
+                             afforestable_with_water(cap, float(forest_per_ha.iloc[0])))
+    carbon_price = price(read_prices(prices_csv), "carbon_co2", str(prices_csv))
+    ctrades, cb = carbon_trades(cb, cfg["carbon_trading_group"], carbon_price,
+                                cfg["carbon_objective"])
+    # cropland protection (耕地进出平衡) beside the greening ledger
+    crop_cls = cfg.get("cropland_classes") or ["cropland_irrigated", "cropland_dry"]
+    cp = cropland_protection(trans, crop_cls, cfg["cropland_to_green_classes"],
+                             cfg["grassland_classes"], float(cfg["cropland_flag_min_ha"]),
+                             mu_per_ha=mu)
+    cpi = cp.set_index("adcode")
+    for col in ("cropland_to_green_ha", "grassland_ploughed_ha", "flags"):
+        ledger[f"cropland_{col}" if col == "flags" else col] = \
+            ledger["adcode"].map(cpi[col]).fillna("" if col == "flags" else 0.0)
     paths = {"greening_ledger": out_dir / "greening_ledger.csv",
              "greening_trades": out_dir / "greening_trades.csv",
              "carbon_balance": out_dir / "carbon_balance.csv",
+             "carbon_trades": out_dir / "carbon_trades.csv",
+             "cropland_protection": out_dir / "cropland_protection.csv",
              "chart": out_dir / "greening_ledger.png"}
     write_csv(ledger, paths["greening_ledger"])
     write_csv(trades, paths["greening_trades"])
     write_csv(cb, paths["carbon_balance"])
+    write_csv(ctrades, paths["carbon_trades"])
+    write_csv(cp, paths["cropland_protection"])
     ledger_chart(ledger, paths["chart"])
     return paths

@@ -9,6 +9,9 @@ rule candidates:
         zones=f"{RESULTS}/{{year}}/reaches/{{reach}}/zone_county.tif",
         vectors=f"{RESULTS}/common/vectors.gpkg",
         demand=ancient(config["inputs"]["tables"]["water_demand"]),
+        # the finest DEM: the slope inside every mine at its own resolution (hazard flag)
+        hazard_dem=(config["pathways"]["mine_remediation"]["hazard_dem"]
+                    or config["inputs"]["rasters"]["dem"]),
     output:
         gpkg=f"{RESULTS}/{{year}}/reaches/{{reach}}/candidates.gpkg",
         stats=f"{RESULTS}/{{year}}/reaches/{{reach}}/candidates_stats.json",
@@ -46,8 +49,10 @@ rule allocate_water:
         summary=f"{RESULTS}/{{year}}/tables/candidates_summary.csv",
         water_balance=f"{RESULTS}/{{year}}/tables/water_balance.csv",
         gains=f"{RESULTS}/{{year}}/tables/candidates_service_gains.csv",
+        pathways=f"{RESULTS}/{{year}}/tables/candidates_pathways.csv",
     params:
         water=config["water"],
+        pathways=config["pathways"],
         services=config["services"],
         s_method=config.get("terrain", {}).get("s_method", "invest"),
         classes_table=config["landuse"]["classes_table"],

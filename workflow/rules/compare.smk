@@ -62,6 +62,8 @@ rule ledgers:
         transitions=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/transitions_by_county.csv",
         services=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/services_change_by_county.csv",
         inventory=f"{RESULTS}/{{year_b}}/tables/inventory_by_class.csv",
+        water_capacity=f"{RESULTS}/{{year_b}}/tables/water_capacity.csv",
+        demand=config["inputs"]["tables"]["water_demand"],
         targets=ancient(config["inputs"]["tables"]["greening_targets"]),
         emissions=ancient(config["inputs"]["tables"]["county_emissions"]),
         prices=ancient(config["inputs"]["tables"]["prices"]),
@@ -69,6 +71,8 @@ rule ledgers:
         ledger=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/greening_ledger.csv",
         trades=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/greening_trades.csv",
         carbon=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/carbon_balance.csv",
+        carbon_trades=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/carbon_trades.csv",
+        cropland=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/cropland_protection.csv",
         chart=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/greening_ledger.png",
     params:
         ledgers=config["ledgers"],

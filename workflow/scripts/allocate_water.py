@@ -12,5 +12,6 @@ gains = partial(parcel_gains, cfg_services=p.services, carbon_csv=i.carbon, pric
                 classes_table=p.classes_table, coefficients_csv=i.coefficients,
                 s_method=p.s_method)
 allocate_year(i.reaches, i.budgets, i.demand, int(snakemake.wildcards.year), p.water, o.gpkg,
-              o.summary, o.water_balance, county_names=county_names(i.vectors), gains=gains,
-              out_gains_csv=o.gains)
+              o.summary, o.water_balance, cfg_pathways=p.pathways,
+              county_names=county_names(i.vectors), gains=gains, out_gains_csv=o.gains,
+              out_pathways_csv=o.pathways)
