@@ -180,7 +180,7 @@ def test_raising_fvc_never_lowers_sand_fixation(cls, data):
     sand = np.array(data.draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)))
     slope = np.array(data.draw(st.lists(st.floats(0, 40), min_size=n, max_size=n)))
     lu = np.array(cls, np.uint8)
-    kw = dict(wind_factor=wind, sand_fraction=sand, slope=slope)
+    kw = {"wind_factor": wind, "sand_fraction": sand, "slope": slope}
     a = compute_services(PARAMS, lu, np.full(n, 300.0), np.full(n, 1.0), 1.0, fvc=fvc1, **kw)
     b = compute_services(PARAMS, lu, np.full(n, 300.0), np.full(n, 1.0), 1.0, fvc=fvc2, **kw)
     assert (b["sand_t"] >= a["sand_t"] - 1e-9).all()
@@ -209,3 +209,29 @@ def test_yearly_sequestration_is_bounded(pairs):
     # never the whole density difference in one year (for a gain)
     gain = (now != prev) & (DENS[now] > DENS[prev])
     assert (seq[gain] < (DENS[now] - DENS[prev])[gain]).all()
+
+
+def test_report_leads_with_county_gep_table(tmp_path):
+    from nxgeo.atomic import write_csv
+    from nxgeo.report import parse_tables, render_report
+
+    phys = dict.fromkeys(PHYSICAL_COLUMNS, 1000.0)
+    zones = _zones([phys, {**phys, "water_conservation_m3": 5000.0}])
+    wa = gep_wide(zone_accounts(zones.assign(year=2023), PRICE_TABLE, COEFS, 44 / 12, False),
+                  zones[["zone_kind", "zone_id", "area_ha"]])
+    wb = gep_wide(zone_accounts(zones.assign(water_conservation_m3=9000.0), PRICE_TABLE, COEFS,
+                                44 / 12, False), zones[["zone_kind", "zone_id", "area_ha"]])
+    root = tmp_path / "results"
+    write_csv(wb, root / "2024" / "tables" / "gep_by_county.csv")
+    write_csv(gep_change(wa, wb, 2023, 2024),
+              root / "2024" / "compare" / "2023_2024" / "gep_change_by_county.csv")
+    html = render_report(2024, root, {"region_name": "测试 / Test"}, tmp_path, made_on="2026-12-01")
+    assert html.index('id="gep"') < html.index('id="summary"')      # the lead section
+    rows = parse_tables(html)["tbl-gep-county"]
+    assert rows[0][:2] == ["县（区） County", "GEP（亿元）"]
+    assert [r[0] for r in rows[1:]] == ["z0", "z1", "合计 Total"]
+    # change of the first county: (9000 - 1000) m3 x reservoir price, in 万元
+    d = (9000 - 1000) * PRICE_TABLE["reservoir_storage"] / 1e4
+    col = rows[0].index("较上期变化（万元） Change")
+    assert float(rows[1][col].replace(",", "")) == pytest.approx(d, rel=1e-3)
+    assert "未核算 Not accounted" in html and "tourism" in html and "placeholder" in html

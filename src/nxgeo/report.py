@@ -93,7 +93,7 @@ CHECK_SCRIPT = """
 
 PATHWAY_NAMES = {
     "homestead_greening": ("闲置宅基地复垦复绿", "Abandoned homestead greening"),
-    "mine_remediation": ("历史遗留矿山生态修复", "Mine remediation"),
+    "mine_remediation": ("矿山生态修复（历史遗留与矿权人责任）", "Mine remediation (legacy and operator)"),
     "sand_control": ("防沙治沙", "Sand control"),
 }
 
@@ -243,6 +243,8 @@ INDICATORS = [
     ("freed_quota_ha", "腾退建设用地指标", "Freed construction quota", "ha"),
     ("greening_increment_ha", "绿化增量", "Greening increment", "ha"),
     ("pv_mw", "光伏装机", "Solar PV capacity", "MW"),
+    # closure counts as treatment beside the greening increment (#14; not in the 2x2 chart)
+    ("closure_ha", "封禁保护（封育）", "Closed protection (closure)", "ha"),
 ]
 
 
@@ -428,6 +430,81 @@ def find_table(year_dir: Path, name: str) -> Path | None:
 
 # ---------------------------------------------------------------------------------------------
 # sections
+
+# ---------------------------------------------------------------------------------------------
+# GEP lead section (issue #13; tables of nxgeo.services: gep_by_county.csv, gep_change_by_county)
+
+GEP_LEAD_COLUMNS = [
+    ("zone_name", "县（区） County"), ("gep_yi_cny", "GEP（亿元）"),
+    ("gep_wan_cny", "GEP（万元）"), ("material_products_wan", "物质产品（万元）"),
+    ("regulating_services_wan", "调节服务（万元）"), ("cultural_services_wan", "文化服务（万元）"),
+    ("gep_wan_cny_per_km2", "单位面积GEP（万元/km²）"),
+    ("d_gep_wan_cny", "较上期变化（万元） Change"), ("d_gep_pct", "变化率（%） Change %"),
+]
+
+
+def section_gep(year_dir: Path) -> str:
+    """The report's lead: GEP per county in 亿元/万元, by category, with the change since the
+    earlier survey year; services left out and placeholder prices are said, not hidden."""
+    out = [heading(2, "生态产品总值（GEP）", "Gross ecosystem product by county", "gep")]
+    gep = read_csv(year_dir / "tables" / "gep_by_county.csv", dtype={"zone_id": str})
+    if gep is None:
+        out.append(note("tables/gep_by_county.csv 尚未生成 not made yet: GEP skipped."))
+        return "\n".join(out)
+    cmp_dir = find_compare_dir(year_dir)
+    change = (read_csv(cmp_dir / "gep_change_by_county.csv", dtype={"zone_id": str})
+              if cmp_dir is not None else None)
+    df = gep.copy()
+    for c in ("material_products", "regulating_services", "cultural_services"):
+        df[f"{c}_wan"] = df[f"{c}_cny"] / 1e4
+    if change is not None:
+        ch = change.set_index(["zone_kind", "zone_id"])
+        idx = list(zip(df["zone_kind"], df["zone_id"]))
+        df["d_gep_wan_cny"] = [ch["d_gep_wan_cny"].get(k, np.nan) for k in idx]
+        df["d_gep_pct"] = [ch["d_gep_pct"].get(k, np.nan) for k in idx]
+        since = cmp_dir.name.replace("_", "→")
+    else:
+        df["d_gep_wan_cny"] = np.nan
+        df["d_gep_pct"] = np.nan
+        since = None
+    total = df[df["zone_kind"] == "region"]
+    if len(total):
+        t = total.iloc[0]
+        kp = ['<div class="kpis">',
+              (f'<div class="kpi"><div class="v">{esc(fmt_number(t["gep_yi_cny"]))} 亿元</div>'
+               '<div class="k">全区GEP Region GEP</div></div>')]
+        if "gep_wan_cny_per_km2" in t:
+            kp.append(f'<div class="kpi"><div class="v">{esc(fmt_number(t["gep_wan_cny_per_km2"]))}'
+                      ' 万元/km²</div><div class="k">单位面积GEP GEP per km²</div></div>')
+        if since is not None and np.isfinite(t["d_gep_wan_cny"]):
+            kp.append(f'<div class="kpi"><div class="v">{esc(fmt_number(t["d_gep_wan_cny"] / 1e4))}'
+                      f' 亿元 ({esc(fmt_number(t["d_gep_pct"]))} %)</div><div class="k">'
+                      f'较上期变化 Change {esc(since)}</div></div>')
+        if "carbon_stock_value_cny" in t and np.isfinite(t["carbon_stock_value_cny"]):
+            kp.append(f'<div class="kpi"><div class="v">'
+                      f'{esc(fmt_number(t["carbon_stock_value_cny"] / 1e8))} 亿元</div>'
+                      '<div class="k">碳储量（生态资产，不计入GEP） Carbon stock, an asset '
+                      '(not in GEP)</div></div>')
+        kp.append("</div>")
+        out.append("".join(kp))
+    cols = [c for c, _ in GEP_LEAD_COLUMNS if c in df.columns]
+    shown = df[cols].rename(columns=dict(GEP_LEAD_COLUMNS))
+    out.append(table_html(shown, "tbl-gep-county"))
+    missing = sorted({s for v in gep["not_accounted"].fillna("") for s in str(v).split(";") if s})
+    msgs = [("GEP = 物质产品 + 调节服务 + 文化服务（当年流量，《生态产品总值核算规范（试行）》2022）; "
+             "碳储量为生态资产，不计入GEP / GEP counts the year's flows; the carbon stock is an asset.")]
+    if missing:
+        msgs.append("未核算 Not accounted (no input table or switched off): " + ", ".join(missing)
+                    + " — 空白而非零 blank, not zero (docs/gep.md).")
+    if since is None:
+        msgs.append("无上期 GEP: no earlier survey year to compare with.")
+    else:
+        msgs.append(f"变化 Change: {since}（gep_change_by_county.csv）.")
+    msgs.append("价格与系数多为占位值（config/tables/prices.csv, gep_coefficients.csv 的 placeholder 列）"
+                " / most prices and coefficients are placeholders: replace them (docs/gep.md).")
+    out.extend(note(m) for m in msgs)
+    return "\n".join(out)
+
 
 def section_summary(year_dir: Path, county_names: Mapping[str, str]) -> str:
     out = [heading(2, "概要", "Summary", "summary")]
@@ -642,6 +719,7 @@ def render_report(year, results_dir: str | Path, config: Mapping, report_dir: Pa
     made_on = made_on or default_made_on()
     names = _county_names(results_dir)
     sections = [
+        section_gep(year_dir),
         section_summary(year_dir, names),
         section_inventory(year_dir),
         section_tables(year_dir),
@@ -651,7 +729,7 @@ def render_report(year, results_dir: str | Path, config: Mapping, report_dir: Pa
         section_provenance(year_dir),
     ]
     nav = "".join(f'<a href="#{a}">{esc(t)}</a>' for a, t in [
-        ("summary", "概要 Summary"), ("inventory", "清查 Inventory"),
+        ("gep", "GEP 生态产品总值"), ("summary", "概要 Summary"), ("inventory", "清查 Inventory"),
         ("ledgers", "台账 Tables"), ("maps", "图件 Maps"), ("validation", "检查 Validation"),
         ("parameters", "参数 Parameters"), ("provenance", "溯源 Provenance")])
     title_zh = f"{region_zh} 生态产品调查与修复选址年度报告（{year}年）"
