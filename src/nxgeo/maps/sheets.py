@@ -473,6 +473,12 @@ def candidate_legend_entries(gdf: pd.DataFrame, names: Mapping[str, tuple[str, s
         sel = keys == k
         label = style.target_label(k, dict(names))
         text = f"{label}：{int(sel.sum())} 块 parcels，{area[sel].sum():,.1f} ha"
+        if "funding" in gdf.columns:   # mines: legacy (public money) vs operator (#14)
+            fund = gdf["funding"].fillna("").astype(str)[sel]
+            parts = [f"{style.FUNDING_NAMES[f][0]} {int((fund == f).sum())}"
+                     for f in style.FUNDING_NAMES if (fund == f).any()]
+            if parts:
+                text += "（" + "，".join(parts) + "）"
         hatch = style.NOT_ALLOCATED_HATCH if k == style.NOT_ALLOCATED else None
         entries.append(el.LegendEntry(text, style.target_color(k, all_keys), hatch=hatch))
     return entries

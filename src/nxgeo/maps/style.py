@@ -23,6 +23,7 @@ TARGET_COLORS: dict[str, str] = {
     "forage": "#fdae61",
     "ecological": "#1b9e77",
     "natural": "#a6d96a",
+    "natural_recovery": "#a6d96a",
     "construction": "#d64541",
     "closed_protection": "#bdb6a8",
     "public_benefit": "#e6ab02",
@@ -36,6 +37,7 @@ TARGET_NAMES: dict[str, tuple[str, str]] = {
     **TARGET_LABELS,
     "ecological": ("生态用地", "Ecological land"),
     "natural": ("自然恢复", "Natural restoration"),
+    "natural_recovery": ("自然恢复（封育）", "Natural recovery (closure)"),
     "construction": ("建设用地", "Construction land"),
     "closed_protection": ("封禁保护", "Closed protection"),
     "public_benefit": ("公益性治沙", "Public-benefit sand control"),
@@ -65,9 +67,12 @@ GRADE_NODATA = 255
 
 PATHWAYS: dict[str, tuple[str, str]] = {
     "homestead_greening": ("闲置宅基地复垦复绿", "Abandoned homestead greening"),
-    "mine_remediation": ("历史遗留矿山生态修复", "Mine remediation"),
+    "mine_remediation": ("矿山生态修复（历史遗留与矿权人责任）", "Mine remediation (legacy and operator)"),
     "sand_control": ("防沙治沙", "Sand control"),
 }
+# Mine funding (legend): legacy mines with public money, the others by the operator
+FUNDING_NAMES = {"public": ("历史遗留·财政资金", "legacy, public"),
+                 "operator": ("矿权人·治理恢复基金", "operator fund")}
 PATHWAY_MARKERS = {"homestead_greening": "o", "mine_remediation": "s", "sand_control": "^"}
 
 # Reference layers
