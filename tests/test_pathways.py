@@ -4,7 +4,6 @@ tests on random layers."""
 
 from __future__ import annotations
 
-import copy
 import math
 
 import geopandas as gpd
@@ -16,31 +15,27 @@ import shapely
 from affine import Affine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from shapely.geometry import LineString, box
+from shapely.geometry import box
+from test_candidates import (
+    CFG,
+    CID,
+    CRS,
+    DEMAND_CSV,
+    LAYERS,
+    X0,
+    Y0,
+    budgets,
+    build_reach,
+    cfg_pathways,
+    default_layout,
+)
 
 from nxgeo.candidates import allocate, allocate_year, build_options, candidates_reach
 from nxgeo.candidates.attributes import finest_slope_max
 from nxgeo.candidates.decide import decide_homestead, decide_mine, finalize
 from nxgeo.candidates.units import road_regions, split_units, tile_side_px
+from nxgeo.errors import InputError
 from nxgeo.terrain import slope_degrees
-from test_candidates import (
-    CFG,
-    CID,
-    CLASSES,
-    CRS,
-    DEMAND_CSV,
-    LAYERS,
-    LEFT,
-    RIGHT,
-    X0,
-    Y0,
-    _gdf,
-    budgets,
-    build_reach,
-    cell,
-    cfg_pathways,
-    default_layout,
-)
 
 ROOT_CLASSES = "config/landuse/classes.csv"
 DEMAND = pd.read_csv(DEMAND_CSV)
@@ -303,7 +298,15 @@ def unit_layers(draw):
 def test_property_no_unit_exceeds_the_maximum(lay):
     index, counties, zone, road, res, max_ha, min_ha = lay
     t = Affine(res, 0, 523_456.0, 0, -res, 4_123_456.0)
-    units, st_ = split_units(index, counties, zone, road_regions(road), t, CRS, max_ha, min_ha)
+    if res * res / 1e4 > max_ha:          # a unit cannot be smaller than one pixel: refused
+        with pytest.raises(InputError, match="smaller than one pixel"):
+            split_units(index, counties, zone, road_regions(road), t, CRS, max_ha, min_ha)
+        return
+    if min_ha > max_ha:
+        with pytest.raises(InputError, match="larger than max_unit_ha"):
+            split_units(index, counties, zone, road_regions(road), t, CRS, max_ha, min_ha)
+        return
+    units, _ = split_units(index, counties, zone, road_regions(road), t, CRS, max_ha, min_ha)
     area = shapely.area(np.asarray(units.geometry.values)) / 1e4
     if len(units):
         assert area.max() <= max_ha + 1e-6

@@ -37,6 +37,7 @@ CATEGORIES = [
     ("closed_protection", "#bdb6a8", "solid"),
     ("public_benefit", "#e6ab02", "solid"),
     ("for_profit", "#a6761d", "solid"),
+    ("natural_recovery", "#a6d96a", "solid"),
     (NOT_ALLOCATED, "#9e9e9e", "b_diagonal"),
 ]
 LABEL_EN = {"cropland": "Cropland (reclaimed)", "forest": "Forest", "shrub": "Shrubland",
@@ -44,6 +45,7 @@ LABEL_EN = {"cropland": "Cropland (reclaimed)", "forest": "Forest", "shrub": "Sh
             "ecological": "Ecological land", "construction": "Construction land",
             "closed_protection": "Closed protection", "public_benefit": "Public-benefit sand control",
             "for_profit": "For-profit sand control",
+            "natural_recovery": "Natural recovery (closure for regeneration)",
             NOT_ALLOCATED: "Not allocated / not eligible"}
 LABEL_ZH = {**TARGET_ZH, NOT_ALLOCATED: "未配置水量或不符合条件"}
 CLASS_EXPRESSION = ("CASE WHEN \"allocated\" = 1 THEN \"recommended_target\" "
@@ -61,6 +63,9 @@ ALIASES = {
     "greening_increment_ha": "绿化增量（公顷）Greening increment (ha)",
     "pv_mw": "光伏装机（兆瓦）PV (MW)", "sand_priority": "治沙优先度 Sand priority",
     "hazard_flag": "削坡减荷 Hazard works",
+    "closure_ha": "封禁保护（公顷）Closure (ha)",
+    "natural_recovery_ha": "自然恢复（公顷）Natural recovery (ha)",
+    "legacy": "历史遗留矿山 Legacy mine", "funding": "资金来源 Funding (public/operator)",
 }
 
 

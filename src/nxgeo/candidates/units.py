@@ -30,6 +30,7 @@ import shapely
 from affine import Affine
 from scipy import ndimage
 
+from ..errors import InputError
 from .parcels import clump_county_index, to_multi
 
 #: bit of each zone raster in the zone class of a pixel
@@ -38,7 +39,7 @@ ZONE_BITS = {"protected_core": 1, "protected_any": 2, "ecological_redline": 4}
 
 def tile_side_px(max_unit_ha: float, res: float) -> int:
     """Pixels per tile side: the largest n with (n·res)² <= max_unit_ha (at least 1)."""
-    return max(1, int(math.floor(math.sqrt(float(max_unit_ha) * 1e4) / float(res) + 1e-9)))
+    return max(1, math.floor(math.sqrt(float(max_unit_ha) * 1e4) / float(res) + 1e-9))
 
 
 def road_regions(road_mask: np.ndarray) -> np.ndarray:
@@ -77,6 +78,12 @@ def split_units(county_index: np.ndarray, codes, zone_class: np.ndarray,
     index = np.asarray(county_index)
     codes = np.asarray(codes, dtype=np.int64)
     res = abs(float(transform.a))
+    if res * res / 1e4 > float(max_unit_ha):
+        raise InputError(f"pathways.sand_control.max_unit_ha ({max_unit_ha:g} ha) is smaller than "
+                         f"one pixel ({res * res / 1e4:g} ha at {res:g} m); raise it")
+    if float(min_parcel_ha) > float(max_unit_ha):
+        raise InputError(f"pathways.sand_control.min_parcel_ha ({min_parcel_ha:g} ha) is larger "
+                         f"than max_unit_ha ({max_unit_ha:g} ha)")
     side = tile_side_px(max_unit_ha, res)
     stats = {"max_unit_ha": float(max_unit_ha), "tile_side_m": side * res}
     rows, cols = np.nonzero(index)
@@ -114,7 +121,7 @@ def split_units(county_index: np.ndarray, codes, zone_class: np.ndarray,
         "block": block_key,
         "n_pixels": pieces["n_pixels"].to_numpy(np.int64),
     }, geometry=pieces.geometry.values, crs=crs)
-    stats["blocks"] = int(len(np.unique(blocks, axis=0)))
+    stats["blocks"] = len(np.unique(blocks, axis=0))
     out, merged = _merge_slivers(out, float(min_parcel_ha) * 1e4, float(max_unit_ha) * 1e4)
     area = shapely.area(np.asarray(out.geometry.values, dtype=object))
     small = area < float(mmu_m2)
