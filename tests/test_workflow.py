@@ -150,8 +150,8 @@ def test_services_and_ledgers(tiny_run):
     t = tiny_run / "results" / "2024"
     s = pd.read_csv(t / "tables" / "services_by_county.csv", encoding="utf-8-sig",
                     dtype={"zone_id": str})
-    counties = s[s.zone_id != "none"]
-    assert len(counties) == 22
+    counties = s[(s.zone_kind == "county") & (s.zone_id != "none")]
+    assert len(counties) == 22 and s.zone_kind.iloc[-1] == "region"   # the total row last
     assert (counties.carbon_stock_t_c > 0).all() and (counties.gep_regulating_cny > 0).all()
     cmp = t / "compare" / "2023_2024"
     ledger = pd.read_csv(cmp / "greening_ledger.csv", encoding="utf-8-sig", dtype={"adcode": str})
