@@ -235,3 +235,13 @@ def test_report_leads_with_county_gep_table(tmp_path):
     col = rows[0].index("较上期变化（万元） Change")
     assert float(rows[1][col].replace(",", "")) == pytest.approx(d, rel=1e-3)
     assert "未核算 Not accounted" in html and "tourism" in html and "placeholder" in html
+
+
+def test_nep_raster_replaces_the_rate_on_unchanged_land():
+    # forest (rate 1.2 t C/ha/yr in the shipped table) unchanged with NEP 2.5, unchanged
+    # without NEP (NaN -> rate), and sand -> forest (changed: (130 - 10.2)/20 = 5.99, NEP unused)
+    lu = np.array([4, 4, 4], np.uint8)
+    res = compute_services(PARAMS, lu, np.full(3, 300.0), np.full(3, 1.0), 2.0,
+                           landuse_prev=np.array([4, 4, 12], np.uint8),
+                           nep=np.array([2.5, np.nan, 9.0]))
+    assert res["seq_t"] == pytest.approx([2.5 * 2, 1.2 * 2, (130 - 10.2) / 20 * 2])
