@@ -183,34 +183,73 @@ def test_a_feature_without_area_after_repair_is_an_error_naming_layer_and_featur
     assert "Fix Geometries" in msg
 
 
-def test_prepare_vectors_repairs_after_reprojection_and_the_inventory_runs(tmp_path, monkeypatch):
-    """A dissolved reaches layer in EPSG:4490 (not the grid CRS) with a collapsed sliver hole:
-    the prepared layer is (Multi)Polygon only, and exactextract (inventory) accepts it."""
+def _reach_with_sliver_in_4490(touching: bool) -> tuple[gpd.GeoDataFrame, float]:
+    """The factory's reaches in EPSG:4490 with a sliver hole in the first one, and that
+    reach's area in EPSG:4507 (m2) without the hole.
+
+    touching=False: a hole of zero width along a parallel, invalid as delivered; make_valid in
+    EPSG:4490 turns it into a line (GeometryCollection), reprojected first it is a valid sliver.
+    touching=True: a thin hole touching the reach's bottom edge, valid in EPSG:4490; the edge
+    (a parallel) bends on reprojection, so the hole then crosses the shell (invalid)."""
+    r = F._gdf([{"reach_id": rid, "name": rid.title(), "geometry": g}
+                for rid, g in F.REACHES.items()]).to_crs(F.CRS_GEO)
+    area = r.to_crs(F.CRS_GK).area.iloc[0]
+    x0, y0, x1, y1 = r.geometry.iloc[0].bounds
+    lon = (x0 + x1) / 2
+    if touching:   # a rectangle in EPSG:4490: its bottom edge is a parallel
+        shell = [(x0 + 0.1, y0 + 0.1), (x1 - 0.1, y0 + 0.1), (x1 - 0.1, y1 - 0.1), (x0 + 0.1, y1 - 0.1)]
+        b = y0 + 0.1
+        hole = [(lon, b), (lon + 0.05, b + 0.02), (lon - 0.05, b + 0.02), (lon, b)]
+        area = gpd.GeoSeries([Polygon(shell)], crs=F.CRS_GEO).to_crs(F.CRS_GK).area.iloc[0]
+    else:
+        shell = list(r.geometry.iloc[0].exterior.coords)
+        lat = (y0 + y1) / 2
+        hole = [(lon - 0.05, lat), (lon, lat), (lon + 0.05, lat), (lon - 0.05, lat)]
+    geoms = list(r.geometry)
+    geoms[0] = Polygon(shell, [hole])
+    return gpd.GeoDataFrame(r.drop(columns="geometry"), geometry=geoms, crs=F.CRS_GEO), area
+
+
+def test_repairing_before_reprojection_is_what_made_the_geometry_collection():
+    r, _ = _reach_with_sliver_in_4490(touching=False)
+    g = r.geometry.iloc[0]
+    assert shapely.get_type_id(shapely.make_valid(g)) == 7        # repaired in EPSG:4490
+    t, _ = _reach_with_sliver_in_4490(touching=True)
+    assert t.geometry.iloc[0].is_valid                            # valid as delivered ...
+    assert not t.to_crs(F.CRS_GK).geometry.iloc[0].is_valid       # ... not on the grid
+
+
+@pytest.mark.parametrize("touching", [False, True], ids=["zero_width_hole", "hole_on_the_edge"])
+def test_prepare_vectors_repairs_after_reprojection_and_the_inventory_runs(touching, tmp_path,
+                                                                           monkeypatch):
+    """A dissolved reaches layer in EPSG:4490 (not the grid CRS) with a sliver hole: the
+    prepared layer is valid (Multi)Polygon only, keeps every reach, and exactextract
+    (inventory) accepts it."""
     from nxgeo.inventory import area_by_class
     from nxgeo.prepare import prepare_vectors
 
     cfg, base = F.make_valid_inputs(tmp_path / "in")
-    r = gpd.read_file(base / F.P["reaches"], layer="reaches")
-    geoms = list(r.geometry)
-    geoms[0] = _collapsed_hole()
-    r = gpd.GeoDataFrame(r.drop(columns="geometry"), geometry=geoms, crs=F.CRS_GK).to_crs(F.CRS_GEO)
+    r, area = _reach_with_sliver_in_4490(touching)
     F.write_layers(base / F.P["reaches"], {"reaches": r})
     monkeypatch.chdir(base)
     out = prepare_vectors(cfg["inputs"]["vectors"], cfg["grid"]["crs"], tmp_path / "v.gpkg")
     reaches = read_vector(out, "reaches")
-    assert len(reaches) == len(r)
+    assert sorted(reaches["id"]) == sorted(r["reach_id"])
     assert set(reaches.geom_type) <= {"Polygon", "MultiPolygon"} and reaches.is_valid.all()
+    hole_ha = (area - reaches.area.iloc[0]) / 1e4
+    assert 0 <= hole_ha < (2_000 if touching else 10)            # the sliver, nothing more
     lu = base / cfg["inputs"]["landuse"]["files"][2023]
     res = area_by_class(lu, reaches, "id")
     assert set(res["zone_id"]) == set(reaches["id"])
 
 
 def test_inventory_repairs_zones_after_reprojecting_them(tmp_path):
-    """Zones in another CRS whose make_valid gives a GeometryCollection: the inventory
-    keeps the polygonal part instead of stopping with 'Mixed-type geometries not supported'."""
+    """Zones in EPSG:4490 that are invalid only on the grid (the touching sliver): the
+    inventory repairs them after its own reprojection and counts the zone's area."""
     from nxgeo.inventory import area_by_class
 
     lu = F.write_tif(tmp_path / "lu.tif", F.landuse_array(), nodata=0)
-    z = gpd.GeoDataFrame({"id": ["a"]}, geometry=[_collapsed_hole()], crs=F.CRS_GK).to_crs(F.CRS_GEO)
+    r, area = _reach_with_sliver_in_4490(touching=True)
+    z = gpd.GeoDataFrame({"id": ["a"]}, geometry=[r.geometry.iloc[0]], crs=F.CRS_GEO)
     res = area_by_class(lu, z, "id")
-    assert res["area_ha"].sum() == pytest.approx(_collapsed_hole().area / 1e4, rel=0.05)
+    assert res["area_ha"].sum() == pytest.approx(area / 1e4, rel=0.05)

@@ -409,7 +409,7 @@ def check_pathway_counties(ctx: Context) -> None:
     for key, codes in lists:
         if not isinstance(codes, list):
             continue
-        missing = [str(c) for c in codes if str(c) not in ctx.counties]
+        missing = [str(c) for c in codes if keys.adcode_or_none(c) not in ctx.counties]
         if missing:
             ctx.warning(key, None,
                         f"`{key}` lists adcode(s) {', '.join(missing)} that are not in the counties "
