@@ -51,6 +51,7 @@ P = {  # relative paths of every input (relative to base_dir)
     "water_demand": "config/tables/water_demand.csv",
     "carbon_pools": "config/tables/carbon_pools.csv",
     "prices": "config/tables/prices.csv",
+    "gep_coefficients": "config/tables/gep_coefficients.csv",
 }
 
 
@@ -222,7 +223,8 @@ def make_valid_inputs(tmp_path) -> tuple[dict, Path]:
             "planned_construction": None,
         },
         "tables": {k: P[k] for k in ("water_budgets", "greening_targets", "county_emissions",
-                                     "water_demand", "carbon_pools", "prices")},
+                                     "water_demand", "carbon_pools", "prices",
+                                     "gep_coefficients")},
     }
     cfg["landuse"]["classes_table"] = "config/landuse/classes.csv"
     codes = list(COUNTIES)

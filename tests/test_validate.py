@@ -75,7 +75,7 @@ def test_valid_set_passes_without_problems(inputs):
     assert {"inputs.landuse.files.2023", "inputs.landuse.files.2024", "inputs.rasters.dem",
             "inputs.rasters.precipitation", "inputs.vectors.counties", "inputs.vectors.roads",
             "inputs.tables.water_budgets", "inputs.tables.prices"} <= items
-    assert len(items) == 2 + 2 + 14 + 6
+    assert len(items) == 2 + 2 + 14 + 7   # 7 tables (with gep_coefficients)
     lu = next(c for c in report.checked if c["item"] == "inputs.landuse.files.2023")
     assert lu["crs"].startswith("EPSG:4507") and lu["width"] == 40 and lu["height"] == 30
     assert sum(lu["codes"].values()) == 40 * 29          # row 0 is nodata
@@ -99,7 +99,7 @@ def test_geographic_analysis_crs_is_an_error(inputs):
     report = validate_inputs(cfg, base)
     assert_error(report, "grid.crs: 'EPSG:4490'", "is geographic", "EPSG:4507", item="config")
     assert len(report.errors) == 1                     # the data checks still ran and passed
-    assert len(report.checked) == 24
+    assert len(report.checked) == 25   # incl. inputs.tables.gep_coefficients
 
 
 def test_bad_config_value_names_key_and_allowed_values(inputs):
@@ -694,7 +694,7 @@ def test_two_band_dem_is_checked_and_processed_on_band_1(inputs, tmp_path):
     report = validate_inputs(cfg, base)
     assert report.ok
     assert_warning(report, "in/dem.tif: has 2 bands; band 1 is checked here and used by every "
-                   "step (bands 2–2 are ignored)", "gdal_translate -b N", item="inputs.rasters.dem")
+                   "step (band 2 is ignored)", "gdal_translate -b N", item="inputs.rasters.dem")
     grid = Grid(crs=F.CRS_GK, transform=F.TRANSFORM, width=F.WIDTH, height=F.HEIGHT)
     out = reproject_to_grid(base / F.P["dem"], tmp_path / "dem.tif", grid, categorical=False)
     with rasterio.open(out) as ds:
