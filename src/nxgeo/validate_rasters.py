@@ -207,8 +207,13 @@ def check_crs_datum(ctx: Context, item: str, path, label: str, crs) -> None:
     name = getattr(datum, "name", "") or ""
     if datum is not None and "unknown" not in name.lower() and name.strip():
         return
+    lab = crs_label(crs) or c.name
+    if lab.lower() == "unknown":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lab = (c.to_proj4() or lab)[:160]
     ctx.warning(item, path,
-                f"{label}: its CRS ({crs_label(crs) or c.name}) defines no datum"
+                f"{label}: its CRS ({lab}) defines no datum"
                 f"{f' (only {name!r})' if name else ''}, so no datum shift can be applied: if "
                 "the data are in Beijing 1954 or Xian 1980 rather than CGCS2000/WGS 84, positions "
                 "may be off by up to ~100 m. Assign the complete CRS (e.g. gdal_edit.py -a_srs "
@@ -373,8 +378,9 @@ def _entry(item: str, rel: str, ds) -> dict:
 def _common(ctx: Context, item: str, rel: str, path, ds, min_cover=0.98) -> dict:
     entry = _entry(item, rel, ds)
     if ds.count > 1:
+        ignored = "band 2 is" if ds.count == 2 else f"bands 2–{ds.count} are"
         ctx.warning(item, path, f"{rel}: has {ds.count} bands; band 1 is checked here and used by "
-                    f"every step (bands 2–{ds.count} are ignored). If the data are in another "
+                    f"every step ({ignored} ignored). If the data are in another "
                     f"band, extract it (gdal_translate -b N {rel} out.tif) and point `{item}` to "
                     "the result.", bands=ds.count)
     if _georef(ctx, item, rel, path, ds):
