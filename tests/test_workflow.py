@@ -14,7 +14,9 @@ from conftest import TINY, run_snakemake, tiny_config
 pytestmark = pytest.mark.workflow
 YEARS = (2023, 2024)
 # rules that consume suitability outputs (grow as the DAG grows)
-DOWNSTREAM_OF_SUITABILITY = {"candidates", "allocate_water", "maps", "provenance", "report"}
+# ledgers: the forest needed is put against the afforestable land with water (water_capacity.csv, #14)
+DOWNSTREAM_OF_SUITABILITY = {"candidates", "allocate_water", "ledgers", "maps", "provenance",
+                             "report"}
 REACHES = ("weining", "qingtongxia", "yinchuan", "shizuishan", "qingshui", "jinghe", "yanchi")
 
 
