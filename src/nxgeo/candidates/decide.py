@@ -171,7 +171,11 @@ def reclaim_use(df: pd.DataFrame, cfg_water: dict) -> tuple[np.ndarray, np.ndarr
     if outside not in ("cropland_dry", "none"):
         raise ValueError(f"water.reclaim_outside_secured must be cropland_dry or none, "
                          f"not {outside!r}")
-    limit = float((cfg_water["rainfed_above_precipitation_mm"] or {}).get("cropland_dry", 0.0))
+    limits = cfg_water["rainfed_above_precipitation_mm"] or {}
+    if outside == "cropland_dry" and "cropland_dry" not in limits:
+        raise ValueError("water.reclaim_outside_secured is cropland_dry: give its rain-fed limit "
+                         "water.rainfed_above_precipitation_mm.cropland_dry (mm)")
+    limit = float(limits["cropland_dry"]) if outside == "cropland_dry" else np.inf
     with np.errstate(invalid="ignore"):
         dry = (outside == "cropland_dry") & (_num(df, "precip_mean_mm") >= limit)
     use = np.where(secured, "cropland", np.where(dry, "cropland_dry", "")).astype(object)

@@ -231,7 +231,7 @@ def pathway_summary(layers: Mapping[str, pd.DataFrame], cfg_pathways: Mapping) -
 
     df = _frame(layers)
     rows = []
-    tn = dict((cfg_pathways.get("sand_control") or {}).get("three_north") or {})
+    tn = dict(cfg_pathways["sand_control"]["three_north"])
     for p in PATHWAYS:
         sub = df[df["pathway"] == p] if df is not None else None
         if sub is None or not len(sub):
@@ -260,9 +260,8 @@ def pathway_summary(layers: Mapping[str, pd.DataFrame], cfg_pathways: Mapping) -
                                     if treated > 0 else np.nan)
             row["shrub_share_of_planting"] = (row["shrub_planting_ha"] / row["planting_ha"]
                                               if row["planting_ha"] > 0 else np.nan)
-            row["target_closure_share"] = float(tn["closure_share"]) if tn else np.nan
-            row["target_shrub_share_of_planting"] = (float(tn["shrub_share_of_planting"])
-                                                     if tn else np.nan)
+            row["target_closure_share"] = float(tn["closure_share"])
+            row["target_shrub_share_of_planting"] = float(tn["shrub_share_of_planting"])
             with np.errstate(invalid="ignore"):
                 row["meets_three_north"] = bool(
                     abs(row["closure_share"] - row["target_closure_share"]) <= 0.10
