@@ -40,6 +40,8 @@ def pristine(tmp_path_factory):
     base = tmp_path_factory.mktemp("data_valid")
     cfg, base = F.make_valid_inputs(base)
     cfg["grid"]["resolution"] = 5000
+    # sand-control units must hold at least one 5 km pixel (2,500 ha) on this coarse grid
+    cfg["pathways"]["sand_control"]["max_unit_ha"] = 25_000
     return cfg, base
 
 

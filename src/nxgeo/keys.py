@@ -85,7 +85,8 @@ def adcode_or_none(v) -> str | None:
     return text if ADCODE_RE.match(text) else None
 
 
-def value_counts_text(values: Iterable, n: int = 6, unit: str = "value") -> str:
+def value_counts_text(values: Iterable, n: int = 6) -> str:
+    """`'a' (2×), <empty> (1×)`: the most frequent values with their counts."""
     counts = Counter("<empty>" if is_missing(v) else repr(v) for v in values)
     parts = [f"{v} ({c}×)" for v, c in counts.most_common(n)]
     more = f" … ({len(counts) - n} more)" if len(counts) > n else ""
