@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 import rasterio
 import yaml
+from conftest import run_snakemake
 from shapely.geometry import Polygon, box
 
-from conftest import run_snakemake
 from nxgeo.atomic import TEMP_PREFIX
 
 pytestmark = pytest.mark.workflow
