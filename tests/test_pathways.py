@@ -298,9 +298,9 @@ def unit_layers(draw):
 def test_property_no_unit_exceeds_the_maximum(lay):
     index, counties, zone, road, res, max_ha, min_ha = lay
     t = Affine(res, 0, 523_456.0, 0, -res, 4_123_456.0)
-    if res * res / 1e4 > max_ha:          # a unit cannot be smaller than one pixel: refused
-        with pytest.raises(InputError, match="smaller than one pixel"):
-            split_units(index, counties, zone, road_regions(road), t, CRS, max_ha, min_ha)
+    if res * res / 1e4 > max_ha and min_ha <= max_ha:   # coarse grid: one-pixel units
+        units, _ = split_units(index, counties, zone, road_regions(road), t, CRS, max_ha, min_ha)
+        assert (units["n_pixels"] == 1).all()
         return
     if min_ha > max_ha:
         with pytest.raises(InputError, match="larger than max_unit_ha"):

@@ -12,7 +12,8 @@ Rules (all on the reach grid, vectorised; the only Python loops run over units, 
 2. **Tiles**: every block is cut by a square grid anchored at the CRS origin (so the same
    place gets the same tiles in every year and reach) whose side is the largest whole number
    of pixels with side² <= ``max_unit_ha``. Each 8-connected piece of one block inside one
-   tile is a unit: compact (inside a square) and never larger than ``max_unit_ha``.
+   tile is a unit: compact (inside a square) and never larger than ``max_unit_ha`` (on a grid
+   whose pixel is larger than that, a coarse preview, every unit is one pixel, with a warning).
 3. **Slivers**: a unit smaller than ``min_parcel_ha`` joins the smallest neighbouring unit of
    the same block (sharing an edge) that is at least ``min_parcel_ha`` and stays within
    ``max_unit_ha`` after the merge; a sliver that has no such neighbour is dropped and
@@ -21,6 +22,7 @@ Rules (all on the reach grid, vectorised; the only Python loops run over units, 
 
 from __future__ import annotations
 
+import logging
 import math
 
 import geopandas as gpd
@@ -32,6 +34,8 @@ from scipy import ndimage
 
 from ..errors import InputError
 from .parcels import clump_county_index, to_multi
+
+log = logging.getLogger("nxgeo.candidates")
 
 #: bit of each zone raster in the zone class of a pixel
 ZONE_BITS = {"protected_core": 1, "protected_any": 2, "ecological_redline": 4}
@@ -78,9 +82,10 @@ def split_units(county_index: np.ndarray, codes, zone_class: np.ndarray,
     index = np.asarray(county_index)
     codes = np.asarray(codes, dtype=np.int64)
     res = abs(float(transform.a))
-    if res * res / 1e4 > float(max_unit_ha):
-        raise InputError(f"pathways.sand_control.max_unit_ha ({max_unit_ha:g} ha) is smaller than "
-                         f"one pixel ({res * res / 1e4:g} ha at {res:g} m); raise it")
+    if res * res / 1e4 > float(max_unit_ha):     # a coarse preview grid: one-pixel units
+        log.warning("pathways.sand_control.max_unit_ha (%g ha) is smaller than one pixel (%g ha "
+                    "at %g m): every sand unit is one pixel, larger than the maximum",
+                    max_unit_ha, res * res / 1e4, res)
     if float(min_parcel_ha) > float(max_unit_ha):
         raise InputError(f"pathways.sand_control.min_parcel_ha ({min_parcel_ha:g} ha) is larger "
                          f"than max_unit_ha ({max_unit_ha:g} ha)")
