@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.nxgeo-installed
+GUARD  := $(VENV)/.nxgeo-yamlguard
 CONFIG ?= config/config.yaml
 CORES  ?= 2
 
@@ -24,7 +25,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
-env: $(STAMP)
+# Config files are read as data only, even by Snakemake's own start-up (nxgeo.yamlguard)
+$(GUARD): $(STAMP) src/nxgeo/yamlguard.py
+	$(BIN)/python -m nxgeo.yamlguard --install
+	@touch $(GUARD)
+
+env: $(STAMP) $(GUARD)
 
 sample: env
 	$(BIN)/nxgeo sample --config $(CONFIG)

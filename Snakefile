@@ -6,11 +6,14 @@ from snakemake.utils import min_version
 min_version("8.10")
 
 import nxgeo
-from nxgeo.config import check_config
+from nxgeo.config import check_config, check_config_files
 
 if "inputs" not in config:  # no --configfile given: the embedded sample's defaults
     configfile: "config/config.yaml"
 
+# A config is data: every file is read again strictly (no templating, tags or duplicate keys;
+# nxgeo.yamlguard refuses them even before Snakemake's own reading), then checked whole.
+check_config_files(workflow.configfiles)
 check_config(config, source="the workflow configuration")
 
 
@@ -24,10 +27,12 @@ include: "workflow/rules/services.smk"
 include: "workflow/rules/candidates.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/compare.smk"
+include: "workflow/rules/safety.smk"  # last: it flags the outputs of every rule above
 
 
 rule all:
     input:
+        f"{RESULTS}/common/validation/report.md",
         expand(f"{RESULTS}/{{year}}/validation/report.md", year=YEARS),
         expand(f"{RESULTS}/{{year}}/reaches/{{reach}}/{{layer}}.tif", year=YEARS, reach=REACHES,
                layer=REACH_LAYERS),

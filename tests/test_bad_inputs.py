@@ -236,6 +236,49 @@ def invalid_config_value(cfg, base):
     cfg["grid"]["resolution"] = -30
 
 
+def _yaml(cfg) -> str:
+    return yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False)
+
+
+# Config mistakes (issue #21): each is caught when the workflow starts, before any job.
+# A mutation that returns text writes that text as the config file (mistakes of the file
+# itself, which a dict cannot hold).
+def compare_same_year(cfg, base):
+    cfg["compare"] = [[2024, 2024]]
+
+
+def misspelt_top_level_key(cfg, base):
+    cfg["comapre"] = cfg.pop("compare")
+
+
+def missing_water_section(cfg, base):
+    del cfg["water"]
+
+
+def duplicate_yaml_key(cfg, base):
+    text = _yaml(cfg)
+    return text.replace("results_dir: results\n", "results_dir: results\nresults_dir: old\n", 1)
+
+
+def misindented_year_line(cfg, base):
+    text = _yaml(cfg)
+    return text.replace("\n- 2024\n", "\n - 2024\n", 1)
+
+
+def templated_config(cfg, base):
+    marker = base / "PWNED"
+    return ("__use_yte__: true\n" + _yaml(cfg) +
+            f"?if True:\n  x: ?__import__('pathlib').Path({str(marker)!r}).write_text('x')\n")
+
+
+def yaml_tag_in_config(cfg, base):
+    return _yaml(cfg).replace("results_dir: results", "results_dir: !!python/name:os.system", 1)
+
+
+def infinite_config_number(cfg, base):
+    cfg["water"]["secured_canal_buffer_m"] = float("inf")  # written as .inf
+
+
 def geographic_grid(cfg, base):
     cfg["grid"]["crs"] = "EPSG:4490"
 
@@ -321,9 +364,23 @@ CASES = [
     Case("wrong_table_columns", wrong_table_columns, ("greening_targets.csv", "target_ha")),
     Case("table_not_utf8", gbk_table, ("county_emissions.csv", "UTF-8")),
     Case("adcode_turned_into_number", adcode_as_number, ("water_budgets.csv", "640105.0")),
-    Case("status_values_in_chinese", chinese_status_values, ("mines", "废弃", "abandoned")),
+    # recoded with a warning since #21 (one vocabulary for validation and processing)
+    Case("status_values_in_chinese", chinese_status_values, ("mines", "废弃", "abandoned"),
+         ok=True),
     Case("shapefile_without_prj", shapefile_without_prj, ("settlements.shp", "CRS")),
     Case("non_numeric_water_quota", non_numeric_quota, ("water_demand.csv", "abc")),
+    Case("compare_year_with_itself", compare_same_year, ("compare", "compares 2024 with itself")),
+    Case("misspelt_top_level_key", misspelt_top_level_key,
+         ("'comapre' (did you mean 'compare'?)",)),
+    Case("missing_water_section", missing_water_section, ("'water' is a required property",)),
+    Case("duplicate_yaml_key", duplicate_yaml_key,
+         ("config.yaml", "'results_dir' appears twice")),
+    Case("misindented_year_line", misindented_year_line,
+         ("years[0]", "'2023 - 2024' is not of type")),
+    Case("templated_config", templated_config, ("__use_yte__", "refuses")),
+    Case("yaml_tag_in_config", yaml_tag_in_config, ("YAML tags are not allowed",)),
+    Case("infinite_config_number", infinite_config_number,
+         ("water.secured_canal_buffer_m", "not a finite number")),
 ]
 
 
@@ -346,9 +403,10 @@ def test_bad_input(case, pristine, tmp_path):
     base = tmp_path / "run"
     shutil.copytree(src, base)
     cfg = copy.deepcopy(cfg0)
-    case.mutate(cfg, base)
-    (base / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False),
-                                      encoding="utf-8")
+    raw = case.mutate(cfg, base)
+    text = raw if isinstance(raw, str) else yaml.safe_dump(cfg, allow_unicode=True,
+                                                           sort_keys=False)
+    (base / "config.yaml").write_text(text, encoding="utf-8")
     targets = case.targets or (
         ("results/2023/validation/report.md", "results/2024/validation/report.md",
          "results/common/vectors.gpkg") if case.ok else ())
@@ -365,6 +423,7 @@ def test_bad_input(case, pristine, tmp_path):
         text = out
     for needle in case.needles:
         assert needle in text, f"{case.id}: {needle!r} not in the message:\n{text[-4000:]}"
+    assert not (base / "PWNED").exists(), "code in the config was run"
     # nothing partial or temporary in results/ (logs and timings may stay)
     if results.exists():
         leftovers = [p for p in results.rglob("*") if p.name.startswith(TEMP_PREFIX)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 
 from .errors import ConfigError
@@ -18,14 +17,34 @@ SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 
 
 def load_yaml(path: str | Path) -> Any:
+    """A YAML file as plain data (nxgeo.yamlsafe: no templating, no tags, no duplicate keys;
+    syntax errors with line and column)."""
+    from .yamlsafe import ConfigSyntaxError, load_strict
+
     path = Path(path)
     if not path.exists():
         raise ConfigError([f"file not found: {path}"], source=str(path))
     try:
-        with open(path, encoding="utf-8") as f:
-            return yaml.safe_load(f)
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"not valid YAML: {exc}"], source=str(path)) from exc
+        return load_strict(path)
+    except ConfigSyntaxError as exc:
+        raise ConfigError([str(exc)], source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save "
+                           "it as UTF-8"], source=str(path)) from None
+
+
+def check_config_files(paths) -> None:
+    """Read every config file again as plain data (refusing templating, tags and duplicate
+    keys): the Snakefile's second line of defence when the start-up hook (nxgeo.yamlguard)
+    was not installed."""
+    problems = []
+    for p in paths:
+        try:
+            load_yaml(p)
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError(problems, source="the workflow configuration")
 
 
 def load_schema(name: str = "config") -> dict:
@@ -52,8 +71,40 @@ def _describe(err) -> str:
     if err.validator == "required":
         return f"{key}: {err.message} (add this key; see config/config.yaml for an example)"
     if err.validator == "additionalProperties" and err.validator_value is False:
-        return f"{key}: {err.message} (check the spelling of the key)"
+        return _unknown_keys(key, err)
     return f"{key}: {err.message}"
+
+
+def _unknown_keys(key: str, err) -> str:
+    """Name each unknown key with the nearest valid one."""
+    import difflib
+
+    known = sorted((err.schema.get("properties") or {}))
+    extra = [k for k in (err.instance or {}) if k not in known]
+    parts = []
+    for k in extra:
+        near = difflib.get_close_matches(str(k), known, n=1, cutoff=0.6)
+        parts.append(f"{k!r} (did you mean {near[0]!r}?)" if near else repr(k))
+    where = "at the top level" if key == "(top level)" else f"in {key}"
+    return (f"{key}: unknown key(s) {', '.join(parts)} {where}; valid keys: {', '.join(known)}. "
+            "Check the spelling, or remove the key")
+
+
+def _non_finite(obj, path: str = "") -> list[str]:
+    """Keys whose value is a number that is not finite (inf, -inf, nan, 1e400)."""
+    import math
+
+    out = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out += _non_finite(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out += _non_finite(v, f"{path}[{i}]")
+    elif isinstance(obj, float) and not math.isfinite(obj):
+        out.append(f"{path}: {obj!r} is not a finite number (YAML reads .inf, .nan and numbers "
+                   "beyond 1.8e308 that way); write the real value")
+    return out
 
 
 def schema_problems(cfg: Any, schema: dict | None = None) -> list[str]:
@@ -99,6 +150,12 @@ def semantic_problems(cfg: dict) -> list[str]:
         for y in pair:
             if y not in years:
                 problems.append(f"compare: year {y} in {pair} is not one of years {years}")
+        if isinstance(pair, list) and len(pair) == 2 and pair[0] == pair[1]:
+            problems.append(f"compare: {pair} compares {pair[0]} with itself; give an earlier "
+                            f"and a later survey year, e.g. [{pair[0] - 1}, {pair[0]}]")
+        elif isinstance(pair, list) and len(pair) == 2 and pair[0] > pair[1]:
+            problems.append(f"compare: {pair} lists the later year first; write "
+                            f"[{pair[1]}, {pair[0]}] (results go under the later year)")
     if isinstance(cfg.get("suitability"), dict):
         from .suitability import spec_problems
 
@@ -165,7 +222,7 @@ def check_config(cfg: Any, source: str = "config") -> dict:
     """Return the config unchanged if valid, else raise ConfigError listing every problem."""
     if not isinstance(cfg, dict):
         raise ConfigError(["the configuration must be a mapping of keys to values"], source=source)
-    problems = schema_problems(cfg)
+    problems = _non_finite(cfg) + schema_problems(cfg)
     if not problems:
         problems = semantic_problems(cfg)
     if problems:

@@ -38,7 +38,20 @@ def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO,
 
         atexit.register(log_resources)
         _RESOURCES_HOOKED = True
+    if step is not None:
+        require_validated(step)
     return logging.getLogger("nxgeo")
+
+
+def require_validated(step) -> None:
+    """A step whose rule has a `validated` input (the checks of the raw inputs it reads, see
+    nxgeo.validate_scope) refuses to run when one of them found an error."""
+    gates = getattr(step.input, "validated", None) if hasattr(step, "input") else None
+    if not gates:
+        return
+    from .validate_scope import require_valid
+
+    require_valid(*([gates] if isinstance(gates, str) else list(gates)))
 
 
 _RESOURCES_HOOKED = False

@@ -40,3 +40,40 @@ def sample_outputs(cfg: dict) -> list[str]:
     out_dir = Path(cfg.get("sample", {}).get("out_dir", "data/sample"))
     files = set(contract_files(cfg).values())
     return sorted(f for f in files if Path(f).is_relative_to(out_dir))
+
+
+# Files beside a data file that GDAL/OGR read with it: editing any of them changes the data
+# (a Shapefile's attributes live in .dbf, its CRS in .prj, its encoding in .cpg; a GeoTIFF's
+# nodata or CRS can come from .aux.xml). All are declared as inputs, so an edit reruns.
+SIDECARS = {
+    ".shp": (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx"),
+    ".tif": (".tif.aux.xml", ".tfw", ".tif.ovr", ".prj"),
+    ".tiff": (".tiff.aux.xml", ".tfw", ".tiff.ovr", ".prj"),
+}
+
+
+def with_sidecars(path: str | Path) -> list[str]:
+    """The data file itself plus the sidecar files that exist beside it; for a folder dataset
+    (a File Geodatabase), every file inside it."""
+    p = Path(path)
+    if p.is_dir():
+        return sorted(str(f) for f in p.rglob("*") if f.is_file() and not f.name.endswith(".lock"))
+    out = [str(p)]
+    for ext in SIDECARS.get(p.suffix.lower(), ()):
+        side = (p.with_name(p.name + ext[len(p.suffix):]) if ext.startswith(p.suffix.lower())
+                else p.with_suffix(ext))
+        if side.exists():
+            out.append(str(side))
+    return out
+
+
+def contract_inputs(cfg: dict, year: int | str | None = None, kinds: tuple[str, ...] = ()
+                    ) -> list[str]:
+    """Every file of the data contract with its sidecars (what a rule declares as input so
+    that an edit of any of them reruns it). `kinds` limits to item prefixes, e.g. ("vector_",)."""
+    out: list[str] = []
+    for key, path in contract_files(cfg, year).items():
+        if kinds and not key.startswith(kinds):
+            continue
+        out += [f for f in with_sidecars(path) if f not in out]
+    return out

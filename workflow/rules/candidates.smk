@@ -8,10 +8,12 @@ rule candidates:
         terrain=f"{RESULTS}/{{year}}/reaches/{{reach}}/slope.tif",
         zones=f"{RESULTS}/{{year}}/reaches/{{reach}}/zone_county.tif",
         vectors=f"{RESULTS}/common/vectors.gpkg",
-        demand=ancient(config["inputs"]["tables"]["water_demand"]),
+        demand=config["inputs"]["tables"]["water_demand"],
         # the finest DEM: the slope inside every mine at its own resolution (hazard flag)
         hazard_dem=(config["pathways"]["mine_remediation"]["hazard_dem"]
                     or config["inputs"]["rasters"]["dem"]),
+        classes=CLASSES_TABLE,
+        validated=table_gates("water_demand"),
     output:
         gpkg=f"{RESULTS}/{{year}}/reaches/{{reach}}/candidates.gpkg",
         stats=f"{RESULTS}/{{year}}/reaches/{{reach}}/candidates_stats.json",
@@ -39,11 +41,13 @@ rule allocate_water:
     input:
         reaches=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/candidates.gpkg", reach=REACHES),
         vectors=f"{RESULTS}/common/vectors.gpkg",
-        budgets=ancient(config["inputs"]["tables"]["water_budgets"]),
-        demand=ancient(config["inputs"]["tables"]["water_demand"]),
-        carbon=ancient(config["inputs"]["tables"]["carbon_pools"]),
-        prices=ancient(config["inputs"]["tables"]["prices"]),
+        budgets=config["inputs"]["tables"]["water_budgets"],
+        demand=config["inputs"]["tables"]["water_demand"],
+        carbon=config["inputs"]["tables"]["carbon_pools"],
+        prices=config["inputs"]["tables"]["prices"],
         coefficients=config["inputs"]["tables"]["gep_coefficients"],
+        classes=CLASSES_TABLE,
+        validated=table_gates("water_budgets", "water_demand", "carbon_pools", "prices", "gep_coefficients"),
     output:
         gpkg=f"{RESULTS}/{{year}}/candidates.gpkg",
         summary=f"{RESULTS}/{{year}}/tables/candidates_summary.csv",

@@ -8,12 +8,23 @@ from pathlib import Path
 # fast). The environment can override it.
 os.environ.setdefault("GDAL_CACHEMAX", "32")
 
-from nxgeo.paths import contract_files, sample_outputs
+from nxgeo.landuse import SCHEMES
+from nxgeo.paths import contract_files, contract_inputs, sample_outputs, with_sidecars
+from nxgeo.validate_scope import scope_file, scopes
 
 RESULTS = config.get("results_dir", "results")
 YEARS = [int(y) for y in config["years"]]
 REACHES = list(config["reaches"])
 NXGEO_VERSION = nxgeo.__version__
+
+# The land-use tables: canonical classes, and one code table per scheme beside it
+# (config/landuse/). Steps that read them declare them as inputs, so an edit reruns them.
+CLASSES_TABLE = config["landuse"]["classes_table"]
+LANDUSE_DIR = Path(CLASSES_TABLE).parent
+SCHEME_TABLE = str(LANDUSE_DIR / f"{config['inputs']['landuse']['scheme']}.csv")
+# validation also reads the other schemes' tables (to name the scheme a file seems to use)
+LANDUSE_TABLES = [CLASSES_TABLE] + [str(LANDUSE_DIR / f"{s}.csv") for s in SCHEMES
+                                    if (LANDUSE_DIR / f"{s}.csv").exists()]
 
 
 wildcard_constraints:
@@ -24,14 +35,70 @@ wildcard_constraints:
 
 
 def inputs_for_year(year):
-    """Every contract file one year needs. Static layers are wrapped in ancient() (a new year
-    never rebuilds old years); the year's own land use is not, so editing it reruns that year."""
-    files = contract_files(config, year)
-    return {k: (v if k.startswith("landuse_") else ancient(v)) for k, v in files.items()}
+    """Every contract file one year needs (with sidecars such as a Shapefile's .dbf), plus the
+    land-use scheme and class tables. None is ancient(): editing any of them reruns exactly the
+    jobs that read it, for the years being processed (years not in `years:` are not targets,
+    so their folders stay untouched)."""
+    files = {k: with_sidecars(v) for k, v in contract_files(config, year).items()}
+    files["landuse_tables"] = LANDUSE_TABLES
+    return files
 
 
 # Continuous rasters configured (dem, precipitation, optional fvc/soil_k/...), by name.
 STATIC_RASTERS = {k: v for k, v in config["inputs"]["rasters"].items() if v}
+
+# Validation gates (nxgeo.validate_scope): every step that reads a raw input depends on the
+# check of exactly that input (its scope), never on one check of everything and never through
+# ancient(), so a corrected input reruns its check and the steps that read it, and no others.
+SHARED_SCOPES = scopes(config)
+SCOPE_FILES = {scope_file(s)[:-5]: s for s in SHARED_SCOPES}
+
+
+def scope_json(scope):
+    if scope.startswith("landuse:"):
+        return f"{RESULTS}/{scope.split(':')[1]}/validation/landuse.json"
+    return f"{RESULTS}/common/validation/items/{scope_file(scope)}"
+
+
+def table_gates(*names):
+    """The validation gates of the tables a step reads (input `validated`)."""
+    return [scope_json(f"table:{n}") for n in names]
+
+
+def scope_inputs(scope):
+    """The files a scope's check reads: its items with sidecars, and the counties layer (the
+    region outline and county codes the other checks compare against)."""
+    kind, _, name = scope.partition(":")
+    counties = with_sidecars(config["inputs"]["vectors"]["counties"]["path"])
+    if kind == "vectors":
+        return {"files": contract_inputs(config, kinds=("vector_",))}
+    if kind == "counties":
+        return {"files": counties}
+    if kind == "raster":
+        return {"files": with_sidecars(STATIC_RASTERS[name]), "counties": counties}
+    if kind == "table":
+        return {"files": [config["inputs"]["tables"][name]], "counties": counties}
+    path = config["inputs"]["landuse"]["files"][landuse_key(name)]
+    return {"files": with_sidecars(path), "counties": counties, "tables": LANDUSE_TABLES}
+
+
+def scope_view(scope):
+    """The part of the config a scope's check depends on (its params: a change reruns it)."""
+    kind, _, name = scope.partition(":")
+    inputs = config["inputs"]
+    view = {"grid": config["grid"], "counties": inputs["vectors"]["counties"]}
+    if kind == "vectors":
+        view.update(vectors=inputs["vectors"], reaches=config["reaches"],
+                    pathways=config.get("pathways"))
+    elif kind == "raster":
+        view.update(raster=STATIC_RASTERS[name])
+    elif kind == "table":
+        view.update(table=inputs["tables"][name])
+    elif kind == "landuse":
+        view.update(scheme=inputs["landuse"]["scheme"],
+                    file=inputs["landuse"]["files"][landuse_key(name)])
+    return view
+
 # What a year's reach folder holds from the clipping: canonical and source-code land use (rule
 # clip_reach) plus the static rasters (clip_static once, copied by reach_static).
 YEAR_LAYERS = ["landuse", "landuse_code"]
@@ -68,24 +135,6 @@ def suitability_layers(wc):
         if name in STATIC_RASTERS:
             layers[name] = f"{d}/{name}.tif"
     return layers
-
-
-def validation_view(cfg, year):
-    """The part of the config that decides what one year's inputs are."""
-    files = cfg["inputs"]["landuse"]["files"]
-    one = None if year is None else files.get(int(year), files.get(str(year)))
-    return {"landuse": {"scheme": cfg["inputs"]["landuse"]["scheme"], "file": one},
-            "rasters": cfg["inputs"]["rasters"], "vectors": cfg["inputs"]["vectors"],
-            "tables": cfg["inputs"]["tables"], "grid": cfg["grid"], "reaches": cfg["reaches"],
-            "classes_table": cfg["landuse"]["classes_table"]}
-
-
-onstart:
-    # A killed run (SIGKILL) cannot clean up: remove its temporary files before resuming.
-    from nxgeo.atomic import sweep_temp
-
-    for p in sweep_temp(RESULTS):
-        print(f"removed a temporary file left by an interrupted run: {p}")
 
 
 def year_outputs(year):

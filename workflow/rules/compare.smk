@@ -6,6 +6,7 @@ rule transitions:
         a=f"{RESULTS}/{{year_a}}/grid/landuse.tif",
         b=f"{RESULTS}/{{year_b}}/grid/landuse.tif",
         vectors=f"{RESULTS}/common/vectors.gpkg",
+        classes=CLASSES_TABLE,
     output:
         county=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/transitions_by_county.csv",
         reach=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/transitions_by_reach.csv",
@@ -64,9 +65,10 @@ rule ledgers:
         inventory=f"{RESULTS}/{{year_b}}/tables/inventory_by_class.csv",
         water_capacity=f"{RESULTS}/{{year_b}}/tables/water_capacity.csv",
         demand=config["inputs"]["tables"]["water_demand"],
-        targets=ancient(config["inputs"]["tables"]["greening_targets"]),
-        emissions=ancient(config["inputs"]["tables"]["county_emissions"]),
-        prices=ancient(config["inputs"]["tables"]["prices"]),
+        targets=config["inputs"]["tables"]["greening_targets"],
+        emissions=config["inputs"]["tables"]["county_emissions"],
+        prices=config["inputs"]["tables"]["prices"],
+        validated=table_gates("water_demand", "greening_targets", "county_emissions", "prices"),
     output:
         ledger=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/greening_ledger.csv",
         trades=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/greening_trades.csv",

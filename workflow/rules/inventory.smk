@@ -6,6 +6,8 @@ rule inventory:
         canonical=f"{RESULTS}/{{year}}/grid/landuse.tif",
         codes=f"{RESULTS}/{{year}}/grid/landuse_code.tif",
         vectors=f"{RESULTS}/common/vectors.gpkg",
+        classes=CLASSES_TABLE,
+        scheme_table=SCHEME_TABLE,
     output:
         by_class=f"{RESULTS}/{{year}}/tables/inventory_by_class.csv",
         by_code=f"{RESULTS}/{{year}}/tables/inventory_by_code.csv",

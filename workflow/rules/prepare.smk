@@ -1,40 +1,64 @@
 # Input validation (before any compute) and, later, the analysis grid.
 
 
-rule validate_inputs:
-    """Check every contract item one survey year needs; fail with all problems listed."""
+rule validate_scope:
+    """Check one group of shared inputs (every vector layer; the counties; one raster; one
+    table). Gates the steps that read them (see nxgeo.validate_scope); never fails itself."""
     input:
-        unpack(lambda wc: inputs_for_year(wc.year)),
+        unpack(lambda wc: scope_inputs(SCOPE_FILES[wc.scope])),
     output:
-        md=f"{RESULTS}/{{year}}/validation/report.md",
-        json=f"{RESULTS}/{{year}}/validation/report.json",
+        json=f"{RESULTS}/common/validation/items/{{scope}}.json",
+    wildcard_constraints:
+        scope="|".join(SCOPE_FILES),
     params:
-        # Reruns when what this year's inputs are changes (paths, scheme, fields, grid, reaches),
-        # not when an unrelated parameter (a weight, a price) does. The script reads the whole
-        # config from snakemake.config for the checks (an intended exception to params-only).
-        inputs=lambda wc: validation_view(config, wc.year),
+        scope=lambda wc: SCOPE_FILES[wc.scope],
+        # reruns when what the scope's inputs are changes (paths, fields, the grid ...)
+        view=lambda wc: scope_view(SCOPE_FILES[wc.scope]),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/validate_inputs.log",
+        f"{RESULTS}/common/logs/validate_{{scope}}.log",
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/validate_inputs.tsv"
+        f"{RESULTS}/common/benchmarks/validate_{{scope}}.tsv"
     threads: 1
     resources:
         mem_mb=2000,
+    priority: 100
     script:
-        "../scripts/validate_inputs.py"
+        "../scripts/validate_scope.py"
+
+
+rule validate_landuse:
+    """Check one survey year's land use (codes, scheme, nodata, coverage); gates
+    prepare_landuse of that year."""
+    input:
+        unpack(lambda wc: scope_inputs(f"landuse:{wc.year}")),
+    output:
+        json=f"{RESULTS}/{{year}}/validation/landuse.json",
+    params:
+        scope=lambda wc: f"landuse:{wc.year}",
+        view=lambda wc: scope_view(f"landuse:{wc.year}"),
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/{{year}}/logs/validate_landuse.log",
+    benchmark:
+        f"{RESULTS}/{{year}}/benchmarks/validate_landuse.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    priority: 100
+    script:
+        "../scripts/validate_scope.py"
 
 
 rule validate_common:
-    """Check the shared inputs (every layer and table; no land use) before the year-independent
-    preparation: the same checks as validate_inputs, reported once."""
+    """The report of every shared input (all problems at once); fails the run if any."""
     input:
-        [ancient(v) for k, v in contract_files(config).items() if not k.startswith("landuse_")],
+        scopes=[scope_json(s) for s in SHARED_SCOPES],
     output:
         md=f"{RESULTS}/common/validation/report.md",
         json=f"{RESULTS}/common/validation/report.json",
     params:
-        inputs=lambda wc: validation_view(config, None),
+        what="the shared inputs",
         version=NXGEO_VERSION,
     log:
         f"{RESULTS}/common/logs/validate_common.log",
@@ -42,16 +66,39 @@ rule validate_common:
         f"{RESULTS}/common/benchmarks/validate_common.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=500,
+    priority: 100
     script:
-        "../scripts/validate_common.py"
+        "../scripts/validate_report.py"
+
+
+rule validate_inputs:
+    """The report of what one survey year needs: its land use and the shared inputs."""
+    input:
+        scopes=lambda wc: [scope_json(s) for s in [*SHARED_SCOPES, f"landuse:{wc.year}"]],
+    output:
+        md=f"{RESULTS}/{{year}}/validation/report.md",
+        json=f"{RESULTS}/{{year}}/validation/report.json",
+    params:
+        what=lambda wc: wc.year,
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/{{year}}/logs/validate_inputs.log",
+    benchmark:
+        f"{RESULTS}/{{year}}/benchmarks/validate_inputs.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+    priority: 100
+    script:
+        "../scripts/validate_report.py"
 
 
 rule prepare_vectors:
     """Every vector layer repaired, fields standardised (id, name, status ...), in the grid CRS."""
     input:
-        [ancient(v["path"]) for v in config["inputs"]["vectors"].values() if v],
-        validated=ancient(f"{RESULTS}/common/validation/report.json"),
+        contract_inputs(config, kinds=("vector_",)),
+        validated=scope_json("vectors"),
     output:
         gpkg=f"{RESULTS}/common/vectors.gpkg",
     params:
@@ -72,8 +119,9 @@ rule prepare_vectors:
 rule prepare_grid:
     """The analysis grid from the counties' extent (grid.json)."""
     input:
-        counties=ancient(config["inputs"]["vectors"]["counties"]["path"]),
-        validated=ancient(f"{RESULTS}/common/validation/report.json"),
+        counties=config["inputs"]["vectors"]["counties"]["path"],
+        counties_sidecars=with_sidecars(config["inputs"]["vectors"]["counties"]["path"])[1:],
+        validated=scope_json("counties"),
     output:
         grid=f"{RESULTS}/common/grid.json",
     params:
@@ -95,9 +143,10 @@ rule prepare_raster:
     """One continuous raster (DEM, precipitation, optional ones) reprojected onto the grid;
     one job per raster, so they are warped in parallel."""
     input:
-        src=lambda wc: ancient(STATIC_RASTERS[wc.name]),
+        src=lambda wc: STATIC_RASTERS[wc.name],
+        src_sidecars=lambda wc: with_sidecars(STATIC_RASTERS[wc.name])[1:],
         grid=f"{RESULTS}/common/grid.json",
-        validated=ancient(f"{RESULTS}/common/validation/report.json"),
+        validated=lambda wc: scope_json(f"raster:{wc.name}"),
     output:
         f"{RESULTS}/common/grid/{{name}}.tif",
     wildcard_constraints:
@@ -121,9 +170,13 @@ rule prepare_landuse:
     """One year's land use on the grid: source codes and canonical classes (after validation)."""
     input:
         landuse=lambda wc: config["inputs"]["landuse"]["files"][landuse_key(wc.year)],
-        validated=f"{RESULTS}/{{year}}/validation/report.json",
+        landuse_sidecars=lambda wc: with_sidecars(
+            config["inputs"]["landuse"]["files"][landuse_key(wc.year)])[1:],
+        validated=lambda wc: scope_json(f"landuse:{wc.year}"),
         grid=f"{RESULTS}/common/grid.json",
         vectors=f"{RESULTS}/common/vectors.gpkg",
+        classes=CLASSES_TABLE,
+        scheme_table=SCHEME_TABLE,
     output:
         codes=f"{RESULTS}/{{year}}/grid/landuse_code.tif",
         canonical=f"{RESULTS}/{{year}}/grid/landuse.tif",

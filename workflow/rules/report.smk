@@ -10,6 +10,7 @@ rule maps:
         landuse=f"{RESULTS}/{{year}}/grid/landuse.tif",
         vectors=f"{RESULTS}/common/vectors.gpkg",
         dem=f"{RESULTS}/common/grid/dem.tif",
+        classes=CLASSES_TABLE,
     output:
         directory(f"{RESULTS}/{{year}}/maps"),
     params:

@@ -36,6 +36,7 @@ rule services_reach:
         prices=config["inputs"]["tables"]["prices"],
         coefficients=config["inputs"]["tables"]["gep_coefficients"],
         classes=config["landuse"]["classes_table"],
+        validated=table_gates("carbon_pools", "prices", "gep_coefficients"),
     output:
         **{n: f"{RESULTS}/{{year}}/reaches/{{reach}}/services/{n}.tif" for n in SERVICE_RASTERS},
         meta=f"{RESULTS}/{{year}}/reaches/{{reach}}/services/services_meta.json",
@@ -67,6 +68,7 @@ rule services_year:
         coefficients=config["inputs"]["tables"]["gep_coefficients"],
         classes=config["landuse"]["classes_table"],
         **GEP_STATISTICS,
+        validated=table_gates("prices", "gep_coefficients"),
     output:
         county=f"{RESULTS}/{{year}}/tables/services_by_county.csv",
         reach=f"{RESULTS}/{{year}}/tables/services_by_reach.csv",

@@ -5,6 +5,7 @@ rule suitability:
     """Score / grade / reason rasters per target use, best use and runner-up, legends."""
     input:
         unpack(suitability_layers),
+        classes=CLASSES_TABLE,
     output:
         **{f"suit_{t}_{k}": f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/suit_{t}_{k}.tif"
            for t in TARGETS for k in ("score", "grade", "reason")},
@@ -35,8 +36,10 @@ rule water_capacity:
         best=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/suitability/best_use.tif",
                     reach=REACHES),
         counties=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/zone_county.tif", reach=REACHES),
-        budgets=ancient(config["inputs"]["tables"]["water_budgets"]),
-        demand=ancient(config["inputs"]["tables"]["water_demand"]),
+        budgets=config["inputs"]["tables"]["water_budgets"],
+        demand=config["inputs"]["tables"]["water_demand"],
+        classes=CLASSES_TABLE,
+        validated=table_gates("water_budgets", "water_demand"),
     output:
         summary=f"{RESULTS}/{{year}}/tables/water_capacity.csv",
         headroom=f"{RESULTS}/{{year}}/tables/water_headroom.csv",

@@ -30,7 +30,8 @@ rule zones:
     input:
         template=f"{RESULTS}/{{year}}/reaches/{{reach}}/landuse.tif",
         vectors=f"{RESULTS}/common/vectors.gpkg",
-        budgets=ancient(config["inputs"]["tables"]["water_budgets"]),
+        budgets=config["inputs"]["tables"]["water_budgets"],
+        validated=table_gates("water_budgets"),
     output:
         **{name: f"{RESULTS}/{{year}}/reaches/{{reach}}/zone_{name}.tif" for name in ZONE_LAYERS},
     params:
