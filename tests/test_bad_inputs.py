@@ -222,6 +222,14 @@ def negative_allocation(cfg, base):
     df.to_csv(p, index=False)
 
 
+def infinite_allocation(cfg, base):
+    df, p = _table(cfg, base, "water_budgets")
+    df["allocation_m3"] = df["allocation_m3"].astype(str)
+    df.loc[0, "allocation_m3"] = "inf"
+    df.loc[1, "allocation_m3"] = "1e400"
+    df.to_csv(p, index=False)
+
+
 def reach_outside_region(cfg, base):
     g, p, layer = _layer(cfg, base, "reaches")
     g["geometry"] = [translate(geom, 3_000_000, 0) for geom in g.geometry]
@@ -369,6 +377,8 @@ CASES = [
          ok=True),
     Case("shapefile_without_prj", shapefile_without_prj, ("settlements.shp", "CRS")),
     Case("non_numeric_water_quota", non_numeric_quota, ("water_demand.csv", "abc")),
+    Case("infinite_water_allocation", infinite_allocation,
+         ("water_budgets.csv", "allocation_m3", "'inf' is not a finite number", "'1e400'")),
     Case("compare_year_with_itself", compare_same_year, ("compare", "compares 2024 with itself")),
     Case("misspelt_top_level_key", misspelt_top_level_key,
          ("'comapre' (did you mean 'compare'?)",)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from . import keys
@@ -92,6 +93,13 @@ def _check_cells(cells: _Cells, df: pd.DataFrame, schema: dict) -> dict[str, pd.
                          "write a plain number (no units, no thousands separators; '.' as the "
                          "decimal point).")
             ok = ~empty & ~bad
+            # inf, -inf, nan and numbers beyond the float range (1e400) parse as numbers but
+            # are not values a budget or a price can have
+            infinite = ok & ~np.isfinite(num.astype(float))
+            cells.report(col, "not finite", list(zip(s.index[infinite], raw[infinite])),
+                         lambda v: f"{v!r} is not a finite number",
+                         "write the real value (an allocation, a price ... is never infinite).")
+            ok &= ~infinite
             if "integer" in types and "number" not in types:
                 frac = ok & (num % 1 != 0)
                 cells.report(col, "not a whole number", list(zip(s.index[frac], raw[frac])),
