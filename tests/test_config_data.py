@@ -256,3 +256,16 @@ def test_run_lock_refuses_a_second_holder(tmp_path):
         release(tmp_path)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("section,key", [("water", "fallback_final"),
+                                         ("pathways.sand_control", "max_unit_ha"),
+                                         ("pathways.mine_remediation", "hazard_slope_deg")])
+def test_missing_pathway_or_water_key_is_named(shipped, section, key):
+    """A key the steps need is reported at start-up, not as a KeyError inside a job."""
+    cfg = copy.deepcopy(shipped)
+    d = cfg
+    for part in section.split("."):
+        d = d[part]
+    del d[key]
+    assert f"{section}: '{key}' is a required property" in problems(cfg)
