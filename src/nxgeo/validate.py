@@ -126,34 +126,3 @@ def write_reports(report: ValidationReport, md_path: str | Path, json_path: str 
 
     write_text(md_path, report.to_markdown())
     write_json(report.to_dict(), json_path)
-
-
-def validate_year(cfg: dict, year: int | None, md_path, json_path, log_path=None,
-                  base_dir=".") -> bool:
-    """Validate what one survey year needs (its land use plus the shared layers and tables);
-    `year` None: the shared inputs only (every layer and table, no land use), which gates the
-    year-independent preparation steps.
-
-    Writes both reports; logs the Markdown report and prints every error to stderr so the
-    terminal shows them. Returns True when there are no errors.
-    """
-    import copy
-    import logging
-    import sys
-
-    one = copy.deepcopy(cfg)
-    if year is not None:
-        one["years"] = [int(year)]
-        files = one.get("inputs", {}).get("landuse", {}).get("files", {})
-        one["inputs"]["landuse"]["files"] = {k: v for k, v in files.items() if str(k) == str(year)}
-        one["compare"] = []
-    report = validate_inputs(one, base_dir=base_dir, check_landuse=year is not None)
-    write_reports(report, md_path, json_path)
-    logging.getLogger("nxgeo.validate").info("\n%s", report.to_markdown())
-    if not report.ok:
-        print(f"\nInput validation for {year or 'the shared inputs'} FAILED ({len(report.errors)} error(s)); "
-              f"full report in {log_path or md_path}:", file=sys.stderr)
-        for p in report.errors:
-            where = f"{p.path}: " if p.path else ""
-            print(f"  - [{p.item}] {where}{p.message}", file=sys.stderr)
-    return report.ok
