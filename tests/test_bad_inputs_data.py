@@ -148,7 +148,8 @@ def test_status_values_in_other_spellings_are_read_as_validation_reports(pristin
     h = F.homesteads()
     h["status"] = ["Idle", " occupied", "已拆除", "idle ", "Demolished"]
     F.write_layers(base / F.P["homesteads"], {"homesteads": h})
-    proc, out = _run(cfg, base, CANDIDATES, INVENTORY)
+    # the year's report gathers the scope checks; it is a target of its own, not a gate (#21)
+    proc, out = _run(cfg, base, CANDIDATES, INVENTORY, f"results/{YEAR}/validation/report.md")
     assert proc.returncode == 0, out[-3000:]
     report = (base / f"results/{YEAR}/validation/report.md").read_text(encoding="utf-8")
     assert ("in/vector/mines.gpkg (layer 'mines'): field 'status' (status) values read as "
