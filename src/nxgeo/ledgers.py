@@ -196,6 +196,20 @@ def _solve_trades(surplus: np.ndarray, deficit: np.ndarray, price: np.ndarray,
     return t.reshape(ns, nb), str(r1.message)
 
 
+def _settle(df: pd.DataFrame, trades: pd.DataFrame, qty: str, suffix: str, before: str,
+            after: str, deficit: str) -> None:
+    """Per county (in place): sold and bought (`sold{suffix}`, `bought{suffix}`), the quantity
+    after trade, and the deficit the trades leave uncovered (`uncovered_deficit{suffix}`);
+    the same bookkeeping for greening (ha) and carbon (t CO2) trades."""
+    sold = trades.groupby("seller_adcode")[qty].sum()
+    bought = trades.groupby("buyer_adcode")[qty].sum()
+    df[f"sold{suffix}"] = df["adcode"].map(sold).fillna(0.0)
+    df[f"bought{suffix}"] = df["adcode"].map(bought).fillna(0.0)
+    df[after] = df[before] - df[f"sold{suffix}"] + df[f"bought{suffix}"]
+    unc = np.maximum(df[deficit] - df[f"bought{suffix}"], 0.0)
+    df[f"uncovered_deficit{suffix}"] = np.where(unc > TOL_HA, unc, 0.0)
+
+
 def greening_ledger(increment_df: pd.DataFrame, targets_df: pd.DataFrame, year: int,
                     group_adcodes: Iterable, price_per_ha, objective: str = "min_trades", *,
                     year_from: int | None = None, basis: str = "net", mu_per_ha: float = 15.0
@@ -267,13 +281,7 @@ def greening_ledger(increment_df: pd.DataFrame, targets_df: pd.DataFrame, year: 
     trades["area_mu"] = trades["area_ha"] * mu_per_ha
     trades["value_cny"] = trades["area_ha"] * trades["price_cny_per_ha"]
     trades["year"] = int(year)
-    sold = trades.groupby("seller_adcode")["area_ha"].sum()
-    bought = trades.groupby("buyer_adcode")["area_ha"].sum()
-    led["sold_ha"] = led["adcode"].map(sold).fillna(0.0)
-    led["bought_ha"] = led["adcode"].map(bought).fillna(0.0)
-    led["after_trade_ha"] = led["increment_ha"] - led["sold_ha"] + led["bought_ha"]
-    unc = np.maximum(led["deficit_ha"] - led["bought_ha"], 0.0)
-    led["uncovered_deficit_ha"] = np.where(unc > TOL_HA, unc, 0.0)
+    _settle(led, trades, "area_ha", "_ha", "increment_ha", "after_trade_ha", "deficit_ha")
     led["status"] = np.select(
         [~has_target, led["surplus_ha"] > 0, led["deficit_ha"] <= 0,
          led["uncovered_deficit_ha"] <= 0, led["bought_ha"] > TOL_HA],
@@ -552,13 +560,8 @@ def carbon_trades(balance: pd.DataFrame, group_adcodes: Iterable, price_cny_per_
     trades["value_cny"] = trades["t_co2"] * trades["price_cny_per_t"]
     year = int(b["year"].iloc[0]) if len(b) else None
     trades["year"] = year
-    sold = trades.groupby("seller_adcode")["t_co2"].sum()
-    bought = trades.groupby("buyer_adcode")["t_co2"].sum()
-    b["sold_t_co2"] = b["adcode"].map(sold).fillna(0.0)
-    b["bought_t_co2"] = b["adcode"].map(bought).fillna(0.0)
-    b["after_trade_balance_t_co2"] = b["balance_t_co2"] - b["sold_t_co2"] + b["bought_t_co2"]
-    unc = np.maximum(b["deficit_t_co2"] - b["bought_t_co2"], 0.0)
-    b["uncovered_deficit_t_co2"] = np.where(unc > TOL_HA, unc, 0.0)
+    _settle(b, trades, "t_co2", "_t_co2", "balance_t_co2", "after_trade_balance_t_co2",
+            "deficit_t_co2")
     if (b["sold_t_co2"] > b["surplus_t_co2"] + 1e-6).any():  # pragma: no cover
         raise RuntimeError("carbon trades: a seller sold more than its surplus")
     return trades[CARBON_TRADE_COLUMNS], b
