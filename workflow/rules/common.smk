@@ -36,7 +36,7 @@ wildcard_constraints:
 
 def inputs_for_year(year):
     """Every contract file one year needs (with sidecars such as a Shapefile's .dbf), plus the
-    land-use scheme and class tables. None is ancient(): editing any of them reruns exactly the
+    land-use scheme and class tables. None is marked ancient: editing any of them reruns exactly the
     jobs that read it, for the years being processed (years not in `years:` are not targets,
     so their folders stay untouched)."""
     files = {k: with_sidecars(v) for k, v in contract_files(config, year).items()}
@@ -49,7 +49,7 @@ STATIC_RASTERS = {k: v for k, v in config["inputs"]["rasters"].items() if v}
 
 # Validation gates (nxgeo.validate_scope): every step that reads a raw input depends on the
 # check of exactly that input (its scope), never on one check of everything and never through
-# ancient(), so a corrected input reruns its check and the steps that read it, and no others.
+# an 'ancient' flag, so a corrected input reruns its check and the steps that read it, and no others.
 SHARED_SCOPES = scopes(config)
 SCOPE_FILES = {scope_file(s)[:-5]: s for s in SHARED_SCOPES}
 
