@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from nxgeo.candidates import (
-    clump_county_index,
     allocate_year,
     candidates_reach,
+    clump_county_index,
     clump_parcels,
     decide_homestead,
     decide_mine,
@@ -523,13 +523,30 @@ def test_geopackage_schema_crs_and_styles(year_result):
     assert reg == ("attributes",)
     assert sorted(r[0] for r in rows) == sorted(LAYERS)
     assert all(r[2] == 1 and r[1] == "geom" for r in rows)
-    qml = ET.fromstring(rows[0][3].split("\n", 1)[1])     # well-formed XML
-    renderer = qml.find("renderer-v2")
-    assert renderer.get("type") == "categorizedSymbol" and "recommended_target" in renderer.get("attr")
-    values = {c.get("value") for c in renderer.iter("category")}
-    assert {"cropland", "solar_pv", "closed_protection", "not_allocated"} <= values
-    ET.fromstring(rows[0][4].split("\n", 1)[1])
-    assert "#f5e37a".lstrip("#") and "245,227,122,255" in rows[0][3]
+    all_values = set()
+    for name, _g, _d, qml_text, sld_text, _t in rows:
+        qml = ET.fromstring(qml_text.split("\n", 1)[1])     # well-formed XML
+        renderer = qml.find("renderer-v2")
+        assert renderer.get("type") == "categorizedSymbol" and "recommended_target" in renderer.get("attr")
+        values = {c.get("value") for c in renderer.iter("category")}
+        # the legend lists exactly the classes the layer has (#17)
+        lay = year_result["layers"][name]
+        present = set(np.where(lay["allocated"].astype(bool), lay["recommended_target"],
+                               "not_allocated"))
+        assert values == present, name
+        all_values |= values
+        ET.fromstring(sld_text.split("\n", 1)[1])
+        # every field has its bilingual alias (the registry), coded fields a value map
+        aliases = {a.get("field"): a.get("name") for a in qml.iter("alias")}
+        assert set(aliases) == set(cols) - {"geometry"}
+        assert aliases["area_ha"] == "面积（公顷 ha） Area"
+        maps = {f.get("name") for f in qml.iter("field")
+                if f.find("editWidget").get("type") == "ValueMap"}
+        assert {"grade", "decision", "pathway"} <= maps
+        hidden = {c.get("name") for c in qml.iter("column") if c.get("hidden") == "1"}
+        assert ("legacy" in hidden) == (name != "mine_remediation")
+    assert {"cropland", "solar_pv", "closed_protection", "not_allocated"} <= all_values
+    assert "245,227,122,255" in "".join(r[3] for r in rows)   # cropland #f5e37a (maps.style)
 
 
 def test_writing_twice_gives_identical_bytes(year_result, tmp_path):

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_path
+from ..fields import bool_fields
 from ..vector_io import write_layers
 from .parcels import PATHWAYS, to_multi
 from .styles import add_layer_styles
@@ -67,6 +68,7 @@ EMPTY_STR_FIELDS = {"reason", "decision", "recommended_target", "target_zh", "su
 DYNAMIC_PREFIXES = ("share_", "score_", "grade_", "reason_", "d_")  # d_: service gains
 INT_FIELDS = {"year", "eligible", "allocated", "rank_in_county", "hazard_flag", "grade", "legacy",
               "protected_core", "protected_any", "ecological_redline"}
+BOOL_FIELDS = bool_fields()  # eligible, allocated, legacy, hazard_flag, protected_* (nxgeo.fields)
 STR_FIELDS = {"parcel_id", "pathway", "adcode", "county_name", "reach", "source_id", "status",
               "funding", "current_class", "recommended_target", "target_zh", "sub_mode",
               "green_use", "initial_target", "initial_use", "water_use", "decision", "reason",
@@ -106,6 +108,9 @@ def conform(gdf: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
                 vals = [None if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v)
                         for v in col]
             data[f] = np.asarray(vals, dtype=object)
+        elif f in BOOL_FIELDS:  # real booleans (GeoPackage boolean subtype)
+            v = pd.to_numeric(col, errors="coerce") if col is not None else pd.Series([0] * n)
+            data[f] = v.fillna(0).astype(bool).to_numpy()
         elif f in INT_FIELDS or f.startswith(("grade_", "reason_")):
             default = 255 if (f == "grade" or f.startswith("grade_")) else 0
             v = pd.to_numeric(col, errors="coerce") if col is not None else pd.Series([default] * n)
