@@ -206,7 +206,7 @@ def build_reach(tmp: Path, res=100.0, layout=None, homesteads=True, mines=True,
 # Fixtures
 
 DEMAND_CSV = ROOT / "config" / "tables" / "water_demand.csv"
-LAYERS = ("homestead_greening", "mine_remediation", "sand_control")
+LAYERS = ("homestead_greening", "mine_remediation", "sand_control", "state_wasteland")
 TIMINGS: dict[str, float] = {}
 
 

@@ -79,7 +79,7 @@ def _unknown_keys(key: str, err) -> str:
     """Name each unknown key with the nearest valid one."""
     import difflib
 
-    known = sorted((err.schema.get("properties") or {}))
+    known = sorted(err.schema.get("properties") or {})
     extra = [k for k in (err.instance or {}) if k not in known]
     parts = []
     for k in extra:
@@ -209,6 +209,9 @@ def pathway_problems(cfg: dict) -> list[str]:
     named.append(("pathways.homestead_greening.reclaim_target", hg.get("reclaim_target")))
     for i, t in enumerate(hg.get("regreen_targets") or []):
         named.append((f"pathways.homestead_greening.regreen_targets[{i}]", t))
+    sw = (cfg.get("pathways") or {}).get("state_wasteland") or {}
+    for i, t in enumerate(sw.get("targets") or []):
+        named.append((f"pathways.state_wasteland.targets[{i}]", t))
     for i, t in enumerate((cfg.get("water") or {}).get("fallback_chain") or []):
         named.append((f"water.fallback_chain[{i}]", t))
     for key, t in named:

@@ -95,6 +95,7 @@ PATHWAY_NAMES = {
     "homestead_greening": ("闲置宅基地复垦复绿", "Abandoned homestead greening"),
     "mine_remediation": ("矿山生态修复（历史遗留与矿权人责任）", "Mine remediation (legacy and operator)"),
     "sand_control": ("防沙治沙", "Sand control"),
+    "state_wasteland": ("国有荒地复绿", "State-owned waste land regreening"),
 }
 
 

@@ -2,11 +2,14 @@
 
 
 rule candidates:
-    """Parcels of one reach: homestead greening, mine remediation, sand control (before water)."""
+    """Parcels of one reach: homestead greening, mine remediation, sand control, state-owned
+    waste land (before water)."""
     input:
         suitability=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/best_use.tif",
         terrain=f"{RESULTS}/{{year}}/reaches/{{reach}}/slope.tif",
         zones=f"{RESULTS}/{{year}}/reaches/{{reach}}/zone_county.tif",
+        # survey codes: the codes of state-owned waste land (pathways.state_wasteland)
+        landuse_code=f"{RESULTS}/{{year}}/reaches/{{reach}}/landuse_code.tif",
         vectors=f"{RESULTS}/common/vectors.gpkg",
         demand=config["inputs"]["tables"]["water_demand"],
         # the finest DEM: the slope inside every mine at its own resolution (hazard flag)

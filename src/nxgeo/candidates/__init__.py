@@ -14,6 +14,7 @@ import importlib
 _EXPORTS = {
     "allocate": "allocation", "build_options": "allocation",
     "decide_homestead": "decide", "decide_mine": "decide", "decide_sand": "decide",
+    "decide_wasteland": "decide", "wasteland_mask": "parcels", "wasteland_parcels": "parcels",
     "finalize": "decide", "sand_priority": "decide",
     "location_ids": "ids", "resolve_collisions": "ids", "source_ids": "ids",
     "CORE_FIELDS": "outputs", "schema": "outputs", "summary_by_county": "outputs",
@@ -31,9 +32,30 @@ def __getattr__(name):
 
 
 __all__ = [
-    "CORE_FIELDS", "PATHWAYS", "add_layer_styles", "allocate", "allocate_year", "build_options",
-    "candidates_reach", "clump_county_index", "clump_parcels", "decide_homestead", "decide_mine", "decide_sand",
-    "finalize", "location_ids", "qml", "resolve_collisions", "sand_priority", "schema",
-    "source_ids", "summary_by_county", "water_balance", "write_candidates_gpkg",
+    "CORE_FIELDS",
+    "PATHWAYS",
+    "add_layer_styles",
+    "allocate",
+    "allocate_year",
+    "build_options",
+    "candidates_reach",
+    "clump_county_index",
+    "clump_parcels",
+    "decide_homestead",
+    "decide_mine",
+    "decide_sand",
+    "decide_wasteland",
+    "finalize",
+    "location_ids",
+    "qml",
+    "resolve_collisions",
+    "sand_priority",
+    "schema",
+    "source_ids",
+    "summary_by_county",
+    "wasteland_mask",
+    "wasteland_parcels",
+    "water_balance",
+    "write_candidates_gpkg",
 ]
 

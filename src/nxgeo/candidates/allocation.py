@@ -46,7 +46,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..water import DEFAULT_RAINFED_ABOVE_MM, demand_per_use, norm_adcode
-from .decide import CROPLAND_USES, NATURAL, NO_WATER_USES
+from .decide import CROPLAND_USES, GREEN_TARGET_FALLBACK, NATURAL, NO_WATER_USES
 
 log = logging.getLogger("nxgeo.candidates")
 
@@ -83,7 +83,7 @@ def build_options(df: pd.DataFrame, demand_table: pd.DataFrame, water_cfg: Mappi
         cur = u0
         if u0 in CROPLAND_USES:
             g = str(getattr(r, "green_use", "") or NATURAL)
-            tg = "ecological" if r.pathway != "homestead_greening" else g
+            tg = g if r.pathway in GREEN_TARGET_FALLBACK else "ecological"
             opts.append((tg, g))
             cur = g
         if cur in chain:

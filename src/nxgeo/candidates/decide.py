@@ -59,6 +59,18 @@ the unit is protected, the mean slope <= ``pv_max_slope_deg`` and a road is with
 ``pv_max_road_m``; else ``shrub``
 (sand-tolerant shrubs: Caragana 柠条, sand willow 沙柳).
 
+W. state_wasteland (国有荒地复绿, 三(二): 宜林则林、宜草则草、宜湿则湿、宜农则农, decided by
+water): the parcel's survey classes are barren by construction, so ``state_wasteland.classes``
+are never ``already_restored`` for it (其他草地 0404 is unused land, not restored grassland).
+The recommended use is the suitable use of ``state_wasteland.targets`` with the highest mean
+score (ties: list order); cropland only where it is suitable, the mean slope <=
+``suitability.preferred_reclaim_slope_deg``, the parcel touches no protected area or red line
+and a reclamation use exists (以水定地: irrigated inside secured water, else dry cropland where
+rain-fed) — else the best of the other targets; ``natural_recovery`` when none is suitable.
+``green_use`` is the best suitable green target (the runner-up the allocation falls back to
+when cropland gets no water). Decision codes: best_use_<target>, the reclamation water code,
+protected_area_no_cropland, no_suitable_green_use.
+
 Sand-fixation priority (0-100, C only): 100 x (w_threat·T/(T+d) + w_area·(1 − e^(−A/A_ref))
 + w_wind·exposure·mobility) / Σw, with d the threat distance, T ``threat_distance_m``, A the
 area (ha), A_ref ``priority_area_ref_ha``, exposure the mean wind-exposure proxy and mobility
@@ -88,6 +100,10 @@ NATURAL = "natural_recovery"
 GREEN_USES = ("forest", "shrub", "grass", "wetland")
 NO_WATER_USES = ("none", NATURAL)
 CROPLAND_USES = ("cropland", "cropland_dry")
+CROPLAND_TARGETS = ("cropland",)
+#: pathways whose reclamation falls back to the green use itself as the target (the others
+#: to ``ecological`` land planted with it)
+GREEN_TARGET_FALLBACK = ("homestead_greening", "state_wasteland")
 FUNDING = {True: "public", False: "operator"}
 DEFAULT_SAND_WATER_USE = {"public_benefit": "shrub", "pv": "solar_pv", "shrub": "shrub",
                           "tourism": "none"}
@@ -185,7 +201,8 @@ def reclaim_use(df: pd.DataFrame, cfg_water: dict) -> tuple[np.ndarray, np.ndarr
     return use, code
 
 
-def _base(df: pd.DataFrame, min_sc: float, cfg_pathways: dict) -> pd.DataFrame:
+def _base(df: pd.DataFrame, min_sc: float, cfg_pathways: dict,
+          own_classes=()) -> pd.DataFrame:
     out = df.copy()
     out["suitable_uses"] = suitable_uses(out, min_sc)
     for c, v in (("initial_target", ""), ("initial_use", "none"), ("green_use", ""),
@@ -206,7 +223,8 @@ def _base(df: pd.DataFrame, min_sc: float, cfg_pathways: dict) -> pd.DataFrame:
     newly = nodata & out["eligible"].to_numpy()
     out.loc[newly, "reason"] = "no_data"
     out.loc[newly, "eligible"] = False
-    done = {str(c) for c in cfg_pathways["already_restored_classes"]}
+    done = {str(c) for c in cfg_pathways["already_restored_classes"]} - {str(c) for c in
+                                                                          own_classes}
     cur = out.get("current_class", pd.Series([""] * len(out), index=out.index))
     restored = cur.fillna("").astype(str).isin(done).to_numpy() & out["eligible"].to_numpy()
     out.loc[restored, "reason"] = "already_restored"
@@ -376,6 +394,47 @@ def sand_priority(df: pd.DataFrame, cfg: dict) -> np.ndarray:
     return np.round(score, 2)
 
 
+def decide_wasteland(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
+                     cfg_water: dict) -> pd.DataFrame:
+    """W. state-owned waste land (module docstring): the best suitable use decided by water."""
+    cfg = cfg_pathways["state_wasteland"]
+    ms = min_score(cfg_pathways, cfg_suitability)
+    out = _base(df, ms, cfg_pathways, own_classes=cfg["classes"])
+    targets = [str(t) for t in cfg["targets"]]
+    max_slope = float(cfg_suitability["preferred_reclaim_slope_deg"])
+    prot = _protected(out)
+    r_use, r_code = reclaim_use(out, cfg_water)
+    with np.errstate(invalid="ignore"):
+        slope_ok = _num(out, "slope_mean") <= max_slope
+    crop_ok = ~prot & slope_ok & (r_use != "")
+    best = np.full(len(out), NATURAL, dtype=object)
+    best_score = np.full(len(out), -np.inf)
+    for t in targets:
+        ok = suitable(out, t, ms)
+        if t in CROPLAND_TARGETS:
+            ok = ok & crop_ok
+        sc = np.nan_to_num(_num(out, f"score_{t}"), nan=-np.inf)
+        better = ok & (sc > best_score)
+        best[better] = t
+        best_score[better] = sc[better]
+    green = best_green(out, [t for t in targets if t not in CROPLAND_TARGETS], ms)
+    crop = np.isin(best, CROPLAND_TARGETS)
+    use = np.where(crop, r_use, best).astype(object)
+    why = np.where(best == NATURAL, "", np.char.add("best_use_", best.astype(str))).astype(object)
+    water = np.where(crop, r_code, "")
+    crop_listed = any(t in CROPLAND_TARGETS for t in targets)
+    no_crop = np.where(prot & crop_listed & suitable(out, "cropland", ms),
+                       "protected_area_no_cropland", "")
+    nat = np.where(best == NATURAL, "no_suitable_green_use", "")
+    out["initial_target"] = best
+    out["initial_use"] = use
+    out["green_use"] = green
+    out["decision"] = _join(why, water, no_crop, nat)
+    out["pv_mw"] = 0.0
+    _clear_not_eligible(out)
+    return out
+
+
 def _clear_not_eligible(out: pd.DataFrame) -> None:
     bad = ~out["eligible"].to_numpy(dtype=bool)
     out.loc[bad, ["initial_target", "sub_mode", "green_use", "decision"]] = ""
@@ -385,7 +444,7 @@ def _clear_not_eligible(out: pd.DataFrame) -> None:
 
 
 DECIDERS = {"homestead_greening": decide_homestead, "mine_remediation": decide_mine,
-            "sand_control": decide_sand}
+            "sand_control": decide_sand, "state_wasteland": decide_wasteland}
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,6 +9,12 @@
   ``eligible_status`` is not eligible (reason ``operating``, or ``status_<value>``). Without a
   mine layer, ``mining`` pixels inside the mining areas, clumped (status ``unknown``, eligible,
   never PV: PV needs a known closed mine).
+- W ``state_wasteland`` (国有荒地复绿, 三(二)): project units as C, from the pixels of
+  ``state_wasteland.classes`` whose survey code (``landuse_code.tif``) is one of
+  ``state_wasteland.source_codes`` (barren land that counts as without an assigned use right)
+  and whose ownership (``ownership.tif``) is state-owned (1), in a configured county (empty:
+  any), and that are not sand-control candidates (sand control takes those: no area counted
+  twice). Without an ownership raster the layer is empty (ownership unknown).
 - C ``sand_control``: project units (`nxgeo.candidates.units`): ``sand_control.classes``
   (sandy, bare) pixels inside ``sand_areas`` of a configured county, cut at county,
   reserve-zone, red-line and road boundaries, then into compact units of at most
@@ -57,11 +63,14 @@ log = logging.getLogger("nxgeo.candidates")
 #: rows per strip where a reach-wide mask is built from several layers (the COG block height)
 STRIP_ROWS = 512
 
-PATHWAYS = ("homestead_greening", "mine_remediation", "sand_control")
-PATHWAY_LETTER = {"homestead_greening": "A", "mine_remediation": "B", "sand_control": "C"}
+PATHWAYS = ("homestead_greening", "mine_remediation", "sand_control", "state_wasteland")
+PATHWAY_LETTER = {"homestead_greening": "A", "mine_remediation": "B", "sand_control": "C",
+                  "state_wasteland": "W"}
 LAYER_CODE = {"homestead_greening": "HS", "mine_remediation": "MN"}
 DEFAULT_MMU_CLASS = {"homestead_greening": "built", "mine_remediation": "other",
-                     "sand_control": "other"}
+                     "sand_control": "other", "state_wasteland": "other"}
+#: values of the ownership raster (results/<year>/reaches/<reach>/ownership.tif)
+OWNERSHIP_STATE, OWNERSHIP_COLLECTIVE, OWNERSHIP_UNKNOWN, OWNERSHIP_NODATA = 1, 2, 0, 255
 DEFAULT_MMU_M2 = {"built": 200.0, "farmland": 400.0, "other": 600.0}
 PARCEL_COLUMNS = ["parcel_id", "pathway", "source_id", "status", "legacy", "adcode", "reach",
                   "eligible", "reason", "area_ha", "area_mu", "geometry"]
@@ -164,10 +173,17 @@ class ReachContext:
                 raise InputError(f"{path}: not on the grid of {self.reach_dir / 'landuse.tif'}")
             return src.read(1, window=window), src.nodata
 
-    def pixel_counties(self, classes, counties, zone_geoms, strip_rows: int = STRIP_ROWS
-                       ) -> tuple[np.ndarray, np.ndarray]:
-        """Owned pixels of land-use `classes` inside `zone_geoms` and in one of `counties`
-        (adcodes; empty = any county of the counties layer), as (index, codes): `index` is
+    def read_optional(self, name: str) -> tuple[np.ndarray, float | None] | None:
+        """A reach raster that may be absent (e.g. ``ownership``): as `read`, None without it."""
+        if not (self.reach_dir / f"{name}.tif").exists():
+            return None
+        return self.read(name)
+
+    def pixel_counties(self, classes, counties, zone_geoms, strip_rows: int = STRIP_ROWS,
+                       mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Owned pixels of land-use `classes` inside `zone_geoms` (None: anywhere) and in one
+        of `counties` (adcodes; empty = any county of the counties layer), and where `mask`
+        (bool, reach shape; None: everywhere) is True, as (index, codes): `index` is
         0 off those pixels, else 1 + the position of the pixel's county in `codes` (ascending
         adcodes); uint8 (uint16 past 254 counties). Built in strips of `strip_rows` rows from
         zone_county.tif, so no full-reach temporaries (county codes, burnt zones) are held."""
@@ -177,10 +193,12 @@ class ReachContext:
             codes = np.unique(np.asarray([int(c) for c in wanted], dtype=np.int64))
         except ValueError as exc:
             raise InputError(f"county codes must be numeric adcodes: {exc}") from None
-        geoms = [(g, 1) for g in zone_geoms if g is not None and not g.is_empty]
+        anywhere = zone_geoms is None
+        geoms = [] if anywhere else [(g, 1) for g in zone_geoms
+                                     if g is not None and not g.is_empty]
         h, w = self.shape
         out = np.zeros(self.shape, dtype=np.uint8 if codes.size < 255 else np.uint16)
-        if not geoms or not codes.size:
+        if (not anywhere and not geoms) or not codes.size:
             return out, codes
         path = self.reach_dir / "zone_county.tif"
         if not path.exists():
@@ -191,10 +209,14 @@ class ReachContext:
             for r0 in range(0, h, strip_rows):
                 r1 = min(h, r0 + strip_rows)
                 m = self.owned[r0:r1] & np.isin(self.landuse[r0:r1], ids)
+                if mask is not None:
+                    m &= mask[r0:r1]
                 if not m.any():
                     continue
-                m &= rasterize(geoms, out_shape=(r1 - r0, w), fill=0, dtype="uint8",
-                               transform=self.transform @ Affine.translation(0, r0)).view(bool)
+                if not anywhere:
+                    m &= rasterize(geoms, out_shape=(r1 - r0, w), fill=0, dtype="uint8",
+                                   transform=self.transform @ Affine.translation(0, r0)
+                                   ).view(bool)
                 county = src.read(1, window=Window(0, r0, w, r1 - r0)).astype(np.int64)
                 pos = np.minimum(np.searchsorted(codes, county), codes.size - 1)
                 m &= codes[pos] == county
@@ -514,19 +536,15 @@ def mine_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFram
     return out, stats
 
 
-def sand_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, dict]:
-    """Sand-control project units (`nxgeo.candidates.units`): the candidate sand pixels cut at
-    county, reserve-zone, red-line and road boundaries, then into tiles of at most
-    ``sand_control.max_unit_ha``; slivers below ``min_parcel_ha`` merged or dropped."""
+def _project_units(ctx: ReachContext, index: np.ndarray, codes, cfg: dict, cfg_pathways: dict,
+                   pathway: str, stats: dict) -> gpd.GeoDataFrame:
+    """Project units (`nxgeo.candidates.units`) of the candidate pixels `index` (county
+    index, as `ReachContext.pixel_counties` builds it): cut at county, reserve-zone, red-line
+    and road lines (roads of ``cfg["split_road_kinds"]``; empty: every road), then into tiles
+    of at most ``cfg["max_unit_ha"]``; slivers below ``cfg["min_parcel_ha"]`` merged or
+    dropped. Updates `stats`."""
     from .units import ZONE_BITS, road_regions, split_units
 
-    pathway = "sand_control"
-    cfg = cfg_pathways[pathway]
-    ctx.cfg_pathways = cfg_pathways
-    classes = list(cfg["classes"])
-    stats: dict = {"source": "sand units from " + "/".join(classes) + " pixels"}
-    index, codes = ctx.pixel_counties(classes, _counties_cfg(cfg),
-                                      ctx.layer("sand_areas", required=True).geometry)
     r0, r1, c0, c1 = _bbox(index)
     win = Window(c0, r0, c1 - c0, r1 - r0)
     index = index[r0:r1, c0:c1]
@@ -553,6 +571,21 @@ def sand_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFram
                             float(cfg["min_parcel_ha"]), _mmu_m2(cfg_pathways, pathway))
     del index, zone, region
     stats.update(st)
+    return units
+
+
+def sand_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, dict]:
+    """Sand-control project units (`nxgeo.candidates.units`): the candidate sand pixels cut at
+    county, reserve-zone, red-line and road boundaries, then into tiles of at most
+    ``sand_control.max_unit_ha``; slivers below ``min_parcel_ha`` merged or dropped."""
+    pathway = "sand_control"
+    cfg = cfg_pathways[pathway]
+    ctx.cfg_pathways = cfg_pathways
+    classes = list(cfg["classes"])
+    stats: dict = {"source": "sand units from " + "/".join(classes) + " pixels"}
+    index, codes = ctx.pixel_counties(classes, _counties_cfg(cfg),
+                                      ctx.layer("sand_areas", required=True).geometry)
+    units = _project_units(ctx, index, codes, cfg, cfg_pathways, pathway, stats)
     units["status"] = None
     ids = location_ids(PATHWAY_LETTER[pathway], units["adcode"], units.geometry.values)
     out = _finish(ctx, units, pathway, ids) if len(units) else _empty(ctx)
@@ -560,5 +593,63 @@ def sand_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFram
     return out, stats
 
 
+def wasteland_mask(landuse_code: np.ndarray, ownership: np.ndarray, source_codes,
+                   ownership_nodata: float | None = OWNERSHIP_NODATA) -> np.ndarray:
+    """Pixels of state-owned barren land without an assigned use right (三(二) 国有荒山、荒地、
+    荒丘、荒滩): survey code (`landuse_code`) one of `source_codes` (the configured codes that
+    count as without an assigned use right) and ownership state-owned (`ownership` == 1).
+    Collective (2), unknown (0) and nodata pixels are never in it. Vectorised; bool array."""
+    code = np.asarray(landuse_code)
+    own = np.asarray(ownership)
+    if code.shape != own.shape:
+        raise InputError(f"ownership raster shape {own.shape} is not the land-use shape "
+                         f"{code.shape}")
+    wanted = np.asarray([int(c) for c in source_codes], dtype=np.int64)
+    m = (own == OWNERSHIP_STATE) & np.isin(code, wanted)
+    if ownership_nodata is not None and ownership_nodata != OWNERSHIP_STATE:
+        m &= own != ownership_nodata
+    return m
+
+
+def wasteland_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, dict]:
+    """State-owned waste-land units (国有荒地复绿): the pixels of `wasteland_mask` whose class
+    is one of ``state_wasteland.classes``, in a county of ``state_wasteland.counties`` (empty:
+    any), minus the sand-control candidates (sand control takes those), cut into project units
+    like sand control (``max_unit_ha``, ``min_parcel_ha``, ``split_road_kinds``)."""
+    pathway = "state_wasteland"
+    cfg = cfg_pathways[pathway]
+    ctx.cfg_pathways = cfg_pathways
+    classes = list(cfg["classes"])
+    stats: dict = {"source": "state-owned " + "/".join(classes) + " pixels of survey codes "
+                   + ",".join(str(c) for c in cfg["source_codes"])}
+    own = ctx.read_optional("ownership")
+    if own is None:
+        stats.update(source="no ownership raster (ownership unknown): no parcels", parcels=0)
+        return _empty(ctx), stats
+    code = ctx.read_optional("landuse_code")
+    if code is None:
+        raise InputError(f"{ctx.reach_dir / 'landuse_code.tif'}: file not found (survey codes "
+                         f"of reach {ctx.reach_id}, needed by pathways.state_wasteland)")
+    mask = wasteland_mask(code[0], own[0], cfg["source_codes"], own[1])
+    del code, own
+    stats["state_barren_px"] = int(mask.sum())
+    sand = cfg_pathways["sand_control"]
+    zones = ctx.layer("sand_areas")
+    if zones is not None and len(zones):
+        taken, _ = ctx.pixel_counties(list(sand["classes"]), _counties_cfg(sand),
+                                      zones.geometry, mask=mask)
+        stats["left_to_sand_control_px"] = int((taken > 0).sum())
+        mask &= taken == 0
+        del taken
+    index, codes = ctx.pixel_counties(classes, _counties_cfg(cfg), None, mask=mask)
+    del mask
+    units = _project_units(ctx, index, codes, cfg, cfg_pathways, pathway, stats)
+    units["status"] = "state_owned"
+    ids = location_ids(PATHWAY_LETTER[pathway], units["adcode"], units.geometry.values)
+    out = _finish(ctx, units, pathway, ids) if len(units) else _empty(ctx)
+    stats["parcels"] = len(out)
+    return out, stats
+
+
 PARCEL_BUILDERS = {"homestead_greening": homestead_parcels, "mine_remediation": mine_parcels,
-                   "sand_control": sand_parcels}
+                   "sand_control": sand_parcels, "state_wasteland": wasteland_parcels}

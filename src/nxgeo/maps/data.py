@@ -199,7 +199,7 @@ def read_layer(path: str | Path, layer: str, simplify: float | None = None):
     return gdf
 
 
-CANDIDATE_LAYERS = ("homestead_greening", "mine_remediation", "sand_control")
+CANDIDATE_LAYERS = ("homestead_greening", "mine_remediation", "sand_control", "state_wasteland")
 
 
 def read_candidates(path: str | Path) -> dict:

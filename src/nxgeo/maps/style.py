@@ -69,11 +69,13 @@ PATHWAYS: dict[str, tuple[str, str]] = {
     "homestead_greening": ("闲置宅基地复垦复绿", "Abandoned homestead greening"),
     "mine_remediation": ("矿山生态修复（历史遗留与矿权人责任）", "Mine remediation (legacy and operator)"),
     "sand_control": ("防沙治沙", "Sand control"),
+    "state_wasteland": ("国有荒地复绿", "State-owned waste land regreening"),
 }
 # Mine funding (legend): legacy mines with public money, the others by the operator
 FUNDING_NAMES = {"public": ("历史遗留·财政资金", "legacy, public"),
                  "operator": ("矿权人·治理恢复基金", "operator fund")}
-PATHWAY_MARKERS = {"homestead_greening": "o", "mine_remediation": "s", "sand_control": "^"}
+PATHWAY_MARKERS = {"homestead_greening": "o", "mine_remediation": "s", "sand_control": "^",
+                   "state_wasteland": "D"}
 
 # Reference layers
 COUNTY_EDGE = "#4d4d4d"
