@@ -36,6 +36,7 @@ LANDUSE_CODES = [101, 102, 103, 301, 305, 404, 602, 702, 1101, 1205, 1206]
 
 P = {  # relative paths of every input (relative to base_dir)
     "landuse": "in/landuse_{year}.tif",
+    "ownership": "in/ownership_{year}.tif",
     "dem": "in/dem.tif",
     "precipitation": "in/precipitation.tif",
     "counties": "in/vector/counties.geojson",
@@ -174,6 +175,9 @@ def make_valid_inputs(tmp_path) -> tuple[dict, Path]:
 
     for i, y in enumerate(YEARS):
         write_tif(base / P["landuse"].format(year=y), landuse_array(seed=i + 1), nodata=0)
+        # ownership (权属): 1 state-owned, 2 collective; nodata 255
+        own = np.where(np.arange(WIDTH)[None, :] < WIDTH // 3, 1, 2).repeat(HEIGHT, 0)
+        write_tif(base / P["ownership"].format(year=y), own.astype(np.uint8), nodata=255)
     yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH]
     write_tif(base / P["dem"], (1100 + 40 * xx + 10 * yy).astype(np.float32), nodata=-9999.0)
     write_tif(base / P["precipitation"], (180 + 10 * yy + xx).astype(np.float32), nodata=-9999.0)
@@ -202,8 +206,10 @@ def make_valid_inputs(tmp_path) -> tuple[dict, Path]:
     cfg["reaches"] = list(REACHES)
     v = cfg["inputs"]["vectors"]
     cfg["inputs"] = {
-        "landuse": {"scheme": "gbt21010",
-                    "files": {y: P["landuse"].format(year=y) for y in YEARS}},
+        "landuse": {"scheme": "gbt21010", "format": "raster",
+                    "files": {y: P["landuse"].format(year=y) for y in YEARS},
+                    "ownership": {y: P["ownership"].format(year=y) for y in YEARS},
+                    "polygons": cfg["inputs"]["landuse"]["polygons"]},
         "rasters": {"dem": P["dem"], "precipitation": P["precipitation"],
                     "fvc": None, "soil_k": None, "sand_fraction": None, "wind_factor": None},
         "vectors": {

@@ -59,10 +59,14 @@ def _config_sample_items(cfg: dict) -> dict[str, str | None]:
     items: dict[str, set] = {}
     inputs = cfg["inputs"]
     paths = list(inputs["landuse"]["files"].values()) + list(inputs["rasters"].values())
-    paths += list(inputs["tables"].values())
+    paths += list(inputs["tables"].values()) + list(inputs["landuse"]["ownership"].values())
     for p in paths:
         if p:
             items.setdefault(p, set())
+    # the same land use as DLTB polygons, for `format: polygons` (config comment, docs/survey.md)
+    for y in inputs["landuse"]["files"]:
+        items.setdefault(f"data/sample/dltb_{y}.gpkg", set()).add(
+            inputs["landuse"]["polygons"]["layer"])
     for v in inputs["vectors"].values():
         if v:
             items.setdefault(v["path"], set()).add(v.get("layer"))

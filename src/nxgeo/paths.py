@@ -24,6 +24,10 @@ def contract_files(cfg: dict, year: int | str | None = None) -> dict[str, str]:
     for y, p in inputs["landuse"]["files"].items():
         if year is None or str(y) == str(year):
             out[f"landuse_{y}"] = str(p)
+    if inputs["landuse"]["format"] == "raster":
+        for y, p in (inputs["landuse"]["ownership"] or {}).items():
+            if p and (year is None or str(y) == str(year)):
+                out[f"ownership_{y}"] = str(p)
     for k, p in inputs["rasters"].items():
         if p:
             out[k] = str(p)

@@ -347,8 +347,18 @@ def prepare_raster(src: str | Path, grid_json: str | Path, out: str | Path,
 def prepare_landuse(src: str | Path, grid_json: str | Path, scheme_name: str,
                     classes_table: str | Path, vectors_gpkg: str | Path, out_codes: str | Path,
                     out_canonical: str | Path, block_size: int = 512,
-                    dask: dict | None = None) -> None:
-    """One year's land use on the grid: source codes (nearest) and canonical class ids.
+                    dask: dict | None = None, out_ownership: str | Path | None = None,
+                    fmt: str = "raster", ownership_src: str | Path | None = None,
+                    supersample: int = 5) -> None:
+    """One year's land use on the grid: source codes and canonical class ids, and the
+    ownership raster (`out_ownership`: uint8, 1 state-owned, 2 collective, 0 unknown,
+    nodata 255 outside the land use).
+
+    - ``fmt="raster"``: `src` is the land-use raster (nearest neighbour onto the grid);
+      `ownership_src` an optional ownership raster (nearest; its nodata -> 0 unknown), absent:
+      every land-use cell 0 (unknown);
+    - ``fmt="polygons"``: `src` is the prepared DLTB (`prepare_dltb`), rasterised by the
+      largest share of each cell (`nxgeo.survey.rasterise`), codes and ownership alike.
     `dask`: see `reproject_to_grid`."""
     import json
 
@@ -357,7 +367,15 @@ def prepare_landuse(src: str | Path, grid_json: str | Path, scheme_name: str,
 
     grid = Grid.from_dict(json.loads(Path(grid_json).read_text(encoding="utf-8")))
     scheme = load_scheme(scheme_name, Path(classes_table).parent, classes_table)
-    reproject_to_grid(src, out_codes, grid, categorical=True, block_size=block_size, dask=dask)
+    owner_tmp = None
+    if fmt == "polygons":
+        from .survey.rasterise import rasterise_dltb
+
+        owner_tmp = Path(out_codes).with_name(Path(out_codes).stem + ".owner-from-dltb.tif")
+        rasterise_dltb(read_vector(src, "dltb"), grid, out_codes, owner_tmp,
+                       supersample=supersample, block_size=block_size)
+    else:
+        reproject_to_grid(src, out_codes, grid, categorical=True, block_size=block_size, dask=dask)
     sand = read_vector(vectors_gpkg, "sand_areas") if "sand_areas" in _layers(vectors_gpkg) else None
     try:
         landuse_to_canonical_file(out_codes, out_canonical, scheme, sand_mask=sand,
@@ -365,6 +383,77 @@ def prepare_landuse(src: str | Path, grid_json: str | Path, scheme_name: str,
     except InputError as exc:
         Path(out_codes).unlink(missing_ok=True)
         raise InputError(f"{src}: {exc}") from exc
+    if out_ownership is not None:
+        ownership_to_grid(out_canonical, out_ownership, owner_tmp or ownership_src,
+                          block_size=block_size, on_grid=owner_tmp is not None)
+    if owner_tmp is not None:
+        owner_tmp.unlink(missing_ok=True)
+
+
+def ownership_to_grid(canonical: str | Path, dst: str | Path, src: str | Path | None,
+                      block_size: int = 512, on_grid: bool = False) -> Path:
+    """The ownership raster on the grid of `canonical` (uint8: 1 state-owned 国有, 2 collective
+    集体, 0 unknown; 255 = nodata wherever the land use is nodata). `src`: an ownership raster
+    (any grid, nearest neighbour; its nodata and cells outside it -> 0 unknown) or None (all
+    0). A value other than 0, 1, 2 is an error naming it and the file."""
+    from .survey.read import OWNER_NODATA
+
+    with rasterio.open(canonical) as lu:
+        grid = Grid(crs=lu.crs, transform=lu.transform, width=lu.width, height=lu.height)
+        profile = gtiff_profile(grid, "uint8", OWNER_NODATA)
+        stack = []
+        vrt = None
+        if src is not None:
+            s = rasterio.open(src)
+            stack.append(s)
+            if on_grid:
+                vrt = s
+            else:
+                vrt = _warped_vrt(s, grid, s.nodata if s.nodata is not None else OWNER_NODATA,
+                                  Resampling.nearest, 1.0, 1.0)
+                stack.append(vrt)
+        try:
+            with atomic_path(dst) as tmp, rasterio.open(tmp, "w", **profile) as out:
+                for win in work_windows(profile, grid.width, grid.height, block_size):
+                    valid = lu.read(1, window=win) != CANONICAL_NODATA
+                    if vrt is None:
+                        own = np.zeros(valid.shape, np.int64)
+                    else:
+                        own = vrt.read(1, window=win).astype(np.int64)
+                        nd = vrt.nodata if vrt.nodata is not None else OWNER_NODATA
+                        own[own == nd] = 0
+                        bad = sorted(set(np.unique(own[valid]).tolist()) - {0, 1, 2})
+                        if bad:
+                            raise InputError(f"{src}: ownership value(s) {bad} are not 1 (state-"
+                                             f"owned), 2 (collective) or 0 (unknown)")
+                    out.write(np.where(valid, own, OWNER_NODATA).astype(np.uint8), 1, window=win)
+                add_overviews(out, categorical=True)
+                out.update_tags(values="1 = state-owned 国有, 2 = collective 集体, 0 = unknown 未知",
+                                source=str(src) if src is not None and not on_grid else
+                                ("DLTB QSXZ" if on_grid else "none: all unknown"))
+        finally:
+            for d in reversed(stack):
+                d.close()
+    return Path(dst)
+
+
+def prepare_dltb(src: str | Path, spec: dict, scheme_name: str, classes_table: str | Path,
+                 vectors_gpkg: str | Path, grid_crs: str, out_gpkg: str | Path) -> Path:
+    """One year's DLTB read and checked (`nxgeo.survey.read`: standard fields, areas,
+    ownership, county), in the grid CRS, as layer `dltb` of `out_gpkg` (what the
+    rasterisation and the polygon inventory read)."""
+    from .keys import normalize_adcode
+    from .landuse import load_scheme
+    from .survey.read import read_dltb
+    from .vector_io import read_vector, write_layers
+
+    scheme = load_scheme(scheme_name, Path(classes_table).parent, classes_table)
+    counties = read_vector(vectors_gpkg, "counties")
+    codes = set(normalize_adcode(counties["id"], "counties: id").astype(str))
+    gdf = read_dltb(src, spec, scheme, counties=codes)
+    gdf = reproject_vector(gdf, grid_crs, name=str(src))
+    gdf.insert(0, "fid_src", np.arange(1, len(gdf) + 1))
+    return write_layers(out_gpkg, {"dltb": gdf})
 
 
 def _layers(path) -> list[str]:

@@ -525,11 +525,23 @@ def check_rasters(ctx: Context) -> None:
     by_year = {str(k): v for k, v in files.items()}
     years = [y for y in ctx.cfg.get("years") or [] if str(y) in by_year]
     scheme, label, others = load_scheme_for(ctx)
+    fmt = lu["format"]
+    owners = {str(k): v for k, v in (lu["ownership"] or {}).items()}
     for y in years if getattr(ctx, "check_landuse", True) else []:
         rel = by_year[str(y)]
-        if isinstance(rel, str) and rel:
+        if isinstance(rel, str) and rel and fmt == "polygons":   # DLTB (nxgeo.survey)
+            from .survey.validate import check_landuse_polygons
+
+            ctx.guard(f"inputs.landuse.files.{y}", rel,
+                      lambda rel=rel, y=y: check_landuse_polygons(ctx, y, rel, scheme))
+        elif isinstance(rel, str) and rel:
+            from .survey.validate import check_ownership_raster
+
             ctx.guard(f"inputs.landuse.files.{y}", rel,
                       lambda rel=rel, y=y: check_landuse(ctx, y, rel, scheme, label, others))
+            own = owners.get(str(y))
+            ctx.guard(f"inputs.landuse.ownership.{y}", own,
+                      lambda own=own, y=y: check_ownership_raster(ctx, y, own))
     for name, rel in (inputs.get("rasters") or {}).items():
         if isinstance(rel, str) and rel:
             ctx.guard(f"inputs.rasters.{name}", rel,

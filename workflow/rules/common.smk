@@ -79,7 +79,9 @@ def scope_inputs(scope):
     if kind == "table":
         return {"files": [config["inputs"]["tables"][name]], "counties": counties}
     path = config["inputs"]["landuse"]["files"][landuse_key(name)]
-    return {"files": with_sidecars(path), "counties": counties, "tables": LANDUSE_TABLES}
+    own = ownership_file(name)
+    return {"files": with_sidecars(path) + (with_sidecars(own) if own else []),
+            "counties": counties, "tables": LANDUSE_TABLES}
 
 
 def scope_view(scope):
@@ -95,13 +97,16 @@ def scope_view(scope):
     elif kind == "table":
         view.update(table=inputs["tables"][name])
     elif kind == "landuse":
-        view.update(scheme=inputs["landuse"]["scheme"],
-                    file=inputs["landuse"]["files"][landuse_key(name)])
+        view.update(scheme=inputs["landuse"]["scheme"], format=LANDUSE_FORMAT,
+                    file=inputs["landuse"]["files"][landuse_key(name)],
+                    ownership=ownership_file(name),
+                    polygons=inputs["landuse"]["polygons"] if LANDUSE_FORMAT == "polygons" else None)
     return view
 
 # What a year's reach folder holds from the clipping: canonical and source-code land use (rule
 # clip_reach) plus the static rasters (clip_static once, copied by reach_static).
-YEAR_LAYERS = ["landuse", "landuse_code"]
+# ownership: 1 state-owned, 2 collective, 0 unknown (rule prepare_landuse; docs/survey.md)
+YEAR_LAYERS = ["landuse", "landuse_code", "ownership"]
 REACH_LAYERS = [*YEAR_LAYERS, *STATIC_RASTERS]
 
 
@@ -109,6 +114,19 @@ def landuse_key(year):
     """The key of inputs.landuse.files for a year (YAML may give int or str keys)."""
     files = config["inputs"]["landuse"]["files"]
     return int(year) if int(year) in files else str(year)
+
+# raster: land use from GeoTIFFs | polygons: from the survey's DLTB (nxgeo.survey)
+LANDUSE_FORMAT = config["inputs"]["landuse"]["format"]
+
+
+def ownership_file(year):
+    """The ownership raster of a year (format raster), or None (all unknown; polygons: QSXZ)."""
+    if LANDUSE_FORMAT != "raster":
+        return None
+    own = config["inputs"]["landuse"]["ownership"] or {}
+    key = int(year) if int(year) in own else str(year)
+    return own.get(key) or None
+
 
 COMPARE = [(int(a), int(b)) for a, b in config.get("compare", [])]
 

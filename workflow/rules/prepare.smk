@@ -166,12 +166,55 @@ rule prepare_raster:
         "../scripts/prepare_raster.py"
 
 
+if LANDUSE_FORMAT == "polygons":
+
+    rule prepare_dltb:
+        """One year's 地类图斑 (DLTB) read and checked: standard fields, areas (TBDLMJ or the
+        ellipsoidal area), ownership, county; in the grid CRS (nxgeo.survey, docs/survey.md)."""
+        input:
+            dltb=lambda wc: with_sidecars(config["inputs"]["landuse"]["files"][landuse_key(wc.year)]),
+            validated=lambda wc: scope_json(f"landuse:{wc.year}"),
+            vectors=f"{RESULTS}/common/vectors.gpkg",
+            classes=CLASSES_TABLE,
+            scheme_table=SCHEME_TABLE,
+        output:
+            gpkg=f"{RESULTS}/{{year}}/survey/dltb.gpkg",
+        params:
+            path=lambda wc: config["inputs"]["landuse"]["files"][landuse_key(wc.year)],
+            polygons=config["inputs"]["landuse"]["polygons"],
+            scheme=config["inputs"]["landuse"]["scheme"],
+            classes_table=config["landuse"]["classes_table"],
+            crs=config["grid"]["crs"],
+            version=NXGEO_VERSION,
+        log:
+            f"{RESULTS}/{{year}}/logs/prepare_dltb.log",
+        benchmark:
+            f"{RESULTS}/{{year}}/benchmarks/prepare_dltb.tsv"
+        threads: 1
+        resources:
+            mem_mb=4000,
+        script:
+            "../scripts/prepare_dltb.py"
+
+
+def landuse_source(wc):
+    """What prepare_landuse reads: the land-use raster (and ownership raster) of the year, or
+    the prepared DLTB."""
+    if LANDUSE_FORMAT == "polygons":
+        return {"landuse": f"{RESULTS}/{wc.year}/survey/dltb.gpkg"}
+    path = config["inputs"]["landuse"]["files"][landuse_key(wc.year)]
+    out = {"landuse": path, "landuse_sidecars": with_sidecars(path)[1:]}
+    own = ownership_file(wc.year)
+    if own:
+        out.update(ownership=own, ownership_sidecars=with_sidecars(own)[1:])
+    return out
+
+
 rule prepare_landuse:
-    """One year's land use on the grid: source codes and canonical classes (after validation)."""
+    """One year's land use on the grid: source codes and canonical classes (after validation),
+    and the ownership raster (1 state-owned, 2 collective, 0 unknown; nodata 255)."""
     input:
-        landuse=lambda wc: config["inputs"]["landuse"]["files"][landuse_key(wc.year)],
-        landuse_sidecars=lambda wc: with_sidecars(
-            config["inputs"]["landuse"]["files"][landuse_key(wc.year)])[1:],
+        unpack(landuse_source),
         validated=lambda wc: scope_json(f"landuse:{wc.year}"),
         grid=f"{RESULTS}/common/grid.json",
         vectors=f"{RESULTS}/common/vectors.gpkg",
@@ -180,10 +223,14 @@ rule prepare_landuse:
     output:
         codes=f"{RESULTS}/{{year}}/grid/landuse_code.tif",
         canonical=f"{RESULTS}/{{year}}/grid/landuse.tif",
+        ownership=f"{RESULTS}/{{year}}/grid/ownership.tif",
     params:
         scheme=config["inputs"]["landuse"]["scheme"],
         classes_table=config["landuse"]["classes_table"],
         block_size=config["grid"].get("block_size", 512),
+        format=LANDUSE_FORMAT,
+        ownership=lambda wc: ownership_file(wc.year),
+        supersample=config["inputs"]["landuse"]["polygons"]["supersample"],
         version=NXGEO_VERSION,
     log:
         f"{RESULTS}/{{year}}/logs/prepare_landuse.log",
@@ -219,10 +266,10 @@ rule clip_static:
 
 
 rule clip_reach:
-    """One year's land use (canonical classes and source codes) cut to one reach, as COGs."""
+    """One year's land use (canonical classes and source codes) and ownership cut to one
+    reach, as COGs."""
     input:
-        landuse=f"{RESULTS}/{{year}}/grid/landuse.tif",
-        landuse_code=f"{RESULTS}/{{year}}/grid/landuse_code.tif",
+        **{name: f"{RESULTS}/{{year}}/grid/{name}.tif" for name in YEAR_LAYERS},
         vectors=f"{RESULTS}/common/vectors.gpkg",
     output:
         **{name: f"{RESULTS}/{{year}}/reaches/{{reach}}/{name}.tif" for name in YEAR_LAYERS},

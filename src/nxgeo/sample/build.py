@@ -41,6 +41,7 @@ from .landcover import (
     ShapeSet,
 )
 from .reference import load_reference
+from .survey import CODE_NAMES, OWNER_NODATA, DltbBuilder
 from .tables import county_emissions, greening_targets, water_budgets
 from .terrain import DemReader, GridSampler, TerrainModel, dem_grid_bounds, write_dem
 from .vectors import (
@@ -70,6 +71,9 @@ def sample_files(years=(2023, 2024)) -> dict[str, str]:
     """Files the generator writes, relative to the output folder."""
     files = {"dem": "dem.tif", "precipitation": "precipitation.tif"}
     files.update({f"landuse_{y}": f"landuse_{y}.tif" for y in years})
+    # the survey's own form of the same land use (nxgeo.sample.survey): DLTB polygons, ownership
+    files.update({f"ownership_{y}": f"ownership_{y}.tif" for y in years})
+    files.update({f"dltb_{y}": f"dltb_{y}.gpkg" for y in years})
     files.update({
         "counties": "vector/counties.geojson",
         "reaches": "vector/reaches.gpkg",
@@ -171,6 +175,7 @@ def build_sample(reference_dir, out_dir, resolution: float = 250.0, seed: int = 
         "roads": ShapeSet.of(roads.geometry.values),
     }
     landcover = LandCoverModel(seed, resolution, lu_grid, env, years, shapes, hs.codes)
+    dltb = DltbBuilder(lu_grid, adcodes, CODE_NAMES, seed, len(years))
     tick = _Progress(dem_grid.n_strips() + lu_grid.n_strips(), progress)
     tags = {"generator": "nxgeo.sample", "seed": seed, "resolution_m": resolution,
             "synthetic": "yes - embedded sample region, not survey data"}
@@ -209,6 +214,10 @@ def build_sample(reference_dir, out_dir, resolution: float = 250.0, seed: int = 
             paths[f"landuse_{y}"], lu_grid, np.int16, NODATA,
             tags={**tags, "scheme": "gbt21010", "year": y},
             description=f"land use {y} (GB/T 21010-2017 codes, 0702 -> 702)")) for y in years]
+        ows = [stack.enter_context(BlockWriter(
+            paths[f"ownership_{y}"], lu_grid, np.uint8, OWNER_NODATA,
+            tags={**tags, "year": y, "values": "1 = state-owned 国有, 2 = collective 集体"},
+            description=f"ownership {y} (QSXZ of the DLTB)")) for y in years]
         for r0, r1 in lu_grid.strips():
             lon_h, lat_h = nodes.block(r0 - 1, r1 + 1)
             z_h = reader.sample(lon_h, lat_h)
@@ -225,6 +234,7 @@ def build_sample(reference_dir, out_dir, resolution: float = 250.0, seed: int = 
             cid = zn["county"].astype(np.int64)
             for k, lu in enumerate(lus):
                 lws[k].write(r0, lu)
+                ows[k].write(r0, dltb.add(k, r0, lu, cid))
                 idx = lut[lu]
                 if (idx < 0).any():
                     raise RuntimeError(f"internal: code outside CODES: {np.unique(lu[idx < 0])}")
@@ -265,6 +275,8 @@ def build_sample(reference_dir, out_dir, resolution: float = 250.0, seed: int = 
     write_layers(paths["mines"], {"mines": mines.to_crs(TM3_ZONE35_CRS)})
     write_layers(paths["water"], {"rivers": rivers_layer(ref), "canals": canals_layer(env)})
     write_layers(paths["infrastructure"], {"settlements": settlements, "roads": roads})
+    for k, y in enumerate(years):
+        write_layers(paths[f"dltb_{y}"], {"DLTB": dltb.frame(k)})
 
     # --- tables -----------------------------------------------------------------------------
     px_ha = resolution * resolution / 1e4
