@@ -206,7 +206,8 @@ def build_reach(tmp: Path, res=100.0, layout=None, homesteads=True, mines=True,
 # Fixtures
 
 DEMAND_CSV = ROOT / "config" / "tables" / "water_demand.csv"
-LAYERS = ("homestead_greening", "mine_remediation", "sand_control", "state_wasteland")
+LAYERS = ("homestead_greening", "mine_remediation", "sand_control", "state_wasteland",
+          "land_consolidation")
 TIMINGS: dict[str, float] = {}
 
 

@@ -29,8 +29,8 @@ def load_yaml(path: str | Path) -> Any:
     except ConfigSyntaxError as exc:
         raise ConfigError([str(exc)], source=str(path)) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save "
-                           "it as UTF-8"], source=str(path)) from None
+        raise ConfigError([(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save "
+                           "it as UTF-8")], source=str(path)) from None
 
 
 def check_config_files(paths) -> None:
@@ -212,6 +212,10 @@ def pathway_problems(cfg: dict) -> list[str]:
     sw = (cfg.get("pathways") or {}).get("state_wasteland") or {}
     for i, t in enumerate(sw.get("targets") or []):
         named.append((f"pathways.state_wasteland.targets[{i}]", t))
+    lc = (cfg.get("pathways") or {}).get("land_consolidation") or {}
+    named.append(("pathways.land_consolidation.reclaim_target", lc.get("reclaim_target")))
+    for i, t in enumerate(lc.get("regreen_targets") or []):
+        named.append((f"pathways.land_consolidation.regreen_targets[{i}]", t))
     for i, t in enumerate((cfg.get("water") or {}).get("fallback_chain") or []):
         named.append((f"water.fallback_chain[{i}]", t))
     for key, t in named:

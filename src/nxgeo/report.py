@@ -96,6 +96,7 @@ PATHWAY_NAMES = {
     "mine_remediation": ("矿山生态修复（历史遗留与矿权人责任）", "Mine remediation (legacy and operator)"),
     "sand_control": ("防沙治沙", "Sand control"),
     "state_wasteland": ("国有荒地复绿", "State-owned waste land regreening"),
+    "land_consolidation": ("土地综合整治", "Land consolidation"),
 }
 
 

@@ -3,12 +3,13 @@
 
 rule candidates:
     """Parcels of one reach: homestead greening, mine remediation, sand control, state-owned
-    waste land (before water)."""
+    waste land, land consolidation (before water)."""
     input:
         suitability=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/best_use.tif",
         terrain=f"{RESULTS}/{{year}}/reaches/{{reach}}/slope.tif",
         zones=f"{RESULTS}/{{year}}/reaches/{{reach}}/zone_county.tif",
-        # survey codes: the codes of state-owned waste land (pathways.state_wasteland)
+        # survey codes: the codes of state-owned waste land (pathways.state_wasteland) and the
+        # field ridges (三调 1203) of land consolidation
         landuse_code=f"{RESULTS}/{{year}}/reaches/{{reach}}/landuse_code.tif",
         vectors=f"{RESULTS}/common/vectors.gpkg",
         demand=config["inputs"]["tables"]["water_demand"],

@@ -6,8 +6,8 @@ Options
 Every eligible parcel has an ordered list of options (target, use), built by `build_options`:
 
 1. its recommended (initial) target and use;
-2. when that use is ``cropland`` or ``cropland_dry`` (A reclamation, B agriculture): the
-   parcel's best green use (``green_use``; A: the green use itself, B: ``ecological``);
+2. when that use is ``cropland`` or ``cropland_dry`` (A, D reclamation, B agriculture): the
+   parcel's best green use (``green_use``; A, D: the green use itself, B: ``ecological``);
 3. then the uses after the current one in ``water.fallback_chain`` (forest -> shrub -> grass)
    that are suitable for the parcel (``suitable_uses``);
 4. last, ``water.fallback_final`` (``natural_recovery``: 自然恢复/封育, no water), unless the

@@ -78,7 +78,8 @@ the share-weighted ``mobility`` of the parcel's classes (sandy 1, bare 0.5).
 
 Indicators (`finalize`): before the allocation the potential of every eligible parcel, after
 it only allocated parcels count: ``new_cultivated_ha`` (use cropland or cropland_dry),
-``freed_quota_ha`` (A), ``greening_increment_ha`` (uses forest, shrub, grass, wetland; natural
+``freed_quota_ha`` (A: the homestead's area; D: ``quota_source_ha``, the construction land
+reclaimed), ``greening_increment_ha`` (uses forest, shrub, grass, wetland; natural
 recovery only with ``pathways.natural_recovery_counts_as_greening`` and never for
 no_suitable_green_use), ``closure_ha`` (C closed protection), ``natural_recovery_ha`` (use
 natural_recovery), ``pv_mw``.
@@ -103,7 +104,7 @@ CROPLAND_USES = ("cropland", "cropland_dry")
 CROPLAND_TARGETS = ("cropland",)
 #: pathways whose reclamation falls back to the green use itself as the target (the others
 #: to ``ecological`` land planted with it)
-GREEN_TARGET_FALLBACK = ("homestead_greening", "state_wasteland")
+GREEN_TARGET_FALLBACK = ("homestead_greening", "state_wasteland", "land_consolidation")
 FUNDING = {True: "public", False: "operator"}
 DEFAULT_SAND_WATER_USE = {"public_benefit": "shrub", "pv": "solar_pv", "shrub": "shrub",
                           "tourism": "none"}
@@ -443,8 +444,16 @@ def _clear_not_eligible(out: pd.DataFrame) -> None:
         out.loc[bad, "pv_mw"] = 0.0
 
 
+def decide_consolidation(df, cfg_pathways, cfg_suitability, cfg_water):
+    """D. land consolidation (`nxgeo.candidates.consolidation.decide_consolidation`)."""
+    from .consolidation import decide_consolidation as _decide
+
+    return _decide(df, cfg_pathways, cfg_suitability, cfg_water)
+
+
 DECIDERS = {"homestead_greening": decide_homestead, "mine_remediation": decide_mine,
-            "sand_control": decide_sand, "state_wasteland": decide_wasteland}
+            "sand_control": decide_sand, "state_wasteland": decide_wasteland,
+            "land_consolidation": decide_consolidation}
 
 
 # --------------------------------------------------------------------------------------------
@@ -493,7 +502,12 @@ def finalize(df: pd.DataFrame, allocated: bool = False, *,
     natural = real & (use == NATURAL)
     green = np.isin(use, GREEN_USES) | (natural & bool(natural_counts_as_greening) & ~no_green)
     out["new_cultivated_ha"] = np.where(real & np.isin(use, CROPLAND_USES), area, 0.0)
-    out["freed_quota_ha"] = np.where(real & (pathway == "homestead_greening"), area, 0.0)
+    # 增减挂钩: a restored homestead frees its area; a land consolidation the construction
+    # land it reclaims (quota_source_ha <= area_ha)
+    quota = np.where(pathway == "homestead_greening", area,
+                     np.where(pathway == "land_consolidation",
+                              np.minimum(np.nan_to_num(_num(out, "quota_source_ha")), area), 0.0))
+    out["freed_quota_ha"] = np.where(real, quota, 0.0)
     out["greening_increment_ha"] = np.where(real & green, area, 0.0)
     out["closure_ha"] = np.where(real & (target == "closed_protection"), area, 0.0)
     out["natural_recovery_ha"] = np.where(natural, area, 0.0)

@@ -17,12 +17,15 @@ to a pathway is NULL / 0):
   allocated (0/1), rank_in_county (1 = best within county and pathway; 0 before allocation);
 - indicators (after the allocation only allocated, eligible parcels count; rules in
   `decide`): new_cultivated_ha (占补平衡: cropland or dry cropland), freed_quota_ha (增减挂钩,
-  A), greening_increment_ha, closure_ha (C closed protection, 封禁), natural_recovery_ha
+  A, D), greening_increment_ha, closure_ha (C closed protection, 封禁), natural_recovery_ha
   (自然恢复/封育, no water), pv_mw, sand_priority (C, 0-100), hazard_flag (B, 削坡减荷, from
   hazard_slope_max_deg: the steepest slope inside the mine on the finest DEM);
 - zonal attributes (`attributes.py`): slope_mean/min/max, precip_mean_mm, elev_mean_m,
   dist_*_m, dist_*_min_m, dist_farmland_m, threat_dist_m, threat_kind, wind_exposure,
   protected_share (C), hazard_slope_max_deg (B),
+- village measures (D land consolidation, `consolidation.FIELDS`): village_id, village_name,
+  village_area_ha, cropland_ha, cropland_share, cropland_patches, mean_patch_ha, ridge_ha,
+  scattered_built_ha, homestead_ha, quota_source_ha;
   protected_core, protected_any, ecological_redline, basic_farmland_share,
   water_secured_share, planned_share, best_use, suitable_uses, share_<class>, score_<target>,
   grade_<target>, reason_<target>.
@@ -41,6 +44,7 @@ import pandas as pd
 from ..atomic import atomic_path
 from ..fields import bool_fields
 from ..vector_io import write_layers
+from . import consolidation as _lc
 from .parcels import PATHWAYS, to_multi
 from .styles import add_layer_styles
 
@@ -61,19 +65,22 @@ ATTRIBUTE_FIELDS = [
     "threat_kind", "wind_exposure", "protected_share", "hazard_slope_max_deg", "protected_core", "protected_any", "ecological_redline",
     "basic_farmland_share", "water_secured_share", "planned_share", "best_use", "suitable_uses",
 ]
+#: fields of one pathway (NULL in the other layers): D land consolidation's village measures
+PATHWAY_FIELDS = list(_lc.FIELDS)
 EMPTY_STR_FIELDS = {"reason", "decision", "recommended_target", "target_zh", "sub_mode",
                     "green_use", "initial_target", "initial_use", "water_use", "suitable_uses",
                     "best_use",
                     "current_class", "county_name", "funding"}
 DYNAMIC_PREFIXES = ("share_", "score_", "grade_", "reason_", "d_")  # d_: service gains
 INT_FIELDS = {"year", "eligible", "allocated", "rank_in_county", "hazard_flag", "grade", "legacy",
+              "cropland_patches",
               "protected_core", "protected_any", "ecological_redline"}
 BOOL_FIELDS = bool_fields()  # eligible, allocated, legacy, hazard_flag, protected_* (nxgeo.fields)
 STR_FIELDS = {"parcel_id", "pathway", "adcode", "county_name", "reach", "source_id", "status",
               "funding", "current_class", "recommended_target", "target_zh", "sub_mode",
               "green_use", "initial_target", "initial_use", "water_use", "decision", "reason",
               "threat_kind",
-              "best_use", "suitable_uses"}
+              "best_use", "suitable_uses", *_lc.STR_FIELDS}
 
 
 def dynamic_fields(frames) -> list[str]:
@@ -88,7 +95,7 @@ def dynamic_fields(frames) -> list[str]:
 
 
 def schema(frames) -> list[str]:
-    return CORE_FIELDS + ATTRIBUTE_FIELDS + dynamic_fields(frames)
+    return CORE_FIELDS + ATTRIBUTE_FIELDS + PATHWAY_FIELDS + dynamic_fields(frames)
 
 
 def conform(gdf: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
@@ -129,8 +136,8 @@ def conform(gdf: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
 
 def write_candidates_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path,
                           styles: bool = True) -> Path:
-    """One GeoPackage with the layers homestead_greening, mine_remediation, sand_control (all
-    three always present, possibly empty), the documented schema, EPSG:4507, QGIS default
+    """One GeoPackage with the layers homestead_greening, mine_remediation, sand_control,
+    land_consolidation (all always present, possibly empty), the documented schema, EPSG:4507, QGIS default
     styles in ``layer_styles`` (with `styles`). Atomic and byte-reproducible."""
     frames = [layers.get(p) for p in PATHWAYS]
     fields = schema([f for f in frames if f is not None])

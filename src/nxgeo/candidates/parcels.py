@@ -32,6 +32,10 @@ Rules
   the reach owns: pixel centre inside the reach (the clip rule) and, where reaches overlap, the
   reach with the smallest id. Each parcel is in exactly one reach (clumps are cut at reach
   lines: reaches are drainage units).
+- D ``land_consolidation`` (土地综合整治, `nxgeo.candidates.consolidation`): one parcel per
+  village unit (settlement Voronoi cell within ``village_radius_m``): its field ridges (三调
+  1203), scattered construction land and idle homesteads, where the village's cropland is
+  fragmented.
 - Minimum mapping unit (TD/T 1055): parcels smaller than ``min_mapping_unit_m2[mmu_class]`` are
   dropped and counted (``mmu_class``: built for homesteads, other for mines and sand; keys
   ``pathways.<pathway>.mmu_class``).
@@ -63,12 +67,14 @@ log = logging.getLogger("nxgeo.candidates")
 #: rows per strip where a reach-wide mask is built from several layers (the COG block height)
 STRIP_ROWS = 512
 
-PATHWAYS = ("homestead_greening", "mine_remediation", "sand_control", "state_wasteland")
+PATHWAYS = ("homestead_greening", "mine_remediation", "sand_control", "state_wasteland",
+            "land_consolidation")
 PATHWAY_LETTER = {"homestead_greening": "A", "mine_remediation": "B", "sand_control": "C",
-                  "state_wasteland": "W"}
+                  "state_wasteland": "W", "land_consolidation": "D"}
 LAYER_CODE = {"homestead_greening": "HS", "mine_remediation": "MN"}
 DEFAULT_MMU_CLASS = {"homestead_greening": "built", "mine_remediation": "other",
-                     "sand_control": "other", "state_wasteland": "other"}
+                     "sand_control": "other", "state_wasteland": "other",
+                     "land_consolidation": "farmland"}
 #: values of the ownership raster (results/<year>/reaches/<reach>/ownership.tif)
 OWNERSHIP_STATE, OWNERSHIP_COLLECTIVE, OWNERSHIP_UNKNOWN, OWNERSHIP_NODATA = 1, 2, 0, 255
 DEFAULT_MMU_M2 = {"built": 200.0, "farmland": 400.0, "other": 600.0}
@@ -651,5 +657,8 @@ def wasteland_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDat
     return out, stats
 
 
+from .consolidation import consolidation_parcels  # noqa: E402
+
 PARCEL_BUILDERS = {"homestead_greening": homestead_parcels, "mine_remediation": mine_parcels,
-                   "sand_control": sand_parcels, "state_wasteland": wasteland_parcels}
+                   "sand_control": sand_parcels, "state_wasteland": wasteland_parcels,
+                   "land_consolidation": consolidation_parcels}

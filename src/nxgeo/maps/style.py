@@ -70,6 +70,7 @@ PATHWAYS: dict[str, tuple[str, str]] = {
     "mine_remediation": ("矿山生态修复（历史遗留与矿权人责任）", "Mine remediation (legacy and operator)"),
     "sand_control": ("防沙治沙", "Sand control"),
     "state_wasteland": ("国有荒地复绿", "State-owned waste land regreening"),
+    "land_consolidation": ("土地综合整治", "Land consolidation"),
 }
 # Mine funding (legend): legacy mines with public money, the others by the operator
 FUNDING_NAMES = {"public": ("历史遗留·财政资金", "legacy, public"),
