@@ -53,6 +53,7 @@ P = {  # relative paths of every input (relative to base_dir)
     "carbon_pools": "config/tables/carbon_pools.csv",
     "prices": "config/tables/prices.csv",
     "gep_coefficients": "config/tables/gep_coefficients.csv",
+    "unit_costs": "config/tables/unit_costs.csv",
 }
 
 
@@ -230,7 +231,7 @@ def make_valid_inputs(tmp_path) -> tuple[dict, Path]:
         },
         "tables": {k: P[k] for k in ("water_budgets", "greening_targets", "county_emissions",
                                      "water_demand", "carbon_pools", "prices",
-                                     "gep_coefficients")},
+                                     "gep_coefficients", "unit_costs")},
     }
     cfg["landuse"]["classes_table"] = "config/landuse/classes.csv"
     codes = list(COUNTIES)

@@ -75,7 +75,7 @@ def test_valid_set_passes_without_problems(inputs):
     assert {"inputs.landuse.files.2023", "inputs.landuse.files.2024", "inputs.rasters.dem",
             "inputs.rasters.precipitation", "inputs.vectors.counties", "inputs.vectors.roads",
             "inputs.tables.water_budgets", "inputs.tables.prices"} <= items
-    assert len(items) == 2 + 2 + 2 + 14 + 7   # 2 ownership rasters; 7 tables (with gep_coefficients)
+    assert len(items) == 2 + 2 + 2 + 14 + 8   # 2 ownership rasters; 8 tables (with gep_coefficients, unit_costs)
     lu = next(c for c in report.checked if c["item"] == "inputs.landuse.files.2023")
     assert lu["crs"].startswith("EPSG:4507") and lu["width"] == 40 and lu["height"] == 30
     assert sum(lu["codes"].values()) == 40 * 29          # row 0 is nodata
@@ -99,7 +99,7 @@ def test_geographic_analysis_crs_is_an_error(inputs):
     report = validate_inputs(cfg, base)
     assert_error(report, "grid.crs: 'EPSG:4490'", "is geographic", "EPSG:4507", item="config")
     assert len(report.errors) == 1                     # the data checks still ran and passed
-    assert len(report.checked) == 27   # incl. inputs.tables.gep_coefficients, 2 ownership rasters
+    assert len(report.checked) == 28   # incl. inputs.tables.gep_coefficients, unit_costs, 2 ownership rasters
 
 
 def test_bad_config_value_names_key_and_allowed_values(inputs):

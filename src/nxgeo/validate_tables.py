@@ -18,7 +18,10 @@ from . import keys
 from .validate_core import Context, examples, fmt_num, plural
 
 MAX_CELL_PROBLEMS = 10   # per column and kind; the rest is summarised in one problem
-PATTERN_WORDS = {"^[0-9]{6}$": "a 6-digit county code (adcode, e.g. 640104)"}
+PATTERN_WORDS = {"^[0-9]{6}$": "a 6-digit county code (adcode, e.g. 640104)",
+                 "^(yes|no)$": "yes or no",
+                 "^(public|operator|social_capital|legacy)$":
+                     "one of public, operator, social_capital, legacy"}
 
 
 def _numkey(v) -> str:
@@ -217,6 +220,19 @@ def _check_semantics(ctx: Context, name: str, item: str, path, rel: str, norm: d
             ctx.error(item, path,
                       f"{rel}: no water demand for target use(s) {', '.join(missing)} "
                       "(suitability.targets); add a row per use (m3/ha/yr).", missing=missing)
+    if name == "unit_costs" and "pathway" in norm and "measure" in norm:
+        from .costs import MEASURES
+
+        have = set(zip(norm["pathway"], norm["measure"]))
+        pathways = [p for p in MEASURES if p in (ctx.cfg.get("pathways") or {})]
+        missing = [(p, m) for p in pathways for m in MEASURES[p] if (p, m) not in have]
+        if missing:
+            ctx.error(item, path,
+                      f"{rel}: no unit cost for measure(s) "
+                      f"{', '.join(f'{p}/{m}' for p, m in missing)}; add one row per pathway "
+                      "and measure (pathway,measure,unit_cost_cny_per_mu,funding,source,"
+                      "placeholder,note; docs/programme.md).",
+                      missing=[f"{p}/{m}" for p, m in missing])
 
 
 def check_table(ctx: Context, name: str, rel: str) -> None:

@@ -40,8 +40,9 @@ rule candidates:
 
 
 rule allocate_water:
-    """Gather all reaches; candidates compete for each county's water headroom; rank; write
-    the styled candidates.gpkg, the summary by county and pathway, and the water balance."""
+    """Gather all reaches; candidates compete for each county's water headroom; rank; cost
+    (unit-cost table); write the styled candidates.gpkg, the summary by county and pathway,
+    and the water balance."""
     input:
         reaches=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/candidates.gpkg", reach=REACHES),
         vectors=f"{RESULTS}/common/vectors.gpkg",
@@ -50,8 +51,10 @@ rule allocate_water:
         carbon=config["inputs"]["tables"]["carbon_pools"],
         prices=config["inputs"]["tables"]["prices"],
         coefficients=config["inputs"]["tables"]["gep_coefficients"],
+        unit_costs=config["inputs"]["tables"]["unit_costs"],
         classes=CLASSES_TABLE,
-        validated=table_gates("water_budgets", "water_demand", "carbon_pools", "prices", "gep_coefficients"),
+        validated=table_gates("water_budgets", "water_demand", "carbon_pools", "prices",
+                              "gep_coefficients", "unit_costs"),
     output:
         gpkg=f"{RESULTS}/{{year}}/candidates.gpkg",
         summary=f"{RESULTS}/{{year}}/tables/candidates_summary.csv",

@@ -13,6 +13,10 @@ to a pathway is NULL / 0):
   suitability; grade 255 = none), decision (codes, ";"-separated), eligible (0/1), reason
   (empty when eligible and allocated; else operating, status_<x>, no_data, already_restored,
   water_budget);
+- cost (`nxgeo.costs`, the unit-cost table): measure (what is done: the use implemented, or
+  the sand-control mode), unit_cost_cny_per_mu (with slope cutting for hazard mines),
+  cost_cny, cost_wan_cny (of the recommended target; NULL without a target); funding is then
+  ``public`` / ``operator`` / ``social_capital`` for every parcel with a target;
 - water: water_demand_m3 (m3/yr: the allocated option's demand, else the recommended one's),
   allocated (0/1), rank_in_county (1 = best within county and pathway; 0 before allocation);
 - indicators (after the allocation only allocated, eligible parcels count; rules in
@@ -54,7 +58,8 @@ CORE_FIELDS = [
     "legacy", "funding", "area_ha", "area_mu", "current_class", "recommended_target", "target_zh",
     "sub_mode", "green_use", "initial_target", "initial_use", "water_use", "score", "grade",
     "decision",
-    "eligible", "reason", "water_demand_m3", "allocated", "rank_in_county",
+    "eligible", "reason", "measure", "unit_cost_cny_per_mu", "cost_cny", "cost_wan_cny",
+    "water_demand_m3", "allocated", "rank_in_county",
     "new_cultivated_ha", "freed_quota_ha", "greening_increment_ha", "closure_ha",
     "natural_recovery_ha", "pv_mw", "sand_priority", "hazard_flag",
 ]
@@ -70,14 +75,14 @@ PATHWAY_FIELDS = list(_lc.FIELDS)
 EMPTY_STR_FIELDS = {"reason", "decision", "recommended_target", "target_zh", "sub_mode",
                     "green_use", "initial_target", "initial_use", "water_use", "suitable_uses",
                     "best_use",
-                    "current_class", "county_name", "funding"}
+                    "current_class", "county_name", "funding", "measure"}
 DYNAMIC_PREFIXES = ("share_", "score_", "grade_", "reason_", "d_")  # d_: service gains
 INT_FIELDS = {"year", "eligible", "allocated", "rank_in_county", "hazard_flag", "grade", "legacy",
               "cropland_patches",
               "protected_core", "protected_any", "ecological_redline"}
 BOOL_FIELDS = bool_fields()  # eligible, allocated, legacy, hazard_flag, protected_* (nxgeo.fields)
 STR_FIELDS = {"parcel_id", "pathway", "adcode", "county_name", "reach", "source_id", "status",
-              "funding", "current_class", "recommended_target", "target_zh", "sub_mode",
+              "funding", "measure", "current_class", "recommended_target", "target_zh", "sub_mode",
               "green_use", "initial_target", "initial_use", "water_use", "decision", "reason",
               "threat_kind",
               "best_use", "suitable_uses", *_lc.STR_FIELDS}
@@ -165,7 +170,10 @@ SUMMARY_COLUMNS = ["adcode", "county_name", "pathway", "n_parcels", "n_eligible"
                    "freed_quota_ha", "greening_increment_ha", "closure_ha", "natural_recovery_ha",
                    "pv_mw", "water_allocated_m3", "n_hazard", "n_already_restored", "n_no_data",
                    "n_public_funded", "n_operator_funded", "public_funded_ha",
-                   "operator_funded_ha"]
+                   "operator_funded_ha", "social_capital_funded_ha", "cost_wan_cny",
+                   "public_cost_wan_cny", "operator_cost_wan_cny", "social_capital_cost_wan_cny",
+                   "cost_yi_cny"]
+FUNDERS = ("public", "operator", "social_capital")
 #: indicators that are sums of the parcel fields of the same name (only allocated parcels
 #: carry them: the summary equals the sum over the allocated parcels)
 INDICATORS = ("new_cultivated_ha", "freed_quota_ha", "greening_increment_ha", "closure_ha",
@@ -181,7 +189,9 @@ def _frame(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
 def summary_by_county(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Per county and pathway: counts, area, indicators (sums of the parcels' indicator
     fields), water allocated, hazard flags, parcels left out as already restored or on no
-    data, and the allocated mines by funding (public = legacy 历史遗留, operator = 治理恢复基金)."""
+    data, the allocated parcels by funding (mines: public = legacy 历史遗留, operator = 治理恢复基金;
+    social capital: for-profit sand control) and their cost (万元, 亿元; NaN-free sums of
+    ``cost_wan_cny``, 0 without the unit-cost table)."""
     df = _frame(layers)
     if df is None:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
@@ -197,9 +207,13 @@ def summary_by_county(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     df["_restored"] = (reason == "already_restored").astype(int)
     df["_nodata"] = (reason == "no_data").astype(int)
     fund = df.get("funding", pd.Series([""] * len(df))).fillna("").astype(str)
-    for k in ("public", "operator"):
+    cost = pd.to_numeric(df.get("cost_wan_cny", pd.Series(np.nan, index=df.index)),
+                         errors="coerce").fillna(0.0)
+    df["_cost"] = np.where(alloc, cost, 0.0)
+    for k in FUNDERS:
         df[f"_n_{k}"] = (alloc & (fund == k)).astype(int)
         df[f"_{k}_ha"] = np.where(alloc & (fund == k), df["area_ha"], 0.0)
+        df[f"_{k}_cost"] = np.where(alloc & (fund == k), cost, 0.0)
     for c in INDICATORS:
         df[c] = pd.to_numeric(df.get(c, 0.0), errors="coerce").fillna(0.0)
     g = df.groupby(["adcode", "pathway"], sort=True)
@@ -220,13 +234,18 @@ def summary_by_county(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         "n_operator_funded": g["_n_operator"].sum(),
         "public_funded_ha": g["_public_ha"].sum(),
         "operator_funded_ha": g["_operator_ha"].sum(),
+        "social_capital_funded_ha": g["_social_capital_ha"].sum(),
+        "cost_wan_cny": g["_cost"].sum(),
+        **{f"{k}_cost_wan_cny": g[f"_{k}_cost"].sum() for k in FUNDERS},
     }).reset_index()
+    out["cost_yi_cny"] = out["cost_wan_cny"] / 1e4
     return out[SUMMARY_COLUMNS]
 
 
 PATHWAY_COLUMNS = ["pathway", "n_parcels", "n_allocated", "area_ha", "allocated_area_ha",
                    "max_parcel_ha", *INDICATORS, "water_allocated_m3", "n_hazard",
-                   "public_funded_ha", "operator_funded_ha", "planting_ha",
+                   "public_funded_ha", "operator_funded_ha", "social_capital_funded_ha",
+                   "cost_wan_cny", "cost_yi_cny", "cost_per_mu_cny", "planting_ha",
                    "shrub_planting_ha", "closure_share", "target_closure_share",
                    "shrub_share_of_planting", "target_shrub_share_of_planting",
                    "meets_three_north"]
@@ -262,7 +281,14 @@ def pathway_summary(layers: Mapping[str, pd.DataFrame], cfg_pathways: Mapping) -
                                                          ).fillna(0)[alloc].sum()),
                "n_hazard": int(pd.to_numeric(sub["hazard_flag"], errors="coerce").fillna(0).sum()),
                "public_funded_ha": float(area[alloc & (fund == "public")].sum()),
-               "operator_funded_ha": float(area[alloc & (fund == "operator")].sum())}
+               "operator_funded_ha": float(area[alloc & (fund == "operator")].sum()),
+               "social_capital_funded_ha": float(area[alloc & (fund == "social_capital")].sum())}
+        cost = pd.to_numeric(sub.get("cost_wan_cny", pd.Series(np.nan, index=sub.index)),
+                             errors="coerce").fillna(0.0)
+        row["cost_wan_cny"] = float(cost[alloc].sum())
+        row["cost_yi_cny"] = row["cost_wan_cny"] / 1e4
+        mu = float(pd.to_numeric(sub["area_mu"], errors="coerce").fillna(0.0)[alloc].sum())
+        row["cost_per_mu_cny"] = row["cost_wan_cny"] * 1e4 / mu if mu > 0 else np.nan
         if p == "sand_control":
             planted = alloc & use.isin(GREEN_USES)
             treated = row["allocated_area_ha"]

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import write_csv, write_json
+from ..costs import parcel_costs
 from ..errors import InputError
 from ..suitability.spec import best_use_order
 from ..vector_io import read_vector
@@ -143,7 +144,8 @@ def _rank(df: pd.DataFrame, options: pd.DataFrame) -> np.ndarray:
 def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, water_cfg: Mapping,
                   out_gpkg, out_summary_csv, out_water_balance_csv, *,
                   cfg_pathways: Mapping, county_names: Mapping[str, str] | None = None,
-                  gains=None, out_gains_csv=None, out_pathways_csv=None) -> dict:
+                  gains=None, out_gains_csv=None, out_pathways_csv=None,
+                  unit_costs=None) -> dict:
     """Gather the per-reach candidates of one year, allocate each county's water headroom
     (``water.solver``; both solvers run for the exact/greedy ratio), rank within county and
     pathway, write ``candidates.gpkg`` (styled), the summary by county and pathway and the
@@ -156,7 +158,10 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
     and pathway into `out_gains_csv`. Natural recovery reaches it as the services target
     ``natural`` (same land, natural restoration). `cfg_pathways` (config ``pathways``): the
     natural-recovery counting rule and the Three-North targets of the pathway summary
-    (`out_pathways_csv`, `outputs.pathway_summary`)."""
+    (`out_pathways_csv`, `outputs.pathway_summary`). `unit_costs` (the unit-cost table,
+    ``inputs.tables.unit_costs``): every parcel gets ``measure``, ``unit_cost_cny_per_mu``,
+    ``cost_cny``, ``cost_wan_cny`` and its ``funding`` (`nxgeo.costs.parcel_costs`; None: NULL
+    costs)."""
     t0 = time.perf_counter()
     water_cfg = dict(water_cfg or {})
     layers = _read_reach_layers(list(reach_gpkgs))
@@ -209,6 +214,8 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
         allp = finalize(allp, allocated=True, natural_counts_as_greening=bool(
             cfg_pathways["natural_recovery_counts_as_greening"]))
         allp["rank_in_county"] = _rank(allp, options)
+        if unit_costs is not None:
+            allp = parcel_costs(allp, unit_costs)
     allp["allocated"] = allp["allocated"].astype(int)
     allp = gpd.GeoDataFrame(allp, geometry="geometry", crs=crs)
     gain_cols: list[str] = []
