@@ -27,6 +27,7 @@ include: "workflow/rules/services.smk"
 include: "workflow/rules/candidates.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/compare.smk"
+include: "workflow/rules/programme.smk"
 include: "workflow/rules/safety.smk"  # last: it flags the outputs of every rule above
 
 
@@ -44,6 +45,8 @@ rule all:
         expand(f"{RESULTS}/{{year}}/tables/water_capacity.csv", year=YEARS),
         expand(f"{RESULTS}/{{year}}/tables/services_by_county.csv", year=YEARS),
         expand(f"{RESULTS}/{{year}}/candidates.gpkg", year=YEARS),
+        expand(f"{RESULTS}/{{year}}/tables/programme.csv", year=YEARS),
+        expand(f"{RESULTS}/{{year}}/programme.gpkg", year=YEARS),
         expand(f"{RESULTS}/{{year}}/report/index.html", year=YEARS),
         [f"{RESULTS}/{b}/compare/{a}_{b}/transition_matrix.csv" for a, b in COMPARE],
         [f"{RESULTS}/{b}/compare/{a}_{b}/greening_ledger.csv" for a, b in COMPARE],

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.workflow
 YEARS = (2023, 2024)
 # rules that consume suitability outputs (grow as the DAG grows)
 # ledgers: the forest needed is put against the afforestable land with water (water_capacity.csv, #14)
+# programme: chooses among the allocated candidates (#16)
 DOWNSTREAM_OF_SUITABILITY = {"candidates", "allocate_water", "ledgers", "maps", "provenance",
-                             "report"}
+                             "report", "programme"}
 REACHES = ("weining", "qingtongxia", "yinchuan", "shizuishan", "qingshui", "jinghe", "yanchi")
 
 
@@ -193,6 +194,36 @@ def test_candidates_gpkg_and_water_balance(tiny_run):
     wb = pd.read_csv(tiny_run / "results/2024/tables/water_balance.csv", encoding="utf-8-sig")
     assert (wb.allocated_m3 <= wb.headroom_m3.clip(lower=0) + 1e-6).all()
     assert wb.county_name.notna().all()
+
+
+def test_programme_spends_within_budget_and_water(tiny_run):
+    """#16: costs on every candidate; the programme's table, layer, marginal value and 001
+    comparison; money within the year's budget and water within every county's headroom."""
+    import geopandas as gpd
+    import yaml
+
+    cfg = yaml.safe_load((tiny_run / "config.yaml").read_text(encoding="utf-8"))
+    t = tiny_run / "results" / "2024" / "tables"
+    for layer in ("homestead_greening", "mine_remediation", "sand_control"):
+        g = gpd.read_file(tiny_run / "results/2024/candidates.gpkg", layer=layer)
+        elig = g.eligible == 1
+        assert g.loc[elig, "cost_cny"].notna().all() and (g.loc[elig, "cost_cny"] >= 0).all()
+        assert np.allclose(g.loc[elig, "cost_wan_cny"] * 1e4, g.loc[elig, "cost_cny"])
+    p = pd.read_csv(t / "programme.csv", dtype={"adcode": str}, encoding="utf-8-sig")
+    budget = cfg["programme"]["budget_yi_cny"][2024] * 1e8
+    assert len(p) > 0 and p["cost_cny"].sum() <= budget * (1 + 1e-9)
+    assert list(p["rank"]) == list(range(1, len(p) + 1)) and p.parcel_id.is_unique
+    wb = pd.read_csv(t / "water_balance.csv", dtype={"adcode": str}, encoding="utf-8-sig")
+    used = p.groupby("adcode")["water_m3"].sum()
+    cap = wb.set_index("adcode")["headroom_m3"].clip(lower=0)
+    assert (used <= cap.reindex(used.index).fillna(0) + 1e-6).all()
+    layer = gpd.read_file(tiny_run / "results/2024/programme.gpkg", layer="programme")
+    assert set(layer.parcel_id) == set(p.parcel_id)
+    m = pd.read_csv(t / "programme_marginal.csv", encoding="utf-8-sig")
+    assert (np.diff(m["objective"]) >= 0).all()
+    assert (m["objective"] >= m["objective_greedy"] - 1e-6).all()
+    ref = pd.read_csv(t / "programme_vs_001.csv", encoding="utf-8-sig")
+    assert ref["observed_cost_per_mu_cny"].round().tolist()[:2] == [7319, 6256]
 
 
 def test_maps_report_and_provenance(tiny_run):

@@ -146,6 +146,12 @@ def semantic_problems(cfg: dict) -> list[str]:
                 f"inputs.landuse.files: year {y} is listed in `years` but has no land-use file; "
                 f"add `{y}: path/to/landuse_{y}.tif` or remove {y} from `years`"
             )
+    budgets = {str(y) for y in ((cfg.get("programme") or {}).get("budget_yi_cny") or {})}
+    for y in years:
+        if str(y) not in budgets:
+            problems.append(
+                f"programme.budget_yi_cny: year {y} is listed in `years` but has no budget; "
+                f"add `{y}: <亿元>` (docs/programme.md)")
     for pair in cfg.get("compare") or []:
         for y in pair:
             if y not in years:
