@@ -72,10 +72,10 @@ def test_written_layer_types_match_the_registry():
 
 
 def test_unknown_field_names_the_registry():
-    with pytest.raises(KeyError, match=r"field 'cost_wan_cny' of layer 'sand_control' has no "
+    with pytest.raises(KeyError, match=r"field 'subsidy_wan_cny' of layer 'sand_control' has no "
                                        r"entry in the field registry: add a Field to "
                                        r"nxgeo.fields.CANDIDATE_FIELDS"):
-        fields.lookup("cost_wan_cny", "sand_control")
+        fields.lookup("subsidy_wan_cny", "sand_control")
     with pytest.raises(KeyError):
         fields.lookup("share_", "sand_control")   # a prefix alone is no field
 

@@ -45,6 +45,8 @@ MEASURES = {
                          "cropland_dry", "solar_pv", "construction", HAZARD_MEASURE),
     "sand_control": ("closed_protection", "natural_recovery", "public_benefit",
                      "for_profit_shrub", "for_profit_pv", "for_profit_tourism"),
+    "state_wasteland": ("forest", "shrub", "grass", "wetland", "cropland", "cropland_dry",
+                        "natural_recovery"),
 }
 COST_FIELDS = ["measure", "unit_cost_cny_per_mu", "cost_cny", "cost_wan_cny"]
 TARGET_MEASURES = ("construction", "closed_protection")

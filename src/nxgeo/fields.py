@@ -116,8 +116,16 @@ USE_VALUES = {
 SUB_MODE_VALUES = {"pv": ("光伏治沙", "PV sand control"),
                    "shrub": ("灌木固沙（柠条、沙柳）", "Shrub fixation (Caragana, sand willow)"),
                    "tourism": ("沙漠旅游", "Desert tourism")}
-FUNDING_VALUES = {"public": ("历史遗留·财政资金", "legacy mine, public money"),
-                  "operator": ("矿权人·治理恢复基金", "operator's restoration fund")}
+FUNDING_VALUES = {"public": ("财政资金", "public money (legacy mines, public-benefit works)"),
+                  "operator": ("矿权人·治理恢复基金", "operator's restoration fund"),
+                  "social_capital": ("社会资本", "social capital (for-profit modes)")}
+#: what is done on a parcel (nxgeo.costs.parcel_measure): a row of the unit-cost table
+MEASURE_VALUES = {
+    **USE_VALUES,
+    "for_profit_pv": ("营利性治沙·光伏治沙", "For-profit: PV sand control"),
+    "for_profit_shrub": ("营利性治沙·灌木固沙", "For-profit: shrub fixation"),
+    "for_profit_tourism": ("营利性治沙·沙漠旅游", "For-profit: desert tourism"),
+}
 THREAT_VALUES = {"farmland": ("农田", "farmland"), "water": ("水体", "water"),
                  "roads": ("道路", "roads"), "settlements": ("居民点", "settlements")}
 DECISION_VALUES = {
@@ -187,7 +195,8 @@ _CANDIDATES = [
        note="sand units are built from the sand areas, they have no source feature"),
     _f("status", "现状", "Status", "text", values=STATUS_VALUES, applies=(A, B)),
     _f("legacy", "历史遗留矿山", "Legacy mine", "bool", values=YES_NO, applies=(B,)),
-    _f("funding", "资金来源", "Funding", "text", values=FUNDING_VALUES, applies=(B,)),
+    _f("funding", "资金来源", "Funding", "text", values=FUNDING_VALUES,
+       note="who pays (docs/programme.md): mines by their legacy field, others by measure"),
     _f("area_ha", "面积", "Area", "real", "公顷 ha"),
     _f("area_mu", "面积", "Area", "real", "亩 mu"),
     _f("current_class", "现状地类", "Current land-use class", "text", values=CLASS_VALUES),
@@ -206,6 +215,12 @@ _CANDIDATES = [
     _f("eligible", "符合条件", "Eligible", "bool", values=YES_NO),
     _f("reason", "未配置原因", "Reason not allocated / not eligible", "text",
        values=REASON_VALUES, codes="list"),
+    _f("measure", "修复措施", "Measure", "text", values=MEASURE_VALUES,
+       note="the row of the unit-cost table (config/tables/unit_costs.csv)"),
+    _f("unit_cost_cny_per_mu", "单位投资", "Unit cost", "real", "元/亩 CNY/mu",
+       note="with slope cutting (削坡减荷) for hazard mines"),
+    _f("cost_cny", "投资估算", "Cost", "real", "元 CNY"),
+    _f("cost_wan_cny", "投资估算", "Cost", "real", "万元 10^4 CNY"),
     _f("water_demand_m3", "需水量", "Water demand", "real", "立方米/年 m³/yr"),
     _f("allocated", "已配水", "Allocated", "bool", values=YES_NO),
     _f("rank_in_county", "县内排序", "Rank in county", "int"),
