@@ -47,6 +47,8 @@ MEASURES = {
                      "for_profit_shrub", "for_profit_pv", "for_profit_tourism"),
     "state_wasteland": ("forest", "shrub", "grass", "wetland", "cropland", "cropland_dry",
                         "natural_recovery"),
+    "land_consolidation": ("cropland", "cropland_dry", "forest", "shrub", "grass",
+                           "natural_recovery"),
 }
 COST_FIELDS = ["measure", "unit_cost_cny_per_mu", "cost_cny", "cost_wan_cny"]
 TARGET_MEASURES = ("construction", "closed_protection")
