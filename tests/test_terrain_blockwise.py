@@ -1,6 +1,6 @@
 """Block-wise terrain step (`terrain_reach`) against the whole-array library functions: slope,
 aspect and the distances bit for bit whatever the strip and tile sizes; LS bit for bit with
-exact routing, and close to it with the bounded (coarsened) routing."""
+the (default) exact tile-wise routing, and close to it with the opt-in coarsened routing."""
 
 from __future__ import annotations
 
@@ -114,14 +114,14 @@ def _expected(reach):
 def test_blockwise_equals_whole_array_bit_for_bit(reach):
     exp = _expected(reach)
     # tiny strips (one tile row) and tiny distance tiles: many blocks, many halos
-    got = _run(reach, "small", strip_cells=10_000, distance_tile_cells=50_000,
-               flow_max_cells=None)
+    # and routing tiles of 64 x 64 (the reach is 180 x 210: 12 tiles, exact propagation)
+    got = _run(reach, "small", strip_cells=10_000, distance_tile_cells=50_000, flow_tile=64)
     for k in T.TERRAIN_LAYERS:
         np.testing.assert_array_equal(got[k], exp[k], err_msg=k)
     assert (got["ls"] != ND).sum() > 0.8 * reach["inside"].sum()
     dw = got["distance_water"][reach["inside"]]
     assert dw.min() == 0.0 and dw.max() == 2000.0 and 0 < np.median(dw) < 2000.0
-    default = _run(reach, "default")   # one strip, one tile; 37 800 cells: exact routing
+    default = _run(reach, "default")   # one strip, one tile; exact routing is the default
     for k in T.TERRAIN_LAYERS:
         np.testing.assert_array_equal(default[k], exp[k], err_msg=k)
 
@@ -140,8 +140,10 @@ def test_bounded_routing_is_close_to_exact(reach):
 
 
 def test_flow_coarsening_and_flow_length():
-    assert T.flow_coarsening(2_000_000) == 1 and T.flow_coarsening(2_000_001) == 2
-    assert T.flow_coarsening(27_000_000) == 4 and T.flow_coarsening(10**9, None) == 1
+    assert T.flow_coarsening(10**9) == 1  # default: no budget, never coarsened (exact)
+    assert T.flow_coarsening(2_000_000, 2_000_000) == 1
+    assert T.flow_coarsening(2_000_001, 2_000_000) == 2
+    assert T.flow_coarsening(27_000_000, 2_000_000) == 4 and T.flow_coarsening(10**9, None) == 1
     assert T.flow_coarsening(27_000_000, 4_000_000) == 3
     # a coarse count of 5 (4 cells upslope of 90 m) is 12 fine cells of 30 m upslope
     assert T.coarse_flow_length(np.array([5.0]), 3)[0] == 12.0

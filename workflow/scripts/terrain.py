@@ -9,4 +9,5 @@ terrain_reach(snakemake.input.dem_grid, snakemake.input.template, snakemake.inpu
               distance_max_m=float(t.get("distance_max_m", 20000)),
               s_method=t.get("s_method", "invest"), l_max=t.get("l_max", 122.0),
               flow_max_cells=t.get("flow_max_cells", FLOW_MAX_CELLS),
+              flow_tile=int(t["flow_tile"]),
               distance_tile_cells=int(t.get("distance_tile_cells", DISTANCE_TILE_CELLS)))
