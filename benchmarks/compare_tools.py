@@ -8,7 +8,10 @@ one pipeline run (the same inputs for both sides, measured in the same session):
   with OGR_SQLITE_JOURNAL=MEMORY (its fastest configuration);
 - zonal statistics of parcels: nxgeo uses exactextract, so it is compared with rasterstats;
 - clipping to a reach: `nxgeo.clip.clip_to_polygon` vs ``gdalwarp -cutline -crop_to_cutline``
-  (both write the same COG).
+  (both write the same COG);
+- D8 flow accumulation of the largest reach: `nxgeo.terrain.flow_accumulation_tiled` (exact,
+  tile-wise) vs pygeoprocessing's fill_pits -> flow_dir_d8 -> flow_accumulation_d8 (InVEST
+  SDR's routing; in the peers environment .venv-peers, scripts/install_peers.sh).
 
 Every side runs as its own process (`bench_lib.run_timed`: wall, CPU, peak RSS), and the
 outputs are checked equal within a stated tolerance.
@@ -394,6 +397,74 @@ def compare_clip(run: Path, work: Path, repeat: int = 1) -> dict:
     return res
 
 
+#: the peers environment (scripts/install_peers.sh; PEERS_VENV as there)
+PEERS_PYTHON = Path(os.environ.get("PEERS_VENV", BENCH.parent / ".venv-peers")) / "bin" / "python"
+
+
+def _peers_ok() -> bool:
+    import subprocess
+
+    if not PEERS_PYTHON.exists():
+        return False
+    return subprocess.run([str(PEERS_PYTHON), "-c", "import pygeoprocessing.routing"],
+                          capture_output=True).returncode == 0
+
+
+def compare_flow(run: Path, work: Path, repeat: int = 1) -> dict:
+    """Flow accumulation of the largest reach's DEM: nxgeo vs pygeoprocessing (same file)."""
+    from nxgeo.terrain import _D8, _boundary_mask, _valid_mask
+
+    best, size = None, -1
+    for d in sorted((run / "results" / "common" / "reaches").iterdir()):
+        p = d / "dem.tif"
+        if p.exists() and _pixels(p) > size:
+            best, size = d.name, _pixels(p)
+    dem = run / "results" / "common" / "reaches" / best / "dem.tif"
+    a, b, pw = work / "flowacc_nxgeo.tif", work / "flowacc_pgp.tif", work / "pgp_routing"
+    res = _pair(f"D8 flow accumulation (reach {best})", [PYTHON, OPS, "flowacc", dem, a],
+                [str(PEERS_PYTHON), str(BENCH / "peer_flow.py"), dem, b, pw], repeat)
+    res["data"] = f"{dem.relative_to(run)} ({size:,} px)"
+    res["reference"] = ("pygeoprocessing 2.4 fill_pits -> flow_dir_d8 -> flow_accumulation_d8 "
+                        "(InVEST SDR's D8 routing)")
+    with rasterio.open(dem) as ds:
+        z, nd, (xr, yr) = ds.read(1), ds.nodata, ds.res
+    valid = _valid_mask(z, nd)
+    with rasterio.open(a) as x, rasterio.open(b) as y, \
+            rasterio.open(pw / "filled.tif") as f, rasterio.open(pw / "flow_dir.tif") as fd:
+        ours, theirs = x.read(1), y.read(1)
+        their_fill, their_dir = f.read(1), fd.read(1)
+    from nxgeo.terrain import _d8_codes, _fill_tiled
+
+    fill = _fill_tiled(z, valid, 1024)
+    code = _d8_codes(fill, valid, _boundary_mask(valid), abs(xr), abs(yr))
+    # plateau cells: no strictly lower neighbour on the filled DEM
+    fz = np.where(valid, fill, np.inf)
+    pad = np.pad(fz, 1, constant_values=np.inf)
+    lower = np.zeros_like(valid)
+    for dr, dc in _D8:
+        lower |= pad[1 + dr:1 + dr + z.shape[0], 1 + dc:1 + dc + z.shape[1]] < fz
+    flat = valid & ~lower
+    n = int(valid.sum())
+    eq = valid & (ours == theirs)
+    res["check"] = {
+        "cells": n,
+        "filled_dem_identical": bool(np.array_equal(fill[valid], their_fill[valid])),
+        "directions_equal_off_plateaus": float(np.mean(code[valid & ~flat]
+                                                       == their_dir[valid & ~flat])),
+        "plateau_cells": int(flat.sum()),
+        "accumulation_equal_share": round(float(eq.sum()) / max(n, 1), 4),
+        "max_accumulation_nxgeo": float(ours[valid].max()),
+        "max_accumulation_pgp": float(theirs[valid].max()),
+    }
+    res["tolerance"] = ("same filled DEM and the same D8 direction on every cell with a lower "
+                        "neighbour; plateaus are resolved differently (nxgeo: breadth-first "
+                        "to the nearest drain; pygeoprocessing: its plateau-distance walk), so "
+                        "accumulations below a plateau differ")
+    res["check"]["ok"] = (res["check"]["filled_dem_identical"]
+                          and res["check"]["directions_equal_off_plateaus"] == 1.0)
+    return res
+
+
 def run_all(run: Path, cfg: dict, year: int, repeat: int = 1, log=print,
             only: list[str] | None = None) -> list[dict]:
     work = run / "compare"
@@ -402,6 +473,7 @@ def run_all(run: Path, cfg: dict, year: int, repeat: int = 1, log=print,
     work.mkdir(parents=True)
     have = {t: shutil.which(t) is not None for t in
             ("gdaldem", "gdal_calc.py", "gdal_polygonize.py", "gdalwarp")}
+    have["pygeoprocessing"] = _peers_ok()
     steps = [
         ("slope", "gdaldem", lambda: compare_slope(run, work, repeat)),
         ("overlay", "gdal_calc.py", lambda: compare_overlay(run, work, cfg, year, repeat=repeat)),
@@ -410,14 +482,16 @@ def run_all(run: Path, cfg: dict, year: int, repeat: int = 1, log=print,
          lambda: compare_polygonize(run, work, cfg, year, repeat, region=True)),
         ("zonal", None, lambda: compare_zonal(run, work, year, repeat)),
         ("clip", "gdalwarp", lambda: compare_clip(run, work, repeat)),
+        ("flow", "pygeoprocessing", lambda: compare_flow(run, work, repeat)),
     ]
     out = []
     for key, tool, fn in steps:
         if only and key not in only:
             continue
         if tool and not have[tool]:
-            out.append({"name": key, "skipped": f"{tool} not found (apt-get install gdal-bin "
-                                                "python3-gdal)"})
+            hint = ("make peers" if tool == "pygeoprocessing"
+                    else "apt-get install gdal-bin python3-gdal")
+            out.append({"name": key, "skipped": f"{tool} not found ({hint})"})
             continue
         if key == "zonal":
             try:

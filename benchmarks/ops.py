@@ -6,6 +6,7 @@ its own process by compare_tools.py (so it is timed and measured like the refere
     python benchmarks/ops.py polygonize IN_TIF OUT_GPKG
     python benchmarks/ops.py zonal RASTER PARCELS_GPKG OUT_CSV
     python benchmarks/ops.py clip RASTER VECTORS_GPKG REACH OUT
+    python benchmarks/ops.py flowacc DEM OUT
 
 Each prints one JSON line with the in-process seconds of the operation itself.
 """
@@ -164,6 +165,7 @@ IMPORTS = {
     "polygonize": ["nxgeo.candidates.parcels", "nxgeo.vector_io"],
     "zonal": ["exactextract", "nxgeo.vector_io"],
     "clip": ["nxgeo.clip"],
+    "flowacc": ["nxgeo.terrain"],
 }
 
 
@@ -174,7 +176,23 @@ ARGS = {
     "polygonize": ["src", "out"],
     "zonal": ["raster", "parcels", "out"],
     "clip": ["raster", "vectors", "reach", "out"],
+    "flowacc": ["dem", "out"],
 }
+
+
+def op_flowacc(dem: str, out: str) -> None:
+    """Exact D8 flow accumulation of a DEM (pits filled), as the terrain step routes a reach."""
+    from nxgeo.terrain import flow_accumulation_tiled
+
+    with rasterio.open(dem) as ds:
+        z = ds.read(1)
+        prof = {"driver": "GTiff", "height": ds.height, "width": ds.width, "count": 1,
+                "dtype": "float64", "crs": ds.crs, "transform": ds.transform, "nodata": -1.0,
+                "tiled": True, "compress": "deflate"}
+        acc = flow_accumulation_tiled(z, ds.nodata, xres=ds.res[0], yres=ds.res[1])
+    acc[~np.isfinite(acc)] = -1.0
+    with rasterio.open(out, "w", **prof) as dst:
+        dst.write(acc, 1)
 
 
 def main(argv=None) -> None:
@@ -194,7 +212,7 @@ def main(argv=None) -> None:
     t_import = time.perf_counter() - _T_START
     t0 = time.perf_counter()
     {"slope": op_slope, "overlay": op_overlay, "polygonize": op_polygonize, "zonal": op_zonal,
-     "clip": op_clip}[op](**a)
+     "clip": op_clip, "flowacc": op_flowacc}[op](**a)
     print(json.dumps({"op": op, "seconds": round(time.perf_counter() - t0, 3),
                       "import_seconds": round(t_import, 3)}))
 
