@@ -320,3 +320,42 @@ def test_noise_is_block_independent():
     assert np.allclose(whole, pts, atol=1e-4)
     lin = Lattice(np.arange(12.0).reshape(3, 4), 0.0, 1.0, 0.0, 1.0, order=1)
     assert lin.grid(np.array([0.5, 2.0]), np.array([1.0]), dtype=np.float64).tolist() == [[4.5, 6.0]]
+
+
+def test_dltb_polygons_and_ownership_agree_with_the_rasters(sample, lu, tmp_path):
+    """The generator's DLTB (#15) is its land use polygonised: rasterised back onto the land-use
+    grid it gives the same codes, and the ownership raster is its QSXZ; state-owned barren,
+    sandy and unused grassland exist (the state_wasteland pathway's land)."""
+    import geopandas as gpd
+
+    from nxgeo.grid import Grid
+    from nxgeo.survey.rasterise import rasterise_dltb
+
+    out, _ = sample
+    a, _, meta = lu
+    dltb = gpd.read_file(out / "dltb_2023.gpkg", layer="DLTB", engine="pyogrio")
+    assert {"DLBM", "DLMC", "TBMJ", "KCMJ", "KCDLBM", "TBDLMJ", "QSXZ", "ZLDWDM",
+            "QSDWDM"} <= set(dltb.columns)
+    assert dltb.crs.to_epsg() == 4544
+    np.testing.assert_allclose(dltb["TBDLMJ"], dltb["TBMJ"] - dltb["KCMJ"], atol=0.006)
+    dry = dltb["DLBM"] == "0103"
+    assert (dltb.loc[dry, "KCMJ"] > 0).all() and (dltb.loc[dry, "KCDLBM"] == "1203").all()
+    assert set(dltb["QSXZ"]) <= {"10", "20", "30", "31"}
+    assert dltb["ZLDWDM"].str.fullmatch(r"64\d{17}").all()
+    waste = dltb["DLBM"].isin(["0404", "1204", "1205", "1206", "1207"])
+    assert (waste & (dltb["QSXZ"] == "10")).sum() > 10
+    assert (waste & (dltb["QSXZ"] != "10")).sum() > 10
+    dltb["code"] = dltb["DLBM"].astype(int)
+    dltb["owner"] = np.where(dltb["QSXZ"].isin(["10", "20"]), 1, 2)
+    grid = Grid(crs=meta["crs"], transform=meta["transform"], width=meta["width"],
+                height=meta["height"])
+    c, o = rasterise_dltb(dltb, grid, tmp_path / "c.tif", tmp_path / "o.tif", supersample=3)
+    with rasterio.open(c) as ds:
+        codes = ds.read(1)
+    with rasterio.open(o) as ds:
+        own = ds.read(1)
+    with rasterio.open(out / "ownership_2023.tif") as ds:
+        own_sample = ds.read(1)
+    inside = a != 0
+    assert (codes[inside] == a[inside]).mean() >= 0.999
+    assert (own[inside] == own_sample[inside]).mean() >= 0.999

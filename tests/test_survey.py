@@ -6,9 +6,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 from affine import Affine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, box
 
 from nxgeo.errors import InputError
@@ -16,8 +19,19 @@ from nxgeo.grid import Grid
 from nxgeo.landuse import load_scheme
 from nxgeo.prepare import ownership_to_grid
 from nxgeo.raster_io import write_raster
+from nxgeo.survey.inventory import (
+    OUTSIDE,
+    _pieces,
+    cents,
+    county_pieces,
+    major_group,
+    ownership_change,
+    polygon_inventory,
+    split_pieces,
+    zone_shares,
+)
 from nxgeo.survey.rasterise import largest_share, rasterise_dltb
-from nxgeo.survey.read import read_dltb
+from nxgeo.survey.read import ellipsoidal_area_m2, load_dltb, read_dltb
 
 ROOT = Path(__file__).resolve().parents[1]
 CRS = "EPSG:4507"
@@ -133,3 +147,255 @@ def test_ownership_raster_on_the_grid(tmp_path):
     write_raster(tmp_path / "bad.tif", own, CRS, GRID.transform, nodata=255)
     with pytest.raises(InputError, match=r"bad.tif: ownership value\(s\) \[7\]"):
         ownership_to_grid(tmp_path / "lu.tif", tmp_path / "x.tif", tmp_path / "bad.tif")
+
+
+# ---------------------------------------------------------------------------------------------
+# inventory from the polygon areas
+
+COUNTIES = gpd.GeoDataFrame({"id": [A, B], "name": ["西夏区", "金凤区"]},
+                            geometry=[cell_box(0, 0, 40, 15), cell_box(0, 15, 40, 30)], crs=CRS)
+REACH = gpd.GeoDataFrame({"id": ["west"], "name": ["西段"]}, geometry=[cell_box(0, 0, 20, 30)],
+                         crs=CRS)
+
+
+def _inventory(gdf, scheme, county_from="zldwdm"):
+    names_c = COUNTIES.set_index("id")["name"]
+    names_r = REACH.set_index("id")["name"]
+    zones = {"county": (county_pieces(gdf, COUNTIES, county_from), names_c),
+             "reach": (split_pieces(_pieces(gdf), zone_shares(gdf, REACH)), names_r)}
+    return polygon_inventory(gdf, zones, scheme)
+
+
+def test_inventory_equals_the_hand_sum_of_tbdlmj(tmp_path, scheme):
+    src = small_dltb()
+    gdf = read_dltb_frame(tmp_path, scheme, src)
+    t = _inventory(gdf, scheme)
+    by = t["by_code"][t["by_code"]["zone_kind"] == "county"]
+    got = by.set_index(["zone_id", "dlbm"])["area_m2"]
+    # hand sums: TBDLMJ per county and class, plus KCMJ as 1203 田坎
+    src["county"] = src["ZLDWDM"].str[:6]
+    hand = src.groupby(["county", "DLBM"])["TBDLMJ"].sum()
+    tk = src[src["KCMJ"] > 0].groupby("county")["KCMJ"].sum()
+    for (c, code), v in hand.items():
+        assert got[(c, code)] == pytest.approx(v, abs=0.005)
+    assert got[(A, "1203")] == pytest.approx(tk[A], abs=0.005) == 240_000.0
+    assert got[(A, "0103")] == 2_760_000.0          # 3,000,000 m² minus 8 % 田坎
+    assert got[(B, "0404")] == 3_000_000.0          # the multipart polygon: both parts
+    assert by["area_ha"].sum() == pytest.approx(src["TBMJ"].sum() / 1e4)
+    assert (by["area_mu"] == by["area_ha"] * 15).all()
+
+
+def test_three_groups_and_ownership_totals(tmp_path, scheme):
+    t = _inventory(read_dltb_frame(tmp_path, scheme), scheme)
+    g = t["by_group"][t["by_group"]["zone_kind"] == "county"].set_index(["zone_id", "group"])
+    # A: 旱地 + 田坎 farm 300 ha, 0702 construction 25 ha, 1206 + 1101 unused 275 ha
+    assert g.loc[(A, "farm"), "area_ha"] == 300.0 and g.loc[(A, "farm"), "group_zh"] == "农用地"
+    assert g.loc[(A, "construction"), "area_ha"] == 25.0
+    assert g.loc[(A, "unused"), "area_ha"] == 275.0
+    assert g.loc[(B, "farm"), "area_ha"] == 300.0 and g.loc[(B, "unused"), "area_ha"] == 300.0
+    o = t["ownership"][t["ownership"]["zone_kind"] == "county"]
+    o = o.groupby(["zone_id", "ownership"])["area_ha"].sum()
+    assert o[(A, "state")] == 275.0 and o[(A, "collective")] == 325.0
+    assert o[(B, "state")] == 300.0 and o[(B, "collective")] == 300.0
+    rec = t["reconcile"].set_index("zone_kind")
+    assert (rec["difference_m2"] == 0).all()
+    assert rec.loc["county", "zones_m2"] == rec.loc["county", "polygons_m2"] == 12_000_000.0
+    # the reach covers the left half: 旱地 polygon whole, half of the multipart and of the forest
+    r = t["by_code"][t["by_code"]["zone_kind"] == "reach"].set_index(["zone_id", "dlbm"])["area_m2"]
+    assert r[("west", "0103")] == 2_760_000.0 and r[("west", "0404")] == 1_500_000.0
+    assert r[("west", "0301")] == 1_500_000.0
+    assert r[(OUTSIDE, "0404")] == 1_500_000.0
+    assert rec.loc["reach", "zones_m2"] + rec.loc["reach", "outside_m2"] == 12_000_000.0
+
+
+def test_county_by_overlay_equals_zldwdm_when_polygons_lie_inside(tmp_path, scheme):
+    gdf = read_dltb_frame(tmp_path, scheme)
+    a = _inventory(gdf, scheme, "zldwdm")["by_code"]
+    b = _inventory(gdf, scheme, "overlay")["by_code"]
+    key = ["zone_kind", "zone_id", "dlbm"]
+    pd.testing.assert_series_equal(a.set_index(key)["area_m2"].sort_index(),
+                                   b.set_index(key)["area_m2"].sort_index())
+
+
+def test_major_groups():
+    assert [major_group(c) for c in (101, 103, 204, 307, 403, 1202, 1203, 1006, 1104, 1107)] \
+        == ["farm"] * 10
+    assert [major_group(c) for c in (501, 602, 702, 900, 1003, 1103, 1109, 1201)] \
+        == ["construction"] * 8
+    assert [major_group(c) for c in (404, 1101, 1102, 1106, 1108, 1110, 1204, 1205, 1206, 1207)] \
+        == ["unused"] * 10
+
+
+def test_missing_tbdlmj_uses_the_ellipsoidal_area(tmp_path, scheme):
+    src = small_dltb().drop(columns=["TBDLMJ"])
+    path = tmp_path / "noarea.gpkg"
+    src.to_file(path, layer="DLTB", engine="pyogrio")
+    spec = {**SPEC, "fields": {**SPEC["fields"], "area": None}}
+    gdf = read_dltb(path, spec, scheme)
+    ell = ellipsoidal_area_m2(src.geometry)
+    assert (gdf["area_src"] == "ellipsoidal").all()
+    np.testing.assert_allclose(gdf["area_m2"], ell - src["KCMJ"].to_numpy())
+    # Gauss-Krüger near the central meridian: the ellipsoid area is within 0.1 % of the planar
+    np.testing.assert_allclose(ell, src.area, rtol=1e-3)
+
+
+def test_ownership_change():
+    def table(state, coll):
+        return pd.DataFrame({"zone_kind": "county", "zone_id": [A, A], "zone_name": "西夏区",
+                             "ownership": ["state", "collective"], "ownership_zh": ["国有", "集体"],
+                             "area_ha": [state, coll]})
+    ch = ownership_change(table(10.0, 90.0), table(25.0, 75.0), 2023, 2024).set_index("ownership")
+    assert ch.loc["state", "change_ha"] == 15.0 and ch.loc["collective", "change_ha"] == -15.0
+    assert ch.loc["state", "change_mu"] == 225.0 and ch.loc["state", "area_ha_2023"] == 10.0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 35), st.integers(0, 25), st.integers(1, 5),
+                          st.integers(1, 5), st.floats(0.01, 1e7), st.sampled_from([A, B])),
+                min_size=1, max_size=25),
+       st.integers(1, 39))
+def test_zone_sums_equal_the_polygon_sum_exactly(rects, split):
+    """For any polygons and areas: county sums (ZLDWDM) and reach sums (area split by
+    intersection, outside included) equal the sum of the polygon areas to the 0.01 m²."""
+    geoms = [cell_box(c, r, c + w, r + h) for c, r, w, h, _, _ in rects]
+    areas = np.round([a for *_, a, _ in rects], 2)
+    gdf = gpd.GeoDataFrame({"code": 103, "owner": 2, "area_m2": areas, "kcmj": np.round(areas * 0.1, 2),
+                            "kc_code": 1203, "county": [c for *_, c in rects]},
+                           geometry=geoms, crs=CRS)
+    total = int(cents(gdf["area_m2"]).sum() + cents(gdf["kcmj"]).sum())
+    pieces = county_pieces(gdf, COUNTIES, "zldwdm")
+    assert int(pieces["cents"].sum()) == total
+    reach = gpd.GeoDataFrame({"id": ["w"]}, geometry=[cell_box(0, 0, split, 30)], crs=CRS)
+    parts = split_pieces(_pieces(gdf), zone_shares(gdf, reach))
+    assert int(parts["cents"].sum()) == total
+    assert (parts.groupby("poly")["cents"].sum().to_numpy()
+            == _pieces(gdf).groupby("poly")["cents"].sum().to_numpy()).all()
+    over = split_pieces(_pieces(gdf), zone_shares(gdf, COUNTIES))
+    assert int(over["cents"].sum()) == total
+
+
+# ---------------------------------------------------------------------------------------------
+# formats, encodings and bad inputs
+
+
+def test_shapefile_gbk_without_cpg_is_detected(tmp_path, scheme):
+    shp = tmp_path / "dltb.shp"
+    small_dltb().to_file(shp, engine="pyogrio", encoding="GBK")
+    shp.with_suffix(".cpg").unlink(missing_ok=True)
+    raw = shp.with_suffix(".dbf").read_bytes()
+    assert "旱地".encode("gbk") in raw and "旱地".encode() not in raw
+    gdf, found = load_dltb(shp, SPEC, scheme)
+    assert not found.errors, found.errors
+    assert gdf.attrs["encoding"].startswith("text encoding GBK (detected")
+    assert list(gdf["dlmc"][:2]) == ["旱地", "农村宅基地"]
+    # a configured encoding wins; a .cpg is honoured
+    shp.with_suffix(".cpg").write_text("UTF-8")
+    gdf2, found2 = load_dltb(shp, SPEC, scheme)
+    assert gdf2 is None and "does not decode as UTF-8 (from dltb.cpg)" in found2.errors[0]
+    gdf3, found3 = load_dltb(shp, {**SPEC, "encoding": "GB18030"}, scheme)
+    assert not found3.errors and gdf3["dlmc"].iloc[0] == "旱地"
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # GDAL: latin1 / Integer64 notes
+def test_undecodable_text_names_file_field_record_and_bytes(tmp_path, scheme):
+    shp = tmp_path / "bad.shp"
+    src = small_dltb()
+    src.loc[2, "DLMC"] = "\xff\xfe\xff"           # bytes FF FE FF: neither UTF-8 nor GBK
+    src.to_file(shp, engine="pyogrio", encoding="latin1")
+    shp.with_suffix(".cpg").unlink(missing_ok=True)
+    gdf, found = load_dltb(shp, SPEC, scheme)
+    assert gdf is None
+    msg = found.errors[0]
+    assert str(shp) in msg and "layer 'bad'" in msg and "field 'DLMC'" in msg
+    assert "record 3" in msg and "b'\\xff\\xfe\\xff'" in msg and "UTF-8 or GBK" in msg
+
+
+def test_unknown_code_missing_field_and_bad_values(tmp_path, scheme):
+    src = small_dltb()
+    src.loc[[1, 4], "DLBM"] = "9999"
+    path = tmp_path / "dltb.gpkg"
+    src.to_file(path, layer="DLTB", engine="pyogrio")
+    _, found = load_dltb(path, SPEC, scheme)
+    msg = " | ".join(found.errors)
+    assert f"{path} (layer 'DLTB'): field 'DLBM': code(s) not in scheme gbt21010" in msg
+    assert "'9999' (2 polygons)" in msg and "config/landuse/gbt21010.csv" in msg
+    with pytest.raises(InputError, match="9999"):
+        read_dltb(path, SPEC, scheme)
+
+    missing = small_dltb().drop(columns=["QSXZ"])
+    missing.to_file(tmp_path / "m.gpkg", layer="DLTB", engine="pyogrio")
+    _, found = load_dltb(tmp_path / "m.gpkg", SPEC, scheme)
+    assert len(found.errors) == 1
+    assert (f"{tmp_path / 'm.gpkg'} (layer 'DLTB'): field 'QSXZ' "
+            "(inputs.landuse.polygons.fields.ownership) not found") in found.errors[0]
+    assert "this one is required" in found.errors[0] and "DLBM" in found.errors[0]
+
+    bad = small_dltb()
+    bad["ZLDWDM"] = bad["ZLDWDM"].astype(object)
+    bad.loc[0, "ZLDWDM"] = "64x"
+    bad.loc[1, "QSXZ"] = "99"
+    bad.to_file(tmp_path / "b.gpkg", layer="DLTB", engine="pyogrio")
+    _, found = load_dltb(tmp_path / "b.gpkg", SPEC, scheme, counties={A, B})
+    assert any("field 'ZLDWDM'" in e and "'64x'" in e for e in found.errors)
+    assert any("field 'QSXZ'" in w and "'99'" in w for w in found.warnings)
+    _, found = load_dltb(tmp_path / "dltb.gpkg", SPEC, scheme, counties={A})
+    assert any(f"county code(s) '{B}'" in e for e in found.errors)
+
+
+def test_areas_in_mu_are_refused(tmp_path, scheme):
+    src = small_dltb()
+    for c in ("TBMJ", "KCMJ", "TBDLMJ"):
+        src[c] = src[c] * 0.0015
+    src.to_file(tmp_path / "mu.gpkg", layer="DLTB", engine="pyogrio")
+    _, found = load_dltb(tmp_path / "mu.gpkg", SPEC, scheme)
+    assert any("look like 亩 (mu)" in e for e in found.errors)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # GDAL: latin1 / Integer64 notes
+def test_file_geodatabase_and_a_wrong_layer_name(tmp_path, scheme):
+    gdb = tmp_path / "sandiao.gdb"
+    small_dltb().to_file(gdb, layer="DLTB", driver="OpenFileGDB", engine="pyogrio",
+                         promote_to_multi=True)
+    gdf = read_dltb(gdb, SPEC, scheme)
+    assert len(gdf) == 6 and gdf["dlmc"].iloc[0] == "旱地" and gdf.attrs["layer"] == "DLTB"
+    _, found = load_dltb(gdb, {**SPEC, "layer": "dltb"}, scheme)
+    msg = found.errors[0]
+    assert (f"{gdb}: layer 'dltb' (inputs.landuse.polygons.layer) not found (did you mean "
+            "'DLTB'?") in msg and "the file has layer(s): DLTB" in msg
+    _, found = load_dltb(gdb, {**SPEC, "layer": "DLTB2023"}, scheme)
+    assert "layer 'DLTB2023'" in found.errors[0] and "did you mean" not in found.errors[0]
+
+
+def test_rasterised_voronoi_dltb_agrees_with_the_polygons(tmp_path):
+    """Polygons not aligned with the grid (a Voronoi tessellation): cells away from polygon
+    edges take their polygon's class (>= 99 %), and edge cells the class of the largest exact
+    share (shapely areas) in most cases (shares known to 1/25 of a cell)."""
+    import shapely
+
+    rng = np.random.default_rng(7)
+    extent = cell_box(0, 0, GRID.width, GRID.height)
+    pts = shapely.multipoints(np.column_stack([
+        rng.uniform(X0, X0 + GRID.width * RES, 40), rng.uniform(Y0 - GRID.height * RES, Y0, 40)]))
+    cells = [c.intersection(extent) for c in shapely.voronoi_polygons(pts, extend_to=extent).geoms]
+    codes = rng.choice([103, 301, 404, 702, 1101, 1206], len(cells))
+    gdf = gpd.GeoDataFrame({"code": codes, "owner": rng.choice([1, 2], len(cells))},
+                           geometry=cells, crs=CRS)
+    out, _ = rasterise_dltb(gdf, GRID, tmp_path / "c.tif", tmp_path / "o.tif", block_size=256)
+    with rasterio.open(out) as ds:
+        got = ds.read(1)
+    boxes = np.array([[cell_box(c, r, c + 1, r + 1) for c in range(GRID.width)]
+                      for r in range(GRID.height)], dtype=object)
+    flat, polys = boxes.ravel(), np.array(cells, dtype=object)
+    bi, pi = shapely.STRtree(polys).query(flat, predicate="intersects")
+    part = shapely.area(shapely.intersection(flat[bi], polys[pi])) / RES**2
+    share = np.zeros((flat.size, codes.max() + 1))
+    np.add.at(share, (bi, codes[pi]), part)
+    share = share.reshape(boxes.shape + (codes.max() + 1,))
+    best = share.argmax(axis=-1)
+    away = share.max(axis=-1) > 0.999               # the cell lies inside one polygon
+    assert away.mean() > 0.5
+    assert (got[away] == best[away]).mean() >= 0.99
+    edge = ~away
+    chosen = np.take_along_axis(share, got[..., None].astype(int), -1)[..., 0]
+    assert (chosen[edge] >= share.max(axis=-1)[edge] - 0.2).all()
+    assert (got[edge] == best[edge]).mean() >= 0.85

@@ -248,19 +248,40 @@ def sum_by(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     return df.groupby(list(keys), as_index=False)[cols].sum()
 
 
+def ownership_table(ownership_path: str | Path, zones_gdf: gpd.GeoDataFrame, id_field: str,
+                    name_field: str | None, zone_kind: str, mu_per_ha: float = 15.0,
+                    name: str = "zones") -> pd.DataFrame:
+    """Area by ownership type (权属) per zone from the ownership raster (1 state-owned, 2
+    collective, 0 unknown; coverage-weighted like the class inventory): zone_kind, zone_id,
+    zone_name, owner, ownership, ownership_zh, area_ha, area_mu — a row per zone and type."""
+    from .survey.read import OWNER_LABELS
+
+    names = _zone_names(zones_gdf, id_field, name_field)
+    long, order, px_ha = _extract(ownership_path, zones_gdf, id_field, name=name)
+    _check_known(long, set(OWNER_LABELS), ownership_path, "ownership codes (0, 1, 2)")
+    df = _complete(long, order, sorted(OWNER_LABELS), px_ha)
+    df = _finish(df.rename(columns={"value": "owner"}), names, zone_kind, mu_per_ha)
+    df["ownership"] = df["owner"].map(lambda o: OWNER_LABELS[int(o)][0])
+    df["ownership_zh"] = df["owner"].map(lambda o: OWNER_LABELS[int(o)][1])
+    return df[["zone_kind", "zone_id", "zone_name", "owner", "ownership", "ownership_zh",
+               "area_ha", "area_mu"]]
+
+
 def inventory_year(canonical_path: str | Path, codes_path: str | Path, vectors_gpkg: str | Path,
                    classes_table: str | Path, scheme_name: str, out_class_csv: str | Path,
                    out_code_csv: str | Path, out_reconcile_csv: str | Path,
-                   mu_per_ha: float = 15.0) -> None:
+                   mu_per_ha: float = 15.0, ownership_path: str | Path | None = None,
+                   out_ownership_csv: str | Path | None = None) -> None:
     """Area by canonical class and by original code for every county and every reach (CSV,
-    UTF-8 with BOM), and the reconciliation of class totals with polygon areas."""
+    UTF-8 with BOM), the reconciliation of class totals with polygon areas, and (with
+    `ownership_path`) the area by ownership type from the ownership raster."""
     from .atomic import write_csv
     from .keys import normalize_adcode
     from .landuse import load_scheme
     from .vector_io import read_vector
 
     scheme = load_scheme(scheme_name, Path(classes_table).parent, classes_table)
-    by_class, by_code, recon = [], [], []
+    by_class, by_code, recon, owners = [], [], [], []
     for kind, layer in (("county", "counties"), ("reach", "reaches")):
         zones = read_vector(vectors_gpkg, layer)
         name = f"{vectors_gpkg} (layer {layer!r})"
@@ -272,6 +293,11 @@ def inventory_year(canonical_path: str | Path, codes_path: str | Path, vectors_g
         by_class.append(c)
         by_code.append(k)
         recon.append(reconcile(c, zones, "id", canonical_path, name=name))
+        if ownership_path is not None:
+            owners.append(ownership_table(ownership_path, zones, "id", name_field, kind,
+                                          mu_per_ha=mu_per_ha, name=name))
     write_csv(pd.concat(by_class, ignore_index=True), out_class_csv)
     write_csv(pd.concat(by_code, ignore_index=True), out_code_csv)
     write_csv(pd.concat(recon, ignore_index=True), out_reconcile_csv)
+    if ownership_path is not None and out_ownership_csv is not None:
+        write_csv(pd.concat(owners, ignore_index=True), out_ownership_csv)

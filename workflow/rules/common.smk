@@ -128,6 +128,17 @@ def ownership_file(year):
     return own.get(key) or None
 
 
+#: the polygon inventory's tables (format polygons): results/{year}/tables/inventory_polygons_<key>.csv
+POLYGON_TABLES = ["by_code", "by_class", "by_group", "ownership", "reconcile", "vs_raster"]
+
+
+def ownership_table_of(year):
+    """The ownership inventory of a year: from the polygons (format polygons) or the raster."""
+    if LANDUSE_FORMAT == "polygons":
+        return f"{RESULTS}/{year}/tables/inventory_polygons_ownership.csv"
+    return f"{RESULTS}/{year}/tables/inventory_ownership.csv"
+
+
 COMPARE = [(int(a), int(b)) for a, b in config.get("compare", [])]
 
 from nxgeo.terrain import TERRAIN_LAYERS
@@ -168,4 +179,8 @@ def year_outputs(year):
             if b == year]
     out += [f"{RESULTS}/{b}/compare/{a}_{b}/greening_ledger.csv" for a, b in COMPARE if b == year]
     out += [f"{RESULTS}/{b}/compare/{a}_{b}/transition_matrix.csv" for a, b in COMPARE if b == year]
+    out += [f"{y}/tables/inventory_ownership.csv"]
+    out += [f"{RESULTS}/{b}/compare/{a}_{b}/ownership_change.csv" for a, b in COMPARE if b == year]
+    if LANDUSE_FORMAT == "polygons":
+        out += [f"{y}/tables/inventory_polygons_{key}.csv" for key in POLYGON_TABLES]
     return out
