@@ -70,6 +70,16 @@ def qsxz_for(codes: np.ndarray, x: np.ndarray, y: np.ndarray, seed: int) -> np.n
     return out
 
 
+def assert_same_projection(a: str, b: str) -> None:
+    from pyproj import CRS, Transformer
+
+    t = Transformer.from_crs(CRS(a), CRS(b), always_xy=True)
+    x, y = t.transform([300_000.0, 700_000.0], [3_900_000.0, 4_400_000.0])
+    if max(abs(x[0] - 300_000.0), abs(x[1] - 700_000.0), abs(y[0] - 3_900_000.0),
+           abs(y[1] - 4_400_000.0)) > 1e-6:
+        raise RuntimeError(f"internal: {a} and {b} are not the same projection")
+
+
 class DltbBuilder:
     """Collects the DLTB polygons of every year strip by strip (``add``), then ``frames``."""
 
@@ -120,7 +130,10 @@ class DltbBuilder:
                                       "unit": f"{town:03d}{village:03d}"}))
         df = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
             {"geometry": [], "code": [], "ci": [], "QSXZ": [], "unit": []})
-        gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=TM_CRS).to_crs(TM3_CM105_CRS)
+        # EPSG:4507 (6-degree zone 18) and EPSG:4544 (3-degree CM 105E) are the same
+        # projection (TM, CM 105E, k = 1, x0 = 500 000 m): the coordinates stay as they are
+        assert_same_projection(TM_CRS, TM3_CM105_CRS)
+        gdf = gpd.GeoDataFrame(df, geometry="geometry", crs=TM3_CM105_CRS)
         code = gdf["code"].to_numpy(np.int64)
         tbmj = np.round(ellipsoidal_area_m2(gdf.geometry), 2)
         share = np.array([TIANKAN_SHARE.get(int(c), 0.0) for c in code])
