@@ -48,6 +48,8 @@ rule all:
         expand(f"{RESULTS}/{{year}}/tables/programme.csv", year=YEARS),
         expand(f"{RESULTS}/{{year}}/programme.gpkg", year=YEARS),
         expand(f"{RESULTS}/{{year}}/report/index.html", year=YEARS),
+        # the PDF needs headless Chromium (report.smk: without it the HTML only)
+        expand(f"{RESULTS}/{{year}}/report/report.pdf", year=YEARS) if REPORT_CHROMIUM else [],
         [f"{RESULTS}/{b}/compare/{a}_{b}/transition_matrix.csv" for a, b in COMPARE],
         [f"{RESULTS}/{b}/compare/{a}_{b}/greening_ledger.csv" for a, b in COMPARE],
     default_target: True

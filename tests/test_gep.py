@@ -226,13 +226,14 @@ def test_report_leads_with_county_gep_table(tmp_path):
     write_csv(gep_change(wa, wb, 2023, 2024),
               root / "2024" / "compare" / "2023_2024" / "gep_change_by_county.csv")
     html = render_report(2024, root, {"region_name": "测试 / Test"}, tmp_path, made_on="2026-12-01")
-    assert html.index('id="gep"') < html.index('id="summary"')      # the lead section
+    # after the scorecard, before the candidates
+    assert html.index('id="scorecard"') < html.index('id="gep"') < html.index('id="candidates"')
     rows = parse_tables(html)["tbl-gep-county"]
-    assert rows[0][:2] == ["县（区） County", "GEP（亿元）"]
-    assert [r[0] for r in rows[1:]] == ["z0", "z1", "合计 Total"]
+    assert rows[0][1:3] == ["县（区） County", "GEP（亿元） GEP (10⁸ CNY)"]
+    assert [r[1] for r in rows[1:]] == ["z0", "z1", "合计 Total"]
     # change of the first county: (9000 - 1000) m3 x reservoir price, in 万元
     d = (9000 - 1000) * PRICE_TABLE["reservoir_storage"] / 1e4
-    col = rows[0].index("较上期变化（万元） Change")
+    col = rows[0].index("较上期变化（万元） Change (10⁴ CNY)")
     assert float(rows[1][col].replace(",", "")) == pytest.approx(d, rel=1e-3)
     assert "未核算 Not accounted" in html and "tourism" in html and "placeholder" in html
 

@@ -62,7 +62,7 @@ def test_report_opens_on_county_gep(tiny_run):
     from nxgeo.report import parse_tables
 
     text = (tiny_run / "results/2024/report/index.html").read_text(encoding="utf-8")
-    assert text.index('id="gep"') < text.index('id="summary"')
+    assert text.index('id="scorecard"') < text.index('id="gep"') < text.index('id="candidates"')
     rows = parse_tables(text)["tbl-gep-county"]
-    assert "GEP（亿元）" in rows[0] and "较上期变化（万元） Change" in rows[0]
-    assert rows[-1][0] == "合计 Total"
+    assert "GEP（亿元） GEP (10⁸ CNY)" in rows[0] and "较上期变化（万元） Change (10⁴ CNY)" in rows[0]
+    assert rows[-1][1] == "合计 Total"

@@ -52,17 +52,70 @@ rule provenance:
         "../scripts/provenance.py"
 
 
+def produced(path):
+    """True when a rule of the workflow makes `path` (an optional report input, e.g. the county
+    scorecard, is declared only once a rule makes it)."""
+    return any(r.is_producer(path) for r in workflow.rules)
+
+
+def report_inputs(wc):
+    """Every file the report reads, by name (nxgeo.report.REPORT_INPUTS): the year's tables, the
+    latest comparison ending in this year, the maps, the config files and parameter tables."""
+    y = int(wc.year)
+    d = f"{RESULTS}/{y}"
+    t = f"{d}/tables"
+    files = {
+        "provenance": f"{d}/provenance.json", "validation": f"{d}/validation/report.json",
+        "maps": f"{d}/maps", "candidates": f"{d}/candidates.gpkg",
+        "candidates_summary": f"{t}/candidates_summary.csv",
+        "candidates_pathways": f"{t}/candidates_pathways.csv",
+        "water_balance": f"{t}/water_balance.csv", "water_capacity": f"{t}/water_capacity.csv",
+        "inventory": f"{t}/inventory_by_class.csv", "gep": f"{t}/gep_by_county.csv",
+        "vectors": f"{RESULTS}/common/vectors.gpkg",
+        "config_files": [str(f) for f in workflow.configfiles],
+        "config_tables": [config["inputs"]["tables"][k] for k in config["inputs"]["tables"]],
+    }
+    pairs = [(a, b) for a, b in COMPARE if b == y]
+    if pairs:
+        a, b = pairs[-1]
+        c = f"{d}/compare/{a}_{b}"
+        files.update({
+            "gep_change": f"{c}/gep_change_by_county.csv",
+            "services_change": f"{c}/services_change_by_county.csv",
+            "transition_matrix": f"{c}/transition_matrix.csv",
+            "transitions": f"{c}/transitions_by_county.csv",
+            "greening_ledger": f"{c}/greening_ledger.csv",
+            "greening_trades": f"{c}/greening_trades.csv",
+            "ledger_chart": f"{c}/greening_ledger.png",
+            "carbon_balance": f"{c}/carbon_balance.csv",
+            "carbon_trades": f"{c}/carbon_trades.csv",
+            "cropland_protection": f"{c}/cropland_protection.csv",
+        })
+    scorecard = f"{t}/county_scorecard.csv"
+    if produced(scorecard):
+        files["scorecard"] = scorecard
+    return files
+
+
+# Headless Chromium prints the report to PDF (rule report_pdf); without it the HTML is complete
+# and `rule all` asks for no PDF (the report's log says so).
+import shutil as _shutil
+
+REPORT_CHROMIUM = next((_shutil.which(n) for n in ("chromium", "chromium-browser",
+                                                    "google-chrome") if _shutil.which(n)), None)
+
+
 rule report:
-    """One HTML page a reviewer reads: summary figures, tables, maps, validation, parameters."""
+    """One HTML page a reviewer reads: scorecard, GEP, candidates, changes, ledgers, water,
+    inventory, maps, placeholders, validation, parameters, provenance (docs/report.md)."""
     input:
-        provenance=f"{RESULTS}/{{year}}/provenance.json",
-        maps=f"{RESULTS}/{{year}}/maps",
-        outputs=lambda wc: year_outputs(int(wc.year)),
+        unpack(report_inputs),
+        validated=table_gates(*config["inputs"]["tables"]),
     output:
         f"{RESULTS}/{{year}}/report/index.html",
     params:
-        results_dir=RESULTS,
         config=lambda wc: config,
+        chromium=REPORT_CHROMIUM,
         version=NXGEO_VERSION,
     log:
         f"{RESULTS}/{{year}}/logs/report.log",
@@ -73,3 +126,23 @@ rule report:
         mem_mb=2000,
     script:
         "../scripts/report.py"
+
+
+rule report_pdf:
+    """The report printed to PDF (A4 landscape) by headless Chromium."""
+    input:
+        f"{RESULTS}/{{year}}/report/index.html",
+    output:
+        f"{RESULTS}/{{year}}/report/report.pdf",
+    params:
+        chromium=REPORT_CHROMIUM,
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/{{year}}/logs/report_pdf.log",
+    benchmark:
+        f"{RESULTS}/{{year}}/benchmarks/report_pdf.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/report_pdf.py"
