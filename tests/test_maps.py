@@ -40,6 +40,7 @@ BEST_USE_LEGEND = pd.DataFrame({
     "name_en": ["No suitable use", "Cropland", "Forest", "Shrubland", "Grassland", "No data"]})
 CONFIG = {"region_name": "测试区 / Test region", "grid": {"crs": CRS},
           "reaches": ["r1"],
+          "pathways": {"homestead_greening": {}, "mine_remediation": {}, "sand_control": {}},
           "suitability": {"best_use_order": ["cropland", "forest"],
                           "targets": {"cropland": {"name_zh": "耕地", "name_en": "Cropland"}}}}
 MADE_ON = "2025-01-02"
@@ -77,7 +78,10 @@ def make_candidates(year_dir: Path, pathways=("homestead_greening", "mine_remedi
                              "area_mu": (4.0 + i) * 15, "current_class": "bare",
                              "recommended_target": target, "target_zh": target,
                              "score": 80.0, "grade": 1, "water_demand_m3": 1000.0 * i,
-                             "allocated": int(i != 5), "rank_in_county": i + 1, "reason": "",
+                             # parcel 4: not eligible (already restored); 5: eligible, no water
+                             "eligible": int(i != 4), "allocated": int(i < 4),
+                             "rank_in_county": i + 1,
+                             "reason": {4: "already_restored", 5: "water_budget"}.get(i, ""),
                              "new_cultivated_ha": (4.0 + i) if target == "cropland" else 0.0,
                              "freed_quota_ha": 1.0 if pw == "homestead_greening" else 0.0,
                              "greening_increment_ha": 2.0, "pv_mw": 0.5 if target == "solar_pv"
@@ -101,8 +105,23 @@ def build_results(root: Path, candidates=("homestead_greening", "mine_remediatio
     rivers = gpd.GeoDataFrame({"id": [1], "name": ["黄河"]},
                               geometry=[LineString([(X0 + 20_000, Y0), (X0 + 40_000, Y0 - 80_000)])],
                               crs=CRS)
+    # context outlines: a reserve with its three zones, the red line, an emigration area, a
+    # mining area and a sand area, all inside 西夏区
+    pa = gpd.GeoDataFrame({"name": ["测试保护区"] * 3, "name_en": ["Test NNR"] * 3,
+                           "zone": ["core", "buffer", "experimental"]},
+                          geometry=[box(X0 + 30_000, Y0 - 20_000, X0 + 34_000, Y0 - 16_000),
+                                    box(X0 + 28_000, Y0 - 22_000, X0 + 36_000, Y0 - 14_000),
+                                    box(X0 + 26_000, Y0 - 24_000, X0 + 38_000, Y0 - 12_000)],
+                          crs=CRS)
+    one = {"id": [1], "name": ["区"], "name_en": ["area"]}
+    ctx_layers = {k: gpd.GeoDataFrame(one, geometry=[g], crs=CRS) for k, g in {
+        "ecological_redline": box(X0 + 5_000, Y0 - 30_000, X0 + 15_000, Y0 - 20_000),
+        "emigration_areas": box(X0 + 40_000, Y0 - 15_000, X0 + 55_000, Y0 - 5_000),
+        "mining_areas": box(X0 + 2_000, Y0 - 12_000, X0 + 20_000, Y0 - 3_000),
+        "sand_areas": box(X0 + 20_000, Y0 - 38_000, X0 + 50_000, Y0 - 28_000)}.items()}
     write_layers(common / "vectors.gpkg", {"counties": counties, "reaches": reaches,
-                                           "rivers": rivers})
+                                           "rivers": rivers, "protected_areas": pa,
+                                           **ctx_layers})
     yy, xx = np.mgrid[0:H, 0:W]
     dem = (1200 + 300 * np.sin(xx / 7.0) * np.cos(yy / 9.0) + 5 * yy).astype("float32")
     write_raster(common / "grid" / "dem.tif", dem, CRS, T)
@@ -335,10 +354,94 @@ def test_candidate_legend_counts_parcels_and_area():
     from nxgeo.maps import sheets
 
     gdf = gpd.GeoDataFrame({
-        "recommended_target": ["forest", "forest", "solar_pv", "cropland"],
-        "allocated": [1, 1, 1, 0], "area_ha": [1.0, 2.5, 3.0, 4.0],
-        "pathway": ["mine_remediation"] * 4},
-        geometry=[box(0, 0, 1, 1)] * 4, crs=CRS)
-    texts = [e.label for e in sheets.candidate_legend_entries(gdf, {})]
+        "recommended_target": ["forest", "forest", "solar_pv", "cropland", "ecological",
+                               "ecological"],
+        "eligible": [1, 1, 1, 1, 0, 0], "allocated": [1, 1, 1, 0, 0, 0],
+        "reason": ["", "", "", "water_budget", "operating", "already_restored"],
+        "area_ha": [1.0, 2.5, 3.0, 4.0, 5.0, 6.0],
+        "pathway": ["mine_remediation"] * 6},
+        geometry=[box(0, 0, 1, 1)] * 6, crs=CRS)
+    entries = sheets.candidate_legend_entries(gdf, {})
+    texts = [e.label for e in entries]
     assert texts == ["林地 Forest：2 块 parcels，3.5 ha", "光伏 Solar PV：1 块 parcels，3.0 ha",
-                     "未配置水量或不符合条件 Not allocated / not eligible：1 块 parcels，4.0 ha"]
+                     "符合条件但未配水（县域水量不足） Eligible, no water allocated：1 块 parcels，4.0 ha",
+                     ("不符合条件：已是绿地或耕地 Not eligible: already green or cropland：1 块 "
+                      "parcels，6.0 ha"),
+                     ("不符合条件：生产矿山（不符合条件） Not eligible: operating mine (not eligible)：1 "
+                      "块 parcels，5.0 ha")]
+    # three different classes: no water, and one per reason of not being eligible
+    styles = {(e.color, e.hatch) for e in entries[2:]}
+    assert len(styles) == 3 and all(h for _, h in styles)
+
+
+def _legend_texts(sheet) -> list[str]:
+    return [t.get_text() for t in sheet.legend.get_texts()]
+
+
+def test_county_sheet_legend_has_outlines_and_the_pinyin_subtitle(tmp_path):
+    from nxgeo.maps import data as mdata
+    from nxgeo.maps import sheets
+
+    root = build_results(tmp_path / "results")
+    names = pd.DataFrame({"adcode": ["640105"], "name_zh": ["西夏区"], "name_pinyin": ["Xixia"],
+                          "name_en": ["Xixia District"]})
+    ctx = sheets.build_context(YEAR, root, CONFIG, made_on=MADE_ON, county_names=names)
+    cands = mdata.read_candidates(root / str(YEAR) / "candidates.gpkg")
+    sub = pd.concat([g[g["adcode"] == "640105"] for g in cands.values()])
+    sheet = sheets.county_figure("640105", "西夏区", gpd.GeoDataFrame(sub, crs=CRS), ctx)
+    assert sheet.title_en == f"Restoration candidate parcels, Xixia District (640105), {YEAR}"
+    texts = " | ".join(_legend_texts(sheet))
+    for label in ("自然保护区核心区", "自然保护区缓冲区", "自然保护区实验区", "生态保护红线",
+                  "移民迁出区", "矿区 Mining area", "沙化土地区"):
+        assert label in texts, label
+    assert "符合条件但未配水" in texts and "不符合条件：已是绿地或耕地" in texts
+    # parcel ids are printed (12 small parcels, all legible at county scale)
+    labels = {t.get_text() for t in sheet.ax.texts}
+    assert {"ho0", "ho3", "mi5"} <= labels
+    # an outline outside the view is not in the legend
+    far = sheets.build_context(YEAR, root, CONFIG, made_on=MADE_ON, county_names=names)
+    far.context = {"sand_areas": far.context["sand_areas"].translate(5e5, 0)}
+    sheet2 = sheets.county_figure("640105", "西夏区", gpd.GeoDataFrame(sub, crs=CRS), far)
+    assert not any("沙化土地区" in t for t in _legend_texts(sheet2))
+
+
+def test_subtitle_without_a_names_table_uses_the_code(tmp_path):
+    from nxgeo.maps import sheets
+
+    root = build_results(tmp_path / "results")
+    ctx = sheets.build_context(YEAR, root, CONFIG, made_on=MADE_ON)
+    assert sheets.county_english(ctx, "640105") == "county 640105"
+    ctx.county_en = sheets.read_county_names(ROOT / "config" / "tables" / "county_names.csv")
+    assert sheets.county_english(ctx, "640323") == "Yanchi County (640323)"
+
+
+def test_detail_groups_cover_every_parcel_once():
+    from nxgeo.maps.sheets import detail_groups
+
+    rng = np.random.default_rng(3)
+    xs, ys = rng.uniform(0, 5e4, 333), rng.uniform(0, 2e4, 333)
+    gdf = gpd.GeoDataFrame({"parcel_id": [f"p{i}" for i in range(333)]},
+                           geometry=[box(x, y, x + 50, y + 50) for x, y in zip(xs, ys)], crs=CRS)
+    groups = detail_groups(gdf, 60)
+    assert all(len(g) <= 60 for g in groups)
+    assert sorted(np.concatenate(groups).tolist()) == list(range(333))
+    assert [g.tolist() for g in detail_groups(gdf, 60)] == [g.tolist() for g in groups]
+
+
+def test_dense_county_gets_detail_sheets(tmp_path, monkeypatch):
+    from nxgeo.maps import maps_year, style
+
+    monkeypatch.setattr(style, "LABEL_MAX_PARCELS", 5)
+    monkeypatch.setattr(style, "DETAIL_MAX_PARCELS", 4)
+    monkeypatch.setattr(style, "DETAIL_MAX_SHEETS", 1)
+    root = build_results(tmp_path / "results", suitability=False)
+    out = tmp_path / "maps"
+    maps_year(YEAR, root, CLASSES, CONFIG, out, made_on=MADE_ON)
+    index = json.loads((out / "index.json").read_text(encoding="utf-8"))
+    names = {m["name"] for m in index["maps"]}
+    assert {"detail_640105_homestead_greening_1", "detail_640105_mine_remediation_1"} <= names
+    assert (out / "detail_640105_homestead_greening_1.pdf").exists()
+    # 6 parcels per pathway -> 2 groups of 3; one sheet drawn, the other listed as skipped
+    assert any(s["map"].startswith("detail_640105_homestead_greening_2") for s in index["skipped"])
+    title = next(m for m in index["maps"] if m["name"] == "detail_640105_homestead_greening_1")
+    assert "（1/2）" in title["title_zh"] and "sheet 1 of 2" in title["title_en"]

@@ -1,8 +1,14 @@
 # Approval-ready maps, provenance and the yearly report.
 
+# The county-names table (English names in the map subtitles) is optional: without it the
+# counties layer's name_en, else the code.
+COUNTY_NAMES = ({"county_names": config["inputs"]["tables"]["county_names"]}
+                if "county_names" in config["inputs"]["tables"] else {})
+
 
 rule maps:
-    """Overview per pathway, one sheet per county, best use, suitability grades, land use."""
+    """Overview per pathway, one sheet per county (detail sheets where dense), best use,
+    suitability grades, land use."""
     input:
         candidates=f"{RESULTS}/{{year}}/candidates.gpkg",
         best_use=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/suitability/best_use.tif",
@@ -11,13 +17,15 @@ rule maps:
         vectors=f"{RESULTS}/common/vectors.gpkg",
         dem=f"{RESULTS}/common/grid/dem.tif",
         classes=CLASSES_TABLE,
+        **COUNTY_NAMES,
+        validated=table_gates(*COUNTY_NAMES),
     output:
         directory(f"{RESULTS}/{{year}}/maps"),
     params:
         results_dir=RESULTS,
         classes_table=config["landuse"]["classes_table"],
-        subset={k: config.get(k) for k in ("region_name", "grid", "reaches", "suitability", "maps")
-                if k in config},
+        subset={k: config.get(k) for k in ("region_name", "grid", "reaches", "suitability", "maps",
+                                           "pathways") if k in config},
         version=NXGEO_VERSION,
     log:
         f"{RESULTS}/{{year}}/logs/maps.log",

@@ -200,16 +200,39 @@ def read_layer(path: str | Path, layer: str, simplify: float | None = None):
 
 
 CANDIDATE_LAYERS = ("homestead_greening", "mine_remediation", "sand_control", "state_wasteland")
+NOT_CANDIDATE_LAYERS = {"layer_styles"}
 
 
-def read_candidates(path: str | Path) -> dict:
-    """{pathway: GeoDataFrame} of the candidates GeoPackage; {} when it does not exist yet."""
+def read_candidates(path: str | Path, layers: Sequence[str] | None = None) -> dict:
+    """{pathway: GeoDataFrame} of the candidates GeoPackage (every layer but the QGIS styles, or
+    only `layers`); {} when it does not exist yet."""
+    import pyogrio
+
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    present = [str(n) for n, g in pyogrio.list_layers(path)
+               if g is not None and str(n) not in NOT_CANDIDATE_LAYERS]
+    order = list(layers) if layers is not None else (
+        [x for x in CANDIDATE_LAYERS if x in present] + sorted(set(present) - set(CANDIDATE_LAYERS)))
     out = {}
-    for layer in CANDIDATE_LAYERS:
+    for layer in order:
+        if layer not in present:
+            continue
         gdf = read_layer(path, layer)
         if gdf is not None:
             gdf = gdf.copy()
             if "pathway" not in gdf.columns:
                 gdf["pathway"] = layer
+            out[layer] = gdf
+    return out
+
+
+def read_context(path: str | Path, layers: Iterable[str], simplify: float | None = None) -> dict:
+    """{layer: GeoDataFrame} of the context layers present in the vectors GeoPackage."""
+    out = {}
+    for layer in layers:
+        gdf = read_layer(path, layer, simplify)
+        if gdf is not None and len(gdf):
             out[layer] = gdf
     return out
