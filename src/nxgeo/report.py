@@ -201,11 +201,20 @@ WORDS_ZH = {"forest": "森林", "cover": "覆盖", "grass": "草原", "wetland":
 
 
 def column_spec(name: str) -> tuple[str, str, str]:
-    """(Chinese, English, kind) of a column: from COLUMNS, else from its name and unit suffix."""
+    """(Chinese, English, kind) of a column: from COLUMNS, else the candidates' field registry
+    (nxgeo.fields: Chinese alias and English name), else from its name and unit suffix."""
     if name in COLUMNS:
         return COLUMNS[name]
     n = str(name)
     kind = "num"
+    from .fields import CANDIDATE_FIELDS
+
+    f = CANDIDATE_FIELDS.get(n)
+    if f is not None:
+        k = {"text": "text", "bool": "bool", "int": "int"}.get(f.type, "num")
+        unit = f.unit.split(" ")[-1] if f.unit else ""
+        k = {"ha": "ha", "MW": "mw", "m³/yr": "m3_wan", "mu": "mu_wan"}.get(unit, k)
+        return f.zh, f.en, k
     for suffix, k in (("_yi_cny", "yi"), ("_wan_cny", "wan"), ("_cny", "cny_wan"),
                       ("_ha", "ha"), ("_mu", "mu_wan"), ("_m3", "m3_wan"), ("_t_co2", "tco2_wan"),
                       ("_pct", "pct"), ("_share", "share_pct"), ("_mw", "mw"),
@@ -474,7 +483,9 @@ def _allocated(df: pd.DataFrame) -> pd.Series:
 
 def pathway_order(config: Mapping, present: Iterable[str] = ()) -> list[str]:
     """The configured pathways (config order), then any other present in the data."""
-    conf = [str(p) for p, v in (config.get("pathways") or {}).items() if isinstance(v, Mapping)]
+    from .maps.sheets import configured_pathways
+
+    conf = configured_pathways(config)
     extra = sorted(set(map(str, present)) - set(conf))
     return conf + extra
 
@@ -532,9 +543,21 @@ INDICATOR_BARS = [("new_cultivated_ha", "新增耕地", "New cultivated"),
                   ("natural_recovery_ha", "自然恢复", "Natural recovery")]
 
 
+def _short_key_label(k: str) -> str:
+    from .fields import REASON_VALUES
+    from .maps import style
+
+    if k == style.NO_WATER:
+        return "未配水 No water"
+    if k.startswith(style.NOT_ELIGIBLE_PREFIX):
+        r = k[len(style.NOT_ELIGIBLE_PREFIX):]
+        return f"不符合条件·{REASON_VALUES.get(r, (r, r))[0]}"
+    return style.target_label(k)
+
+
 def chart_pathway_targets(cands: pd.DataFrame, pathways: Sequence[str]) -> bytes:
     """Small multiples: for each pathway, ha by recommended use (not allocated hatched)."""
-    from .maps import style
+    from .maps import sheets as msheets
 
     present = [p for p in pathways if (cands["pathway"].astype(str) == p).any()]
     n = max(1, len(present))
@@ -542,23 +565,21 @@ def chart_pathway_targets(cands: pd.DataFrame, pathways: Sequence[str]) -> bytes
     nrow = math.ceil(n / ncol)
     fig = _figure(7.2, 2.3 * nrow + 0.3)
     axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False).ravel())
-    alloc = _allocated(cands)
-    target = cands.get("recommended_target", pd.Series("", index=cands.index)).fillna("")
-    key = target.astype(str).where(alloc & (target.astype(str) != ""), style.NOT_ALLOCATED)
+    key = msheets.candidate_key(cands)       # the maps' classes: targets, no water, not eligible
     area = _num(cands, "area_ha")
+    known = tuple(sorted(set(key)))
     for ax, pw in zip(axes, present):
         sel = cands["pathway"].astype(str) == pw
         s = area[sel].groupby(key[sel]).sum()
-        order = [k for k in style.TARGET_COLORS if k in s.index] + sorted(
-            set(s.index) - set(style.TARGET_COLORS))
+        order = msheets._target_order(s.index)
         vals = [float(s[k]) for k in order]
         y = np.arange(len(order))
         for i, k in enumerate(order):
-            ax.barh(i, vals[i], color=style.target_color(k, tuple(order)), edgecolor="#333333",
-                    linewidth=0.3, height=0.65,
-                    hatch=style.NOT_ALLOCATED_HATCH if k == style.NOT_ALLOCATED else None)
+            color, hatch = msheets.key_style(k, known)
+            ax.barh(i, vals[i], color=color, edgecolor="#333333", linewidth=0.3, height=0.65,
+                    hatch=hatch)
             ax.text(vals[i], i, f" {vals[i]:,.1f}", va="center", fontsize=6)
-        ax.set_yticks(y, [style.target_label(k) for k in order], fontsize=6)
+        ax.set_yticks(y, [_short_key_label(k) for k in order], fontsize=5.5)
         ax.invert_yaxis()
         zh, en = pathway_label(pw)
         ax.set_title(f"{zh}\n{en} (ha)", fontsize=7.5)
