@@ -367,8 +367,7 @@ def test_candidate_legend_counts_parcels_and_area():
                      "符合条件但未配水（县域水量不足） Eligible, no water allocated：1 块 parcels，4.0 ha",
                      ("不符合条件：已是绿地或耕地 Not eligible: already green or cropland：1 块 "
                       "parcels，6.0 ha"),
-                     ("不符合条件：生产矿山（不符合条件） Not eligible: operating mine (not eligible)：1 "
-                      "块 parcels，5.0 ha")]
+                     "不符合条件：生产矿山 Not eligible: operating mine：1 块 parcels，5.0 ha"]
     # three different classes: no water, and one per reason of not being eligible
     styles = {(e.color, e.hatch) for e in entries[2:]}
     assert len(styles) == 3 and all(h for _, h in styles)

@@ -500,6 +500,7 @@ def key_label(k: str, names: Mapping[str, tuple[str, str]]) -> str:
     if k.startswith(style.NOT_ELIGIBLE_PREFIX):
         reason = k[len(style.NOT_ELIGIBLE_PREFIX):]
         zh, en = REASON_VALUES.get(reason, (reason, reason.replace("_", " ")))
+        zh, en = zh.replace("（不符合条件）", ""), en.replace(" (not eligible)", "")
         return f"不符合条件：{zh} Not eligible: {en}"
     return style.target_label(k, dict(names))
 
