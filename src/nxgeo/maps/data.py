@@ -199,7 +199,8 @@ def read_layer(path: str | Path, layer: str, simplify: float | None = None):
     return gdf
 
 
-CANDIDATE_LAYERS = ("homestead_greening", "mine_remediation", "sand_control", "state_wasteland")
+CANDIDATE_LAYERS = ("homestead_greening", "mine_remediation", "sand_control", "state_wasteland",
+                    "land_consolidation")
 NOT_CANDIDATE_LAYERS = {"layer_styles"}
 
 

@@ -87,7 +87,7 @@ PATHWAYS: dict[str, tuple[str, str]] = {
 FUNDING_NAMES = {"public": ("历史遗留·财政资金", "legacy, public"),
                  "operator": ("矿权人·治理恢复基金", "operator fund")}
 PATHWAY_MARKERS = {"homestead_greening": "o", "mine_remediation": "s", "sand_control": "^",
-                   "state_wasteland": "D"}
+                   "state_wasteland": "D", "land_consolidation": "P"}
 
 # Context outlines on the candidate sheets (why a parcel is closed, excluded or a candidate):
 # layer of common/vectors.gpkg -> (label zh, label en, colour, line style, width); reserves by
