@@ -83,6 +83,12 @@ def write_tables(year_dir: Path, water_balance: bool = True, summary: bool = Tru
                            "area_ha": [10.0], "price_cny_per_ha": [30000.0], "area_mu": [150.0],
                            "value_cny": [300000.0], "year": [2024]})
     write_csv(trades, cmp / "greening_trades.csv")
+    prog = pd.DataFrame({"adcode": ["640105", "合计"], "county_name": ["西夏区", "全区 total"],
+                         "pathway": ["mine_remediation", "合计"], "n_parcels": [3, 3],
+                         "area_ha": [10.0, 10.0], "area_mu": [150.0, 150.0],
+                         "cost_wan_cny": [109.5, 109.5], "cost_yi_cny": [0.01095, 0.01095],
+                         "cost_per_mu_cny": [7300.0, 7300.0], "budget_share": [0.25, 0.25]})
+    write_csv(prog, year_dir / "tables" / "programme_summary.csv")
     (year_dir / "validation").mkdir(parents=True, exist_ok=True)
     (year_dir / "validation" / "report.json").write_text(json.dumps({
         "ok": True, "summary": "PASSED / 通过: 0 error(s)", "n_errors": 0, "n_warnings": 0,
@@ -375,6 +381,16 @@ def test_report_lists_the_shipped_placeholders(tmp_path):
     params = [r[0] for r in rows[1:]]
     assert "pathways.mine_remediation.pv_mw_per_ha" in params
     assert "carbon_co2" in params                                     # prices.csv, flag yes
+
+
+def test_programme_section_in_wan_and_per_mu(report):
+    _, text, _ = report
+    t = parse_tables(text)["tbl-programme"]
+    cost = t[0].index("费用（万元） Cost (10⁴ CNY)")
+    per_mu = t[0].index("亩均费用（元/亩） Cost per mu (CNY/mu)")
+    share = t[0].index("占预算（%） Share of budget (%)")
+    assert numbers_of([t[1][cost], t[1][per_mu], t[1][share]]) == [109.5, 7300.0, 25.0]
+    assert t[1][2] == "矿山生态修复（历史遗留与矿权人责任）" and t[2][0] == "合计"
 
 
 def test_two_greening_increments_are_told_apart(report):

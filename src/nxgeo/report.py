@@ -72,7 +72,7 @@ REPORT_INPUTS = (
     "water_balance", "water_capacity", "inventory", "gep", "scorecard", "vectors", "gep_change",
     "services_change", "transition_matrix", "transitions", "greening_ledger", "greening_trades",
     "ledger_chart", "carbon_balance", "carbon_trades", "cropland_protection", "config_files",
-    "config_tables",
+    "config_tables", "programme_summary", "programme_reference",
 )
 
 
@@ -102,6 +102,8 @@ KINDS: dict[str, tuple[str, str, float]] = {
     "cny_per_ha": ("元/公顷", "CNY/ha", 1.0),
     "cny_per_t": ("元/吨", "CNY/t", 1.0),
     "times": ("倍", "×", 1.0),
+    "wan_mu": ("万亩", "10⁴ mu", 1.0),            # stored in 万亩
+    "cny_per_mu": ("元/亩", "CNY/mu", 1.0),
 }
 
 # column -> (Chinese, English, kind). Columns not listed are named by `column_spec`.
@@ -186,6 +188,28 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "d_soil_retention_t": ("土壤保持变化", "Δ soil retention", "t_wan"),
     "d_sand_fixation_t": ("防风固沙变化", "Δ sand fixation", "t_wan"),
     "d_water_conservation_m3": ("水源涵养变化", "Δ water conservation", "m3_wan"),
+    # budgeted programme (nxgeo.programme)
+    "cost_wan_cny": ("费用", "Cost", "wan"), "cost_yi_cny": ("费用", "Cost", "yi"),
+    "cost_per_mu_cny": ("亩均费用", "Cost per mu", "cny_per_mu"),
+    "budget_share": ("占预算", "Share of budget", "share_pct"),
+    "public_cost_wan_cny": ("财政资金", "Public funds", "wan"),
+    "operator_cost_wan_cny": ("矿权人资金", "Operator funds", "wan"),
+    "social_capital_cost_wan_cny": ("社会资本", "Social capital", "wan"),
+    "item": ("项目", "Item", "text"),
+    "observed_projects": ("001项目数", "Projects in 001", "int"),
+    "observed_yi_cny": ("001投资", "Invested (001)", "yi"),
+    "observed_wan_mu": ("001面积", "Area (001)", "wan_mu"),
+    "observed_cost_per_mu_cny": ("001亩均", "Per mu (001)", "cny_per_mu"),
+    "programme_parcels": ("方案地块", "Programme parcels", "int"),
+    "programme_yi_cny": ("方案费用", "Programme cost", "yi"),
+    "programme_wan_mu": ("方案面积", "Programme area", "wan_mu"),
+    "programme_cost_per_mu_cny": ("方案亩均", "Programme per mu", "cny_per_mu"),
+    "ratio_to_observed": ("与001之比", "Ratio to 001", "times"),
+    "candidates_parcels": ("全部候选地块", "All candidates", "int"),
+    "candidates_yi_cny": ("全部候选费用", "All candidates' cost", "yi"),
+    "candidates_wan_mu": ("全部候选面积", "All candidates' area", "wan_mu"),
+    "candidates_cost_per_mu_cny": ("全部候选亩均", "All candidates per mu", "cny_per_mu"),
+    "water_m3": ("用水量", "Water", "m3_wan"),
     # placeholders
     "parameter": ("参数", "Parameter", "text"), "value": ("取值", "Value", "text"),
     "unit": ("单位", "Unit", "text"), "source": ("来源与说明", "Source and note", "text"),
@@ -1039,6 +1063,38 @@ def section_candidates(c: Ctx) -> Section:
     return sec
 
 
+def section_programme(c: Ctx) -> Section:
+    """The budgeted restoration programme (rule programme, docs/programme.md) and its cost per
+    亩 against seed 001's figures."""
+    sec = Section("programme", "年度修复方案（预算约束）", "Budgeted restoration programme")
+    summ = c.table("programme_summary")
+    if summ is None:
+        _missing(sec, "tables/programme_summary.csv")
+        return sec
+    df = summ.copy()
+    df["pathway"] = [pathway_label(str(p))[0] if p != "合计" else "合计" for p in df["pathway"]]
+    keep = [x for x in ("adcode", "county_name", "pathway", "n_parcels", "area_ha", "area_mu",
+                        "cost_wan_cny", "cost_per_mu_cny", "budget_share", "public_cost_wan_cny",
+                        "operator_cost_wan_cny", "social_capital_cost_wan_cny", "water_m3")
+            if x in df.columns]
+    sec.table(make_table(df[keep], "tbl-programme", ("方案汇总（县、路径）",
+                                                     "Programme by county and pathway"),
+                         key_cols=3))
+    ref = c.table("programme_reference")
+    if ref is not None and len(ref):
+        r = ref.copy()
+        r["pathway"] = [pathway_label(str(p))[0] if p != "合计" else "合计" for p in r["pathway"]]
+        keep = [x for x in ("item", "pathway", "observed_projects", "observed_yi_cny",
+                            "observed_wan_mu", "observed_cost_per_mu_cny", "programme_parcels",
+                            "programme_yi_cny", "programme_wan_mu", "programme_cost_per_mu_cny",
+                            "ratio_to_observed", "candidates_yi_cny", "candidates_wan_mu")
+                if x in r.columns]
+        sec.table(make_table(r[keep], "tbl-programme-vs-001",
+                             ("方案与001文件对比", "Programme against seed 001's figures"),
+                             key_cols=2))
+    return sec
+
+
 def section_changes(c: Ctx) -> Section:
     sec = Section("changes", f"年际变化 {c.pair or ''}".strip(), "Year-over-year changes")
     if c.pair is None:
@@ -1349,6 +1405,7 @@ SECTIONS = [
     ("scorecard", section_scorecard),
     ("gep", section_gep),
     ("candidates", section_candidates),
+    ("programme", section_programme),
     ("changes", section_changes),
     ("ledgers", section_ledgers),
     ("water", section_water),
@@ -1409,6 +1466,8 @@ def inputs_from_results(results_dir, year, compare: tuple[int, int] | None = Non
            "water_balance": t / "water_balance.csv", "water_capacity": t / "water_capacity.csv",
            "inventory": t / "inventory_by_class.csv", "gep": t / "gep_by_county.csv",
            "scorecard": t / "county_scorecard.csv", "vectors": root / "common" / "vectors.gpkg",
+           "programme_summary": t / "programme_summary.csv",
+           "programme_reference": t / "programme_vs_001.csv",
            "config_files": list(config_files), "config_tables": list(config_tables)}
     if compare is None:
         dirs = sorted(d for d in (y / "compare").glob("*_*") if d.is_dir())

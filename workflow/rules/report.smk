@@ -99,9 +99,12 @@ def report_inputs(wc):
             "carbon_trades": f"{c}/carbon_trades.csv",
             "cropland_protection": f"{c}/cropland_protection.csv",
         })
-    scorecard = f"{t}/county_scorecard.csv"
-    if produced(scorecard):
-        files["scorecard"] = scorecard
+    # made by rules of their own (issue #16): inputs once a rule makes them
+    for key, path in (("scorecard", f"{t}/county_scorecard.csv"),
+                      ("programme_summary", f"{t}/programme_summary.csv"),
+                      ("programme_reference", f"{t}/programme_vs_001.csv")):
+        if produced(path):
+            files[key] = path
     return files
 
 
