@@ -399,3 +399,41 @@ def test_rasterised_voronoi_dltb_agrees_with_the_polygons(tmp_path):
     chosen = np.take_along_axis(share, got[..., None].astype(int), -1)[..., 0]
     assert (chosen[edge] >= share.max(axis=-1)[edge] - 0.2).all()
     assert (got[edge] == best[edge]).mean() >= 0.85
+
+
+# ---------------------------------------------------------------------------------------------
+# the scope validation (validate_landuse[{year}]) with format polygons
+
+
+def test_scope_validation_of_polygon_land_use(tmp_path):
+    import inputs_factory as F
+
+    from nxgeo.validate_scope import check_scope
+
+    cfg, base = F.make_valid_inputs(tmp_path)
+    rows = [{"DLBM": "0103", "DLMC": "旱地", "QSXZ": "30", "ZLDWDM": f"{code}0010010000000",
+             "QSDWDM": f"{code}0010010000000",
+             "TBMJ": geom.area, "KCMJ": 0.0, "KCDLBM": "", "TBDLMJ": geom.area, "geometry": geom}
+            for code, (_, geom) in F.COUNTIES.items()]
+    dltb = gpd.GeoDataFrame(rows, crs=F.CRS_GK)
+    dltb.to_file(base / "in/dltb_2023.gpkg", layer="DLTB", engine="pyogrio")
+    cfg["inputs"]["landuse"]["format"] = "polygons"
+    cfg["inputs"]["landuse"]["files"][2023] = "in/dltb_2023.gpkg"
+    report = check_scope(cfg, "landuse:2023", base)
+    assert report.ok, report.to_markdown()
+    assert report.checked[0]["kind"] == "polygons" and report.checked[0]["features"] == 2
+    dltb.loc[1, "DLBM"] = "9999"
+    dltb.to_file(base / "in/dltb_2023.gpkg", layer="DLTB", engine="pyogrio")
+    cfg["inputs"]["landuse"]["polygons"]["layer"] = "dltb"
+    report = check_scope(cfg, "landuse:2023", base)
+    assert [p.item for p in report.errors] == ["inputs.landuse.files.2023"]
+    assert "layer 'dltb' (inputs.landuse.polygons.layer) not found" in report.errors[0].message
+    cfg["inputs"]["landuse"]["polygons"]["layer"] = "DLTB"
+    report = check_scope(cfg, "landuse:2023", base)
+    assert "'9999' (1 polygon)" in report.errors[0].message
+    # raster format without an ownership raster: a warning, not an error
+    cfg["inputs"]["landuse"]["format"] = "raster"
+    cfg["inputs"]["landuse"]["files"][2023] = F.P["landuse"].format(year=2023)
+    cfg["inputs"]["landuse"]["ownership"] = {}
+    report = check_scope(cfg, "landuse:2023", base)
+    assert report.ok and any("no ownership raster for 2023" in w.message for w in report.warnings)
