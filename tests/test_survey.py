@@ -437,3 +437,26 @@ def test_scope_validation_of_polygon_land_use(tmp_path):
     cfg["inputs"]["landuse"]["ownership"] = {}
     report = check_scope(cfg, "landuse:2023", base)
     assert report.ok and any("no ownership raster for 2023" in w.message for w in report.warnings)
+
+
+def test_ownership_transitions_by_county(tmp_path):
+    from nxgeo.survey.inventory import ownership_transitions
+    from nxgeo.vector_io import write_layers
+
+    a = np.full((GRID.height, GRID.width), 2, np.uint8)       # all collective in 2023
+    a[0, :] = 255
+    b = a.copy()
+    b[1:11, 0:10] = 1                                          # 100 cells (100 ha) -> state
+    b[20:25, 30:40] = 0                                        # 50 cells -> unknown
+    for name, arr in (("a", a), ("b", b)):
+        write_raster(tmp_path / f"{name}.tif", arr, CRS, GRID.transform, nodata=255)
+    write_layers(tmp_path / "v.gpkg", {"counties": COUNTIES})
+    df = ownership_transitions(tmp_path / "a.tif", tmp_path / "b.tif", tmp_path / "v.gpkg",
+                               2023, 2024, tmp_path / "t.csv")
+    t = df.set_index(["zone_id", "from_2023", "to_2024"])["area_ha"]
+    assert t[(A, "collective", "state")] == pytest.approx(100.0)
+    assert t[(B, "collective", "unknown")] == pytest.approx(50.0)
+    assert t[(A, "collective", "collective")] == pytest.approx(14 * 40 - 100.0)
+    assert t[(B, "collective", "state")] == 0.0
+    assert df.loc[df["changed"], "area_ha"].sum() == pytest.approx(150.0)
+    assert (tmp_path / "t.csv").exists() and not list(tmp_path.glob(".*tmp*"))

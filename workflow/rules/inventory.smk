@@ -65,15 +65,21 @@ if LANDUSE_FORMAT == "polygons":
 
 
 rule ownership_change:
-    """The yearly change of ownership (权属) per county between two survey years: from the
-    polygon inventory (format polygons) or the ownership rasters (format raster)."""
+    """The yearly change of ownership (权属) per county between two survey years: the area
+    by type in both years (from the polygon inventory in format polygons, else from the
+    ownership rasters) and the transitions between types (from the two ownership rasters)."""
     input:
         a=lambda wc: ownership_table_of(wc.year_a),
         b=lambda wc: ownership_table_of(wc.year_b),
+        own_a=f"{RESULTS}/{{year_a}}/grid/ownership.tif",
+        own_b=f"{RESULTS}/{{year_b}}/grid/ownership.tif",
+        vectors=f"{RESULTS}/common/vectors.gpkg",
     output:
         csv=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/ownership_change.csv",
+        transitions=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/ownership_transitions.csv",
     params:
         mu_per_ha=config["landuse"].get("mu_per_ha", 15),
+        block_size=config["grid"].get("block_size", 512),
         version=NXGEO_VERSION,
     log:
         f"{RESULTS}/{{year_b}}/logs/ownership_change_{{year_a}}.log",

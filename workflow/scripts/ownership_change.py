@@ -1,8 +1,8 @@
 """Adapter: the change of ownership (权属) per county between two survey years."""
 from nxgeo.logs import setup_logging
-from nxgeo.survey.inventory import ownership_change_files
+from nxgeo.survey.inventory import ownership_change_year
 
 setup_logging(snakemake.log[0], step=snakemake)
-ownership_change_files(snakemake.input.a, snakemake.input.b, int(snakemake.wildcards.year_a),
-                       int(snakemake.wildcards.year_b), snakemake.output.csv,
-                       mu_per_ha=snakemake.params.mu_per_ha)
+ownership_change_year(snakemake.input, snakemake.output, int(snakemake.wildcards.year_a),
+                      int(snakemake.wildcards.year_b), mu_per_ha=snakemake.params.mu_per_ha,
+                      block_size=snakemake.params.block_size)
