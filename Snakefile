@@ -28,6 +28,7 @@ include: "workflow/rules/candidates.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/programme.smk"
+include: "workflow/rules/tracking.smk"
 include: "workflow/rules/safety.smk"  # last: it flags the outputs of every rule above
 
 
@@ -52,4 +53,6 @@ rule all:
         expand(f"{RESULTS}/{{year}}/report/report.pdf", year=YEARS) if REPORT_CHROMIUM else [],
         [f"{RESULTS}/{b}/compare/{a}_{b}/transition_matrix.csv" for a, b in COMPARE],
         [f"{RESULTS}/{b}/compare/{a}_{b}/greening_ledger.csv" for a, b in COMPARE],
+        [f"{RESULTS}/{b}/compare/{a}_{b}/candidates_diff.csv" for a, b in DIFF_PAIRS],
+        expand(f"{RESULTS}/{{year}}/tables/cumulative_progress.csv", year=YEARS),
     default_target: True

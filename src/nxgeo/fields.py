@@ -164,6 +164,17 @@ GRADE_VALUES = {str(code): (zh, en) for code, _key, zh, en in GRADE_LEGEND}
 GRADE_VALUES["255"] = ("无等级", "no grade")
 REASON_BIT_VALUES = {str(1 << bit): (zh, en) for bit, _c, zh, en, _d in REASONS}
 YES_NO = {"1": ("是", "yes"), "0": ("否", "no")}
+STABILITY_VALUES = {
+    "robust": ("稳健（各情景结果一致）", "robust (same in >= 90 % of draws)"),
+    "fragile": ("不稳健（随参数变化）", "fragile (flips with the parameters)"),
+}
+ID_ORIGIN_VALUES = {
+    "source": ("源图层编号", "id of the source layer"),
+    "carried": ("沿用上年编号", "carried from the previous year (overlap)"),
+    "split": ("分割自上年地块", "split from a previous-year parcel"),
+    "merged": ("合并自上年地块", "merged from previous-year parcels"),
+    "new": ("新增地块", "new parcel"),
+}
 # the shipped canonical classes (config/landuse/classes.csv; tests/test_fields.py keeps them equal)
 CLASS_VALUES = {
     "cropland_irrigated": ("水浇耕地", "Irrigated cropland"), "cropland_dry": ("旱地", "Dry cropland"),
@@ -191,6 +202,9 @@ _CANDIDATES = [
     _f("adcode", "县区代码", "County code", "text"),
     _f("county_name", "县区", "County", "text"),
     _f("reach", "河段", "River reach", "text"),
+    _f("parent_ids", "上年度来源地块", "Parent parcels (previous year)", "text",
+       note="ids of the previous year's parcels a split or merged parcel comes from (nxgeo.tracking)"),
+    _f("id_origin", "编号来源", "Id origin", "text", values=ID_ORIGIN_VALUES),
     _f("source_id", "原图斑编号", "Source feature id", "text", applies=(A, B),
        note="sand units are built from the sand areas, they have no source feature"),
     _f("status", "现状", "Status", "text", values=STATUS_VALUES, applies=(A, B)),
@@ -224,6 +238,14 @@ _CANDIDATES = [
     _f("water_demand_m3", "需水量", "Water demand", "real", "立方米/年 m³/yr"),
     _f("allocated", "已配水", "Allocated", "bool", values=YES_NO),
     _f("rank_in_county", "县内排序", "Rank in county", "int"),
+    _f("p_selected", "入选概率", "Selection probability", "real",
+       note="share of the Monte-Carlo draws of the uncertain parameters in which the parcel is "
+            "allocated (nxgeo.stability)"),
+    _f("p_top_k", "县内前k名概率", "Probability of top-k in county", "real"),
+    _f("rank_p05", "排序5%分位", "Rank, 5th percentile", "int"),
+    _f("rank_p95", "排序95%分位", "Rank, 95th percentile", "int"),
+    _f("selection_stability", "入选稳健性", "Selection stability", "text",
+       values=STABILITY_VALUES),
     _f("new_cultivated_ha", "新增耕地", "New cultivated land", "real", "公顷 ha"),
     _f("freed_quota_ha", "腾退建设用地指标", "Freed construction quota", "real", "公顷 ha",
        applies=(A,)),

@@ -55,6 +55,8 @@ rule allocate_water:
         classes=CLASSES_TABLE,
         validated=table_gates("water_budgets", "water_demand", "carbon_pools", "prices",
                               "gep_coefficients", "unit_costs"),
+        # the previous survey year's parcels: their ids are carried by overlap (nxgeo.tracking)
+        previous=previous_candidates,
     output:
         gpkg=f"{RESULTS}/{{year}}/candidates.gpkg",
         summary=f"{RESULTS}/{{year}}/tables/candidates_summary.csv",
@@ -64,6 +66,8 @@ rule allocate_water:
     params:
         water=config["water"],
         pathways=config["pathways"],
+        tracking=config["tracking"],
+        stability=config["stability"],
         services=config["services"],
         s_method=config.get("terrain", {}).get("s_method", "invest"),
         classes_table=config["landuse"]["classes_table"],

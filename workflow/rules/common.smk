@@ -141,6 +141,23 @@ def ownership_table_of(year):
 
 COMPARE = [(int(a), int(b)) for a, b in config.get("compare", [])]
 
+
+def previous_year(year):
+    """The survey year before `year` in config `years` (None for the first)."""
+    before = [y for y in sorted(YEARS) if y < int(year)]
+    return before[-1] if before else None
+
+
+def previous_candidates(wc):
+    """The previous survey year's candidates.gpkg, whose ids this year's parcels carry."""
+    a = previous_year(wc.year)
+    return [f"{RESULTS}/{a}/candidates.gpkg"] if a is not None else []
+
+
+# consecutive survey years (the cumulative progress) and the configured comparisons
+CHAIN = [(a, b) for a, b in zip(sorted(YEARS), sorted(YEARS)[1:])]
+DIFF_PAIRS = sorted(set(CHAIN) | set(COMPARE))
+
 from nxgeo.terrain import TERRAIN_LAYERS
 from nxgeo.zones import ZONE_LAYERS
 

@@ -14,4 +14,6 @@ gains = partial(parcel_gains, cfg_services=p.services, carbon_csv=i.carbon, pric
 allocate_year(i.reaches, i.budgets, i.demand, int(snakemake.wildcards.year), p.water, o.gpkg,
               o.summary, o.water_balance, cfg_pathways=p.pathways,
               county_names=county_names(i.vectors), gains=gains, out_gains_csv=o.gains,
-              out_pathways_csv=o.pathways, unit_costs=i.unit_costs)
+              out_pathways_csv=o.pathways, unit_costs=i.unit_costs,
+              previous_gpkg=i.previous[0] if i.previous else None, tracking_cfg=p.tracking,
+              stability_cfg=p.stability)

@@ -3,7 +3,8 @@
 Fields of every candidates layer (same schema in the three layers; a field that does not apply
 to a pathway is NULL / 0):
 
-- identity: parcel_id, pathway, year, adcode, county_name, reach, source_id, status, legacy
+- identity: parcel_id, parent_ids and id_origin (ids carried from the previous survey year,
+  `nxgeo.tracking`), pathway, year, adcode, county_name, reach, source_id, status, legacy
   (B: 1 = 历史遗留 legacy mine, 0 = not, or no other pathway), funding (B: ``public`` for
   legacy mines, ``operator`` otherwise — 治理恢复基金; empty when unknown or not a mine);
 - size: area_ha, area_mu (= ha x 15);
@@ -19,6 +20,8 @@ to a pathway is NULL / 0):
   ``public`` / ``operator`` / ``social_capital`` for every parcel with a target;
 - water: water_demand_m3 (m3/yr: the allocated option's demand, else the recommended one's),
   allocated (0/1), rank_in_county (1 = best within county and pathway; 0 before allocation);
+- rank stability (Monte-Carlo over the uncertain parameters, `nxgeo.stability`): p_selected,
+  p_top_k, rank_p05, rank_p95, selection_stability (robust / fragile);
 - indicators (after the allocation only allocated, eligible parcels count; rules in
   `decide`): new_cultivated_ha (占补平衡: cropland or dry cropland), freed_quota_ha (增减挂钩,
   A, D), greening_increment_ha, closure_ha (C closed protection, 封禁), natural_recovery_ha
@@ -54,12 +57,14 @@ from .styles import add_layer_styles
 
 CRS = "EPSG:4507"
 CORE_FIELDS = [
-    "parcel_id", "pathway", "year", "adcode", "county_name", "reach", "source_id", "status",
+    "parcel_id", "parent_ids", "id_origin", "pathway", "year", "adcode", "county_name", "reach",
+    "source_id", "status",
     "legacy", "funding", "area_ha", "area_mu", "current_class", "recommended_target", "target_zh",
     "sub_mode", "green_use", "initial_target", "initial_use", "water_use", "score", "grade",
     "decision",
     "eligible", "reason", "measure", "unit_cost_cny_per_mu", "cost_cny", "cost_wan_cny",
     "water_demand_m3", "allocated", "rank_in_county",
+    "p_selected", "p_top_k", "rank_p05", "rank_p95", "selection_stability",
     "new_cultivated_ha", "freed_quota_ha", "greening_increment_ha", "closure_ha",
     "natural_recovery_ha", "pv_mw", "sand_priority", "hazard_flag",
 ]
@@ -72,16 +77,18 @@ ATTRIBUTE_FIELDS = [
 ]
 #: fields of one pathway (NULL in the other layers): D land consolidation's village measures
 PATHWAY_FIELDS = list(_lc.FIELDS)
-EMPTY_STR_FIELDS = {"reason", "decision", "recommended_target", "target_zh", "sub_mode",
+EMPTY_STR_FIELDS = {"selection_stability", "parent_ids", "id_origin", "reason", "decision",
+                    "recommended_target", "target_zh", "sub_mode",
                     "green_use", "initial_target", "initial_use", "water_use", "suitable_uses",
                     "best_use",
                     "current_class", "county_name", "funding", "measure"}
 DYNAMIC_PREFIXES = ("share_", "score_", "grade_", "reason_", "d_")  # d_: service gains
-INT_FIELDS = {"year", "eligible", "allocated", "rank_in_county", "hazard_flag", "grade", "legacy",
-              "cropland_patches",
+INT_FIELDS = {"year", "eligible", "allocated", "rank_in_county", "rank_p05", "rank_p95",
+              "hazard_flag", "grade", "legacy", "cropland_patches",
               "protected_core", "protected_any", "ecological_redline"}
 BOOL_FIELDS = bool_fields()  # eligible, allocated, legacy, hazard_flag, protected_* (nxgeo.fields)
-STR_FIELDS = {"parcel_id", "pathway", "adcode", "county_name", "reach", "source_id", "status",
+STR_FIELDS = {"parcel_id", "selection_stability", "parent_ids", "id_origin", "pathway", "adcode",
+              "county_name", "reach", "source_id", "status",
               "funding", "measure", "current_class", "recommended_target", "target_zh", "sub_mode",
               "green_use", "initial_target", "initial_use", "water_use", "decision", "reason",
               "threat_kind",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
@@ -15,11 +16,14 @@ from ..atomic import write_csv, write_json
 from ..costs import parcel_costs
 from ..errors import InputError
 from ..suitability.spec import best_use_order
+from ..stability import FIELDS as STABILITY_FIELDS
+from ..stability import selection_stability
+from ..tracking import carry_ids
 from ..vector_io import read_vector
 from ..water import county_headroom, norm_adcode
 from .allocation import _benefit_table, allocate, build_options
 from .attributes import finest_slope_max, sand_extras, zonal_attributes
-from .decide import DECIDERS, NATURAL, finalize
+from .decide import DECIDERS, NATURAL, finalize, sand_priority
 from .ids import resolve_collisions
 from .outputs import pathway_summary, summary_by_county, water_balance, write_candidates_gpkg
 from .parcels import PARCEL_BUILDERS, PATHWAYS, ReachContext
@@ -120,6 +124,20 @@ def _read_reach_layers(paths: Sequence) -> dict[str, gpd.GeoDataFrame]:
     return out
 
 
+def _read_previous(path) -> gpd.GeoDataFrame | None:
+    """All candidate layers of the previous year's candidates.gpkg in one frame (None: none)."""
+    if not path:
+        return None
+    import pyogrio
+    names = {str(n) for n, _ in pyogrio.list_layers(str(path))}
+    frames = [read_vector(path, p) for p in PATHWAYS if p in names]
+    frames = [f[["parcel_id", "pathway", "geometry"]] for f in frames if len(f)]
+    if not frames:
+        return None
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
+                            crs=frames[0].crs)
+
+
 def _rank(df: pd.DataFrame, options: pd.DataFrame) -> np.ndarray:
     """Rank within (pathway, county): allocated, then not allocated, then not eligible; within
     those, sand_priority (C) or water priority (A, B: benefit per m3 of the recommended option,
@@ -145,7 +163,8 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
                   out_gpkg, out_summary_csv, out_water_balance_csv, *,
                   cfg_pathways: Mapping, county_names: Mapping[str, str] | None = None,
                   gains=None, out_gains_csv=None, out_pathways_csv=None,
-                  unit_costs=None) -> dict:
+                  unit_costs=None, previous_gpkg=None, tracking_cfg: Mapping | None = None,
+                  stability_cfg: Mapping | None = None) -> dict:
     """Gather the per-reach candidates of one year, allocate each county's water headroom
     (``water.solver``; both solvers run for the exact/greedy ratio), rank within county and
     pathway, write ``candidates.gpkg`` (styled), the summary by county and pathway and the
@@ -161,7 +180,10 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
     (`out_pathways_csv`, `outputs.pathway_summary`). `unit_costs` (the unit-cost table,
     ``inputs.tables.unit_costs``): every parcel gets ``measure``, ``unit_cost_cny_per_mu``,
     ``cost_cny``, ``cost_wan_cny`` and its ``funding`` (`nxgeo.costs.parcel_costs`; None: NULL
-    costs)."""
+    costs). `previous_gpkg`: the previous survey year's candidates.gpkg, whose ids the parcels
+    take by overlap (`nxgeo.tracking.carry_ids`, rules `tracking_cfg`); without it every parcel
+    keeps its own id. `stability_cfg` (config ``stability``): the Monte-Carlo selection
+    probabilities of every parcel (`nxgeo.stability.selection_stability`)."""
     t0 = time.perf_counter()
     water_cfg = dict(water_cfg or {})
     layers = _read_reach_layers(list(reach_gpkgs))
@@ -176,6 +198,12 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
     allp["adcode"] = norm_adcode(allp["adcode"]).to_numpy() if len(allp) else allp["adcode"]
     if len(allp):
         allp["parcel_id"] = resolve_collisions(allp["parcel_id"], allp.geometry.values).to_numpy()
+        if tracking_cfg is not None:
+            prev = _read_previous(previous_gpkg)
+            carried = carry_ids(prev, gpd.GeoDataFrame(allp, geometry="geometry", crs=crs),
+                                tracking_cfg)
+            for c in ("parcel_id", "parent_ids", "id_origin"):
+                allp[c] = carried[c].to_numpy()
     allp["eligible"] = pd.to_numeric(allp["eligible"], errors="coerce").fillna(0).astype(bool)
     for c in ("initial_target", "initial_use", "green_use", "suitable_uses", "reason",
               "decision", "sub_mode", "funding"):
@@ -190,10 +218,10 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
     if unknown:
         raise InputError(f"{budgets_csv}: no water budget for year {year} for county(ies) "
                          f"{unknown}, which have candidate parcels")
-    assign, balance = allocate(options, hr, solver=str(water_cfg.get("solver", "greedy")),
-                               time_limit=float(water_cfg.get("exact_time_limit_s", 120.0)),
-                               mip_rel_gap=float(water_cfg.get("exact_mip_rel_gap", 1e-6)),
-                               compare=bool(water_cfg.get("compare_solvers", True)))
+    solve = partial(allocate, solver=str(water_cfg.get("solver", "greedy")),
+                    time_limit=float(water_cfg.get("exact_time_limit_s", 120.0)),
+                    mip_rel_gap=float(water_cfg.get("exact_mip_rel_gap", 1e-6)))
+    assign, balance = solve(options, hr, compare=bool(water_cfg.get("compare_solvers", True)))
     a = assign.set_index("parcel_id")
     pid = allp["parcel_id"]
     allp["allocated"] = pid.map(a["allocated"]).fillna(False).astype(bool).to_numpy()
@@ -216,6 +244,13 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
         allp["rank_in_county"] = _rank(allp, options)
         if unit_costs is not None:
             allp = parcel_costs(allp, unit_costs)
+        if stability_cfg is not None:
+            stab = selection_stability(
+                allp, options, hr, stability_cfg, water_cfg, cfg_pathways,
+                allocate=lambda o, h: solve(o, h, compare=False)[0], rank=_rank,
+                sand_priority=sand_priority)
+            for c in STABILITY_FIELDS:
+                allp[c] = stab[c].to_numpy()
     allp["allocated"] = allp["allocated"].astype(int)
     allp = gpd.GeoDataFrame(allp, geometry="geometry", crs=crs)
     gain_cols: list[str] = []
