@@ -109,3 +109,15 @@ def test_bad_uncertain_parameters_are_named(unc, msg):
     with pytest.raises(ConfigError) as e:
         check_uncertain(unc, WATER, PATHWAYS)
     assert msg in str(e.value) and list(unc)[0] in str(e.value)
+
+
+def test_the_shipped_config_draws_known_parameters_and_a_typo_is_refused_at_start_up():
+    import copy
+
+    from nxgeo.config import check_config, load_yaml
+    cfg = load_yaml("config/config.yaml")
+    check_config(cfg)
+    bad = copy.deepcopy(cfg)
+    bad["stability"]["uncertain"]["water.benefit.forst"] = [0.5, 1.0]
+    with pytest.raises(ConfigError, match="water.benefit.forst"):
+        check_config(bad)

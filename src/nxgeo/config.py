@@ -167,6 +167,14 @@ def semantic_problems(cfg: dict) -> list[str]:
 
         problems += spec_problems(cfg)
         problems += pathway_problems(cfg)
+    if isinstance(cfg.get("stability"), dict):
+        from .stability import check_uncertain
+
+        try:
+            check_uncertain(cfg["stability"].get("uncertain") or {}, cfg.get("water") or {},
+                            cfg.get("pathways") or {})
+        except ConfigError as e:
+            problems += list(e.problems)
     return problems
 
 
