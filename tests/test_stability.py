@@ -47,8 +47,10 @@ def run(parcels, options, headroom, cfg):
 
 
 def deterministic(parcels, options, headroom):
-    assign, _ = allocate(options, headroom, solver="greedy", compare=True)
-    return parcels["parcel_id"].map(assign.set_index("parcel_id")["allocated"]).to_numpy(bool)
+    a, _ = allocate(options, headroom, solver="greedy", compare=True)
+    a = a.set_index("parcel_id")
+    pid = parcels["parcel_id"]
+    return pid.map(a["allocated"]).to_numpy(bool), pid.map(a["opt_rank"]).to_numpy() == 0
 
 
 CFG = {"draws": 50, "seed": 7, "top_k": 2, "robust_share": 0.9}
@@ -59,11 +61,12 @@ def test_zero_width_ranges_give_the_deterministic_selection():
     zero = {"water.benefit.forest": [0.8, 0.8], "water.demand_factor": [1.0, 1.0],
             "water.headroom_factor": [1.0, 1.0]}
     out = run(parcels, options, headroom, {**CFG, "uncertain": zero})
-    sel = deterministic(parcels, options, headroom)
+    alloc, first = deterministic(parcels, options, headroom)
+    assert first.any() and (alloc & ~first).any()  # some parcels fall back: water binds
     assert set(out["p_selected"]) <= {0.0, 1.0}
-    assert (out["p_selected"].to_numpy() == sel.astype(float)).all()
+    assert (out["p_selected"].to_numpy() == (alloc & first).astype(float)).all()
     assert (out["selection_stability"] == "robust").all()
-    parcels2 = parcels.assign(allocated=sel)
+    parcels2 = parcels.assign(allocated=alloc)
     assert (out["rank_p05"] == out["rank_p95"]).all()
     assert (out["rank_p05"].to_numpy() == _rank(parcels2, options)).all()
 

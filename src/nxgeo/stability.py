@@ -18,7 +18,11 @@ recomputes benefit and demand of the options, the allocation per county and the 
 parcel attributes (suitability scores, shares) stay those of the run. Suitability weights
 therefore are not drawn: they would need the suitability rasters recomputed per draw.
 
-Per parcel: ``p_selected`` (share of draws in which it is allocated), ``p_top_k`` (share in
+A parcel is *selected* in a draw when it is allocated its recommended target (its first
+option): where water binds, a parcel that falls back to a drier use or to natural recovery
+(which always fits: it needs no water) is not selected.
+
+Per parcel: ``p_selected`` (share of draws in which it is selected), ``p_top_k`` (share in
 which its rank within county and pathway is ≤ ``stability.top_k``), ``rank_p05`` and
 ``rank_p95`` (5–95 % interval of that rank) and ``selection_stability``: ``robust`` when
 ``p_selected`` ≥ ``stability.robust_share`` or 1 − ``p_selected`` ≥ robust_share (selected,
@@ -92,7 +96,7 @@ def selection_stability(parcels: pd.DataFrame, options: pd.DataFrame, headroom: 
 
     `parcels`: the year's parcels after the allocation (parcel_id, pathway, adcode, eligible,
     area_ha, sand_priority inputs); `options`: their options (`build_options`); `allocate`:
-    function(options, headroom) -> assignment (parcel_id, allocated); `rank`:
+    function(options, headroom) -> assignment (parcel_id, allocated, opt_rank); `rank`:
     function(parcels, options) -> rank within county; `sand_priority`: function(parcels,
     cfg_sand) -> priority."""
     ranges = check_uncertain(cfg["uncertain"], cfg_water, cfg_pathways)
@@ -118,15 +122,16 @@ def selection_stability(parcels: pd.DataFrame, options: pd.DataFrame, headroom: 
         opts["benefit"] = pd.Series(uses).map(ben).fillna(bdef).to_numpy(float) * area
         opts["demand_m3"] = demand0 * float(p.get("water.demand_factor", 1.0))
         hr = headroom * float(p.get("water.headroom_factor", 1.0))
-        assign = allocate(opts, hr)
-        alloc = pid.map(assign.set_index("parcel_id")["allocated"]).fillna(False)
+        a = allocate(opts, hr).set_index("parcel_id")
+        alloc = pid.map(a["allocated"]).fillna(False).astype(bool).to_numpy()
+        first = (pid.map(a["opt_rank"]).fillna(-1).to_numpy() == 0) & alloc
         view = parcels.copy()
-        view["allocated"] = alloc.astype(bool).to_numpy()
+        view["allocated"] = alloc
         if sand.any() and any(c.startswith(SAND_WEIGHTS) for c in ranges):
             w = {key: float(p.get(SAND_WEIGHTS + key, base_w[key])) for key in base_w}
             sc = {**sand_cfg, "priority_weights": w}
             view.loc[sand, "sand_priority"] = sand_priority(view[sand], sc)
-        sel[i] = view["allocated"].to_numpy()
+        sel[i] = first
         ranks[i] = rank(view, opts)
     out = pd.DataFrame(index=parcels.index)
     if n:
