@@ -20,8 +20,8 @@ year-A parcel of the same pathway it overlaps most:
    vanished A parcel is never reused: ``-<6 hex>`` of its geometry is appended), and names its
    parents: the A parcels covering at least ``parent_share`` of its area or giving it at least
    ``parent_share`` of theirs. ``id_origin`` is ``carried``, ``split`` (one parent), ``merged``
-   (two or more) or ``new`` (none); parcels named after their source layer (``A-HS-…``,
-   ``B-MN-…``) keep that id (``id_origin`` ``source``).
+   (two or more) or ``new`` (none); parcels named after their source feature (``A-HS-…``,
+   ``B-MN-…``, ``D-LC-<village>``) keep that id (``id_origin`` ``source``).
 
 Candidate diff
 --------------
@@ -65,7 +65,7 @@ from .errors import ConfigError
 
 log = logging.getLogger("nxgeo.tracking")
 
-SOURCE_ID = re.compile(r"^[A-Z]-(HS|MN)-")
+SOURCE_ID = re.compile(r"^[A-Z]-[A-Z]{2}-")  # A-HS-, B-MN-, D-LC-: named after a source feature
 ORIGINS = ("source", "carried", "split", "merged", "new")
 STATUSES = ("restored", "in_progress", "unchanged", "changed", "new", "dropped")
 DIFF_COLUMNS = ["parcel_id", "pathway", "adcode", "county_name", "status", "reason",
