@@ -217,3 +217,26 @@ def test_the_sample_run_tracks_parcels_from_2023_to_2024(tiny_run):
     assert (b["id_origin"] == "carried").any()
     p = pd.read_csv(tiny_run / "results/2024/tables/cumulative_progress.csv", encoding="utf-8-sig")
     assert {"restored_ha", "greening_target_ha"} <= set(p.columns) or len(p) == 0
+
+
+def test_report_section_since_last_year_counts_statuses_and_reasons(tmp_path):
+    from nxgeo.report import Ctx, section_tracking
+    d = pd.DataFrame({"parcel_id": ["a", "b", "c", "d"], "pathway": ["sand_control"] * 4,
+                      "adcode": ["640323"] * 4, "county_name": ["盐池县"] * 4,
+                      "status": ["restored", "dropped", "dropped", "new"],
+                      "reason": ["forest on 90% of the parcel", "water",
+                                 "no_longer_eligible (already_restored)", "new parcel"],
+                      "area_ha": [1.0, 2.0, 3.0, 4.0]})
+    d.to_csv(tmp_path / "d.csv", index=False)
+    diff_summary(d, 15).to_csv(tmp_path / "s.csv", index=False)
+    c = Ctx(2024, {"candidates_diff": tmp_path / "d.csv",
+                   "candidates_diff_summary": tmp_path / "s.csv"}, {}, {}, "2023_2024")
+    sec = section_tracking(c)
+    kinds = [b.kind for b in sec.blocks]
+    assert kinds[:3] == ["kpis", "table", "table"]
+    kp = {k["en"]: k["v"] for k in sec.blocks[0].data}
+    assert kp.get("Parcels restored") == "1" and kp.get("Parcels dropped") == "2"
+    drop = sec.blocks[2].data
+    text = str(getattr(drop, "rows", drop))
+    assert "water" in text and "no_longer_eligible" in text
+    assert section_tracking(Ctx(2023, {}, {}, {}, None)).blocks[0].kind == "note"

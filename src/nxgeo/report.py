@@ -72,7 +72,8 @@ REPORT_INPUTS = (
     "water_balance", "water_capacity", "inventory", "gep", "scorecard", "vectors", "gep_change",
     "services_change", "transition_matrix", "transitions", "greening_ledger", "greening_trades",
     "ledger_chart", "carbon_balance", "carbon_trades", "cropland_protection", "config_files",
-    "config_tables", "programme_summary", "programme_reference",
+    "config_tables", "programme_summary", "programme_reference", "candidates_diff",
+    "candidates_diff_summary", "cumulative_progress",
 )
 
 
@@ -1142,6 +1143,90 @@ def section_changes(c: Ctx) -> Section:
     return sec
 
 
+STATUS_ZH = {"restored": ("已修复", "restored"), "in_progress": ("修复中", "in progress"),
+             "unchanged": ("未变", "unchanged"), "changed": ("有变化", "changed"),
+             "new": ("新增", "new"), "dropped": ("退出", "dropped")}
+
+
+def section_tracking(c: Ctx) -> Section:
+    """Since last year (docs/tracking.md): the candidate diff by status and county, why parcels
+    dropped out, the cumulative progress since the first survey year, and how robust the
+    selection is to the uncertain parameters."""
+    sec = Section("tracking", "上年以来：地块跟踪", "Since last year: parcels tracked")
+    summ = c.table("candidates_diff_summary")
+    if summ is None:
+        sec.note("无上期调查 no earlier survey year: parcels are tracked from the second year on.")
+    else:
+        tot = {s: int(_num(summ, f"n_{s}").sum()) for s in STATUS_ZH}
+        ha = {s: float(_num(summ, f"{s}_ha").sum()) for s in STATUS_ZH}
+        sec.blocks.append(Block("kpis", [
+            kpi(f"{tot[s]:,}", f"{zh}地块", f"Parcels {en}",
+                fmt_area(ha[s]) if s in ("restored", "in_progress", "new", "dropped") else "")
+            for s, (zh, en) in STATUS_ZH.items()]))
+        df = summ.copy()
+        df["pathway"] = [pathway_label(str(p))[0] for p in df["pathway"]]
+        keep = [x for x in ["adcode", "county_name", "pathway",
+                            *[f"n_{s}" for s in STATUS_ZH], "restored_ha", "in_progress_ha",
+                            "new_ha", "dropped_ha"] if x in df.columns]
+        headers = {f"n_{s}": (f"{zh}（块）", f"{en} (parcels)") for s, (zh, en) in STATUS_ZH.items()}
+        headers |= {f"{s}_ha": (f"{STATUS_ZH[s][0]}面积", f"{STATUS_ZH[s][1]} area")
+                    for s in ("restored", "in_progress", "new", "dropped")}
+        sec.table(make_table(df[keep], "tbl-diff", (f"候选地块变化 {c.pair or ''}".strip(),
+                                                    "Candidate diff by county and pathway"),
+                             key_cols=3, headers=headers,
+                             kinds={k: "int" for k in headers if k.startswith("n_")}
+                             | {k: "ha" for k in headers if k.endswith("_ha")}))
+    d = c.table("candidates_diff")
+    if d is not None and len(d) and "status" in d.columns:
+        drop = d[d["status"] == "dropped"]
+        if len(drop):
+            why = drop["reason"].astype(str).str.split(" (", n=1, regex=False).str[0]
+            r = (drop.assign(why=why).groupby(["pathway", "why"], as_index=False)
+                 .agg(n=("parcel_id", "size"), area_ha=("area_ha", "sum")))
+            r["pathway"] = [pathway_label(str(p))[0] for p in r["pathway"]]
+            sec.table(make_table(r, "tbl-dropped", ("退出原因", "Why parcels dropped out"),
+                                 key_cols=2,
+                                 headers={"why": ("原因", "Reason"), "n": ("地块数", "Parcels")},
+                                 kinds={"n": "int", "area_ha": "ha", "why": "text"}))
+    prog = c.table("cumulative_progress")
+    if prog is not None and len(prog):
+        df = prog.copy()
+        df["pathway"] = [pathway_label(str(p))[0] for p in df["pathway"]]
+        keep = [x for x in ("adcode", "county_name", "pathway", "since_year", "to_year",
+                            "restored_ha", "in_progress_ha", "greening_target_ha",
+                            "county_restored_ha", "target_reached_share") if x in df.columns]
+        sec.table(make_table(df[keep], "tbl-progress",
+                             ("首期调查以来累计修复", "Restored since the first survey year"),
+                             key_cols=3,
+                             headers={"since_year": ("起始年", "Since"),
+                                      "to_year": ("截至年", "To"),
+                                      "greening_target_ha": ("绿化目标", "Greening target"),
+                                      "county_restored_ha": ("全县累计修复", "County restored"),
+                                      "target_reached_share": ("目标完成率", "Share of target")},
+                             kinds={"since_year": "year", "to_year": "year",
+                                    "restored_ha": "ha", "in_progress_ha": "ha",
+                                    "greening_target_ha": "ha", "county_restored_ha": "ha",
+                                    "target_reached_share": "num"}))
+    cands = candidate_attributes(c.inputs.get("candidates"), pathway_order(c.config))
+    if cands is not None and "selection_stability" in cands.columns and len(cands):
+        sel = cands[_num(cands, "p_selected") > 0]
+        robust = sel["selection_stability"].astype(str) == "robust"
+        st = (sel.assign(robust=robust.astype(int), fragile=(~robust).astype(int))
+              .groupby("pathway", as_index=False)[["robust", "fragile"]].sum())
+        st["pathway"] = [pathway_label(str(p))[0] for p in st["pathway"]]
+        cfg = c.config.get("stability") or {}
+        sec.note(f"入选稳健性 selection stability: {int(cfg.get('draws', 0))} 次参数抽样 "
+                 f"draws of the parameters marked uncertain (stability.uncertain); 稳健 robust = "
+                 f"≥ {float(cfg.get('robust_share', 0.9)):.0%} 的抽样中结果一致 same outcome in "
+                 f"that share of draws. 不稳健地块的入选取决于占位参数 a fragile parcel's selection "
+                 f"depends on a placeholder value.")
+        sec.table(make_table(st, "tbl-stability", ("入选稳健性（入选概率>0的地块）",
+                                                   "Selection stability (parcels ever selected)"),
+                             headers={"robust": ("稳健", "Robust"), "fragile": ("不稳健", "Fragile")},
+                             kinds={"robust": "int", "fragile": "int"}))
+    return sec
+
+
 def class_names_zh(inv: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
     if inv is None or "class" not in inv.columns:
         return {}
@@ -1407,6 +1492,7 @@ SECTIONS = [
     ("candidates", section_candidates),
     ("programme", section_programme),
     ("changes", section_changes),
+    ("tracking", section_tracking),
     ("ledgers", section_ledgers),
     ("water", section_water),
     ("inventory", section_inventory),

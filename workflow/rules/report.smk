@@ -99,6 +99,13 @@ def report_inputs(wc):
             "carbon_trades": f"{c}/carbon_trades.csv",
             "cropland_protection": f"{c}/cropland_protection.csv",
         })
+    # parcels tracked since the previous survey year (docs/tracking.md)
+    prev = previous_year(y)
+    if prev is not None:
+        c = f"{d}/compare/{prev}_{y}"
+        files.update({"candidates_diff": f"{c}/candidates_diff.csv",
+                      "candidates_diff_summary": f"{c}/candidates_diff_summary.csv"})
+    files["cumulative_progress"] = f"{t}/cumulative_progress.csv"
     # made by rules of their own (issue #16): inputs once a rule makes them
     for key, path in (("scorecard", f"{t}/county_scorecard.csv"),
                       ("programme_summary", f"{t}/programme_summary.csv"),
