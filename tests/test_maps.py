@@ -320,6 +320,16 @@ def test_maps_year_makes_every_sheet(year_maps):
     assert not _glyph_warnings(rec)
 
 
+def test_parallel_sheets_give_the_same_files(year_maps, tmp_path):
+    from nxgeo.maps import maps_year
+
+    root, out, files, _ = year_maps
+    again = maps_year(YEAR, root, CLASSES, CONFIG, tmp_path / "maps", made_on=MADE_ON, workers=2)
+    assert [p.name for p in again] == [p.name for p in files]
+    for a, b in zip(files, again):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
 def test_map_files_are_300_dpi_png_and_pdf(year_maps):
     from PIL import Image
 

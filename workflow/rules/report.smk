@@ -31,7 +31,7 @@ rule maps:
         f"{RESULTS}/{{year}}/logs/maps.log",
     benchmark:
         f"{RESULTS}/{{year}}/benchmarks/maps.tsv"
-    threads: 1
+    threads: 2   # sheets are drawn in parallel processes (same files with any number)
     resources:
         mem_mb=3000,
     script:

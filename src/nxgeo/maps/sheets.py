@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import multiprocessing as mp
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -894,9 +895,24 @@ def build_context(year, results_dir: str | Path, config: Mapping, made_on: str |
     return ctx
 
 
+_JOBS = None   # (jobs, out_dir, dpi) of the running maps_year (read by forked workers)
+
+
+def _make_sheet(i: int) -> tuple[dict, list[Path]]:
+    jobs, out_dir, dpi = _JOBS
+    name, make = jobs[i]
+    sheet = make()
+    files = save_figure(sheet.fig, out_dir / name, dpi=dpi,
+                        title=f"{sheet.title_zh} / {sheet.title_en}")
+    entry = {"name": name, "title_zh": sheet.title_zh, "title_en": sheet.title_en,
+             "png": files[0].name, "pdf": files[1].name}
+    sheet.fig.clear()
+    return entry, files
+
+
 def maps_year(year, results_dir: str | Path, classes_table, config_subset: Mapping,
               out_dir: str | Path, *, made_on: str | None = None,
-              max_px: int = mdata.MAX_PX, county_names=None) -> list[Path]:
+              max_px: int = mdata.MAX_PX, county_names=None, workers: int = 1) -> list[Path]:
     """Every map of one survey year into `out_dir` (PNG 300 dpi + PDF); returns the files.
 
     `results_dir` is the results root (holding ``common/`` and ``{year}/``). `config_subset`
@@ -906,8 +922,9 @@ def maps_year(year, results_dir: str | Path, classes_table, config_subset: Mappi
     not exist yet are skipped with a note in ``maps/index.json``. `county_names` is the
     county-names table (English names in the subtitles).
 
-    A county sheet labels parcel ids when it has at most `style.LABEL_MAX_PARCELS` parcels;
-    a denser county also gets ``detail_{adcode}_{pathway}_{k}`` sheets (`detail_groups`).
+    A county sheet labels parcel ids where they are legible; a county with more than
+    `style.LABEL_MAX_PARCELS` parcels also gets ``detail_{adcode}_{pathway}_{k}`` sheets
+    (`detail_groups`). `workers` > 1 draws sheets in that many forked processes (same files).
     """
     import matplotlib
 
@@ -999,14 +1016,23 @@ def maps_year(year, results_dir: str | Path, classes_table, config_subset: Mappi
 
     written: list[Path] = []
     index = []
-    for name, make in progress(jobs, desc=f"maps {year}", total=len(jobs)):
-        sheet = make()
-        files = save_figure(sheet.fig, out_dir / name, dpi=ctx.dpi,
-                            title=f"{sheet.title_zh} / {sheet.title_en}")
+    global _JOBS
+    _JOBS = (jobs, out_dir, ctx.dpi)
+    try:
+        if workers > 1 and len(jobs) > 1 and "fork" in mp.get_all_start_methods():
+            # sheets are independent: forked workers inherit the jobs (closures over the
+            # year's data); results come back in job order, so the files do not depend on it
+            with mp.get_context("fork").Pool(min(workers, len(jobs))) as pool:
+                done = list(progress(pool.imap(_make_sheet, range(len(jobs))),
+                                     desc=f"maps {year}", total=len(jobs)))
+        else:
+            done = [_make_sheet(i) for i in progress(range(len(jobs)), desc=f"maps {year}",
+                                                     total=len(jobs))]
+    finally:
+        _JOBS = None
+    for entry, files in done:
         written.extend(files)
-        index.append({"name": name, "title_zh": sheet.title_zh, "title_en": sheet.title_en,
-                      "png": files[0].name, "pdf": files[1].name})
-        sheet.fig.clear()
+        index.append(entry)
     for s in skipped:
         log.info("map skipped: %s (%s)", s["map"], s["reason"])
     idx_path = out_dir / "index.json"
