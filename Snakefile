@@ -29,6 +29,7 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/programme.smk"
 include: "workflow/rules/tracking.smk"
+include: "workflow/rules/scorecard.smk"
 include: "workflow/rules/safety.smk"  # last: it flags the outputs of every rule above
 
 

@@ -91,7 +91,7 @@ PATHWAY_VALUES = {
     "mine_remediation": ("矿山生态修复", "Mine remediation"),
     "sand_control": ("防沙治沙", "Sand control"),
     "state_wasteland": ("国有荒地", "State wasteland"),
-    "land_consolidation": ("全域土地综合整治", "Land consolidation"),
+    "land_consolidation": ("土地综合整治", "Land consolidation"),
 }
 STATUS_VALUES = {
     "idle": ("闲置", "idle"), "occupied": ("在用", "occupied"),
@@ -159,6 +159,8 @@ REASON_VALUES = {
     "status_unknown": ("状态未知", "status unknown"),
     "status_occupied": ("在用（不符合条件）", "occupied (not eligible)"),
     "status_active": ("在用（不符合条件）", "active (not eligible)"),
+    "not_farming_village": ("耕地占比不足（非农业村）", "cropland share too low (not a farming village)"),
+    "not_fragmented": ("耕地不破碎", "cropland not fragmented"),
 }
 GRADE_VALUES = {str(code): (zh, en) for code, _key, zh, en in GRADE_LEGEND}
 GRADE_VALUES["255"] = ("无等级", "no grade")
@@ -185,6 +187,7 @@ CLASS_VALUES = {
 }
 
 A, B, C = "homestead_greening", "mine_remediation", "sand_control"
+D = "land_consolidation"
 
 
 def _f(name, zh, en, type_, unit="", **kw) -> Field:
@@ -205,7 +208,7 @@ _CANDIDATES = [
     _f("parent_ids", "上年度来源地块", "Parent parcels (previous year)", "text",
        note="ids of the previous year's parcels a split or merged parcel comes from (nxgeo.tracking)"),
     _f("id_origin", "编号来源", "Id origin", "text", values=ID_ORIGIN_VALUES),
-    _f("source_id", "原图斑编号", "Source feature id", "text", applies=(A, B),
+    _f("source_id", "原图斑编号", "Source feature id", "text", applies=(A, B, D),
        note="sand units are built from the sand areas, they have no source feature"),
     _f("status", "现状", "Status", "text", values=STATUS_VALUES, applies=(A, B)),
     _f("legacy", "历史遗留矿山", "Legacy mine", "bool", values=YES_NO, applies=(B,)),
@@ -218,7 +221,8 @@ _CANDIDATES = [
     _f("target_zh", "推荐用途（中文）", "Recommended target (Chinese)", "text"),
     _f("sub_mode", "营利性治沙方式", "For-profit sub-mode", "text", values=SUB_MODE_VALUES,
        applies=(C,)),
-    _f("green_use", "绿化用途", "Green use (planting)", "text", values=USE_VALUES, applies=(A, B)),
+    _f("green_use", "绿化用途", "Green use (planting)", "text", values=USE_VALUES,
+       applies=(A, B, D)),
     _f("initial_target", "配水前推荐用途", "Target before water allocation", "text",
        values=TARGET_VALUES),
     _f("initial_use", "配水前用水用途", "Water use before allocation", "text", values=USE_VALUES),
@@ -248,13 +252,31 @@ _CANDIDATES = [
        values=STABILITY_VALUES),
     _f("new_cultivated_ha", "新增耕地", "New cultivated land", "real", "公顷 ha"),
     _f("freed_quota_ha", "腾退建设用地指标", "Freed construction quota", "real", "公顷 ha",
-       applies=(A,)),
+       applies=(A, D)),
     _f("greening_increment_ha", "绿化增量", "Greening increment", "real", "公顷 ha"),
     _f("closure_ha", "封禁保护面积", "Closed protection", "real", "公顷 ha", applies=(C,)),
     _f("natural_recovery_ha", "自然恢复面积", "Natural recovery", "real", "公顷 ha"),
     _f("pv_mw", "光伏装机", "PV capacity", "real", "兆瓦 MW", applies=(B, C)),
     _f("sand_priority", "治沙优先度", "Sand-control priority", "real", "0–100", applies=(C,)),
     _f("hazard_flag", "需削坡减荷", "Slope hazard works", "bool", values=YES_NO, applies=(B,)),
+    # D land consolidation: the village (nxgeo.candidates.consolidation)
+    _f("village_id", "村庄编号", "Village id", "text", applies=(D,),
+       note="the settlement the village unit is built around"),
+    _f("village_name", "村庄名称", "Village name", "text", applies=(D,)),
+    _f("village_area_ha", "村庄单元面积", "Village unit area", "real", "公顷 ha", applies=(D,)),
+    _f("cropland_ha", "村内耕地面积", "Cropland in the village", "real", "公顷 ha", applies=(D,)),
+    _f("cropland_share", "村内耕地占比", "Cropland share of the village", "real", "0–1",
+       applies=(D,)),
+    _f("cropland_patches", "耕地斑块数", "Cropland patches", "int", applies=(D,)),
+    _f("mean_patch_ha", "耕地平均斑块面积", "Mean cropland patch", "real", "公顷 ha",
+       applies=(D,), note="the fragmentation measure (FRAGSTATS MPS)"),
+    _f("ridge_ha", "田坎面积", "Field ridges", "real", "公顷 ha", applies=(D,),
+       note="三调 1203 on flat land; 0 in schemes without ridges"),
+    _f("scattered_built_ha", "零星建设用地面积", "Scattered construction land", "real",
+       "公顷 ha", applies=(D,)),
+    _f("homestead_ha", "闲置宅基地面积", "Idle homesteads", "real", "公顷 ha", applies=(D,)),
+    _f("quota_source_ha", "可腾退建设用地面积", "Construction land reclaimed", "real", "公顷 ha",
+       applies=(D,), note="freed_quota_ha when allocated"),
     _f("slope_mean", "平均坡度", "Mean slope", "real", "度 deg"),
     _f("slope_min", "最小坡度", "Minimum slope", "real", "度 deg"),
     _f("slope_max", "最大坡度", "Maximum slope", "real", "度 deg"),

@@ -191,7 +191,8 @@ def year_outputs(year):
            f"{y}/tables/services_by_county.csv", f"{y}/tables/candidates_summary.csv",
            f"{y}/tables/gep_by_county.csv", f"{y}/tables/programme.csv",
            f"{y}/programme.gpkg", f"{y}/tables/programme_summary.csv",
-           f"{y}/tables/programme_marginal.csv", f"{y}/tables/programme_vs_001.csv"]
+           f"{y}/tables/programme_marginal.csv", f"{y}/tables/programme_vs_001.csv",
+           f"{y}/tables/county_scorecard.csv"]
     out += [f"{RESULTS}/{b}/compare/{a}_{b}/gep_change_by_county.csv" for a, b in COMPARE
             if b == year]
     out += [f"{RESULTS}/{b}/compare/{a}_{b}/greening_ledger.csv" for a, b in COMPARE if b == year]

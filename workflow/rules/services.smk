@@ -3,6 +3,9 @@
 SERVICE_RASTERS = ["carbon_stock_t", "carbon_sequestration_t", "soil_retention_t",
                    "sand_fixation_t", "water_conservation_m3", "flood_regulation_m3",
                    "climate_regulation_kwh"]
+# actual water (RUSLE) and wind (RWEQ) erosion per pixel: the SL 190 intensity classes of the
+# county scorecard (水土保持率, workflow/rules/scorecard.smk)
+EROSION_RASTERS = ["soil_loss_t", "wind_erosion_t"]
 OPTIONAL_SERVICE_INPUTS = [n for n in ("fvc", "soil_k", "sand_fraction", "wind_factor", "nep")
                            if n in STATIC_RASTERS]
 # County statistics of material products and cultural services (services.gep), when supplied.
@@ -39,10 +42,12 @@ rule services_reach:
         validated=table_gates("carbon_pools", "prices", "gep_coefficients"),
     output:
         **{n: f"{RESULTS}/{{year}}/reaches/{{reach}}/services/{n}.tif" for n in SERVICE_RASTERS},
+        **{n: f"{RESULTS}/{{year}}/reaches/{{reach}}/services/{n}.tif" for n in EROSION_RASTERS},
         meta=f"{RESULTS}/{{year}}/reaches/{{reach}}/services/services_meta.json",
     params:
         services=config["services"],
         optional=OPTIONAL_SERVICE_INPUTS,
+        extra_layers=EROSION_RASTERS,
         version=NXGEO_VERSION,
     log:
         f"{RESULTS}/{{year}}/logs/services_{{reach}}.log",

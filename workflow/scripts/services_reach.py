@@ -10,4 +10,5 @@ optional = dict(zip(p.optional, i.optional))
 optional["slope"] = i.slope
 services_reach(Path(i.landuse).parent, p.services, i.carbon, i.prices, i.coefficients,
                i.classes, Path(snakemake.output.meta).parent, rasters=optional,
-               landuse_prev=i.landuse_prev[0] if i.landuse_prev else None)
+               landuse_prev=i.landuse_prev[0] if i.landuse_prev else None,
+               extra_layers=p.extra_layers)
