@@ -17,7 +17,8 @@ YEARS = (2023, 2024)
 # ledgers: the forest needed is put against the afforestable land with water (water_capacity.csv, #14)
 # programme: chooses among the allocated candidates (#16)
 DOWNSTREAM_OF_SUITABILITY = {"candidates", "allocate_water", "ledgers", "maps", "provenance",
-                             "report", "programme"}
+                             "report", "programme",
+                             "county_scorecard"}
 REACHES = ("weining", "qingtongxia", "yinchuan", "shizuishan", "qingshui", "jinghe", "yanchi")
 
 
@@ -175,7 +176,8 @@ def test_candidates_gpkg_and_water_balance(tiny_run):
 
     path = tiny_run / "results" / "2024" / "candidates.gpkg"
     layers = {name for name, _ in pyogrio.list_layers(path)}
-    assert {"homestead_greening", "mine_remediation", "sand_control", "layer_styles"} <= layers
+    assert {"homestead_greening", "mine_remediation", "sand_control", "land_consolidation",
+            "layer_styles"} <= layers
     total = 0
     for layer in ("homestead_greening", "mine_remediation", "sand_control"):
         g = gpd.read_file(path, layer=layer)
@@ -224,6 +226,34 @@ def test_programme_spends_within_budget_and_water(tiny_run):
     assert (m["objective"] >= m["objective_greedy"] - 1e-6).all()
     ref = pd.read_csv(t / "programme_vs_001.csv", encoding="utf-8-sig")
     assert ref["observed_cost_per_mu_cny"].round().tolist()[:2] == [7319, 6256]
+
+
+def test_county_scorecard_both_years(tiny_run):
+    """#16: one row per county and a total; the first year has no comparison (empty change
+    columns that say why), the second takes 2023→2024; the candidate columns equal the sums of
+    the candidates summary (allocated parcels only); rates within 0-100 %."""
+    from nxgeo.scorecard import CANDIDATE_SUMS, NO_COMPARE_NOTE
+
+    cards = {}
+    for year in YEARS:
+        t = tiny_run / "results" / str(year) / "tables"
+        card = pd.read_csv(t / "county_scorecard.csv", encoding="utf-8-sig", dtype={"adcode": str})
+        cards[year] = card
+        assert len(card) == 23 and card.adcode.iloc[-1] == "total"
+        for c in ("forest_cover_pct", "soil_conservation_pct", "grassland_fvc_pct"):
+            v = card[c].dropna()
+            assert len(v) and ((v >= 0) & (v <= 100)).all(), (year, c)
+        summary = pd.read_csv(t / "candidates_summary.csv", encoding="utf-8-sig",
+                              dtype={"adcode": str})
+        by = summary.groupby("adcode")[list(CANDIDATE_SUMS.values())].sum()
+        c = card[card.adcode != "total"].set_index("adcode")
+        for col, field in CANDIDATE_SUMS.items():
+            want = by[field].reindex(c.index).fillna(0.0)
+            assert np.allclose(c[col], want), (year, col)
+    assert cards[2023].gep_change_pct.isna().all()
+    assert (cards[2023].change_note == NO_COMPARE_NOTE).all()
+    assert cards[2024].gep_change_pct.iloc[:-1].notna().all()
+    assert (cards[2024].change_note == "2023→2024").all()
 
 
 def test_maps_report_and_provenance(tiny_run):
