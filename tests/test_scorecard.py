@@ -25,12 +25,14 @@ from nxgeo.scorecard import (
     COLUMNS,
     INDICATORS,
     NO_COMPARE_NOTE,
+    PROGRAMME_SUMS,
     REPORT_COLUMNS,
     TOTAL_ID,
     build_scorecard,
     candidate_indicators,
     county_scorecard,
     erosion_class,
+    programme_indicators,
     raster_sums,
     report_rows,
 )
@@ -250,6 +252,30 @@ def test_property_candidate_indicators_are_sums_over_the_allocated_parcels(parce
                                   check_dtype=False)
 
 
+def test_programme_columns_are_sums_over_the_selected_parcels(tmp_path):
+    prog = pd.DataFrame({"rank": [1, 2, 3], "parcel_id": ["D-LC-1", "A-HS-1", "B-MN-1"],
+                         "adcode": [A, A, B], "area_mu": [30.0, 15.0, 150.0],
+                         "cost_wan_cny": [18.8, 9.4, 109.8], "new_cultivated_ha": [2.0, 1.0, 0.0],
+                         "greening_increment_ha": [0.0, 0.0, 10.0],
+                         "d_gep_wan_cny": [0.5, 0.25, 3.0]})
+    got = programme_indicators(prog).set_index("adcode")
+    assert got.loc[A, "prog_parcels_n"] == 2 and got.loc[B, "prog_parcels_n"] == 1
+    assert got.loc[A, "prog_cost_wan_cny"] == pytest.approx(28.2)
+    assert got.loc[B, "prog_greening_ha"] == 10.0
+    d = tiny_region(tmp_path)
+    s = raster_sums({"r1": d}, [int(A), int(B)], CLASSES, cfg(), CFG["services"]["fvc_by_class"])
+    gep, wb = _tables(tmp_path)
+    t = build_scorecard(pd.DataFrame({"adcode": [A, B], "name": ["盐池县", "灵武市"]}), 2023, s,
+                        gep, _parcels(), wb, programme=prog).set_index("adcode")
+    for col, field in PROGRAMME_SUMS.items():
+        assert t.loc[TOTAL_ID, col] == pytest.approx(prog[field].sum())
+    assert t.loc[TOTAL_ID, "prog_parcels_n"] == 3
+    # without a programme (none selected) the columns are 0, not empty
+    t0 = build_scorecard(pd.DataFrame({"adcode": [A, B], "name": ["盐池县", "灵武市"]}), 2023, s,
+                         gep, _parcels(), wb)
+    assert (t0["prog_cost_wan_cny"] == 0).all()
+
+
 def test_stage_reads_the_candidates_layers_and_writes_the_csv(tmp_path):
     """county_scorecard on files: the candidate columns equal the sums over the allocated
     parcels of every layer of candidates.gpkg."""
@@ -267,15 +293,20 @@ def test_stage_reads_the_candidates_layers_and_writes_the_csv(tmp_path):
         gpd.GeoDataFrame(sub, geometry=[box(X0, Y0 - 10, X0 + 10, Y0)] * len(sub), crs=CRS
                          ).to_file(cand, layer=p, driver="GPKG", engine="pyogrio")
     out = tmp_path / "county_scorecard.csv"
+    pd.DataFrame({"rank": [1], "adcode": [B], "area_mu": [15.0], "cost_wan_cny": [9.0],
+                  "new_cultivated_ha": [1.0], "greening_increment_ha": [0.0],
+                  "d_gep_wan_cny": [0.2]}).to_csv(tmp_path / "programme.csv", index=False)
     county_scorecard({"r1": d}, 2023, vec, ROOT / "config" / "landuse" / "classes.csv", out,
                      cfg_scorecard=cfg(), fvc_by_class=CFG["services"]["fvc_by_class"],
                      gep_csv=tmp_path / "gep.csv", candidates_gpkg=cand,
-                     water_balance_csv=tmp_path / "wb.csv")
+                     water_balance_csv=tmp_path / "wb.csv",
+                     programme_csv=tmp_path / "programme.csv")
     t = pd.read_csv(out, encoding="utf-8-sig", dtype={"adcode": str}).set_index("adcode")
     real = parcels[(parcels["eligible"] == 1) & (parcels["allocated"] == 1)]
     for col, field in CANDIDATE_SUMS.items():
         assert t.loc[TOTAL_ID, col] == pytest.approx(real[field].sum())
         assert t.loc[B, col] == pytest.approx(real[real["adcode"] == B][field].sum())
+    assert t.loc[B, "prog_cost_wan_cny"] == 9.0 and t.loc[A, "prog_cost_wan_cny"] == 0.0
     assert out.read_bytes()[:3] == b"\xef\xbb\xbf"          # UTF-8 with BOM (Excel)
     with pytest.raises(InputError, match="GEP change by county not found"):
         county_scorecard({"r1": d}, 2024, vec, ROOT / "config" / "landuse" / "classes.csv",

@@ -13,7 +13,8 @@ Inputs (all read by `county_scorecard`, all declared by the workflow rule):
   ``zone_ecological_redline.tif``, ``services/soil_loss_t.tif`` (RUSLE actual loss),
   ``services/wind_erosion_t.tif`` (RWEQ actual loss), optionally ``fvc.tif``; summed per county
   block by block (`raster_sums`), pixels shared by overlapping reaches counted once;
-- tables of the year: ``gep_by_county.csv``, ``water_balance.csv``, the candidates layers;
+- tables of the year: ``gep_by_county.csv``, ``water_balance.csv``, the candidates layers,
+  ``programme.csv`` (the parcels the budgeted programme selects, nxgeo.programme);
 - tables of the comparison ending in this year (when there is one): ``gep_change_by_county``,
   ``cropland_protection``, ``greening_ledger``, ``carbon_balance``. The first survey year has no
   comparison: its change columns are empty and ``change_note`` says why.
@@ -98,6 +99,12 @@ INDICATORS: dict[str, tuple[str, str, str]] = {
     "water_headroom_m3": ("可用水量余量", "Water headroom", "m3/yr"),
     "water_allocated_m3": ("候选地块配水量", "Water allocated to candidates", "m3/yr"),
     "water_left_m3": ("配水后余量", "Water left after allocation", "m3/yr"),
+    "prog_parcels_n": ("规划项目地块数", "Programme parcels", ""),
+    "prog_area_mu": ("规划项目面积", "Programme area", "亩"),
+    "prog_cost_wan_cny": ("规划投资", "Programme cost", "万元"),
+    "prog_new_cultivated_ha": ("规划新增耕地", "Programme new cultivated land", "ha"),
+    "prog_greening_ha": ("规划绿化增量", "Programme greening increment", "ha"),
+    "prog_gep_gain_wan_cny": ("规划GEP增量", "Programme GEP gain", "万元/年"),
 }
 COLUMNS = list(INDICATORS)
 #: indicators summed over the allocated, eligible parcels of the candidates layers
@@ -105,12 +112,18 @@ CANDIDATE_SUMS = {"cand_new_cultivated_ha": "new_cultivated_ha",
                   "cand_freed_quota_ha": "freed_quota_ha",
                   "cand_greening_ha": "greening_increment_ha", "cand_pv_mw": "pv_mw",
                   "cand_closure_ha": "closure_ha"}
+#: scorecard column -> column of the programme's selected parcels (programme.csv, nxgeo.programme)
+PROGRAMME_SUMS = {"prog_area_mu": "area_mu", "prog_cost_wan_cny": "cost_wan_cny",
+                  "prog_new_cultivated_ha": "new_cultivated_ha",
+                  "prog_greening_ha": "greening_increment_ha",
+                  "prog_gep_gain_wan_cny": "d_gep_wan_cny"}
 #: the columns the report shows first, in this order
 REPORT_COLUMNS = ["county_name", "gep_yi_cny", "gep_change_pct", "forest_cover_pct",
                   "grassland_fvc_pct", "wetland_protection_pct", "soil_conservation_pct",
                   "cropland_ha", "cropland_net_ha", "greening_vs_target_ha",
                   "carbon_balance_t_co2", "cand_new_cultivated_ha", "cand_freed_quota_ha",
-                  "cand_greening_ha", "cand_pv_mw", "cand_closure_ha", "water_headroom_m3"]
+                  "cand_greening_ha", "cand_pv_mw", "cand_closure_ha", "water_headroom_m3",
+                  "prog_cost_wan_cny", "prog_gep_gain_wan_cny"]
 RASTER_KEYS = ["land_ha", "forest_ha", "cropland_ha", "grassland_ha", "grassland_fvc_ha",
                "wetland_ha", "wetland_protected_ha",
                *[f"erosion_{k}_ha" for k, _, _ in EROSION_CLASSES]]
@@ -176,6 +189,22 @@ def candidate_indicators(parcels: pd.DataFrame) -> pd.DataFrame:
     for col, field in CANDIDATE_SUMS.items():
         df[col] = pd.to_numeric(df[field], errors="coerce").fillna(0.0) if field in df else 0.0
     g = df.groupby("adcode", sort=True)[["cand_allocated_n", *CANDIDATE_SUMS]].sum()
+    return g.reset_index()[cols]
+
+
+def programme_indicators(programme: pd.DataFrame | None) -> pd.DataFrame:
+    """Per county (adcode): the number of parcels the budgeted programme selects and the sums
+    of their area, cost and gains (PROGRAMME_SUMS; programme.csv has one row per selected
+    parcel)."""
+    cols = ["adcode", "prog_parcels_n", *PROGRAMME_SUMS]
+    if programme is None or not len(programme):
+        return pd.DataFrame(columns=cols)
+    df = pd.DataFrame(programme).copy()
+    df["adcode"] = df["adcode"].astype(str).str.replace(r"\.0$", "", regex=True)
+    df["prog_parcels_n"] = 1
+    for col, field in PROGRAMME_SUMS.items():
+        df[col] = pd.to_numeric(df[field], errors="coerce").fillna(0.0) if field in df else 0.0
+    g = df.groupby("adcode", sort=True)[["prog_parcels_n", *PROGRAMME_SUMS]].sum()
     return g.reset_index()[cols]
 
 
@@ -328,7 +357,8 @@ def build_scorecard(counties: pd.DataFrame, year: int, sums: pd.DataFrame, gep: 
                     parcels: pd.DataFrame | None, water_balance: pd.DataFrame | None, *,
                     compare_from: int | None = None, gep_change: pd.DataFrame | None = None,
                     cropland: pd.DataFrame | None = None, greening: pd.DataFrame | None = None,
-                    carbon: pd.DataFrame | None = None, mu_per_ha: float = 15.0) -> pd.DataFrame:
+                    carbon: pd.DataFrame | None = None, programme: pd.DataFrame | None = None,
+                    mu_per_ha: float = 15.0) -> pd.DataFrame:
     """The scorecard (COLUMNS) from the pieces, one row per county of `counties` (adcode,
     name) and a total row (sums; rates recomputed from the summed areas). Pure."""
     idx = pd.Index([str(c) for c in counties["adcode"]], name="adcode")
@@ -382,6 +412,10 @@ def build_scorecard(counties: pd.DataFrame, year: int, sums: pd.DataFrame, gep: 
         out["water_left_m3"] = wb["left_m3"].reindex(idx)
     else:
         out[["water_headroom_m3", "water_allocated_m3", "water_left_m3"]] = np.nan
+    prog = programme_indicators(programme).set_index("adcode").reindex(idx)
+    for c in ["prog_parcels_n", *PROGRAMME_SUMS]:
+        out[c] = pd.to_numeric(prog[c], errors="coerce").fillna(0.0).to_numpy()
+    out["prog_parcels_n"] = out["prog_parcels_n"].astype(int)
     out = out.reset_index()
     # total row: sums of the additive columns, rates from the summed areas
     tot = {"adcode": TOTAL_ID, "county_name": TOTAL_NAME, "year": int(year),
@@ -397,7 +431,8 @@ def build_scorecard(counties: pd.DataFrame, year: int, sums: pd.DataFrame, gep: 
                 "greening_target_ha", "greening_after_trade_ha", "greening_vs_target_ha",
                 "carbon_sink_t_co2", "carbon_emission_t_co2", "carbon_balance_t_co2",
                 "carbon_after_trade_t_co2", "cand_allocated_n", *CANDIDATE_SUMS,
-                "water_headroom_m3", "water_allocated_m3", "water_left_m3"]
+                "water_headroom_m3", "water_allocated_m3", "water_left_m3",
+                "prog_parcels_n", *PROGRAMME_SUMS]
     for c in additive:
         tot[c] = pd.to_numeric(out[c], errors="coerce").sum(min_count=1)
     if cmp_ok and gep_change is not None:
@@ -413,11 +448,12 @@ def county_scorecard(reach_dirs: Mapping[str, str | Path], year: int, vectors_gp
                      classes_table, out_csv, *, cfg_scorecard: Mapping,
                      fvc_by_class: Mapping[str, float], gep_csv, candidates_gpkg,
                      water_balance_csv, compare_from: int | None = None, gep_change_csv=None,
-                     cropland_csv=None, greening_csv=None, carbon_csv=None,
+                     cropland_csv=None, greening_csv=None, carbon_csv=None, programme_csv=None,
                      mu_per_ha: float = 15.0) -> pd.DataFrame:
     """Stage: read every input (module docstring), build the scorecard, write `out_csv` (UTF-8
     with BOM). `compare_from`: the earlier year of the comparison ending in `year` (None: the
-    first year, and the compare tables are not read)."""
+    first year, and the compare tables are not read). `programme_csv`: the budgeted
+    programme's selected parcels (programme.csv); None: the programme columns are 0."""
     import pyogrio
 
     from .vector_io import read_vector
@@ -447,6 +483,9 @@ def county_scorecard(reach_dirs: Mapping[str, str | Path], year: int, vectors_gp
               "greening": _table(greening_csv, ["adcode", "target_ha", "after_trade_ha"],
                                  "greening ledger"),
               "carbon": _table(carbon_csv, ["adcode", "balance_t_co2"], "carbon balance")}
+    if programme_csv is not None:
+        kw["programme"] = _table(programme_csv, ["adcode", *PROGRAMME_SUMS.values()],
+                                 "programme (selected parcels)")
     table = build_scorecard(counties, year, sums, gep, parcels, wb, compare_from=compare_from,
                             mu_per_ha=mu_per_ha, **kw)
     write_csv(table, out_csv)

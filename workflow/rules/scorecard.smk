@@ -22,7 +22,8 @@ def scorecard_compare_inputs(wc):
 rule county_scorecard:
     """One row per county: GEP and its change, forest cover, grassland vegetation cover, wetland
     protection, soil-and-water conservation (SL 190 classes), cropland kept and its balance,
-    greening vs target after trades, carbon balance, candidate indicators, water headroom."""
+    greening vs target after trades, carbon balance, candidate indicators, water headroom, the
+    budgeted programme's cost and gains."""
     input:
         unpack(scorecard_compare_inputs),
         landuse=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/landuse.tif", reach=REACHES),
@@ -39,6 +40,7 @@ rule county_scorecard:
         gep=f"{RESULTS}/{{year}}/tables/gep_by_county.csv",
         candidates=f"{RESULTS}/{{year}}/candidates.gpkg",
         water_balance=f"{RESULTS}/{{year}}/tables/water_balance.csv",
+        programme=f"{RESULTS}/{{year}}/tables/programme.csv",
         classes=CLASSES_TABLE,
     output:
         f"{RESULTS}/{{year}}/tables/county_scorecard.csv",

@@ -12,4 +12,5 @@ county_scorecard({r: Path(p.reach_dir) / r for r in p.reaches}, int(snakemake.wi
                  water_balance_csv=i.water_balance, compare_from=p.compare_from,
                  gep_change_csv=i.get("gep_change"), cropland_csv=i.get("cropland"),
                  greening_csv=i.get("greening"), carbon_csv=i.get("carbon"),
+                 programme_csv=i.programme,
                  mu_per_ha=p.mu_per_ha)
