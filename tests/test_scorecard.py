@@ -328,6 +328,10 @@ def test_report_rows_are_bilingual_and_formatted(tmp_path):
     assert rows[0][0] == "盐池县" and rows[0][REPORT_COLUMNS.index("forest_cover_pct")] == "37.5"
     assert rows[0][REPORT_COLUMNS.index("gep_change_pct")] == "—"      # first year
     assert all(c in INDICATORS for c in REPORT_COLUMNS)
+    from nxgeo.scorecard import report_table
+    df, headers = report_table(t)
+    assert list(df.columns) == REPORT_COLUMNS and len(df) == 3
+    assert headers["soil_conservation_pct"] == ("水土保持率", "Soil and water conservation rate")
 
 
 def test_every_scorecard_column_is_documented():

@@ -512,6 +512,17 @@ def _fmt(v, unit: str) -> str:
     return f"{float(v):,.1f}"
 
 
+def report_table(scorecard, columns: Sequence[str] = REPORT_COLUMNS
+                 ) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
+    """The report's scorecard as data: (the table with the `columns` present, in that order;
+    {column: (中文, English)}) — for a renderer that formats numbers itself (nxgeo.report's
+    make_table takes the headers; the unit comes from the column's kind)."""
+    df = (pd.read_csv(scorecard, encoding="utf-8-sig", dtype={"adcode": str})
+          if not isinstance(scorecard, pd.DataFrame) else scorecard)
+    cols = [c for c in columns if c in df.columns]
+    return df[cols].copy(), {c: INDICATORS[c][:2] for c in cols}
+
+
 def report_rows(scorecard, columns: Sequence[str] = REPORT_COLUMNS) -> tuple[list[str], list[list[str]]]:
     """Report-ready scorecard (the report's first table): (headers, rows) — bilingual headers
     with units ("森林覆盖率 Forest cover (%)"), one row per county and the total, numbers
