@@ -250,3 +250,17 @@ def test_same_inputs_same_bytes(tmp_path):
                          d / "m.csv", d / "r.csv")
         outs.append([(d / f).read_bytes() for f in ("p.csv", "s.csv", "m.csv", "r.csv")])
     assert outs[0] == outs[1]
+
+
+def test_config_year_without_budget_is_named():
+    from nxgeo.config import ConfigError, check_config
+
+    with open(ROOT / "config" / "config.yaml", encoding="utf-8") as f:
+        full = yaml.safe_load(f)
+    full["programme"]["budget_yi_cny"] = {2023: 3.0}
+    with pytest.raises(ConfigError, match=r"programme.budget_yi_cny: year 2024 is listed in "
+                                          r"`years` but has no budget; add `2024: <亿元>`"):
+        check_config(full)
+    full["programme"]["budget_yi_cny"] = {2023: 3.0, 2024: -1}
+    with pytest.raises(ConfigError, match="programme.budget_yi_cny"):
+        check_config(full)
