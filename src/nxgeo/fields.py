@@ -338,6 +338,16 @@ _CANDIDATES += [
        note=("empty unless services.include_oxygen" if s == "oxygen_release" else ""))
     for s, zh in _SERVICE_VALUE_NAMES.items()
 ]
+# --- the programme layer (programme.gpkg, nxgeo.programme): the candidate fields above plus
+_CANDIDATES += [
+    _f("rank", "计划排序", "Programme rank", "int", note="1 = best value per 万元"),
+    _f("water_m3", "配置水量", "Water allocated", "real", "立方米/年 m³/yr"),
+    _f("objective_value", "目标值", "Objective value", "real",
+       note="GEP gain (CNY/yr) or the weighted indicators (programme.objective)"),
+    _f("value_per_wan_cny", "每万元目标值", "Objective per 10^4 CNY", "real",
+       note="empty for a parcel that costs nothing"),
+    _f("in_greedy", "贪心法亦选", "Also chosen by greedy", "bool", values=YES_NO),
+]
 CANDIDATE_FIELDS: dict[str, Field] = {f.name: f for f in _CANDIDATES}
 
 # prefix -> (zh, en, type, unit, values, codes, constant_ok); the rest of the name is a class

@@ -62,7 +62,8 @@ MU_PER_HA = 15.0
 TOL = 1e-7
 
 PARCEL_COLUMNS = [
-    "rank", "parcel_id", "pathway", "adcode", "county_name", "measure", "target_zh",
+    "rank", "parcel_id", "pathway", "adcode", "county_name", "measure", "recommended_target",
+    "target_zh",
     "funding", "area_ha", "area_mu", "unit_cost_cny_per_mu", "cost_cny", "cost_wan_cny",
     "water_m3", "new_cultivated_ha", "freed_quota_ha", "greening_increment_ha", "closure_ha",
     "natural_recovery_ha", "pv_mw", "d_sand_t", "d_carbon_seq_t_co2_per_yr", "d_gep_cny",
@@ -400,7 +401,8 @@ def selection_table(items: pd.DataFrame, sol: Solution) -> pd.DataFrame:
     sel["rank"] = np.arange(1, len(sel) + 1)
     for c in PARCEL_COLUMNS:
         if c not in sel.columns:
-            sel[c] = "" if c in ("county_name", "measure", "target_zh", "funding") else 0.0
+            sel[c] = ("" if c in ("county_name", "measure", "recommended_target", "target_zh",
+                                  "funding") else 0.0)
     return sel.reset_index(drop=True)
 
 
@@ -558,10 +560,14 @@ def programme_year(candidates_gpkg, water_balance_csv, year: int, cfg: Mapping, 
 
 
 def write_programme_gpkg(gdf: gpd.GeoDataFrame, path) -> None:
+    """Layer ``programme`` (MultiPolygons), styled for QGIS like the candidates (colour by
+    target, aliases and value maps from `nxgeo.fields`)."""
     from .candidates.parcels import to_multi
+    from .candidates.styles import add_layer_styles
     from .vector_io import write_layers
 
     out = gdf.copy()
+    out.insert(out.columns.get_loc("rank") + 1, "allocated", 1)   # the style's class expression
     if len(out):
         out = gpd.GeoDataFrame(out.drop(columns="geometry"),
                                geometry=gpd.GeoSeries(to_multi(out.geometry.values), crs=gdf.crs),
@@ -571,6 +577,7 @@ def write_programme_gpkg(gdf: gpd.GeoDataFrame, path) -> None:
             out[c] = out[c].replace([np.inf], np.nan)
     with atomic_path(path) as tmp:
         write_layers(tmp, {"programme": out})
+        add_layer_styles(tmp, ["programme"], style_name="nxgeo programme")
 
 
 # --------------------------------------------------------------------------------------------
