@@ -264,3 +264,28 @@ def test_config_year_without_budget_is_named():
     full["programme"]["budget_yi_cny"] = {2023: 3.0, 2024: -1}
     with pytest.raises(ConfigError, match="programme.budget_yi_cny"):
         check_config(full)
+
+
+def test_programme_layer_fields_have_registry_entries_and_style(tmp_path):
+    import sqlite3
+
+    from nxgeo import fields
+
+    for n in P.PARCEL_COLUMNS + ["allocated"]:
+        assert fields.lookup(n, "programme").alias
+    with pytest.raises(KeyError):
+        fields.lookup("in_greedy", "sand_control")      # not a candidates field
+    gpkg = tmp_path / "c.gpkg"
+    from nxgeo.vector_io import write_layers
+    write_layers(gpkg, {"sand_control": candidates()})
+    wb = tmp_path / "wb.csv"
+    pd.DataFrame({"adcode": ["640105", "640181"], "headroom_m3": [500.0, 1e6]}).to_csv(wb)
+    P.programme_year(gpkg, wb, 2024, cfg(), tmp_path / "p.csv", tmp_path / "p.gpkg",
+                     tmp_path / "s.csv", tmp_path / "m.csv", tmp_path / "r.csv")
+    con = sqlite3.connect(tmp_path / "p.gpkg")
+    try:
+        (qml,) = con.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = "
+                             "'programme'").fetchone()
+    finally:
+        con.close()
+    assert 'name="计划排序 Programme rank"' in qml and "投资估算（万元 10^4 CNY） Cost" in qml
