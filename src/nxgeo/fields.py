@@ -338,27 +338,6 @@ _CANDIDATES += [
        note=("empty unless services.include_oxygen" if s == "oxygen_release" else ""))
     for s, zh in _SERVICE_VALUE_NAMES.items()
 ]
-# --- D. land consolidation (nxgeo.candidates.consolidation): the village of each parcel
-D = "land_consolidation"
-_CANDIDATES += [
-    _f("village_id", "行政村编号", "Village id", "text", applies=(D,)),
-    _f("village_name", "行政村", "Village", "text", applies=(D,)),
-    _f("village_area_ha", "村域面积", "Village area", "real", "公顷 ha", applies=(D,)),
-    _f("cropland_ha", "村内耕地", "Cropland in the village", "real", "公顷 ha", applies=(D,)),
-    _f("cropland_share", "耕地占比", "Cropland share", "real", "0–1", applies=(D,)),
-    _f("cropland_patches", "耕地图斑数", "Cropland patches", "int", applies=(D,)),
-    _f("mean_patch_ha", "耕地平均斑块面积", "Mean cropland patch", "real", "公顷 ha",
-       applies=(D,), note="fragmentation measure (MPS)"),
-    _f("ridge_ha", "田坎", "Field ridges", "real", "公顷 ha", applies=(D,)),
-    _f("scattered_built_ha", "零星建设用地", "Scattered construction land", "real", "公顷 ha",
-       applies=(D,)),
-    _f("homestead_ha", "闲置宅基地", "Idle homesteads", "real", "公顷 ha", applies=(D,)),
-    _f("quota_source_ha", "可腾退建设用地", "Construction land reclaimed", "real", "公顷 ha",
-       applies=(D,)),
-]
-REASON_VALUES.setdefault("not_farming_village", ("非农业村（耕地占比低）", "not a farming village"))
-REASON_VALUES.setdefault("not_fragmented", ("耕地不破碎", "cropland not fragmented"))
-
 # --- the programme layer (programme.gpkg, nxgeo.programme): candidate fields plus these
 _PROGRAMME = [
     _f("rank", "计划排序", "Programme rank", "int", note="1 = best value per 万元"),
