@@ -987,11 +987,11 @@ def maps_year(year, results_dir: str | Path, classes_table, config_subset: Mappi
                                      o=others: detail_figure(a, nm, p, k, n, g, o, ctx)))
                     if n > style.DETAIL_MAX_SHEETS:
                         left = sum(len(ix) for ix in groups[style.DETAIL_MAX_SHEETS:])
+                        first, more = style.DETAIL_MAX_SHEETS + 1, n - style.DETAIL_MAX_SHEETS
                         skipped.append({
-                            "map": f"detail_{adcode}_{pw}_{style.DETAIL_MAX_SHEETS + 1}…{n}",
-                            "reason": (f"{left} parcels on {n - style.DETAIL_MAX_SHEETS} more "
-                                       "detail sheets not drawn (maps.style.DETAIL_MAX_SHEETS); "
-                                       "see candidates.gpkg")})
+                            "map": f"detail_{adcode}_{pw}_{first}" + (f"…{n}" if more > 1 else ""),
+                            "reason": (f"{left} parcels of {more} more detail sheet(s) not drawn "
+                                       "(maps.style.DETAIL_MAX_SHEETS); see candidates.gpkg")})
 
     best = [d / "suitability" / "best_use.tif" for d in reach_dirs]
     best = [p for p in best if p.is_file()]

@@ -112,7 +112,7 @@ RESERVE_OTHER = ("自然保护地", "Protected area", "#de2d26", "-", 0.9)
 # than DETAIL_MAX_SHEETS per county and pathway (the rest are listed in maps/index.json).
 LABEL_MAX_PARCELS = 60
 DETAIL_MAX_PARCELS = 150
-DETAIL_MAX_SHEETS = 3
+DETAIL_MAX_SHEETS = 4
 LABEL_SIZE = 4.5
 
 # Reference layers
