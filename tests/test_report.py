@@ -453,3 +453,20 @@ def test_print_pdf_without_chromium_writes_nothing(report, tmp_path, monkeypatch
     assert print_pdf(out, tmp_path / "r.pdf") is None
     assert not (tmp_path / "r.pdf").exists()
     assert "chromium not found" in caplog.text
+
+
+def test_report_opens_with_the_county_scorecard_when_it_exists(tmp_path):
+    from nxgeo.scorecard import REPORT_COLUMNS
+
+    root = build_results(tmp_path / "results", candidates=(), suitability=False)
+    row = {c: 12.5 for c in REPORT_COLUMNS} | {"county_name": "西夏区", "adcode": "640105",
+                                               "water_headroom_m3": 2.5e6}
+    write_csv(pd.DataFrame([row]), root / str(YEAR) / "tables" / "county_scorecard.csv")
+    text = report_year(YEAR, root, CONFIG, tmp_path / "index.html",
+                       made_on=MADE_ON).read_text(encoding="utf-8")
+    assert 'id="tbl-county-indicators"' not in text
+    t = parse_tables(text)["tbl-scorecard"]
+    assert t[0][0] == "县区 County" and "森林覆盖率（%） Forest cover (%)" in t[0]
+    col = t[0].index("可用水量余量（万立方米） Water headroom (10⁴ m³)")
+    assert numbers_of([t[1][col]]) == [250.0]
+    assert text.index('id="tbl-scorecard"') < text.index('id="gep"')

@@ -414,8 +414,8 @@ def make_table(df: pd.DataFrame, tid: str, title: tuple[str, str] | None = None,
         if c in headers:
             zh, en = headers[c]
             uzh, uen, _ = KINDS[k]
-            hdr.append((f"{zh}（{uzh}）" if uzh and "（" not in zh else zh,
-                        f"{en} ({uen})" if uen and "(" not in en else en))
+            hdr.append((f"{zh}（{uzh}）" if uzh and uzh not in zh else zh,
+                        f"{en} ({uen})" if uen and f"({uen})" not in en else en))
         else:
             hdr.append(header_of(c))
     rows = [[fmt_cell(v, k) for v, k in zip(r, kk)] for r in shown.itertuples(index=False)]
@@ -919,9 +919,13 @@ def section_scorecard(c: Ctx) -> Section:
         sec.blocks.append(Block("list", lines))
     sc = c.table("scorecard")
     if sc is not None:
-        sec.heading("县域考核评价指标表", "County scorecard (考核评价指标, 001 八(四))")
-        sec.table(make_table(sc, "tbl-scorecard", key_cols=2 if "name" in sc.columns or
-                             "county_name" in sc.columns else 1))
+        from .scorecard import report_table
+
+        df, headers = report_table(sc)
+        sec.heading("县域考核评价指标表", "County scorecard (考核评价指标, 八(四); docs/indicators.md)")
+        sec.table(make_table(df, "tbl-scorecard", key_cols=1, headers=headers))
+        sec.note("绿化增量（候选）为已配水候选地块的规划增量，非两期调查之间的观测增量（见台账） / the "
+                 "candidates' greening is planned, not the observed increment of the ledger.")
         return sec
     ind = county_indicators(c)
     if ind is None:
