@@ -110,6 +110,10 @@ def write_fake_maps(year_dir: Path) -> None:
         (maps / f"{name}.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
         entries.append({"name": name, "title_zh": f"图{i}", "title_en": f"Map {i}",
                         "png": f"{name}.png", "pdf": f"{name}.pdf"})
+    Image.new("RGB", (240, 340), (9, 9, 9)).save(maps / "detail_640105_x_1.png")
+    (maps / "detail_640105_x_1.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    entries.append({"name": "detail_640105_x_1", "title_zh": "详图1", "title_en": "Detail 1",
+                    "png": "detail_640105_x_1.png", "pdf": "detail_640105_x_1.pdf"})
     (maps / "index.json").write_text(json.dumps({"maps": entries, "skipped": [
         {"map": "overview_sand_control", "reason": "layer sand_control not in candidates.gpkg"}]},
         ensure_ascii=False), encoding="utf-8")
@@ -195,6 +199,8 @@ def test_report_is_self_contained_and_escaped(report):
             assert im.size[0] > 0
     # maps link to their PDFs beside the report; sections that have data have no skip note
     assert 'href="../maps/landuse.pdf"' in text
+    # detail sheets are listed with links, not embedded
+    assert 'href="../maps/detail_640105_x_1.pdf"' in text and 'alt="详图1"' not in text
     assert "overview_sand_control" in text
     assert "PASSED / 通过" in text and "config SHA-256" in text
     # config as YAML in a <pre>

@@ -1374,10 +1374,15 @@ def section_maps(c: Ctx) -> Section:
         entries, skipped = idx.get("maps", []), idx.get("skipped", [])
     if not entries:
         sec.note("图件尚未生成 maps not made yet (results/{year}/maps/).")
-    figs = []
+    figs, details = [], []
     for e in entries:
         png = maps_dir / e["png"]
         if not png.is_file():
+            continue
+        if str(e["name"]).startswith("detail_"):   # large-scale sheets: listed, not embedded
+            details.append({"title_zh": e["title_zh"], "title_en": e.get("title_en", ""),
+                            "pdf": (Path("..") / "maps" / e.get("pdf", "")).as_posix(),
+                            "png": (Path("..") / "maps" / e["png"]).as_posix()})
             continue
         link = (Path("..") / "maps" / e["pdf"]).as_posix() if (maps_dir / e.get("pdf", "")
                                                                 ).is_file() else None
@@ -1385,6 +1390,9 @@ def section_maps(c: Ctx) -> Section:
                               f"map-{e['name']}"))
     if figs:
         sec.blocks.append(Block("maps", figs))
+    if details:
+        sec.heading("分幅详图（大比例尺，注记地块编号）", "Detail sheets (larger scale, parcel ids)")
+        sec.blocks.append(Block("links", details))
     for s in skipped:
         sec.note(f"未制图 not drawn: {s.get('map')} — {s.get('reason')}")
     return sec
