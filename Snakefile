@@ -30,6 +30,7 @@ include: "workflow/rules/compare.smk"
 include: "workflow/rules/programme.smk"
 include: "workflow/rules/tracking.smk"
 include: "workflow/rules/scorecard.smk"
+include: "workflow/rules/export.smk"
 include: "workflow/rules/safety.smk"  # last: it flags the outputs of every rule above
 
 
@@ -52,6 +53,10 @@ rule all:
         expand(f"{RESULTS}/{{year}}/report/index.html", year=YEARS),
         # the PDF needs headless Chromium (report.smk: without it the HTML only)
         expand(f"{RESULTS}/{{year}}/report/report.pdf", year=YEARS) if REPORT_CHROMIUM else [],
+        expand(f"{RESULTS}/{{year}}/export", year=YEARS),
+        # the department's own 双评价 layers, when supplied: computed vs official
+        expand(f"{RESULTS}/{{year}}/tables/official_disagreement.csv",
+               year=YEARS if OFFICIAL else []),
         [f"{RESULTS}/{b}/compare/{a}_{b}/transition_matrix.csv" for a, b in COMPARE],
         [f"{RESULTS}/{b}/compare/{a}_{b}/greening_ledger.csv" for a, b in COMPARE],
         [f"{RESULTS}/{b}/compare/{a}_{b}/candidates_diff.csv" for a, b in DIFF_PAIRS],

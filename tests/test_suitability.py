@@ -272,10 +272,10 @@ def test_reason_legend_files(tmp_path):
     df = pd.read_csv(csv_path, encoding="utf-8-sig")
     assert list(df["code"]) == ["class_not_convertible", "protected_core", "protected_any",
                                 "ecological_redline", "basic_farmland", "slope_limit",
-                                "precipitation_rule", "buffer", "nodata"]
-    assert list(df["value"]) == [1, 2, 4, 8, 16, 32, 64, 128, 256]
+                                "precipitation_rule", "buffer", "nodata", "official_evaluation"]
+    assert list(df["value"]) == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
     data = json.loads(json_path.read_text(encoding="utf-8"))
-    assert data["dtype"] == "uint16" and len(data["bits"]) == 9
+    assert data["dtype"] == "uint16" and len(data["bits"]) == 10
     assert "生态保护红线" in csv_path.read_text(encoding="utf-8-sig")
 
 

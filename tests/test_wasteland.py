@@ -175,7 +175,7 @@ def test_stage_units_on_state_owned_unused_land_only(tmp_path):
     own[20:23, 10:20] = 1                          # state-owned sand: left to sand control
     other = np.zeros((n, n), bool)
     other[3:9, 0:15] = True                        # 其他草地 0404 (rows 6-8 collective)
-    d, gpkg, lay = _reach_with_ownership(tmp_path, own, other)
+    d, gpkg, _ = _reach_with_ownership(tmp_path, own, other)
     out, stats, _ = _run(tmp_path, d, gpkg, max_unit_ha=12.0)
     w = gpd.read_file(out, layer="state_wasteland")
     assert stats["state_wasteland"]["state_barren_px"] == 30 + 30      # 3x10 grass + 3x10 sand

@@ -256,6 +256,30 @@ def test_county_scorecard_both_years(tiny_run):
     assert (cards[2024].change_note == "2023→2024").all()
 
 
+def test_export_and_state_wasteland_layer(tiny_run):
+    """The year's export folder (#15): the GDB and Shapefiles hold every candidates layer
+    (state_wasteland too) with the same features, the workbook has a sheet per county table."""
+    import geopandas as gpd
+    import openpyxl
+    import pyogrio
+
+    year = tiny_run / "results" / "2024"
+    layers = [n for n, _ in pyogrio.list_layers(year / "candidates.gpkg") if n != "layer_styles"]
+    assert "state_wasteland" in layers
+    export = year / "export"
+    assert sorted(n for n, _ in pyogrio.list_layers(export / "candidates.gdb")) == sorted(layers)
+    for layer in layers:
+        src = gpd.read_file(year / "candidates.gpkg", layer=layer)
+        assert len(gpd.read_file(export / "candidates.gdb", layer=layer)) == len(src)
+        shp = gpd.read_file(export / "shp" / f"{layer}.shp")
+        assert len(shp) == len(src)
+        assert (export / "shp" / f"{layer}.cpg").read_text().strip() == "UTF-8"
+    names = pd.read_csv(export / "shp" / "field_names.csv", encoding="utf-8-sig")
+    assert names["short_name"].str.len().max() <= 10 and names["short_name"].is_unique
+    wb = openpyxl.load_workbook(export / "tables.xlsx", read_only=True)
+    assert len(wb.sheetnames) == 8 + 1 and wb.sheetnames[-1] == "字段说明"
+
+
 def test_maps_report_and_provenance(tiny_run):
     import hashlib
 

@@ -167,6 +167,7 @@ def semantic_problems(cfg: dict) -> list[str]:
 
         problems += spec_problems(cfg)
         problems += pathway_problems(cfg)
+        problems += official_problems(cfg)
     if isinstance(cfg.get("stability"), dict):
         from .stability import check_uncertain
 
@@ -175,6 +176,27 @@ def semantic_problems(cfg: dict) -> list[str]:
                             cfg.get("pathways") or {})
         except ConfigError as e:
             problems += list(e.problems)
+    return problems
+
+
+def official_problems(cfg: dict) -> list[str]:
+    """The department's own 双评价 layers (suitability.official): known classes and targets; a
+    layer given both as raster and as polygons; a layer's class map fitting its kind."""
+    from .suitability.official import CLASS_CODES, KINDS, check_config
+
+    suit = cfg.get("suitability") or {}
+    off = suit.get("official") or {}
+    problems = check_config(off, (suit.get("targets") or {}).keys())
+    inputs = cfg.get("inputs") or {}
+    for kind in KINDS:
+        for raw, cls in (((off.get(kind) or {}).get("values")) or {}).items():
+            if cls not in CLASS_CODES[kind]:
+                problems.append(f"suitability.official.{kind}.values: {raw!r} -> {cls!r} is not "
+                                f"a class of this layer; use one of {', '.join(CLASS_CODES[kind])}")
+        key = f"official_{kind}"
+        if (inputs.get("rasters") or {}).get(key) and (inputs.get("vectors") or {}).get(key):
+            problems.append(f"inputs: official layer {key} is given both as inputs.rasters.{key} "
+                            f"and inputs.vectors.{key}; keep one")
     return problems
 
 

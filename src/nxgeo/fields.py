@@ -90,7 +90,7 @@ PATHWAY_VALUES = {
     "homestead_greening": ("闲置宅基地复垦复绿", "Abandoned homestead greening"),
     "mine_remediation": ("矿山生态修复", "Mine remediation"),
     "sand_control": ("防沙治沙", "Sand control"),
-    "state_wasteland": ("国有荒地", "State wasteland"),
+    "state_wasteland": ("国有荒地复绿", "State-owned waste land regreening"),
     "land_consolidation": ("土地综合整治", "Land consolidation"),
 }
 STATUS_VALUES = {
@@ -98,6 +98,7 @@ STATUS_VALUES = {
     "demolished": ("已拆除", "demolished"), "abandoned": ("废弃", "abandoned"),
     "closed": ("关闭", "closed"), "operating": ("生产中", "operating"),
     "unknown": ("未知", "unknown"),
+    "state_owned": ("国有（未确权使用权）", "state-owned, no assigned use right"),
 }
 TARGET_VALUES = {
     **{k: v for k, v in TARGET_LABELS.items()},
@@ -150,6 +151,7 @@ DECISION_VALUES = {
     "threat_settlements": ("威胁居民点", "threatens settlements"),
     "status_unknown_check_operating": ("状态未知，需核实是否生产", "status unknown: check"),
     "water_fallback_from_*": ("水量不足，改自", "water short, fell back from"),
+    "best_use_*": ("以水定绿，最适宜用途", "best suitable use"),
 }
 REASON_VALUES = {
     "operating": ("生产矿山（不符合条件）", "operating mine (not eligible)"),
@@ -188,6 +190,7 @@ CLASS_VALUES = {
 
 A, B, C = "homestead_greening", "mine_remediation", "sand_control"
 D = "land_consolidation"
+W = "state_wasteland"
 
 
 def _f(name, zh, en, type_, unit="", **kw) -> Field:
@@ -210,7 +213,7 @@ _CANDIDATES = [
     _f("id_origin", "编号来源", "Id origin", "text", values=ID_ORIGIN_VALUES),
     _f("source_id", "原图斑编号", "Source feature id", "text", applies=(A, B, D),
        note="sand units are built from the sand areas, they have no source feature"),
-    _f("status", "现状", "Status", "text", values=STATUS_VALUES, applies=(A, B)),
+    _f("status", "现状", "Status", "text", values=STATUS_VALUES, applies=(A, B, W)),
     _f("legacy", "历史遗留矿山", "Legacy mine", "bool", values=YES_NO, applies=(B,)),
     _f("funding", "资金来源", "Funding", "text", values=FUNDING_VALUES,
        note="who pays (docs/programme.md): mines by their legacy field, others by measure"),
@@ -222,7 +225,7 @@ _CANDIDATES = [
     _f("sub_mode", "营利性治沙方式", "For-profit sub-mode", "text", values=SUB_MODE_VALUES,
        applies=(C,)),
     _f("green_use", "绿化用途", "Green use (planting)", "text", values=USE_VALUES,
-       applies=(A, B, D)),
+       applies=(A, B, D, W)),
     _f("initial_target", "配水前推荐用途", "Target before water allocation", "text",
        values=TARGET_VALUES),
     _f("initial_use", "配水前用水用途", "Water use before allocation", "text", values=USE_VALUES),

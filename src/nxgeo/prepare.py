@@ -335,12 +335,15 @@ def define_grid(counties_cfg: dict, grid_cfg: dict, grid_json: str | Path) -> Gr
 
 
 def prepare_raster(src: str | Path, grid_json: str | Path, out: str | Path,
-                   block_size: int = 512, dask: dict | None = None) -> Path:
-    """One continuous raster onto the grid of `grid_json` (bilinear, dtype kept)."""
+                   block_size: int = 512, dask: dict | None = None,
+                   categorical: bool = False) -> Path:
+    """One raster onto the grid of `grid_json` (dtype kept): bilinear for a continuous one,
+    nearest neighbour for a `categorical` one (the class rasters of the department's own
+    双评价, ``inputs.rasters.official_*``)."""
     import json
 
     grid = Grid.from_dict(json.loads(Path(grid_json).read_text(encoding="utf-8")))
-    return reproject_to_grid(src, out, grid, categorical=False, block_size=block_size,
+    return reproject_to_grid(src, out, grid, categorical=categorical, block_size=block_size,
                              dask=dask, overviews=True)
 
 

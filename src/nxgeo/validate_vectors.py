@@ -18,6 +18,9 @@ GEOM_KIND = {
     "ecological_redline": POLYGON, "basic_farmland": POLYGON, "emigration_areas": POLYGON,
     "mining_areas": POLYGON, "sand_areas": POLYGON, "homesteads": POLYGON, "mines": POLYGON,
     "planned_construction": POLYGON,
+    # the department's own 双评价 results as polygons (nxgeo.suitability.official)
+    "official_ecology": POLYGON, "official_agriculture": POLYGON,
+    "official_construction": POLYGON,
     "rivers": LINE, "canals": LINE, "roads": LINE,
     "settlements": POINT,
 }
@@ -35,6 +38,9 @@ REQUIRED_ROLES = {
     "protected_areas": {"zone": "zone"},
     "homesteads": {"id": "parcel_id", "status": "status"},
     "mines": {"id": "mine_id", "status": "status"},
+    "official_ecology": {"class": "class"},
+    "official_agriculture": {"class": "class"},
+    "official_construction": {"class": "class"},
 }
 # allowed values, Chinese synonyms and yes/no roles: one vocabulary with processing (nxgeo.keys)
 ALLOWED_VALUES = VOCABULARY

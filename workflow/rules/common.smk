@@ -192,7 +192,8 @@ def year_outputs(year):
            f"{y}/tables/gep_by_county.csv", f"{y}/tables/programme.csv",
            f"{y}/programme.gpkg", f"{y}/tables/programme_summary.csv",
            f"{y}/tables/programme_marginal.csv", f"{y}/tables/programme_vs_001.csv",
-           f"{y}/tables/county_scorecard.csv"]
+           f"{y}/tables/county_scorecard.csv",
+           f"{y}/export"]
     out += [f"{RESULTS}/{b}/compare/{a}_{b}/gep_change_by_county.csv" for a, b in COMPARE
             if b == year]
     out += [f"{RESULTS}/{b}/compare/{a}_{b}/greening_ledger.csv" for a, b in COMPARE if b == year]

@@ -153,6 +153,8 @@ rule prepare_raster:
         name="|".join(STATIC_RASTERS) or "-",
     params:
         path=lambda wc: STATIC_RASTERS[wc.name],
+        # class rasters (the department's own 双评价 layers): nearest neighbour
+        categorical=lambda wc: wc.name.startswith("official_"),
         block_size=config["grid"].get("block_size", 512),
         version=NXGEO_VERSION,
     log:

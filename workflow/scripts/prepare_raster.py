@@ -8,4 +8,5 @@ setup_logging(snakemake.log[0], step=snakemake)
 # (not a param: switching schedulers must not rerun the step).
 prepare_raster(snakemake.input.src, snakemake.input.grid, snakemake.output[0],
                block_size=snakemake.params.block_size,
-               dask=for_job(snakemake.config.get("dask"), snakemake.threads))
+               dask=for_job(snakemake.config.get("dask"), snakemake.threads),
+               categorical=snakemake.params.categorical)

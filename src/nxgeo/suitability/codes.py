@@ -59,6 +59,9 @@ REASONS = [
     (8, "nodata", "无数据", "No data",
      ("an input layer the target uses has no data here (NaN / raster nodata), or land use 0 "
       "(outside the study area: then this is the only bit)")),
+    (9, "official_evaluation", "官方双评价成果排除", "Excluded by the official evaluation",
+     ("the department's own evaluation layer (suitability.official.<layer>.exclude) has a "
+      "class here that excludes the target, e.g. 生态保护极重要区")),
 ]
 REASON_BIT = {code: 1 << bit for bit, code, *_ in REASONS}
 NODATA_BIT = REASON_BIT["nodata"]

@@ -40,6 +40,14 @@ from .codes import (
     grade_legend_df,
     write_reason_legend,
 )
+from .official import (
+    DISAGREE_COLUMNS,
+    NOT_COMPARED,
+    apply_official,
+    disagreement_counts,
+    disagreement_raster,
+    disagreement_table,
+)
 from .overlay import best_use, compile_target, evaluate_compiled, prepare_layers
 from .spec import best_use_order, parse_all
 
@@ -71,32 +79,64 @@ def _check_grid(name: str, ds, ref_name: str, ref) -> None:
 
 
 def _compute_block(raw: Mapping[str, np.ndarray], needed, nodata: Mapping, comps: Mapping,
-                   order) -> tuple[dict, tuple]:
-    """All targets on one block: ({(target, score|grade|reason): array}, best-use arrays)."""
+                   order, official: Mapping | None = None) -> tuple[dict, tuple, dict]:
+    """All targets on one block: ({(target, score|grade|reason): array}, best-use arrays,
+    {"disagree": {(layer, target): raster}, "counts": {(layer, target): frame}}).
+
+    `official`: None, or {"codes": {layer: class codes}, "county": adcodes, "cfg":
+    ``suitability.official``} (`nxgeo.suitability.official.apply_official`)."""
     layers = prepare_layers(raw, needed, nodata)
     out, scores, grades_ = {}, {}, {}
+    extra: dict = {"disagree": {}, "counts": {}}
     for t in order:
         comp = comps[t]
         s, g, r = evaluate_compiled(comp, {n: layers[n] for n in comp.layers})
+        if official:
+            p = comp.spec.params
+            s, g, r, before = apply_official(t, s, g, r, official["codes"], official["cfg"],
+                                             (p.suitable, p.moderately_suitable))
+            for kind, computed in before.items():
+                codes = official["codes"][kind]
+                extra["disagree"][(kind, t)] = disagreement_raster(computed, codes)
+                extra["counts"][(kind, t)] = disagreement_counts(computed, codes,
+                                                                 official["county"])
         out[(t, "score")], out[(t, "grade")], out[(t, "reason")] = s, g, r
         scores[t], grades_[t] = s, g
-    return out, best_use(scores, grades_, order)
+    return out, best_use(scores, grades_, order), extra
 
 
-def _block_task(task: tuple) -> tuple[dict, tuple]:
+def _read_official(ds_or_paths: Mapping, window) -> dict:
+    out = {}
+    for k, src in ds_or_paths.items():
+        if isinstance(src, (str, Path)):
+            with rasterio.open(src) as ds:
+                out[k] = ds.read(1, window=window)
+        else:
+            out[k] = src.read(1, window=window)
+    return out
+
+
+def _block_task(task: tuple) -> tuple[dict, tuple, dict]:
     """One block read from the layer files and evaluated (a task of `map_blocks`)."""
-    paths, needed, nodata, comps, order, win = task
+    paths, needed, nodata, comps, order, win, off = task
     window = Window(*win)
     raw = {}
     for n in needed:
         with rasterio.open(paths[n]) as ds:
             raw[n] = ds.read(1, window=window)
-    return _compute_block(raw, needed, nodata, comps, order)
+    official = None
+    if off is not None:
+        arrs = _read_official(off["paths"], window)
+        county = arrs.pop("__county__")
+        official = {"codes": arrs, "county": county, "cfg": off["cfg"]}
+    return _compute_block(raw, needed, nodata, comps, order, official)
 
 
 def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path, suit_cfg: Mapping,
                       classes_df: pd.DataFrame, block_rows: int = 512,
-                      dask: Mapping | None = None, block_cols: int | None = None
+                      dask: Mapping | None = None, block_cols: int | None = None,
+                      official: Mapping[str, str | Path] | None = None,
+                      county: str | Path | None = None, reach: str = ""
                       ) -> dict[str, Path]:
     """Evaluate every target of `suit_cfg` block by block; returns {output key: path}.
 
@@ -111,6 +151,12 @@ def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path
     ``best_use_score``, ``reason_legend_csv``, ``reason_legend_json``, ``best_use_legend``,
     ``grade_legend``. Raises ConfigError for a bad spec, InputError for a missing layer or a
     layer on another grid.
+
+    `official`: {layer: coded raster} of the department's own evaluation layers
+    (`nxgeo.suitability.official`, rules in ``suit_cfg["official"]``) with `county` (the
+    reach's zone_county.tif): the targets' grades follow them, and the outputs add
+    ``official_disagreement.csv`` (key ``official_disagreement``; `reach` names the rows) and
+    ``official_disagree_<layer>_<target>.tif`` per grade target.
     """
     block_cols = block_rows if block_cols is None else block_cols
     if block_rows < 1 or block_cols < 1:
@@ -132,6 +178,18 @@ def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path
         for n, ds in src.items():
             _check_grid(n, ds, ref_name, ref)
         nodata = {n: ds.nodata for n, ds in src.items()}
+        off_src = {}
+        if official:
+            if county is None:
+                raise InputError("suitability: the official layers need the reach's county "
+                                 "raster (zone_county.tif) for the disagreement table")
+            off_src = {k: stack.enter_context(rasterio.open(p)) for k, p in official.items()}
+            off_src["__county__"] = stack.enter_context(rasterio.open(county))
+            for k, ds in off_src.items():
+                _check_grid(k, ds, ref_name, ref)
+        off_cfg = suit_cfg["official"] if official else None
+        grade_pairs = [(k, t) for k in (official or {}) for t in order
+                       if t in (off_cfg[k].get("grade_targets") or [])]
 
         def open_out(key: str, fname: str, dtype: str, nd, description: str, tags: dict):
             final = out_dir / fname
@@ -164,25 +222,47 @@ def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path
                          "runner-up use", best_tags)
         d_bsc = open_out("best_use_score", "best_use_score.tif", "uint8", SCORE_NODATA,
                          "score of the best use", {"legend": "best_use_legend.csv"})
+        d_dis = {(k, t): open_out(
+            f"official_disagree_{k}_{t}", f"official_disagree_{k}_{t}.tif", "uint8",
+            NOT_COMPARED, f"computed vs official grade, {t} / official {k}",
+            {"codes": "0 agree; 1 computed better than official; 2 computed worse; "
+             "3 computed excluded where official grades; 255 not compared"})
+            for k, t in grade_pairs}
+        counts: dict = {pair: [] for pair in grade_pairs}
 
         windows = [Window(c0, r0, min(block_cols, ref.width - c0),
                           min(block_rows, ref.height - r0))
                    for r0 in range(0, ref.height, block_rows)
                    for c0 in range(0, ref.width, block_cols)]
+        def official_block(win):
+            if not official:
+                return None
+            arrs = _read_official(off_src, win)
+            cty = arrs.pop("__county__")
+            return {"codes": arrs, "county": cty, "cfg": off_cfg}
+
         if runs_inline(dask):
             results = (_compute_block({n: ds.read(1, window=win) for n, ds in src.items()},
-                                      needed, nodata, comps, order) for win in windows)
+                                      needed, nodata, comps, order, official_block(win))
+                       for win in windows)
         else:
             paths = {n: str(layer_paths[n]) for n in needed}
+            off_task = ({"paths": {**{k: str(p) for k, p in official.items()},
+                                   "__county__": str(county)}, "cfg": off_cfg}
+                        if official else None)
             tasks = ((paths, needed, nodata, comps, order,
-                      (w.col_off, w.row_off, w.width, w.height)) for w in windows)
+                      (w.col_off, w.row_off, w.width, w.height), off_task) for w in windows)
             results = map_blocks(_block_task, tasks, dask)
-        for win, (arrays, (b, ru, bs)) in zip(windows, results):
+        for win, (arrays, (b, ru, bs), extra) in zip(windows, results):
             for key, a in arrays.items():
                 dst[key].write(a, 1, window=win)
             d_best.write(b, 1, window=win)
             d_run.write(ru, 1, window=win)
             d_bsc.write(bs, 1, window=win)
+            for pair, a in extra["disagree"].items():
+                d_dis[pair].write(a, 1, window=win)
+                counts[pair].append(extra["counts"][pair])
+        pixel_ha = abs(ref.transform.a * ref.transform.e) / 1e4
 
     csv_path, json_path = write_reason_legend(out_dir / "reason_legend.csv")
     outputs["reason_legend_csv"], outputs["reason_legend_json"] = csv_path, json_path
@@ -192,6 +272,14 @@ def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path
     write_json(legend.to_dict(orient="records"), out_dir / "best_use_legend.json")
     outputs["best_use_legend_json"] = out_dir / "best_use_legend.json"
     outputs["grade_legend"] = write_csv(grade_legend_df(), out_dir / "grade_legend.csv")
+    if official:
+        frames = {pair: (pd.concat(c, ignore_index=True) if c else pd.DataFrame(
+            columns=["adcode", "computed_grade", "official_code", "cells"]))
+            for pair, c in counts.items()}
+        table = (disagreement_table(frames, reach, pixel_ha) if frames
+                 else pd.DataFrame(columns=DISAGREE_COLUMNS))
+        outputs["official_disagreement"] = write_csv(table,
+                                                     out_dir / "official_disagreement.csv")
     return outputs
 
 
