@@ -76,8 +76,8 @@ def _parcel(**kw):
     base = {"parcel_id": "W-1", "pathway": "state_wasteland", "adcode": LEFT, "area_ha": 10.0,
             "eligible": True, "reason": "", "status": "state_owned", "slope_mean": 3.0,
             "precip_mean_mm": 420.0, "protected_any": 0, "protected_core": 0,
-            "ecological_redline": 0, "water_secured_share": 0.0, "current_class": "grassland",
-            "share_grassland": 1.0}
+            "ecological_redline": 0, "water_secured_share": 0.0, "current_class": "bare",
+            "share_bare": 1.0}
     for t, sc in (("cropland", 20.0), ("forest", 75.0), ("shrub", 60.0), ("grass", 65.0),
                   ("wetland", 10.0)):
         base[f"score_{t}"] = sc
@@ -123,12 +123,29 @@ def test_decision_hand_cases():
     assert "protected_area_no_cropland" in d.loc["prot", "decision"]
     assert d.loc["none", "recommended_target"] == "natural_recovery"
     assert "no_suitable_green_use" in d.loc["none", "decision"]
-    # grassland (其他草地) is the pathway's own class: not "already restored"
     assert d["eligible"].all()
     # indicators: the potential of the recommended use
     assert d.loc["forest", "greening_increment_ha"] == 10.0
     assert d.loc["crop_rain", "new_cultivated_ha"] == 10.0
     assert d.loc["none", "greening_increment_ha"] == 0.0
+
+
+def test_other_grassland_is_a_candidate_but_never_grass_again():
+    """其他草地 (canonical grassland) is the pathway's own class: not already restored, but
+    grass is not planted on it again (no greening counted twice); closure where grass was its
+    only suitable use."""
+    grass_only = {"score_forest": 30.0, "grade_forest": 3, "score_shrub": 30.0, "grade_shrub": 3}
+    d = _decide([_parcel(parcel_id="g_shrub", current_class="grassland", share_bare=0.0,
+                         share_grassland=1.0, score_forest=30.0, grade_forest=3),
+                 _parcel(parcel_id="g_only", current_class="grassland", share_bare=0.0,
+                         share_grassland=1.0, **grass_only),
+                 _parcel(parcel_id="bare_only", **grass_only)])
+    assert d["eligible"].all()
+    assert d.loc["g_shrub", "recommended_target"] == "shrub"       # grass 65 > shrub 60: not grass
+    assert d.loc["g_only", "recommended_target"] == "natural_recovery"
+    assert d.loc["g_only", "decision"] == "already_suitable_class_closure"
+    assert d.loc["g_only", "greening_increment_ha"] == 0.0
+    assert d.loc["bare_only", "recommended_target"] == "grass"      # bare land: 宜草则草
 
 
 def test_targets_list_decides_and_ties_go_to_list_order():
@@ -248,6 +265,10 @@ def test_property_never_collective_land_and_water_holds(tmp_path_factory, seed, 
     for c in ("new_cultivated_ha", "greening_increment_ha", "natural_recovery_ha"):
         assert (year.loc[~alloc, c] == 0).all()
     assert "state_wasteland" in set(res["pathways"]["pathway"])
+    # never converted to the class it already is (no greening counted twice)
+    own = {"grass": "grassland", "forest": "forest", "shrub": "shrub", "wetland": "wetland"}
+    el = year[year["eligible"] == 1]
+    assert not (el["recommended_target"].map(own) == el["current_class"]).any()
     if len(year):
         s = res["summary"].set_index(["adcode", "pathway"])
         for a, g in year.groupby("adcode"):

@@ -152,6 +152,8 @@ DECISION_VALUES = {
     "status_unknown_check_operating": ("状态未知，需核实是否生产", "status unknown: check"),
     "water_fallback_from_*": ("水量不足，改自", "water short, fell back from"),
     "best_use_*": ("以水定绿，最适宜用途", "best suitable use"),
+    "already_suitable_class_closure": ("现状已是适宜地类，封育自然恢复",
+                                       "already the suitable class: closure for natural recovery"),
 }
 REASON_VALUES = {
     "operating": ("生产矿山（不符合条件）", "operating mine (not eligible)"),

@@ -11,6 +11,8 @@ rule candidates:
         # survey codes: the codes of state-owned waste land (pathways.state_wasteland) and the
         # field ridges (三调 1203) of land consolidation
         landuse_code=f"{RESULTS}/{{year}}/reaches/{{reach}}/landuse_code.tif",
+        # ownership (1 state-owned, 2 collective, 0 unknown): state-owned waste land
+        ownership=f"{RESULTS}/{{year}}/reaches/{{reach}}/ownership.tif",
         vectors=f"{RESULTS}/common/vectors.gpkg",
         demand=config["inputs"]["tables"]["water_demand"],
         # the finest DEM: the slope inside every mine at its own resolution (hazard flag)

@@ -63,7 +63,10 @@ W. state_wasteland (国有荒地复绿, 三(二): 宜林则林、宜草则草、
 water): the parcel's survey classes are barren by construction, so ``state_wasteland.classes``
 are never ``already_restored`` for it (其他草地 0404 is unused land, not restored grassland).
 The recommended use is the suitable use of ``state_wasteland.targets`` with the highest mean
-score (ties: list order); cropland only where it is suitable, the mean slope <=
+score (ties: list order), never the use of the class the parcel already is (`TARGET_CLASSES`:
+其他草地 is grassland, so grass is not planted on it again and not counted as greening
+increment; where that was its only suitable use it is closed for natural recovery, code
+``already_suitable_class_closure``); cropland only where it is suitable, the mean slope <=
 ``suitability.preferred_reclaim_slope_deg``, the parcel touches no protected area or red line
 and a reclamation use exists (以水定地: irrigated inside secured water, else dry cropland where
 rain-fed) — else the best of the other targets; ``natural_recovery`` when none is suitable.
@@ -102,6 +105,10 @@ GREEN_USES = ("forest", "shrub", "grass", "wetland")
 NO_WATER_USES = ("none", NATURAL)
 CROPLAND_USES = ("cropland", "cropland_dry")
 CROPLAND_TARGETS = ("cropland",)
+#: the canonical classes a target use turns land into (a parcel already of that class is not
+#: converted to it again: state_wasteland)
+TARGET_CLASSES = {"cropland": ("cropland_irrigated", "cropland_dry"), "forest": ("forest",),
+                  "shrub": ("shrub",), "grass": ("grassland",), "wetland": ("wetland",)}
 #: pathways whose reclamation falls back to the green use itself as the target (the others
 #: to ``ecological`` land planted with it)
 GREEN_TARGET_FALLBACK = ("homestead_greening", "state_wasteland", "land_consolidation")
@@ -408,29 +415,46 @@ def decide_wasteland(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict
     with np.errstate(invalid="ignore"):
         slope_ok = _num(out, "slope_mean") <= max_slope
     crop_ok = ~prot & slope_ok & (r_use != "")
+    cur = out.get("current_class", pd.Series([""] * len(out), index=out.index))
+    cur = cur.fillna("").astype(str).to_numpy()
     best = np.full(len(out), NATURAL, dtype=object)
     best_score = np.full(len(out), -np.inf)
+    green = np.full(len(out), NATURAL, dtype=object)
+    green_score = np.full(len(out), -np.inf)
+    same = np.zeros(len(out), dtype=bool)
     for t in targets:
+        # never the class the land already is (其他草地 is grassland: no grass counted again)
+        own = np.isin(cur, list(TARGET_CLASSES.get(t, ())))
         ok = suitable(out, t, ms)
-        if t in CROPLAND_TARGETS:
-            ok = ok & crop_ok
+        same |= ok & own
+        ok &= ~own
         sc = np.nan_to_num(_num(out, f"score_{t}"), nan=-np.inf)
+        if t not in CROPLAND_TARGETS:
+            g_better = ok & (sc > green_score)
+            green[g_better] = t
+            green_score[g_better] = sc[g_better]
+        else:
+            ok = ok & crop_ok
         better = ok & (sc > best_score)
         best[better] = t
         best_score[better] = sc[better]
-    green = best_green(out, [t for t in targets if t not in CROPLAND_TARGETS], ms)
     crop = np.isin(best, CROPLAND_TARGETS)
+    # the water fallback (allocation) takes its uses from suitable_uses: not the own class
+    own_of = {c: t for t, cs in TARGET_CLASSES.items() for c in cs}
+    out["suitable_uses"] = [";".join(u for u in str(su).split(";") if u and own_of.get(c) != u)
+                            for su, c in zip(out["suitable_uses"], cur)]
     use = np.where(crop, r_use, best).astype(object)
     why = np.where(best == NATURAL, "", np.char.add("best_use_", best.astype(str))).astype(object)
     water = np.where(crop, r_code, "")
     crop_listed = any(t in CROPLAND_TARGETS for t in targets)
     no_crop = np.where(prot & crop_listed & suitable(out, "cropland", ms),
                        "protected_area_no_cropland", "")
-    nat = np.where(best == NATURAL, "no_suitable_green_use", "")
+    nat = np.where((best == NATURAL) & ~same, "no_suitable_green_use", "")
+    kept = np.where((best == NATURAL) & same, "already_suitable_class_closure", "")
     out["initial_target"] = best
     out["initial_use"] = use
     out["green_use"] = green
-    out["decision"] = _join(why, water, no_crop, nat)
+    out["decision"] = _join(why, water, no_crop, kept, nat)
     out["pv_mw"] = 0.0
     _clear_not_eligible(out)
     return out
