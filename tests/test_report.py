@@ -349,6 +349,8 @@ def test_config_placeholders_are_listed_with_their_key_path():
   sand_control:
     # Three-North shares (placeholder):
     three_north: {closure_share: 0.6}
+    # columns: item, value, placeholder, note
+    prices: config/tables/prices.csv
 ledgers:
   forest_sequestration_t_co2_per_ha: 5.0    # (placeholder) for neutrality
 """

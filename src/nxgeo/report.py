@@ -760,6 +760,8 @@ def narrative(*, gep: pd.DataFrame | None = None, gep_change: pd.DataFrame | Non
 # placeholders: config lines marked "(placeholder)" and table rows flagged placeholder
 
 KEY_LINE = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z_][\w-]*)\s*:\s*(.*)$")
+# the config's convention: "(placeholder)", "(placeholder: …)", "(all placeholder)"
+PLACEHOLDER_MARK = re.compile(r"\((?:all )?placeholder\b", re.IGNORECASE)
 
 
 def config_placeholders(text: str, where: str = "config.yaml") -> list[dict]:
@@ -784,8 +786,8 @@ def config_placeholders(text: str, where: str = "config.yaml") -> list[dict]:
             stack.pop()
         stack.append((indent, key))
         value, _, comment = rest.partition(" #")
-        notes = [c for c in pending if "placeholder" in c.lower()]
-        if "placeholder" in comment.lower() or notes:
+        notes = [c for c in pending if PLACEHOLDER_MARK.search(c)]
+        if PLACEHOLDER_MARK.search(comment) or notes:
             rows.append({"parameter": ".".join(k for _, k in stack), "value": value.strip(),
                          "unit": "", "source": "; ".join([comment.strip()] + notes).strip("; "),
                          "where": where})
