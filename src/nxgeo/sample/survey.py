@@ -13,13 +13,14 @@ database (三调 / 变更调查), all synthetic:
 - QSXZ: ownership. State-owned: water surfaces, highways and mining land (10 国有土地所有权),
   urban land (20 国有土地使用权), and — in 5 km cells drawn by a fixed hash — 70 % of the
   barren, sandy, saline and unused grassland (0404, 1204–1207), 40 % of the forest and 30 % of
-  the natural pasture (国有林场 / 国有草场); everything else collective (30, some 31);
+  the natural pasture (国有林场 / 国有草场); everything else collective (30, some 31). A
+  polygon is cut where the ownership changes (as 权属 boundaries cut 图斑);
 - ZLDWDM: county adcode + 3-digit town + 3-digit village (from the tile) + 0000000 (19
   digits, like the survey's unit codes); QSDWDM: the same for collective land, the county
   (adcode + 13 zeros) for state land.
 The layer is written in CGCS2000 / 3-degree Gauss-Kruger CM 105E (EPSG:4544), as departments
-file it. The ownership raster (1 state, 2 collective, 255 nodata) is the QSXZ of each cell's
-polygon on the land-use grid.
+file it. The ownership raster (1 state, 2 collective, 255 nodata) is the QSXZ of each cell
+(its polygon's) on the land-use grid.
 """
 
 from __future__ import annotations
@@ -58,16 +59,36 @@ def _hash01(ix: np.ndarray, iy: np.ndarray, salt: int) -> np.ndarray:
     return (h % 100000) / 100000.0
 
 
-def qsxz_for(codes: np.ndarray, x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
-    """QSXZ of polygons of `codes` with representative points (x, y) (EPSG:4507)."""
+#: QSXZ values by index (the key the polygons are cut by): 0, 1 collective; 2, 3 state-owned
+QSXZ = np.array(["30", "31", "10", "20"], dtype=object)
+
+
+def qsxz_index(codes: np.ndarray, x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
+    """Index into QSXZ of the ownership of cells of `codes` at (x, y) (EPSG:4507 metres):
+    fixed by the code and the 5 km hash cell, so ownership boundaries follow the hash cells
+    and cut the polygons (as 权属 boundaries cut 图斑 in the survey)."""
     ix, iy = np.floor(x / HASH_CELL_M), np.floor(y / HASH_CELL_M)
     u = _hash01(ix, iy, seed)
-    out = np.where(_hash01(ix, iy, seed + 1) < 0.2, "31", "30").astype(object)
+    out = np.where(_hash01(ix, iy, seed + 1) < 0.2, 1, 0).astype(np.int64)
     for code, q in STATE_OWNED.items():
-        out[codes == code] = q
+        out[codes == code] = 2 if q == "10" else 3
     for code, share in STATE_SHARE.items():
-        out[(codes == code) & (u < share)] = "10"
+        out[(codes == code) & (u < share)] = 2
     return out
+
+
+def _polygons(shapes: list) -> np.ndarray:
+    """Shapely polygons of rasterio's GeoJSON-like shapes, built vectorised (rings first)."""
+    coords, ring_ix, poly_ix = [], [], []
+    r = 0
+    for i, (geom, _) in enumerate(shapes):
+        for ring in geom["coordinates"]:
+            coords.append(np.asarray(ring, dtype=float))
+            ring_ix.append(np.full(len(ring), r))
+            poly_ix.append(i)
+            r += 1
+    rings = shapely.linearrings(np.concatenate(coords), indices=np.concatenate(ring_ix))
+    return shapely.polygons(rings, indices=np.asarray(poly_ix))
 
 
 def assert_same_projection(a: str, b: str) -> None:
@@ -94,8 +115,9 @@ class DltbBuilder:
         g = self.grid
         h, w = lu.shape
         valid = (cid > 0) & (lu != 0)
-        key = np.where(valid, cid.astype(np.int64) * 10000 + lu, 0).astype(np.int32)
-        owner = np.full((h, w), OWNER_NODATA, np.uint8)
+        q = qsxz_index(lu, g.xs()[None, :], g.ys(r0, r0 + h)[:, None], self.seed)
+        key = np.where(valid, (cid.astype(np.int64) * 4 + q) * 10000 + lu, 0).astype(np.int32)
+        owner = np.where(valid, np.where(q >= 2, 1, 2), OWNER_NODATA).astype(np.uint8)
         for tr in range(0, h, TILE):
             for tc in range(0, w, TILE):
                 blk = key[tr:tr + TILE, tc:tc + TILE]
@@ -104,17 +126,11 @@ class DltbBuilder:
                     continue
                 t = g.window_transform(r0 + tr) @ Affine.translation(tc, 0)
                 shapes = list(features.shapes(blk, mask=m, transform=t, connectivity=4))
-                geoms = np.array([shapely.geometry.shape(s) for s, _ in shapes], dtype=object)
                 vals = np.array([int(v) for _, v in shapes], np.int64)
-                codes, ci = vals % 10000, vals // 10000
-                pts = shapely.point_on_surface(geoms)
-                q = qsxz_for(codes, shapely.get_x(pts), shapely.get_y(pts), self.seed)
-                own = np.where(np.isin(q, ["10", "20"]), 1, 2)
-                owner[tr:tr + TILE, tc:tc + TILE] = np.where(
-                    m, features.rasterize(zip(geoms, own), out_shape=blk.shape, transform=t,
-                                          fill=OWNER_NODATA, dtype="uint8"), OWNER_NODATA)
+                codes, cq = vals % 10000, vals // 10000
                 town, village = 1 + ((r0 + tr) // TILE) % 999, 1 + (tc // TILE) % 999
-                self.parts[k].append((geoms, codes, ci, q, town, village))
+                self.parts[k].append((_polygons(shapes), codes, cq // 4, QSXZ[cq % 4], town,
+                                      village))
         return owner
 
     def frame(self, k: int):
