@@ -1,0 +1,106 @@
+"""The tiny-sample pipeline through a real SLURM (`workflow/profiles/slurm` with
+snakemake-executor-plugin-slurm): every job is submitted with sbatch to a single-node cluster on
+localhost (scripts/slurm_local.sh: munged + slurmctld + slurmd) and the outputs equal a local
+run's byte for byte (logs, benchmarks and provenance records aside: they hold times and hosts).
+
+Marked `slurm`: `pytest -m slurm` (run by .ci/run after starting the cluster). Skips, with the
+reason, when SLURM's tools are absent or no cluster can be reached or started."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SNAKEMAKE, run_snakemake, tiny_config
+
+pytestmark = pytest.mark.slurm
+
+SCRIPT = ROOT / "scripts" / "slurm_local.sh"
+EXCLUDED_PARTS = {"logs", "benchmarks", ".snakemake", ".backups"}
+
+
+def _sinfo_ok(env) -> bool:
+    try:
+        out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True,
+                             timeout=20, env=env)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and any(s.strip() in ("idle", "mixed", "allocated")
+                                       for s in out.stdout.split())
+
+
+@pytest.fixture(scope="module")
+def slurm_env(tmp_path_factory):
+    """Environment whose SLURM_CONF reaches a running cluster: the one CI started (SLURM_CONF
+    set), else one started here with scripts/slurm_local.sh (stopped afterwards)."""
+    missing = [t for t in ("sbatch", "squeue", "sinfo", "slurmctld", "slurmd", "munged")
+               if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"SLURM not installed (missing {', '.join(missing)}; "
+                    "apt-get install slurm-wlm munge)")
+    env = dict(os.environ)
+    if env.get("SLURM_CONF") and _sinfo_ok(env):
+        yield env
+        return
+    if os.geteuid() != 0:
+        pytest.skip("no SLURM cluster reachable (SLURM_CONF unset) and not root to start one")
+    d = tmp_path_factory.mktemp("slurm")
+    proc = subprocess.run(["bash", str(SCRIPT), "start", str(d)], capture_output=True,
+                          text=True, timeout=120)
+    if proc.returncode != 0:
+        pytest.skip(f"could not start a local SLURM: {proc.stderr.strip()[-500:]}")
+    env["SLURM_CONF"] = str(d / "slurm.conf")
+    try:
+        yield env
+    finally:
+        subprocess.run(["bash", str(SCRIPT), "stop", str(d)], capture_output=True, timeout=60)
+
+
+def _outputs(workdir: Path) -> dict[str, str]:
+    """sha256 of every result file, logs/benchmarks/provenance records left out."""
+    res = {}
+    for p in sorted((workdir / "results").rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(workdir)
+        if EXCLUDED_PARTS & set(rel.parts) or "provenance" in p.name:
+            continue
+        res[str(rel)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return res
+
+
+def _prepare(workdir: Path) -> None:
+    tiny_config(workdir, survey_landuse=True)
+    run_snakemake(workdir, "sample")
+    (workdir / "survey").mkdir()
+    for f in (workdir / "data" / "sample").glob("landuse_*.tif"):
+        shutil.copy2(f, workdir / "survey" / f.name)
+
+
+def test_tiny_pipeline_on_slurm_equals_local(slurm_env, tiny_run, tmp_path):
+    wd = tmp_path / "slurm_run"
+    _prepare(wd)
+    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(wd),
+           "--configfile", str(wd / "config.yaml"),
+           "--profile", str(ROOT / "workflow" / "profiles" / "slurm"),
+           "--default-resources", "slurm_account=nxgeo", "slurm_partition=debug",
+           "--slurm-status-command", "squeue", "--jobs", "8", "--latency-wait", "5",
+           "--seconds-between-status-checks", "2"]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600,
+                          env=dict(slurm_env, PYTHONWARNINGS="ignore"))
+    wall = time.monotonic() - t0
+    assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+    submitted = proc.stderr.count("has been submitted with SLURM jobid")
+    print(f"\nSLURM run of the tiny sample: {wall:.0f} s wall, {submitted} jobs submitted")
+    assert submitted > 20, proc.stderr[-3000:]  # the jobs really went through sbatch
+    ours, local = _outputs(wd), _outputs(tiny_run)
+    assert sorted(ours) == sorted(local)
+    differ = [k for k in ours if ours[k] != local[k]]
+    assert not differ, f"{len(differ)} of {len(ours)} outputs differ from the local run: {differ[:20]}"
