@@ -77,15 +77,21 @@ def _outputs(workdir: Path) -> dict[str, str]:
 
 def _prepare(workdir: Path) -> None:
     tiny_config(workdir, survey_landuse=True)
-    run_snakemake(workdir, "sample")
+    run_snakemake(workdir, "sample", timeout=3600)
     (workdir / "survey").mkdir()
     for f in (workdir / "data" / "sample").glob("landuse_*.tif"):
         shutil.copy2(f, workdir / "survey" / f.name)
 
 
-def test_tiny_pipeline_on_slurm_equals_local(slurm_env, tiny_run, tmp_path):
-    wd = tmp_path / "slurm_run"
-    _prepare(wd)
+def test_tiny_pipeline_on_slurm_equals_local(slurm_env, tmp_path):
+    local, wd = tmp_path / "local_run", tmp_path / "slurm_run"
+    _prepare(local)
+    shutil.copytree(local, wd, symlinks=True)  # the same sample and config for both runs
+    (wd / "config.yaml").write_text((local / "config.yaml").read_text(encoding="utf-8")
+                                    .replace(str(local), str(wd)), encoding="utf-8")
+    t0 = time.monotonic()
+    run_snakemake(local, timeout=3600)
+    wall_local = time.monotonic() - t0
     cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(wd),
            "--configfile", str(wd / "config.yaml"),
            "--profile", str(ROOT / "workflow" / "profiles" / "slurm"),
@@ -98,9 +104,10 @@ def test_tiny_pipeline_on_slurm_equals_local(slurm_env, tiny_run, tmp_path):
     wall = time.monotonic() - t0
     assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
     submitted = proc.stderr.count("has been submitted with SLURM jobid")
-    print(f"\nSLURM run of the tiny sample: {wall:.0f} s wall, {submitted} jobs submitted")
+    print(f"\nSLURM run of the tiny sample: {wall:.0f} s wall, {submitted} jobs submitted "
+          f"with sbatch; the same run locally (--cores 2): {wall_local:.0f} s")
     assert submitted > 20, proc.stderr[-3000:]  # the jobs really went through sbatch
-    ours, local = _outputs(wd), _outputs(tiny_run)
-    assert sorted(ours) == sorted(local)
-    differ = [k for k in ours if ours[k] != local[k]]
+    ours, theirs = _outputs(wd), _outputs(local)
+    assert sorted(ours) == sorted(theirs)
+    differ = [k for k in ours if ours[k] != theirs[k]]
     assert not differ, f"{len(differ)} of {len(ours)} outputs differ from the local run: {differ[:20]}"
