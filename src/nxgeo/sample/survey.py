@@ -1,8 +1,8 @@
 """The sample's survey layers: 地类图斑 (DLTB) polygons and the ownership raster per year.
 
-The polygons are the land-use raster polygonised (connected cells of one code within one
-county and one 256 × 256-cell tile, the tile standing for a village's map sheet), so the
-rasterised DLTB and the land-use raster agree cell for cell. Attributes as in the survey
+The polygons are the land-use raster polygonised (connected cells of one code and one
+ownership within one county and one 256 × 256-cell tile, the tile standing for a village's
+map sheet), so the rasterised DLTB and the land-use raster agree cell for cell. Attributes as in the survey
 database (三调 / 变更调查), all synthetic:
 
 - DLBM / DLMC: the code ("0103") and name of the cell's GB/T 21010 class;
