@@ -323,7 +323,7 @@ def test_maps_year_makes_every_sheet(year_maps):
 def test_parallel_sheets_give_the_same_files(year_maps, tmp_path):
     from nxgeo.maps import maps_year
 
-    root, out, files, _ = year_maps
+    root, _, files, _ = year_maps
     again = maps_year(YEAR, root, CLASSES, CONFIG, tmp_path / "maps", made_on=MADE_ON, workers=2)
     assert [p.name for p in again] == [p.name for p in files]
     for a, b in zip(files, again):
@@ -443,6 +443,7 @@ def test_dense_county_gets_detail_sheets(tmp_path, monkeypatch):
     monkeypatch.setattr(style, "LABEL_MAX_PARCELS", 5)
     monkeypatch.setattr(style, "DETAIL_MAX_PARCELS", 4)
     monkeypatch.setattr(style, "DETAIL_MAX_SHEETS", 1)
+    monkeypatch.setattr(style, "DETAIL_MIN_PARCELS", 2)
     root = build_results(tmp_path / "results", suitability=False)
     out = tmp_path / "maps"
     maps_year(YEAR, root, CLASSES, CONFIG, out, made_on=MADE_ON)

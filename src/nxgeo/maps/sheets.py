@@ -975,6 +975,8 @@ def maps_year(year, results_dir: str | Path, classes_table, config_subset: Mappi
                     continue
                 for pw in [p for p in order if (sub["pathway"].astype(str) == p).any()]:
                     sel = sub["pathway"].astype(str) == pw
+                    if int(sel.sum()) < style.DETAIL_MIN_PARCELS:
+                        continue   # few (larger) parcels: labelled on the county sheet first
                     part = sub[sel].reset_index(drop=True)
                     rest = sub[~sel].reset_index(drop=True)
                     groups = detail_groups(part, style.DETAIL_MAX_PARCELS)

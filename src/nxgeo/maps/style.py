@@ -111,6 +111,7 @@ RESERVE_OTHER = ("自然保护地", "Protected area", "#de2d26", "-", 0.9)
 # DETAIL_MAX_PARCELS parcels (a group split along its longer side at the median), and no more
 # than DETAIL_MAX_SHEETS per county and pathway (the rest are listed in maps/index.json).
 LABEL_MAX_PARCELS = 60
+DETAIL_MIN_PARCELS = 30     # a pathway with fewer parcels in the county gets no detail sheet
 DETAIL_MAX_PARCELS = 150
 DETAIL_MAX_SHEETS = 4
 LABEL_SIZE = 4.5
