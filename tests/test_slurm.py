@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -83,8 +84,17 @@ def _prepare(workdir: Path) -> None:
         shutil.copy2(f, workdir / "survey" / f.name)
 
 
-def test_tiny_pipeline_on_slurm_equals_local(slurm_env, tmp_path):
-    local, wd = tmp_path / "local_run", tmp_path / "slurm_run"
+@pytest.fixture
+def own_dir():
+    """A folder outside pytest's numbered temp folders (concurrent pytest sessions of the same
+    user rotate those away, which removed a run directory under the running jobs once)."""
+    d = Path(tempfile.mkdtemp(prefix="nxgeo-slurm-test-"))
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_tiny_pipeline_on_slurm_equals_local(slurm_env, own_dir):
+    local, wd = own_dir / "local_run", own_dir / "slurm_run"
     _prepare(local)
     shutil.copytree(local, wd, symlinks=True)  # the same sample and config for both runs
     (wd / "config.yaml").write_text((local / "config.yaml").read_text(encoding="utf-8")
