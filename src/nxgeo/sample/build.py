@@ -232,9 +232,11 @@ def build_sample(reference_dir, out_dir, resolution: float = 250.0, seed: int = 
             lus, _f, zn = landcover.classify(blk)
             pw.write(r0, P)
             cid = zn["county"].astype(np.int64)
+            q_prev = None
             for k, lu in enumerate(lus):
                 lws[k].write(r0, lu)
-                ows[k].write(r0, dltb.add(k, r0, lu, cid))
+                own, q_prev = dltb.add(k, r0, lu, cid, q_prev)
+                ows[k].write(r0, own)
                 idx = lut[lu]
                 if (idx < 0).any():
                     raise RuntimeError(f"internal: code outside CODES: {np.unique(lu[idx < 0])}")

@@ -14,7 +14,9 @@ database (三调 / 变更调查), all synthetic:
   urban land (20 国有土地使用权), and — in 5 km cells drawn by a fixed hash — 70 % of the
   barren, sandy, saline and unused grassland (0404, 1204–1207), 40 % of the forest and 30 % of
   the natural pasture (国有林场 / 国有草场); everything else collective (30, some 31). A
-  polygon is cut where the ownership changes (as 权属 boundaries cut 图斑);
+  polygon is cut where the ownership changes (as 权属 boundaries cut 图斑). Later years keep
+  each cell's ownership, except land that became urban land, a highway, water or a mine
+  (collective → state: 征收);
 - ZLDWDM: county adcode + 3-digit town + 3-digit village (from the tile) + 0000000 (19
   digits, like the survey's unit codes); QSDWDM: the same for collective land, the county
   (adcode + 13 zeros) for state land.
@@ -109,13 +111,19 @@ class DltbBuilder:
         self.grid, self.adcodes, self.names, self.seed = grid, list(adcodes), names, seed
         self.parts: list[list[tuple]] = [[] for _ in range(n_years)]
 
-    def add(self, k: int, r0: int, lu: np.ndarray, cid: np.ndarray) -> np.ndarray:
+    def add(self, k: int, r0: int, lu: np.ndarray, cid: np.ndarray,
+            prev: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Polygonise one strip of year `k` (codes `lu`, county index `cid`, 0 = outside);
-        returns the strip's ownership raster (1 state, 2 collective, 255 nodata)."""
+        returns the strip's ownership raster (1 state, 2 collective, 255 nodata) and its
+        QSXZ index per cell. `prev`: the previous year's QSXZ index: ownership stays as it
+        was, except where land became a code that is state land by itself (urban land,
+        highways, water, mines: 征收 of collective land)."""
         g = self.grid
         h, w = lu.shape
         valid = (cid > 0) & (lu != 0)
         q = qsxz_index(lu, g.xs()[None, :], g.ys(r0, r0 + h)[:, None], self.seed)
+        if prev is not None:
+            q = np.where(np.isin(lu, list(STATE_OWNED)), q, prev)
         key = np.where(valid, (cid.astype(np.int64) * 4 + q) * 10000 + lu, 0).astype(np.int32)
         owner = np.where(valid, np.where(q >= 2, 1, 2), OWNER_NODATA).astype(np.uint8)
         for tr in range(0, h, TILE):
@@ -131,7 +139,7 @@ class DltbBuilder:
                 town, village = 1 + ((r0 + tr) // TILE) % 999, 1 + (tc // TILE) % 999
                 self.parts[k].append((_polygons(shapes), codes, cq // 4, QSXZ[cq % 4], town,
                                       village))
-        return owner
+        return owner, q
 
     def frame(self, k: int):
         """The DLTB GeoDataFrame of year `k` (EPSG:4544)."""
