@@ -14,6 +14,10 @@ DIR="${2:-${NXGEO_SLURM_DIR:-/tmp/nxgeo-slurm}}"
 CONF="$DIR/slurm.conf"
 
 stop() {
+  # the /etc/slurm/slurm.conf link made by start (only if it is ours)
+  if [ -L /etc/slurm/slurm.conf ] && [ "$(readlink /etc/slurm/slurm.conf)" = "$CONF" ]; then
+    rm -f /etc/slurm/slurm.conf
+  fi
   for f in "$DIR/slurmd.pid" "$DIR/slurmctld.pid" "$DIR/munged.pid"; do
     if [ -s "$f" ]; then
       pid="$(cat "$f")"
@@ -79,6 +83,12 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONFEOF
 
 export SLURM_CONF="$CONF"
+# srun inside a batch job does not see SLURM_CONF (slurmd gives the job its own environment for
+# it) and looks for /etc/slurm/slurm.conf: link ours there when there is none (removed by stop)
+if [ ! -e /etc/slurm/slurm.conf ]; then
+  mkdir -p /etc/slurm
+  ln -s "$CONF" /etc/slurm/slurm.conf
+fi
 slurmctld -f "$CONF"
 slurmd -f "$CONF" -N localhost
 for _ in $(seq 60); do
