@@ -554,8 +554,13 @@ def test_file_driver_equals_array_version(tmp_path):
         s, g, r = evaluate_target(arrays, t, SUIT["targets"][t], SUIT, CLASSES)
         eq(got[f"suit_{t}_score"], s)
         eq(got[f"suit_{t}_grade"], g)
-        eq(got[f"suit_{t}_reason"], r)
+        # outside the study area (land use 0) the file holds its declared nodata (#17), the
+        # array version the nodata bit alone
+        assert (r[-1, :] == REASON_BIT["nodata"]).all()
+        eq(got[f"suit_{t}_reason"], np.where(layers["landuse"] == 0, 65535, r))
         scores[t], grades_[t] = s, g
+    with rasterio.open(outputs["suit_forest_reason"]) as ds:
+        assert ds.nodata == 65535
     b, ru, bs = best_use(scores, grades_, order)
     eq(got["best_use"], b)
     eq(got["best_use_runner_up"], ru)

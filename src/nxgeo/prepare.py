@@ -2,7 +2,8 @@
 
 All raster work here is block-wise: the output is written window by window (`block_size`
 pixels a side, whole 256-pixel tiles), so memory is bounded by one window, never by the size
-of the region. Outputs are written to a temporary name and renamed on success.
+of the region. Outputs are written to a temporary name and renamed on success; rasters are
+Cloud-Optimised GeoTIFFs with internal overviews (`nxgeo.raster_io.cog_output`).
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from rasterio.warp import calculate_default_transform
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
-from .atomic import atomic_path
 from .errors import InputError
 from .grid import Grid
 from .landuse import CANONICAL_NODATA, Scheme
-from .raster_io import GTIFF_OPTIONS, default_nodata
+from .raster_io import GTIFF_OPTIONS, cog_output, default_nodata, uncompressed
 
 TILE = 256
 # Max error of GDAL's approximate coordinate transformer, in source pixels. GDAL's default
@@ -126,8 +126,9 @@ def reproject_to_grid(
 
     - categorical → nearest neighbour (only values present in the input appear), continuous →
       bilinear (source nodata pixels are left out of the interpolation);
-    - dtype is kept (int16 land use stays int16); with `overviews`, internal overviews
-      (`add_overviews`) for decimated reads (the maps);
+    - dtype is kept (int16 land use stays int16); the output is a Cloud-Optimised GeoTIFF with
+      internal overviews (`nxgeo.raster_io.cog_output`; `overviews` is kept for callers and
+      no longer needed);
     - nodata: `dst_nodata` if given, else the source's nodata, else a dtype default (-9999 for
       floats, the dtype's max for unsigned, min for signed integers); pixels of the grid outside
       the source are nodata;
@@ -157,7 +158,7 @@ def reproject_to_grid(
         profile = gtiff_profile(grid, dtype, nodata)
         xscale, yscale = warp_scale(src, grid)
         windows = work_windows(profile, grid.width, grid.height, block_size)
-        with atomic_path(dst_path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        with cog_output(dst_path) as tmp, rasterio.open(tmp, "w", **uncompressed(profile)) as dst:
             if runs_inline(dask):
                 with _warped_vrt(src, grid, nodata, resampling, xscale, yscale) as vrt:
                     for win in windows:
@@ -167,8 +168,6 @@ def reproject_to_grid(
                           (win.col_off, win.row_off, win.width, win.height)) for win in windows)
                 for win, block in zip(windows, map_blocks(_warp_block, tasks, dask)):
                     dst.write(block, 1, window=win)
-            if overviews:
-                add_overviews(dst, categorical)
             dst.update_tags(**src.tags())
             desc = src.descriptions[0]
             if desc:
@@ -242,7 +241,7 @@ def landuse_to_canonical_file(
         try:
             profile = gtiff_profile(grid, "uint8", CANONICAL_NODATA)
             unknown: dict = {}
-            with atomic_path(dst) as tmp, rasterio.open(tmp, "w", **profile) as out:
+            with cog_output(dst) as tmp, rasterio.open(tmp, "w", **uncompressed(profile)) as out:
                 for win in work_windows(profile, grid.width, grid.height, block_size):
                     block = ds.read(1, window=win)
                     for code, n in scheme.unknown_codes(block, nodata).items():
@@ -252,8 +251,6 @@ def landuse_to_canonical_file(
                     in_sand = _sand_block(sand, win, grid.transform, block.shape)
                     out.write(scheme.to_canonical(block, nodata=nodata, in_sand_area=in_sand),
                               1, window=win)
-                if not unknown:
-                    add_overviews(out, categorical=True)
                 if unknown:
                     listing = ", ".join(f"{c} ({n} px)" for c, n in sorted(unknown.items()))
                     raise InputError(

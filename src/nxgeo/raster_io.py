@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Self
 
@@ -72,9 +74,11 @@ def write_raster(
     tags: dict | None = None,
     band_description: str | None = None,
     compress: bool = True,
+    colormap: dict | None = None,
 ) -> Path:
     """Write a single-band array as a tiled, deflate-compressed GeoTIFF (atomic).
-    `compress=False` for a temporary file (see `uncompressed`)."""
+    `compress=False` for a temporary file (see `uncompressed`); `colormap`: a colour table
+    {value: (r, g, b, a)} (uint8 / uint16 rasters)."""
     array = np.asarray(array)
     profile = plain_profile(array.shape, array.dtype, crs, transform, nodata, compress)
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
@@ -83,6 +87,8 @@ def write_raster(
             dst.update_tags(**{k: str(v) for k, v in tags.items()})
         if band_description:
             dst.set_band_description(1, band_description)
+        if colormap:
+            dst.write_colormap(1, colormap)
     return Path(path)
 
 
@@ -123,16 +129,35 @@ def to_cog(src_path: str | Path, dst_path: str | Path) -> Path:
     return Path(dst_path)
 
 
+@contextlib.contextmanager
+def cog_output(final: str | Path) -> Iterator[Path]:
+    """A temporary GeoTIFF path (in a folder beside `final`) for a block-wise writer; when the
+    block succeeds it is copied to a COG at `final` (atomic), else nothing is left. Open it with
+    an `uncompressed` profile: the COG's bytes do not depend on how the source was stored.
+
+        with cog_output(path) as tmp, rasterio.open(tmp, "w", **uncompressed(profile)) as dst:
+            ...  # dst is closed before the copy
+    """
+    from .atomic import temp_dir_beside
+
+    final = Path(final)
+    with temp_dir_beside(final) as td:
+        tmp = Path(td) / final.name
+        yield tmp
+        to_cog(tmp, final)
+
+
 def write_cog(path: str | Path, array: np.ndarray, crs, transform: Affine,
               nodata: float | None = None, tags: dict | None = None,
-              band_description: str | None = None) -> Path:
+              band_description: str | None = None, colormap: dict | None = None) -> Path:
     """Write an in-memory array as a COG (via a temporary GeoTIFF beside it)."""
     from .atomic import temp_dir_beside
 
     path = Path(path)
     with temp_dir_beside(path) as td:
         tmp = write_raster(Path(td) / "plain.tif", array, crs, transform, nodata=nodata, tags=tags,
-                           band_description=band_description, compress=False)
+                           band_description=band_description, compress=False,
+                           colormap=colormap)
         to_cog(tmp, path)
     return path
 
@@ -150,11 +175,16 @@ class CogWriters:
     """
 
     def __init__(self, outputs: dict, shape, crs, transform: Affine, dtypes: dict | str,
-                 nodata: dict | float | None = None):
+                 nodata: dict | float | None = None, descriptions: dict | None = None,
+                 tags: dict | None = None, colormaps: dict | None = None):
         self.outputs = {k: Path(v) for k, v in outputs.items()}
         self.shape, self.crs, self.transform = shape, crs, transform
         self.dtypes = dtypes if isinstance(dtypes, dict) else dict.fromkeys(outputs, dtypes)
         self.nodata = nodata if isinstance(nodata, dict) else dict.fromkeys(outputs, nodata)
+        # per output: band description, metadata tags, colour table ({value: (r, g, b, a)})
+        self.descriptions = descriptions or {}
+        self.tags = tags or {}
+        self.colormaps = colormaps or {}
         self._ctx = None
         self._ds: dict = {}
         self._tmp: dict = {}
@@ -169,7 +199,13 @@ class CogWriters:
             self._tmp[key] = td / f"{key}.tif"
             prof = plain_profile(self.shape, self.dtypes[key], self.crs, self.transform,
                                  self.nodata.get(key), compress=False)
-            self._ds[key] = rasterio.open(self._tmp[key], "w", **prof)
+            ds = self._ds[key] = rasterio.open(self._tmp[key], "w", **prof)
+            if self.descriptions.get(key):
+                ds.set_band_description(1, self.descriptions[key])
+            if self.tags.get(key):
+                ds.update_tags(**{k: str(v) for k, v in self.tags[key].items()})
+            if self.colormaps.get(key):
+                ds.write_colormap(1, self.colormaps[key])
         return self
 
     def write(self, key: str, block: np.ndarray, window) -> None:

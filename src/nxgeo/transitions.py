@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from .atomic import atomic_path
 from .errors import InputError
 from .grid import Grid
 from .inventory import area_by_class
 from .prepare import gtiff_profile, work_windows
+from .raster_io import cog_output, uncompressed
 from .vector_io import read_vector
 
 CHANGE_NODATA = 65535
@@ -110,10 +110,11 @@ def change_raster(
     block_size: int = 512,
 ) -> Path:
     """Write the change raster: uint16 from×100+to where the class changed, 0 where unchanged,
-    65535 where either year is nodata. Class ids must be < 100. Block-wise and atomic."""
+    65535 where either year is nodata. Class ids must be < 100. Block-wise and atomic; a
+    Cloud-Optimised GeoTIFF with overviews."""
     grid = _same_grid(a_path, b_path)
     profile = gtiff_profile(grid, "uint16", CHANGE_NODATA)
-    with atomic_path(dst_path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+    with cog_output(dst_path) as tmp, rasterio.open(tmp, "w", **uncompressed(profile)) as dst:
         for win, a, b, va, vb in _pairs(a_path, b_path, block_size):
             both = va & vb
             for arr, p in ((a, a_path), (b, b_path)):

@@ -1,13 +1,14 @@
 """Block-wise file driver: layer rasters (one grid) -> per-target score/grade/reason rasters,
 best use, and legends.
 
-Outputs in `out_dir` (all atomic; tiled deflate GeoTIFFs with nodata, untiled strips when the
-raster is smaller than one 256-pixel tile):
+Outputs in `out_dir` (all atomic; Cloud-Optimised GeoTIFFs with internal overviews, copied by
+`nxgeo.raster_io.cog_output` from uncompressed temporaries when every block is written):
 
 - ``suit_<target>_score.tif``  uint8 0..100, nodata 255
 - ``suit_<target>_grade.tif``  uint8 1..4, nodata 255 (codes in ``grade_legend.csv``)
 - ``suit_<target>_reason.tif`` uint16 reason bits (``reason_legend.csv`` / ``.json``); nodata
-  65535 is declared but never written (bit 8 marks pixels without data)
+  65535 outside the study area (land use 0 / nodata); inside, bit 8 marks pixels where an input
+  has no data
 - ``best_use.tif``, ``best_use_runner_up.tif`` uint8 codes (``best_use_legend.csv``), nodata 255
 - ``best_use_score.tif`` uint8 score of the best use, nodata 255
 
@@ -28,10 +29,10 @@ import pandas as pd
 import rasterio
 from rasterio.windows import Window
 
-from ..atomic import atomic_path, write_csv, write_json
+from ..atomic import write_csv, write_json
 from ..errors import InputError
 from ..parallel import map_blocks, runs_inline
-from ..raster_io import GTIFF_OPTIONS
+from ..raster_io import GTIFF_OPTIONS, cog_output, uncompressed
 from .codes import (
     BEST_NODATA,
     GRADE_NODATA,
@@ -102,6 +103,14 @@ def _compute_block(raw: Mapping[str, np.ndarray], needed, nodata: Mapping, comps
                                                                  official["county"])
         out[(t, "score")], out[(t, "grade")], out[(t, "reason")] = s, g, r
         scores[t], grades_[t] = s, g
+    lu = np.asarray(raw["landuse"])
+    outside = lu == 0
+    if nodata.get("landuse") is not None:
+        outside |= lu == nodata["landuse"]
+    if outside.any():  # outside the study area: the reason rasters' declared nodata (#17)
+        for t in order:
+            out[(t, "reason")] = np.where(outside, REASON_NODATA, out[(t, "reason")]).astype(
+                out[(t, "reason")].dtype)
     return out, best_use(scores, grades_, order), extra
 
 
@@ -193,8 +202,11 @@ def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path
 
         def open_out(key: str, fname: str, dtype: str, nd, description: str, tags: dict):
             final = out_dir / fname
-            tmp = stack.enter_context(atomic_path(final))
-            ds = stack.enter_context(rasterio.open(tmp, "w", **_profile(ref, dtype, nd)))
+            # a COG with overviews, copied from an uncompressed temporary when the stack
+            # closes (the dataset first), only when every block is in (#17)
+            tmp = stack.enter_context(cog_output(final))
+            ds = stack.enter_context(rasterio.open(tmp, "w", **uncompressed(
+                _profile(ref, dtype, nd))))
             ds.set_band_description(1, description)
             ds.update_tags(**tags)
             outputs[key] = final
