@@ -31,6 +31,7 @@ include: "workflow/rules/programme.smk"
 include: "workflow/rules/tracking.smk"
 include: "workflow/rules/scorecard.smk"
 include: "workflow/rules/export.smk"
+include: "workflow/rules/qgis.smk"  # after every rule writing a year's rasters and tables
 include: "workflow/rules/safety.smk"  # last: it flags the outputs of every rule above
 
 
@@ -57,6 +58,7 @@ rule all:
         # the department's own 双评价 layers, when supplied: computed vs official
         expand(f"{RESULTS}/{{year}}/tables/official_disagreement.csv",
                year=YEARS if OFFICIAL else []),
+        expand(f"{RESULTS}/{{year}}/nxgeo_{{year}}.qgz", year=YEARS),
         [f"{RESULTS}/{b}/compare/{a}_{b}/transition_matrix.csv" for a, b in COMPARE],
         [f"{RESULTS}/{b}/compare/{a}_{b}/greening_ledger.csv" for a, b in COMPARE],
         [f"{RESULTS}/{b}/compare/{a}_{b}/candidates_diff.csv" for a, b in DIFF_PAIRS],

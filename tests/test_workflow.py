@@ -18,7 +18,7 @@ YEARS = (2023, 2024)
 # programme: chooses among the allocated candidates (#16)
 DOWNSTREAM_OF_SUITABILITY = {"candidates", "allocate_water", "ledgers", "maps", "provenance",
                              "report", "programme",
-                             "county_scorecard"}
+                             "county_scorecard", "qgis_project"}
 REACHES = ("weining", "qingtongxia", "yinchuan", "shizuishan", "qingshui", "jinghe", "yanchi")
 
 

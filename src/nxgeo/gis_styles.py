@@ -1,7 +1,7 @@
 """How every raster of a run opens in QGIS (and any GDAL client): classes, colours, ramps (#17).
 
-Categorical rasters (land use, source land-use codes, best use, suitability grades and reason
-bits, zone masks, counties, the change raster) get
+Categorical rasters (land use, source land-use codes, ownership, best use, suitability grades
+and reason bits, zone masks, counties, the change raster) get
 
 - ``<raster>.tif.aux.xml`` (GDAL PAM, read by QGIS, ArcGIS and ``gdalinfo``): a colour table
   and the category names (bilingual) — for Byte / UInt16 rasters;
@@ -52,6 +52,9 @@ MASK_COLORS = {
     "water_secured": ("#4393c3", "有保障水源（灌区）", "Secured irrigation water"),
     "planned_construction": ("#d6604d", "规划建设用地", "Planned construction"),
 }
+OWNERSHIP = {0: ("#d9d9d9", "权属未知", "Ownership unknown", 120),
+             1: ("#807dba", "国有", "State-owned", 255),
+             2: ("#fdae6b", "集体", "Collective", 255)}
 COUNTY_COLORS = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
                  "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f")
 RAMPS = {  # ColorBrewer sequential ramps (5 stops)
@@ -121,7 +124,7 @@ CONTINUOUS = {  # file stem (or prefix) -> (ramp, title)
 
 def raster_kind(path: str | Path) -> str:
     """landuse | landuse_code | best_use | grade | reason | score | mask | county | change |
-    continuous — from the file name."""
+    ownership | continuous — from the file name."""
     stem = Path(path).name.removesuffix(".tif").removesuffix(".vrt")
     if stem == "landuse":
         return "landuse"
@@ -141,11 +144,13 @@ def raster_kind(path: str | Path) -> str:
         return "mask"
     if stem == "change":
         return "change"
+    if stem == "ownership":
+        return "ownership"
     return "continuous"
 
 
 CATEGORICAL = ("landuse", "landuse_code", "best_use", "grade", "reason", "mask", "county",
-               "change")
+               "change", "ownership")
 
 
 # --- reading what a raster holds -------------------------------------------------------------
@@ -301,6 +306,8 @@ def categories_for(kind: str, paths: Sequence[str | Path], ctx: StyleContext,
         return county_categories(present, ctx.county_names)
     elif kind == "change":
         return change_categories(present, ctx)
+    elif kind == "ownership":
+        cats = [Category(v, c, zh, en, a) for v, (c, zh, en, a) in OWNERSHIP.items()]
     else:
         raise ValueError(f"{kind!r} is not a categorical raster kind")
     have = set(present)

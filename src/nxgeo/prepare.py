@@ -413,7 +413,7 @@ def ownership_to_grid(canonical: str | Path, dst: str | Path, src: str | Path | 
                                   Resampling.nearest, 1.0, 1.0)
                 stack.append(vrt)
         try:
-            with atomic_path(dst) as tmp, rasterio.open(tmp, "w", **profile) as out:
+            with cog_output(dst) as tmp, rasterio.open(tmp, "w", **uncompressed(profile)) as out:
                 for win in work_windows(profile, grid.width, grid.height, block_size):
                     valid = lu.read(1, window=win) != CANONICAL_NODATA
                     if vrt is None:
@@ -427,7 +427,6 @@ def ownership_to_grid(canonical: str | Path, dst: str | Path, src: str | Path | 
                             raise InputError(f"{src}: ownership value(s) {bad} are not 1 (state-"
                                              f"owned), 2 (collective) or 0 (unknown)")
                     out.write(np.where(valid, own, OWNER_NODATA).astype(np.uint8), 1, window=win)
-                add_overviews(out, categorical=True)
                 out.update_tags(values="1 = state-owned 国有, 2 = collective 集体, 0 = unknown 未知",
                                 source=str(src) if src is not None and not on_grid else
                                 ("DLTB QSXZ" if on_grid else "none: all unknown"))

@@ -70,6 +70,7 @@ INPUT_LAYERS = {
 RASTER_TITLES = {
     "landuse": ("土地利用（标准类）", "Land use (canonical classes)"),
     "landuse_code": ("土地利用（原始编码）", "Land use (source codes)"),
+    "ownership": ("土地权属", "Land ownership"),
     "best_use": ("最适宜用途", "Best use"),
     "best_use_runner_up": ("次适宜用途", "Runner-up use"),
     "best_use_score": ("最适宜用途得分", "Score of the best use"),
@@ -456,7 +457,8 @@ def year_project(year: int, year_dir: str | Path, out_qgz: str | Path, ctx: Styl
     for stem, p in grid_rasters.items():
         st = styles.get(str(p)) or style_for([p], ctx)
         inputs.items.append(raster_layer(f"g_{stem}", stem, p, st))
-    inputs.items += take(["landuse", "landuse_code", "precipitation", "slope", "aspect", "ls",
+    inputs.items += take(["landuse", "landuse_code", "ownership", "precipitation", "slope",
+                          "aspect", "ls",
                           "distance_water", "distance_roads", "distance_settlements"])
     inputs.items += take(sorted(s for s in mosaic if s.startswith("zone_")))
     inputs.items += [mosaic.pop(s) for s in sorted(mosaic) if s != "dem"]
@@ -485,15 +487,22 @@ def year_project(year: int, year_dir: str | Path, out_qgz: str | Path, ctx: Styl
     return written
 
 
+def mosaic_stems(reach_rasters: Sequence[str | Path], grid_stems: Sequence[str]) -> list[str]:
+    """The names of the VRT mosaics `qgis_year` writes (in ``{year}/qgis/``): one per kind of
+    reach raster without a region-wide raster in ``{year}/grid/``."""
+    return sorted({Path(r).stem for r in reach_rasters} - set(grid_stems))
+
+
 def qgis_year(year: int, year_dir: str | Path, rasters: Sequence[str | Path],
               csvs: Sequence[str | Path], classes_table: str | Path,
               scheme_table: str | Path | None, vectors_gpkg: str | Path,
               candidates_gpkg: str | Path, dem: str | Path | None, out_qgz: str | Path,
               targets: Sequence[str] = (), target_cfg: Mapping | None = None,
-              region: str = "") -> dict[str, Path]:
+              region: str = "", expected: Sequence[str | Path] = ()) -> dict[str, Path]:
     """The GIS step of a year (rule ``qgis_project``): the ``.qml`` / ``.aux.xml`` sidecars of
     every raster in `rasters`, a ``.csvt`` beside every CSV in `csvs`, the VRT mosaics of the
-    reach rasters and the project `out_qgz`."""
+    reach rasters and the project `out_qgz`. `expected`: the files the workflow declares; one
+    not written is an error (the declared outputs and this function must agree)."""
     import pandas as pd
 
     from .gis_styles import write_csvt, write_sidecars
@@ -526,8 +535,33 @@ def qgis_year(year: int, year_dir: str | Path, rasters: Sequence[str | Path],
             grid[r.stem] = r
         elif r.stem == "change":
             change.append(r)
+    for stem in grid:  # a region-wide raster exists: no mosaic of its reach copies
+        by_stem.pop(stem, None)
     tnames = {t: target_label(t, (target_cfg or {}).get(t)) for t in targets}
     written.update(year_project(year, year_dir, out_qgz, ctx, by_stem, grid, dem,
                                 candidates_gpkg, vectors_gpkg, change, targets, tnames,
                                 styles, region))
+    _check_written(expected)
     return written
+
+
+def _check_written(expected: Sequence[str | Path]) -> None:
+    missing = [str(p) for p in expected if not Path(p).exists()]
+    if missing:
+        raise RuntimeError(f"declared GIS output(s) not written: {', '.join(missing[:5])}"
+                           f"{' ...' if len(missing) > 5 else ''}")
+
+
+def gis_files(rasters: Sequence[str | Path], csvs: Sequence[str | Path],
+              classes_table: str | Path, expected: Sequence[str | Path] = ()) -> None:
+    """Sidecars of `rasters` and ``.csvt`` of `csvs` (rule ``gis_compare``)."""
+    import pandas as pd
+
+    from .gis_styles import write_csvt, write_sidecars
+
+    ctx = StyleContext(pd.read_csv(classes_table))
+    for r in rasters:
+        write_sidecars(r, ctx)
+    for c in csvs:
+        write_csvt(c)
+    _check_written(expected)

@@ -24,9 +24,9 @@ from affine import Affine
 from rasterio.features import rasterize
 from shapely.geometry import box
 
-from ..atomic import atomic_path
 from ..grid import Grid
-from ..prepare import add_overviews, gtiff_profile, work_windows
+from ..prepare import gtiff_profile, work_windows
+from ..raster_io import cog_output, uncompressed
 from .read import OWNER_NODATA
 
 CODE_NODATA = 0
@@ -83,8 +83,9 @@ def rasterise_dltb(dltb: gpd.GeoDataFrame, grid: Grid, out_codes: str | Path,
     pc = gtiff_profile(grid, "int16", CODE_NODATA)
     po = gtiff_profile(grid, "uint8", OWNER_NODATA)
     t = grid.transform
-    with atomic_path(out_codes) as tc, atomic_path(out_owner) as to, \
-            rasterio.open(tc, "w", **pc) as dc, rasterio.open(to, "w", **po) as do:
+    with cog_output(out_codes) as tc, cog_output(out_owner) as to, \
+            rasterio.open(tc, "w", **uncompressed(pc)) as dc, \
+            rasterio.open(to, "w", **uncompressed(po)) as do:
         for win in work_windows(pc, grid.width, grid.height, block_size):
             r0, c0, h, w = int(win.row_off), int(win.col_off), int(win.height), int(win.width)
             x0, y0 = t @ (c0, r0)
@@ -102,8 +103,6 @@ def rasterise_dltb(dltb: gpd.GeoDataFrame, grid: Grid, out_codes: str | Path,
             owner = largest_share(owner_lut[fine], k, OWNER_NODATA)
             dc.write(codes.astype(np.int16), 1, window=win)
             do.write(owner.astype(np.uint8), 1, window=win)
-        for d in (dc, do):
-            add_overviews(d, categorical=True)
         dc.update_tags(source="DLTB polygons, largest share (docs/survey.md)", supersample=k)
         do.update_tags(source="DLTB QSXZ, largest share (docs/survey.md)",
                        values="1 = state-owned 国有, 2 = collective 集体, 0 = unknown 未知")

@@ -1,0 +1,124 @@
+# What a GIS user opens: styles beside every raster and table of a year, and the QGIS project
+# results/{year}/nxgeo_{year}.qgz (nxgeo.gis_styles, nxgeo.qgis_project; docs/qgis.md).
+# Included after every rule that writes a year's rasters or tables: the files are found from
+# those rules' outputs, so a new raster or table gets its style and .csvt without an edit here.
+import re as _re
+
+from snakemake.io import strip_wildcard_constraints as _plain
+
+from nxgeo.gis_styles import sidecar_paths as _sidecars
+from nxgeo.qgis_project import mosaic_stems as _mosaic_stems
+
+_WILDCARD = _re.compile(r"\{(\w+)\}")
+
+
+def _year_patterns(suffix):
+    """Output patterns RESULTS/{year}/... ending in `suffix` whose only other wildcard is
+    {reach}, of every rule defined so far."""
+    out = []
+    for r in workflow.rules:
+        for f in r.output:
+            pat = _plain(str(f))
+            if not pat.endswith(suffix) or not pat.startswith(f"{RESULTS}/{{year}}/"):
+                continue
+            if set(_WILDCARD.findall(pat)) - {"year", "reach"}:
+                continue
+            if pat not in out:
+                out.append(pat)
+    return out
+
+
+def _compare_patterns(suffix):
+    out = []
+    head = f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/"
+    for r in workflow.rules:
+        for f in r.output:
+            pat = _plain(str(f))
+            if pat.endswith(suffix) and pat.startswith(head) and pat not in out:
+                out.append(pat)
+    return out
+
+
+def _expand_reach(patterns):
+    """{year} kept, {reach} expanded over the reaches."""
+    out = []
+    for pat in patterns:
+        out += [pat.replace("{reach}", r) for r in REACHES] if "{reach}" in pat else [pat]
+    return out
+
+
+GIS_RASTERS = _expand_reach(_year_patterns(".tif"))
+GIS_TABLES = _expand_reach(_year_patterns(".csv"))
+GIS_SIDECARS = [str(s) for r in GIS_RASTERS for s in _sidecars(r)]
+GIS_CSVT = [t[:-4] + ".csvt" for t in GIS_TABLES]
+_GRID_STEMS = [Path(r).stem for r in GIS_RASTERS if r.startswith(f"{RESULTS}/{{year}}/grid/")]
+GIS_MOSAICS = [f"{RESULTS}/{{year}}/qgis/{s}.vrt" for s in _mosaic_stems(
+    [r for r in GIS_RASTERS if "/reaches/" in r], _GRID_STEMS)]
+COMPARE_RASTERS = _compare_patterns(".tif")
+COMPARE_TABLES = _compare_patterns(".csv")
+
+
+def _pairs_ending(year):
+    return [(a, b) for a, b in COMPARE if b == int(year)]
+
+
+def _compare_files(patterns, year):
+    return [p.format(year_a=a, year_b=b) for a, b in _pairs_ending(year) for p in patterns]
+
+
+rule gis_compare:
+    """Styles (.qml, .aux.xml) of the change raster and .csvt of the tables of a comparison."""
+    input:
+        rasters=COMPARE_RASTERS,
+        tables=COMPARE_TABLES,
+        classes=CLASSES_TABLE,
+    output:
+        sidecars=[str(s) for r in COMPARE_RASTERS for s in _sidecars(r)],
+        csvt=[t[:-4] + ".csvt" for t in COMPARE_TABLES],
+    params:
+        classes_table=config["landuse"]["classes_table"],
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/{{year_b}}/logs/gis_compare_{{year_a}}_{{year_b}}.log",
+    benchmark:
+        f"{RESULTS}/{{year_b}}/benchmarks/gis_compare_{{year_a}}_{{year_b}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/gis_compare.py"
+
+
+rule qgis_project:
+    """The year's QGIS project (grouped, styled, hillshade beneath), the styles beside every
+    raster of the year, the VRT mosaics of the reach rasters and a .csvt beside every table."""
+    input:
+        rasters=GIS_RASTERS,
+        tables=GIS_TABLES,
+        candidates=f"{RESULTS}/{{year}}/candidates.gpkg",
+        vectors=f"{RESULTS}/common/vectors.gpkg",
+        dem=f"{RESULTS}/common/grid/dem.tif",
+        classes=CLASSES_TABLE,
+        scheme=SCHEME_TABLE,
+        compare=lambda wc: _compare_files(
+            [p[:-4] + ".qml" for p in COMPARE_RASTERS] + COMPARE_RASTERS, wc.year),
+    output:
+        qgz=f"{RESULTS}/{{year}}/nxgeo_{{year}}.qgz",
+        sidecars=GIS_SIDECARS,
+        csvt=GIS_CSVT,
+        mosaics=GIS_MOSAICS,
+    params:
+        targets=TARGETS,
+        target_cfg=config["suitability"]["targets"],
+        region={k: config[k] for k in ("region_name",) if k in config},
+        classes_table=config["landuse"]["classes_table"],
+        version=NXGEO_VERSION,
+    log:
+        f"{RESULTS}/{{year}}/logs/qgis_project.log",
+    benchmark:
+        f"{RESULTS}/{{year}}/benchmarks/qgis_project.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/qgis_project.py"
