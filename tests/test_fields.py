@@ -123,3 +123,26 @@ def test_not_applicable_fields_are_documented():
     assert "sand_control" not in only["source_id"]
     assert fields.applies(fields.CANDIDATE_FIELDS["legacy"], "homestead_greening") is False
     assert fields.applies(fields.CANDIDATE_FIELDS["legacy"], "mine_remediation") is True
+
+
+@pytest.mark.workflow
+def test_written_layers_fields_documented_where_empty_or_hidden(tiny_run):
+    """In every candidates layer of the tiny run: a field hidden as not applicable to the layer
+    holds no information (empty or one value), and a field that applies is not empty for the
+    whole layer unless the registry says when it is (note) or that it may be (constant_ok)."""
+    import pyogrio
+
+    path = tiny_run / "results" / "2024" / "candidates.gpkg"
+    for layer, _g in pyogrio.list_layers(path):
+        if layer == "layer_styles":
+            continue
+        df = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+        if not len(df):
+            continue
+        for c in df.columns:
+            f = fields.lookup(c, layer)
+            n = df[c].replace("", None).dropna().nunique()
+            if not fields.applies(f, layer):
+                assert n <= 1, f"{layer}.{c} is hidden as not applicable but holds {n} values"
+            elif not (f.note or f.constant_ok):
+                assert n > 0, f"{layer}.{c} is empty for the whole layer and undocumented"
