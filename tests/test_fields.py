@@ -146,3 +146,12 @@ def test_written_layers_fields_documented_where_empty_or_hidden(tiny_run):
                 assert n <= 1, f"{layer}.{c} is hidden as not applicable but holds {n} values"
             elif not (f.note or f.constant_ok):
                 assert n > 0, f"{layer}.{c} is empty for the whole layer and undocumented"
+
+
+def test_a_field_without_entry_never_stops_writing_the_style(caplog):
+    """A field added without a registry entry: the style uses its name and says so."""
+    from nxgeo.candidates.styles import qml
+
+    text = qml("sand_control", ["parcel_id", "brand_new_field"])
+    assert 'field="brand_new_field" index="1" name="brand_new_field"' in text
+    assert "field 'brand_new_field' of layer 'sand_control' has no entry" in caplog.text

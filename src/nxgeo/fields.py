@@ -52,7 +52,7 @@ class Field:
     @property
     def alias(self) -> str:
         unit = f"（{self.unit}）" if self.unit else ""
-        return f"{self.zh}{unit} {self.en}"
+        return f"{self.zh}{unit} {self.en}" if self.en != self.zh else f"{self.zh}{unit}"
 
     def label(self, value) -> str:
         """The label QGIS shows for one stored value ('' for no value)."""

@@ -498,11 +498,14 @@ def qgis_year(year: int, year_dir: str | Path, rasters: Sequence[str | Path],
               scheme_table: str | Path | None, vectors_gpkg: str | Path,
               candidates_gpkg: str | Path, dem: str | Path | None, out_qgz: str | Path,
               targets: Sequence[str] = (), target_cfg: Mapping | None = None,
-              region: str = "", expected: Sequence[str | Path] = ()) -> dict[str, Path]:
+              region: str = "", expected: Sequence[str | Path] = (),
+              change_rasters: Sequence[str | Path] = ()) -> dict[str, Path]:
     """The GIS step of a year (rule ``qgis_project``): the ``.qml`` / ``.aux.xml`` sidecars of
     every raster in `rasters`, a ``.csvt`` beside every CSV in `csvs`, the VRT mosaics of the
-    reach rasters and the project `out_qgz`. `expected`: the files the workflow declares; one
-    not written is an error (the declared outputs and this function must agree)."""
+    reach rasters and the project `out_qgz`. `change_rasters`: the change rasters of the
+    comparisons ending in this year (styled by rule ``gis_compare``; shown, not restyled).
+    `expected`: the files the workflow declares; one not written is an error (the declared
+    outputs and this function must agree)."""
     import pandas as pd
 
     from .gis_styles import write_csvt, write_sidecars
@@ -527,7 +530,7 @@ def qgis_year(year: int, year_dir: str | Path, rasters: Sequence[str | Path],
     reach_dir = year_dir / "reaches"
     by_stem: dict[str, list[Path]] = {}
     grid: dict[str, Path] = {}
-    change = []
+    change = [Path(c) for c in change_rasters]
     for r in map(Path, rasters):
         if reach_dir in r.parents:
             by_stem.setdefault(r.stem, []).append(r)

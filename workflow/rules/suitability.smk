@@ -90,6 +90,10 @@ rule suitability:
         best_score=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/best_use_score.tif",
         reason_legend=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/reason_legend.csv",
         best_use_legend=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/best_use_legend.csv",
+        # written by the same step (declared so they are kept and restored like the rasters)
+        grade_legend=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/grade_legend.csv",
+        reason_legend_json=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/reason_legend.json",
+        best_use_legend_json=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/best_use_legend.json",
     params:
         suitability=config["suitability"],
         official=list(OFFICIAL),

@@ -9,4 +9,5 @@ qgis_year(int(snakemake.wildcards.year), snakemake.output.qgz.rsplit("/", 1)[0],
           snakemake.input.dem, snakemake.output.qgz, snakemake.params.targets,
           snakemake.params.target_cfg, snakemake.params.region.get("region_name", ""),
           expected=list(snakemake.output.sidecars) + list(snakemake.output.csvt)
-          + list(snakemake.output.mosaics))
+          + list(snakemake.output.mosaics),
+          change_rasters=[p for p in snakemake.input.compare if p.endswith(".tif")])

@@ -171,6 +171,18 @@ def _value_map(f, values) -> str:
     </field>'''
 
 
+def _entry(name: str, layer: str, class_names: dict | None):
+    from ..fields import Field, lookup
+
+    try:
+        return lookup(name, layer, class_names)
+    except KeyError as exc:
+        import logging
+
+        logging.getLogger(__name__).warning("%s; its alias is its name", exc.args[0])
+        return Field(name, name, name, "text")
+
+
 def qml(layer_title: str = "", fields: list[str] | None = None,
         present: list[str] | None = None, values: dict | None = None,
         class_names: dict | None = None) -> str:
@@ -180,9 +192,10 @@ def qml(layer_title: str = "", fields: list[str] | None = None,
     None or empty: the legend lists the classes the layer has); aliases from the field registry
     (`nxgeo.fields`) for every field of `fields`; a value map for every coded field (labels of
     the stored values `values[field]`, by default the registry's codes); the fields that do not
-    apply to the layer's pathway hidden in the attribute table. KeyError for a field without a
-    registry entry."""
-    from ..fields import applies, lookup
+    apply to the layer's pathway hidden in the attribute table. A field without a registry
+    entry gets its name as alias and a warning (tests/test_fields.py fails for it), so a new
+    field never stops a run."""
+    from ..fields import applies
 
     present_set = set(present or [])
     cats, syms = [], []
@@ -195,7 +208,7 @@ def qml(layer_title: str = "", fields: list[str] | None = None,
                     f'render="true" type="string"/>')
         syms.append(_symbol(str(i), category_colour(value), style,
                             marker=layer_title in MARKER_LAYERS))
-    entries = [lookup(n, layer_title or "candidates", class_names) for n in (fields or [])]
+    entries = [_entry(n, layer_title or "candidates", class_names) for n in (fields or [])]
     aliases = "\n".join(f'    <alias field="{escape(f.name, quote=True)}" index="{i}" '
                         f'name="{escape(f.alias, quote=True)}"/>' for i, f in enumerate(entries))
     widgets = []
