@@ -41,6 +41,7 @@ from .gis_styles import (
     RasterStyle,
     StyleContext,
     hillshade_pipe,
+    paletted_pipe,
     pam_document,
     raster_kind,
     style_for,
@@ -410,6 +411,8 @@ def year_project(year: int, year_dir: str | Path, out_qgz: str | Path, ctx: Styl
         mosaic_vrt(paths, vrt, st)
         written[f"vrt_{stem}"] = vrt
         mosaic[stem] = raster_layer(f"r_{stem}", stem, vrt, st, visible=stem == "best_use")
+        if stem == "best_use":  # on open: 80 % opaque, so the hillshade beneath shows the relief
+            mosaic[stem].style_xml = paletted_pipe(st.categories, 0.8)
 
     def take(stems) -> list[Layer]:
         return [mosaic.pop(s) for s in stems if s in mosaic]
