@@ -12,11 +12,21 @@ from nxgeo.qgis_project import mosaic_stems as _mosaic_stems
 _WILDCARD = _re.compile(r"\{(\w+)\}")
 
 
+# rules that run only when configured (their outputs are not always made)
+_OPTIONAL_RULES = {"official_disagreement": bool(OFFICIAL)}
+
+
+def _wanted(rule):
+    return _OPTIONAL_RULES.get(rule.name, True)
+
+
 def _year_patterns(suffix):
     """Output patterns RESULTS/{year}/... ending in `suffix` whose only other wildcard is
-    {reach}, of every rule defined so far."""
+    {reach}, of every rule defined so far (optional rules only when configured)."""
     out = []
     for r in workflow.rules:
+        if not _wanted(r):
+            continue
         for f in r.output:
             pat = _plain(str(f))
             if not pat.endswith(suffix) or not pat.startswith(f"{RESULTS}/{{year}}/"):
@@ -32,6 +42,8 @@ def _compare_patterns(suffix):
     out = []
     head = f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/"
     for r in workflow.rules:
+        if not _wanted(r):
+            continue
         for f in r.output:
             pat = _plain(str(f))
             if pat.endswith(suffix) and pat.startswith(head) and pat not in out:
