@@ -46,6 +46,7 @@ def test_raster_kinds_from_names():
     assert k("zone_basic_farmland.tif") == "mask" and k("zone_water_quota_modulus.tif") == "continuous"
     assert k("change.tif") == "change" and k("landuse_code.tif") == "landuse_code"
     assert k("services/carbon_stock_t.tif") == "continuous" and k("ownership.tif") == "ownership"
+    assert k("official_disagree_agriculture_cropland.tif") == "disagree"
 
 
 def test_grade_style_only_classes_present_and_excluded_visible(tmp_path):

@@ -55,6 +55,11 @@ MASK_COLORS = {
 OWNERSHIP = {0: ("#d9d9d9", "权属未知", "Ownership unknown", 120),
              1: ("#807dba", "国有", "State-owned", 255),
              2: ("#fdae6b", "集体", "Collective", 255)}
+# official_disagree_*.tif: computed vs the department's official grade (nxgeo.suitability.official)
+DISAGREE = {0: ("#d9d9d9", "一致", "Agree", 160),
+            1: ("#1a9641", "计算优于官方", "Computed better than official", 255),
+            2: ("#d7191c", "计算劣于官方", "Computed worse than official", 255),
+            3: ("#7b3294", "计算禁止而官方评级", "Computed excluded where official grades", 255)}
 COUNTY_COLORS = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
                  "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f")
 RAMPS = {  # ColorBrewer sequential ramps (5 stops)
@@ -146,11 +151,13 @@ def raster_kind(path: str | Path) -> str:
         return "change"
     if stem == "ownership":
         return "ownership"
+    if stem.startswith("official_disagree_"):
+        return "disagree"
     return "continuous"
 
 
 CATEGORICAL = ("landuse", "landuse_code", "best_use", "grade", "reason", "mask", "county",
-               "change", "ownership")
+               "change", "ownership", "disagree")
 
 
 # --- reading what a raster holds -------------------------------------------------------------
@@ -308,6 +315,8 @@ def categories_for(kind: str, paths: Sequence[str | Path], ctx: StyleContext,
         return change_categories(present, ctx)
     elif kind == "ownership":
         cats = [Category(v, c, zh, en, a) for v, (c, zh, en, a) in OWNERSHIP.items()]
+    elif kind == "disagree":
+        cats = [Category(v, c, zh, en, a) for v, (c, zh, en, a) in DISAGREE.items()]
     else:
         raise ValueError(f"{kind!r} is not a categorical raster kind")
     have = set(present)
