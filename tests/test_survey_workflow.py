@@ -33,7 +33,7 @@ def test_polygon_inventory_matches_the_polygon_areas(polygon_run):
         assert (rec["difference_m2"] == 0).all()
         dltb = gpd.read_file(workdir / f"data/sample/dltb_{year}.gpkg", layer="DLTB",
                              engine="pyogrio")
-        by = pd.read_csv(t / "inventory_polygons_by_code.csv", dtype={"zone_id": str})
+        by = pd.read_csv(t / "inventory_polygons_by_code.csv", dtype={"zone_id": str, "dlbm": str})
         county = by[by["zone_kind"] == "county"]
         # county sums of the polygon inventory = the DLTB's TBDLMJ + KCMJ, to the 0.01 m²
         want = int(np.round(dltb["TBDLMJ"] * 100).sum() + np.round(dltb["KCMJ"] * 100).sum())
