@@ -140,7 +140,8 @@ def _cand(rows):
 def test_hand_built_two_years_give_one_parcel_of_each_status(tmp_path):
     from nxgeo.vector_io import write_layers
     # columns (10 m each): 0 restored, 1 in progress, 2 unchanged, 3 changed, 4 dropped for
-    # water, 5 vanished (not a candidate any more), 6 new in year B
+    # water, 5 vanished (not a candidate any more), 6 new in year B, 7 restored by the year-B
+    # decision (already_restored) although the land use shows no change
     la = np.full((10, 10), 12)
     lb = la.copy()
     lb[:, 0] = 4                      # sand -> forest: restored
@@ -148,10 +149,12 @@ def test_hand_built_two_years_give_one_parcel_of_each_status(tmp_path):
     lb[:, 5] = 6                      # now grassland, no longer a sand candidate
     a = _cand([("C-0", 0, "forest", 1, 1, "", ""), ("C-1", 10, "forest", 1, 1, "", ""),
                ("C-2", 20, "shrub", 1, 1, "", ""), ("C-3", 30, "shrub", 1, 1, "", ""),
-               ("C-4", 40, "shrub", 1, 1, "", ""), ("C-5", 50, "shrub", 1, 1, "", "")])
+               ("C-4", 40, "shrub", 1, 1, "", ""), ("C-5", 50, "shrub", 1, 1, "", ""),
+               ("C-7", 70, "shrub", 1, 1, "", "")])
     b = _cand([("C-1", 10, "forest", 1, 1, "", ""), ("C-2", 20, "shrub", 1, 1, "", ""),
                ("C-3", 30, "grass", 1, 1, "", ""), ("C-4", 40, "shrub", 0, 1, "water_budget", ""),
-               ("C-6", 60, "shrub", 1, 1, "", "C-5")])
+               ("C-6", 60, "shrub", 1, 1, "", "C-5"),
+               ("C-7", 70, "shrub", 0, 0, "already_restored", "")])
     write_layers(tmp_path / "a.gpkg", {"sand_control": a})
     write_layers(tmp_path / "b.gpkg", {"sand_control": b})
     out = {k: tmp_path / f"{k}" for k in ("d.gpkg", "d.csv", "s.csv")}
@@ -161,7 +164,7 @@ def test_hand_built_two_years_give_one_parcel_of_each_status(tmp_path):
     d = pd.read_csv(out["d.csv"], encoding="utf-8-sig").set_index("parcel_id")
     assert d["status"].to_dict() == {"C-0": "restored", "C-1": "in_progress",
                                      "C-2": "unchanged", "C-3": "changed", "C-4": "dropped",
-                                     "C-5": "dropped", "C-6": "new"}
+                                     "C-5": "dropped", "C-6": "new", "C-7": "restored"}
     assert d.loc["C-4", "reason"] == "water"
     assert d.loc["C-5", "reason"].startswith("not_a_candidate") and "grassland" in d.loc["C-5", "reason"]
     assert "shrub -> grass" in d.loc["C-3", "reason"]
@@ -169,10 +172,10 @@ def test_hand_built_two_years_give_one_parcel_of_each_status(tmp_path):
     assert d.loc["C-0", "target_share_b"] == pytest.approx(1.0)
     assert d.loc["C-1", "target_share_b"] == pytest.approx(0.3)
     s = pd.read_csv(out["s.csv"], encoding="utf-8-sig")
-    assert s["n_restored"].sum() == 1 and s["restored_ha"].sum() == pytest.approx(0.1)
-    assert s["restored_mu"].sum() == pytest.approx(1.5)
+    assert s["n_restored"].sum() == 2 and s["restored_ha"].sum() == pytest.approx(0.2)
+    assert s["restored_mu"].sum() == pytest.approx(3.0)
     layer = gpd.read_file(out["d.gpkg"], layer="candidates_diff")
-    assert len(layer) == 7 and layer.crs.to_epsg() == 4507
+    assert len(layer) == 8 and layer.crs.to_epsg() == 4507
 
 
 def test_a_target_that_keeps_the_class_is_never_seen_restored(tmp_path):

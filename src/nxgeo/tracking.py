@@ -28,7 +28,8 @@ Candidate diff
 Every parcel of year A or B of a pathway gets one status (per parcel, with county and pathway):
 
 - ``restored``: the year-B land use over the year-A parcel is its target class on at least
-  ``restored_share`` of the area (targets map to classes by ``services.parcel_targets``: the
+  ``restored_share`` of the area, or the year-B decision of the parcel is ``already_restored``
+  (its own class is now a restored class: a parcel smaller than a pixel shows it only there) (targets map to classes by ``services.parcel_targets``: the
   class the target converts to; ``cropland`` counts either cropland class; targets that keep the
   current class, e.g. closed protection, cannot be seen in land use and are never ``restored``);
 - ``in_progress``: the target class's share grew by at least ``progress_min_share`` but is below
@@ -257,8 +258,11 @@ def diff(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, frac_a_of_a, frac_b_of_a, fra
                        parent_ids=_s(rb.get("parent_ids", "")))
         else:
             row.update(target_b="", allocated_b=False)
+        b_reason = _s(b.iloc[j]["reason"]) if j is not None else ""
         if np.isfinite(s_b) and s_b >= restored:
             status, reason = "restored", f"{maj} on {s_b:.0%} of the parcel"
+        elif b_reason == "already_restored":
+            status, reason = "restored", "year-B decision already_restored (its class is now green)"
         elif np.isfinite(s_b) and np.isfinite(s_a) and s_b - s_a >= progress:
             status, reason = "in_progress", f"target class {s_a:.0%} -> {s_b:.0%}"
         elif j is None:
