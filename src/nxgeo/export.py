@@ -390,6 +390,9 @@ def export_year(candidates_gpkg, tables: Mapping[str, str | Path], out_dir, *,
         csv_safe(field_table(layers, mapping)).to_csv(tmp / "shp" / "field_names.csv",
                                                       index=False, encoding="utf-8-sig",
                                                       lineterminator="\n")
+        from .gis_styles import write_csvt
+
+        write_csvt(tmp / "shp" / "field_names.csv")  # QGIS reads the column types (#17)
         write_workbook(frames, tmp / "tables.xlsx")
         if out_dir.exists():
             shutil.rmtree(out_dir)
