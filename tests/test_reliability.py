@@ -18,10 +18,11 @@ from conftest import ROOT, SNAKEMAKE, run_snakemake
 pytestmark = pytest.mark.workflow
 
 # Files that legitimately differ between runs: logs and timings (wall-clock), provenance
-# (records the run's start/end time and host) and the report page, which shows that provenance.
-# Everything else must be byte-identical (maps print the date made, the same within a day).
+# (records the run's start/end time and host) and the report page and its PDF print, which show
+# that provenance. Everything else must be byte-identical (maps print the date made, the same
+# within a day).
 VOLATILE_PARTS = {"logs", "benchmarks"}
-VOLATILE_NAMES = {"provenance.json", "index.html"}
+VOLATILE_NAMES = {"provenance.json", "index.html", "report.pdf"}
 
 
 def digests(root: Path, sub: str = "results") -> dict[str, str]:
