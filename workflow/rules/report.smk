@@ -66,6 +66,15 @@ def produced(path):
     return any(r.is_producer(path) for r in workflow.rules)
 
 
+def config_file_input(f):
+    """A config file as an input path: relative to the working directory when it lies inside
+    it, so a copied or moved run folder stays up to date (an absolute path would change)."""
+    import os
+    from pathlib import Path
+    p, here = Path(f).resolve(), Path.cwd().resolve()
+    return os.path.relpath(p, here) if p.is_relative_to(here) else str(f)
+
+
 def report_inputs(wc):
     """Every file the report reads, by name (nxgeo.report.REPORT_INPUTS): the year's tables, the
     latest comparison ending in this year, the maps, the config files and parameter tables."""
@@ -80,7 +89,7 @@ def report_inputs(wc):
         "water_balance": f"{t}/water_balance.csv", "water_capacity": f"{t}/water_capacity.csv",
         "inventory": f"{t}/inventory_by_class.csv", "gep": f"{t}/gep_by_county.csv",
         "vectors": f"{RESULTS}/common/vectors.gpkg",
-        "config_files": [str(f) for f in workflow.configfiles],
+        "config_files": [config_file_input(f) for f in workflow.configfiles],
         "config_tables": [config["inputs"]["tables"][k] for k in config["inputs"]["tables"]],
     }
     pairs = [(a, b) for a, b in COMPARE if b == y]
