@@ -366,8 +366,9 @@ def cumulative_progress(summaries: Sequence[pd.DataFrame], pairs: Sequence[tuple
 
 
 # --------------------------------------------------------------------------- workflow steps
-def _all_layers(path) -> gpd.GeoDataFrame:
-    """Every candidate layer of a candidates.gpkg in one frame."""
+def read_candidate_layers(path) -> gpd.GeoDataFrame:
+    """Every candidate layer of a candidates.gpkg in one frame (an empty frame when none has
+    parcels)."""
     import pyogrio
 
     from .candidates.parcels import PATHWAYS
@@ -392,7 +393,7 @@ def candidates_diff(a_gpkg, b_gpkg, landuse_a, landuse_b, classes_table, parcel_
     classes = pd.read_csv(classes_table, encoding="utf-8-sig")
     ids = dict(zip(classes["canonical"].astype(str), classes["class_id"].astype(int)))
     names = {v: k for k, v in ids.items()}
-    a, b = _all_layers(a_gpkg), _all_layers(b_gpkg)
+    a, b = read_candidate_layers(a_gpkg), read_candidate_layers(b_gpkg)
     if a.crs is not None and b.crs is not None and a.crs != b.crs:
         a = a.to_crs(b.crs)
     tca = target_classes(a["recommended_target"].tolist() if len(a) else [], a, parcel_targets,

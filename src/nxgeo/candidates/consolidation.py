@@ -386,45 +386,15 @@ def decide_consolidation(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: 
     reclaim_irrigated_secured_water or reclaim_dry_cropland), protected_area_no_cropland,
     slope_above_reclaim_limit, cropland_unsuitable, no_reclamation_without_secured_water,
     no_suitable_green_use."""
-    from .decide import (
-        NATURAL,
-        _base,
-        _clear_not_eligible,
-        _join,
-        _num,
-        _protected,
-        best_green,
-        min_score,
-        reclaim_use,
-        suitable,
-    )
+    from .decide import _base, min_score, reclaim_or_regreen, suitable
 
     cfg = cfg_pathways[PATHWAY]
     ms = min_score(cfg_pathways, cfg_suitability)
     out = _base(df, ms, cfg_pathways)
     reclaim = str(cfg["reclaim_target"])
-    max_slope = float(cfg_suitability["preferred_reclaim_slope_deg"])
-    prot = _protected(out)
-    slope = _num(out, "slope_mean")
     reason = pd.to_numeric(out.get(f"reason_{reclaim}", pd.Series(0, index=out.index)),
                            errors="coerce").fillna(0).astype(np.int64).to_numpy()
     class_only = (reason & ~CLASS_BIT) == 0
+    # built land is not convertible (reason bit 0) is waived: 建设用地复垦 is the point
     crop_suit = suitable(out, reclaim, ms) | (((reason & CLASS_BIT) > 0) & class_only)
-    r_use, r_code = reclaim_use(out, cfg_water)
-    with np.errstate(invalid="ignore"):
-        slope_ok = slope <= max_slope
-    crop_ok = crop_suit & slope_ok & ~prot & (r_use != "")
-    green = best_green(out, list(cfg["regreen_targets"]), ms)
-    out["initial_target"] = np.where(crop_ok, reclaim, green)
-    out["initial_use"] = np.where(crop_ok, r_use, green)
-    out["green_use"] = green
-    why = np.select([crop_ok, prot, ~slope_ok, ~crop_suit],
-                    ["reclaim_cropland", "protected_area_no_cropland",
-                     "slope_above_reclaim_limit", "cropland_unsuitable"], "")
-    why = np.where(why == "", r_code, why)
-    water = np.where(crop_ok, r_code, "")
-    nat = np.where(~crop_ok & (green == NATURAL), "no_suitable_green_use", "")
-    out["decision"] = _join(why, water, nat)
-    out["pv_mw"] = 0.0
-    _clear_not_eligible(out)
-    return out
+    return reclaim_or_regreen(out, cfg, cfg_suitability, cfg_water, ms, crop_suit)

@@ -240,36 +240,45 @@ def _base(df: pd.DataFrame, min_sc: float, cfg_pathways: dict,
     return out
 
 
-def decide_homestead(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
-                     cfg_water: dict) -> pd.DataFrame:
-    cfg = cfg_pathways.get("homestead_greening") or {}
-    ms = min_score(cfg_pathways, cfg_suitability)
-    out = _base(df, ms, cfg_pathways)
+def reclaim_or_regreen(out: pd.DataFrame, cfg: dict, cfg_suitability: dict, cfg_water: dict,
+                       ms: float, crop_suit: np.ndarray | None = None) -> pd.DataFrame:
+    """Reclaim to cropland, else regreen with the best green use (A homestead greening and D
+    land consolidation): cropland where it is suitable (`crop_suit`; default: the reclaim
+    target's suitability), the slope is at most ``preferred_reclaim_slope_deg``, the parcel is
+    not protected and water allows it (`reclaim_use`); decision codes reclaim_cropland (with
+    the water code), protected_area_no_cropland, slope_above_reclaim_limit, cropland_unsuitable,
+    no_suitable_green_use. Writes initial_target, initial_use, green_use, decision, pv_mw."""
     reclaim = str(cfg.get("reclaim_target", "cropland"))
     max_slope = float((cfg_suitability or {}).get("preferred_reclaim_slope_deg", 15.0))
     prot = _protected(out)
     slope = _num(out, "slope_mean")
-    crop_suit = suitable(out, reclaim, ms)
+    if crop_suit is None:
+        crop_suit = suitable(out, reclaim, ms)
     r_use, r_code = reclaim_use(out, cfg_water)
     with np.errstate(invalid="ignore"):
         slope_ok = slope <= max_slope
     crop_ok = crop_suit & slope_ok & ~prot & (r_use != "")
     green = best_green(out, list(cfg.get("regreen_targets", ["forest", "shrub", "grass"])), ms)
-    target = np.where(crop_ok, reclaim, green)
-    use = np.where(crop_ok, r_use, green)
     why = np.select([crop_ok, prot, ~slope_ok, ~crop_suit],
                     ["reclaim_cropland", "protected_area_no_cropland",
                      "slope_above_reclaim_limit", "cropland_unsuitable"], "")
     why = np.where(why == "", r_code, why)
     water = np.where(crop_ok, r_code, "")
     nat = np.where(~crop_ok & (green == NATURAL), "no_suitable_green_use", "")
-    out["initial_target"] = target
-    out["initial_use"] = use
+    out["initial_target"] = np.where(crop_ok, reclaim, green)
+    out["initial_use"] = np.where(crop_ok, r_use, green)
     out["green_use"] = green
     out["decision"] = _join(why, water, nat)
     out["pv_mw"] = 0.0
     _clear_not_eligible(out)
     return out
+
+
+def decide_homestead(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
+                     cfg_water: dict) -> pd.DataFrame:
+    cfg = cfg_pathways.get("homestead_greening") or {}
+    ms = min_score(cfg_pathways, cfg_suitability)
+    return reclaim_or_regreen(_base(df, ms, cfg_pathways), cfg, cfg_suitability, cfg_water, ms)
 
 
 def _legacy(values) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..suitability.spec import best_use_order
 from ..stability import FIELDS as STABILITY_FIELDS
 from ..stability import selection_stability
-from ..tracking import carry_ids
+from ..tracking import carry_ids, read_candidate_layers
 from ..vector_io import read_vector
 from ..water import county_headroom, norm_adcode
 from .allocation import _benefit_table, allocate, build_options
@@ -124,20 +124,6 @@ def _read_reach_layers(paths: Sequence) -> dict[str, gpd.GeoDataFrame]:
     return out
 
 
-def _read_previous(path) -> gpd.GeoDataFrame | None:
-    """All candidate layers of the previous year's candidates.gpkg in one frame (None: none)."""
-    if not path:
-        return None
-    import pyogrio
-    names = {str(n) for n, _ in pyogrio.list_layers(str(path))}
-    frames = [read_vector(path, p) for p in PATHWAYS if p in names]
-    frames = [f[["parcel_id", "pathway", "geometry"]] for f in frames if len(f)]
-    if not frames:
-        return None
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
-                            crs=frames[0].crs)
-
-
 def _rank(df: pd.DataFrame, options: pd.DataFrame) -> np.ndarray:
     """Rank within (pathway, county): allocated, then not allocated, then not eligible; within
     those, sand_priority (C) or water priority (A, B: benefit per m3 of the recommended option,
@@ -199,7 +185,7 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
     if len(allp):
         allp["parcel_id"] = resolve_collisions(allp["parcel_id"], allp.geometry.values).to_numpy()
         if tracking_cfg is not None:
-            prev = _read_previous(previous_gpkg)
+            prev = read_candidate_layers(previous_gpkg) if previous_gpkg else None
             carried = carry_ids(prev, gpd.GeoDataFrame(allp, geometry="geometry", crs=crs),
                                 tracking_cfg)
             for c in ("parcel_id", "parent_ids", "id_origin"):
