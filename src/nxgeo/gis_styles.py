@@ -340,14 +340,8 @@ def _hex_rgba(colour: str, alpha: int = 255) -> tuple[int, int, int, int]:
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), int(alpha)
 
 
-def paletted_pipe(cats: Sequence[Category], opacity: float = 1.0) -> str:
-    """The <pipe> of a paletted raster renderer (QGIS 3.x)."""
-    entries = "\n".join(
-        f'        <paletteEntry value="{c.value}" color="{c.colour}" alpha="{c.alpha}" '
-        f'label="{escape(c.label, quote=True)}"/>' for c in cats)
-    return f'''  <pipe>
-    <rasterrenderer type="paletted" band="1" opacity="{opacity}" alphaBand="-1" nodataColor="">
-      <rasterTransparency/>
+# the parts every raster renderer <pipe> of the QGIS 3.x style shares
+_MINMAX = """      <rasterTransparency/>
       <minMaxOrigin>
         <limits>None</limits>
         <extent>WholeRaster</extent>
@@ -356,15 +350,26 @@ def paletted_pipe(cats: Sequence[Category], opacity: float = 1.0) -> str:
         <cumulativeCutUpper>0.98</cumulativeCutUpper>
         <stdDevFactor>2</stdDevFactor>
       </minMaxOrigin>
-      <colorPalette>
-{entries}
-      </colorPalette>
-    </rasterrenderer>
-    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
+"""
+_PIPE_TAIL = """    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
     <huesaturation saturation="0" grayscaleMode="0" colorizeOn="0" colorizeStrength="100"/>
     <rasterresampler maxOversampling="2"/>
     <resamplingStage>resamplingFilter</resamplingStage>
-  </pipe>'''
+  </pipe>"""
+
+
+def paletted_pipe(cats: Sequence[Category], opacity: float = 1.0) -> str:
+    """The <pipe> of a paletted raster renderer (QGIS 3.x)."""
+    entries = "\n".join(
+        f'        <paletteEntry value="{c.value}" color="{c.colour}" alpha="{c.alpha}" '
+        f'label="{escape(c.label, quote=True)}"/>' for c in cats)
+    return f'''  <pipe>
+    <rasterrenderer type="paletted" band="1" opacity="{opacity}" alphaBand="-1" nodataColor="">
+{_MINMAX}      <colorPalette>
+{entries}
+      </colorPalette>
+    </rasterrenderer>
+{_PIPE_TAIL}'''
 
 
 def pseudocolor_pipe(ramp: Ramp, opacity: float = 1.0) -> str:
@@ -377,46 +382,20 @@ def pseudocolor_pipe(ramp: Ramp, opacity: float = 1.0) -> str:
         items.append(f'          <item value="{v:g}" color="{col}" alpha="255" label="{v:g}"/>')
     return f'''  <pipe>
     <rasterrenderer type="singlebandpseudocolor" band="1" opacity="{opacity}" alphaBand="-1" classificationMin="{ramp.vmin:g}" classificationMax="{ramp.vmax:g}" nodataColor="">
-      <rasterTransparency/>
-      <minMaxOrigin>
-        <limits>None</limits>
-        <extent>WholeRaster</extent>
-        <statAccuracy>Estimated</statAccuracy>
-        <cumulativeCutLower>0.02</cumulativeCutLower>
-        <cumulativeCutUpper>0.98</cumulativeCutUpper>
-        <stdDevFactor>2</stdDevFactor>
-      </minMaxOrigin>
-      <rastershader>
+{_MINMAX}      <rastershader>
         <colorrampshader colorRampType="INTERPOLATED" classificationMode="1" clip="0" minimumValue="{ramp.vmin:g}" maximumValue="{ramp.vmax:g}" labelPrecision="3">
 {chr(10).join(items)}
         </colorrampshader>
       </rastershader>
     </rasterrenderer>
-    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
-    <huesaturation saturation="0" grayscaleMode="0" colorizeOn="0" colorizeStrength="100"/>
-    <rasterresampler maxOversampling="2"/>
-    <resamplingStage>resamplingFilter</resamplingStage>
-  </pipe>'''
+{_PIPE_TAIL}'''
 
 
 def hillshade_pipe(opacity: float = 1.0) -> str:
     return f'''  <pipe>
     <rasterrenderer type="hillshade" band="1" opacity="{opacity}" alphaBand="-1" zfactor="1" azimuth="315" angle="45" multidirection="0" nodataColor="">
-      <rasterTransparency/>
-      <minMaxOrigin>
-        <limits>None</limits>
-        <extent>WholeRaster</extent>
-        <statAccuracy>Estimated</statAccuracy>
-        <cumulativeCutLower>0.02</cumulativeCutLower>
-        <cumulativeCutUpper>0.98</cumulativeCutUpper>
-        <stdDevFactor>2</stdDevFactor>
-      </minMaxOrigin>
-    </rasterrenderer>
-    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
-    <huesaturation saturation="0" grayscaleMode="0" colorizeOn="0" colorizeStrength="100"/>
-    <rasterresampler maxOversampling="2"/>
-    <resamplingStage>resamplingFilter</resamplingStage>
-  </pipe>'''
+{_MINMAX}    </rasterrenderer>
+{_PIPE_TAIL}'''
 
 
 def qml_document(pipe: str) -> str:
