@@ -43,8 +43,10 @@ class Timed:
 
     def check(self) -> Timed:
         if self.returncode != 0:
-            raise RuntimeError(f"command failed ({self.returncode}): {' '.join(self.cmd)}\n"
-                               f"{self.stdout[-3000:]}\n{self.stderr[-3000:]}")
+            raise RuntimeError(
+                f"command failed ({self.returncode}): {' '.join(self.cmd)}\n"
+                f"{self.stdout[-3000:]}\n{self.stderr[-3000:]}"
+            )
         return self
 
     def summary(self) -> dict:
@@ -69,8 +71,9 @@ json.dump({"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "max_rss_mb": ru.
 """
 
 
-def run_timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None,
-              log: Path | None = None) -> Timed:
+def run_timed(
+    cmd: list[str], cwd: Path | None = None, env: dict | None = None, log: Path | None = None
+) -> Timed:
     """Run `cmd`: wall time, user+sys CPU (children included) and peak RSS of its process tree
     (the largest process), measured by a small launcher process."""
     import tempfile
@@ -82,23 +85,46 @@ def run_timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None,
     try:
         if log:
             with open(log, "w") as out:
-                proc = subprocess.run([PYTHON, "-c", _LAUNCHER, rec, *cmd], cwd=cwd, env=env,
-                                      stdout=out, stderr=subprocess.STDOUT, text=True,
-                                      check=False)
+                proc = subprocess.run(
+                    [PYTHON, "-c", _LAUNCHER, rec, *cmd],
+                    cwd=cwd,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    check=False,
+                )
             so = se = ""
         else:
-            proc = subprocess.run([PYTHON, "-c", _LAUNCHER, rec, *cmd], cwd=cwd, env=env,
-                                  capture_output=True, text=True, check=False)
+            proc = subprocess.run(
+                [PYTHON, "-c", _LAUNCHER, rec, *cmd],
+                cwd=cwd,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             so, se = proc.stdout, proc.stderr
         try:
             r = json.loads(Path(rec).read_text())
         except (OSError, ValueError):
-            r = {"wall_s": float("nan"), "cpu_s": float("nan"), "max_rss_mb": float("nan"),
-                 "returncode": proc.returncode or 1}
+            r = {
+                "wall_s": float("nan"),
+                "cpu_s": float("nan"),
+                "max_rss_mb": float("nan"),
+                "returncode": proc.returncode or 1,
+            }
     finally:
         Path(rec).unlink(missing_ok=True)
-    return Timed(cmd, round(r["wall_s"], 3), round(r["cpu_s"], 3), round(r["max_rss_mb"], 1),
-                 int(r["returncode"]), so, se)
+    return Timed(
+        cmd,
+        round(r["wall_s"], 3),
+        round(r["cpu_s"], 3),
+        round(r["max_rss_mb"], 1),
+        int(r["returncode"]),
+        so,
+        se,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -122,11 +148,13 @@ def ensure_sample(resolution: int, log=print) -> dict:
     if d.exists():
         shutil.rmtree(d)
     log(f"building the sample at {resolution} m in {d} (cached for later runs)")
-    code = ("from nxgeo.sample import build_sample\n"
-            f"build_sample({str(ROOT / 'data/reference/ningxia')!r}, {str(d)!r}, "
-            f"resolution={float(resolution)!r}, seed={SAMPLE_PARAMS['seed']}, "
-            f"n_homesteads={SAMPLE_PARAMS['n_homesteads']}, n_mines={SAMPLE_PARAMS['n_mines']}, "
-            f"years={tuple(SAMPLE_PARAMS['years'])!r})\n")
+    code = (
+        "from nxgeo.sample import build_sample\n"
+        f"build_sample({str(ROOT / 'data/reference/ningxia')!r}, {str(d)!r}, "
+        f"resolution={float(resolution)!r}, seed={SAMPLE_PARAMS['seed']}, "
+        f"n_homesteads={SAMPLE_PARAMS['n_homesteads']}, n_mines={SAMPLE_PARAMS['n_mines']}, "
+        f"years={tuple(SAMPLE_PARAMS['years'])!r})\n"
+    )
     t = run_timed([PYTHON, "-c", code], cwd=ROOT).check()
     rec = {**want, "wall_s": t.wall_s, "cpu_s": t.cpu_s, "max_rss_mb": t.max_rss_mb}
     marker.write_text(json.dumps(rec, indent=1))
@@ -149,7 +177,7 @@ def bench_config(resolution: int, run_dir: Path, dask: dict | None = None) -> Pa
         if not isinstance(p, str):
             return p
         if p.startswith("data/sample/"):
-            return str(sdir / p[len("data/sample/"):])
+            return str(sdir / p[len("data/sample/") :])
         if not os.path.isabs(p):
             return str(ROOT / p)
         return p
@@ -183,8 +211,19 @@ def run_pipeline(resolution: int, run_dir: Path, cores: int = 2, log=print) -> T
         if (run_dir / sub).exists():
             shutil.rmtree(run_dir / sub)
     cfg = bench_config(resolution, run_dir)
-    cmd = [SNAKEMAKE, "-s", ROOT / "Snakefile", "--directory", run_dir, "--configfile", cfg,
-           "--profile", ROOT / "workflow" / "profiles" / "default", "--cores", str(cores)]
+    cmd = [
+        SNAKEMAKE,
+        "-s",
+        ROOT / "Snakefile",
+        "--directory",
+        run_dir,
+        "--configfile",
+        cfg,
+        "--profile",
+        ROOT / "workflow" / "profiles" / "default",
+        "--cores",
+        str(cores),
+    ]
     log(f"running the pipeline at {resolution} m ({run_dir})")
     t = run_timed(cmd, cwd=ROOT, log=run_dir / "snakemake.log")
     if t.returncode != 0:
@@ -196,6 +235,7 @@ def run_pipeline(resolution: int, run_dir: Path, cores: int = 2, log=print) -> T
 # --------------------------------------------------------------------------------------------
 # Snakemake benchmark files
 
+
 def benchmark_patterns() -> list[tuple[str, object]]:
     """(rule, regex of its benchmark file name) for every rule of the workflow, from the
     rules' `benchmark:` directives (e.g. services_reach writes services_<reach>.tsv)."""
@@ -204,7 +244,9 @@ def benchmark_patterns() -> list[tuple[str, object]]:
     out = []
     for f in [ROOT / "Snakefile", *sorted((ROOT / "workflow" / "rules").glob("*.smk"))]:
         text = f.read_text(encoding="utf-8")
-        for m in re.finditer(r"^\s*rule (\w+):(.*?)(?=^\s*rule \w+:|\Z)", text, re.MULTILINE | re.DOTALL):
+        for m in re.finditer(
+            r"^\s*rule (\w+):(.*?)(?=^\s*rule \w+:|\Z)", text, re.MULTILINE | re.DOTALL
+        ):
             b = re.search(r"benchmark:\s*\n\s*f?\"([^\"]+)\"", m.group(2))
             if not b:
                 continue
@@ -212,8 +254,13 @@ def benchmark_patterns() -> list[tuple[str, object]]:
             if not name.endswith(".tsv"):
                 continue
             parts = re.split(r"\{\{\w+\}\}", name[:-4])
-            out.append((m.group(1), re.compile("^" + "(.+?)".join(map(re.escape, parts)) + "$"),
-                        sum(map(len, parts))))
+            out.append(
+                (
+                    m.group(1),
+                    re.compile("^" + "(.+?)".join(map(re.escape, parts)) + "$"),
+                    sum(map(len, parts)),
+                )
+            )
     # most specific first: the longest literal text (services_year before services_<reach>)
     return [(r, pat) for r, pat, _ in sorted(out, key=lambda x: -x[2])]
 
@@ -244,16 +291,26 @@ def read_benchmarks(run_dir: Path, reaches: list[str] | None = None) -> list[dic
             except ValueError:
                 return float("nan")
 
-        rows.append({"rule": rule, "scope": scope, "wildcards": wc, "stem": stem,
-                     "s": num("s"), "cpu_s": num("cpu_time"), "max_rss_mb": num("max_rss")})
+        rows.append(
+            {
+                "rule": rule,
+                "scope": scope,
+                "wildcards": wc,
+                "stem": stem,
+                "s": num("s"),
+                "cpu_s": num("cpu_time"),
+                "max_rss_mb": num("max_rss"),
+            }
+        )
     return rows
 
 
 def per_rule(rows: list[dict]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for r in rows:
-        a = out.setdefault(r["rule"], {"jobs": 0, "s_sum": 0.0, "s_max": 0.0, "cpu_sum": 0.0,
-                                       "rss_max": 0.0})
+        a = out.setdefault(
+            r["rule"], {"jobs": 0, "s_sum": 0.0, "s_max": 0.0, "cpu_sum": 0.0, "rss_max": 0.0}
+        )
         a["jobs"] += 1
         a["s_sum"] += r["s"]
         a["s_max"] = max(a["s_max"], r["s"])

@@ -29,11 +29,38 @@ import rasterio
 from bench_lib import BENCH, PYTHON, run_timed
 
 OPS = BENCH / "ops.py"
-GTIFF_CO = ["-co", "TILED=YES", "-co", "BLOCKXSIZE=256", "-co", "BLOCKYSIZE=256",
-            "-co", "COMPRESS=DEFLATE", "-co", "ZLEVEL=6", "-co", "BIGTIFF=IF_SAFER"]
-COG_CO = ["-co", "BLOCKSIZE=512", "-co", "COMPRESS=DEFLATE", "-co", "LEVEL=6",
-          "-co", "PREDICTOR=YES", "-co", "OVERVIEWS=AUTO", "-co", "OVERVIEW_RESAMPLING=AVERAGE",
-          "-co", "BIGTIFF=IF_SAFER", "-co", "NUM_THREADS=1"]
+GTIFF_CO = [
+    "-co",
+    "TILED=YES",
+    "-co",
+    "BLOCKXSIZE=256",
+    "-co",
+    "BLOCKYSIZE=256",
+    "-co",
+    "COMPRESS=DEFLATE",
+    "-co",
+    "ZLEVEL=6",
+    "-co",
+    "BIGTIFF=IF_SAFER",
+]
+COG_CO = [
+    "-co",
+    "BLOCKSIZE=512",
+    "-co",
+    "COMPRESS=DEFLATE",
+    "-co",
+    "LEVEL=6",
+    "-co",
+    "PREDICTOR=YES",
+    "-co",
+    "OVERVIEWS=AUTO",
+    "-co",
+    "OVERVIEW_RESAMPLING=AVERAGE",
+    "-co",
+    "BIGTIFF=IF_SAFER",
+    "-co",
+    "NUM_THREADS=1",
+]
 
 
 def _best(cmd, repeat: int, **kw):
@@ -56,11 +83,17 @@ def _pair(name: str, nx_cmd, ref_cmd, repeat: int, ref_env=None) -> dict:
         inproc, imports = line["seconds"], line.get("import_seconds")
     except (ValueError, IndexError, KeyError):
         pass
-    return {"name": name, "nxgeo": nx.summary(), "ref": ref.summary(),
-            "nxgeo_inprocess_s": inproc, "nxgeo_import_s": imports,
-            "ratio": round(nx.wall_s / max(ref.wall_s, 1e-9), 3),
-            "ratio_inprocess": (round(inproc / max(ref.wall_s, 1e-9), 3) if inproc is not None
-                                else None)}
+    return {
+        "name": name,
+        "nxgeo": nx.summary(),
+        "ref": ref.summary(),
+        "nxgeo_inprocess_s": inproc,
+        "nxgeo_import_s": imports,
+        "ratio": round(nx.wall_s / max(ref.wall_s, 1e-9), 3),
+        "ratio_inprocess": (
+            round(inproc / max(ref.wall_s, 1e-9), 3) if inproc is not None else None
+        ),
+    }
 
 
 def _pixels(path) -> int:
@@ -71,11 +104,14 @@ def _pixels(path) -> int:
 def _compare_rasters(a_path, b_path, atol: float) -> dict:
     """Block-wise comparison: same grid, same nodata mask, max |a - b| over valid pixels."""
     with rasterio.open(a_path) as a, rasterio.open(b_path) as b:
-        same_grid = (a.shape == b.shape and a.transform.almost_equals(b.transform)
-                     and a.crs == b.crs)
+        same_grid = a.shape == b.shape and a.transform.almost_equals(b.transform) and a.crs == b.crs
         if not same_grid:
-            return {"same_grid": False, "grid_a": [a.shape, tuple(a.transform)[:6]],
-                    "grid_b": [b.shape, tuple(b.transform)[:6]], "ok": False}
+            return {
+                "same_grid": False,
+                "grid_a": [a.shape, tuple(a.transform)[:6]],
+                "grid_b": [b.shape, tuple(b.transform)[:6]],
+                "ok": False,
+            }
         n = n_diff = n_mask = 0
         maxd = 0.0
         for _, win in a.block_windows(1):
@@ -90,9 +126,14 @@ def _compare_rasters(a_path, b_path, atol: float) -> dict:
             if d.size:
                 maxd = max(maxd, float(d.max()))
                 n_diff += int((d > atol).sum())
-    return {"same_grid": True, "pixels": n, "nodata_mask_differs": n_mask,
-            "max_abs_diff": maxd, "n_over_tolerance": n_diff,
-            "ok": n_mask == 0 and n_diff == 0}
+    return {
+        "same_grid": True,
+        "pixels": n,
+        "nodata_mask_differs": n_mask,
+        "max_abs_diff": maxd,
+        "n_over_tolerance": n_diff,
+        "ok": n_mask == 0 and n_diff == 0,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -101,12 +142,29 @@ def _compare_rasters(a_path, b_path, atol: float) -> dict:
 def compare_slope(run: Path, work: Path, repeat: int = 1) -> dict:
     dem = run / "results" / "common" / "grid" / "dem.tif"
     a, b = work / "slope_nxgeo.tif", work / "slope_gdaldem.tif"
-    res = _pair("slope (whole region DEM)",
-                [PYTHON, OPS, "slope", dem, a],
-                ["gdaldem", "slope", dem, b, "-of", "GTiff", *GTIFF_CO, "-co", "PREDICTOR=3",
-                 "-co", "NUM_THREADS=ALL_CPUS", "-q"], repeat)
+    res = _pair(
+        "slope (whole region DEM)",
+        [PYTHON, OPS, "slope", dem, a],
+        [
+            "gdaldem",
+            "slope",
+            dem,
+            b,
+            "-of",
+            "GTiff",
+            *GTIFF_CO,
+            "-co",
+            "PREDICTOR=3",
+            "-co",
+            "NUM_THREADS=ALL_CPUS",
+            "-q",
+        ],
+        repeat,
+    )
     res["data"] = f"{dem.relative_to(run)} ({_pixels(dem):,} px)"
-    res["reference"] = "gdaldem slope (Horn), GTiff tiled 256 deflate predictor 3, NUM_THREADS=ALL_CPUS"
+    res["reference"] = (
+        "gdaldem slope (Horn), GTiff tiled 256 deflate predictor 3, NUM_THREADS=ALL_CPUS"
+    )
     res["check"] = _compare_rasters(a, b, atol=1e-4)
     res["tolerance"] = "same grid and nodata; |Δslope| ≤ 1e-4° on every pixel (expected: identical)"
     return res
@@ -139,26 +197,31 @@ def gdal_calc_expression(cfg: dict, target: str, letters: dict, nodata: dict) ->
         assert c["transform"] == "linear" and "override" not in c and "where" not in c, c
         x = L[c["layer"]]
         lo, hi = float(c["low"]), float(c["high"])
-        terms.append(f"float32({float(c['weight'])!r})*clip(({x}-{lo!r})/({hi!r}-{lo!r})*100.0,"
-                     f"0.0,100.0)")
+        terms.append(
+            f"float32({float(c['weight'])!r})*clip(({x}-{lo!r})/({hi!r}-{lo!r})*100.0,0.0,100.0)"
+        )
         nd = nodata.get(c["layer"])
         nodatas.append(f"isnan({x})" if nd is None else f"({x}=={float(nd)!r})|isnan({x})")
     raw = "clip(" + "+".join(terms) + ",0.0,100.0)"
     score = f"floor({raw}.astype(float64)+0.5)"
     excl = [f"isin({L['landuse']},{[int(ids[k]) for k in cons.get('not_convertible_from', [])]})"]
     excl += [f"({L[z]}==1)" for z in cons.get("exclude_zones", [])]
-    return (f"where({'|'.join(excl)},0,where({'|'.join(nodatas)},255,{score}))")
+    return f"where({'|'.join(excl)},0,where({'|'.join(nodatas)},255,{score}))"
 
 
-def compare_overlay(run: Path, work: Path, cfg: dict, year: int, target: str = "grass",
-                    repeat: int = 1) -> dict:
+def compare_overlay(
+    run: Path, work: Path, cfg: dict, year: int, target: str = "grass", repeat: int = 1
+) -> dict:
     from ops import layer_path
 
     reach = _largest_reach(run, year)
     rdir = run / "results" / str(year) / "reaches" / reach
     t = cfg["suitability"]["targets"][target]
-    layers = ["landuse"] + [c["layer"] for c in t["criteria"]] + list(
-        (t.get("constraints") or {}).get("exclude_zones", []))
+    layers = (
+        ["landuse"]
+        + [c["layer"] for c in t["criteria"]]
+        + list((t.get("constraints") or {}).get("exclude_zones", []))
+    )
     letters = {n: chr(ord("A") + i) for i, n in enumerate(dict.fromkeys(layers))}
     nodata = {}
     for n in letters:
@@ -166,31 +229,69 @@ def compare_overlay(run: Path, work: Path, cfg: dict, year: int, target: str = "
             nodata[n] = ds.nodata
     expr = gdal_calc_expression(cfg, target, letters, nodata)
     a, b = work / "overlay_nxgeo.tif", work / "overlay_gdal_calc.tif"
-    ref_cmd = ["gdal_calc.py", "--quiet", "--overwrite", "--hideNoData", "--type=Byte",
-               "--NoDataValue=255", "--format=GTiff", f"--outfile={b}", f"--calc={expr}"]
+    ref_cmd = [
+        "gdal_calc.py",
+        "--quiet",
+        "--overwrite",
+        "--hideNoData",
+        "--type=Byte",
+        "--NoDataValue=255",
+        "--format=GTiff",
+        f"--outfile={b}",
+        f"--calc={expr}",
+    ]
     for n, letter in letters.items():
         ref_cmd.append(f"-{letter}")
         ref_cmd.append(str(layer_path(rdir, n)))
-    for co in ("TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "ZLEVEL=6",
-               "PREDICTOR=2", "BIGTIFF=IF_SAFER"):
+    for co in (
+        "TILED=YES",
+        "BLOCKXSIZE=256",
+        "BLOCKYSIZE=256",
+        "COMPRESS=DEFLATE",
+        "ZLEVEL=6",
+        "PREDICTOR=2",
+        "BIGTIFF=IF_SAFER",
+    ):
         ref_cmd.append(f"--co={co}")
-    res = _pair(f"weighted overlay ({target}, reach {reach})",
-                [PYTHON, OPS, "overlay", run / "config.yaml", rdir, target, a], ref_cmd, repeat)
-    dask2 = run_timed([PYTHON, OPS, "overlay", run / "config.yaml", rdir, target,
-                       work / "overlay_nxgeo_dask.tif", "--dask-threads", "2"]).check()
+    res = _pair(
+        f"weighted overlay ({target}, reach {reach})",
+        [PYTHON, OPS, "overlay", run / "config.yaml", rdir, target, a],
+        ref_cmd,
+        repeat,
+    )
+    dask2 = run_timed(
+        [
+            PYTHON,
+            OPS,
+            "overlay",
+            run / "config.yaml",
+            rdir,
+            target,
+            work / "overlay_nxgeo_dask.tif",
+            "--dask-threads",
+            "2",
+        ]
+    ).check()
     res["nxgeo_dask_threads2"] = dask2.summary()
-    res["data"] = f"{rdir.relative_to(run)}: {', '.join(letters)} ({_pixels(rdir / 'landuse.tif'):,} px)"
-    res["reference"] = "gdal_calc.py, same arithmetic as one numpy expression (--hideNoData, tiled deflate)"
+    res["data"] = (
+        f"{rdir.relative_to(run)}: {', '.join(letters)} ({_pixels(rdir / 'landuse.tif'):,} px)"
+    )
+    res["reference"] = (
+        "gdal_calc.py, same arithmetic as one numpy expression (--hideNoData, tiled deflate)"
+    )
     res["expression"] = expr
     res["check"] = _compare_rasters(a, b, atol=1.0)
-    res["check"]["dask_output_identical"] = (Path(a).read_bytes() ==
-                                            Path(work / "overlay_nxgeo_dask.tif").read_bytes())
+    res["check"]["dask_output_identical"] = (
+        Path(a).read_bytes() == Path(work / "overlay_nxgeo_dask.tif").read_bytes()
+    )
     # exact-equality count too (float32 vs float64 half-way cases may differ by one point)
     with rasterio.open(a) as x, rasterio.open(b) as y:
         ne = int((x.read(1) != y.read(1)).sum())
     res["check"]["pixels_differing"] = ne
     res["check"]["ok"] = res["check"]["ok"] and ne <= 1e-4 * res["check"]["pixels"]
-    res["tolerance"] = "same nodata; |Δscore| ≤ 1 point, on ≤ 0.01 % of the pixels (rounding of half-way cases)"
+    res["tolerance"] = (
+        "same nodata; |Δscore| ≤ 1 point, on ≤ 0.01 % of the pixels (rounding of half-way cases)"
+    )
     return res
 
 
@@ -203,12 +304,15 @@ def _sand_index(run: Path, cfg: dict, year: int, reach: str):
 
     base = run / "results" / str(year) / "reaches"
     classes = pd.read_csv(cfg["landuse"]["classes_table"])
-    ctx = ReachContext.load(base / reach, run / "results" / "common" / "vectors.gpkg", reach,
-                            classes)
+    ctx = ReachContext.load(
+        base / reach, run / "results" / "common" / "vectors.gpkg", reach, classes
+    )
     sc = cfg["pathways"]["sand_control"]
-    index, codes = ctx.pixel_counties(sc.get("classes", ["sandy", "bare"]),
-                                      [str(c) for c in sc.get("counties") or []],
-                                      ctx.layer("sand_areas", required=True).geometry)
+    index, codes = ctx.pixel_counties(
+        sc.get("classes", ["sandy", "bare"]),
+        [str(c) for c in sc.get("counties") or []],
+        ctx.layer("sand_areas", required=True).geometry,
+    )
     return index, codes, ctx.transform, ctx.crs
 
 
@@ -242,9 +346,20 @@ def _polygonize_region_input(run: Path, work: Path, cfg: dict, year: int) -> tup
     from rasterio.windows import Window
 
     with rasterio.open(run / "results" / "common" / "grid" / "dem.tif") as g:
-        profile = {"driver": "GTiff", "width": g.width, "height": g.height, "count": 1,
-                   "dtype": "int32", "nodata": 0, "crs": g.crs, "transform": g.transform,
-                   "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate"}
+        profile = {
+            "driver": "GTiff",
+            "width": g.width,
+            "height": g.height,
+            "count": 1,
+            "dtype": "int32",
+            "nodata": 0,
+            "crs": g.crs,
+            "transform": g.transform,
+            "tiled": True,
+            "blockxsize": 512,
+            "blockysize": 512,
+            "compress": "deflate",
+        }
         gt = g.transform
     out = work / "parcels_region_in.tif"
     with rasterio.open(out, "w+", **profile) as dst:
@@ -252,7 +367,7 @@ def _polygonize_region_input(run: Path, work: Path, cfg: dict, year: int) -> tup
             index, codes, t, _ = _sand_index(run, cfg, year, reach)
             col, row = round((t.c - gt.c) / gt.a), round((t.f - gt.f) / gt.e)
             win = Window(col, row, index.shape[1], index.shape[0])
-            cur = dst.read(1, window=win)   # reaches own disjoint pixels: fill, never overwrite
+            cur = dst.read(1, window=win)  # reaches own disjoint pixels: fill, never overwrite
             arr = _as_county_raster(index, codes)
             dst.write(np.where(arr > 0, arr, cur), 1, window=win)
     return out, "all reaches, region grid"
@@ -268,18 +383,22 @@ def _areas_by_value(path, value_col="value") -> tuple[int, dict, np.ndarray]:
     return len(g), by, np.sort(areas)
 
 
-def compare_polygonize(run: Path, work: Path, cfg: dict, year: int, repeat: int = 1,
-                       region: bool = False) -> dict:
-    src, reach = (_polygonize_region_input if region else _polygonize_input)(run, work, cfg,
-                                                                              year)
+def compare_polygonize(
+    run: Path, work: Path, cfg: dict, year: int, repeat: int = 1, region: bool = False
+) -> dict:
+    src, reach = (_polygonize_region_input if region else _polygonize_input)(run, work, cfg, year)
     a, b = work / f"{src.stem}_nxgeo.gpkg", work / f"{src.stem}_gdal.gpkg"
     for p in (a, b):
         if p.exists():
             p.unlink()
     ref_cmd = ["gdal_polygonize.py", "-q", "-8", src, "-f", "GPKG", b, "parcels", "value"]
-    res = _pair(f"polygonise parcels (sand control, {'' if region else 'reach '}{reach})",
-                [PYTHON, OPS, "polygonize", src, a], ref_cmd, repeat,
-                ref_env={"OGR_SQLITE_JOURNAL": "MEMORY"})
+    res = _pair(
+        f"polygonise parcels (sand control, {'' if region else 'reach '}{reach})",
+        [PYTHON, OPS, "polygonize", src, a],
+        ref_cmd,
+        repeat,
+        ref_env={"OGR_SQLITE_JOURNAL": "MEMORY"},
+    )
     # repeated runs append to an existing GeoPackage: the last run wrote into a fresh file
     na, by_a, ar_a = _areas_by_value(a)
     if repeat > 1:
@@ -289,19 +408,27 @@ def compare_polygonize(run: Path, work: Path, cfg: dict, year: int, repeat: int 
     with rasterio.open(src) as ds:
         n_px = int((ds.read(1) > 0).sum())
         px_area = abs(ds.transform.a * ds.transform.e)
-    rel = max(abs(by_a.get(k, 0) - by_b.get(k, 0)) / max(by_b.get(k, 1), 1) for k in
-              set(by_a) | set(by_b))
+    rel = max(
+        abs(by_a.get(k, 0) - by_b.get(k, 0)) / max(by_b.get(k, 1), 1) for k in set(by_a) | set(by_b)
+    )
     areas_match = na == nb and np.allclose(ar_a, ar_b, rtol=1e-9, atol=1e-3)
     res["data"] = f"{src.relative_to(run)}: {n_px:,} parcel pixels ({_pixels(src):,} px raster)"
-    res["reference"] = ("gdal_polygonize.py -8 to GeoPackage, OGR_SQLITE_JOURNAL=MEMORY (set in "
-                        "the environment: GDAL 3.6's script has no --config)")
-    res["check"] = {"features_nxgeo": na, "features_gdal": nb,
-                    "max_rel_area_diff_per_county": rel,
-                    "area_total_vs_pixels": sum(by_a.values()) / (n_px * px_area),
-                    "sorted_areas_equal": bool(areas_match),
-                    "ok": bool(na == nb and rel < 1e-9 and areas_match)}
-    res["tolerance"] = ("same number of parcels (8-connected clumps per county), every parcel's "
-                        "area equal (sorted, 1e-3 m²), per-county area equal (1e-9 relative)")
+    res["reference"] = (
+        "gdal_polygonize.py -8 to GeoPackage, OGR_SQLITE_JOURNAL=MEMORY (set in "
+        "the environment: GDAL 3.6's script has no --config)"
+    )
+    res["check"] = {
+        "features_nxgeo": na,
+        "features_gdal": nb,
+        "max_rel_area_diff_per_county": rel,
+        "area_total_vs_pixels": sum(by_a.values()) / (n_px * px_area),
+        "sorted_areas_equal": bool(areas_match),
+        "ok": bool(na == nb and rel < 1e-9 and areas_match),
+    }
+    res["tolerance"] = (
+        "same number of parcels (8-connected clumps per county), every parcel's "
+        "area equal (sorted, 1e-3 m²), per-county area equal (1e-9 relative)"
+    )
     return res
 
 
@@ -321,8 +448,11 @@ def compare_zonal(run: Path, work: Path, year: int, repeat: int = 1) -> dict:
                 best, n = d.name, k
     g = base / best / "candidates.gpkg"
     parts = [read_vector(g, lay)[["geometry"]] for lay in list_layers(g)]
-    parcels = gpd.GeoDataFrame(pd.concat([p for p in parts if len(p)], ignore_index=True),
-                               geometry="geometry", crs=parts[0].crs)
+    parcels = gpd.GeoDataFrame(
+        pd.concat([p for p in parts if len(p)], ignore_index=True),
+        geometry="geometry",
+        crs=parts[0].crs,
+    )
     pp = work / "parcels.gpkg"
     write_layers(pp, {"parcels": parcels})
     raster = base / best / "slope.tif"
@@ -335,27 +465,37 @@ def compare_zonal(run: Path, work: Path, year: int, repeat: int = 1) -> dict:
         "r = zonal_stats(g, sys.argv[1], stats=['mean', 'min', 'max', 'count'])\n"
         "df = pd.DataFrame(r); df.insert(0, 'pidx', np.arange(len(df)))\n"
         "df.to_csv(sys.argv[3], index=False)\n"
-        "print(json.dumps({'seconds': round(time.perf_counter() - t, 3)}))\n")
-    res = _pair(f"zonal statistics of parcels ({len(parcels):,} parcels, reach {best})",
-                [PYTHON, OPS, "zonal", raster, pp, a], [PYTHON, "-c", rs_code, raster, pp, b],
-                repeat)
+        "print(json.dumps({'seconds': round(time.perf_counter() - t, 3)}))\n"
+    )
+    res = _pair(
+        f"zonal statistics of parcels ({len(parcels):,} parcels, reach {best})",
+        [PYTHON, OPS, "zonal", raster, pp, a],
+        [PYTHON, "-c", rs_code, raster, pp, b],
+        repeat,
+    )
     ea = pd.read_csv(a).sort_values("pidx")
     rb = pd.read_csv(b).sort_values("pidx")
     big = rb["count"].fillna(0).to_numpy() >= 20
     d = np.abs(ea["mean"].to_numpy() - rb["mean"].to_numpy())
     d_big = d[big & np.isfinite(d)]
     res["data"] = f"{raster.relative_to(run)} ({_pixels(raster):,} px), {len(parcels):,} parcels"
-    res["reference"] = ("rasterstats.zonal_stats (nxgeo's zonal statistics ARE exactextract, so "
-                        "the comparison is exactextract vs rasterstats)")
-    res["check"] = {"parcels": len(parcels), "parcels_ge_20px": int(big.sum()),
-                    "median_abs_diff_mean_deg": float(np.median(d_big)) if d_big.size else None,
-                    "p95_abs_diff_mean_deg": float(np.percentile(d_big, 95)) if d_big.size else None,
-                    "min_equal_share": float(np.mean(np.isclose(ea["min"], rb["min"]) | ~big)),
-                    }
+    res["reference"] = (
+        "rasterstats.zonal_stats (nxgeo's zonal statistics ARE exactextract, so "
+        "the comparison is exactextract vs rasterstats)"
+    )
+    res["check"] = {
+        "parcels": len(parcels),
+        "parcels_ge_20px": int(big.sum()),
+        "median_abs_diff_mean_deg": float(np.median(d_big)) if d_big.size else None,
+        "p95_abs_diff_mean_deg": float(np.percentile(d_big, 95)) if d_big.size else None,
+        "min_equal_share": float(np.mean(np.isclose(ea["min"], rb["min"]) | ~big)),
+    }
     res["check"]["ok"] = bool(d_big.size and res["check"]["p95_abs_diff_mean_deg"] <= 1.0)
-    res["tolerance"] = ("different boundary rules (exactextract weights edge pixels by their "
-                        "covered fraction, rasterstats takes pixels whose centre is inside): "
-                        "mean slope within 1° for 95 % of the parcels of ≥ 20 pixels")
+    res["tolerance"] = (
+        "different boundary rules (exactextract weights edge pixels by their "
+        "covered fraction, rasterstats takes pixels whose centre is inside): "
+        "mean slope within 1° for 95 % of the parcels of ≥ 20 pixels"
+    )
     return res
 
 
@@ -375,8 +515,9 @@ def compare_clip(run: Path, work: Path, repeat: int = 1) -> dict:
     from nxgeo.clip import polygon_window
 
     cut = work / "cutline.gpkg"
-    write_layers(cut, {"cutline": gpd.GeoDataFrame({"id": [reach]}, geometry=[poly],
-                                                   crs=reaches.crs)})
+    write_layers(
+        cut, {"cutline": gpd.GeoDataFrame({"id": [reach]}, geometry=[poly], crs=reaches.crs)}
+    )
     with rasterio.open(src) as ds:
         win = polygon_window(poly, ds.transform, ds.width, ds.height)
         te = window_bounds(win, ds.transform)
@@ -384,16 +525,36 @@ def compare_clip(run: Path, work: Path, repeat: int = 1) -> dict:
     a, b = work / "clip_nxgeo.tif", work / "clip_gdalwarp.tif"
     # -crop_to_cutline snaps the extent inwards by a pixel on the sample's reaches; -te with the
     # cutline's bounds snapped outwards to the source pixels (nxgeo's rule) gives the same grid
-    ref_cmd = ["gdalwarp", "-q", "-overwrite", "-cutline", cut,
-               "-te", *[repr(float(v)) for v in te], "-tr", *[repr(float(v)) for v in res_xy],
-               "-dstnodata", "-9999", "-of", "COG", *COG_CO, src, b]
-    res = _pair(f"clip to a reach ({reach})", [PYTHON, OPS, "clip", src, vectors, reach, a],
-                ref_cmd, repeat)
+    ref_cmd = [
+        "gdalwarp",
+        "-q",
+        "-overwrite",
+        "-cutline",
+        cut,
+        "-te",
+        *[repr(float(v)) for v in te],
+        "-tr",
+        *[repr(float(v)) for v in res_xy],
+        "-dstnodata",
+        "-9999",
+        "-of",
+        "COG",
+        *COG_CO,
+        src,
+        b,
+    ]
+    res = _pair(
+        f"clip to a reach ({reach})", [PYTHON, OPS, "clip", src, vectors, reach, a], ref_cmd, repeat
+    )
     res["data"] = f"{src.relative_to(run)} ({_pixels(src):,} px) cut to reach {reach}"
-    res["reference"] = ("gdalwarp -cutline, -te = the cutline's bounds snapped outwards to the "
-                        "source pixels, -of COG (same COG creation options)")
+    res["reference"] = (
+        "gdalwarp -cutline, -te = the cutline's bounds snapped outwards to the "
+        "source pixels, -of COG (same COG creation options)"
+    )
     res["check"] = _compare_rasters(a, b, atol=0.0)
-    res["tolerance"] = "same grid (extent snapped to the source pixels), same nodata, identical values"
+    res["tolerance"] = (
+        "same grid (extent snapped to the source pixels), same nodata, identical values"
+    )
     return res
 
 
@@ -406,8 +567,12 @@ def _peers_ok() -> bool:
 
     if not PEERS_PYTHON.exists():
         return False
-    return subprocess.run([str(PEERS_PYTHON), "-c", "import pygeoprocessing.routing"],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            [str(PEERS_PYTHON), "-c", "import pygeoprocessing.routing"], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def compare_flow(run: Path, work: Path, repeat: int = 1) -> dict:
@@ -421,16 +586,26 @@ def compare_flow(run: Path, work: Path, repeat: int = 1) -> dict:
             best, size = d.name, _pixels(p)
     dem = run / "results" / "common" / "reaches" / best / "dem.tif"
     a, b, pw = work / "flowacc_nxgeo.tif", work / "flowacc_pgp.tif", work / "pgp_routing"
-    res = _pair(f"D8 flow accumulation (reach {best})", [PYTHON, OPS, "flowacc", dem, a],
-                [str(PEERS_PYTHON), str(BENCH / "peer_flow.py"), dem, b, pw], repeat)
+    res = _pair(
+        f"D8 flow accumulation (reach {best})",
+        [PYTHON, OPS, "flowacc", dem, a],
+        [str(PEERS_PYTHON), str(BENCH / "peer_flow.py"), dem, b, pw],
+        repeat,
+    )
     res["data"] = f"{dem.relative_to(run)} ({size:,} px)"
-    res["reference"] = ("pygeoprocessing 2.4 fill_pits -> flow_dir_d8 -> flow_accumulation_d8 "
-                        "(InVEST SDR's D8 routing)")
+    res["reference"] = (
+        "pygeoprocessing 2.4 fill_pits -> flow_dir_d8 -> flow_accumulation_d8 "
+        "(InVEST SDR's D8 routing)"
+    )
     with rasterio.open(dem) as ds:
         z, nd, (xr, yr) = ds.read(1), ds.nodata, ds.res
     valid = _valid_mask(z, nd)
-    with rasterio.open(a) as x, rasterio.open(b) as y, \
-            rasterio.open(pw / "filled.tif") as f, rasterio.open(pw / "flow_dir.tif") as fd:
+    with (
+        rasterio.open(a) as x,
+        rasterio.open(b) as y,
+        rasterio.open(pw / "filled.tif") as f,
+        rasterio.open(pw / "flow_dir.tif") as fd,
+    ):
         ours, theirs = x.read(1), y.read(1)
         their_fill, their_dir = f.read(1), fd.read(1)
     from nxgeo.terrain import _d8_codes, _fill_tiled
@@ -442,44 +617,59 @@ def compare_flow(run: Path, work: Path, repeat: int = 1) -> dict:
     pad = np.pad(fz, 1, constant_values=np.inf)
     lower = np.zeros_like(valid)
     for dr, dc in _D8:
-        lower |= pad[1 + dr:1 + dr + z.shape[0], 1 + dc:1 + dc + z.shape[1]] < fz
+        lower |= pad[1 + dr : 1 + dr + z.shape[0], 1 + dc : 1 + dc + z.shape[1]] < fz
     flat = valid & ~lower
     n = int(valid.sum())
     eq = valid & (ours == theirs)
     res["check"] = {
         "cells": n,
         "filled_dem_identical": bool(np.array_equal(fill[valid], their_fill[valid])),
-        "directions_equal_off_plateaus": float(np.mean(code[valid & ~flat]
-                                                       == their_dir[valid & ~flat])),
+        "directions_equal_off_plateaus": float(
+            np.mean(code[valid & ~flat] == their_dir[valid & ~flat])
+        ),
         "plateau_cells": int(flat.sum()),
         "accumulation_equal_share": round(float(eq.sum()) / max(n, 1), 4),
         "max_accumulation_nxgeo": float(ours[valid].max()),
         "max_accumulation_pgp": float(theirs[valid].max()),
     }
-    res["tolerance"] = ("same filled DEM and the same D8 direction on every cell with a lower "
-                        "neighbour; plateaus are resolved differently (nxgeo: breadth-first "
-                        "to the nearest drain; pygeoprocessing: its plateau-distance walk), so "
-                        "accumulations below a plateau differ")
-    res["check"]["ok"] = (res["check"]["filled_dem_identical"]
-                          and res["check"]["directions_equal_off_plateaus"] == 1.0)
+    res["tolerance"] = (
+        "same filled DEM and the same D8 direction on every cell with a lower "
+        "neighbour; plateaus are resolved differently (nxgeo: breadth-first "
+        "to the nearest drain; pygeoprocessing: its plateau-distance walk), so "
+        "accumulations below a plateau differ"
+    )
+    res["check"]["ok"] = (
+        res["check"]["filled_dem_identical"]
+        and res["check"]["directions_equal_off_plateaus"] == 1.0
+    )
     return res
 
 
-def run_all(run: Path, cfg: dict, year: int, repeat: int = 1, log=print,
-            only: list[str] | None = None) -> list[dict]:
+def run_all(
+    run: Path, cfg: dict, year: int, repeat: int = 1, log=print, only: list[str] | None = None
+) -> list[dict]:
     work = run / "compare"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    have = {t: shutil.which(t) is not None for t in
-            ("gdaldem", "gdal_calc.py", "gdal_polygonize.py", "gdalwarp")}
+    have = {
+        t: shutil.which(t) is not None
+        for t in ("gdaldem", "gdal_calc.py", "gdal_polygonize.py", "gdalwarp")
+    }
     have["pygeoprocessing"] = _peers_ok()
     steps = [
         ("slope", "gdaldem", lambda: compare_slope(run, work, repeat)),
         ("overlay", "gdal_calc.py", lambda: compare_overlay(run, work, cfg, year, repeat=repeat)),
-        ("polygonize", "gdal_polygonize.py", lambda: compare_polygonize(run, work, cfg, year, repeat)),
-        ("polygonize", "gdal_polygonize.py",
-         lambda: compare_polygonize(run, work, cfg, year, repeat, region=True)),
+        (
+            "polygonize",
+            "gdal_polygonize.py",
+            lambda: compare_polygonize(run, work, cfg, year, repeat),
+        ),
+        (
+            "polygonize",
+            "gdal_polygonize.py",
+            lambda: compare_polygonize(run, work, cfg, year, repeat, region=True),
+        ),
         ("zonal", None, lambda: compare_zonal(run, work, year, repeat)),
         ("clip", "gdalwarp", lambda: compare_clip(run, work, repeat)),
         ("flow", "pygeoprocessing", lambda: compare_flow(run, work, repeat)),
@@ -489,21 +679,25 @@ def run_all(run: Path, cfg: dict, year: int, repeat: int = 1, log=print,
         if only and key not in only:
             continue
         if tool and not have[tool]:
-            hint = ("make peers" if tool == "pygeoprocessing"
-                    else "apt-get install gdal-bin python3-gdal")
+            hint = (
+                "make peers"
+                if tool == "pygeoprocessing"
+                else "apt-get install gdal-bin python3-gdal"
+            )
             out.append({"name": key, "skipped": f"{tool} not found ({hint})"})
             continue
         if key == "zonal":
             try:
                 import rasterstats  # noqa: F401
             except ImportError:
-                out.append({"name": key, "skipped": "rasterstats not installed (pip install "
-                                                    "rasterstats)"})
+                out.append(
+                    {"name": key, "skipped": "rasterstats not installed (pip install rasterstats)"}
+                )
                 continue
         log(f"comparison: {key}")
         try:
             out.append(fn())
-        except Exception as exc:  # noqa: BLE001 - report it and go on with the others
+        except Exception as exc:
             out.append({"name": key, "error": f"{type(exc).__name__}: {exc}"})
         os.sync()
     return out

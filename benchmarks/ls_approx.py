@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_lib import ROOT, RUNS
 
-EXACT_LIMIT_CELLS = 12_000_000   # keeps the check short (the exact routing is tile-wise)
+EXACT_LIMIT_CELLS = 12_000_000  # keeps the check short (the exact routing is tile-wise)
 #: the budget the pipeline used by default before routing became exact (2026-12)
 OLD_BUDGET = 2_000_000
 
@@ -36,9 +36,13 @@ OLD_BUDGET = 2_000_000
 def _ls(run: Path, year: str, reach: str, out: Path, flow_max_cells) -> np.ndarray:
     from nxgeo.terrain import terrain_reach
 
-    terrain_reach(run / "common" / "grid" / "dem.tif",
-                  run / year / "reaches" / reach / "dem.tif",
-                  run / "common" / "vectors.gpkg", {"ls": out}, flow_max_cells=flow_max_cells)
+    terrain_reach(
+        run / "common" / "grid" / "dem.tif",
+        run / year / "reaches" / reach / "dem.tif",
+        run / "common" / "vectors.gpkg",
+        {"ls": out},
+        flow_max_cells=flow_max_cells,
+    )
     with rasterio.open(out) as ds:
         return ds.read(1)
 
@@ -57,11 +61,19 @@ def compare(run: Path, year: str, reach: str, k: int | None, label: str) -> dict
     v = (a != -9999) & (b != -9999)
     x, y = a[v].astype(np.float64), b[v].astype(np.float64)
     rel = np.abs(y - x) / np.maximum(np.abs(x), 1e-6)
-    return {"data": label, "reach": reach, "cells": int(cells), "k": int(k_eff),
-            "routing_m": res * k_eff, "median": float(np.median(rel)),
-            "p90": float(np.percentile(rel, 90)), "p99": float(np.percentile(rel, 99)),
-            "mean_exact": float(x.mean()), "mean_approx": float(y.mean()),
-            "nodata_differs": int(((a == -9999) != (b == -9999)).sum())}
+    return {
+        "data": label,
+        "reach": reach,
+        "cells": int(cells),
+        "k": int(k_eff),
+        "routing_m": res * k_eff,
+        "median": float(np.median(rel)),
+        "p90": float(np.percentile(rel, 90)),
+        "p99": float(np.percentile(rel, 99)),
+        "mean_exact": float(x.mean()),
+        "mean_approx": float(y.mean()),
+        "nodata_differs": int(((a == -9999) != (b == -9999)).sum()),
+    }
 
 
 def _reaches(run: Path, year: str) -> list[tuple[int, str]]:
@@ -96,14 +108,17 @@ def check(runs_root: Path = RUNS, resolutions=(120, 30)) -> dict:
         else:
             big = [(n, r) for n, r in sizes if OLD_BUDGET < n <= EXACT_LIMIT_CELLS]
             if big:
-                rows.append(compare(run, year, big[0][1], None,
-                                    f"{res} m bench run (old default budget)"))
-    text = ("The pipeline routes exactly (tile-wise) by default; the coarsened routing is an "
-            "opt-in preview (terrain.flow_max_cells). What it would change: relative difference "
-            "|LS_approx − LS_exact| / LS_exact over the valid pixels of a "
-            "reach. The approximation changes only the contributing area (slope and S stay at "
-            "full resolution); L is capped (l_max = 122) in channels, where the coarse routing "
-            "differs most, so the large differences are few.")
+                rows.append(
+                    compare(run, year, big[0][1], None, f"{res} m bench run (old default budget)")
+                )
+    text = (
+        "The pipeline routes exactly (tile-wise) by default; the coarsened routing is an "
+        "opt-in preview (terrain.flow_max_cells). What it would change: relative difference "
+        "|LS_approx − LS_exact| / LS_exact over the valid pixels of a "
+        "reach. The approximation changes only the contributing area (slope and S stay at "
+        "full resolution); L is capped (l_max = 122) in channels, where the coarse routing "
+        "differs most, so the large differences are few."
+    )
     return {"text": text, "rows": rows}
 
 

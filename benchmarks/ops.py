@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-_T_START = time.perf_counter()   # imports below count as import time, not as the operation
+_T_START = time.perf_counter()  # imports below count as import time, not as the operation
 
 import numpy as np  # noqa: E402
 import rasterio  # noqa: E402
@@ -29,10 +29,16 @@ from rasterio.windows import Window  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 #: what the suitability step reads for each layer name (file in the reach folder)
-LAYER_FILES = {"landuse": "landuse.tif", "precipitation": "precipitation.tif",
-               "slope": "slope.tif", "elevation": "dem.tif", "ls": "ls.tif",
-               "distance_water": "distance_water.tif", "distance_roads": "distance_roads.tif",
-               "distance_settlements": "distance_settlements.tif"}
+LAYER_FILES = {
+    "landuse": "landuse.tif",
+    "precipitation": "precipitation.tif",
+    "slope": "slope.tif",
+    "elevation": "dem.tif",
+    "ls": "ls.tif",
+    "distance_water": "distance_water.tif",
+    "distance_roads": "distance_roads.tif",
+    "distance_settlements": "distance_settlements.tif",
+}
 
 
 def layer_path(reach_dir: Path, name: str) -> Path:
@@ -73,8 +79,9 @@ def task_nodata(paths):
     return _ND_CACHE[key]
 
 
-def op_overlay(config: str, reach_dir: str, target: str, out: str, dask_threads: int = 0,
-               block_rows: int = 512) -> None:
+def op_overlay(
+    config: str, reach_dir: str, target: str, out: str, dask_threads: int = 0, block_rows: int = 512
+) -> None:
     """The suitability step's arithmetic for one target (transforms, weighted sum, hard
     constraints, rounding), written as the step writes its score raster — the same code path
     as nxgeo.suitability.suitability_files, one target, score only."""
@@ -90,15 +97,33 @@ def op_overlay(config: str, reach_dir: str, target: str, out: str, dask_threads:
     classes = pd.read_csv(cfg["landuse"]["classes_table"])
     suit = cfg["suitability"]
     reach_dir = Path(reach_dir)
-    spec = parse_all(suit, classes, layers=list(LAYER_FILES) + [
-        "protected_core", "protected_any", "ecological_redline", "basic_farmland",
-        "water_secured", "water_quota_modulus"])[target]
+    spec = parse_all(
+        suit,
+        classes,
+        layers=list(LAYER_FILES)
+        + [
+            "protected_core",
+            "protected_any",
+            "ecological_redline",
+            "basic_farmland",
+            "water_secured",
+            "water_quota_modulus",
+        ],
+    )[target]
     comp = compile_target(spec, classes)
     paths = {n: str(layer_path(reach_dir, n)) for n in sorted(comp.layers)}
     with rasterio.open(paths["landuse"]) as ref:
         profile = dict(GTIFF_OPTIONS)
-        profile.update(height=ref.height, width=ref.width, count=1, dtype="uint8",
-                       crs=ref.crs, transform=ref.transform, nodata=255, predictor=2)
+        profile.update(
+            height=ref.height,
+            width=ref.width,
+            count=1,
+            dtype="uint8",
+            crs=ref.crs,
+            transform=ref.transform,
+            nodata=255,
+            predictor=2,
+        )
         h, w = ref.height, ref.width
     from nxgeo.grid import block_windows
 
@@ -107,8 +132,9 @@ def op_overlay(config: str, reach_dir: str, target: str, out: str, dask_threads:
     with rasterio.open(out, "w", **profile) as dst:
         if dask_threads:  # blocks on the dask threads scheduler, as suitability_files does
             dask = {"scheduler": "threads", "num_workers": dask_threads}
-            for win, score in zip(wins, map_blocks(_overlay_block,
-                                                   ((paths, comp, x) for x in wins), dask)):
+            for win, score in zip(
+                wins, map_blocks(_overlay_block, ((paths, comp, x) for x in wins), dask)
+            ):
                 dst.write(score, 1, window=Window(*win))
         else:  # in process, the datasets kept open, as suitability_files does
             from nxgeo.suitability.overlay import evaluate_compiled, prepare_layers
@@ -146,8 +172,7 @@ def op_zonal(raster: str, parcels: str, out: str) -> None:
 
     gdf = read_vector(parcels)[["geometry"]].reset_index(drop=True)
     gdf["pidx"] = np.arange(len(gdf))
-    res = exact_extract(raster, gdf, ["mean", "min", "max"], include_cols=["pidx"],
-                        output="pandas")
+    res = exact_extract(raster, gdf, ["mean", "min", "max"], include_cols=["pidx"], output="pandas")
     res.to_csv(out, index=False)
 
 
@@ -160,8 +185,15 @@ def op_clip(raster: str, vectors: str, reach: str, out: str) -> None:
 #: modules each operation imports (timed apart from the operation)
 IMPORTS = {
     "slope": ["nxgeo.terrain"],
-    "overlay": ["pandas", "yaml", "nxgeo.parallel", "nxgeo.raster_io", "nxgeo.suitability.overlay",
-                "nxgeo.suitability.spec", "nxgeo.grid"],
+    "overlay": [
+        "pandas",
+        "yaml",
+        "nxgeo.parallel",
+        "nxgeo.raster_io",
+        "nxgeo.suitability.overlay",
+        "nxgeo.suitability.spec",
+        "nxgeo.grid",
+    ],
     "polygonize": ["nxgeo.candidates.parcels", "nxgeo.vector_io"],
     "zonal": ["exactextract", "nxgeo.vector_io"],
     "clip": ["nxgeo.clip"],
@@ -186,9 +218,18 @@ def op_flowacc(dem: str, out: str) -> None:
 
     with rasterio.open(dem) as ds:
         z = ds.read(1)
-        prof = {"driver": "GTiff", "height": ds.height, "width": ds.width, "count": 1,
-                "dtype": "float64", "crs": ds.crs, "transform": ds.transform, "nodata": -1.0,
-                "tiled": True, "compress": "deflate"}
+        prof = {
+            "driver": "GTiff",
+            "height": ds.height,
+            "width": ds.width,
+            "count": 1,
+            "dtype": "float64",
+            "crs": ds.crs,
+            "transform": ds.transform,
+            "nodata": -1.0,
+            "tiled": True,
+            "compress": "deflate",
+        }
         acc = flow_accumulation_tiled(z, ds.nodata, xres=ds.res[0], yres=ds.res[1])
     acc[~np.isfinite(acc)] = -1.0
     with rasterio.open(out, "w", **prof) as dst:
@@ -211,10 +252,23 @@ def main(argv=None) -> None:
         importlib.import_module(mod)
     t_import = time.perf_counter() - _T_START
     t0 = time.perf_counter()
-    {"slope": op_slope, "overlay": op_overlay, "polygonize": op_polygonize, "zonal": op_zonal,
-     "clip": op_clip, "flowacc": op_flowacc}[op](**a)
-    print(json.dumps({"op": op, "seconds": round(time.perf_counter() - t0, 3),
-                      "import_seconds": round(t_import, 3)}))
+    {
+        "slope": op_slope,
+        "overlay": op_overlay,
+        "polygonize": op_polygonize,
+        "zonal": op_zonal,
+        "clip": op_clip,
+        "flowacc": op_flowacc,
+    }[op](**a)
+    print(
+        json.dumps(
+            {
+                "op": op,
+                "seconds": round(time.perf_counter() - t0, 3),
+                "import_seconds": round(t_import, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

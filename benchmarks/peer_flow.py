@@ -27,8 +27,15 @@ def main(dem: str, out: str, work: str) -> None:
     routing.fill_pits((dem, 1), filled, working_dir=str(w))
     routing.flow_dir_d8((filled, 1), fdir, working_dir=str(w))
     routing.flow_accumulation_d8((fdir, 1), out)
-    print(json.dumps({"op": "flow_accumulation_d8", "seconds": round(time.perf_counter() - t0, 3),
-                      "import_seconds": round(t_import, 3)}))
+    print(
+        json.dumps(
+            {
+                "op": "flow_accumulation_d8",
+                "seconds": round(time.perf_counter() - t0, 3),
+                "import_seconds": round(t_import, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,16 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-REACH_RULES = {"clip_reach", "clip_static", "terrain", "reach_static", "zones", "suitability",
-               "services_reach", "candidates"}
+REACH_RULES = {
+    "clip_reach",
+    "clip_static",
+    "terrain",
+    "reach_static",
+    "zones",
+    "suitability",
+    "services_reach",
+    "candidates",
+}
 NINGXIA_KM2 = 66_400.0
 YELLOW_RIVER_KM2 = 795_000.0
 
@@ -81,19 +89,23 @@ def project(path: Path) -> str:
         jobs_by_rule[j["rule"]] = jobs_by_rule.get(j["rule"], 0) + 1
     n_reaches = jobs_by_rule.get("terrain", 7)
     grid_px, reach_px = fine["pixels"], fine["reach_px"]
-    area_per_grid_px = NINGXIA_KM2 / grid_px          # km2 of the region per grid pixel
+    area_per_grid_px = NINGXIA_KM2 / grid_px  # km2 of the region per grid pixel
     lines = []
     add = lines.append
-    add(f"Fitted on {', '.join(str(r['resolution']) + ' m' for r in runs)} "
+    add(
+        f"Fitted on {', '.join(str(r['resolution']) + ' m' for r in runs)} "
         f"(finest: {grid_px / 1e6:.0f} M grid pixels, {reach_px / 1e6:.0f} M reach-window "
-        f"pixels, {n_reaches} reaches, 2 survey years).")
+        f"pixels, {n_reaches} reaches, 2 survey years)."
+    )
     add("")
     add("| rule | per job (s) | per M pixels (s) | pixels | at finest run: CPU (s) |")
     add("|---|---:|---:|---|---:|")
     for rule, (c0, c1) in sorted(coef.items(), key=lambda kv: -kv[1][1]):
         px = reach_px if rule in REACH_RULES else grid_px
-        add(f"| {rule} | {c0:.2f} | {c1:.2f} | {'reach windows' if rule in REACH_RULES else 'grid'}"
-            f" | {jobs_by_rule.get(rule, 0) * c0 + px / 1e6 * c1:.0f} |")
+        add(
+            f"| {rule} | {c0:.2f} | {c1:.2f} | {'reach windows' if rule in REACH_RULES else 'grid'}"
+            f" | {jobs_by_rule.get(rule, 0) * c0 + px / 1e6 * c1:.0f} |"
+        )
     add("")
 
     def scenario(name, grid_scale, reach_scale, reaches):
@@ -105,8 +117,10 @@ def project(path: Path) -> str:
             else:
                 cpu += n * c0 + grid_px * grid_scale / 1e6 * c1
         store = fine["bytes"] * grid_scale
-        return (f"| {name} | {grid_px * grid_scale / 1e9:.2f} G | {reaches} | "
-                f"{cpu / 3600:.1f} | {cpu / 2 / 3600:.1f} | {store / 1e9:.0f} GB |")
+        return (
+            f"| {name} | {grid_px * grid_scale / 1e9:.2f} G | {reaches} | "
+            f"{cpu / 3600:.1f} | {cpu / 2 / 3600:.1f} | {store / 1e9:.0f} GB |"
+        )
 
     add("| scenario | grid pixels | reaches | CPU (h) | wall on 2 cores (h) | results (2 years) |")
     add("|---|---:|---:|---:|---:|---:|")
@@ -119,9 +133,11 @@ def project(path: Path) -> str:
     reaches = round(n_reaches * YELLOW_RIVER_KM2 / NINGXIA_KM2)
     add(scenario("Yellow River basin at 30 m", basin_scale, basin_scale, reaches))
     add("")
-    add(f"(one grid pixel = {area_per_grid_px * 1e6:.0f} m² of region at the finest run; the "
+    add(
+        f"(one grid pixel = {area_per_grid_px * 1e6:.0f} m² of region at the finest run; the "
         "basin is taken as Ningxia's shape scaled by area: grid and reach windows grow with "
-        "the area, reaches of Ningxia's mean size.)")
+        "the area, reaches of Ningxia's mean size.)"
+    )
     return "\n".join(lines)
 
 

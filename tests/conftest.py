@@ -50,15 +50,29 @@ def tiny_config(workdir: Path, survey_landuse: bool = False, **overrides) -> Pat
     return path
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900,
-                  config: Path | None = None):
-    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(config or workdir / "config.yaml"), "--cores", "2",
-           "--profile", str(ROOT / "workflow" / "profiles" / "default"), *args]
+def run_snakemake(
+    workdir: Path, *args: str, check: bool = True, timeout: int = 900, config: Path | None = None
+):
+    cmd = [
+        SNAKEMAKE,
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config or workdir / "config.yaml"),
+        "--cores",
+        "2",
+        "--profile",
+        str(ROOT / "workflow" / "profiles" / "default"),
+        *args,
+    ]
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+        raise AssertionError(
+            f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+        )
     return proc
 
 

@@ -49,8 +49,12 @@ def distinct_values(path: str) -> list[int] | None:
 def raster_info(layer) -> dict:
     r = layer.renderer()
     legend = r.legendSymbologyItems() if r is not None else []
-    out = {"valid": layer.isValid(), "renderer": r.type() if r else None,
-           "legend": [label for label, _c in legend], "source": layer.source()}
+    out = {
+        "valid": layer.isValid(),
+        "renderer": r.type() if r else None,
+        "legend": [label for label, _c in legend],
+        "source": layer.source(),
+    }
     if r is not None and r.type() == "paletted":
         out["classes"] = [int(c.value) for c in r.classes()]
     return out
@@ -58,8 +62,12 @@ def raster_info(layer) -> dict:
 
 def vector_info(layer) -> dict:
     r = layer.renderer()
-    out = {"valid": layer.isValid(), "renderer": r.type() if r else None,
-           "features": layer.featureCount(), "source": layer.source()}
+    out = {
+        "valid": layer.isValid(),
+        "renderer": r.type() if r else None,
+        "features": layer.featureCount(),
+        "source": layer.source(),
+    }
     if r is not None and r.type() == "categorizedSymbol":
         out["categories"] = [str(c.value()) for c in r.categories()]
         out["labels"] = [c.label() for c in r.categories()]
@@ -93,8 +101,12 @@ def render(project, png: str, size=(900, 700)) -> dict:
     rgb = np.array([((p >> 16) & 255, (p >> 8) & 255, p & 255) for p in px])
     non_white = float(np.mean(np.any(rgb < 250, axis=1)))
     colours = len({tuple(c) for c in rgb})
-    return {"png": png, "layers_drawn": [lyr.name() for lyr in layers],
-            "non_background_share": non_white, "colours": int(colours)}
+    return {
+        "png": png,
+        "layers_drawn": [lyr.name() for lyr in layers],
+        "non_background_share": non_white,
+        "colours": int(colours),
+    }
 
 
 def main(year_dir: str, png: str) -> dict:
@@ -105,8 +117,13 @@ def main(year_dir: str, png: str) -> dict:
         qgz = next(year_dir.glob("nxgeo_*.qgz"))
         project = QgsProject.instance()
         ok = project.read(str(qgz))
-        report = {"project": str(qgz), "read": bool(ok), "layers": {}, "rasters": {},
-                  "groups": [g.name() for g in project.layerTreeRoot().children()]}
+        report = {
+            "project": str(qgz),
+            "read": bool(ok),
+            "layers": {},
+            "rasters": {},
+            "groups": [g.name() for g in project.layerTreeRoot().children()],
+        }
         for lid, layer in project.mapLayers().items():
             info = raster_info(layer) if isinstance(layer, QgsRasterLayer) else vector_info(layer)
             info["name"] = layer.name()

@@ -35,15 +35,33 @@ def instances(draw, max_parcels=25, max_options=3):
         adcode = draw(st.sampled_from(COUNTIES))
         k = draw(st.integers(1, max_options))
         area = draw(st.floats(0.1, 50.0))
-        demand = sorted(draw(st.lists(st.sampled_from([0.0, 450.0, 750.0, 1500.0, 4500.0]),
-                                      min_size=k, max_size=k, unique=True)), reverse=True)
+        demand = sorted(
+            draw(
+                st.lists(
+                    st.sampled_from([0.0, 450.0, 750.0, 1500.0, 4500.0]),
+                    min_size=k,
+                    max_size=k,
+                    unique=True,
+                )
+            ),
+            reverse=True,
+        )
         for r, d in enumerate(demand):
-            rows.append({"parcel_id": f"P{i:04d}", "adcode": adcode, "opt_rank": r,
-                         "target": f"t{r}", "use": f"u{int(d)}", "demand_m3": d * area,
-                         "benefit": draw(st.floats(0.0, 1.0)) * area})
+            rows.append(
+                {
+                    "parcel_id": f"P{i:04d}",
+                    "adcode": adcode,
+                    "opt_rank": r,
+                    "target": f"t{r}",
+                    "use": f"u{int(d)}",
+                    "demand_m3": d * area,
+                    "benefit": draw(st.floats(0.0, 1.0)) * area,
+                }
+            )
     opts = pd.DataFrame(rows)
-    headroom = {c: draw(st.sampled_from([-1000.0, 0.0, 5_000.0, 40_000.0, 200_000.0]))
-                for c in COUNTIES}
+    headroom = {
+        c: draw(st.sampled_from([-1000.0, 0.0, 5_000.0, 40_000.0, 200_000.0])) for c in COUNTIES
+    }
     return opts, headroom
 
 
@@ -114,14 +132,37 @@ def test_exact_equals_brute_force_on_tiny_instances(inst):
 def test_exact_beats_greedy_on_a_knapsack_trap():
     # greedy takes the best benefit per m3 first (A) and then nothing else fits;
     # exact takes B + C (more benefit in total)
-    opts = pd.DataFrame([
-        {"parcel_id": "A", "adcode": "640323", "opt_rank": 0, "target": "x", "use": "x",
-         "demand_m3": 60.0, "benefit": 66.0},
-        {"parcel_id": "B", "adcode": "640323", "opt_rank": 0, "target": "x", "use": "x",
-         "demand_m3": 50.0, "benefit": 50.0},
-        {"parcel_id": "C", "adcode": "640323", "opt_rank": 0, "target": "x", "use": "x",
-         "demand_m3": 50.0, "benefit": 50.0},
-    ])
+    opts = pd.DataFrame(
+        [
+            {
+                "parcel_id": "A",
+                "adcode": "640323",
+                "opt_rank": 0,
+                "target": "x",
+                "use": "x",
+                "demand_m3": 60.0,
+                "benefit": 66.0,
+            },
+            {
+                "parcel_id": "B",
+                "adcode": "640323",
+                "opt_rank": 0,
+                "target": "x",
+                "use": "x",
+                "demand_m3": 50.0,
+                "benefit": 50.0,
+            },
+            {
+                "parcel_id": "C",
+                "adcode": "640323",
+                "opt_rank": 0,
+                "target": "x",
+                "use": "x",
+                "demand_m3": 50.0,
+                "benefit": 50.0,
+            },
+        ]
+    )
     g, bal = allocate(opts, {"640323": 100.0}, solver="greedy")
     assert list(g.loc[g["allocated"], "parcel_id"]) == ["A"]
     e, _ = allocate(opts, {"640323": 100.0}, solver="exact")
@@ -134,10 +175,18 @@ def test_exact_beats_greedy_on_a_knapsack_trap():
 
 
 def _parcel(**kw):
-    base = {"parcel_id": "A-HS-000001", "adcode": "640323", "pathway": "homestead_greening",
-            "eligible": True, "initial_target": "forest", "initial_use": "forest",
-            "green_use": "forest", "suitable_uses": "forest;shrub;grass", "area_ha": 2.0,
-            "precip_mean_mm": 200.0}   # below every rain-fed limit (forest 400, shrub 300, grass 250)
+    base = {
+        "parcel_id": "A-HS-000001",
+        "adcode": "640323",
+        "pathway": "homestead_greening",
+        "eligible": True,
+        "initial_target": "forest",
+        "initial_use": "forest",
+        "green_use": "forest",
+        "suitable_uses": "forest;shrub;grass",
+        "area_ha": 2.0,
+        "precip_mean_mm": 200.0,
+    }  # below every rain-fed limit (forest 400, shrub 300, grass 250)
     return pd.DataFrame([base | kw])
 
 
@@ -148,8 +197,13 @@ def test_fallback_forest_shrub_grass_hand_checked():
     assert list(opts["target"]) == ["forest", "shrub", "grass", "natural_recovery"]
     assert list(opts["demand_m3"]) == [1500.0 * 2, 750.0 * 2, 450.0 * 2, 0.0]
     assert list(opts["benefit"]) == pytest.approx([0.8 * 2, 0.6 * 2, 0.5 * 2, 0.3 * 2])
-    for headroom, use in ((3000.0, "forest"), (2999.0, "shrub"), (1500.0, "shrub"),
-                          (1000.0, "grass"), (900.0, "grass")):
+    for headroom, use in (
+        (3000.0, "forest"),
+        (2999.0, "shrub"),
+        (1500.0, "shrub"),
+        (1000.0, "grass"),
+        (900.0, "grass"),
+    ):
         for solver in ("greedy", "exact"):
             a, _ = allocate(opts, {"640323": headroom}, solver=solver)
             assert a["allocated"].iloc[0] and a["final_use"].iloc[0] == use, (headroom, solver)
@@ -174,19 +228,39 @@ def test_fallback_skips_unsuitable_and_rainfed_forest():
 
 
 def test_cropland_falls_back_to_green():
-    a = build_options(_parcel(initial_target="cropland", initial_use="cropland",
-                              green_use="shrub"), DEMAND, WATER)
-    assert list(zip(a["target"], a["use"])) == [("cropland", "cropland"), ("shrub", "shrub"),
-                                                ("grass", "grass"),
-                                                ("natural_recovery", "natural_recovery")]
-    b = build_options(_parcel(pathway="mine_remediation", parcel_id="B-MN-000001",
-                              initial_target="cropland", initial_use="cropland",
-                              green_use="shrub"), DEMAND, WATER)
-    assert list(zip(b["target"], b["use"])) == [("cropland", "cropland"), ("ecological", "shrub"),
-                                                ("ecological", "grass"),
-                                                ("natural_recovery", "natural_recovery")]
-    c = build_options(_parcel(pathway="mine_remediation", initial_target="ecological",
-                              initial_use="natural_recovery"), DEMAND, WATER)
+    a = build_options(
+        _parcel(initial_target="cropland", initial_use="cropland", green_use="shrub"), DEMAND, WATER
+    )
+    assert list(zip(a["target"], a["use"])) == [
+        ("cropland", "cropland"),
+        ("shrub", "shrub"),
+        ("grass", "grass"),
+        ("natural_recovery", "natural_recovery"),
+    ]
+    b = build_options(
+        _parcel(
+            pathway="mine_remediation",
+            parcel_id="B-MN-000001",
+            initial_target="cropland",
+            initial_use="cropland",
+            green_use="shrub",
+        ),
+        DEMAND,
+        WATER,
+    )
+    assert list(zip(b["target"], b["use"])) == [
+        ("cropland", "cropland"),
+        ("ecological", "shrub"),
+        ("ecological", "grass"),
+        ("natural_recovery", "natural_recovery"),
+    ]
+    c = build_options(
+        _parcel(
+            pathway="mine_remediation", initial_target="ecological", initial_use="natural_recovery"
+        ),
+        DEMAND,
+        WATER,
+    )
     assert list(c["demand_m3"]) == [0.0]
 
 
@@ -211,10 +285,21 @@ def test_greedy_tie_break_by_parcel_id_and_missing_budget():
 
 def test_priority_is_benefit_per_m3():
     # grass (0.5 / 450 per m3) beats cropland (1.0 / 4500) for the last water
-    df = pd.concat([_parcel(parcel_id="A-1", initial_target="cropland", initial_use="cropland",
-                            suitable_uses="cropland", green_use="natural_recovery"),
-                    _parcel(parcel_id="A-2", initial_target="grass", initial_use="grass",
-                            suitable_uses="grass")], ignore_index=True)
+    df = pd.concat(
+        [
+            _parcel(
+                parcel_id="A-1",
+                initial_target="cropland",
+                initial_use="cropland",
+                suitable_uses="cropland",
+                green_use="natural_recovery",
+            ),
+            _parcel(
+                parcel_id="A-2", initial_target="grass", initial_use="grass", suitable_uses="grass"
+            ),
+        ],
+        ignore_index=True,
+    )
     opts = build_options(df, DEMAND, WATER)
     a, bal = allocate(opts, {"640323": 9000.0})
     a = a.set_index("parcel_id")

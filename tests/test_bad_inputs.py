@@ -14,9 +14,9 @@ from __future__ import annotations
 import copy
 import errno
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import geopandas as gpd
 import inputs_factory as F
@@ -25,10 +25,10 @@ import pandas as pd
 import pytest
 import rasterio
 import yaml
-from shapely.geometry import Polygon, box
-from shapely.affinity import translate
-
 from conftest import run_snakemake
+from shapely.affinity import translate
+from shapely.geometry import Polygon, box
+
 from nxgeo.atomic import TEMP_PREFIX
 
 pytestmark = pytest.mark.workflow
@@ -66,7 +66,11 @@ def _rewrite_tif(path: Path, fn, **profile_changes):
 
 def _layer(cfg, base, item):
     spec = cfg["inputs"]["vectors"][item]
-    return gpd.read_file(base / spec["path"], layer=spec.get("layer")), base / spec["path"], spec.get("layer")
+    return (
+        gpd.read_file(base / spec["path"], layer=spec.get("layer")),
+        base / spec["path"],
+        spec.get("layer"),
+    )
 
 
 def _write_layer(path, layer, gdf):
@@ -96,7 +100,9 @@ def zone_prefix_landuse(cfg, base):
     p = base / cfg["inputs"]["landuse"]["files"][2024]
     with rasterio.open(p) as src:
         t = src.transform
-    _rewrite_tif(p, lambda a: a, transform=rasterio.Affine(t.a, t.b, t.c + 18_000_000, t.d, t.e, t.f))
+    _rewrite_tif(
+        p, lambda a: a, transform=rasterio.Affine(t.a, t.b, t.c + 18_000_000, t.d, t.e, t.f)
+    )
 
 
 def swapped_axes_counties(cfg, base):
@@ -149,8 +155,10 @@ def unknown_codes(cfg, base):
 
 def other_scheme_codes(cfg, base):
     # CLCD codes delivered, gbt21010 declared
-    _rewrite_tif(base / cfg["inputs"]["landuse"]["files"][2023],
-                 lambda a: np.where(a > 0, (a % 9) + 1, 0).astype(a.dtype))
+    _rewrite_tif(
+        base / cfg["inputs"]["landuse"]["files"][2023],
+        lambda a: np.where(a > 0, (a % 9) + 1, 0).astype(a.dtype),
+    )
 
 
 def truncated_tif(cfg, base):
@@ -275,8 +283,11 @@ def misindented_year_line(cfg, base):
 
 def templated_config(cfg, base):
     marker = base / "PWNED"
-    return ("__use_yte__: true\n" + _yaml(cfg) +
-            f"?if True:\n  x: ?__import__('pathlib').Path({str(marker)!r}).write_text('x')\n")
+    return (
+        "__use_yte__: true\n"
+        + _yaml(cfg)
+        + f"?if True:\n  x: ?__import__('pathlib').Path({str(marker)!r}).write_text('x')\n"
+    )
 
 
 def yaml_tag_in_config(cfg, base):
@@ -323,8 +334,10 @@ def shapefile_without_prj(cfg, base):
     shp = base / "in" / "settlements.shp"
     g.to_file(shp, engine="pyogrio")
     shp.with_suffix(".prj").unlink()
-    cfg["inputs"]["vectors"]["settlements"] = {"path": "in/settlements.shp",
-                                               "fields": cfg["inputs"]["vectors"]["settlements"]["fields"]}
+    cfg["inputs"]["vectors"]["settlements"] = {
+        "path": "in/settlements.shp",
+        "fields": cfg["inputs"]["vectors"]["settlements"]["fields"],
+    }
 
 
 def non_numeric_quota(cfg, base):
@@ -341,13 +354,22 @@ CASES = [
     Case("raster_without_crs", no_crs_dem, ("dem.tif", "no CRS", "EPSG:4490")),
     Case("gauss_kruger_zone_prefix_mixup", zone_prefix_landuse, ("landuse_2024.tif", "zone")),
     Case("axis_order_swapped", swapped_axes_counties, ("counties", "swapped")),
-    Case("raster_covers_part_of_region", half_coverage_precipitation,
-         ("precipitation.tif", "covers"), ok=True),
-    Case("landuse_nodata_undeclared", undeclared_nodata_landuse,
-         ("landuse_2023.tif", "nodata", "gdal_edit.py -a_nodata")),
+    Case(
+        "raster_covers_part_of_region",
+        half_coverage_precipitation,
+        ("precipitation.tif", "covers"),
+        ok=True,
+    ),
+    Case(
+        "landuse_nodata_undeclared",
+        undeclared_nodata_landuse,
+        ("landuse_2023.tif", "nodata", "gdal_edit.py -a_nodata"),
+    ),
     Case("nan_and_nodata_mixed", nan_and_nodata_mixed_dem, ("dem.tif", "NaN"), ok=True),
     Case("float_landuse", float_landuse, ("landuse_2023.tif", "float")),
-    Case("unknown_landuse_codes", unknown_codes, ("landuse_2024.tif", "9999 (7 px)", "4242 (1 px)")),
+    Case(
+        "unknown_landuse_codes", unknown_codes, ("landuse_2024.tif", "9999 (7 px)", "4242 (1 px)")
+    ),
     Case("landuse_in_another_scheme", other_scheme_codes, ("landuse_2023.tif", "clcd")),
     Case("truncated_geotiff", truncated_tif, ("landuse_2023.tif",)),
     Case("corrupt_geotiff", corrupt_tif, ("precipitation.tif", "not a raster GDAL can read")),
@@ -356,41 +378,68 @@ CASES = [
     Case("empty_layer", empty_layer, ("mines", "empty")),
     Case("wrong_layer_name", wrong_layer_name, ("'homestead'", "homesteads")),
     Case("field_renamed", renamed_field, ("status", "zt")),
-    Case("text_in_numeric_field", text_in_numeric_field, ("water_budgets.csv", "allocation_m3", "约3亿")),
+    Case(
+        "text_in_numeric_field",
+        text_in_numeric_field,
+        ("water_budgets.csv", "allocation_m3", "约3亿"),
+    ),
     Case("duplicate_parcel_ids", duplicate_parcel_ids, ("homesteads", "duplicate")),
     Case("self_intersecting_geometry", self_intersecting, ("homesteads", "make_valid"), ok=True),
     Case("empty_geometry", empty_geometries, ("mines", "empty"), ok=True),
-    Case("county_missing_from_water_table", county_missing_from_water, ("water_budgets.csv", "640122")),
-    Case("negative_water_allocation", negative_allocation, ("water_budgets.csv", "allocation_m3", "-300000000")),
+    Case(
+        "county_missing_from_water_table",
+        county_missing_from_water,
+        ("water_budgets.csv", "640122"),
+    ),
+    Case(
+        "negative_water_allocation",
+        negative_allocation,
+        ("water_budgets.csv", "allocation_m3", "-300000000"),
+    ),
     Case("reach_outside_region", reach_outside_region, ("reaches", "overlap")),
     Case("year_without_landuse_file", year_without_landuse, ("year 2025", "no land-use file")),
     Case("invalid_config_value", invalid_config_value, ("grid.resolution", "-30")),
     Case("geographic_analysis_crs", geographic_grid, ("grid.crs", "geographic", "EPSG:4507")),
-    Case("unknown_target_in_pathway", unknown_target_in_pathway,
-         ("pathways.homestead_greening.regreen_targets", "'bamboo'")),
-    Case("unknown_landuse_scheme", unknown_scheme, ("inputs.landuse.scheme", "'corine'", "'gbt21010'")),
+    Case(
+        "unknown_target_in_pathway",
+        unknown_target_in_pathway,
+        ("pathways.homestead_greening.regreen_targets", "'bamboo'"),
+    ),
+    Case(
+        "unknown_landuse_scheme",
+        unknown_scheme,
+        ("inputs.landuse.scheme", "'corine'", "'gbt21010'"),
+    ),
     Case("wrong_table_columns", wrong_table_columns, ("greening_targets.csv", "target_ha")),
     Case("table_not_utf8", gbk_table, ("county_emissions.csv", "UTF-8")),
     Case("adcode_turned_into_number", adcode_as_number, ("water_budgets.csv", "640105.0")),
     # recoded with a warning since #21 (one vocabulary for validation and processing)
-    Case("status_values_in_chinese", chinese_status_values, ("mines", "废弃", "abandoned"),
-         ok=True),
+    Case(
+        "status_values_in_chinese", chinese_status_values, ("mines", "废弃", "abandoned"), ok=True
+    ),
     Case("shapefile_without_prj", shapefile_without_prj, ("settlements.shp", "CRS")),
     Case("non_numeric_water_quota", non_numeric_quota, ("water_demand.csv", "abc")),
-    Case("infinite_water_allocation", infinite_allocation,
-         ("water_budgets.csv", "allocation_m3", "'inf' is not a finite number", "'1e400'")),
+    Case(
+        "infinite_water_allocation",
+        infinite_allocation,
+        ("water_budgets.csv", "allocation_m3", "'inf' is not a finite number", "'1e400'"),
+    ),
     Case("compare_year_with_itself", compare_same_year, ("compare", "compares 2024 with itself")),
-    Case("misspelt_top_level_key", misspelt_top_level_key,
-         ("'comapre' (did you mean 'compare'?)",)),
+    Case(
+        "misspelt_top_level_key", misspelt_top_level_key, ("'comapre' (did you mean 'compare'?)",)
+    ),
     Case("missing_water_section", missing_water_section, ("'water' is a required property",)),
-    Case("duplicate_yaml_key", duplicate_yaml_key,
-         ("config.yaml", "'results_dir' appears twice")),
-    Case("misindented_year_line", misindented_year_line,
-         ("years[0]", "'2023 - 2024' is not of type")),
+    Case("duplicate_yaml_key", duplicate_yaml_key, ("config.yaml", "'results_dir' appears twice")),
+    Case(
+        "misindented_year_line", misindented_year_line, ("years[0]", "'2023 - 2024' is not of type")
+    ),
     Case("templated_config", templated_config, ("__use_yte__", "refuses")),
     Case("yaml_tag_in_config", yaml_tag_in_config, ("YAML tags are not allowed",)),
-    Case("infinite_config_number", infinite_config_number,
-         ("water.secured_canal_buffer_m", "not a finite number")),
+    Case(
+        "infinite_config_number",
+        infinite_config_number,
+        ("water.secured_canal_buffer_m", "not a finite number"),
+    ),
 ]
 
 
@@ -414,17 +463,25 @@ def test_bad_input(case, pristine, tmp_path):
     shutil.copytree(src, base)
     cfg = copy.deepcopy(cfg0)
     raw = case.mutate(cfg, base)
-    text = raw if isinstance(raw, str) else yaml.safe_dump(cfg, allow_unicode=True,
-                                                           sort_keys=False)
+    text = raw if isinstance(raw, str) else yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False)
     (base / "config.yaml").write_text(text, encoding="utf-8")
     targets = case.targets or (
-        ("results/2023/validation/report.md", "results/2024/validation/report.md",
-         "results/common/vectors.gpkg") if case.ok else ())
+        (
+            "results/2023/validation/report.md",
+            "results/2024/validation/report.md",
+            "results/common/vectors.gpkg",
+        )
+        if case.ok
+        else ()
+    )
     proc = run_snakemake(base, *targets, check=False, timeout=300)
     out = proc.stdout + proc.stderr
     results = base / "results"
-    reports = "".join(p.read_text(encoding="utf-8") for p in results.rglob("report.md")) \
-        if results.exists() else ""
+    reports = (
+        "".join(p.read_text(encoding="utf-8") for p in results.rglob("report.md"))
+        if results.exists()
+        else ""
+    )
     if case.ok:
         assert proc.returncode == 0, out[-3000:]
         text = reports
@@ -445,8 +502,14 @@ def test_bad_input(case, pristine, tmp_path):
 
 # Mistakes in one year's land use: the other year may legitimately go on until the failure stops
 # the run; its outputs are complete, never partial.
-_ONE_YEAR_CASES = {"gauss_kruger_zone_prefix_mixup", "unknown_landuse_codes", "truncated_geotiff",
-                   "landuse_nodata_undeclared", "float_landuse", "landuse_in_another_scheme"}
+_ONE_YEAR_CASES = {
+    "gauss_kruger_zone_prefix_mixup",
+    "unknown_landuse_codes",
+    "truncated_geotiff",
+    "landuse_nodata_undeclared",
+    "float_landuse",
+    "landuse_in_another_scheme",
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -469,9 +532,10 @@ def os_strerror(err):
     return os.strerror(err)
 
 
-@pytest.mark.parametrize("err, needle", [(errno.ENOSPC, "no space left"),
-                                         (errno.EROFS, "read-only"),
-                                         (errno.EACCES, "read-only")])
+@pytest.mark.parametrize(
+    "err, needle",
+    [(errno.ENOSPC, "no space left"), (errno.EROFS, "read-only"), (errno.EACCES, "read-only")],
+)
 def test_disk_full_or_read_only_output(err, needle, tmp_path, monkeypatch):
     from nxgeo.errors import OutputError
     from nxgeo.raster_io import write_raster
@@ -481,8 +545,12 @@ def test_disk_full_or_read_only_output(err, needle, tmp_path, monkeypatch):
     out.write_bytes(b"earlier result")
     _fail_on_replace(monkeypatch, err)
     with pytest.raises(OutputError) as exc:
-        write_raster(out, np.zeros((4, 4), "uint8"), "EPSG:4507",
-                     rasterio.Affine(30, 0, 500000, 0, -30, 4000000))
+        write_raster(
+            out,
+            np.zeros((4, 4), "uint8"),
+            "EPSG:4507",
+            rasterio.Affine(30, 0, 500000, 0, -30, 4000000),
+        )
     msg = str(exc.value)
     assert needle in msg and "x.tif" in msg and "run snakemake again" in msg
     assert out.read_bytes() == b"earlier result"  # the earlier result is intact

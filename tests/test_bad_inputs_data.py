@@ -31,8 +31,11 @@ pytestmark = pytest.mark.workflow
 YEAR = 2024
 CANDIDATES = f"results/{YEAR}/candidates.gpkg"
 INVENTORY = f"results/{YEAR}/tables/inventory_by_class.csv"
-VALIDATED = ("results/2023/validation/report.md", f"results/{YEAR}/validation/report.md",
-             "results/common/vectors.gpkg")
+VALIDATED = (
+    "results/2023/validation/report.md",
+    f"results/{YEAR}/validation/report.md",
+    "results/common/vectors.gpkg",
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +55,9 @@ def _copy(pristine, dest: Path) -> tuple[dict, Path]:
 
 
 def _run(cfg, base, *targets, check=False):
-    (base / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False),
-                                      encoding="utf-8")
+    (base / "config.yaml").write_text(
+        yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     proc = run_snakemake(base, *targets, check=check, timeout=600)
     return proc, proc.stdout + proc.stderr
 
@@ -72,15 +76,21 @@ def outcome(base) -> dict:
     if gpkg.exists():
         for name, _ in pyogrio.list_layers(gpkg):
             g = gpd.read_file(gpkg, layer=name)
-            if "adcode" not in g.columns:                  # layer_styles (QGIS styles)
+            if "adcode" not in g.columns:  # layer_styles (QGIS styles)
                 continue
-            out[name] = sorted(zip(g["adcode"].astype(str), g["source_id"].fillna("").astype(str),
-                                   g["status"].fillna("").astype(str)))
+            out[name] = sorted(
+                zip(
+                    g["adcode"].astype(str),
+                    g["source_id"].fillna("").astype(str),
+                    g["status"].fillna("").astype(str),
+                )
+            )
     inv = base / INVENTORY
     if inv.exists():
         df = pd.read_csv(inv, dtype={"zone_id": str})
-        out["inventory_ha"] = {k: round(v, 3) for k, v in
-                               df.groupby(["zone_kind", "zone_id"])["area_ha"].sum().items()}
+        out["inventory_ha"] = {
+            k: round(v, 3) for k, v in df.groupby(["zone_kind", "zone_id"])["area_ha"].sum().items()
+        }
     return out
 
 
@@ -91,7 +101,7 @@ def baseline(pristine, tmp_path_factory):
     proc, out = _run(cfg, base, CANDIDATES, INVENTORY, "results/common/grid/dem.tif")
     assert proc.returncode == 0, out[-3000:]
     res = outcome(base)
-    assert res["homestead_greening"] and res["mine_remediation"]   # the cases below can lose them
+    assert res["homestead_greening"] and res["mine_remediation"]  # the cases below can lose them
     with rasterio.open(base / "results/common/grid/dem.tif") as ds:
         res["dem"] = ds.read(1)
     return res
@@ -121,7 +131,7 @@ def test_county_codes_stored_as_real_numbers_in_a_shapefile(pristine, baseline, 
     assert "invalid literal" not in out
     res = outcome(base)
     for key in ("homestead_greening", "mine_remediation", "sand_control", "inventory_ha"):
-        assert res[key] == baseline[key], key                    # nothing lost, nothing renamed
+        assert res[key] == baseline[key], key  # nothing lost, nothing renamed
 
 
 def test_county_codes_with_blanks(pristine, baseline, tmp_path):
@@ -139,8 +149,9 @@ def test_county_codes_with_blanks(pristine, baseline, tmp_path):
         assert res[key] == baseline[key], key
 
 
-def test_status_values_in_other_spellings_are_read_as_validation_reports(pristine, baseline,
-                                                                         tmp_path):
+def test_status_values_in_other_spellings_are_read_as_validation_reports(
+    pristine, baseline, tmp_path
+):
     cfg, base = _copy(pristine, tmp_path / "run")
     m = F.mines()
     m["status"] = ["废弃", "Closed ", "OPERATING"]
@@ -152,9 +163,11 @@ def test_status_values_in_other_spellings_are_read_as_validation_reports(pristin
     proc, out = _run(cfg, base, CANDIDATES, INVENTORY, f"results/{YEAR}/validation/report.md")
     assert proc.returncode == 0, out[-3000:]
     report = (base / f"results/{YEAR}/validation/report.md").read_text(encoding="utf-8")
-    assert ("in/vector/mines.gpkg (layer 'mines'): field 'status' (status) values read as "
-            "'废弃' → abandoned, 'Closed ' → closed, 'OPERATING' → operating; the run uses the "
-            "recoded values") in report
+    assert (
+        "in/vector/mines.gpkg (layer 'mines'): field 'status' (status) values read as "
+        "'废弃' → abandoned, 'Closed ' → closed, 'OPERATING' → operating; the run uses the "
+        "recoded values"
+    ) in report
     assert "'已拆除' → demolished" in report
     res = outcome(base)
     assert res["homestead_greening"] == baseline["homestead_greening"]
@@ -168,8 +181,10 @@ def test_unknown_status_stops_at_validation_naming_the_value(pristine, tmp_path)
     F.write_layers(base / F.P["mines"], {"mines": m})
     proc, out = _run(cfg, base)
     assert proc.returncode != 0
-    assert ("in/vector/mines.gpkg (layer 'mines'): field 'status' (status) has values that are "
-            "not allowed: 'sealed' (1 feature); use one of abandoned, closed, operating") in out
+    assert (
+        "in/vector/mines.gpkg (layer 'mines'): field 'status' (status) has values that are "
+        "not allowed: 'sealed' (1 feature); use one of abandoned, closed, operating"
+    ) in out
     assert not (base / "results/common/vectors.gpkg").exists()
     _no_temporary_files(base)
 
@@ -196,43 +211,48 @@ def test_dissolved_reaches_in_another_crs_with_a_collapsed_sliver(pristine, base
     assert proc.returncode == 0, out[-3000:]
     assert "Mixed-type" not in out
     vectors = gpd.read_file(base / "results/common/vectors.gpkg", layer="reaches")
-    assert sorted(vectors["id"]) == sorted(r["reach_id"])                # no reach lost
+    assert sorted(vectors["id"]) == sorted(r["reach_id"])  # no reach lost
     assert set(vectors.geom_type) <= {"Polygon", "MultiPolygon"} and vectors.is_valid.all()
     got = outcome(base)["inventory_ha"]
     want = baseline["inventory_ha"]
     assert got.keys() == want.keys()
     for k in want:
-        assert got[k] == pytest.approx(want[k], rel=1e-5), k   # less the 0.5 ha sliver
+        assert got[k] == pytest.approx(want[k], rel=1e-5), k  # less the 0.5 ha sliver
 
 
 # ---------------------------------------------------------------------------------------------
 # validation warnings: the run goes on, and says what it found
 
 
-def test_nodata_in_the_region_overlapping_mines_and_a_crs_without_datum_are_warnings(pristine,
-                                                                                     tmp_path):
+def test_nodata_in_the_region_overlapping_mines_and_a_crs_without_datum_are_warnings(
+    pristine, tmp_path
+):
     cfg, base = _copy(pristine, tmp_path / "run")
     lu = base / F.P["landuse"].format(year=YEAR)
     a = F.landuse_array(seed=2)
-    a[10:14, 4:8] = 0                                   # a cloud gap inside county 640105
+    a[10:14, 4:8] = 0  # a cloud gap inside county 640105
     F.write_tif(lu, a, nodata=0)
     m = F.mines()
-    m.loc[1, "geometry"] = box(467_000, 4_181_000, 469_000, 4_183_000)   # half over M1
+    m.loc[1, "geometry"] = box(467_000, 4_181_000, 469_000, 4_183_000)  # half over M1
     F.write_layers(base / F.P["mines"], {"mines": m})
-    no_datum = ("+proj=tmerc +lat_0=0 +lon_0=105 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 "
-                "+units=m +no_defs")
+    no_datum = (
+        "+proj=tmerc +lat_0=0 +lon_0=105 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+    )
     with rasterio.open(base / F.P["precipitation"]) as src:
         prec, nd = src.read(1), src.nodata
     (base / F.P["precipitation"]).unlink()
-    F.write_tif(base / F.P["precipitation"], prec, crs=rasterio.crs.CRS.from_proj4(no_datum),
-                nodata=nd)
+    F.write_tif(
+        base / F.P["precipitation"], prec, crs=rasterio.crs.CRS.from_proj4(no_datum), nodata=nd
+    )
     proc, out = _run(cfg, base, *VALIDATED)
     assert proc.returncode == 0, out[-3000:]
     text = _reports(base)
     assert ("in/landuse_2024.tif: 16 nodata pixel(s) inside the region (40,000.0 ha, ") in text
     assert "there is no land use of 2024 there" in text
-    assert ("in/vector/mines.gpkg (layer 'mines'): 1 pair of features overlap (200.00 ha in all): "
-            "id 'M1' and 'M2' (200.00 ha)") in text
+    assert (
+        "in/vector/mines.gpkg (layer 'mines'): 1 pair of features overlap (200.00 ha in all): "
+        "id 'M1' and 'M2' (200.00 ha)"
+    ) in text
     assert "in/precipitation.tif: its CRS" in text and "defines no datum" in text
     assert (base / "results/common/vectors.gpkg").exists()
     _no_temporary_files(base)
@@ -248,11 +268,13 @@ def test_two_band_dem_is_processed_on_band_1(pristine, baseline, tmp_path):
     prof.update(count=2)
     with rasterio.open(p, "w", **prof) as dst:
         dst.write(np.stack([dem, np.zeros_like(dem)]))
-    proc, out = _run(cfg, base, "results/common/validation/report.md",
-                     "results/common/grid/dem.tif")
+    proc, out = _run(
+        cfg, base, "results/common/validation/report.md", "results/common/grid/dem.tif"
+    )
     assert proc.returncode == 0, out[-3000:]
-    assert ("in/dem.tif: has 2 bands; band 1 is checked here and used by every step (band 2 is "
-            "ignored)") in _reports(base)
+    assert (
+        "in/dem.tif: has 2 bands; band 1 is checked here and used by every step (band 2 is ignored)"
+    ) in _reports(base)
     with rasterio.open(base / "results/common/grid/dem.tif") as ds:
         assert ds.count == 1
         np.testing.assert_array_equal(ds.read(1), baseline["dem"])

@@ -14,8 +14,14 @@ NXGEO = str(Path(sys.executable).parent / "nxgeo")
 
 
 def run(args, cwd):
-    return subprocess.run([NXGEO, *args], cwd=cwd, capture_output=True, text=True, timeout=300,
-                          env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    return subprocess.run(
+        [NXGEO, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, PYTHONWARNINGS="ignore"),
+    )
 
 
 @pytest.fixture
@@ -39,12 +45,15 @@ def test_validate_passes_with_exit_0(inputs):
     assert (base / "rep" / "validation_report.json").exists()
 
 
-@pytest.mark.parametrize("mistake, needle", [
-    ("missing_dem", "file not found"),
-    ("unknown_code", "unknown codes 9999"),
-    ("bad_scheme", "inputs.landuse.scheme"),
-    ("geographic_grid", "geographic"),
-])
+@pytest.mark.parametrize(
+    "mistake, needle",
+    [
+        ("missing_dem", "file not found"),
+        ("unknown_code", "unknown codes 9999"),
+        ("bad_scheme", "inputs.landuse.scheme"),
+        ("geographic_grid", "geographic"),
+    ],
+)
 def test_validate_fails_with_exit_1_and_names_the_problem(inputs, mistake, needle):
     cfg, base, path = inputs
     if mistake == "missing_dem":
@@ -74,8 +83,18 @@ def test_missing_config_file_exit_2(tmp_path):
 
 def test_sample_command_builds_a_small_region(tmp_path):
     root = Path(__file__).resolve().parents[1]
-    proc = run(["sample", "--config", str(root / "config" / "config.yaml"), "--out", str(tmp_path / "s"),
-                "--resolution", "4000"], cwd=root)
+    proc = run(
+        [
+            "sample",
+            "--config",
+            str(root / "config" / "config.yaml"),
+            "--out",
+            str(tmp_path / "s"),
+            "--resolution",
+            "4000",
+        ],
+        cwd=root,
+    )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "s" / "landuse_2024.tif").exists()
     assert (tmp_path / "s" / "vector" / "homesteads.gpkg").exists()

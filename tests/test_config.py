@@ -24,8 +24,16 @@ def problems_of(cfg):
 def test_shipped_config_validates():
     cfg = load_config(SHIPPED)
     assert cfg["grid"]["crs"] == "EPSG:4507"
-    assert set(cfg["suitability"]["targets"]) >= {"cropland", "forest", "shrub", "grass", "wetland",
-                                                   "solar_pv", "wine_grape", "forage"}
+    assert set(cfg["suitability"]["targets"]) >= {
+        "cropland",
+        "forest",
+        "shrub",
+        "grass",
+        "wetland",
+        "solar_pv",
+        "wine_grape",
+        "forage",
+    }
 
 
 def test_unknown_scheme_names_key_and_allowed_values(cfg):
@@ -144,7 +152,10 @@ def test_criteria_are_data_never_evaluated():
 
     src = pathlib.Path(__file__).resolve().parents[1] / "src" / "nxgeo"
     pattern = re.compile(r"\b(eval|exec)\s*\(|\bpickle\b|yaml\.load\(|yaml\.unsafe_load")
-    offenders = [f"{p}:{i}" for p in src.rglob("*.py")
-                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-                 if pattern.search(line) and not line.lstrip().startswith("#")]
+    offenders = [
+        f"{p}:{i}"
+        for p in src.rglob("*.py")
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line) and not line.lstrip().startswith("#")
+    ]
     assert offenders == []

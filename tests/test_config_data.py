@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import ROOT, SNAKEMAKE
+
 from nxgeo.config import check_config, load_yaml
 from nxgeo.errors import ConfigError
 from nxgeo.yamlsafe import ConfigSyntaxError, loads_strict
@@ -31,6 +31,7 @@ def problems(cfg) -> str:
 
 
 # --- YAML: data only -------------------------------------------------------------------------
+
 
 def test_templating_is_refused():
     text = "__use_yte__: true\nyears: [2024]\n?if True:\n  x: ?1 + 1\n"
@@ -71,10 +72,17 @@ def test_snakemake_never_evaluates_a_templated_config(tmp_path):
     assert installed(), "the config guard is not installed in this environment: run `make env`"
     marker = tmp_path / "PWNED"
     bad = tmp_path / "bad.yaml"
-    bad.write_text("__use_yte__: true\n?if True:\n  x: ?__import__('pathlib').Path("
-                   f"{str(marker)!r}).write_text('x')\n", encoding="utf-8")
-    proc = subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--configfile", str(bad),
-                           "-n", "--cores", "1"], capture_output=True, text=True, cwd=tmp_path)
+    bad.write_text(
+        "__use_yte__: true\n?if True:\n  x: ?__import__('pathlib').Path("
+        f"{str(marker)!r}).write_text('x')\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--configfile", str(bad), "-n", "--cores", "1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode != 0
     assert not marker.exists(), "the config's Python code was run"
     assert "__use_yte__" in proc.stdout + proc.stderr
@@ -84,13 +92,15 @@ def test_nxgeo_validate_refuses_templating_too(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("__use_yte__: true\nyears: [2024]\n", encoding="utf-8")
     nxgeo = str(Path(SNAKEMAKE).parent / "nxgeo")
-    proc = subprocess.run([nxgeo, "validate", "--config", str(bad)], capture_output=True,
-                          text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [nxgeo, "validate", "--config", str(bad)], capture_output=True, text=True, cwd=ROOT
+    )
     assert proc.returncode != 0
     assert "__use_yte__" in proc.stdout + proc.stderr
 
 
 # --- config mistakes at start-up ---------------------------------------------------------
+
 
 def test_misspelt_top_level_key_names_the_nearest(shipped):
     cfg = copy.deepcopy(shipped)
@@ -137,7 +147,9 @@ def test_1e400_in_yaml_is_not_finite(shipped):
     text = (ROOT / "config" / "config.yaml").read_text(encoding="utf-8")
     # YAML 1.1 reads 1.0e+400 as a float that overflows to inf (plain 1e400 is a string,
     # which the schema refuses where a number is expected)
-    cfg = loads_strict(text.replace("results_dir: results", "results_dir: results\nx_inf: 1.0e+400"))
+    cfg = loads_strict(
+        text.replace("results_dir: results", "results_dir: results\nx_inf: 1.0e+400")
+    )
     assert cfg["x_inf"] == float("inf")
     msg = problems(cfg)
     assert "x_inf: inf is not a finite number" in msg
@@ -145,22 +157,33 @@ def test_1e400_in_yaml_is_not_finite(shipped):
 
 # --- output CSVs cannot run formulas -----------------------------------------------------------
 
+
 def _is_formula(cell: str) -> bool:
     import re
 
-    return (cell[:1] in ("=", "+", "-", "@", "\t", "\r")
-            and not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", cell))
+    return cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not re.fullmatch(
+        r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", cell
+    )
 
 
 def test_csv_cells_that_look_like_formulas_are_escaped(tmp_path):
     from nxgeo.atomic import write_csv
 
-    df = pd.DataFrame({
-        "name": ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
-                 "\tTAB", "\rCR", "正常名称"],
-        "value": [-5.5, 1.0, -2.0, 3, 4, 5, 6],
-        "code": ["-12", "+3", "1e5", "-", "a", "b", "c"],
-    })
+    df = pd.DataFrame(
+        {
+            "name": [
+                '=HYPERLINK("http://x","y")',
+                "+cmd|' /C calc'!A0",
+                "-2+3",
+                "@SUM(A1)",
+                "\tTAB",
+                "\rCR",
+                "正常名称",
+            ],
+            "value": [-5.5, 1.0, -2.0, 3, 4, 5, 6],
+            "code": ["-12", "+3", "1e5", "-", "a", "b", "c"],
+        }
+    )
     out = write_csv(df, tmp_path / "t.csv")
     with open(out, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
@@ -173,6 +196,7 @@ def test_csv_cells_that_look_like_formulas_are_escaped(tmp_path):
 
 # --- writing: disk errors and temporary files --------------------------------------------
 
+
 def test_truncated_geotiff_on_a_full_disk_gives_the_message(tmp_path):
     """A real full disk (tmpfs of 1 MB): GDAL fails while writing; the message is ours."""
     import numpy as np
@@ -183,8 +207,9 @@ def test_truncated_geotiff_on_a_full_disk_gives_the_message(tmp_path):
 
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1M", "tmpfs", str(mnt)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1M", "tmpfs", str(mnt)], capture_output=True, text=True
+    )
     if proc.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip()})")
     try:
@@ -193,8 +218,9 @@ def test_truncated_geotiff_on_a_full_disk_gives_the_message(tmp_path):
         arr = np.random.default_rng(0).random((1024, 1024), dtype=np.float32)
         with pytest.raises(OutputError, match="no space left on the disk") as e:
             with atomic_path(final) as tmp:
-                with rasterio.open(tmp, "w", driver="GTiff", width=1024, height=1024, count=1,
-                                   dtype="float32") as ds:
+                with rasterio.open(
+                    tmp, "w", driver="GTiff", width=1024, height=1024, count=1, dtype="float32"
+                ) as ds:
                     ds.write(arr, 1)
         assert "big.tif" in str(e.value) and "earlier results are intact" in str(e.value)
         assert final.read_bytes() == b"earlier result"
@@ -245,8 +271,7 @@ def test_run_lock_refuses_a_second_holder(tmp_path):
 
     acquire(tmp_path, what="years 2024")
     try:
-        code = ("import sys; from nxgeo.runlock import acquire\n"
-                f"acquire({str(tmp_path)!r})\n")
+        code = f"import sys; from nxgeo.runlock import acquire\nacquire({str(tmp_path)!r})\n"
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert proc.returncode != 0
         err = proc.stderr
@@ -258,9 +283,14 @@ def test_run_lock_refuses_a_second_holder(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.mark.parametrize("section,key", [("water", "fallback_final"),
-                                         ("pathways.sand_control", "max_unit_ha"),
-                                         ("pathways.mine_remediation", "hazard_slope_deg")])
+@pytest.mark.parametrize(
+    "section,key",
+    [
+        ("water", "fallback_final"),
+        ("pathways.sand_control", "max_unit_ha"),
+        ("pathways.mine_remediation", "hazard_slope_deg"),
+    ],
+)
 def test_missing_pathway_or_water_key_is_named(shipped, section, key):
     """A key the steps need is reported at start-up, not as a KeyError inside a job."""
     cfg = copy.deepcopy(shipped)

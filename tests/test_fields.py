@@ -26,11 +26,17 @@ def shipped_layer_fields() -> list[str]:
     gains, a share per canonical class and a score / grade / reason per suitability target."""
     classes = pd.read_csv(ROOT / "config" / "landuse" / "classes.csv")
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
-    frame = pd.DataFrame(columns=[
-        *[c for c in GAIN_COLUMNS if c.startswith("d_")],
-        *[f"share_{c}" for c in classes["canonical"]],
-        *[f"{p}_{t}" for p in ("score", "grade", "reason")
-          for t in best_use_order(cfg["suitability"])]])
+    frame = pd.DataFrame(
+        columns=[
+            *[c for c in GAIN_COLUMNS if c.startswith("d_")],
+            *[f"share_{c}" for c in classes["canonical"]],
+            *[
+                f"{p}_{t}"
+                for p in ("score", "grade", "reason")
+                for t in best_use_order(cfg["suitability"])
+            ],
+        ]
+    )
     return schema([frame])
 
 
@@ -72,12 +78,15 @@ def test_written_layer_types_match_the_registry():
 
 
 def test_unknown_field_names_the_registry():
-    with pytest.raises(KeyError, match=r"field 'subsidy_wan_cny' of layer 'sand_control' has no "
-                                       r"entry in the field registry: add a Field to "
-                                       r"nxgeo.fields.CANDIDATE_FIELDS"):
+    with pytest.raises(
+        KeyError,
+        match=r"field 'subsidy_wan_cny' of layer 'sand_control' has no "
+        r"entry in the field registry: add a Field to "
+        r"nxgeo.fields.CANDIDATE_FIELDS",
+    ):
         fields.lookup("subsidy_wan_cny", "sand_control")
     with pytest.raises(KeyError):
-        fields.lookup("share_", "sand_control")   # a prefix alone is no field
+        fields.lookup("share_", "sand_control")  # a prefix alone is no field
 
 
 def test_class_names_equal_the_classes_table():
@@ -92,17 +101,20 @@ def test_labels_hand_checked():
     assert fields.lookup("share_sandy").alias == "沙地占比（0–1） Sandy land share"
     # reason bits: 2 + 16 = protected-area core zone and basic farmland
     reason = fields.lookup("reason_cropland")
-    assert reason.label(18) == ("自然保护地核心保护区；永久基本农田 | "
-                                "Protected-area core zone; Permanent basic farmland")
+    assert reason.label(18) == (
+        "自然保护地核心保护区；永久基本农田 | Protected-area core zone; Permanent basic farmland"
+    )
     assert reason.label(0) == "无 None"
     # a ';'-list with a fallback code
     d = fields.CANDIDATE_FIELDS["decision"]
     assert d.label("protected_area;water_fallback_from_grass") == (
         "位于保护地/生态红线；水量不足，改自草地 protected area or red line; "
-        "water short, fell back from Grassland")
+        "water short, fell back from Grassland"
+    )
     assert d.label("") == ""
     assert fields.CANDIDATE_FIELDS["reason"].label("operating") == (
-        "生产矿山（不符合条件） operating mine (not eligible)")
+        "生产矿山（不符合条件） operating mine (not eligible)"
+    )
 
 
 @given(st.integers(min_value=1, max_value=(1 << len(REASONS)) - 1))
@@ -112,7 +124,9 @@ def test_reason_label_lists_every_bit_set(value):
     n = value.bit_count()
     assert len(zh.split("；")) == n and len(en.split("; ")) == n
     for bit, _code, name_zh, name_en, _d in REASONS:
-        assert ((name_zh in zh.split("；")) and (name_en in en.split("; "))) == bool(value >> bit & 1)
+        assert ((name_zh in zh.split("；")) and (name_en in en.split("; "))) == bool(
+            value >> bit & 1
+        )
 
 
 def test_not_applicable_fields_are_documented():

@@ -24,8 +24,9 @@ CLASSES = "config/landuse/classes.csv"
 CARBON = "config/tables/carbon_pools.csv"
 PRICES = "config/tables/prices.csv"
 COEF = "config/tables/gep_coefficients.csv"
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def shipped_params():
@@ -41,9 +42,17 @@ COEFS = read_coefficients(COEF)
 def _zones(phys_rows, kinds=None):
     rows = []
     for i, phys in enumerate(phys_rows):
-        kind, zid = (kinds[i] if kinds else ("county", f"64010{i + 1}"))
-        rows.append({"zone_kind": kind, "zone_id": zid, "zone_name": f"z{i}", "year": 2024,
-                     "area_ha": 100.0, **phys})
+        kind, zid = kinds[i] if kinds else ("county", f"64010{i + 1}")
+        rows.append(
+            {
+                "zone_kind": kind,
+                "zone_id": zid,
+                "zone_name": f"z{i}",
+                "year": 2024,
+                "area_ha": 100.0,
+                **phys,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -60,13 +69,21 @@ def _stats(tmp_path, name, rows):
 
 def test_material_and_cultural_from_statistics(tmp_path):
     phys = dict.fromkeys(PHYSICAL_COLUMNS, 0.0)
-    zones = _zones([phys, phys])                             # counties 640101, 640102
-    mat = read_statistics(_stats(tmp_path, "m.csv", [
-        ("640101", 2024, "agriculture", 1200.0),             # 1200 万元 = 1.2e7 CNY
-        ("640101", 2024, "water_supply", 300.0),
-        ("640102", 2023, "agriculture", 999.0),              # another year: not this one
-    ]), "material_products", ("agriculture", "forestry", "animal_husbandry", "fishery",
-                              "water_supply"), "wan_cny")
+    zones = _zones([phys, phys])  # counties 640101, 640102
+    mat = read_statistics(
+        _stats(
+            tmp_path,
+            "m.csv",
+            [
+                ("640101", 2024, "agriculture", 1200.0),  # 1200 万元 = 1.2e7 CNY
+                ("640101", 2024, "water_supply", 300.0),
+                ("640102", 2023, "agriculture", 999.0),  # another year: not this one
+            ],
+        ),
+        "material_products",
+        ("agriculture", "forestry", "animal_husbandry", "fishery", "water_supply"),
+        "wan_cny",
+    )
     acc = zone_accounts(zones, PRICE_TABLE, COEFS, 44 / 12, False, material=mat, cultural=None)
     a = acc.set_index(["zone_id", "service"])
     assert a.loc[("640101", "agriculture"), "value_cny"] == pytest.approx(1.2e7)
@@ -83,7 +100,7 @@ def test_material_and_cultural_from_statistics(tmp_path):
     assert wide.loc["640101", "material_products_cny"] == pytest.approx(1.5e7)
     assert np.isnan(wide.loc["640102", "material_products_cny"])
     assert np.isnan(wide.loc["640101", "cultural_services_cny"])
-    assert wide.loc["640101", "gep_cny"] == pytest.approx(1.5e7)   # regulating flows are 0 here
+    assert wide.loc["640101", "gep_cny"] == pytest.approx(1.5e7)  # regulating flows are 0 here
     assert wide.loc["640101", "gep_yi_cny"] == pytest.approx(0.15)
     assert wide.loc["total", "area_ha"] == pytest.approx(200.0)
     # 1.5e7 CNY = 1500 万元 over 1 km2
@@ -94,19 +111,38 @@ def test_material_and_cultural_from_statistics(tmp_path):
 def test_statistics_table_errors(tmp_path):
     items = ("tourism",)
     with pytest.raises(InputError, match="unknown item"):
-        read_statistics(_stats(tmp_path, "a.csv", [("640101", 2024, "hotels", 1.0)]),
-                        "cultural_services", items, "wan_cny")
+        read_statistics(
+            _stats(tmp_path, "a.csv", [("640101", 2024, "hotels", 1.0)]),
+            "cultural_services",
+            items,
+            "wan_cny",
+        )
     with pytest.raises(InputError, match="6-digit"):
-        read_statistics(_stats(tmp_path, "b.csv", [("6401", 2024, "tourism", 1.0)]),
-                        "cultural_services", items, "wan_cny")
+        read_statistics(
+            _stats(tmp_path, "b.csv", [("6401", 2024, "tourism", 1.0)]),
+            "cultural_services",
+            items,
+            "wan_cny",
+        )
     with pytest.raises(InputError, match="duplicate"):
-        read_statistics(_stats(tmp_path, "c.csv", [("640101", 2024, "tourism", 1.0),
-                                                   ("640101", 2024, "tourism", 2.0)]),
-                        "cultural_services", items, "wan_cny")
+        read_statistics(
+            _stats(
+                tmp_path,
+                "c.csv",
+                [("640101", 2024, "tourism", 1.0), ("640101", 2024, "tourism", 2.0)],
+            ),
+            "cultural_services",
+            items,
+            "wan_cny",
+        )
     with pytest.raises(InputError, match="not found"):
         read_statistics(tmp_path / "none.csv", "cultural_services", items, "wan_cny")
-    t = read_statistics(_stats(tmp_path, "d.csv", [("640101", 2024, "tourism", 2.5)]),
-                        "cultural_services", items, "yi_cny")
+    t = read_statistics(
+        _stats(tmp_path, "d.csv", [("640101", 2024, "tourism", 2.5)]),
+        "cultural_services",
+        items,
+        "yi_cny",
+    )
     assert t["value_cny"].iloc[0] == pytest.approx(2.5e8)
 
 
@@ -114,13 +150,15 @@ def test_gep_change_marks_incomparable_years():
     phys = dict.fromkeys(PHYSICAL_COLUMNS, 1.0)
     zones = _zones([phys])
     a = gep_wide(zone_accounts(zones, PRICE_TABLE, COEFS, 44 / 12, False))
-    b = gep_wide(zone_accounts(zones.assign(water_conservation_m3=2.0), PRICE_TABLE, COEFS,
-                               44 / 12, False))
+    b = gep_wide(
+        zone_accounts(zones.assign(water_conservation_m3=2.0), PRICE_TABLE, COEFS, 44 / 12, False)
+    )
     ch = gep_change(a, b, 2023, 2024).set_index("zone_id")
     # one more m3 conserved at the reservoir price
     assert ch.loc["640101", "d_gep_cny"] == pytest.approx(PRICE_TABLE["reservoir_storage"])
     assert ch.loc["640101", "d_water_conservation_cny"] == pytest.approx(
-        PRICE_TABLE["reservoir_storage"])
+        PRICE_TABLE["reservoir_storage"]
+    )
     assert bool(ch.loc["640101", "comparable"])
     c = a.copy()
     c["not_accounted"] = "tourism"
@@ -135,21 +173,30 @@ phys_st = st.fixed_dictionaries({c: st.floats(0, 1e7, allow_nan=False) for c in 
 
 
 @SETTINGS
-@given(rows=st.lists(phys_st, min_size=1, max_size=4),
-       agri=st.lists(st.one_of(st.none(), st.floats(0, 1e6)), min_size=4, max_size=4),
-       oxygen=st.booleans())
+@given(
+    rows=st.lists(phys_st, min_size=1, max_size=4),
+    agri=st.lists(st.one_of(st.none(), st.floats(0, 1e6)), min_size=4, max_size=4),
+    oxygen=st.booleans(),
+)
 def test_gep_is_the_sum_of_accounted_services(tmp_path, rows, agri, oxygen):
     zones = _zones(rows)
-    stat_rows = [(f"64010{i + 1}", 2024, "agriculture", v) for i, v in enumerate(agri[:len(rows)])
-                 if v is not None]
-    mat = (read_statistics(_stats(tmp_path, "m.csv", stat_rows), "material_products",
-                           ("agriculture",), "wan_cny") if stat_rows else None)
+    stat_rows = [
+        (f"64010{i + 1}", 2024, "agriculture", v)
+        for i, v in enumerate(agri[: len(rows)])
+        if v is not None
+    ]
+    mat = (
+        read_statistics(
+            _stats(tmp_path, "m.csv", stat_rows), "material_products", ("agriculture",), "wan_cny"
+        )
+        if stat_rows
+        else None
+    )
     acc = zone_accounts(zones, PRICE_TABLE, COEFS, 44 / 12, oxygen, material=mat)
     wide = gep_wide(acc).set_index("zone_id")
     for zid, g in acc.groupby("zone_id"):
         inc = g[g["accounted"] & g["category"].isin(GEP_CATEGORIES)]
-        assert wide.loc[zid, "gep_cny"] == pytest.approx(inc["value_cny"].sum(), rel=1e-9,
-                                                         abs=1e-6)
+        assert wide.loc[zid, "gep_cny"] == pytest.approx(inc["value_cny"].sum(), rel=1e-9, abs=1e-6)
         # the asset is in the table but never in GEP
         asset = g[g["category"] == "ecological_asset"]
         assert list(asset["service"]) == ["carbon_stock"]
@@ -176,7 +223,9 @@ def test_raising_fvc_never_lowers_sand_fixation(cls, data):
     fvc1 = np.array(data.draw(st.lists(f, min_size=n, max_size=n)))
     bump = np.array(data.draw(st.lists(f, min_size=n, max_size=n)))
     fvc2 = np.minimum(fvc1 + bump, 1.0)
-    wind = np.array(data.draw(st.lists(st.floats(0, 2000), min_size=n, max_size=n)))  # past the hump
+    wind = np.array(
+        data.draw(st.lists(st.floats(0, 2000), min_size=n, max_size=n))
+    )  # past the hump
     sand = np.array(data.draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)))
     slope = np.array(data.draw(st.lists(st.floats(0, 40), min_size=n, max_size=n)))
     lu = np.array(cls, np.uint8)
@@ -186,8 +235,9 @@ def test_raising_fvc_never_lowers_sand_fixation(cls, data):
     assert (b["sand_t"] >= a["sand_t"] - 1e-9).all()
     assert (a["sand_t"] >= 0).all()
     # the potential is the soil's: the same for every class at the same soil, wind and slope
-    pot = compute_services(PARAMS, np.full(n, 12, np.uint8), np.full(n, 300.0), np.full(n, 1.0),
-                           1.0, fvc=fvc1, **kw)["wind_potential_t"]
+    pot = compute_services(
+        PARAMS, np.full(n, 12, np.uint8), np.full(n, 300.0), np.full(n, 1.0), 1.0, fvc=fvc1, **kw
+    )["wind_potential_t"]
     excl = PARAMS.rweq_excluded[lu]
     np.testing.assert_allclose(a["wind_potential_t"][~excl], pot[~excl], rtol=1e-12)
 
@@ -201,8 +251,9 @@ IDS = read_classes(CLASSES)["class_id"].to_numpy()
 def test_yearly_sequestration_is_bounded(pairs):
     now = np.array([p[0] for p in pairs], np.uint8)
     prev = np.array([p[1] for p in pairs], np.uint8)
-    seq = compute_services(PARAMS, now, np.full(len(now), 300.0), np.full(len(now), 1.0), 1.0,
-                           landuse_prev=prev)["seq_t"]
+    seq = compute_services(
+        PARAMS, now, np.full(len(now), 300.0), np.full(len(now), 1.0), 1.0, landuse_prev=prev
+    )["seq_t"]
     d = DENS[IDS]
     bound = np.nanmax(PARAMS.seq_rate[IDS]) + (d.max() - d.min()) / PARAMS.maturation_years
     assert (seq <= bound + 1e-9).all()
@@ -217,14 +268,22 @@ def test_report_leads_with_county_gep_table(tmp_path):
 
     phys = dict.fromkeys(PHYSICAL_COLUMNS, 1000.0)
     zones = _zones([phys, {**phys, "water_conservation_m3": 5000.0}])
-    wa = gep_wide(zone_accounts(zones.assign(year=2023), PRICE_TABLE, COEFS, 44 / 12, False),
-                  zones[["zone_kind", "zone_id", "area_ha"]])
-    wb = gep_wide(zone_accounts(zones.assign(water_conservation_m3=9000.0), PRICE_TABLE, COEFS,
-                                44 / 12, False), zones[["zone_kind", "zone_id", "area_ha"]])
+    wa = gep_wide(
+        zone_accounts(zones.assign(year=2023), PRICE_TABLE, COEFS, 44 / 12, False),
+        zones[["zone_kind", "zone_id", "area_ha"]],
+    )
+    wb = gep_wide(
+        zone_accounts(
+            zones.assign(water_conservation_m3=9000.0), PRICE_TABLE, COEFS, 44 / 12, False
+        ),
+        zones[["zone_kind", "zone_id", "area_ha"]],
+    )
     root = tmp_path / "results"
     write_csv(wb, root / "2024" / "tables" / "gep_by_county.csv")
-    write_csv(gep_change(wa, wb, 2023, 2024),
-              root / "2024" / "compare" / "2023_2024" / "gep_change_by_county.csv")
+    write_csv(
+        gep_change(wa, wb, 2023, 2024),
+        root / "2024" / "compare" / "2023_2024" / "gep_change_by_county.csv",
+    )
     html = render_report(2024, root, {"region_name": "测试 / Test"}, tmp_path, made_on="2026-12-01")
     # after the scorecard, before the candidates
     assert html.index('id="scorecard"') < html.index('id="gep"') < html.index('id="candidates"')
@@ -242,7 +301,13 @@ def test_nep_raster_replaces_the_rate_on_unchanged_land():
     # forest (rate 1.2 t C/ha/yr in the shipped table) unchanged with NEP 2.5, unchanged
     # without NEP (NaN -> rate), and sand -> forest (changed: (130 - 10.2)/20 = 5.99, NEP unused)
     lu = np.array([4, 4, 4], np.uint8)
-    res = compute_services(PARAMS, lu, np.full(3, 300.0), np.full(3, 1.0), 2.0,
-                           landuse_prev=np.array([4, 4, 12], np.uint8),
-                           nep=np.array([2.5, np.nan, 9.0]))
+    res = compute_services(
+        PARAMS,
+        lu,
+        np.full(3, 300.0),
+        np.full(3, 1.0),
+        2.0,
+        landuse_prev=np.array([4, 4, 12], np.uint8),
+        nep=np.array([2.5, np.nan, 9.0]),
+    )
     assert res["seq_t"] == pytest.approx([2.5 * 2, 1.2 * 2, (130 - 10.2) / 20 * 2])

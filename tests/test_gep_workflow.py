@@ -27,11 +27,16 @@ def test_gep_tables_for_both_years(tiny_run):
         assert gep["gep_yi_cny"].iloc[-1] == pytest.approx(gep["gep_cny"].iloc[-1] / 1e8)
         # the carbon stock is an asset: in the account, never in GEP
         acc = acc[acc["zone_kind"].isin(["county", "region"]) & (acc["zone_id"] != "total_reaches")]
-        inc = acc[acc["accounted"] & acc["category"].isin(
-            ["material_products", "regulating_services", "cultural_services"])]
+        inc = acc[
+            acc["accounted"]
+            & acc["category"].isin(
+                ["material_products", "regulating_services", "cultural_services"]
+            )
+        ]
         by_zone = inc.groupby("zone_id")["value_cny"].sum()
-        np.testing.assert_allclose(gep.set_index("zone_id")["gep_cny"].loc[by_zone.index],
-                                   by_zone, rtol=1e-9)
+        np.testing.assert_allclose(
+            gep.set_index("zone_id")["gep_cny"].loc[by_zone.index], by_zone, rtol=1e-9
+        )
         assert set(acc.loc[acc["category"] == "ecological_asset", "service"]) == {"carbon_stock"}
         # no statistics tables in the sample: material and cultural parts not accounted
         assert not acc.loc[acc["category"] == "material_products", "accounted"].any()
@@ -45,8 +50,11 @@ def test_gep_tables_for_both_years(tiny_run):
     # ledgers' sink: the yearly flow (t CO2/yr), not the stock difference
     sc = _csv(tiny_run / "results/2024/compare/2023_2024/services_change_by_county.csv")
     s24 = _csv(tiny_run / "results/2024/tables/services_by_county.csv")
-    np.testing.assert_allclose(sc["carbon_sequestration_t_co2_per_yr"].to_numpy(),
-                               s24["carbon_sequestration_t_co2_per_yr"].to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(
+        sc["carbon_sequestration_t_co2_per_yr"].to_numpy(),
+        s24["carbon_sequestration_t_co2_per_yr"].to_numpy(),
+        rtol=1e-9,
+    )
 
 
 def test_sand_parcels_gain_sand_fixation(tiny_run):
@@ -64,5 +72,7 @@ def test_report_opens_on_county_gep(tiny_run):
     text = (tiny_run / "results/2024/report/index.html").read_text(encoding="utf-8")
     assert text.index('id="scorecard"') < text.index('id="gep"') < text.index('id="candidates"')
     rows = parse_tables(text)["tbl-gep-county"]
-    assert "GEP（亿元） GEP (10⁸ CNY)" in rows[0] and "较上期变化（万元） Change (10⁴ CNY)" in rows[0]
+    assert (
+        "GEP（亿元） GEP (10⁸ CNY)" in rows[0] and "较上期变化（万元） Change (10⁴ CNY)" in rows[0]
+    )
     assert rows[-1][1] == "合计 Total"

@@ -20,9 +20,18 @@ from nxgeo.prepare import landuse_to_canonical_file, reproject_to_grid, reprojec
 
 def write(path, arr, transform, crs="EPSG:4507", nodata=None):
     arr = np.asarray(arr)
-    with rasterio.open(path, "w", driver="GTiff", width=arr.shape[1], height=arr.shape[0],
-                       count=1, dtype=arr.dtype.name, crs=crs, transform=transform,
-                       nodata=nodata) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=arr.shape[1],
+        height=arr.shape[0],
+        count=1,
+        dtype=arr.dtype.name,
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
+    ) as dst:
         dst.write(arr, 1)
     return path
 
@@ -34,9 +43,11 @@ def read(path):
 
 # --- grid -----------------------------------------------------------------------------------
 
+
 def test_grid_for_region_snaps_and_covers():
-    region = gpd.GeoDataFrame(geometry=[box(588_123.4, 4_095_987.6, 601_010.1, 4_110_001.9)],
-                              crs="EPSG:4507")
+    region = gpd.GeoDataFrame(
+        geometry=[box(588_123.4, 4_095_987.6, 601_010.1, 4_110_001.9)], crs="EPSG:4507"
+    )
     g = grid_for_region(region, "EPSG:4507", resolution=250, pad_cells=2)
     left, bottom, right, top = g.bounds
     for v in (left, bottom, right, top):
@@ -70,15 +81,18 @@ def test_grid_refuses_geographic_crs_and_missing_crs():
 
 
 def test_grid_over_the_pixel_budget_is_refused_with_count_resolution_and_key():
-    region = gpd.GeoDataFrame(geometry=[box(500_000, 4_000_000, 600_000, 4_100_000)],
-                              crs="EPSG:4507")
+    region = gpd.GeoDataFrame(
+        geometry=[box(500_000, 4_000_000, 600_000, 4_100_000)], crs="EPSG:4507"
+    )
     g = grid_for_region(region, "EPSG:4507", resolution=100, pad_cells=0, max_pixels=1_000_000)
-    assert g.width * g.height == 1_000_000                      # exactly the budget: fine
+    assert g.width * g.height == 1_000_000  # exactly the budget: fine
     with pytest.raises(ConfigError) as exc:
         grid_for_region(region, "EPSG:4507", resolution=10, pad_cells=0, max_pixels=1_000_000)
     msg = str(exc.value)
-    assert ("grid.resolution: 10 m gives an analysis grid of 100,000,000 pixels (10,000 × 10,000 "
-            "over the counties' extent), more than grid.max_pixels = 1,000,000") in msg
+    assert (
+        "grid.resolution: 10 m gives an analysis grid of 100,000,000 pixels (10,000 × 10,000 "
+        "over the counties' extent), more than grid.max_pixels = 1,000,000"
+    ) in msg
     assert "at least 100 m fits" in msg
     assert "raise grid.max_pixels to at least 100,000,000" in msg
     # no budget: any size (the grid is only described, nothing is allocated)
@@ -99,16 +113,22 @@ def test_reproject_vector_names_layer_without_crs():
 
 # --- reprojection ---------------------------------------------------------------------------
 
+
 @pytest.fixture()
 def geographic_rasters(tmp_path):
     """A 30×36 raster at 0.001° near 106E 37N (EPSG:4490), categorical int16 and float32."""
     rng = np.random.default_rng(1)
     codes = rng.choice(np.array([101, 301, 404, 1205], np.int16), size=(30, 36))
-    codes[:4, :5] = -1                       # nodata block
+    codes[:4, :5] = -1  # nodata block
     tr = from_origin(106.0, 37.03, 0.001, 0.001)
     cat = write(tmp_path / "lu4490.tif", codes, tr, "EPSG:4490", nodata=-1)
-    cont = write(tmp_path / "dem4490.tif", rng.normal(1200, 50, (30, 36)).astype(np.float32),
-                 tr, "EPSG:4490", nodata=-9999.0)
+    cont = write(
+        tmp_path / "dem4490.tif",
+        rng.normal(1200, 50, (30, 36)).astype(np.float32),
+        tr,
+        "EPSG:4490",
+        nodata=-9999.0,
+    )
     # a 20×15 grid at 150 m inside/around the source (part of it outside the source)
     t = Transformer.from_crs("EPSG:4490", "EPSG:4507", always_xy=True)
     x0, y0 = t.transform(106.0, 37.03)
@@ -129,12 +149,12 @@ def test_reproject_categorical_nearest_blockwise_equals_one_shot(geographic_rast
     np.testing.assert_array_equal(arr_a, arr_b)
     # only input values appear (nearest), and nodata: source nodata block + outside the source
     assert set(np.unique(arr_a)) <= {-1, 101, 301, 404, 1205}
-    assert (arr_a[:, :2] == -1).all()            # 300 m left of the source's west edge
+    assert (arr_a[:, :2] == -1).all()  # 300 m left of the source's west edge
     assert (arr_a != -1).sum() > 100
     # nearest = the source pixel under each grid-cell centre (exact transform, per pixel)
     with rasterio.open(cat) as src:
         codes, st = src.read(1), src.transform
-    rows, cols = np.mgrid[0:grid.height, 0:grid.width]
+    rows, cols = np.mgrid[0 : grid.height, 0 : grid.width]
     xs, ys = grid.transform @ (cols + 0.5, rows + 0.5)
     lon, lat = Transformer.from_crs("EPSG:4507", "EPSG:4490", always_xy=True).transform(xs, ys)
     sc, sr = ~st @ (lon, lat)
@@ -157,8 +177,9 @@ def test_reproject_continuous_bilinear_blockwise_equals_one_shot(geographic_rast
 
 
 def test_reproject_missing_crs_is_clear(tmp_path):
-    src = write(tmp_path / "nocrs.tif", np.ones((3, 3), np.uint8), from_origin(0, 3, 1, 1),
-                crs=None)
+    src = write(
+        tmp_path / "nocrs.tif", np.ones((3, 3), np.uint8), from_origin(0, 3, 1, 1), crs=None
+    )
     grid = Grid("EPSG:4507", from_origin(0, 3, 1, 1), 3, 3)
     with pytest.raises(InputError, match="nocrs.tif.*no CRS"):
         reproject_to_grid(src, tmp_path / "out.tif", grid, categorical=True)
@@ -166,6 +187,7 @@ def test_reproject_missing_crs_is_clear(tmp_path):
 
 
 # --- canonical land use ---------------------------------------------------------------------
+
 
 def test_landuse_to_canonical_with_sand_mask(tmp_path):
     s = load_scheme("clcd")
@@ -175,9 +197,14 @@ def test_landuse_to_canonical_with_sand_mask(tmp_path):
     sand[:, 1:] = True
     out, prof = read(landuse_to_canonical_file(src, tmp_path / "can.tif", s, sand, block_size=1))
     cid = s.class_id
-    expected = np.array([[cid("cropland_irrigated"), cid("sandy"), cid("sandy")],
-                         [cid("bare"), cid("grassland"), 0],
-                         [cid("forest"), cid("sandy"), cid("wetland")]], np.uint8)
+    expected = np.array(
+        [
+            [cid("cropland_irrigated"), cid("sandy"), cid("sandy")],
+            [cid("bare"), cid("grassland"), 0],
+            [cid("forest"), cid("sandy"), cid("wetland")],
+        ],
+        np.uint8,
+    )
     np.testing.assert_array_equal(out, expected)
     assert prof["dtype"] == "uint8" and prof["nodata"] == 0
     # the same from sand-area polygons (pixel centre rule) — the mask covers columns 1..2
@@ -201,6 +228,7 @@ def test_landuse_unknown_code_names_code_count_and_file(tmp_path):
 
 # --- clip -----------------------------------------------------------------------------------
 
+
 @pytest.fixture()
 def ten_by_ten(tmp_path):
     arr = np.arange(100, dtype=np.int16).reshape(10, 10)
@@ -211,8 +239,14 @@ def ten_by_ten(tmp_path):
 def test_clip_keeps_exactly_the_pixel_centres_inside(ten_by_ten, tmp_path):
     src, arr, tr = ten_by_ten
     # an irregular polygon whose edges pass between pixel centres
-    poly = Polygon([(1000 + 40, 2000 - 20), (1000 + 250, 2000 - 50), (1000 + 200, 2000 - 280),
-                    (1000 + 70, 2000 - 200)])
+    poly = Polygon(
+        [
+            (1000 + 40, 2000 - 20),
+            (1000 + 250, 2000 - 50),
+            (1000 + 200, 2000 - 280),
+            (1000 + 70, 2000 - 200),
+        ]
+    )
     out = clip_to_polygon(src, poly, tmp_path / "reach.tif", name="weining")
     got, prof = read(out)
     with rasterio.open(out) as ds:
@@ -236,7 +270,7 @@ def test_clip_keeps_exactly_the_pixel_centres_inside(ten_by_ten, tmp_path):
 
 def test_clip_aligned_rectangle_and_cog_valid_and_reproducible(ten_by_ten, tmp_path):
     src, arr, _ = ten_by_ten
-    poly = box(1000 + 60, 2000 - 150, 1000 + 150, 2000 - 60)   # rows 2..4, cols 2..4
+    poly = box(1000 + 60, 2000 - 150, 1000 + 150, 2000 - 60)  # rows 2..4, cols 2..4
     a = clip_to_polygon(src, poly, tmp_path / "a" / "reach.tif", name="yinchuan")
     b = clip_to_polygon(src, poly, tmp_path / "b" / "reach.tif", name="yinchuan")
     got, _ = read(a)
@@ -244,7 +278,7 @@ def test_clip_aligned_rectangle_and_cog_valid_and_reproducible(ten_by_ten, tmp_p
     is_valid, errors, _ = cog_validate(a, quiet=True)
     assert is_valid, errors
     assert a.read_bytes() == b.read_bytes()
-    assert sorted(p.name for p in a.parent.iterdir()) == ["reach.tif"]   # no temp left
+    assert sorted(p.name for p in a.parent.iterdir()) == ["reach.tif"]  # no temp left
 
 
 def test_clip_large_float_has_overviews_valid_and_reproducible(tmp_path):
@@ -260,8 +294,10 @@ def test_clip_large_float_has_overviews_valid_and_reproducible(tmp_path):
     assert is_valid, errors
     with rasterio.open(a) as ds:
         assert ds.overviews(1) and ds.block_shapes[0] == (512, 512)
-        assert ds.tags(ns="IMAGE_STRUCTURE").get("COMPRESSION", "").upper() == "DEFLATE" or \
-            ds.compression.name.lower() == "deflate"
+        assert (
+            ds.tags(ns="IMAGE_STRUCTURE").get("COMPRESSION", "").upper() == "DEFLATE"
+            or ds.compression.name.lower() == "deflate"
+        )
 
 
 def test_clip_far_polygon_names_the_reach(ten_by_ten, tmp_path):

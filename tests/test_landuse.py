@@ -19,13 +19,13 @@ def test_gbt21010_key_codes():
     s = load_scheme("gbt21010")
     lut = s.lookup()
     cid = s.class_id
-    assert lut[102] == cid("cropland_irrigated")   # 0102 水浇地
-    assert lut[103] == cid("cropland_dry")         # 0103 旱地
-    assert lut[702] == cid("rural_homestead")      # 0702 农村宅基地
-    assert lut[602] == cid("mining")               # 0602 采矿用地
-    assert lut[1205] == cid("sandy")               # 1205 沙地
-    assert lut[1107] == cid("water")               # 1107 沟渠
-    assert lut[1106] == cid("wetland")             # 1106 内陆滩涂
+    assert lut[102] == cid("cropland_irrigated")  # 0102 水浇地
+    assert lut[103] == cid("cropland_dry")  # 0103 旱地
+    assert lut[702] == cid("rural_homestead")  # 0702 农村宅基地
+    assert lut[602] == cid("mining")  # 0602 采矿用地
+    assert lut[1205] == cid("sandy")  # 1205 沙地
+    assert lut[1107] == cid("water")  # 1107 沟渠
+    assert lut[1106] == cid("wetland")  # 1106 内陆滩涂
     assert s.code_for("0305") == 305
 
 

@@ -30,19 +30,29 @@ RES = 1000.0
 X0, Y0 = 500_000.0, 4_200_000.0
 W, H = 60, 80  # 60 km x 80 km
 T = Affine(RES, 0, X0, 0, -RES, Y0)
-COUNTIES = {"640105": ("西夏区", box(X0, Y0 - 40_000, X0 + 60_000, Y0)),
-            "640122": ("贺兰县", box(X0, Y0 - 80_000, X0 + 60_000, Y0 - 40_000))}
-LANDUSE_PRESENT = [1, 4, 8]   # irrigated cropland, forest, water
-BEST_USE_LEGEND = pd.DataFrame({
-    "code": [0, 1, 2, 3, 4, 255],
-    "target": ["none", "cropland", "forest", "shrub", "grass", "nodata"],
-    "name_zh": ["无适宜用途", "耕地", "林地", "灌木林地", "草地", "无数据"],
-    "name_en": ["No suitable use", "Cropland", "Forest", "Shrubland", "Grassland", "No data"]})
-CONFIG = {"region_name": "测试区 / Test region", "grid": {"crs": CRS},
-          "reaches": ["r1"],
-          "pathways": {"homestead_greening": {}, "mine_remediation": {}, "sand_control": {}},
-          "suitability": {"best_use_order": ["cropland", "forest"],
-                          "targets": {"cropland": {"name_zh": "耕地", "name_en": "Cropland"}}}}
+COUNTIES = {
+    "640105": ("西夏区", box(X0, Y0 - 40_000, X0 + 60_000, Y0)),
+    "640122": ("贺兰县", box(X0, Y0 - 80_000, X0 + 60_000, Y0 - 40_000)),
+}
+LANDUSE_PRESENT = [1, 4, 8]  # irrigated cropland, forest, water
+BEST_USE_LEGEND = pd.DataFrame(
+    {
+        "code": [0, 1, 2, 3, 4, 255],
+        "target": ["none", "cropland", "forest", "shrub", "grass", "nodata"],
+        "name_zh": ["无适宜用途", "耕地", "林地", "灌木林地", "草地", "无数据"],
+        "name_en": ["No suitable use", "Cropland", "Forest", "Shrubland", "Grassland", "No data"],
+    }
+)
+CONFIG = {
+    "region_name": "测试区 / Test region",
+    "grid": {"crs": CRS},
+    "reaches": ["r1"],
+    "pathways": {"homestead_greening": {}, "mine_remediation": {}, "sand_control": {}},
+    "suitability": {
+        "best_use_order": ["cropland", "forest"],
+        "targets": {"cropland": {"name_zh": "耕地", "name_en": "Cropland"}},
+    },
+}
 MADE_ON = "2025-01-02"
 
 
@@ -54,7 +64,7 @@ def landuse_array() -> np.ndarray:
     a = np.full((H, W), 1, dtype="uint8")
     a[:, 30:] = 4
     a[60:, :] = 8
-    a[:3, :3] = 0   # nodata corner
+    a[:3, :3] = 0  # nodata corner
     return a
 
 
@@ -73,60 +83,102 @@ def make_candidates(year_dir: Path, pathways=("homestead_greening", "mine_remedi
                 x = X0 + 5_000 + i * 8_000
                 y = y0 - (i % 3) * 9_000
                 target = targets[i % len(targets)]
-                rows.append({"parcel_id": f"{pw[:2]}{i}", "pathway": pw, "adcode": adcode,
-                             "county_name": name, "reach": "r1", "area_ha": 4.0 + i,
-                             "area_mu": (4.0 + i) * 15, "current_class": "bare",
-                             "recommended_target": target, "target_zh": target,
-                             "score": 80.0, "grade": 1, "water_demand_m3": 1000.0 * i,
-                             # parcel 4: not eligible (already restored); 5: eligible, no water
-                             "eligible": int(i != 4), "allocated": int(i < 4),
-                             "rank_in_county": i + 1,
-                             "reason": {4: "already_restored", 5: "water_budget"}.get(i, ""),
-                             "new_cultivated_ha": (4.0 + i) if target == "cropland" else 0.0,
-                             "freed_quota_ha": 1.0 if pw == "homestead_greening" else 0.0,
-                             "greening_increment_ha": 2.0, "pv_mw": 0.5 if target == "solar_pv"
-                             else 0.0, "sand_priority": 0.0, "hazard_flag": 0,
-                             "geometry": box(x, y, x + 400, y + 300)})
+                rows.append(
+                    {
+                        "parcel_id": f"{pw[:2]}{i}",
+                        "pathway": pw,
+                        "adcode": adcode,
+                        "county_name": name,
+                        "reach": "r1",
+                        "area_ha": 4.0 + i,
+                        "area_mu": (4.0 + i) * 15,
+                        "current_class": "bare",
+                        "recommended_target": target,
+                        "target_zh": target,
+                        "score": 80.0,
+                        "grade": 1,
+                        "water_demand_m3": 1000.0 * i,
+                        # parcel 4: not eligible (already restored); 5: eligible, no water
+                        "eligible": int(i != 4),
+                        "allocated": int(i < 4),
+                        "rank_in_county": i + 1,
+                        "reason": {4: "already_restored", 5: "water_budget"}.get(i, ""),
+                        "new_cultivated_ha": (4.0 + i) if target == "cropland" else 0.0,
+                        "freed_quota_ha": 1.0 if pw == "homestead_greening" else 0.0,
+                        "greening_increment_ha": 2.0,
+                        "pv_mw": 0.5 if target == "solar_pv" else 0.0,
+                        "sand_priority": 0.0,
+                        "hazard_flag": 0,
+                        "geometry": box(x, y, x + 400, y + 300),
+                    }
+                )
         layers[pw] = gpd.GeoDataFrame(rows, crs=CRS)
     write_layers(year_dir / "candidates.gpkg", layers)
     return layers
 
 
-def build_results(root: Path, candidates=("homestead_greening", "mine_remediation"),
-                  suitability: bool = True) -> Path:
+def build_results(
+    root: Path, candidates=("homestead_greening", "mine_remediation"), suitability: bool = True
+) -> Path:
     """A small results tree (root = the results folder). Returns root."""
     common = root / "common"
     yr = root / str(YEAR)
-    counties = gpd.GeoDataFrame({"id": list(COUNTIES), "name": [v[0] for v in COUNTIES.values()]},
-                                geometry=[v[1] for v in COUNTIES.values()], crs=CRS)
-    reaches = gpd.GeoDataFrame({"id": ["r1"], "name": ["测试段"]},
-                               geometry=[box(X0 + 2_000, Y0 - 78_000, X0 + 58_000, Y0 - 2_000)],
-                               crs=CRS)
-    rivers = gpd.GeoDataFrame({"id": [1], "name": ["黄河"]},
-                              geometry=[LineString([(X0 + 20_000, Y0), (X0 + 40_000, Y0 - 80_000)])],
-                              crs=CRS)
+    counties = gpd.GeoDataFrame(
+        {"id": list(COUNTIES), "name": [v[0] for v in COUNTIES.values()]},
+        geometry=[v[1] for v in COUNTIES.values()],
+        crs=CRS,
+    )
+    reaches = gpd.GeoDataFrame(
+        {"id": ["r1"], "name": ["测试段"]},
+        geometry=[box(X0 + 2_000, Y0 - 78_000, X0 + 58_000, Y0 - 2_000)],
+        crs=CRS,
+    )
+    rivers = gpd.GeoDataFrame(
+        {"id": [1], "name": ["黄河"]},
+        geometry=[LineString([(X0 + 20_000, Y0), (X0 + 40_000, Y0 - 80_000)])],
+        crs=CRS,
+    )
     # context outlines: a reserve with its three zones, the red line, an emigration area, a
     # mining area and a sand area, all inside 西夏区
-    pa = gpd.GeoDataFrame({"name": ["测试保护区"] * 3, "name_en": ["Test NNR"] * 3,
-                           "zone": ["core", "buffer", "experimental"]},
-                          geometry=[box(X0 + 30_000, Y0 - 20_000, X0 + 34_000, Y0 - 16_000),
-                                    box(X0 + 28_000, Y0 - 22_000, X0 + 36_000, Y0 - 14_000),
-                                    box(X0 + 26_000, Y0 - 24_000, X0 + 38_000, Y0 - 12_000)],
-                          crs=CRS)
+    pa = gpd.GeoDataFrame(
+        {
+            "name": ["测试保护区"] * 3,
+            "name_en": ["Test NNR"] * 3,
+            "zone": ["core", "buffer", "experimental"],
+        },
+        geometry=[
+            box(X0 + 30_000, Y0 - 20_000, X0 + 34_000, Y0 - 16_000),
+            box(X0 + 28_000, Y0 - 22_000, X0 + 36_000, Y0 - 14_000),
+            box(X0 + 26_000, Y0 - 24_000, X0 + 38_000, Y0 - 12_000),
+        ],
+        crs=CRS,
+    )
     one = {"id": [1], "name": ["区"], "name_en": ["area"]}
-    ctx_layers = {k: gpd.GeoDataFrame(one, geometry=[g], crs=CRS) for k, g in {
-        "ecological_redline": box(X0 + 5_000, Y0 - 30_000, X0 + 15_000, Y0 - 20_000),
-        "emigration_areas": box(X0 + 40_000, Y0 - 15_000, X0 + 55_000, Y0 - 5_000),
-        "mining_areas": box(X0 + 2_000, Y0 - 12_000, X0 + 20_000, Y0 - 3_000),
-        "sand_areas": box(X0 + 20_000, Y0 - 38_000, X0 + 50_000, Y0 - 28_000)}.items()}
-    write_layers(common / "vectors.gpkg", {"counties": counties, "reaches": reaches,
-                                           "rivers": rivers, "protected_areas": pa,
-                                           **ctx_layers})
+    ctx_layers = {
+        k: gpd.GeoDataFrame(one, geometry=[g], crs=CRS)
+        for k, g in {
+            "ecological_redline": box(X0 + 5_000, Y0 - 30_000, X0 + 15_000, Y0 - 20_000),
+            "emigration_areas": box(X0 + 40_000, Y0 - 15_000, X0 + 55_000, Y0 - 5_000),
+            "mining_areas": box(X0 + 2_000, Y0 - 12_000, X0 + 20_000, Y0 - 3_000),
+            "sand_areas": box(X0 + 20_000, Y0 - 38_000, X0 + 50_000, Y0 - 28_000),
+        }.items()
+    }
+    write_layers(
+        common / "vectors.gpkg",
+        {
+            "counties": counties,
+            "reaches": reaches,
+            "rivers": rivers,
+            "protected_areas": pa,
+            **ctx_layers,
+        },
+    )
     yy, xx = np.mgrid[0:H, 0:W]
     dem = (1200 + 300 * np.sin(xx / 7.0) * np.cos(yy / 9.0) + 5 * yy).astype("float32")
     write_raster(common / "grid" / "dem.tif", dem, CRS, T)
-    (common / "grid.json").write_text(json.dumps({"crs": CRS, "bounds": [X0, Y0 - H * RES,
-                                                                          X0 + W * RES, Y0]}))
+    (common / "grid.json").write_text(
+        json.dumps({"crs": CRS, "bounds": [X0, Y0 - H * RES, X0 + W * RES, Y0]})
+    )
     write_raster(yr / "grid" / "landuse.tif", landuse_array(), CRS, T, nodata=0)
     if suitability:
         suit = yr / "reaches" / "r1" / "suitability"
@@ -144,6 +196,7 @@ def build_results(root: Path, candidates=("homestead_greening", "mine_remediatio
 
 # ---------------------------------------------------------------------------------------------
 # font
+
 
 def test_cjk_font_renders_chinese_without_missing_glyphs(tmp_path, caplog):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -191,6 +244,7 @@ def test_cjk_font_comes_from_the_pip_package():
 # ---------------------------------------------------------------------------------------------
 # furniture and reading
 
+
 def test_nice_length_and_scale_bar_in_km():
     from matplotlib.figure import Figure
 
@@ -208,8 +262,11 @@ def test_nice_length_and_scale_bar_in_km():
     assert out["length_km"] == 50.0
     # 200 km across 4 inches (0.1016 m) -> 1:1,970,000 (3 significant digits)
     assert out["scale"] == 1_970_000
-    bars = [p for p in ax.patches if p.get_facecolor()[:3] in ((0, 0, 0), (1, 1, 1))
-            and p.get_height() < 0.05]
+    bars = [
+        p
+        for p in ax.patches
+        if p.get_facecolor()[:3] in ((0, 0, 0), (1, 1, 1)) and p.get_height() < 0.05
+    ]
     assert sum(p.get_width() for p in bars) == pytest.approx(50_000)
     assert el.check_metric_crs("EPSG:4507").startswith("CGCS2000")
     with pytest.raises(ValueError, match="projected"):
@@ -219,11 +276,14 @@ def test_nice_length_and_scale_bar_in_km():
 def test_notes_name_crs_and_wrap_chinese():
     from nxgeo.maps import elements as el
 
-    lines = el.note_lines(crs="EPSG:4507", region_name="测试区", version="9.9", year=2024,
-                          made_on="2025-01-02")
+    lines = el.note_lines(
+        crs="EPSG:4507", region_name="测试区", version="9.9", year=2024, made_on="2025-01-02"
+    )
     assert "EPSG:4507" in lines[0] and "CGCS2000" in lines[0]
     assert any("nxgeo 9.9" in s for s in lines) and any("2025-01-02" in s for s in lines)
-    wrapped = el.wrap_mixed("等级：双评价 适宜/一般适宜/不适宜；禁止 = 保护区、生态红线等硬约束" * 2, 30)
+    wrapped = el.wrap_mixed(
+        "等级：双评价 适宜/一般适宜/不适宜；禁止 = 保护区、生态红线等硬约束" * 2, 30
+    )
     assert len(wrapped) > 1 and all(el.display_width(w) <= 32 for w in wrapped)
 
 
@@ -255,6 +315,7 @@ def test_progress_is_quiet_without_a_tty(capsys):
 # ---------------------------------------------------------------------------------------------
 # sheets
 
+
 def test_landuse_legend_lists_exactly_the_classes_present(tmp_path):
     from nxgeo.maps import sheets
 
@@ -273,8 +334,9 @@ def test_landuse_legend_lists_exactly_the_classes_present(tmp_path):
     assert sum(shares) == pytest.approx(100.0, abs=0.2)
     # the land-use colours are those of classes.csv
     img = sheet.ax.images[0].get_array()
-    forest_rgb = tuple(int(want.set_index("class_id").loc[4, "color"][i:i + 2], 16) / 255
-                       for i in (1, 3, 5))
+    forest_rgb = tuple(
+        int(want.set_index("class_id").loc[4, "color"][i : i + 2], 16) / 255 for i in (1, 3, 5)
+    )
     assert np.allclose(np.asarray(img[10, 45, :3], dtype=float), forest_rgb, atol=1e-3)
 
 
@@ -306,8 +368,14 @@ def year_maps(tmp_path_factory):
 def test_maps_year_makes_every_sheet(year_maps):
     _, out, files, rec = year_maps
     names = {p.name for p in files}
-    expected = {"overview_homestead_greening", "overview_mine_remediation", "county_640105",
-                "best_use", "suitability_cropland", "landuse"}
+    expected = {
+        "overview_homestead_greening",
+        "overview_mine_remediation",
+        "county_640105",
+        "best_use",
+        "suitability_cropland",
+        "landuse",
+    }
     for stem in expected:
         assert f"{stem}.png" in names and f"{stem}.pdf" in names, stem
     # only counties that have candidates get a sheet; the missing pathway is skipped, noted
@@ -340,8 +408,9 @@ def test_map_files_are_300_dpi_png_and_pdf(year_maps):
         with Image.open(png) as im:
             w, h = im.size
             dpi = im.info.get("dpi")
-        sizes = [(round(pg.width * 300), round(pg.height * 300)) for pg in (A4_PORTRAIT,
-                                                                             A4_LANDSCAPE)]
+        sizes = [
+            (round(pg.width * 300), round(pg.height * 300)) for pg in (A4_PORTRAIT, A4_LANDSCAPE)
+        ]
         assert any(abs(w - sw) <= 1 and abs(h - sh) <= 1 for sw, sh in sizes), (png, w, h)
         assert dpi is not None and round(dpi[0]) == 300
         pdf = png.with_suffix(".pdf")
@@ -363,21 +432,37 @@ def test_maps_without_candidates_or_suitability_skip_with_a_note(tmp_path):
 def test_candidate_legend_counts_parcels_and_area():
     from nxgeo.maps import sheets
 
-    gdf = gpd.GeoDataFrame({
-        "recommended_target": ["forest", "forest", "solar_pv", "cropland", "ecological",
-                               "ecological"],
-        "eligible": [1, 1, 1, 1, 0, 0], "allocated": [1, 1, 1, 0, 0, 0],
-        "reason": ["", "", "", "water_budget", "operating", "already_restored"],
-        "area_ha": [1.0, 2.5, 3.0, 4.0, 5.0, 6.0],
-        "pathway": ["mine_remediation"] * 6},
-        geometry=[box(0, 0, 1, 1)] * 6, crs=CRS)
+    gdf = gpd.GeoDataFrame(
+        {
+            "recommended_target": [
+                "forest",
+                "forest",
+                "solar_pv",
+                "cropland",
+                "ecological",
+                "ecological",
+            ],
+            "eligible": [1, 1, 1, 1, 0, 0],
+            "allocated": [1, 1, 1, 0, 0, 0],
+            "reason": ["", "", "", "water_budget", "operating", "already_restored"],
+            "area_ha": [1.0, 2.5, 3.0, 4.0, 5.0, 6.0],
+            "pathway": ["mine_remediation"] * 6,
+        },
+        geometry=[box(0, 0, 1, 1)] * 6,
+        crs=CRS,
+    )
     entries = sheets.candidate_legend_entries(gdf, {})
     texts = [e.label for e in entries]
-    assert texts == ["林地 Forest：2 块 parcels，3.5 ha", "光伏 Solar PV：1 块 parcels，3.0 ha",
-                     "符合条件但未配水（县域水量不足） Eligible, no water allocated：1 块 parcels，4.0 ha",
-                     ("不符合条件：已是绿地或耕地 Not eligible: already green or cropland：1 块 "
-                      "parcels，6.0 ha"),
-                     "不符合条件：生产矿山 Not eligible: operating mine：1 块 parcels，5.0 ha"]
+    assert texts == [
+        "林地 Forest：2 块 parcels，3.5 ha",
+        "光伏 Solar PV：1 块 parcels，3.0 ha",
+        "符合条件但未配水（县域水量不足） Eligible, no water allocated：1 块 parcels，4.0 ha",
+        (
+            "不符合条件：已是绿地或耕地 Not eligible: already green or cropland：1 块 "
+            "parcels，6.0 ha"
+        ),
+        "不符合条件：生产矿山 Not eligible: operating mine：1 块 parcels，5.0 ha",
+    ]
     # three different classes: no water, and one per reason of not being eligible
     styles = {(e.color, e.hatch) for e in entries[2:]}
     assert len(styles) == 3 and all(h for _, h in styles)
@@ -392,16 +477,29 @@ def test_county_sheet_legend_has_outlines_and_the_pinyin_subtitle(tmp_path):
     from nxgeo.maps import sheets
 
     root = build_results(tmp_path / "results")
-    names = pd.DataFrame({"adcode": ["640105"], "name_zh": ["西夏区"], "name_pinyin": ["Xixia"],
-                          "name_en": ["Xixia District"]})
+    names = pd.DataFrame(
+        {
+            "adcode": ["640105"],
+            "name_zh": ["西夏区"],
+            "name_pinyin": ["Xixia"],
+            "name_en": ["Xixia District"],
+        }
+    )
     ctx = sheets.build_context(YEAR, root, CONFIG, made_on=MADE_ON, county_names=names)
     cands = mdata.read_candidates(root / str(YEAR) / "candidates.gpkg")
     sub = pd.concat([g[g["adcode"] == "640105"] for g in cands.values()])
     sheet = sheets.county_figure("640105", "西夏区", gpd.GeoDataFrame(sub, crs=CRS), ctx)
     assert sheet.title_en == f"Restoration candidate parcels, Xixia District (640105), {YEAR}"
     texts = " | ".join(_legend_texts(sheet))
-    for label in ("自然保护区核心区", "自然保护区缓冲区", "自然保护区实验区", "生态保护红线",
-                  "移民迁出区", "矿区 Mining area", "沙化土地区"):
+    for label in (
+        "自然保护区核心区",
+        "自然保护区缓冲区",
+        "自然保护区实验区",
+        "生态保护红线",
+        "移民迁出区",
+        "矿区 Mining area",
+        "沙化土地区",
+    ):
         assert label in texts, label
     assert "符合条件但未配水" in texts and "不符合条件：已是绿地或耕地" in texts
     # parcel ids are printed (12 small parcels, all legible at county scale)
@@ -429,8 +527,11 @@ def test_detail_groups_cover_every_parcel_once():
 
     rng = np.random.default_rng(3)
     xs, ys = rng.uniform(0, 5e4, 333), rng.uniform(0, 2e4, 333)
-    gdf = gpd.GeoDataFrame({"parcel_id": [f"p{i}" for i in range(333)]},
-                           geometry=[box(x, y, x + 50, y + 50) for x, y in zip(xs, ys)], crs=CRS)
+    gdf = gpd.GeoDataFrame(
+        {"parcel_id": [f"p{i}" for i in range(333)]},
+        geometry=[box(x, y, x + 50, y + 50) for x, y in zip(xs, ys)],
+        crs=CRS,
+    )
     groups = detail_groups(gdf, 60)
     assert all(len(g) <= 60 for g in groups)
     assert sorted(np.concatenate(groups).tolist()) == list(range(333))

@@ -47,15 +47,32 @@ def test_every_rule_has_threads_memory_and_runtime():
 
 
 def test_slurm_profile_dry_run_resolves(tmp_path):
-    pytest.importorskip("snakemake_executor_plugin_slurm",
-                        reason="snakemake-executor-plugin-slurm is not installed "
-                               "(pip install -e '.[cluster]')")
+    pytest.importorskip(
+        "snakemake_executor_plugin_slurm",
+        reason="snakemake-executor-plugin-slurm is not installed (pip install -e '.[cluster]')",
+    )
     work = tmp_path / "cluster"
     tiny_config(work)
-    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(work), "--configfile",
-           str(work / "config.yaml"), "--profile", str(PROFILE), "--dry-run"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False,
-                          env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    cmd = [
+        SNAKEMAKE,
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(work),
+        "--configfile",
+        str(work / "config.yaml"),
+        "--profile",
+        str(PROFILE),
+        "--dry-run",
+    ]
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=dict(os.environ, PYTHONWARNINGS="ignore"),
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
     assert "This was a dry-run" in out
@@ -63,4 +80,6 @@ def test_slurm_profile_dry_run_resolves(tmp_path):
         assert re.search(rf"\b{rule}\b", out), rule
     prof = yaml.safe_load((PROFILE / "config.yaml").read_text(encoding="utf-8"))
     mem = int(_eval(prof["set-resources"]["terrain"]["mem_mb"], 1))
-    assert re.search(rf"mem_mb={mem}\b", out), "the terrain jobs do not ask for the profile's memory"
+    assert re.search(rf"mem_mb={mem}\b", out), (
+        "the terrain jobs do not ask for the profile's memory"
+    )

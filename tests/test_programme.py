@@ -11,14 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
 from nxgeo import programme as P
 from nxgeo.errors import InputError
-
-from conftest import ROOT
 
 with open(ROOT / "config" / "config.yaml", encoding="utf-8") as f:
     CFG = yaml.safe_load(f)["programme"]
@@ -33,16 +32,18 @@ def cfg(**over):
 
 def items(rows) -> pd.DataFrame:
     """rows: (cost CNY, value, water m3, county index, funding)."""
-    return pd.DataFrame({
-        "parcel_id": [f"p{i:02d}" for i in range(len(rows))],
-        "adcode": [("640105", "640122")[r[3]] for r in rows],
-        "funding": [r[4] for r in rows],
-        "cost_cny": [float(r[0]) for r in rows],
-        "value": [float(r[1]) for r in rows],
-        "water_m3": [float(r[2]) for r in rows],
-        "pathway": "mine_remediation",
-        "area_mu": [float(r[0]) / 7000.0 for r in rows],
-    })
+    return pd.DataFrame(
+        {
+            "parcel_id": [f"p{i:02d}" for i in range(len(rows))],
+            "adcode": [("640105", "640122")[r[3]] for r in rows],
+            "funding": [r[4] for r in rows],
+            "cost_cny": [float(r[0]) for r in rows],
+            "value": [float(r[1]) for r in rows],
+            "water_m3": [float(r[2]) for r in rows],
+            "pathway": "mine_remediation",
+            "area_mu": [float(r[0]) / 7000.0 for r in rows],
+        }
+    )
 
 
 def brute_force(df: pd.DataFrame, caps: P.Caps) -> float:
@@ -60,20 +61,32 @@ def brute_force(df: pd.DataFrame, caps: P.Caps) -> float:
     return float((X @ df["value"].to_numpy(float))[ok].max())
 
 
-ROW = st.tuples(st.integers(0, 100).map(lambda c: c * 1e5), st.integers(1, 1000),
-                st.sampled_from([0, 0, 500, 2000]), st.integers(0, 1),
-                st.sampled_from(["public", "operator", "social_capital"]))
+ROW = st.tuples(
+    st.integers(0, 100).map(lambda c: c * 1e5),
+    st.integers(1, 1000),
+    st.sampled_from([0, 0, 500, 2000]),
+    st.integers(0, 1),
+    st.sampled_from(["public", "operator", "social_capital"]),
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(ROW, min_size=1, max_size=10), st.integers(0, 60).map(lambda b: b * 1e5),
-       st.integers(0, 5000), st.integers(-1000, 5000),
-       st.one_of(st.none(), st.integers(0, 40).map(lambda b: b * 1e5)))
+@given(
+    st.lists(ROW, min_size=1, max_size=10),
+    st.integers(0, 60).map(lambda b: b * 1e5),
+    st.integers(0, 5000),
+    st.integers(-1000, 5000),
+    st.one_of(st.none(), st.integers(0, 40).map(lambda b: b * 1e5)),
+)
 def test_milp_beats_greedy_respects_money_and_water_and_equals_brute_force(
-        rows, budget, w0, w1, public_cap):
+    rows, budget, w0, w1, public_cap
+):
     df = items(rows)
-    caps = P.Caps(budget=budget, water={"640105": float(w0), "640122": float(max(w1, 0))},
-                  funding_budget={} if public_cap is None else {"public": float(public_cap)})
+    caps = P.Caps(
+        budget=budget,
+        water={"640105": float(w0), "640122": float(max(w1, 0))},
+        funding_budget={} if public_cap is None else {"public": float(public_cap)},
+    )
     sol = P.solve(df, caps, time_limit=10, mip_rel_gap=0.0)
     x = sol.x
     assert sol.objective >= sol.greedy_objective - 1e-9
@@ -81,7 +94,7 @@ def test_milp_beats_greedy_respects_money_and_water_and_equals_brute_force(
     assert cost[x].sum() <= budget + 1e-6
     for k, cap in caps.water.items():
         inside = x & (df["adcode"].to_numpy() == k)
-        assert water[inside].sum() <= cap + 1e-6              # water in every county
+        assert water[inside].sum() <= cap + 1e-6  # water in every county
     if public_cap is not None:
         assert cost[x & (df["funding"].to_numpy() == "public")].sum() <= public_cap + 1e-6
     assert P.feasible(df, sol.x_greedy, caps)
@@ -116,15 +129,15 @@ def test_hand_computed_case_where_greedy_is_not_optimal():
 
 def test_water_headroom_binds_per_county():
     # county 640105 has 1000 m3: only one of the two water-needing parcels fits
-    df = items([(1e5, 10, 800, 0, "public"), (1e5, 9, 800, 0, "public"),
-                (1e5, 1, 800, 1, "public")])
+    df = items(
+        [(1e5, 10, 800, 0, "public"), (1e5, 9, 800, 0, "public"), (1e5, 1, 800, 1, "public")]
+    )
     sol = P.solve(df, P.Caps(budget=1e9, water={"640105": 1000.0, "640122": -50.0}))
-    assert list(sol.x) == [True, False, False]       # negative headroom: no water at all
+    assert list(sol.x) == [True, False, False]  # negative headroom: no water at all
 
 
 def test_county_min_share_and_max_share():
-    df = items([(4e5, 100, 0, 0, "public"), (4e5, 90, 0, 0, "public"),
-                (4e5, 10, 0, 1, "public")])
+    df = items([(4e5, 100, 0, 0, "public"), (4e5, 90, 0, 0, "public"), (4e5, 10, 0, 1, "public")])
     free = P.solve(df, P.Caps(budget=8e5))
     assert list(free.x) == [True, True, False]
     # every county at least 50 % of its need: county 640122 needs its parcel
@@ -141,10 +154,15 @@ def test_county_min_share_and_max_share():
 def test_time_limited_solve_never_below_greedy():
     rng = np.random.default_rng(3)
     n = 300
-    df = items([(int(c) * 1e4, int(v), 0, int(k), "public") for c, v, k in
-                zip(rng.integers(50, 150, n), rng.integers(50, 150, n), rng.integers(0, 2, n))])
-    sol = P.solve(df, P.Caps(budget=df["cost_cny"].sum() / 3), time_limit=0.01,
-                  mip_rel_gap=0.0)
+    df = items(
+        [
+            (int(c) * 1e4, int(v), 0, int(k), "public")
+            for c, v, k in zip(
+                rng.integers(50, 150, n), rng.integers(50, 150, n), rng.integers(0, 2, n)
+            )
+        ]
+    )
+    sol = P.solve(df, P.Caps(budget=df["cost_cny"].sum() / 3), time_limit=0.01, mip_rel_gap=0.0)
     assert sol.objective >= sol.greedy_objective
     assert df["cost_cny"][sol.x].sum() <= df["cost_cny"].sum() / 3 + 1e-6
 
@@ -158,18 +176,29 @@ def candidates() -> gpd.GeoDataFrame:
         ("m1", "mine_remediation", "public", 1, 1, 7.0e6, 2.0e5, 0.0, 63.9),
         ("m2", "mine_remediation", "operator", 1, 1, 3.0e6, 1.0e5, 100.0, 27.4),
         ("s1", "sand_control", "public", 1, 1, 1.5e6, 3.0e5, 0.0, 66.7),
-        ("s2", "sand_control", "social_capital", 1, 1, 1.2e6, -5.0, 0.0, 66.7),   # a loss
-        ("s3", "sand_control", "public", 0, 1, 1.5e6, 3.0e5, 0.0, 66.7),          # not allocated
-        ("h1", "homestead_greening", "", 1, 0, np.nan, 0.0, 0.0, 0.1),          # not eligible
+        ("s2", "sand_control", "social_capital", 1, 1, 1.2e6, -5.0, 0.0, 66.7),  # a loss
+        ("s3", "sand_control", "public", 0, 1, 1.5e6, 3.0e5, 0.0, 66.7),  # not allocated
+        ("h1", "homestead_greening", "", 1, 0, np.nan, 0.0, 0.0, 0.1),  # not eligible
     ]
-    df = pd.DataFrame(rows, columns=["parcel_id", "pathway", "funding", "allocated", "eligible",
-                                     "cost_cny", "d_gep_cny", "water_demand_m3", "area_ha"])
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "parcel_id",
+            "pathway",
+            "funding",
+            "allocated",
+            "eligible",
+            "cost_cny",
+            "d_gep_cny",
+            "water_demand_m3",
+            "area_ha",
+        ],
+    )
     df["area_mu"] = df["area_ha"] * 15
     df["cost_wan_cny"] = df["cost_cny"] / 1e4
     df["adcode"] = ["640105", "640105", "640181", "640181", "640181", "640425"]
     df["county_name"] = ["西夏区", "西夏区", "灵武市", "灵武市", "灵武市", "彭阳县"]
-    df["measure"] = ["grass", "grass", "public_benefit", "for_profit_pv", "public_benefit",
-                     ""]
+    df["measure"] = ["grass", "grass", "public_benefit", "for_profit_pv", "public_benefit", ""]
     df["greening_increment_ha"] = [63.9, 27.4, 66.7, 0.0, 0.0, 0.0]
     df["new_cultivated_ha"] = 0.0
     df["d_gep_wan_cny"] = df["d_gep_cny"] / 1e4
@@ -180,38 +209,59 @@ def candidates() -> gpd.GeoDataFrame:
 def test_items_are_allocated_eligible_costed_and_worth_something():
     it = P.programme_items(candidates(), cfg())
     assert list(it["parcel_id"]) == ["m1", "m2", "s1"]
-    w = P.programme_items(candidates(), cfg(objective="weighted",
-                                            weights={"greening_increment_ha": 1.0}))
+    w = P.programme_items(
+        candidates(), cfg(objective="weighted", weights={"greening_increment_ha": 1.0})
+    )
     assert list(w["value"]) == pytest.approx([63.9, 27.4, 66.7])
 
 
 def test_bad_programme_inputs_have_clear_messages():
-    with pytest.raises(InputError, match=r"programme.budget_yi_cny has no budget for 2031; "
-                                         r"add `2031: <亿元>`"):
+    with pytest.raises(
+        InputError,
+        match=r"programme.budget_yi_cny has no budget for 2031; "
+        r"add `2031: <亿元>`",
+    ):
         P.year_budget(cfg(), 2031)
     with pytest.raises(InputError, match="names field\\(s\\) greening_ha that the candidates"):
         P.programme_items(candidates(), cfg(objective="weighted", weights={"greening_ha": 1}))
     with pytest.raises(InputError, match="carry no cost \\(cost_cny\\)"):
         P.programme_items(candidates().drop(columns="cost_cny"), cfg())
-    with pytest.raises(InputError, match="budget_by_county_yi_cny\\[640105\\]: -1 亿元 is negative"):
+    with pytest.raises(
+        InputError, match="budget_by_county_yi_cny\\[640105\\]: -1 亿元 is negative"
+    ):
         P.caps_for(cfg(budget_by_county_yi_cny={"640105": -1}), 2024, {})
 
 
 def test_programme_year_writes_tables_and_layer(tmp_path):
     gpkg = tmp_path / "candidates.gpkg"
     from nxgeo.vector_io import write_layers
+
     c = candidates()
-    write_layers(gpkg, {"mine_remediation": c[c["pathway"] == "mine_remediation"],
-                        "sand_control": c[c["pathway"] == "sand_control"],
-                        "homestead_greening": c[c["pathway"] == "homestead_greening"]})
+    write_layers(
+        gpkg,
+        {
+            "mine_remediation": c[c["pathway"] == "mine_remediation"],
+            "sand_control": c[c["pathway"] == "sand_control"],
+            "homestead_greening": c[c["pathway"] == "homestead_greening"],
+        },
+    )
     wb = tmp_path / "water_balance.csv"
-    pd.DataFrame({"adcode": ["640105", "640181", "640425"],
-                  "headroom_m3": [50.0, 1e6, 0.0]}).to_csv(wb, index=False)
+    pd.DataFrame(
+        {"adcode": ["640105", "640181", "640425"], "headroom_m3": [50.0, 1e6, 0.0]}
+    ).to_csv(wb, index=False)
     out = {k: tmp_path / f"{k}.csv" for k in ("table", "summary", "marginal", "reference")}
     # budget 0.1 亿元 = 1,000 万元: s1 (150 万) and m1 (700 万) fit; m2 needs 100 m3 > 50
-    res = P.programme_year(gpkg, wb, 2024, cfg(budget_yi_cny={2024: 0.1}), out["table"],
-                           tmp_path / "programme.gpkg", out["summary"], out["marginal"],
-                           out["reference"])
+    res = P.programme_year(
+        gpkg,
+        wb,
+        2024,
+        cfg(budget_yi_cny={2024: 0.1}),
+        out["table"],
+        tmp_path / "programme.gpkg",
+        out["summary"],
+        out["marginal"],
+        out["reference"],
+    )
     t = pd.read_csv(out["table"], dtype={"adcode": str}, encoding="utf-8-sig")
     assert list(t["parcel_id"]) == ["s1", "m1"] and list(t["rank"]) == [1, 2]
     assert t["cost_cny"].sum() <= 0.1e8 and res["spent_cny"] == pytest.approx(8.5e6)
@@ -226,7 +276,7 @@ def test_programme_year_writes_tables_and_layer(tmp_path):
     mine = ref[ref["pathway"] == "mine_remediation"].iloc[0]
     assert mine["observed_cost_per_mu_cny"] == pytest.approx(5.65e8 / 7.72e4)
     assert mine["programme_cost_per_mu_cny"] == pytest.approx(7.0e6 / (63.9 * 15))
-    assert mine["candidates_parcels"] == 1           # public (legacy) mines only
+    assert mine["candidates_parcels"] == 1  # public (legacy) mines only
     m = pd.read_csv(out["marginal"], encoding="utf-8-sig")
     assert (np.diff(m["objective"]) >= 0).all() and len(m) == 3
     rows = P.report_rows(out["summary"], out["marginal"], out["reference"])
@@ -238,16 +288,19 @@ def test_programme_year_writes_tables_and_layer(tmp_path):
 def test_same_inputs_same_bytes(tmp_path):
     gpkg = tmp_path / "candidates.gpkg"
     from nxgeo.vector_io import write_layers
+
     write_layers(gpkg, {"sand_control": candidates()})
     wb = tmp_path / "wb.csv"
-    pd.DataFrame({"adcode": ["640105", "640181", "640425"],
-                  "headroom_m3": [500.0, 1e6, 0.0]}).to_csv(wb, index=False)
+    pd.DataFrame(
+        {"adcode": ["640105", "640181", "640425"], "headroom_m3": [500.0, 1e6, 0.0]}
+    ).to_csv(wb, index=False)
     outs = []
     for run in ("a", "b"):
         d = tmp_path / run
         d.mkdir()
-        P.programme_year(gpkg, wb, 2024, cfg(), d / "p.csv", d / "p.gpkg", d / "s.csv",
-                         d / "m.csv", d / "r.csv")
+        P.programme_year(
+            gpkg, wb, 2024, cfg(), d / "p.csv", d / "p.gpkg", d / "s.csv", d / "m.csv", d / "r.csv"
+        )
         outs.append([(d / f).read_bytes() for f in ("p.csv", "s.csv", "m.csv", "r.csv")])
     assert outs[0] == outs[1]
 
@@ -258,8 +311,11 @@ def test_config_year_without_budget_is_named():
     with open(ROOT / "config" / "config.yaml", encoding="utf-8") as f:
         full = yaml.safe_load(f)
     full["programme"]["budget_yi_cny"] = {2023: 3.0}
-    with pytest.raises(ConfigError, match=r"programme.budget_yi_cny: year 2024 is listed in "
-                                          r"`years` but has no budget; add `2024: <亿元>`"):
+    with pytest.raises(
+        ConfigError,
+        match=r"programme.budget_yi_cny: year 2024 is listed in "
+        r"`years` but has no budget; add `2024: <亿元>`",
+    ):
         check_config(full)
     full["programme"]["budget_yi_cny"] = {2023: 3.0, 2024: -1}
     with pytest.raises(ConfigError, match="programme.budget_yi_cny"):
@@ -274,18 +330,29 @@ def test_programme_layer_fields_have_registry_entries_and_style(tmp_path):
     for n in P.PARCEL_COLUMNS + ["allocated"]:
         assert fields.lookup(n, "programme").alias
     with pytest.raises(KeyError):
-        fields.lookup("in_greedy", "sand_control")      # not a candidates field
+        fields.lookup("in_greedy", "sand_control")  # not a candidates field
     gpkg = tmp_path / "c.gpkg"
     from nxgeo.vector_io import write_layers
+
     write_layers(gpkg, {"sand_control": candidates()})
     wb = tmp_path / "wb.csv"
     pd.DataFrame({"adcode": ["640105", "640181"], "headroom_m3": [500.0, 1e6]}).to_csv(wb)
-    P.programme_year(gpkg, wb, 2024, cfg(), tmp_path / "p.csv", tmp_path / "p.gpkg",
-                     tmp_path / "s.csv", tmp_path / "m.csv", tmp_path / "r.csv")
+    P.programme_year(
+        gpkg,
+        wb,
+        2024,
+        cfg(),
+        tmp_path / "p.csv",
+        tmp_path / "p.gpkg",
+        tmp_path / "s.csv",
+        tmp_path / "m.csv",
+        tmp_path / "r.csv",
+    )
     con = sqlite3.connect(tmp_path / "p.gpkg")
     try:
-        (qml,) = con.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = "
-                             "'programme'").fetchone()
+        (qml,) = con.execute(
+            "SELECT styleQML FROM layer_styles WHERE f_table_name = 'programme'"
+        ).fetchone()
     finally:
         con.close()
     assert 'name="计划排序 Programme rank"' in qml and "投资估算（万元 10^4 CNY） Cost" in qml

@@ -40,8 +40,7 @@ def inputs(tmp_path):
     gdf = gpd.GeoDataFrame({"adcode": ["640105"]}, geometry=[box(0, 0, 1000, 1000)], crs=CRS)
     shp = tmp_path / "in" / "counties.shp"
     gdf.to_file(shp, engine="pyogrio")
-    return {"landuse_2024": lu, "table_water_budgets": table, "vector_counties": shp,
-            "fvc": None}
+    return {"landuse_2024": lu, "table_water_budgets": table, "vector_counties": shp, "fvc": None}
 
 
 def test_every_input_is_listed_with_its_hash(inputs):
@@ -71,9 +70,12 @@ def test_config_hash_is_canonical(inputs):
     a = P.collect_provenance(CONFIG, inputs, STARTED, FINISHED)
     reordered = {"years": [2024], "grid": {"resolution": 30, "crs": CRS}, "region_name": "测试区"}
     assert P.config_sha256(reordered) == a["config_sha256"]
-    assert a["config_sha256"] == hashlib.sha256(
-        json.dumps(CONFIG, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        .encode()).hexdigest()
+    assert (
+        a["config_sha256"]
+        == hashlib.sha256(
+            json.dumps(CONFIG, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        ).hexdigest()
+    )
     assert a["config"] == CONFIG
     changed = dict(CONFIG, years=[2023])
     assert P.config_sha256(changed) != a["config_sha256"]
@@ -86,8 +88,19 @@ def test_software_versions_and_host(inputs):
     import pyproj
 
     assert sw["proj"] == pyproj.proj_version_str
-    for key in ("nxgeo", "python", "numpy", "pandas", "geopandas", "shapely", "rasterio",
-                "pyproj", "snakemake", "exactextract", "matplotlib"):
+    for key in (
+        "nxgeo",
+        "python",
+        "numpy",
+        "pandas",
+        "geopandas",
+        "shapely",
+        "rasterio",
+        "pyproj",
+        "snakemake",
+        "exactextract",
+        "matplotlib",
+    ):
         assert sw.get(key), key
     assert prov["host"]["hostname"]
 
@@ -98,8 +111,14 @@ def test_missing_input_is_an_error_naming_it(tmp_path):
 
 
 def test_write_provenance_is_json_with_times(tmp_path, inputs):
-    out = P.write_provenance(tmp_path / "results" / "2024" / "provenance.json", CONFIG, inputs,
-                             STARTED, FINISHED, year=2024)
+    out = P.write_provenance(
+        tmp_path / "results" / "2024" / "provenance.json",
+        CONFIG,
+        inputs,
+        STARTED,
+        FINISHED,
+        year=2024,
+    )
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["schema"] == P.SCHEMA and data["started"] and data["finished"]
     assert data["inputs"]["landuse_2024"]["sha256"] == sha(inputs["landuse_2024"])
@@ -113,8 +132,12 @@ def _summary(inputs):
 def test_summary_has_no_times(inputs):
     s = _summary(inputs)
     assert set(s) == {"schema", "nxgeo_version", "config_sha256", "inputs_sha256", "year"}
-    later = P.provenance_summary(P.collect_provenance(
-        CONFIG, inputs, STARTED + dt.timedelta(days=1), FINISHED + dt.timedelta(days=1)), 2024)
+    later = P.provenance_summary(
+        P.collect_provenance(
+            CONFIG, inputs, STARTED + dt.timedelta(days=1), FINISHED + dt.timedelta(days=1)
+        ),
+        2024,
+    )
     assert later == s
 
 
@@ -150,8 +173,9 @@ def test_stamp_raster_tags_and_same_bytes_on_rerun(tmp_path, inputs, cog):
 
 def test_stamp_gpkg_metadata_per_spec_and_same_bytes(tmp_path, inputs):
     summary = _summary(inputs)
-    gdf = gpd.GeoDataFrame({"parcel_id": ["A1", "A2"]},
-                           geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10)], crs=CRS)
+    gdf = gpd.GeoDataFrame(
+        {"parcel_id": ["A1", "A2"]}, geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10)], crs=CRS
+    )
     digests = []
     for run in ("a", "b"):
         path = tmp_path / run / "candidates.gpkg"
@@ -164,21 +188,29 @@ def test_stamp_gpkg_metadata_per_spec_and_same_bytes(tmp_path, inputs):
     path = tmp_path / "a" / "candidates.gpkg"
     con = sqlite3.connect(path)
     try:
-        md = con.execute("SELECT id, md_scope, md_standard_uri, mime_type, metadata "
-                         "FROM gpkg_metadata").fetchall()
+        md = con.execute(
+            "SELECT id, md_scope, md_standard_uri, mime_type, metadata FROM gpkg_metadata"
+        ).fetchall()
         ours = [r for r in md if r[2] == P.GPKG_MD_URI]
         assert len(ours) == 1
         md_id, scope, _, mime, text = ours[0]
         assert scope == "dataset" and mime == "application/json"
         assert json.loads(text) == summary
-        ref = con.execute("SELECT reference_scope, table_name, column_name, row_id_value, "
-                          "timestamp, md_parent_id FROM gpkg_metadata_reference "
-                          "WHERE md_file_id = ?", (md_id,)).fetchall()
+        ref = con.execute(
+            "SELECT reference_scope, table_name, column_name, row_id_value, "
+            "timestamp, md_parent_id FROM gpkg_metadata_reference "
+            "WHERE md_file_id = ?",
+            (md_id,),
+        ).fetchall()
         assert ref == [("geopackage", None, None, None, P.FIXED_TIMESTAMP, None)]
-        ext = con.execute("SELECT table_name, extension_name, scope FROM gpkg_extensions "
-                          "WHERE extension_name = 'gpkg_metadata' ORDER BY table_name").fetchall()
-        assert ext == [("gpkg_metadata", "gpkg_metadata", "read-write"),
-                       ("gpkg_metadata_reference", "gpkg_metadata", "read-write")]
+        ext = con.execute(
+            "SELECT table_name, extension_name, scope FROM gpkg_extensions "
+            "WHERE extension_name = 'gpkg_metadata' ORDER BY table_name"
+        ).fetchall()
+        assert ext == [
+            ("gpkg_metadata", "gpkg_metadata", "read-write"),
+            ("gpkg_metadata_reference", "gpkg_metadata", "read-write"),
+        ]
     finally:
         con.close()
     assert P.read_gpkg_stamp(path) == summary
@@ -189,8 +221,9 @@ def test_stamp_gpkg_metadata_per_spec_and_same_bytes(tmp_path, inputs):
     assert P.read_gpkg_stamp(path)["year"] == "2025"
     con = sqlite3.connect(path)
     try:
-        n = con.execute("SELECT COUNT(*) FROM gpkg_metadata WHERE md_standard_uri = ?",
-                        (P.GPKG_MD_URI,)).fetchone()[0]
+        n = con.execute(
+            "SELECT COUNT(*) FROM gpkg_metadata WHERE md_standard_uri = ?", (P.GPKG_MD_URI,)
+        ).fetchone()[0]
         nref = con.execute("SELECT COUNT(*) FROM gpkg_metadata_reference").fetchone()[0]
     finally:
         con.close()

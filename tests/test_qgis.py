@@ -23,16 +23,26 @@ from nxgeo.qgis_project import mosaic_vrt, read_project
 
 YEARS = (2023, 2024)
 CLASSES = pd.read_csv(ROOT / "config" / "landuse" / "classes.csv")
-CTX = gs.StyleContext(CLASSES, pd.read_csv(ROOT / "config" / "landuse" / "gbt21010.csv",
-                                           dtype={"source_code": str}))
+CTX = gs.StyleContext(
+    CLASSES, pd.read_csv(ROOT / "config" / "landuse" / "gbt21010.csv", dtype={"source_code": str})
+)
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 def _tif(path: Path, a: np.ndarray, nodata, x0=500000.0, y0=4000000.0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with rasterio.open(path, "w", driver="GTiff", width=a.shape[1], height=a.shape[0], count=1,
-                       dtype=a.dtype.name, crs="EPSG:4507", nodata=nodata,
-                       transform=from_origin(x0, y0, 100, 100)) as ds:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=a.shape[1],
+        height=a.shape[0],
+        count=1,
+        dtype=a.dtype.name,
+        crs="EPSG:4507",
+        nodata=nodata,
+        transform=from_origin(x0, y0, 100, 100),
+    ) as ds:
         ds.write(a, 1)
     return path
 
@@ -43,7 +53,9 @@ def test_raster_kinds_from_names():
     assert k("a/suit_forest_grade.tif") == "grade" and k("suit_solar_pv_reason.tif") == "reason"
     assert k("suit_wine_grape_score.tif") == "score" and k("best_use_score.tif") == "score"
     assert k("best_use_runner_up.tif") == "best_use" and k("zone_county.tif") == "county"
-    assert k("zone_basic_farmland.tif") == "mask" and k("zone_water_quota_modulus.tif") == "continuous"
+    assert (
+        k("zone_basic_farmland.tif") == "mask" and k("zone_water_quota_modulus.tif") == "continuous"
+    )
     assert k("change.tif") == "change" and k("landuse_code.tif") == "landuse_code"
     assert k("services/carbon_stock_t.tif") == "continuous" and k("ownership.tif") == "ownership"
     assert k("official_disagree_agriculture_cropland.tif") == "disagree"
@@ -75,17 +87,19 @@ def test_reason_labels_and_colours_hand_checked(tmp_path):
     cats = gs.style_for([_tif(tmp_path / "suit_cropland_reason.tif", a, 65535)], CTX).categories
     assert [c.value for c in cats] == [0, 2, 18, 256]
     by = {c.value: c for c in cats}
-    assert by[0].alpha == 0                                   # graded: transparent
-    assert by[18].zh == "自然保护地核心保护区；永久基本农田"       # bits 1 and 4
+    assert by[0].alpha == 0  # graded: transparent
+    assert by[18].zh == "自然保护地核心保护区；永久基本农田"  # bits 1 and 4
     assert by[18].colour == gs.REASON_COLORS["protected_core"] == by[2].colour
     assert by[256].colour == gs.REASON_COLORS["nodata"]
 
 
 def test_change_labels_from_and_to(tmp_path):
-    a = np.array([[0, 104, 65535]], np.uint16)               # irrigated cropland -> forest
+    a = np.array([[0, 104, 65535]], np.uint16)  # irrigated cropland -> forest
     cats = gs.style_for([_tif(tmp_path / "change.tif", a, 65535)], CTX).categories
     assert [(c.value, c.label) for c in cats] == [
-        (0, "未变化 Unchanged"), (104, "水浇耕地→林地 Irrigated cropland → Forest")]
+        (0, "未变化 Unchanged"),
+        (104, "水浇耕地→林地 Irrigated cropland → Forest"),
+    ]
     assert cats[1].colour == CLASSES.set_index("class_id").loc[4, "color"]
 
 
@@ -94,7 +108,8 @@ def test_landuse_colours_are_the_classes_table(tmp_path):
     cats = gs.style_for([_tif(tmp_path / "landuse.tif", a, 0)], CTX).categories
     table = CLASSES.set_index("class_id")
     assert [(c.value, c.colour, c.zh) for c in cats] == [
-        (v, table.loc[v, "color"], table.loc[v, "name_zh"]) for v in (1, 4, 12)]
+        (v, table.loc[v, "color"], table.loc[v, "name_zh"]) for v in (1, 4, 12)
+    ]
 
 
 def test_continuous_ramp_percentiles(tmp_path):
@@ -118,12 +133,17 @@ def test_legend_lists_exactly_the_grades_present(tmp_path_factory, values):
 
 def test_mosaic_vrt_places_reaches_and_keeps_classes(tmp_path):
     a = _tif(tmp_path / "r/a/best_use.tif", np.array([[1, 255], [2, 2]], np.uint8), 255)
-    b = _tif(tmp_path / "r/b/best_use.tif", np.array([[3, 3]], np.uint8), 255,
-             x0=500100.0, y0=3999800.0)
-    legend = pd.DataFrame({"code": [0, 1, 2, 3, 255], "target": ["none", "cropland", "forest",
-                                                                  "grass", "nodata"],
-                           "name_zh": ["无", "耕地", "林地", "草地", "无数据"],
-                           "name_en": ["None", "Cropland", "Forest", "Grass", "No data"]})
+    b = _tif(
+        tmp_path / "r/b/best_use.tif", np.array([[3, 3]], np.uint8), 255, x0=500100.0, y0=3999800.0
+    )
+    legend = pd.DataFrame(
+        {
+            "code": [0, 1, 2, 3, 255],
+            "target": ["none", "cropland", "forest", "grass", "nodata"],
+            "name_zh": ["无", "耕地", "林地", "草地", "无数据"],
+            "name_en": ["None", "Cropland", "Forest", "Grass", "No data"],
+        }
+    )
     for d in ("a", "b"):
         legend.to_csv(tmp_path / f"r/{d}/best_use_legend.csv", index=False)
     st_ = gs.style_for([a, b], CTX)
@@ -138,12 +158,22 @@ def test_mosaic_vrt_places_reaches_and_keeps_classes(tmp_path):
 def test_csvt_types(tmp_path):
     from nxgeo.atomic import write_csv
 
-    df = pd.DataFrame({"adcode": ["640104"], "zone_id": [640104], "n": [3], "area_ha": [1.5],
-                       "changed": [True], "name": ["银川"], "big": [2**40]})
+    df = pd.DataFrame(
+        {
+            "adcode": ["640104"],
+            "zone_id": [640104],
+            "n": [3],
+            "area_ha": [1.5],
+            "changed": [True],
+            "name": ["银川"],
+            "big": [2**40],
+        }
+    )
     p = write_csv(df, tmp_path / "t.csv")
     gs.write_csvt(p)
     assert (tmp_path / "t.csvt").read_text() == (
-        '"String","String","Integer","Real","Integer(Boolean)","String","Integer64"\n')
+        '"String","String","Integer","Real","Integer(Boolean)","String","Integer64"\n'
+    )
 
 
 def test_bad_raster_kind_named():
@@ -178,7 +208,7 @@ def test_every_raster_has_its_style_and_every_table_its_csvt(tiny_run):
             if gs.raster_kind(p) in gs.CATEGORICAL and gs.raster_kind(p) != "county":
                 assert Path(str(p) + ".aux.xml").exists(), p
             if gs.raster_kind(p) == "reason":
-                with rasterio.open(p) as ds:   # outside the area: the declared nodata
+                with rasterio.open(p) as ds:  # outside the area: the declared nodata
                     a = ds.read(1)
                     assert ds.nodata == 65535 and a[0, 0] == 65535
                     assert not np.isin(a, [256]).all()
@@ -207,9 +237,14 @@ def test_project_lists_every_layer_with_relative_paths(tiny_run):
         base = qgz.parent
         for s in sources:
             assert (base / s.split("|")[0]).exists(), s
-        renderers = {m.findtext("layername"): (m.find("pipe/rasterrenderer") if m.get("type") ==
-                                               "raster" else m.find("renderer-v2")).get("type")
-                     for m in root.iter("maplayer")}
+        renderers = {
+            m.findtext("layername"): (
+                m.find("pipe/rasterrenderer")
+                if m.get("type") == "raster"
+                else m.find("renderer-v2")
+            ).get("type")
+            for m in root.iter("maplayer")
+        }
         assert renderers["地形晕渲 Hillshade"] == "hillshade"
         assert renderers["最适宜用途 Best use"] == "paletted"
         assert (year == 2024) == any("变化" in n for n in renderers)
@@ -219,8 +254,9 @@ def test_project_lists_every_layer_with_relative_paths(tiny_run):
 def _pyqgis() -> str | None:
     if not Path(SYSTEM_PYTHON).exists():
         return f"{SYSTEM_PYTHON} not found"
-    proc = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, check=False,
-                          text=True)
+    proc = subprocess.run(
+        [SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, check=False, text=True
+    )
     if proc.returncode != 0:
         return "PyQGIS not installed (Debian: apt-get install qgis python3-qgis)"
     return None
@@ -234,15 +270,26 @@ def test_year_opens_styled_in_real_qgis(tiny_run, tmp_path):
         pytest.skip(why)
     png = tmp_path / "nxgeo_2024.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH="")
-    proc = subprocess.run([SYSTEM_PYTHON, str(ROOT / "tests" / "qgis_check.py"),
-                           str(tiny_run / "results" / "2024"), str(png)], capture_output=True,
-                          text=True, env=env, timeout=600, check=False)
+    proc = subprocess.run(
+        [
+            SYSTEM_PYTHON,
+            str(ROOT / "tests" / "qgis_check.py"),
+            str(tiny_run / "results" / "2024"),
+            str(png),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     rep = json.loads(proc.stdout.strip().splitlines()[-1])
     assert rep["read"]
     assert len(rep["layers"]) >= 60
     assert all(v["valid"] for v in rep["layers"].values()), [
-        v["name"] for v in rep["layers"].values() if not v["valid"]]
+        v["name"] for v in rep["layers"].values() if not v["valid"]
+    ]
     # every raster on its own: styled by its .qml, categorical ones paletted with one legend
     # entry per class present
     for rel, info in rep["rasters"].items():

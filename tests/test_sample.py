@@ -27,8 +27,11 @@ KW = {"resolution": 2000.0, "n_homesteads": 300, "n_mines": 60, "years": (2023, 
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -66,19 +69,23 @@ def _config_sample_items(cfg: dict) -> dict[str, str | None]:
     # the same land use as DLTB polygons, for `format: polygons` (config comment, docs/survey.md)
     for y in inputs["landuse"]["files"]:
         items.setdefault(f"data/sample/dltb_{y}.gpkg", set()).add(
-            inputs["landuse"]["polygons"]["layer"])
+            inputs["landuse"]["polygons"]["layer"]
+        )
     for v in inputs["vectors"].values():
         if v:
             items.setdefault(v["path"], set()).add(v.get("layer"))
-    return {p[len("data/sample/"):]: layers for p, layers in items.items()
-            if p.startswith("data/sample/")}
+    return {
+        p[len("data/sample/") :]: layers
+        for p, layers in items.items()
+        if p.startswith("data/sample/")
+    }
 
 
 def test_writes_exactly_the_config_sample_files(sample):
     out, paths = sample
     wanted = _config_sample_items(load_yaml(ROOT / "config" / "config.yaml"))
     written = set(_digest(out))
-    assert written == set(wanted), (written ^ set(wanted))
+    assert written == set(wanted), written ^ set(wanted)
     assert {p.relative_to(out).as_posix() for p in paths.values()} == written
     assert set(sample_files(KW["years"]).values()) == written
     for rel, layers in wanted.items():
@@ -116,8 +123,12 @@ def test_pixels_do_not_depend_on_the_block_size(sample, tmp_path, monkeypatch):
 
 def test_crs_and_raster_metadata(sample):
     out, _ = sample
-    expect = {"dem.tif": 4490, "precipitation.tif": 4496, "landuse_2023.tif": 4507,
-              "landuse_2024.tif": 4507}
+    expect = {
+        "dem.tif": 4490,
+        "precipitation.tif": 4496,
+        "landuse_2023.tif": 4507,
+        "landuse_2024.tif": 4507,
+    }
     for name, epsg in expect.items():
         with rasterio.open(out / name) as src:
             assert src.crs.to_epsg() == epsg, name
@@ -128,9 +139,14 @@ def test_crs_and_raster_metadata(sample):
                 assert src.dtypes[0] == "float32" and src.nodata == -9999
     with rasterio.open(out / "landuse_2023.tif") as src:
         assert src.res == (2000.0, 2000.0)
-    vec = {("vector/counties.geojson", None): 4490, ("vector/homesteads.gpkg", "homesteads"): 4544,
-           ("vector/mines.gpkg", "mines"): 4523, ("vector/reaches.gpkg", "reaches"): 4507,
-           ("vector/water.gpkg", "rivers"): 4490, ("vector/zones.gpkg", "protected_areas"): 4507}
+    vec = {
+        ("vector/counties.geojson", None): 4490,
+        ("vector/homesteads.gpkg", "homesteads"): 4544,
+        ("vector/mines.gpkg", "mines"): 4523,
+        ("vector/reaches.gpkg", "reaches"): 4507,
+        ("vector/water.gpkg", "rivers"): 4490,
+        ("vector/zones.gpkg", "protected_areas"): 4507,
+    }
     for (rel, layer), epsg in vec.items():
         assert gpd.read_file(out / rel, layer=layer).crs.to_epsg() == epsg, rel
 
@@ -140,15 +156,22 @@ def test_vector_fields(sample):
     c = gpd.read_file(out / "vector" / "counties.geojson")
     assert len(c) == 22
     assert {"adcode", "name_zh", "name_en", "city_zh", "city_en"} <= set(c.columns)
-    assert c["adcode"].map(lambda s: isinstance(s, str) and re.fullmatch(r"\d{6}", s) is not None).all()
+    assert (
+        c["adcode"]
+        .map(lambda s: isinstance(s, str) and re.fullmatch(r"\d{6}", s) is not None)
+        .all()
+    )
     r = gpd.read_file(out / "vector" / "reaches.gpkg", layer="reaches")
     cfg = load_yaml(ROOT / "config" / "config.yaml")
     assert sorted(r["reach_id"]) == sorted(cfg["reaches"])
     p = gpd.read_file(out / "vector" / "zones.gpkg", layer="protected_areas")
     assert set(p["zone"]) == {"core", "buffer", "experimental"}
     assert len(set(p["name"])) == 7
-    for layer, field in (("ecological_redline", "redline_id"), ("basic_farmland", "farmland_id"),
-                         ("emigration_areas", "area_id")):
+    for layer, field in (
+        ("ecological_redline", "redline_id"),
+        ("basic_farmland", "farmland_id"),
+        ("emigration_areas", "area_id"),
+    ):
         g = gpd.read_file(out / "vector" / "zones.gpkg", layer=layer)
         assert len(g) > 0 and g[field].is_unique, layer
     em = gpd.read_file(out / "vector" / "zones.gpkg", layer="emigration_areas")
@@ -168,8 +191,8 @@ def test_dem_range(sample):
     out, _ = sample
     with rasterio.open(out / "dem.tif") as src:
         z = src.read(1, masked=True)
-    assert z.min() < 1250          # the Yellow River near Shizuishan is at ~1090 m
-    assert z.max() > 2800          # Helan and Liupan crests
+    assert z.min() < 1250  # the Yellow River near Shizuishan is at ~1090 m
+    assert z.max() > 2800  # Helan and Liupan crests
 
 
 def test_precipitation_north_to_south(sample):
@@ -178,8 +201,8 @@ def test_precipitation_north_to_south(sample):
         p = src.read(1, masked=True)
     h = p.shape[0]
     assert np.ma.median(p[: h // 10]) < 250
-    assert p[-h // 5:].max() > 550
-    assert 120 <= p.min() and p.max() < 900
+    assert p[-h // 5 :].max() > 550
+    assert p.min() >= 120 and p.max() < 900
 
 
 def test_landuse_codes_are_gbt21010(lu, scheme):
@@ -194,8 +217,12 @@ def test_landuse_codes_are_gbt21010(lu, scheme):
 
 def _burn(gdf, meta) -> np.ndarray:
     geoms = gdf.to_crs(meta["crs"]).geometry.values
-    return features.rasterize([(g, 1) for g in geoms], out_shape=(meta["height"], meta["width"]),
-                              transform=meta["transform"], dtype="uint8").astype(bool)
+    return features.rasterize(
+        [(g, 1) for g in geoms],
+        out_shape=(meta["height"], meta["width"]),
+        transform=meta["transform"],
+        dtype="uint8",
+    ).astype(bool)
 
 
 def test_sand_mostly_in_the_sand_areas(sample, lu):
@@ -212,8 +239,13 @@ def test_forest_on_the_mountains(sample, lu, scheme):
     a, _, meta = lu
     z = np.zeros(a.shape, np.float32)
     with rasterio.open(out / "dem.tif") as src:
-        reproject(rasterio.band(src, 1), z, dst_transform=meta["transform"], dst_crs=meta["crs"],
-                  resampling=Resampling.bilinear)
+        reproject(
+            rasterio.band(src, 1),
+            z,
+            dst_transform=meta["transform"],
+            dst_crs=meta["crs"],
+            resampling=Resampling.bilinear,
+        )
     canon = scheme.to_canonical(a, nodata=0)
     forest = canon == scheme.class_id("forest")
     valid = a != 0
@@ -319,7 +351,9 @@ def test_noise_is_block_independent():
     pts = lat.points(np.broadcast_to(u, whole.shape), np.broadcast_to(v[:, None], whole.shape))
     assert np.allclose(whole, pts, atol=1e-4)
     lin = Lattice(np.arange(12.0).reshape(3, 4), 0.0, 1.0, 0.0, 1.0, order=1)
-    assert lin.grid(np.array([0.5, 2.0]), np.array([1.0]), dtype=np.float64).tolist() == [[4.5, 6.0]]
+    assert lin.grid(np.array([0.5, 2.0]), np.array([1.0]), dtype=np.float64).tolist() == [
+        [4.5, 6.0]
+    ]
 
 
 def test_dltb_polygons_and_ownership_agree_with_the_rasters(sample, lu, tmp_path):
@@ -334,8 +368,9 @@ def test_dltb_polygons_and_ownership_agree_with_the_rasters(sample, lu, tmp_path
     out, _ = sample
     a, _, meta = lu
     dltb = gpd.read_file(out / "dltb_2023.gpkg", layer="DLTB", engine="pyogrio")
-    assert {"DLBM", "DLMC", "TBMJ", "KCMJ", "KCDLBM", "TBDLMJ", "QSXZ", "ZLDWDM",
-            "QSDWDM"} <= set(dltb.columns)
+    assert {"DLBM", "DLMC", "TBMJ", "KCMJ", "KCDLBM", "TBDLMJ", "QSXZ", "ZLDWDM", "QSDWDM"} <= set(
+        dltb.columns
+    )
     assert dltb.crs.to_epsg() == 4544
     np.testing.assert_allclose(dltb["TBDLMJ"], dltb["TBMJ"] - dltb["KCMJ"], atol=0.006)
     dry = dltb["DLBM"] == "0103"
@@ -347,8 +382,9 @@ def test_dltb_polygons_and_ownership_agree_with_the_rasters(sample, lu, tmp_path
     assert (waste & (dltb["QSXZ"] != "10")).sum() > 10
     dltb["code"] = dltb["DLBM"].astype(int)
     dltb["owner"] = np.where(dltb["QSXZ"].isin(["10", "20"]), 1, 2)
-    grid = Grid(crs=meta["crs"], transform=meta["transform"], width=meta["width"],
-                height=meta["height"])
+    grid = Grid(
+        crs=meta["crs"], transform=meta["transform"], width=meta["width"], height=meta["height"]
+    )
     c, o = rasterise_dltb(dltb, grid, tmp_path / "c.tif", tmp_path / "o.tif", supersample=3)
     with rasterio.open(c) as ds:
         codes = ds.read(1)

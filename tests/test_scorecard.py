@@ -40,7 +40,7 @@ from nxgeo.scorecard import (
 ROOT = Path(__file__).resolve().parents[1]
 CRS = "EPSG:4507"
 X0, Y0 = 520_000.0, 4_163_000.0
-RES = 100.0                               # 1 ha pixels, 0.01 km2
+RES = 100.0  # 1 ha pixels, 0.01 km2
 CLASSES = pd.read_csv(ROOT / "config" / "landuse" / "classes.csv")
 CID = dict(zip(CLASSES["canonical"], CLASSES["class_id"]))
 with open(ROOT / "config" / "config.yaml", encoding="utf-8") as _f:
@@ -50,9 +50,18 @@ A, B = "640323", "640181"
 
 def _tif(path, arr, nodata):
     path.parent.mkdir(parents=True, exist_ok=True)
-    with rasterio.open(path, "w", driver="GTiff", height=arr.shape[0], width=arr.shape[1],
-                       count=1, dtype=arr.dtype.name, crs=CRS, nodata=nodata,
-                       transform=Affine(RES, 0, X0, 0, -RES, Y0)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=arr.shape[0],
+        width=arr.shape[1],
+        count=1,
+        dtype=arr.dtype.name,
+        crs=CRS,
+        nodata=nodata,
+        transform=Affine(RES, 0, X0, 0, -RES, Y0),
+    ) as dst:
         dst.write(arr, 1)
 
 
@@ -66,10 +75,15 @@ def tiny_region(tmp: Path, fvc: bool = True):
     pixel of B at 300 (轻度).
     """
     d = tmp / "reaches" / "r1"
-    lu = np.array([[CID["forest"], CID["forest"], CID["cropland_irrigated"], CID["cropland_dry"]],
-                   [CID["shrub"], CID["grassland"], CID["cropland_irrigated"], CID["cropland_dry"]],
-                   [CID["grassland"], CID["grassland"], CID["grassland"], CID["grassland"]],
-                   [CID["wetland"], CID["wetland"], CID["bare"], CID["bare"]]], np.uint8)
+    lu = np.array(
+        [
+            [CID["forest"], CID["forest"], CID["cropland_irrigated"], CID["cropland_dry"]],
+            [CID["shrub"], CID["grassland"], CID["cropland_irrigated"], CID["cropland_dry"]],
+            [CID["grassland"], CID["grassland"], CID["grassland"], CID["grassland"]],
+            [CID["wetland"], CID["wetland"], CID["bare"], CID["bare"]],
+        ],
+        np.uint8,
+    )
     county = np.array([[int(A), int(A), int(B), int(B)]] * 4, np.int32)
     prot = np.zeros((4, 4), np.uint8)
     prot[3, 0] = 1
@@ -77,7 +91,7 @@ def tiny_region(tmp: Path, fvc: bool = True):
     f = np.full((4, 4), 0.1, np.float32)
     f[1, 1], f[2, 0], f[2, 1] = 0.2, 0.4, 0.6
     f[2, 2], f[2, 3] = 0.5, 0.7
-    loss = np.zeros((4, 4), np.float32)          # t per pixel (0.01 km2)
+    loss = np.zeros((4, 4), np.float32)  # t per pixel (0.01 km2)
     loss[0, 0] = 3000 * 0.01
     loss[0, 2] = 1000 * 0.01
     loss[0, 3] = 999 * 0.01
@@ -110,32 +124,44 @@ def test_sl190_classes_by_hand():
 
 def test_tiny_region_rates(tmp_path):
     d = tiny_region(tmp_path)
-    s = raster_sums({"r1": d}, [int(A), int(B)], CLASSES, cfg(),
-                    CFG["services"]["fvc_by_class"]).set_index("adcode")
+    s = raster_sums(
+        {"r1": d}, [int(A), int(B)], CLASSES, cfg(), CFG["services"]["fvc_by_class"]
+    ).set_index("adcode")
     assert s.loc[A, "land_ha"] == pytest.approx(8.0) and s.loc[B, "land_ha"] == pytest.approx(8.0)
-    assert s.loc[A, "forest_ha"] == pytest.approx(3.0)             # forest + shrub
+    assert s.loc[A, "forest_ha"] == pytest.approx(3.0)  # forest + shrub
     assert s.loc[B, "cropland_ha"] == pytest.approx(4.0)
     assert s.loc[A, "erosion_moderate_ha"] == pytest.approx(1.0)
-    assert s.loc[B, "erosion_light_ha"] == pytest.approx(2.0)       # 1000 t (water), 300 t (wind)
+    assert s.loc[B, "erosion_light_ha"] == pytest.approx(2.0)  # 1000 t (water), 300 t (wind)
     assert s.loc[B, "erosion_slight_ha"] == pytest.approx(6.0)
     from nxgeo.scorecard import rates
+
     r = rates(s)
     assert r.loc[A, "forest_cover_pct"] == pytest.approx(100 * 3 / 8)
     assert r.loc[B, "forest_cover_pct"] == pytest.approx(0.0)
     assert r.loc[A, "grassland_fvc_pct"] == pytest.approx(100 * (0.2 + 0.4 + 0.6) / 3)
     assert r.loc[B, "grassland_fvc_pct"] == pytest.approx(100 * (0.5 + 0.7) / 2)
     assert r.loc[A, "wetland_protection_pct"] == pytest.approx(50.0)
-    assert np.isnan(r.loc[B, "wetland_protection_pct"])             # no wetland: empty, not 0
+    assert np.isnan(r.loc[B, "wetland_protection_pct"])  # no wetland: empty, not 0
     assert r.loc[A, "soil_conservation_pct"] == pytest.approx(100 * 7 / 8)
     assert r.loc[B, "soil_conservation_pct"] == pytest.approx(100 * 6 / 8)
     # without wind erosion the bare pixel is 微度
-    s2 = raster_sums({"r1": d}, [int(A), int(B)], CLASSES, cfg(include_wind_erosion=False),
-                     CFG["services"]["fvc_by_class"]).set_index("adcode")
+    s2 = raster_sums(
+        {"r1": d},
+        [int(A), int(B)],
+        CLASSES,
+        cfg(include_wind_erosion=False),
+        CFG["services"]["fvc_by_class"],
+    ).set_index("adcode")
     assert rates(s2).loc[B, "soil_conservation_pct"] == pytest.approx(100 * 7 / 8)
     # without an FVC raster the class default of services.fvc_by_class
     (d / "fvc.tif").unlink()
-    s3 = raster_sums({"r1": d}, [int(A), int(B)], CLASSES, cfg(),
-                     {**CFG["services"]["fvc_by_class"], "grassland": 0.3}).set_index("adcode")
+    s3 = raster_sums(
+        {"r1": d},
+        [int(A), int(B)],
+        CLASSES,
+        cfg(),
+        {**CFG["services"]["fvc_by_class"], "grassland": 0.3},
+    ).set_index("adcode")
     assert rates(s3).loc[A, "grassland_fvc_pct"] == pytest.approx(30.0)
     assert s3["grassland_fvc_source"].iloc[0].startswith("services.fvc_by_class")
 
@@ -150,25 +176,45 @@ def test_missing_erosion_raster_and_unknown_class_are_named(tmp_path):
 
 
 def _tables(tmp: Path):
-    gep = pd.DataFrame({"zone_kind": ["county", "county", "region"], "zone_id": [A, B, TOTAL_ID],
-                        "zone_name": ["盐池县", "灵武市", "合计"], "gep_yi_cny": [1.5, 2.5, 4.0]})
-    wb = pd.DataFrame({"adcode": [A, B], "headroom_m3": [1e6, 0.0],
-                       "allocated_m3": [4e5, 0.0], "left_m3": [6e5, 0.0]})
+    gep = pd.DataFrame(
+        {
+            "zone_kind": ["county", "county", "region"],
+            "zone_id": [A, B, TOTAL_ID],
+            "zone_name": ["盐池县", "灵武市", "合计"],
+            "gep_yi_cny": [1.5, 2.5, 4.0],
+        }
+    )
+    wb = pd.DataFrame(
+        {
+            "adcode": [A, B],
+            "headroom_m3": [1e6, 0.0],
+            "allocated_m3": [4e5, 0.0],
+            "left_m3": [6e5, 0.0],
+        }
+    )
     return gep, wb
 
 
 def _parcels():
-    return pd.DataFrame({
-        "adcode": [A, A, A, B, B],
-        "pathway": ["land_consolidation", "homestead_greening", "sand_control",
-                    "mine_remediation", "land_consolidation"],
-        "eligible": [1, 1, 1, 1, 0],
-        "allocated": [1, 0, 1, 1, 0],
-        "new_cultivated_ha": [3.0, 0.5, 0.0, 2.0, 9.0],
-        "freed_quota_ha": [1.0, 0.5, 0.0, 0.0, 9.0],
-        "greening_increment_ha": [0.0, 0.0, 10.0, 0.0, 9.0],
-        "pv_mw": [0.0, 0.0, 0.0, 1.5, 9.0],
-        "closure_ha": [0.0, 0.0, 7.0, 0.0, 9.0]})
+    return pd.DataFrame(
+        {
+            "adcode": [A, A, A, B, B],
+            "pathway": [
+                "land_consolidation",
+                "homestead_greening",
+                "sand_control",
+                "mine_remediation",
+                "land_consolidation",
+            ],
+            "eligible": [1, 1, 1, 1, 0],
+            "allocated": [1, 0, 1, 1, 0],
+            "new_cultivated_ha": [3.0, 0.5, 0.0, 2.0, 9.0],
+            "freed_quota_ha": [1.0, 0.5, 0.0, 0.0, 9.0],
+            "greening_increment_ha": [0.0, 0.0, 10.0, 0.0, 9.0],
+            "pv_mw": [0.0, 0.0, 0.0, 1.5, 9.0],
+            "closure_ha": [0.0, 0.0, 7.0, 0.0, 9.0],
+        }
+    )
 
 
 def test_first_year_has_empty_change_columns_that_say_why(tmp_path):
@@ -179,8 +225,13 @@ def test_first_year_has_empty_change_columns_that_say_why(tmp_path):
     t = build_scorecard(counties, 2023, s, gep, _parcels(), wb)
     assert list(t.columns) == COLUMNS
     assert list(t["adcode"]) == [A, B, TOTAL_ID]
-    for c in ("gep_change_yi_cny", "gep_change_pct", "cropland_net_ha", "greening_after_trade_ha",
-              "carbon_balance_t_co2"):
+    for c in (
+        "gep_change_yi_cny",
+        "gep_change_pct",
+        "cropland_net_ha",
+        "greening_after_trade_ha",
+        "carbon_balance_t_co2",
+    ):
         assert t[c].isna().all(), c
     assert (t["change_note"] == NO_COMPARE_NOTE).all()
     a = t.set_index("adcode").loc[A]
@@ -201,19 +252,54 @@ def test_second_year_takes_the_comparison(tmp_path):
     s = raster_sums({"r1": d}, [int(A), int(B)], CLASSES, cfg(), CFG["services"]["fvc_by_class"])
     gep, wb = _tables(tmp_path)
     counties = pd.DataFrame({"adcode": [A, B], "name": ["盐池县", "灵武市"]})
-    change = pd.DataFrame({"zone_kind": ["county", "county", "region"], "zone_id": [A, B, TOTAL_ID],
-                           "d_gep_yi_cny": [0.1, -0.2, -0.1], "d_gep_pct": [7.1, -7.4, -2.4]})
-    crop = pd.DataFrame({"adcode": [A, B], "cropland_gain_ha": [1.0, 0.0],
-                         "cropland_loss_ha": [0.0, 3.0], "cropland_net_ha": [1.0, -3.0]})
-    green = pd.DataFrame({"adcode": [A, B], "increment_ha": [5.0, 1.0], "target_ha": [4.0, 2.0],
-                          "after_trade_ha": [4.0, 2.0], "status_zh": ["达标", "交易后达标"]})
-    carbon = pd.DataFrame({"adcode": [A, B], "sink_t_co2": [10.0, 1.0],
-                           "emission_t_co2": [5.0, 8.0], "balance_t_co2": [5.0, -7.0],
-                           "after_trade_balance_t_co2": [0.0, -2.0],
-                           "status_zh": ["碳盈余", "碳赤字"]})
-    t = build_scorecard(counties, 2024, s, gep, _parcels(), wb, compare_from=2023,
-                        gep_change=change, cropland=crop, greening=green,
-                        carbon=carbon).set_index("adcode")
+    change = pd.DataFrame(
+        {
+            "zone_kind": ["county", "county", "region"],
+            "zone_id": [A, B, TOTAL_ID],
+            "d_gep_yi_cny": [0.1, -0.2, -0.1],
+            "d_gep_pct": [7.1, -7.4, -2.4],
+        }
+    )
+    crop = pd.DataFrame(
+        {
+            "adcode": [A, B],
+            "cropland_gain_ha": [1.0, 0.0],
+            "cropland_loss_ha": [0.0, 3.0],
+            "cropland_net_ha": [1.0, -3.0],
+        }
+    )
+    green = pd.DataFrame(
+        {
+            "adcode": [A, B],
+            "increment_ha": [5.0, 1.0],
+            "target_ha": [4.0, 2.0],
+            "after_trade_ha": [4.0, 2.0],
+            "status_zh": ["达标", "交易后达标"],
+        }
+    )
+    carbon = pd.DataFrame(
+        {
+            "adcode": [A, B],
+            "sink_t_co2": [10.0, 1.0],
+            "emission_t_co2": [5.0, 8.0],
+            "balance_t_co2": [5.0, -7.0],
+            "after_trade_balance_t_co2": [0.0, -2.0],
+            "status_zh": ["碳盈余", "碳赤字"],
+        }
+    )
+    t = build_scorecard(
+        counties,
+        2024,
+        s,
+        gep,
+        _parcels(),
+        wb,
+        compare_from=2023,
+        gep_change=change,
+        cropland=crop,
+        greening=green,
+        carbon=carbon,
+    ).set_index("adcode")
     assert t.loc[B, "gep_change_pct"] == -7.4 and t.loc[TOTAL_ID, "gep_change_pct"] == -2.4
     assert t.loc[B, "cropland_net_ha"] == -3.0 and t.loc[TOTAL_ID, "cropland_net_ha"] == -2.0
     assert t.loc[A, "greening_vs_target_ha"] == 0.0 and t.loc[B, "carbon_after_trade_t_co2"] == -2
@@ -224,11 +310,14 @@ def test_second_year_takes_the_comparison(tmp_path):
 def parcel_frames(draw):
     n = draw(st.integers(0, 25))
     num = st.floats(0, 100, allow_nan=False)
-    return pd.DataFrame({
-        "adcode": draw(st.lists(st.sampled_from([A, B]), min_size=n, max_size=n)),
-        "eligible": draw(st.lists(st.sampled_from([0, 1]), min_size=n, max_size=n)),
-        "allocated": draw(st.lists(st.sampled_from([0, 1]), min_size=n, max_size=n)),
-        **{f: draw(st.lists(num, min_size=n, max_size=n)) for f in CANDIDATE_SUMS.values()}})
+    return pd.DataFrame(
+        {
+            "adcode": draw(st.lists(st.sampled_from([A, B]), min_size=n, max_size=n)),
+            "eligible": draw(st.lists(st.sampled_from([0, 1]), min_size=n, max_size=n)),
+            "allocated": draw(st.lists(st.sampled_from([0, 1]), min_size=n, max_size=n)),
+            **{f: draw(st.lists(num, min_size=n, max_size=n)) for f in CANDIDATE_SUMS.values()},
+        }
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -244,20 +333,40 @@ def test_property_candidate_indicators_are_sums_over_the_allocated_parcels(parce
             assert have == pytest.approx(want, abs=1e-9)
         assert (int(got.loc[code, "cand_allocated_n"]) if code in got.index else 0) == len(sub)
     # a parcel that is not allocated changes nothing
-    more = pd.concat([parcels, pd.DataFrame({"adcode": [A], "eligible": [1], "allocated": [0],
-                                             **{f: [50.0] for f in CANDIDATE_SUMS.values()}})],
-                     ignore_index=True)
-    pd.testing.assert_frame_equal(candidate_indicators(more).reset_index(drop=True),
-                                  candidate_indicators(parcels).reset_index(drop=True),
-                                  check_dtype=False)
+    more = pd.concat(
+        [
+            parcels,
+            pd.DataFrame(
+                {
+                    "adcode": [A],
+                    "eligible": [1],
+                    "allocated": [0],
+                    **{f: [50.0] for f in CANDIDATE_SUMS.values()},
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(
+        candidate_indicators(more).reset_index(drop=True),
+        candidate_indicators(parcels).reset_index(drop=True),
+        check_dtype=False,
+    )
 
 
 def test_programme_columns_are_sums_over_the_selected_parcels(tmp_path):
-    prog = pd.DataFrame({"rank": [1, 2, 3], "parcel_id": ["D-LC-1", "A-HS-1", "B-MN-1"],
-                         "adcode": [A, A, B], "area_mu": [30.0, 15.0, 150.0],
-                         "cost_wan_cny": [18.8, 9.4, 109.8], "new_cultivated_ha": [2.0, 1.0, 0.0],
-                         "greening_increment_ha": [0.0, 0.0, 10.0],
-                         "d_gep_wan_cny": [0.5, 0.25, 3.0]})
+    prog = pd.DataFrame(
+        {
+            "rank": [1, 2, 3],
+            "parcel_id": ["D-LC-1", "A-HS-1", "B-MN-1"],
+            "adcode": [A, A, B],
+            "area_mu": [30.0, 15.0, 150.0],
+            "cost_wan_cny": [18.8, 9.4, 109.8],
+            "new_cultivated_ha": [2.0, 1.0, 0.0],
+            "greening_increment_ha": [0.0, 0.0, 10.0],
+            "d_gep_wan_cny": [0.5, 0.25, 3.0],
+        }
+    )
     got = programme_indicators(prog).set_index("adcode")
     assert got.loc[A, "prog_parcels_n"] == 2 and got.loc[B, "prog_parcels_n"] == 1
     assert got.loc[A, "prog_cost_wan_cny"] == pytest.approx(28.2)
@@ -265,14 +374,22 @@ def test_programme_columns_are_sums_over_the_selected_parcels(tmp_path):
     d = tiny_region(tmp_path)
     s = raster_sums({"r1": d}, [int(A), int(B)], CLASSES, cfg(), CFG["services"]["fvc_by_class"])
     gep, wb = _tables(tmp_path)
-    t = build_scorecard(pd.DataFrame({"adcode": [A, B], "name": ["盐池县", "灵武市"]}), 2023, s,
-                        gep, _parcels(), wb, programme=prog).set_index("adcode")
+    t = build_scorecard(
+        pd.DataFrame({"adcode": [A, B], "name": ["盐池县", "灵武市"]}),
+        2023,
+        s,
+        gep,
+        _parcels(),
+        wb,
+        programme=prog,
+    ).set_index("adcode")
     for col, field in PROGRAMME_SUMS.items():
         assert t.loc[TOTAL_ID, col] == pytest.approx(prog[field].sum())
     assert t.loc[TOTAL_ID, "prog_parcels_n"] == 3
     # without a programme (none selected) the columns are 0, not empty
-    t0 = build_scorecard(pd.DataFrame({"adcode": [A, B], "name": ["盐池县", "灵武市"]}), 2023, s,
-                         gep, _parcels(), wb)
+    t0 = build_scorecard(
+        pd.DataFrame({"adcode": [A, B], "name": ["盐池县", "灵武市"]}), 2023, s, gep, _parcels(), wb
+    )
     assert (t0["prog_cost_wan_cny"] == 0).all()
 
 
@@ -284,51 +401,81 @@ def test_stage_reads_the_candidates_layers_and_writes_the_csv(tmp_path):
     gep.to_csv(tmp_path / "gep.csv", index=False)
     wb.to_csv(tmp_path / "wb.csv", index=False)
     vec = tmp_path / "vectors.gpkg"
-    gpd.GeoDataFrame({"id": [A, B], "name": ["盐池县", "灵武市"]},
-                     geometry=[box(X0, Y0 - 400, X0 + 200, Y0), box(X0 + 200, Y0 - 400, X0 + 400, Y0)],
-                     crs=CRS).to_file(vec, layer="counties", driver="GPKG", engine="pyogrio")
+    gpd.GeoDataFrame(
+        {"id": [A, B], "name": ["盐池县", "灵武市"]},
+        geometry=[box(X0, Y0 - 400, X0 + 200, Y0), box(X0 + 200, Y0 - 400, X0 + 400, Y0)],
+        crs=CRS,
+    ).to_file(vec, layer="counties", driver="GPKG", engine="pyogrio")
     parcels = _parcels()
     cand = tmp_path / "candidates.gpkg"
     for p, sub in parcels.groupby("pathway"):
-        gpd.GeoDataFrame(sub, geometry=[box(X0, Y0 - 10, X0 + 10, Y0)] * len(sub), crs=CRS
-                         ).to_file(cand, layer=p, driver="GPKG", engine="pyogrio")
+        gpd.GeoDataFrame(sub, geometry=[box(X0, Y0 - 10, X0 + 10, Y0)] * len(sub), crs=CRS).to_file(
+            cand, layer=p, driver="GPKG", engine="pyogrio"
+        )
     out = tmp_path / "county_scorecard.csv"
-    pd.DataFrame({"rank": [1], "adcode": [B], "area_mu": [15.0], "cost_wan_cny": [9.0],
-                  "new_cultivated_ha": [1.0], "greening_increment_ha": [0.0],
-                  "d_gep_wan_cny": [0.2]}).to_csv(tmp_path / "programme.csv", index=False)
-    county_scorecard({"r1": d}, 2023, vec, ROOT / "config" / "landuse" / "classes.csv", out,
-                     cfg_scorecard=cfg(), fvc_by_class=CFG["services"]["fvc_by_class"],
-                     gep_csv=tmp_path / "gep.csv", candidates_gpkg=cand,
-                     water_balance_csv=tmp_path / "wb.csv",
-                     programme_csv=tmp_path / "programme.csv")
+    pd.DataFrame(
+        {
+            "rank": [1],
+            "adcode": [B],
+            "area_mu": [15.0],
+            "cost_wan_cny": [9.0],
+            "new_cultivated_ha": [1.0],
+            "greening_increment_ha": [0.0],
+            "d_gep_wan_cny": [0.2],
+        }
+    ).to_csv(tmp_path / "programme.csv", index=False)
+    county_scorecard(
+        {"r1": d},
+        2023,
+        vec,
+        ROOT / "config" / "landuse" / "classes.csv",
+        out,
+        cfg_scorecard=cfg(),
+        fvc_by_class=CFG["services"]["fvc_by_class"],
+        gep_csv=tmp_path / "gep.csv",
+        candidates_gpkg=cand,
+        water_balance_csv=tmp_path / "wb.csv",
+        programme_csv=tmp_path / "programme.csv",
+    )
     t = pd.read_csv(out, encoding="utf-8-sig", dtype={"adcode": str}).set_index("adcode")
     real = parcels[(parcels["eligible"] == 1) & (parcels["allocated"] == 1)]
     for col, field in CANDIDATE_SUMS.items():
         assert t.loc[TOTAL_ID, col] == pytest.approx(real[field].sum())
         assert t.loc[B, col] == pytest.approx(real[real["adcode"] == B][field].sum())
     assert t.loc[B, "prog_cost_wan_cny"] == 9.0 and t.loc[A, "prog_cost_wan_cny"] == 0.0
-    assert out.read_bytes()[:3] == b"\xef\xbb\xbf"          # UTF-8 with BOM (Excel)
+    assert out.read_bytes()[:3] == b"\xef\xbb\xbf"  # UTF-8 with BOM (Excel)
     with pytest.raises(InputError, match="GEP change by county not found"):
-        county_scorecard({"r1": d}, 2024, vec, ROOT / "config" / "landuse" / "classes.csv",
-                         out, cfg_scorecard=cfg(), fvc_by_class=CFG["services"]["fvc_by_class"],
-                         gep_csv=tmp_path / "gep.csv", candidates_gpkg=cand,
-                         water_balance_csv=tmp_path / "wb.csv", compare_from=2023,
-                         gep_change_csv=tmp_path / "missing.csv")
+        county_scorecard(
+            {"r1": d},
+            2024,
+            vec,
+            ROOT / "config" / "landuse" / "classes.csv",
+            out,
+            cfg_scorecard=cfg(),
+            fvc_by_class=CFG["services"]["fvc_by_class"],
+            gep_csv=tmp_path / "gep.csv",
+            candidates_gpkg=cand,
+            water_balance_csv=tmp_path / "wb.csv",
+            compare_from=2023,
+            gep_change_csv=tmp_path / "missing.csv",
+        )
 
 
 def test_report_rows_are_bilingual_and_formatted(tmp_path):
     d = tiny_region(tmp_path)
     s = raster_sums({"r1": d}, [int(A), int(B)], CLASSES, cfg(), CFG["services"]["fvc_by_class"])
     gep, wb = _tables(tmp_path)
-    t = build_scorecard(pd.DataFrame({"adcode": [A, B], "name": ["盐池县", "灵武市"]}), 2023, s,
-                        gep, _parcels(), wb)
+    t = build_scorecard(
+        pd.DataFrame({"adcode": [A, B], "name": ["盐池县", "灵武市"]}), 2023, s, gep, _parcels(), wb
+    )
     heads, rows = report_rows(t)
     assert len(heads) == len(REPORT_COLUMNS) and len(rows) == 3
     assert heads[REPORT_COLUMNS.index("forest_cover_pct")] == "森林覆盖率 Forest cover (%)"
     assert rows[0][0] == "盐池县" and rows[0][REPORT_COLUMNS.index("forest_cover_pct")] == "37.5"
-    assert rows[0][REPORT_COLUMNS.index("gep_change_pct")] == "—"      # first year
+    assert rows[0][REPORT_COLUMNS.index("gep_change_pct")] == "—"  # first year
     assert all(c in INDICATORS for c in REPORT_COLUMNS)
     from nxgeo.scorecard import report_table
+
     df, headers = report_table(t)
     assert list(df.columns) == REPORT_COLUMNS and len(df) == 3
     assert headers["soil_conservation_pct"] == ("水土保持率", "Soil and water conservation rate")

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SNAKEMAKE, run_snakemake, tiny_config
 
 pytestmark = pytest.mark.slurm
@@ -28,23 +27,29 @@ EXCLUDED_PARTS = {"logs", "benchmarks", ".snakemake", ".backups"}
 
 def _sinfo_ok(env) -> bool:
     try:
-        out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True,
-                             timeout=20, env=env)
+        out = subprocess.run(
+            ["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=20, env=env
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
-    return out.returncode == 0 and any(s.strip() in ("idle", "mixed", "allocated")
-                                       for s in out.stdout.split())
+    return out.returncode == 0 and any(
+        s.strip() in ("idle", "mixed", "allocated") for s in out.stdout.split()
+    )
 
 
 @pytest.fixture(scope="module")
 def slurm_env(tmp_path_factory):
     """Environment whose SLURM_CONF reaches a running cluster: the one CI started (SLURM_CONF
     set), else one started here with scripts/slurm_local.sh (stopped afterwards)."""
-    missing = [t for t in ("sbatch", "squeue", "sinfo", "slurmctld", "slurmd", "munged")
-               if shutil.which(t) is None]
+    missing = [
+        t
+        for t in ("sbatch", "squeue", "sinfo", "slurmctld", "slurmd", "munged")
+        if shutil.which(t) is None
+    ]
     if missing:
-        pytest.skip(f"SLURM not installed (missing {', '.join(missing)}; "
-                    "apt-get install slurm-wlm munge)")
+        pytest.skip(
+            f"SLURM not installed (missing {', '.join(missing)}; apt-get install slurm-wlm munge)"
+        )
     env = dict(os.environ)
     if env.get("SLURM_CONF") and _sinfo_ok(env):
         yield env
@@ -52,8 +57,9 @@ def slurm_env(tmp_path_factory):
     if os.geteuid() != 0:
         pytest.skip("no SLURM cluster reachable (SLURM_CONF unset) and not root to start one")
     d = tmp_path_factory.mktemp("slurm")
-    proc = subprocess.run(["bash", str(SCRIPT), "start", str(d)], capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        ["bash", str(SCRIPT), "start", str(d)], capture_output=True, text=True, timeout=120
+    )
     if proc.returncode != 0:
         pytest.skip(f"could not start a local SLURM: {proc.stderr.strip()[-500:]}")
     env["SLURM_CONF"] = str(d / "slurm.conf")
@@ -97,27 +103,54 @@ def test_tiny_pipeline_on_slurm_equals_local(slurm_env, own_dir):
     local, wd = own_dir / "local_run", own_dir / "slurm_run"
     _prepare(local)
     shutil.copytree(local, wd, symlinks=True)  # the same sample and config for both runs
-    (wd / "config.yaml").write_text((local / "config.yaml").read_text(encoding="utf-8")
-                                    .replace(str(local), str(wd)), encoding="utf-8")
+    (wd / "config.yaml").write_text(
+        (local / "config.yaml").read_text(encoding="utf-8").replace(str(local), str(wd)),
+        encoding="utf-8",
+    )
     t0 = time.monotonic()
     run_snakemake(local, timeout=3600)
     wall_local = time.monotonic() - t0
-    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(wd),
-           "--configfile", str(wd / "config.yaml"),
-           "--profile", str(ROOT / "workflow" / "profiles" / "slurm"),
-           "--default-resources", "slurm_account=nxgeo", "slurm_partition=debug",
-           "--slurm-status-command", "squeue", "--jobs", "8", "--latency-wait", "5",
-           "--seconds-between-status-checks", "2"]
+    cmd = [
+        SNAKEMAKE,
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(wd),
+        "--configfile",
+        str(wd / "config.yaml"),
+        "--profile",
+        str(ROOT / "workflow" / "profiles" / "slurm"),
+        "--default-resources",
+        "slurm_account=nxgeo",
+        "slurm_partition=debug",
+        "--slurm-status-command",
+        "squeue",
+        "--jobs",
+        "8",
+        "--latency-wait",
+        "5",
+        "--seconds-between-status-checks",
+        "2",
+    ]
     t0 = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600,
-                          env=dict(slurm_env, PYTHONWARNINGS="ignore"))
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        env=dict(slurm_env, PYTHONWARNINGS="ignore"),
+    )
     wall = time.monotonic() - t0
     assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
     submitted = proc.stderr.count("has been submitted with SLURM jobid")
-    print(f"\nSLURM run of the tiny sample: {wall:.0f} s wall, {submitted} jobs submitted "
-          f"with sbatch; the same run locally (--cores 2): {wall_local:.0f} s")
+    print(
+        f"\nSLURM run of the tiny sample: {wall:.0f} s wall, {submitted} jobs submitted "
+        f"with sbatch; the same run locally (--cores 2): {wall_local:.0f} s"
+    )
     assert submitted > 20, proc.stderr[-3000:]  # the jobs really went through sbatch
     ours, theirs = _outputs(wd), _outputs(local)
     assert sorted(ours) == sorted(theirs)
     differ = [k for k in ours if ours[k] != theirs[k]]
-    assert not differ, f"{len(differ)} of {len(ours)} outputs differ from the local run: {differ[:20]}"
+    assert not differ, (
+        f"{len(differ)} of {len(ours)} outputs differ from the local run: {differ[:20]}"
+    )

@@ -24,26 +24,41 @@ def scenario(n=8, seed=0):
     """n parcels in two counties, each with a forest option then a grass fallback."""
     rng = np.random.default_rng(seed)
     area = rng.uniform(1, 10, n).round(2)
-    parcels = pd.DataFrame({
-        "parcel_id": [f"P{i}" for i in range(n)], "pathway": "homestead_greening",
-        "adcode": ["640104" if i % 2 else "640105" for i in range(n)], "eligible": True,
-        "area_ha": area, "sand_priority": np.nan})
+    parcels = pd.DataFrame(
+        {
+            "parcel_id": [f"P{i}" for i in range(n)],
+            "pathway": "homestead_greening",
+            "adcode": ["640104" if i % 2 else "640105" for i in range(n)],
+            "eligible": True,
+            "area_ha": area,
+            "sand_priority": np.nan,
+        }
+    )
     rows = []
     for p, a, ad in zip(parcels["parcel_id"], area, parcels["adcode"]):
         d = float(rng.uniform(2000, 6000))
         rows.append((p, ad, 0, "forest", "forest", d * a, 0.8 * a))
         rows.append((p, ad, 1, "grass", "grass", 0.4 * d * a, 0.5 * a))
-    options = pd.DataFrame(rows, columns=["parcel_id", "adcode", "opt_rank", "target", "use",
-                                          "demand_m3", "benefit"])
+    options = pd.DataFrame(
+        rows, columns=["parcel_id", "adcode", "opt_rank", "target", "use", "demand_m3", "benefit"]
+    )
     headroom = pd.Series({"640104": 60_000.0, "640105": 40_000.0})
     return parcels, options, headroom
 
 
 def run(parcels, options, headroom, cfg):
     solve = partial(allocate, solver="greedy", compare=False)
-    return selection_stability(parcels, options, headroom, cfg, WATER, PATHWAYS,
-                               allocate=lambda o, h: solve(o, h)[0], rank=_rank,
-                               sand_priority=sand_priority)
+    return selection_stability(
+        parcels,
+        options,
+        headroom,
+        cfg,
+        WATER,
+        PATHWAYS,
+        allocate=lambda o, h: solve(o, h)[0],
+        rank=_rank,
+        sand_priority=sand_priority,
+    )
 
 
 def deterministic(parcels, options, headroom):
@@ -58,8 +73,11 @@ CFG = {"draws": 50, "seed": 7, "top_k": 2, "robust_share": 0.9}
 
 def test_zero_width_ranges_give_the_deterministic_selection():
     parcels, options, headroom = scenario()
-    zero = {"water.benefit.forest": [0.8, 0.8], "water.demand_factor": [1.0, 1.0],
-            "water.headroom_factor": [1.0, 1.0]}
+    zero = {
+        "water.benefit.forest": [0.8, 0.8],
+        "water.demand_factor": [1.0, 1.0],
+        "water.headroom_factor": [1.0, 1.0],
+    }
     out = run(parcels, options, headroom, {**CFG, "uncertain": zero})
     alloc, first = deterministic(parcels, options, headroom)
     assert first.any() and (alloc & ~first).any()  # some parcels fall back: water binds
@@ -102,12 +120,15 @@ def test_draws_are_seeded_and_inside_the_ranges():
     assert not draw(r, 100, 2).equals(a)
 
 
-@pytest.mark.parametrize("unc, msg", [
-    ({"water.benefit.lotus": [0, 1]}, "not a parameter that can be drawn"),
-    ({"water.demand_factor": [1.2, 0.8]}, "low <= high"),
-    ({"suitability.weights.x": [0, 1]}, "not a parameter"),
-    ({"water.headroom_factor": "wide"}, "expected [low, high]"),
-])
+@pytest.mark.parametrize(
+    "unc, msg",
+    [
+        ({"water.benefit.lotus": [0, 1]}, "not a parameter that can be drawn"),
+        ({"water.demand_factor": [1.2, 0.8]}, "low <= high"),
+        ({"suitability.weights.x": [0, 1]}, "not a parameter"),
+        ({"water.headroom_factor": "wide"}, "expected [low, high]"),
+    ],
+)
 def test_bad_uncertain_parameters_are_named(unc, msg):
     with pytest.raises(ConfigError) as e:
         check_uncertain(unc, WATER, PATHWAYS)
@@ -118,6 +139,7 @@ def test_the_shipped_config_draws_known_parameters_and_a_typo_is_refused_at_star
     import copy
 
     from nxgeo.config import check_config, load_yaml
+
     cfg = load_yaml("config/config.yaml")
     check_config(cfg)
     bad = copy.deepcopy(cfg)

@@ -31,8 +31,9 @@ def test_polygon_inventory_matches_the_polygon_areas(polygon_run):
         t = workdir / "results" / str(year) / "tables"
         rec = pd.read_csv(t / "inventory_polygons_reconcile.csv")
         assert (rec["difference_m2"] == 0).all()
-        dltb = gpd.read_file(workdir / f"data/sample/dltb_{year}.gpkg", layer="DLTB",
-                             engine="pyogrio")
+        dltb = gpd.read_file(
+            workdir / f"data/sample/dltb_{year}.gpkg", layer="DLTB", engine="pyogrio"
+        )
         by = pd.read_csv(t / "inventory_polygons_by_code.csv", dtype={"zone_id": str, "dlbm": str})
         county = by[by["zone_kind"] == "county"]
         # county sums of the polygon inventory = the DLTB's TBDLMJ + KCMJ, to the 0.01 m²
@@ -40,8 +41,9 @@ def test_polygon_inventory_matches_the_polygon_areas(polygon_run):
         assert int(np.round(county["area_m2"] * 100).sum()) == want
         hand = dltb.assign(c=dltb["ZLDWDM"].str[:6]).groupby(["c", "DLBM"])["TBDLMJ"].sum()
         got = county[county["dlbm"] != "1203"].set_index(["zone_id", "dlbm"])["area_m2"]
-        np.testing.assert_allclose(got.sort_index().to_numpy(), hand.sort_index().to_numpy(),
-                                   atol=0.006)
+        np.testing.assert_allclose(
+            got.sort_index().to_numpy(), hand.sort_index().to_numpy(), atol=0.006
+        )
         grp = pd.read_csv(t / "inventory_polygons_by_group.csv")
         assert set(grp["group_zh"]) == {"农用地", "建设用地", "未利用地"}
         own = pd.read_csv(t / "inventory_polygons_ownership.csv")

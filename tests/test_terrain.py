@@ -27,8 +27,13 @@ def _smooth_dem(shape, seed=0, sigma=3.0, amp=400.0, base=1500.0):
 
 def _write_dem(path, dem, res=30.0, nodata=ND, crs="EPSG:4507"):
     profile = {
-        "driver": "GTiff", "height": dem.shape[0], "width": dem.shape[1], "count": 1,
-        "dtype": "float32", "crs": crs, "nodata": nodata,
+        "driver": "GTiff",
+        "height": dem.shape[0],
+        "width": dem.shape[1],
+        "count": 1,
+        "dtype": "float32",
+        "crs": crs,
+        "nodata": nodata,
         "transform": from_origin(500000.0, 4000000.0, res, res),
     }
     with rasterio.open(path, "w", **profile) as dst:
@@ -130,7 +135,7 @@ def test_nodata_hole_propagates_to_neighbours(hole):
 def test_tiny_and_int_dems():
     assert np.all(T.slope_degrees(np.zeros((2, 5)), 1, 1) == ND)
     assert np.all(T.slope_degrees(np.zeros((5, 2)), 1, 1) == ND)
-    dem_i = (np.arange(30, dtype=np.int16).reshape(5, 6) * 3)
+    dem_i = np.arange(30, dtype=np.int16).reshape(5, 6) * 3
     assert np.array_equal(
         T.slope_degrees(dem_i, 30, 30), T.slope_degrees(dem_i.astype(np.float32), 30, 30)
     )
@@ -169,7 +174,10 @@ def test_file_versions_equal_whole_array(tmp_path, block_rows):
         assert prof["crs"].to_epsg() == 4507
         assert prof["transform"] == from_origin(500000.0, 4000000.0, 30.0, 30.0)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "aspect_degrees.tif", "dem.tif", "slope_degrees.tif"]  # no temp files left
+        "aspect_degrees.tif",
+        "dem.tif",
+        "slope_degrees.tif",
+    ]  # no temp files left
 
 
 def test_file_version_is_tiled_and_compressed(tmp_path):
@@ -236,11 +244,8 @@ def test_flow_acc_v_valley():
 
 def test_flow_acc_pit_is_filled_and_flat_routed():
     dem = np.array(
-        [[9, 9, 9, 9, 9],
-         [9, 5, 5, 5, 9],
-         [9, 5, 1, 5, 9],
-         [9, 5, 5, 5, 9],
-         [9, 9, 9, 8, 9]], float)
+        [[9, 9, 9, 9, 9], [9, 5, 5, 5, 9], [9, 5, 1, 5, 9], [9, 5, 5, 5, 9], [9, 9, 9, 8, 9]], float
+    )
     filled = T.fill_pits(dem)
     expected = np.full((5, 5), 9.0)
     expected[1:4, 1:4] = 8.0  # the bowl fills to the spill point (4, 3) = 8

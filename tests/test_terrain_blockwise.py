@@ -31,30 +31,42 @@ def reach(tmp_path_factory):
     z = ndimage.gaussian_filter(rng.normal(size=(h, w)), 6)
     r, c = np.mgrid[0:h, 0:w]
     dem = (1500 + 900 * z / np.abs(z).max() + 2.0 * r + 0.5 * c).astype(np.float32)
-    dem[40:44, 50:53] = ND                                  # a nodata hole
+    dem[40:44, 50:53] = ND  # a nodata hole
     t = from_origin(500000.0, 4000000.0, RES, RES)
-    prof = {"driver": "GTiff", "height": h, "width": w, "count": 1, "dtype": "float32",
-            "crs": "EPSG:4507", "transform": t, "nodata": ND}
+    prof = {
+        "driver": "GTiff",
+        "height": h,
+        "width": w,
+        "count": 1,
+        "dtype": "float32",
+        "crs": "EPSG:4507",
+        "transform": t,
+        "nodata": ND,
+    }
     with rasterio.open(d / "dem.tif", "w", **prof) as ds:
         ds.write(dem, 1)
     # reach window rows 20..200, cols 30..240; polygon: a box with a notch
     r0, c0, rh, rw = 20, 30, 180, 210
     poly = box(*(t @ (c0, r0 + rh)), *(t @ (c0 + rw, r0))).difference(
-        box(*(t @ (c0 + 150, r0 + 60)), *(t @ (c0 + rw, r0))))
+        box(*(t @ (c0 + 150, r0 + 60)), *(t @ (c0 + rw, r0)))
+    )
     tt = from_origin(t.c + c0 * RES, t.f - r0 * RES, RES, RES)
     from rasterio.features import geometry_mask
 
     outside = geometry_mask([poly], (rh, rw), tt)
-    tpl = dem[r0:r0 + rh, c0:c0 + rw].copy()
+    tpl = dem[r0 : r0 + rh, c0 : c0 + rw].copy()
     tpl[outside] = ND
-    with rasterio.open(d / "template.tif", "w", **{**prof, "height": rh, "width": rw,
-                                                  "transform": tt}) as ds:
+    with rasterio.open(
+        d / "template.tif", "w", **{**prof, "height": rh, "width": rw, "transform": tt}
+    ) as ds:
         ds.write(tpl, 1)
     x0, y0 = t.c, t.f
-    rivers = gpd.GeoDataFrame(geometry=[LineString([(x0 + 100, y0 - 200), (x0 + 7000, y0 - 6500)])],
-                              crs="EPSG:4507")
-    roads = gpd.GeoDataFrame(geometry=[LineString([(x0 - 3000, y0 - 3000), (x0 + 9000, y0 - 3100)])],
-                             crs="EPSG:4507")
+    rivers = gpd.GeoDataFrame(
+        geometry=[LineString([(x0 + 100, y0 - 200), (x0 + 7000, y0 - 6500)])], crs="EPSG:4507"
+    )
+    roads = gpd.GeoDataFrame(
+        geometry=[LineString([(x0 - 3000, y0 - 3000), (x0 + 9000, y0 - 3100)])], crs="EPSG:4507"
+    )
     settl = gpd.GeoDataFrame(geometry=[Point(x0 + 4000, y0 - 2500).buffer(90)], crs="EPSG:4507")
     write_layers(d / "vectors.gpkg", {"rivers": rivers, "roads": roads, "settlements": settl})
     # "inside" as terrain_reach reads it: the template's valid pixels
@@ -64,8 +76,9 @@ def reach(tmp_path_factory):
 def _run(reach, name, **kw):
     d = reach["dir"]
     out = {k: d / f"{name}_{k}.tif" for k in T.TERRAIN_LAYERS}
-    T.terrain_reach(d / "dem.tif", d / "template.tif", d / "vectors.gpkg", out,
-                    distance_max_m=2000.0, **kw)
+    T.terrain_reach(
+        d / "dem.tif", d / "template.tif", d / "vectors.gpkg", out, distance_max_m=2000.0, **kw
+    )
     res = {}
     for k, p in out.items():
         with rasterio.open(p) as ds:
@@ -80,8 +93,8 @@ def _expected(reach):
     r0, c0, rh, rw = reach["win"]
     dem, inside = reach["dem"], reach["inside"]
     pad_dem = np.full((rh + 2, rw + 2), np.float32(ND))
-    src = dem[max(r0 - 1, 0):r0 + rh + 1, max(c0 - 1, 0):c0 + rw + 1]
-    pad_dem[:src.shape[0], :src.shape[1]] = src
+    src = dem[max(r0 - 1, 0) : r0 + rh + 1, max(c0 - 1, 0) : c0 + rw + 1]
+    pad_dem[: src.shape[0], : src.shape[1]] = src
     slope = T.slope_degrees(pad_dem, RES, RES, nodata=ND)[1:-1, 1:-1]
     aspect = T.aspect_degrees(pad_dem, RES, RES, nodata=ND)[1:-1, 1:-1]
     dem_r = pad_dem[1:-1, 1:-1].copy()
@@ -98,10 +111,14 @@ def _expected(reach):
 
     ptr = wt(Window(-pad, -pad, rw + 2 * pad, rh + 2 * pad), reach["transform"])
     for key, layers in T.DISTANCE_SOURCES.items():
-        geoms = [g for lay in layers if lay in ("rivers", "roads", "settlements")
-                 for g in read_vector(reach["dir"] / "vectors.gpkg", lay).geometry]
+        geoms = [
+            g
+            for lay in layers
+            if lay in ("rivers", "roads", "settlements")
+            for g in read_vector(reach["dir"] / "vectors.gpkg", lay).geometry
+        ]
         m = T.rasterize_features(geoms, (rh + 2 * pad, rw + 2 * pad), ptr) > 0
-        dd = T.distance_to(m, RES, RES)[pad:pad + rh, pad:pad + rw]
+        dd = T.distance_to(m, RES, RES)[pad : pad + rh, pad : pad + rw]
         out[key] = np.minimum(dd, 2000.0).astype("float32")
     for k, a in out.items():
         a = a.astype("float32", copy=True)
@@ -121,7 +138,7 @@ def test_blockwise_equals_whole_array_bit_for_bit(reach):
     assert (got["ls"] != ND).sum() > 0.8 * reach["inside"].sum()
     dw = got["distance_water"][reach["inside"]]
     assert dw.min() == 0.0 and dw.max() == 2000.0 and 0 < np.median(dw) < 2000.0
-    default = _run(reach, "default")   # one strip, one tile; exact routing is the default
+    default = _run(reach, "default")  # one strip, one tile; exact routing is the default
     for k in T.TERRAIN_LAYERS:
         np.testing.assert_array_equal(default[k], exp[k], err_msg=k)
 

@@ -39,7 +39,7 @@ def test_bowl_across_tiles_fills_to_the_spill_of_another_tile():
 
 def test_plane_counts_by_hand_on_many_tiles():
     r, c = np.mgrid[0:7, 0:5]
-    dem = (100.0 - 10.0 * r + 0.0 * c)  # tilted due south: each column flows straight down
+    dem = 100.0 - 10.0 * r + 0.0 * c  # tilted due south: each column flows straight down
     acc = T.flow_accumulation_tiled(dem, tile=3)
     np.testing.assert_array_equal(acc, (r + 1).astype(float))
 
@@ -88,9 +88,10 @@ def test_tiled_on_a_grid_of_many_large_tiles_equals_whole_array():
     dem = np.round(z * 2000, 0).astype(np.float32)  # 1-unit steps: lakes and flats
     dem[100:130, 40:90] = np.float32(ND)
     for tile in (64, 100, 257):
-        np.testing.assert_array_equal(T.flow_accumulation_tiled(dem, ND, xres=30, yres=30,
-                                                                tile=tile),
-                                      T.flow_accumulation(dem, ND, xres=30, yres=30))
+        np.testing.assert_array_equal(
+            T.flow_accumulation_tiled(dem, ND, xres=30, yres=30, tile=tile),
+            T.flow_accumulation(dem, ND, xres=30, yres=30),
+        )
 
 
 @pytest.mark.parametrize("tile, msg", [(2, "tile must be at least 3"), (0, "at least 3")])

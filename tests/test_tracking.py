@@ -16,8 +16,14 @@ from shapely.geometry import box
 
 from nxgeo.candidates.ids import location_ids
 from nxgeo.errors import ConfigError
-from nxgeo.tracking import (candidates_diff, carry_ids, cumulative_progress, diff_summary,
-                            match, overlaps)
+from nxgeo.tracking import (
+    candidates_diff,
+    carry_ids,
+    cumulative_progress,
+    diff_summary,
+    match,
+    overlaps,
+)
 
 CFG = {"min_share": 0.6, "parent_share": 0.1, "restored_share": 0.8, "progress_min_share": 0.1}
 CRS = "EPSG:4507"
@@ -25,8 +31,11 @@ CRS = "EPSG:4507"
 
 def frame(rows):
     """rows: (parcel_id, pathway, geometry)."""
-    return gpd.GeoDataFrame({"parcel_id": [r[0] for r in rows], "pathway": [r[1] for r in rows]},
-                            geometry=[r[2] for r in rows], crs=CRS)
+    return gpd.GeoDataFrame(
+        {"parcel_id": [r[0] for r in rows], "pathway": [r[1] for r in rows]},
+        geometry=[r[2] for r in rows],
+        crs=CRS,
+    )
 
 
 def test_shifted_parcel_keeps_its_id_where_the_location_label_flips():
@@ -36,8 +45,9 @@ def test_shifted_parcel_keeps_its_id_where_the_location_label_flips():
     la = location_ids("C", ["640323"], [a_geom])[0]
     lb = location_ids("C", ["640323"], [b_geom])[0]
     assert la != lb  # the place label alone would give a new id
-    out = carry_ids(frame([(la, "sand_control", a_geom)]), frame([(lb, "sand_control", b_geom)]),
-                    CFG)
+    out = carry_ids(
+        frame([(la, "sand_control", a_geom)]), frame([(lb, "sand_control", b_geom)]), CFG
+    )
     assert out["parcel_id"].tolist() == [la]
     assert out["id_origin"].tolist() == ["carried"]
     assert out["parent_ids"].tolist() == [""]
@@ -45,8 +55,12 @@ def test_shifted_parcel_keeps_its_id_where_the_location_label_flips():
 
 def test_split_parts_name_their_parent_and_get_new_ids():
     a = frame([("C-1", "sand_control", box(0, 0, 1000, 1000))])
-    b = frame([("C-1", "sand_control", box(0, 0, 500, 1000)),      # same label as the parent
-               ("C-2", "sand_control", box(500, 0, 1000, 1000))])
+    b = frame(
+        [
+            ("C-1", "sand_control", box(0, 0, 500, 1000)),  # same label as the parent
+            ("C-2", "sand_control", box(500, 0, 1000, 1000)),
+        ]
+    )
     out = carry_ids(a, b, CFG)
     assert set(out["id_origin"]) == {"split"}
     assert out["parent_ids"].tolist() == ["C-1", "C-1"]
@@ -55,12 +69,20 @@ def test_split_parts_name_their_parent_and_get_new_ids():
 
 
 def test_merge_names_both_parents_and_a_shrunk_remainder_keeps_the_id():
-    a = frame([("C-1", "sand_control", box(0, 0, 1000, 1000)),
-               ("C-2", "sand_control", box(1000, 0, 2000, 1000)),
-               ("C-3", "sand_control", box(5000, 0, 6000, 1000))])
-    b = frame([("C-9", "sand_control", box(0, 0, 2000, 1000)),     # C-1 + C-2 merged
-               ("C-8", "sand_control", box(5000, 0, 5700, 1000)),  # 70 % of C-3
-               ("C-3", "sand_control", box(5700, 0, 6000, 1000))])  # 30 % fragment of C-3
+    a = frame(
+        [
+            ("C-1", "sand_control", box(0, 0, 1000, 1000)),
+            ("C-2", "sand_control", box(1000, 0, 2000, 1000)),
+            ("C-3", "sand_control", box(5000, 0, 6000, 1000)),
+        ]
+    )
+    b = frame(
+        [
+            ("C-9", "sand_control", box(0, 0, 2000, 1000)),  # C-1 + C-2 merged
+            ("C-8", "sand_control", box(5000, 0, 5700, 1000)),  # 70 % of C-3
+            ("C-3", "sand_control", box(5700, 0, 6000, 1000)),
+        ]
+    )  # 30 % fragment of C-3
     out = carry_ids(a, b, CFG).set_index(b.index)
     assert out.loc[0, "id_origin"] == "merged" and out.loc[0, "parent_ids"] == "C-1;C-2"
     assert out.loc[1, "parcel_id"] == "C-3" and out.loc[1, "id_origin"] == "carried"
@@ -92,8 +114,11 @@ rect = st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(1, 8), st.i
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(rect, min_size=1, max_size=8), st.lists(rect, min_size=1, max_size=8),
-       st.sampled_from([0.3, 0.5, 0.6, 0.9]))
+@given(
+    st.lists(rect, min_size=1, max_size=8),
+    st.lists(rect, min_size=1, max_size=8),
+    st.sampled_from([0.3, 0.5, 0.6, 0.9]),
+)
 def test_matching_is_one_to_one_and_above_the_share(ra, rb, share):
     ga = [box(x, y, x + w, y + h) for x, y, w, h in ra]
     gb = [box(x, y, x + w, y + h) for x, y, w, h in rb]
@@ -114,59 +139,114 @@ def test_matching_is_one_to_one_and_above_the_share(ra, rb, share):
 
 # ----------------------------------------------------------------------------- the diff
 CLASSES = "config/landuse/classes.csv"  # 4 forest, 6 grassland, 12 sandy, 10 rural_homestead
-TARGETS = {"forest": {"class": "forest"}, "grass": {"class": "grassland"},
-           "closed_protection": {"class": "current"}, "shrub": {"class": "shrub"}}
+TARGETS = {
+    "forest": {"class": "forest"},
+    "grass": {"class": "grassland"},
+    "closed_protection": {"class": "current"},
+    "shrub": {"class": "shrub"},
+}
 
 
 def _tif(path, arr):
-    with rasterio.open(path, "w", driver="GTiff", width=arr.shape[1], height=arr.shape[0],
-                       count=1, dtype="uint8", crs=CRS, transform=from_origin(0, 100, 10, 10),
-                       nodata=0) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=arr.shape[1],
+        height=arr.shape[0],
+        count=1,
+        dtype="uint8",
+        crs=CRS,
+        transform=from_origin(0, 100, 10, 10),
+        nodata=0,
+    ) as dst:
         dst.write(arr.astype("uint8"), 1)
     return path
 
 
 def _cand(rows):
     """rows: parcel_id, x0, target, allocated, eligible, reason, parent_ids."""
-    cols = ["parcel_id", "x0", "recommended_target", "allocated", "eligible", "reason",
-            "parent_ids"]
+    cols = [
+        "parcel_id",
+        "x0",
+        "recommended_target",
+        "allocated",
+        "eligible",
+        "reason",
+        "parent_ids",
+    ]
     df = pd.DataFrame(rows, columns=cols)
     geoms = [box(x, 0, x + 10, 100) for x in df["x0"]]  # one 10 m column each
-    df = df.drop(columns="x0").assign(pathway="sand_control", adcode="640323",
-                                      county_name="盐池县", area_ha=0.1)
+    df = df.drop(columns="x0").assign(
+        pathway="sand_control", adcode="640323", county_name="盐池县", area_ha=0.1
+    )
     return gpd.GeoDataFrame(df, geometry=geoms, crs=CRS)
 
 
 def test_hand_built_two_years_give_one_parcel_of_each_status(tmp_path):
     from nxgeo.vector_io import write_layers
+
     # columns (10 m each): 0 restored, 1 in progress, 2 unchanged, 3 changed, 4 dropped for
     # water, 5 vanished (not a candidate any more), 6 new in year B, 7 restored by the year-B
     # decision (already_restored) although the land use shows no change
     la = np.full((10, 10), 12)
     lb = la.copy()
-    lb[:, 0] = 4                      # sand -> forest: restored
-    lb[:3, 1] = 4                     # 30 % forest: in progress
-    lb[:, 5] = 6                      # now grassland, no longer a sand candidate
-    a = _cand([("C-0", 0, "forest", 1, 1, "", ""), ("C-1", 10, "forest", 1, 1, "", ""),
-               ("C-2", 20, "shrub", 1, 1, "", ""), ("C-3", 30, "shrub", 1, 1, "", ""),
-               ("C-4", 40, "shrub", 1, 1, "", ""), ("C-5", 50, "shrub", 1, 1, "", ""),
-               ("C-7", 70, "shrub", 1, 1, "", "")])
-    b = _cand([("C-1", 10, "forest", 1, 1, "", ""), ("C-2", 20, "shrub", 1, 1, "", ""),
-               ("C-3", 30, "grass", 1, 1, "", ""), ("C-4", 40, "shrub", 0, 1, "water_budget", ""),
-               ("C-6", 60, "shrub", 1, 1, "", "C-5"),
-               ("C-7", 70, "shrub", 0, 0, "already_restored", "")])
+    lb[:, 0] = 4  # sand -> forest: restored
+    lb[:3, 1] = 4  # 30 % forest: in progress
+    lb[:, 5] = 6  # now grassland, no longer a sand candidate
+    a = _cand(
+        [
+            ("C-0", 0, "forest", 1, 1, "", ""),
+            ("C-1", 10, "forest", 1, 1, "", ""),
+            ("C-2", 20, "shrub", 1, 1, "", ""),
+            ("C-3", 30, "shrub", 1, 1, "", ""),
+            ("C-4", 40, "shrub", 1, 1, "", ""),
+            ("C-5", 50, "shrub", 1, 1, "", ""),
+            ("C-7", 70, "shrub", 1, 1, "", ""),
+        ]
+    )
+    b = _cand(
+        [
+            ("C-1", 10, "forest", 1, 1, "", ""),
+            ("C-2", 20, "shrub", 1, 1, "", ""),
+            ("C-3", 30, "grass", 1, 1, "", ""),
+            ("C-4", 40, "shrub", 0, 1, "water_budget", ""),
+            ("C-6", 60, "shrub", 1, 1, "", "C-5"),
+            ("C-7", 70, "shrub", 0, 0, "already_restored", ""),
+        ]
+    )
     write_layers(tmp_path / "a.gpkg", {"sand_control": a})
     write_layers(tmp_path / "b.gpkg", {"sand_control": b})
     out = {k: tmp_path / f"{k}" for k in ("d.gpkg", "d.csv", "s.csv")}
-    candidates_diff(tmp_path / "a.gpkg", tmp_path / "b.gpkg", _tif(tmp_path / "la.tif", la),
-                    _tif(tmp_path / "lb.tif", lb), CLASSES, TARGETS, CFG, 15,
-                    out["d.gpkg"], out["d.csv"], out["s.csv"])
+    candidates_diff(
+        tmp_path / "a.gpkg",
+        tmp_path / "b.gpkg",
+        _tif(tmp_path / "la.tif", la),
+        _tif(tmp_path / "lb.tif", lb),
+        CLASSES,
+        TARGETS,
+        CFG,
+        15,
+        out["d.gpkg"],
+        out["d.csv"],
+        out["s.csv"],
+    )
     d = pd.read_csv(out["d.csv"], encoding="utf-8-sig").set_index("parcel_id")
-    assert d["status"].to_dict() == {"C-0": "restored", "C-1": "in_progress",
-                                     "C-2": "unchanged", "C-3": "changed", "C-4": "dropped",
-                                     "C-5": "dropped", "C-6": "new", "C-7": "restored"}
+    assert d["status"].to_dict() == {
+        "C-0": "restored",
+        "C-1": "in_progress",
+        "C-2": "unchanged",
+        "C-3": "changed",
+        "C-4": "dropped",
+        "C-5": "dropped",
+        "C-6": "new",
+        "C-7": "restored",
+    }
     assert d.loc["C-4", "reason"] == "water"
-    assert d.loc["C-5", "reason"].startswith("not_a_candidate") and "grassland" in d.loc["C-5", "reason"]
+    assert (
+        d.loc["C-5", "reason"].startswith("not_a_candidate")
+        and "grassland" in d.loc["C-5", "reason"]
+    )
     assert "shrub -> grass" in d.loc["C-3", "reason"]
     assert d.loc["C-6", "parent_ids"] == "C-5"
     assert d.loc["C-0", "target_share_b"] == pytest.approx(1.0)
@@ -180,26 +260,49 @@ def test_hand_built_two_years_give_one_parcel_of_each_status(tmp_path):
 
 def test_a_target_that_keeps_the_class_is_never_seen_restored(tmp_path):
     from nxgeo.vector_io import write_layers
+
     la = np.full((10, 10), 12)
     a = _cand([("C-0", 0, "closed_protection", 1, 1, "", "")])
     write_layers(tmp_path / "a.gpkg", {"sand_control": a})
     write_layers(tmp_path / "b.gpkg", {"sand_control": a})
     p = _tif(tmp_path / "l.tif", la)
-    candidates_diff(tmp_path / "a.gpkg", tmp_path / "b.gpkg", p, p, CLASSES, TARGETS, CFG, 15,
-                    tmp_path / "d.gpkg", tmp_path / "d.csv", tmp_path / "s.csv")
+    candidates_diff(
+        tmp_path / "a.gpkg",
+        tmp_path / "b.gpkg",
+        p,
+        p,
+        CLASSES,
+        TARGETS,
+        CFG,
+        15,
+        tmp_path / "d.gpkg",
+        tmp_path / "d.csv",
+        tmp_path / "s.csv",
+    )
     d = pd.read_csv(tmp_path / "d.csv", encoding="utf-8-sig")
     assert d["status"].tolist() == ["unchanged"]
 
 
 def test_cumulative_progress_sums_the_chain_against_the_target():
     def summ(ha):
-        d = pd.DataFrame({"parcel_id": ["x"], "pathway": ["sand_control"], "adcode": ["640323"],
-                          "county_name": ["盐池县"], "status": ["restored"], "area_ha": [ha]})
+        d = pd.DataFrame(
+            {
+                "parcel_id": ["x"],
+                "pathway": ["sand_control"],
+                "adcode": ["640323"],
+                "county_name": ["盐池县"],
+                "status": ["restored"],
+                "area_ha": [ha],
+            }
+        )
         return diff_summary(d, 15)
-    targets = pd.DataFrame({"adcode": ["640323"] * 3, "year": [2022, 2023, 2024],
-                            "target_ha": [99.0, 10.0, 30.0]})
-    out = cumulative_progress([summ(4.0), summ(6.0)], [(2022, 2023), (2023, 2024)], targets,
-                              2024, 15)
+
+    targets = pd.DataFrame(
+        {"adcode": ["640323"] * 3, "year": [2022, 2023, 2024], "target_ha": [99.0, 10.0, 30.0]}
+    )
+    out = cumulative_progress(
+        [summ(4.0), summ(6.0)], [(2022, 2023), (2023, 2024)], targets, 2024, 15
+    )
     r = out.iloc[0]
     assert r["restored_ha"] == pytest.approx(10.0) and r["restored_mu"] == pytest.approx(150.0)
     assert r["since_year"] == 2022 and r["to_year"] == 2024
@@ -209,14 +312,28 @@ def test_cumulative_progress_sums_the_chain_against_the_target():
 
 @pytest.mark.workflow
 def test_the_sample_run_tracks_parcels_from_2023_to_2024(tiny_run):
-    d = pd.read_csv(tiny_run / "results/2024/compare/2023_2024/candidates_diff.csv",
-                    encoding="utf-8-sig", dtype={"adcode": str})
-    assert len(d) and set(d["status"]) <= {"restored", "in_progress", "unchanged", "changed",
-                                           "new", "dropped"}
+    d = pd.read_csv(
+        tiny_run / "results/2024/compare/2023_2024/candidates_diff.csv",
+        encoding="utf-8-sig",
+        dtype={"adcode": str},
+    )
+    assert len(d) and set(d["status"]) <= {
+        "restored",
+        "in_progress",
+        "unchanged",
+        "changed",
+        "new",
+        "dropped",
+    }
     assert (d.loc[d["status"] == "dropped", "reason"] != "").all()
     b = gpd.read_file(tiny_run / "results/2024/candidates.gpkg", layer="sand_control")
-    assert "parent_ids" in b.columns and set(b["id_origin"]) <= {"carried", "split", "merged",
-                                                                 "new", "source"}
+    assert "parent_ids" in b.columns and set(b["id_origin"]) <= {
+        "carried",
+        "split",
+        "merged",
+        "new",
+        "source",
+    }
     assert (b["id_origin"] == "carried").any()
     p = pd.read_csv(tiny_run / "results/2024/tables/cumulative_progress.csv", encoding="utf-8-sig")
     assert {"restored_ha", "greening_target_ha"} <= set(p.columns) or len(p) == 0
@@ -224,16 +341,32 @@ def test_the_sample_run_tracks_parcels_from_2023_to_2024(tiny_run):
 
 def test_report_section_since_last_year_counts_statuses_and_reasons(tmp_path):
     from nxgeo.report import Ctx, section_tracking
-    d = pd.DataFrame({"parcel_id": ["a", "b", "c", "d"], "pathway": ["sand_control"] * 4,
-                      "adcode": ["640323"] * 4, "county_name": ["盐池县"] * 4,
-                      "status": ["restored", "dropped", "dropped", "new"],
-                      "reason": ["forest on 90% of the parcel", "water",
-                                 "no_longer_eligible (already_restored)", "new parcel"],
-                      "area_ha": [1.0, 2.0, 3.0, 4.0]})
+
+    d = pd.DataFrame(
+        {
+            "parcel_id": ["a", "b", "c", "d"],
+            "pathway": ["sand_control"] * 4,
+            "adcode": ["640323"] * 4,
+            "county_name": ["盐池县"] * 4,
+            "status": ["restored", "dropped", "dropped", "new"],
+            "reason": [
+                "forest on 90% of the parcel",
+                "water",
+                "no_longer_eligible (already_restored)",
+                "new parcel",
+            ],
+            "area_ha": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
     d.to_csv(tmp_path / "d.csv", index=False)
     diff_summary(d, 15).to_csv(tmp_path / "s.csv", index=False)
-    c = Ctx(2024, {"candidates_diff": tmp_path / "d.csv",
-                   "candidates_diff_summary": tmp_path / "s.csv"}, {}, {}, "2023_2024")
+    c = Ctx(
+        2024,
+        {"candidates_diff": tmp_path / "d.csv", "candidates_diff_summary": tmp_path / "s.csv"},
+        {},
+        {},
+        "2023_2024",
+    )
     sec = section_tracking(c)
     kinds = [b.kind for b in sec.blocks]
     assert kinds[:3] == ["kpis", "table", "table"]

@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 import rasterio
 import yaml
-
 from conftest import ROOT, run_snakemake
 from test_reliability import digests, fresh_copy
 
@@ -55,8 +54,9 @@ def _cfg(work) -> dict:
 
 
 def _write_cfg(work, cfg) -> None:
-    (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False),
-                                      encoding="utf-8")
+    (work / "config.yaml").write_text(
+        yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
 
 
 def _double_first_allocation(work):
@@ -109,17 +109,43 @@ def _edit_scheme_table(work):
 
 EDITS = {
     # edit, rules that must rerun, rules that must not
-    "water_budget_table": (_double_first_allocation,
-                           {"zones", "water_capacity", "allocate_water", "validate_scope"},
-                           PREPARE | {"clip_reach", "clip_static", "terrain", "inventory",
-                                      "transitions", "services_reach", "reach_static"}),
-    "dem_raster": (_raise_dem, {"prepare_raster", "clip_static", "terrain", "services_reach"},
-                   {"prepare_vectors", "prepare_grid", "prepare_landuse", "clip_reach",
-                    "inventory", "transitions", "zones"}),
-    "vector_layer_content": (_edit_mines, {"prepare_vectors", "candidates", "allocate_water"},
-                             {"prepare_grid", "prepare_raster"}),
-    "vector_layer_path": (_point_mines_elsewhere, {"prepare_vectors", "candidates"},
-                          {"prepare_grid", "prepare_raster"}),
+    "water_budget_table": (
+        _double_first_allocation,
+        {"zones", "water_capacity", "allocate_water", "validate_scope"},
+        PREPARE
+        | {
+            "clip_reach",
+            "clip_static",
+            "terrain",
+            "inventory",
+            "transitions",
+            "services_reach",
+            "reach_static",
+        },
+    ),
+    "dem_raster": (
+        _raise_dem,
+        {"prepare_raster", "clip_static", "terrain", "services_reach"},
+        {
+            "prepare_vectors",
+            "prepare_grid",
+            "prepare_landuse",
+            "clip_reach",
+            "inventory",
+            "transitions",
+            "zones",
+        },
+    ),
+    "vector_layer_content": (
+        _edit_mines,
+        {"prepare_vectors", "candidates", "allocate_water"},
+        {"prepare_grid", "prepare_raster"},
+    ),
+    "vector_layer_path": (
+        _point_mines_elsewhere,
+        {"prepare_vectors", "candidates"},
+        {"prepare_grid", "prepare_raster"},
+    ),
 }
 
 
@@ -186,6 +212,7 @@ def test_rerun_after_a_correction_equals_a_clean_run(tiny_run, tmp_path):
 
 # --- a failed rerun keeps every earlier result -------------------------------------------
 
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A tmpfs of a few MB (root only); skips where mounting is not allowed."""
@@ -193,8 +220,11 @@ def small_disk(tmp_path):
     mnt.mkdir()
 
     def mount(size_mb: int):
-        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}M", "tmpfs",
-                               str(mnt)], capture_output=True, text=True)
+        proc = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size_mb}M", "tmpfs", str(mnt)],
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip()})")
         return mnt
@@ -205,7 +235,10 @@ def small_disk(tmp_path):
 
 def test_full_disk_during_rerun_keeps_earlier_results(tiny_run, tmp_path, small_disk):
     work = _copy_run(tiny_run, tmp_path / "run")
-    used = sum(p.stat().st_size for p in (work / "results").rglob("*") if p.is_file())
+    # tmpfs stores every file in whole 4 KiB pages (the export's GDB alone is dozens of files)
+    used = sum(
+        -(-p.stat().st_size // 4096) * 4096 for p in (work / "results").rglob("*") if p.is_file()
+    )
     disk = small_disk(int(used / 2**20) + 4)  # room for the results and a few MB more
     shutil.copytree(work / "results", disk / "results", copy_function=shutil.copy2)
     shutil.rmtree(work / "results")

@@ -15,21 +15,31 @@ from nxgeo.water import (
     water_quota_modulus,
 )
 
-BUDGETS = pd.DataFrame({
-    "adcode": [640104, 640104, 640181, 640181, 640402],
-    "year": [2023, 2024, 2023, 2024, 2024],
-    "allocation_m3": [1.0e8, 1.1e8, 5.0e7, 5.0e7, 2.0e7],
-    "consumption_m3": [6.0e7, 6.5e7, 4.5e7, 4.8e7, 2.0e7],
-    "reserve_m3": [1.0e7, 1.0e7, 1.0e7, 1.0e7, 0.0],
-})
+BUDGETS = pd.DataFrame(
+    {
+        "adcode": [640104, 640104, 640181, 640181, 640402],
+        "year": [2023, 2024, 2023, 2024, 2024],
+        "allocation_m3": [1.0e8, 1.1e8, 5.0e7, 5.0e7, 2.0e7],
+        "consumption_m3": [6.0e7, 6.5e7, 4.5e7, 4.8e7, 2.0e7],
+        "reserve_m3": [1.0e7, 1.0e7, 1.0e7, 1.0e7, 0.0],
+    }
+)
 DEMAND = pd.read_csv("config/tables/water_demand.csv")
 
 
 def test_headroom_formula_may_be_negative():
     hr = county_headroom(BUDGETS, 2024)
-    assert list(hr.columns) == ["adcode", "allocation_m3", "consumption_m3", "reserve_m3", "headroom_m3"]
+    assert list(hr.columns) == [
+        "adcode",
+        "allocation_m3",
+        "consumption_m3",
+        "reserve_m3",
+        "headroom_m3",
+    ]
     assert list(hr["adcode"]) == ["640104", "640181", "640402"]
-    np.testing.assert_allclose(hr["headroom_m3"], [1.1e8 - 6.5e7 - 1.0e7, 5.0e7 - 4.8e7 - 1.0e7, 0.0])
+    np.testing.assert_allclose(
+        hr["headroom_m3"], [1.1e8 - 6.5e7 - 1.0e7, 5.0e7 - 4.8e7 - 1.0e7, 0.0]
+    )
     assert hr["headroom_m3"].iloc[1] < 0
 
 
@@ -46,7 +56,7 @@ def _square_counties(crs="EPSG:4507"):
 
     # 10 km x 10 km = 100 km2 near the central meridian of EPSG:4507 (105E, false easting 500 km)
     sq = box(500_000, 4_000_000, 510_000, 4_010_000)
-    small = box(520_000, 4_000_000, 525_000, 4_004_000)     # 5 km x 4 km = 20 km2
+    small = box(520_000, 4_000_000, 525_000, 4_004_000)  # 5 km x 4 km = 20 km2
     gdf = gpd.GeoDataFrame({"adcode": ["640104", "640402"]}, geometry=[sq, small], crs="EPSG:4507")
     return gdf.to_crs(crs)
 
@@ -86,10 +96,14 @@ def test_demand_forest_only_below_400mm():
 
 
 def test_potential_demand_summary():
-    areas = pd.DataFrame({"adcode": ["640104", "640104", "640181", "640181"],
-                          "use": ["cropland", "forest", "cropland", "grass"],
-                          "area_ha": [10.0, 100.0, 1.0, 10.0]})
-    hr = county_headroom(BUDGETS, 2024)         # 3.5e7, -8e6, 0
+    areas = pd.DataFrame(
+        {
+            "adcode": ["640104", "640104", "640181", "640181"],
+            "use": ["cropland", "forest", "cropland", "grass"],
+            "area_ha": [10.0, 100.0, 1.0, 10.0],
+        }
+    )
+    hr = county_headroom(BUDGETS, 2024)  # 3.5e7, -8e6, 0
     demand = {"cropland": 4500.0, "forest": 1500.0, "grass": 450.0}
     out = potential_demand_summary(areas, demand, hr).set_index("adcode")
     assert out.loc["640104", "demand_cropland_m3"] == 45000
@@ -112,10 +126,13 @@ def test_potential_demand_summary():
 def test_potential_demand_summary_wide_input_and_errors():
     wide = pd.DataFrame({"adcode": [640104], "cropland": [2.0], "wetland": [1.0]})
     hr = county_headroom(BUDGETS, 2024)
-    out = potential_demand_summary(wide, {"cropland": 4500, "wetland": 7500}, hr).set_index("adcode")
+    out = potential_demand_summary(wide, {"cropland": 4500, "wetland": 7500}, hr).set_index(
+        "adcode"
+    )
     assert out.loc["640104", "demand_total_m3"] == 2 * 4500 + 7500
     with pytest.raises(InputError, match="wetland"):
         potential_demand_summary(wide, {"cropland": 4500}, hr)
     with pytest.raises(InputError, match="640999"):
-        potential_demand_summary(pd.DataFrame({"adcode": ["640999"], "cropland": [1.0]}),
-                                 {"cropland": 1.0}, hr)
+        potential_demand_summary(
+            pd.DataFrame({"adcode": ["640999"], "cropland": [1.0]}), {"cropland": 1.0}, hr
+        )

@@ -3,12 +3,12 @@
 import json
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-
 from conftest import TINY, run_snakemake, tiny_config
 
 pytestmark = pytest.mark.workflow
@@ -16,9 +16,22 @@ YEARS = (2023, 2024)
 # rules that consume suitability outputs (grow as the DAG grows)
 # ledgers: the forest needed is put against the afforestable land with water (water_capacity.csv, #14)
 # programme: chooses among the allocated candidates (#16)
-DOWNSTREAM_OF_SUITABILITY = {"candidates", "allocate_water", "ledgers", "maps", "provenance",
-                             "report", "programme",
-                             "county_scorecard", "qgis_project"}
+DOWNSTREAM_OF_SUITABILITY = {
+    "candidates",
+    "allocate_water",
+    "ledgers",
+    "maps",
+    "provenance",
+    "report",
+    "report_pdf",
+    "programme",
+    "export",
+    "county_scorecard",
+    "qgis_project",
+    "gis_compare",
+    "candidates_diff",
+    "progress",
+}
 REACHES = ("weining", "qingtongxia", "yinchuan", "shizuishan", "qingshui", "jinghe", "yanchi")
 
 
@@ -38,8 +51,15 @@ def test_reach_rasters_are_cogs_with_crs_and_nodata(tiny_run):
     for year in YEARS:
         for reach in REACHES:
             d = tiny_run / "results" / str(year) / "reaches" / reach
-            for name in ("landuse", "dem", "precipitation", "slope", "ls", "distance_water",
-                         "zone_county"):
+            for name in (
+                "landuse",
+                "dem",
+                "precipitation",
+                "slope",
+                "ls",
+                "distance_water",
+                "zone_county",
+            ):
                 path = d / f"{name}.tif"
                 valid, errors, _ = cog_validate(str(path), quiet=True)
                 assert valid, (path, errors)
@@ -52,7 +72,9 @@ def test_reach_rasters_are_cogs_with_crs_and_nodata(tiny_run):
 def test_inventory_adds_up(tiny_run):
     for year in YEARS:
         t = tiny_run / "results" / str(year) / "tables"
-        inv = pd.read_csv(t / "inventory_by_class.csv", encoding="utf-8-sig", dtype={"zone_id": str})
+        inv = pd.read_csv(
+            t / "inventory_by_class.csv", encoding="utf-8-sig", dtype={"zone_id": str}
+        )
         assert (t / "inventory_by_class.csv").read_bytes().startswith(b"\xef\xbb\xbf")
         by_county = inv[inv.zone_kind == "county"]
         by_reach = inv[inv.zone_kind == "reach"]
@@ -73,7 +95,9 @@ def test_inventory_adds_up(tiny_run):
 def test_transitions_and_change_raster(tiny_run):
     d = tiny_run / "results" / "2024" / "compare" / "2023_2024"
     t = pd.read_csv(d / "transitions_by_county.csv", encoding="utf-8-sig")
-    inv23 = pd.read_csv(tiny_run / "results/2023/tables/inventory_by_class.csv", encoding="utf-8-sig")
+    inv23 = pd.read_csv(
+        tiny_run / "results/2023/tables/inventory_by_class.csv", encoding="utf-8-sig"
+    )
     from_totals = t[t.from_class > 0].groupby("from_name").area_ha.sum()
     inv_totals = inv23[inv23.zone_kind == "county"].groupby("class").area_ha.sum()
     np.testing.assert_allclose(from_totals, inv_totals.reindex(from_totals.index), rtol=1e-6)
@@ -85,13 +109,19 @@ def test_transitions_and_change_raster(tiny_run):
 
 def test_suitability_and_water_capacity(tiny_run):
     d = tiny_run / "results" / "2024" / "reaches" / "yinchuan" / "suitability"
-    with rasterio.open(d / "suit_forest_grade.tif") as g, rasterio.open(d / "suit_forest_reason.tif") as r:
+    with (
+        rasterio.open(d / "suit_forest_grade.tif") as g,
+        rasterio.open(d / "suit_forest_reason.tif") as r,
+    ):
         grade, reason = g.read(1), r.read(1)
     excluded = (reason > 0) & (reason != reason.max()) & (grade != 255)
     assert (grade[excluded & ((reason & 0xFF) > 0)] == 4).all()
     assert (d / "reason_legend.csv").exists() and (d / "best_use_legend.csv").exists()
-    w = pd.read_csv(tiny_run / "results/2024/tables/water_capacity.csv", encoding="utf-8-sig",
-                    dtype={"adcode": str})
+    w = pd.read_csv(
+        tiny_run / "results/2024/tables/water_capacity.csv",
+        encoding="utf-8-sig",
+        dtype={"adcode": str},
+    )
     assert len(w) == 22 and w.binding.any()
 
 
@@ -106,7 +136,7 @@ def test_touching_one_year_reruns_only_that_year(tiny_run):
     original = lu.read_bytes()
     with rasterio.open(lu, "r+") as ds:
         a = ds.read(1)
-        r, c = np.argwhere(a == 404)[0]          # other grassland -> natural pasture
+        r, c = np.argwhere(a == 404)[0]  # other grassland -> natural pasture
         a[r, c] = 401
         ds.write(a, 1)
     try:
@@ -114,7 +144,7 @@ def test_touching_one_year_reruns_only_that_year(tiny_run):
         out = proc.stdout + proc.stderr
     finally:
         lu.write_bytes(original)
-        t = time.time() - 10 ** 6
+        t = time.time() - 10**6
         os.utime(lu, (t, t))
     assert "year=2024" in out and "year=2023" not in out
     assert "prepare_landuse" in out and "clip_reach" in out
@@ -131,9 +161,14 @@ def test_changing_one_weight_reruns_only_suitability_and_what_depends_on_it(tiny
     changed.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     proc = run_snakemake(tiny_run, "--dry-run", "--quiet", "rules", config=changed)
     out = proc.stdout + proc.stderr
-    jobs = {line.split()[0] for line in out.splitlines()
-            if line.strip() and line.split()[0].isidentifier() and len(line.split()) == 2
-            and line.split()[1].isdigit()}
+    jobs = {
+        line.split()[0]
+        for line in out.splitlines()
+        if line.strip()
+        and line.split()[0].isidentifier()
+        and len(line.split()) == 2
+        and line.split()[1].isdigit()
+    }
     assert "suitability" in jobs
     jobs.discard("total")
     assert jobs <= {"suitability", "water_capacity", "all"} | DOWNSTREAM_OF_SUITABILITY, jobs
@@ -152,10 +187,11 @@ def test_bad_config_value_stops_before_any_job(tmp_path):
 
 def test_services_and_ledgers(tiny_run):
     t = tiny_run / "results" / "2024"
-    s = pd.read_csv(t / "tables" / "services_by_county.csv", encoding="utf-8-sig",
-                    dtype={"zone_id": str})
+    s = pd.read_csv(
+        t / "tables" / "services_by_county.csv", encoding="utf-8-sig", dtype={"zone_id": str}
+    )
     counties = s[(s.zone_kind == "county") & (s.zone_id != "none")]
-    assert len(counties) == 22 and s.zone_kind.iloc[-1] == "region"   # the total row last
+    assert len(counties) == 22 and s.zone_kind.iloc[-1] == "region"  # the total row last
     assert (counties.carbon_stock_t_c > 0).all() and (counties.gep_regulating_cny > 0).all()
     cmp = t / "compare" / "2023_2024"
     ledger = pd.read_csv(cmp / "greening_ledger.csv", encoding="utf-8-sig", dtype={"adcode": str})
@@ -166,7 +202,12 @@ def test_services_and_ledgers(tiny_run):
     assert abs(trades.area_ha.sum() - ledger.sold_ha.sum()) < 1e-6
     assert not (set(trades.seller_adcode.astype(str)) & set(trades.buyer_adcode.astype(str)))
     carbon = pd.read_csv(cmp / "carbon_balance.csv", encoding="utf-8-sig")
-    assert set(carbon.status) <= {"carbon_surplus", "carbon_deficit", "no_sink_data", "no_emission_data"}
+    assert set(carbon.status) <= {
+        "carbon_surplus",
+        "carbon_deficit",
+        "no_sink_data",
+        "no_emission_data",
+    }
     assert (cmp / "greening_ledger.png").stat().st_size > 1000
 
 
@@ -176,16 +217,33 @@ def test_candidates_gpkg_and_water_balance(tiny_run):
 
     path = tiny_run / "results" / "2024" / "candidates.gpkg"
     layers = {name for name, _ in pyogrio.list_layers(path)}
-    assert {"homestead_greening", "mine_remediation", "sand_control", "land_consolidation",
-            "layer_styles"} <= layers
+    assert {
+        "homestead_greening",
+        "mine_remediation",
+        "sand_control",
+        "land_consolidation",
+        "layer_styles",
+    } <= layers
     total = 0
     for layer in ("homestead_greening", "mine_remediation", "sand_control"):
         g = gpd.read_file(path, layer=layer)
         total += len(g)
         assert g.crs.to_epsg() == 4507
-        for field in ("parcel_id", "pathway", "adcode", "county_name", "reach", "area_ha", "area_mu",
-                      "recommended_target", "allocated", "rank_in_county", "reason",
-                      "water_demand_m3", "d_carbon_t"):
+        for field in (
+            "parcel_id",
+            "pathway",
+            "adcode",
+            "county_name",
+            "reach",
+            "area_ha",
+            "area_mu",
+            "recommended_target",
+            "allocated",
+            "rank_in_county",
+            "reason",
+            "water_demand_m3",
+            "d_carbon_t",
+        ):
             assert field in g.columns, (layer, field)
         assert g.parcel_id.is_unique
         # every parcel not allocated carries a reason
@@ -243,8 +301,9 @@ def test_county_scorecard_both_years(tiny_run):
         for c in ("forest_cover_pct", "soil_conservation_pct", "grassland_fvc_pct"):
             v = card[c].dropna()
             assert len(v) and ((v >= 0) & (v <= 100)).all(), (year, c)
-        summary = pd.read_csv(t / "candidates_summary.csv", encoding="utf-8-sig",
-                              dtype={"adcode": str})
+        summary = pd.read_csv(
+            t / "candidates_summary.csv", encoding="utf-8-sig", dtype={"adcode": str}
+        )
         by = summary.groupby("adcode")[list(CANDIDATE_SUMS.values())].sum()
         c = card[card.adcode != "total"].set_index("adcode")
         for col, field in CANDIDATE_SUMS.items():
@@ -288,8 +347,13 @@ def test_maps_report_and_provenance(tiny_run):
     d = tiny_run / "results" / "2024"
     maps = sorted((d / "maps").glob("*.png"))
     names = {p.stem for p in maps}
-    assert {"overview_homestead_greening", "overview_mine_remediation", "overview_sand_control",
-            "best_use", "landuse"} <= names
+    assert {
+        "overview_homestead_greening",
+        "overview_mine_remediation",
+        "overview_sand_control",
+        "best_use",
+        "landuse",
+    } <= names
     assert any(n.startswith("county_") for n in names)
     assert all(p.with_suffix(".pdf").exists() for p in maps)
     html = (d / "report" / "index.html").read_text(encoding="utf-8")
@@ -298,7 +362,7 @@ def test_maps_report_and_provenance(tiny_run):
     for item in prov["inputs"].values():
         for f in item.get("files", [item]):
             p = tiny_run / f["path"] if not os.path.isabs(f["path"]) else f["path"]
-            assert hashlib.sha256(open(p, "rb").read()).hexdigest() == f["sha256"]
+            assert hashlib.sha256(Path(p).read_bytes()).hexdigest() == f["sha256"]
     stamp = read_raster_stamp(d / "reaches" / "yinchuan" / "landuse.tif")
     assert stamp and stamp["rule"] == "clip_reach" and stamp["year"] == "2024"
     # terrain is year-independent: computed once in results/common, each year holds a copy

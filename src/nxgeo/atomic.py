@@ -39,8 +39,9 @@ def atomic_path(final: str | Path, suffix: str | None = None) -> Iterator[Path]:
     suffix = final.suffix if suffix is None else suffix
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{_owner_tag()}{final.stem}.",
-                                   suffix=suffix, dir=final.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f"{TEMP_PREFIX}{_owner_tag()}{final.stem}.", suffix=suffix, dir=final.parent
+        )
     except OSError as exc:
         err = _disk_error(exc, final)
         if err is exc:
@@ -58,7 +59,7 @@ def atomic_path(final: str | Path, suffix: str | None = None) -> Iterator[Path]:
 
             stamp_new_file(tmp_path)
             os.replace(tmp_path, final)
-        except Exception as exc:  # noqa: BLE001 - any library's write error may be a full disk
+        except Exception as exc:
             err = _disk_error(exc, final)
             if err is exc:
                 raise
@@ -82,8 +83,10 @@ def _disk_full(exc: BaseException, folder: Path) -> bool:
         if getattr(e, "errno", None) == errno.ENOSPC:
             return True
         text = str(e).lower()
-        if any(w in text for w in ("no space left", "database or disk is full",
-                                   "free disk space", "short write")):
+        if any(
+            w in text
+            for w in ("no space left", "database or disk is full", "free disk space", "short write")
+        ):
             return True
         e = e.__cause__ or e.__context__
         seen += 1
@@ -102,14 +105,21 @@ def _disk_error(exc: BaseException, final: Path) -> BaseException:
     folder = final.parent
     text = str(exc)
     if _disk_full(exc, folder):
-        return OutputError(f"{final}: no space left on the disk holding {folder}; free some space "
-                           "(or set results_dir to a larger disk) and run snakemake again: nothing "
-                           "was written, earlier results are intact")
-    if getattr(exc, "errno", None) in (errno.EROFS, errno.EACCES, errno.EPERM) \
-            or "Read-only file system" in text or "Permission denied" in text:
-        return OutputError(f"{final}: cannot write in {folder} ({exc.strerror}); the results folder "
-                           "is read-only or belongs to another user: make it writable (or set "
-                           "results_dir to a writable folder) and run snakemake again")
+        return OutputError(
+            f"{final}: no space left on the disk holding {folder}; free some space "
+            "(or set results_dir to a larger disk) and run snakemake again: nothing "
+            "was written, earlier results are intact"
+        )
+    if (
+        getattr(exc, "errno", None) in (errno.EROFS, errno.EACCES, errno.EPERM)
+        or "Read-only file system" in text
+        or "Permission denied" in text
+    ):
+        return OutputError(
+            f"{final}: cannot write in {folder} ({exc.strerror}); the results folder "
+            "is read-only or belongs to another user: make it writable (or set "
+            "results_dir to a writable folder) and run snakemake again"
+        )
     return exc
 
 
@@ -172,8 +182,9 @@ def write_csv(df, path: str | Path, bom: bool = True) -> Path:
     """CSV in UTF-8 with BOM (so Excel opens Chinese text), LF line ends, no index; text cells
     that a spreadsheet would evaluate as formulas are escaped (`escape_formula`)."""
     with atomic_path(path) as tmp:
-        csv_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig" if bom else "utf-8",
-                            lineterminator="\n")
+        csv_safe(df).to_csv(
+            tmp, index=False, encoding="utf-8-sig" if bom else "utf-8", lineterminator="\n"
+        )
     return Path(path)
 
 
@@ -188,8 +199,9 @@ def temp_dir_beside(path: str | Path) -> Iterator[Path]:
     """A temporary folder next to `path` (same file system), removed afterwards."""
     parent = Path(path).parent
     parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{_owner_tag()}{Path(path).stem}.",
-                                     dir=parent) as td:
+    with tempfile.TemporaryDirectory(
+        prefix=f"{TEMP_PREFIX}{_owner_tag()}{Path(path).stem}.", dir=parent
+    ) as td:
         yield Path(td)
 
 
@@ -199,7 +211,7 @@ def _owner_alive(name: str) -> bool | None:
     when they are older than a day (a job on another node may still be writing them)."""
     import socket
 
-    rest = name[len(TEMP_PREFIX):]
+    rest = name[len(TEMP_PREFIX) :]
     parts = rest.split("-", 2)
     host = "".join(c for c in socket.gethostname() if c.isalnum())[:24] or "host"
     if len(parts) == 3 and parts[1].isdigit():

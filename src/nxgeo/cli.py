@@ -48,8 +48,10 @@ def _cmd_validate(args) -> int:
     print(report.to_markdown())
     print(f"\nreports: {md} and {js}")
     if not report.ok:
-        print(f"validation FAILED: {len(report.errors)} error(s), {len(report.warnings)} warning(s)",
-              file=sys.stderr)
+        print(
+            f"validation FAILED: {len(report.errors)} error(s), {len(report.warnings)} warning(s)",
+            file=sys.stderr,
+        )
         return 1
     print(f"validation passed ({len(report.warnings)} warning(s))")
     return 0
@@ -78,12 +80,14 @@ def _cmd_where(args) -> int:
             print(f"  {y}: {d.resolve()}  (not produced yet)")
             continue
         print(f"  {y}: {d.resolve()}")
-        for label, rel in (("validation report", "validation/report.md"),
-                           ("tables (CSV)", "tables"),
-                           ("per-reach rasters (COG)", "reaches"),
-                           ("candidate parcels", "candidates.gpkg"),
-                           ("maps", "maps"),
-                           ("report", "report/index.html")):
+        for label, rel in (
+            ("validation report", "validation/report.md"),
+            ("tables (CSV)", "tables"),
+            ("per-reach rasters (COG)", "reaches"),
+            ("candidate parcels", "candidates.gpkg"),
+            ("maps", "maps"),
+            ("report", "report/index.html"),
+        ):
             p = d / rel
             if p.exists():
                 print(f"      {label:<26} {p}")
@@ -91,7 +95,9 @@ def _cmd_where(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nxgeo", description="Ningxia ecological survey and restoration siting")
+    p = argparse.ArgumentParser(
+        prog="nxgeo", description="Ningxia ecological survey and restoration siting"
+    )
     p.add_argument("--version", action="version", version=f"nxgeo {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -107,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--out-dir", default="results/validation", help="where to write the reports")
     v.set_defaults(func=_cmd_validate)
 
-    q = sub.add_parser("quicklook", help="render DEM, precipitation and land use of the sample as a PNG")
+    q = sub.add_parser(
+        "quicklook", help="render DEM, precipitation and land use of the sample as a PNG"
+    )
     q.add_argument("--config", default=DEFAULT_CONFIG)
     q.add_argument("--out", default="results/sample_quicklook.png")
     q.set_defaults(func=_cmd_quicklook)

@@ -76,12 +76,14 @@ def clip_to_polygon(
             raise InputError(
                 f"reach {name!r}: polygon does not overlap the analysis grid (reach bounds "
                 f"{_fmt_bounds(polygon.bounds)}, grid bounds {_fmt_bounds(grid_bounds)}, "
-                f"{src_path.name}); check the reaches layer's CRS and extent")
+                f"{src_path.name}); check the reaches layer's CRS and extent"
+            )
         dtype = src.dtypes[0]
         nodata = src.nodata if src.nodata is not None else default_nodata(dtype)
         out_transform = window_transform(win, src.transform)
-        out_grid = Grid(crs=src.crs, transform=out_transform, width=int(win.width),
-                        height=int(win.height))
+        out_grid = Grid(
+            crs=src.crs, transform=out_transform, width=int(win.width), height=int(win.height)
+        )
         profile = uncompressed(gtiff_profile(out_grid, dtype, nodata))  # copied to a COG
         profile["count"] = src.count
         n_valid = 0
@@ -89,12 +91,17 @@ def clip_to_polygon(
             masked = Path(td) / "masked.tif"
             with rasterio.open(masked, "w", **profile) as dst:
                 for sub in work_windows(profile, out_grid.width, out_grid.height, block_size):
-                    read_win = Window(win.col_off + sub.col_off, win.row_off + sub.row_off,
-                                      sub.width, sub.height)
+                    read_win = Window(
+                        win.col_off + sub.col_off, win.row_off + sub.row_off, sub.width, sub.height
+                    )
                     data = src.read(window=read_win)
-                    outside = geometry_mask([polygon], out_shape=data.shape[1:],
-                                            transform=window_transform(sub, out_transform),
-                                            all_touched=False, invert=False)
+                    outside = geometry_mask(
+                        [polygon],
+                        out_shape=data.shape[1:],
+                        transform=window_transform(sub, out_transform),
+                        all_touched=False,
+                        invert=False,
+                    )
                     data[:, outside] = nodata
                     valid = ~outside
                     if src.nodata is not None:
@@ -110,7 +117,8 @@ def clip_to_polygon(
                     f"reach {name!r}: polygon covers no data pixel of {src_path.name} (reach "
                     f"bounds {_fmt_bounds(polygon.bounds)}, grid bounds "
                     f"{_fmt_bounds(grid_bounds)}): it is either smaller than a pixel or lies "
-                    f"over nodata only; check the reaches layer's CRS and extent")
+                    f"over nodata only; check the reaches layer's CRS and extent"
+                )
             to_cog(masked, dst_path)
     return dst_path
 
@@ -134,14 +142,25 @@ def reach_polygon(vectors_gpkg: str | Path, reach_id: str, layer: str = "reaches
     sel = reaches[reaches["id"].astype(str) == str(reach_id)]
     if sel.empty:
         known = ", ".join(sorted(reaches["id"].astype(str)))
-        raise InputError(f"reach {reach_id!r} is not in the reaches layer (known: {known}); "
-                         "fix `reaches:` in the config or the reaches layer")
+        raise InputError(
+            f"reach {reach_id!r} is not in the reaches layer (known: {known}); "
+            "fix `reaches:` in the config or the reaches layer"
+        )
     return sel.geometry.union_all()
 
 
-def clip_reach(layers: dict[str, str | Path], vectors_gpkg: str | Path, reach_id: str,
-               outputs: dict[str, str | Path], block_size: int = 512) -> dict[str, Path]:
+def clip_reach(
+    layers: dict[str, str | Path],
+    vectors_gpkg: str | Path,
+    reach_id: str,
+    outputs: dict[str, str | Path],
+    block_size: int = 512,
+) -> dict[str, Path]:
     """Clip every prepared layer (name -> grid raster) to one reach, as COGs (name -> output)."""
     polygon = reach_polygon(vectors_gpkg, reach_id)
-    return {name: clip_to_polygon(layers[name], polygon, outputs[name], name=reach_id,
-                                  block_size=block_size) for name in outputs}
+    return {
+        name: clip_to_polygon(
+            layers[name], polygon, outputs[name], name=reach_id, block_size=block_size
+        )
+        for name in outputs
+    }

@@ -29,8 +29,10 @@ def load_yaml(path: str | Path) -> Any:
     except ConfigSyntaxError as exc:
         raise ConfigError([str(exc)], source=str(path)) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError([(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save "
-                           "it as UTF-8")], source=str(path)) from None
+        raise ConfigError(
+            [(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8")],
+            source=str(path),
+        ) from None
 
 
 def check_config_files(paths) -> None:
@@ -86,8 +88,10 @@ def _unknown_keys(key: str, err) -> str:
         near = difflib.get_close_matches(str(k), known, n=1, cutoff=0.6)
         parts.append(f"{k!r} (did you mean {near[0]!r}?)" if near else repr(k))
     where = "at the top level" if key == "(top level)" else f"in {key}"
-    return (f"{key}: unknown key(s) {', '.join(parts)} {where}; valid keys: {', '.join(known)}. "
-            "Check the spelling, or remove the key")
+    return (
+        f"{key}: unknown key(s) {', '.join(parts)} {where}; valid keys: {', '.join(known)}. "
+        "Check the spelling, or remove the key"
+    )
 
 
 def _non_finite(obj, path: str = "") -> list[str]:
@@ -102,8 +106,10 @@ def _non_finite(obj, path: str = "") -> list[str]:
         for i, v in enumerate(obj):
             out += _non_finite(v, f"{path}[{i}]")
     elif isinstance(obj, float) and not math.isfinite(obj):
-        out.append(f"{path}: {obj!r} is not a finite number (YAML reads .inf, .nan and numbers "
-                   "beyond 1.8e308 that way); write the real value")
+        out.append(
+            f"{path}: {obj!r} is not a finite number (YAML reads .inf, .nan and numbers "
+            "beyond 1.8e308 that way); write the real value"
+        )
     return out
 
 
@@ -125,7 +131,9 @@ def semantic_problems(cfg: dict) -> list[str]:
         try:
             crs = CRS.from_user_input(crs_text)
         except CRSError:
-            problems.append(f"grid.crs: {crs_text!r} is not a CRS that PROJ knows; use e.g. 'EPSG:4507'")
+            problems.append(
+                f"grid.crs: {crs_text!r} is not a CRS that PROJ knows; use e.g. 'EPSG:4507'"
+            )
         else:
             if not crs.is_projected:
                 problems.append(
@@ -135,7 +143,9 @@ def semantic_problems(cfg: dict) -> list[str]:
             else:
                 unit = crs.axis_info[0].unit_name if crs.axis_info else ""
                 if unit not in ("metre", "meter"):
-                    problems.append(f"grid.crs: {crs_text!r} has units of {unit!r}; use a metric CRS")
+                    problems.append(
+                        f"grid.crs: {crs_text!r} has units of {unit!r}; use a metric CRS"
+                    )
     problems += path_problems(cfg)
     years = cfg.get("years") or []
     files = ((cfg.get("inputs") or {}).get("landuse") or {}).get("files") or {}
@@ -151,17 +161,22 @@ def semantic_problems(cfg: dict) -> list[str]:
         if str(y) not in budgets:
             problems.append(
                 f"programme.budget_yi_cny: year {y} is listed in `years` but has no budget; "
-                f"add `{y}: <亿元>` (docs/programme.md)")
+                f"add `{y}: <亿元>` (docs/programme.md)"
+            )
     for pair in cfg.get("compare") or []:
         for y in pair:
             if y not in years:
                 problems.append(f"compare: year {y} in {pair} is not one of years {years}")
         if isinstance(pair, list) and len(pair) == 2 and pair[0] == pair[1]:
-            problems.append(f"compare: {pair} compares {pair[0]} with itself; give an earlier "
-                            f"and a later survey year, e.g. [{pair[0] - 1}, {pair[0]}]")
+            problems.append(
+                f"compare: {pair} compares {pair[0]} with itself; give an earlier "
+                f"and a later survey year, e.g. [{pair[0] - 1}, {pair[0]}]"
+            )
         elif isinstance(pair, list) and len(pair) == 2 and pair[0] > pair[1]:
-            problems.append(f"compare: {pair} lists the later year first; write "
-                            f"[{pair[1]}, {pair[0]}] (results go under the later year)")
+            problems.append(
+                f"compare: {pair} lists the later year first; write "
+                f"[{pair[1]}, {pair[0]}] (results go under the later year)"
+            )
     if isinstance(cfg.get("suitability"), dict):
         from .suitability import spec_problems
 
@@ -172,8 +187,11 @@ def semantic_problems(cfg: dict) -> list[str]:
         from .stability import check_uncertain
 
         try:
-            check_uncertain(cfg["stability"].get("uncertain") or {}, cfg.get("water") or {},
-                            cfg.get("pathways") or {})
+            check_uncertain(
+                cfg["stability"].get("uncertain") or {},
+                cfg.get("water") or {},
+                cfg.get("pathways") or {},
+            )
         except ConfigError as e:
             problems += list(e.problems)
     return problems
@@ -191,12 +209,16 @@ def official_problems(cfg: dict) -> list[str]:
     for kind in KINDS:
         for raw, cls in (((off.get(kind) or {}).get("values")) or {}).items():
             if cls not in CLASS_CODES[kind]:
-                problems.append(f"suitability.official.{kind}.values: {raw!r} -> {cls!r} is not "
-                                f"a class of this layer; use one of {', '.join(CLASS_CODES[kind])}")
+                problems.append(
+                    f"suitability.official.{kind}.values: {raw!r} -> {cls!r} is not "
+                    f"a class of this layer; use one of {', '.join(CLASS_CODES[kind])}"
+                )
         key = f"official_{kind}"
         if (inputs.get("rasters") or {}).get(key) and (inputs.get("vectors") or {}).get(key):
-            problems.append(f"inputs: official layer {key} is given both as inputs.rasters.{key} "
-                            f"and inputs.vectors.{key}; keep one")
+            problems.append(
+                f"inputs: official layer {key} is given both as inputs.rasters.{key} "
+                f"and inputs.vectors.{key}; keep one"
+            )
     return problems
 
 
@@ -229,9 +251,11 @@ def path_problems(cfg: dict) -> list[str]:
             continue
         norm = posixpath.normpath(p.replace("\\", "/"))
         if norm == ".." or norm.startswith("../"):
-            problems.append(f"{key}: {p!r} points outside the project folder; keep inputs under "
-                            "data/ and results under results/, or give an absolute path if you "
-                            "really mean a folder elsewhere")
+            problems.append(
+                f"{key}: {p!r} points outside the project folder; keep inputs under "
+                "data/ and results under results/, or give an absolute path if you "
+                "really mean a folder elsewhere"
+            )
     return problems
 
 
@@ -256,8 +280,10 @@ def pathway_problems(cfg: dict) -> list[str]:
         named.append((f"water.fallback_chain[{i}]", t))
     for key, t in named:
         if t is not None and t not in targets:
-            problems.append(f"{key}: {t!r} is not a target use of suitability.targets; "
-                            f"use one of {known} (or add a target for it)")
+            problems.append(
+                f"{key}: {t!r} is not a target use of suitability.targets; "
+                f"use one of {known} (or add a target for it)"
+            )
     return problems
 
 

@@ -34,21 +34,59 @@ from .validate_core import fmt_num
 
 HAZARD_MEASURE = "slope_cutting"
 FUNDING_VALUES = ("public", "operator", "social_capital", "legacy")
-FUNDING_ZH = {"public": "财政资金", "operator": "矿山治理恢复基金", "social_capital": "社会资本",
-              "": "未定"}
+FUNDING_ZH = {
+    "public": "财政资金",
+    "operator": "矿山治理恢复基金",
+    "social_capital": "社会资本",
+    "": "未定",
+}
 #: measures a candidate of each pathway can get from the shipped rules (the validation asks
 #: for a unit cost of each; a pathway added later lists its measures here)
 MEASURES = {
-    "homestead_greening": ("cropland", "cropland_dry", "forest", "shrub", "grass",
-                           "natural_recovery"),
-    "mine_remediation": ("forest", "shrub", "grass", "natural_recovery", "cropland",
-                         "cropland_dry", "solar_pv", "construction", HAZARD_MEASURE),
-    "sand_control": ("closed_protection", "natural_recovery", "public_benefit",
-                     "for_profit_shrub", "for_profit_pv", "for_profit_tourism"),
-    "state_wasteland": ("forest", "shrub", "grass", "wetland", "cropland", "cropland_dry",
-                        "natural_recovery"),
-    "land_consolidation": ("cropland", "cropland_dry", "forest", "shrub", "grass",
-                           "natural_recovery"),
+    "homestead_greening": (
+        "cropland",
+        "cropland_dry",
+        "forest",
+        "shrub",
+        "grass",
+        "natural_recovery",
+    ),
+    "mine_remediation": (
+        "forest",
+        "shrub",
+        "grass",
+        "natural_recovery",
+        "cropland",
+        "cropland_dry",
+        "solar_pv",
+        "construction",
+        HAZARD_MEASURE,
+    ),
+    "sand_control": (
+        "closed_protection",
+        "natural_recovery",
+        "public_benefit",
+        "for_profit_shrub",
+        "for_profit_pv",
+        "for_profit_tourism",
+    ),
+    "state_wasteland": (
+        "forest",
+        "shrub",
+        "grass",
+        "wetland",
+        "cropland",
+        "cropland_dry",
+        "natural_recovery",
+    ),
+    "land_consolidation": (
+        "cropland",
+        "cropland_dry",
+        "forest",
+        "shrub",
+        "grass",
+        "natural_recovery",
+    ),
 }
 COST_FIELDS = ["measure", "unit_cost_cny_per_mu", "cost_cny", "cost_wan_cny"]
 TARGET_MEASURES = ("construction", "closed_protection")
@@ -66,29 +104,38 @@ def read_unit_costs(table) -> pd.DataFrame:
     need = ["pathway", "measure", "unit_cost_cny_per_mu", "funding"]
     missing = [c for c in need if c not in df.columns]
     if missing:
-        raise InputError(f"{src}: missing column(s) {', '.join(missing)} (expected pathway, "
-                         "measure, unit_cost_cny_per_mu, funding, source, placeholder, note)")
+        raise InputError(
+            f"{src}: missing column(s) {', '.join(missing)} (expected pathway, "
+            "measure, unit_cost_cny_per_mu, funding, source, placeholder, note)"
+        )
     df["pathway"] = df["pathway"].astype(str).str.strip()
     df["measure"] = df["measure"].astype(str).str.strip()
     df["funding"] = df["funding"].astype(str).str.strip()
     cost = pd.to_numeric(df["unit_cost_cny_per_mu"], errors="coerce")
     problems = []
     for i in np.flatnonzero(~np.isfinite(cost.to_numpy(float))):
-        problems.append(f"row {i + 1} ({df['pathway'].iat[i]}, {df['measure'].iat[i]}): "
-                        f"unit_cost_cny_per_mu {df['unit_cost_cny_per_mu'].iat[i]!r} is not a "
-                        "number")
+        problems.append(
+            f"row {i + 1} ({df['pathway'].iat[i]}, {df['measure'].iat[i]}): "
+            f"unit_cost_cny_per_mu {df['unit_cost_cny_per_mu'].iat[i]!r} is not a "
+            "number"
+        )
     for i in np.flatnonzero((cost < 0).to_numpy()):
-        problems.append(f"row {i + 1} ({df['pathway'].iat[i]}, {df['measure'].iat[i]}): "
-                        f"unit_cost_cny_per_mu {fmt_num(float(cost.iat[i]))} is negative; "
-                        "a cost is >= 0 CNY/亩")
+        problems.append(
+            f"row {i + 1} ({df['pathway'].iat[i]}, {df['measure'].iat[i]}): "
+            f"unit_cost_cny_per_mu {fmt_num(float(cost.iat[i]))} is negative; "
+            "a cost is >= 0 CNY/亩"
+        )
     for i in np.flatnonzero(~df["funding"].isin(FUNDING_VALUES).to_numpy()):
-        problems.append(f"row {i + 1} ({df['pathway'].iat[i]}, {df['measure'].iat[i]}): funding "
-                        f"{df['funding'].iat[i]!r} is not one of {', '.join(FUNDING_VALUES)}")
+        problems.append(
+            f"row {i + 1} ({df['pathway'].iat[i]}, {df['measure'].iat[i]}): funding "
+            f"{df['funding'].iat[i]!r} is not one of {', '.join(FUNDING_VALUES)}"
+        )
     dup = df.duplicated(["pathway", "measure"], keep=False)
     if dup.any():
         keys = sorted(set(zip(df.loc[dup, "pathway"], df.loc[dup, "measure"])))
-        problems.append("duplicate rows for (pathway, measure) " +
-                        "; ".join(f"({p}, {m})" for p, m in keys))
+        problems.append(
+            "duplicate rows for (pathway, measure) " + "; ".join(f"({p}, {m})" for p, m in keys)
+        )
     if problems:
         raise InputError(f"{src}: " + "; ".join(problems))
     df["unit_cost_cny_per_mu"] = cost.astype(float)
@@ -97,10 +144,12 @@ def read_unit_costs(table) -> pd.DataFrame:
 
 def missing_measures(table: pd.DataFrame, pathways=None) -> list[tuple[str, str]]:
     """(pathway, measure) pairs of `MEASURES` (for `pathways`, default all) with no row."""
-    have = set(zip(table["pathway"].astype(str).str.strip(),
-                   table["measure"].astype(str).str.strip()))
-    return [(p, m) for p in (pathways or MEASURES) for m in MEASURES.get(p, ())
-            if (p, m) not in have]
+    have = set(
+        zip(table["pathway"].astype(str).str.strip(), table["measure"].astype(str).str.strip())
+    )
+    return [
+        (p, m) for p in (pathways or MEASURES) for m in MEASURES.get(p, ()) if (p, m) not in have
+    ]
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
@@ -118,8 +167,9 @@ def parcel_measure(df: pd.DataFrame) -> np.ndarray:
     sand = pathway == "sand_control"
     profit = sand & (target == "for_profit")
     by_target = np.isin(target, TARGET_MEASURES) | (sand & ~profit)
-    out = np.where(profit, np.char.add("for_profit_", sub.astype(str)),
-                   np.where(by_target, target, use)).astype(object)
+    out = np.where(
+        profit, np.char.add("for_profit_", sub.astype(str)), np.where(by_target, target, use)
+    ).astype(object)
     out[(target == "") | ((out == "none") & ~sand)] = ""
     return out
 
@@ -146,23 +196,29 @@ def parcel_costs(df: pd.DataFrame, unit_costs) -> pd.DataFrame:
     for k, h in zip(keys, has):
         if h and k not in unit:
             absent[k] = absent.get(k, 0) + 1
-    hazard = (pd.to_numeric(out["hazard_flag"], errors="coerce").fillna(0).to_numpy() > 0
-              if "hazard_flag" in out.columns else np.zeros(len(out), dtype=bool)) & has
+    hazard = (
+        pd.to_numeric(out["hazard_flag"], errors="coerce").fillna(0).to_numpy() > 0
+        if "hazard_flag" in out.columns
+        else np.zeros(len(out), dtype=bool)
+    ) & has
     for p in sorted(set(pathway[hazard])):
         if (p, HAZARD_MEASURE) not in unit:
             absent[(p, HAZARD_MEASURE)] = int((hazard & (pathway == p)).sum())
     if absent:
-        rows = "; ".join(f"({p}, {m}) for {n} parcel(s): add a line `{p},{m},<CNY per 亩>,"
-                         f"<public|operator|social_capital|legacy>,<source>,<yes|no>,`"
-                         for (p, m), n in sorted(absent.items()))
+        rows = "; ".join(
+            f"({p}, {m}) for {n} parcel(s): add a line `{p},{m},<CNY per 亩>,"
+            f"<public|operator|social_capital|legacy>,<source>,<yes|no>,`"
+            for (p, m), n in sorted(absent.items())
+        )
         raise InputError(f"unit-cost table: no unit cost for measure(s) {rows}")
     if "area_mu" in out.columns:
         mu = pd.to_numeric(out["area_mu"], errors="coerce").to_numpy(float)
     else:
         mu = pd.to_numeric(out["area_ha"], errors="coerce").to_numpy(float) * 15.0
     per_mu = np.array([unit.get(k, np.nan) if h else np.nan for k, h in zip(keys, has)], float)
-    extra = np.array([unit.get((p, HAZARD_MEASURE), 0.0) if hz else 0.0
-                      for p, hz in zip(pathway, hazard)], float)
+    extra = np.array(
+        [unit.get((p, HAZARD_MEASURE), 0.0) if hz else 0.0 for p, hz in zip(pathway, hazard)], float
+    )
     cost = mu * (per_mu + extra)
     out["measure"] = measure
     out["unit_cost_cny_per_mu"] = per_mu + extra

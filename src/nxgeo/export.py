@@ -53,62 +53,158 @@ SHEETS = {
 FIELD_SHEET = "字段说明"
 #: curated short names (the others by rule, `short_names`)
 SHORT = {
-    "county_name": "county_nm", "recommended_target": "rec_target", "initial_target": "init_targ",
-    "initial_use": "init_use", "water_demand_m3": "water_m3", "rank_in_county": "rank_cnty",
-    "new_cultivated_ha": "new_cul_ha", "freed_quota_ha": "freed_ha",
-    "greening_increment_ha": "green_ha", "natural_recovery_ha": "natrec_ha",
-    "sand_priority": "sand_prio", "hazard_flag": "hazard", "current_class": "cur_class",
-    "suitable_uses": "suit_uses", "precip_mean_mm": "precip_mm", "elev_mean_m": "elev_m",
-    "water_secured_share": "secured_sh", "basic_farmland_share": "farmld_sh",
-    "protected_share": "prot_sh", "protected_core": "prot_core", "protected_any": "prot_any",
-    "ecological_redline": "redline", "planned_share": "planned_sh",
-    "hazard_slope_max_deg": "haz_slope", "threat_dist_m": "threat_m", "threat_kind": "threat_knd",
-    "wind_exposure": "wind_exp", "dist_farmland_m": "d_farm_m",
+    "county_name": "county_nm",
+    "recommended_target": "rec_target",
+    "initial_target": "init_targ",
+    "initial_use": "init_use",
+    "water_demand_m3": "water_m3",
+    "rank_in_county": "rank_cnty",
+    "new_cultivated_ha": "new_cul_ha",
+    "freed_quota_ha": "freed_ha",
+    "greening_increment_ha": "green_ha",
+    "natural_recovery_ha": "natrec_ha",
+    "sand_priority": "sand_prio",
+    "hazard_flag": "hazard",
+    "current_class": "cur_class",
+    "suitable_uses": "suit_uses",
+    "precip_mean_mm": "precip_mm",
+    "elev_mean_m": "elev_m",
+    "water_secured_share": "secured_sh",
+    "basic_farmland_share": "farmld_sh",
+    "protected_share": "prot_sh",
+    "protected_core": "prot_core",
+    "protected_any": "prot_any",
+    "ecological_redline": "redline",
+    "planned_share": "planned_sh",
+    "hazard_slope_max_deg": "haz_slope",
+    "threat_dist_m": "threat_m",
+    "threat_kind": "threat_knd",
+    "wind_exposure": "wind_exp",
+    "dist_farmland_m": "d_farm_m",
 }
-PREFIXES = {"share_": "sh_", "score_": "sc_", "grade_": "gr_", "reason_": "rs_",
-            "dist_": "d_"}
+PREFIXES = {"share_": "sh_", "score_": "sc_", "grade_": "gr_", "reason_": "rs_", "dist_": "d_"}
 
 # --- Chinese headers of the county tables ----------------------------------------------------
 #: phrases (of "_"-separated tokens, longest match first) -> Chinese
 PHRASES = {
-    "adcode": "县区代码", "county_name": "县（区）", "zone_kind": "统计单元类型", "zone_id": "统计单元代码",
-    "zone_name": "统计单元名称", "year": "年度", "pathway": "修复路径", "class_id": "地类代码",
-    "class_zh": "地类名称", "class_en": "地类英文名", "class": "地类", "share": "占比",
-    "n_parcels": "地块数", "n_eligible": "符合条件地块数", "n_allocated": "已配水地块数",
-    "n_candidates": "候选地块数", "n_fallback": "降级用途地块数", "n_hazard": "需削坡减荷地块数",
-    "n_already_restored": "已修复地块数", "n_no_data": "无数据地块数",
-    "n_public_funded": "财政资金地块数", "n_operator_funded": "矿权人资金地块数",
-    "max_parcel": "最大地块", "allocated_area": "已配水面积", "area": "面积",
-    "new_cultivated": "新增耕地", "freed_quota": "腾退建设用地指标",
-    "greening_increment": "绿化增量", "closure_share": "封育占比", "closure": "封禁保护",
-    "natural_recovery": "自然恢复", "pv_mw": "光伏装机（兆瓦）", "water_allocated": "配置水量",
-    "public_funded": "财政资金", "operator_funded": "矿权人资金", "planting": "造林种草",
-    "shrub_planting": "灌木种植", "shrub_share_of_planting": "灌木占种植比",
-    "target_closure_share": "目标封育占比", "target_shrub_share_of_planting": "目标灌木占种植比",
-    "meets_three_north": "达到三北目标", "headroom": "可用水量余量", "demand": "需水量",
-    "allocated": "已配置水量", "left": "剩余水量", "benefit_greedy": "效益（贪心法）",
-    "benefit_exact": "效益（精确法）", "exact_greedy_ratio": "精确/贪心效益比", "solver": "求解方法",
-    "ratio": "需水/余量比", "binding": "水量约束", "total": "合计",
-    "carbon_stock": "碳储量", "carbon_sequestration": "固碳", "carbon_seq": "固碳",
-    "carbon": "碳储量", "soil_retention": "土壤保持", "soil": "土壤保持",
-    "sand_fixation": "防风固沙", "sand": "防风固沙", "water_conservation": "水源涵养",
-    "flood_regulation": "洪水调蓄", "flood": "洪水调蓄", "climate_regulation": "气候调节",
-    "climate": "气候调节", "air_purification": "空气净化", "air": "空气净化",
-    "water_purification": "水质净化", "water_purif": "水质净化",
-    "nutrient_retention": "养分保持", "nutrient": "养分保持", "oxygen_release": "释氧",
-    "air_so2": "净化二氧化硫", "air_nox": "净化氮氧化物", "air_dust": "滞尘",
-    "water_cod": "净化COD", "water_tn": "净化总氮", "water_tp": "净化总磷",
-    "gep_regulating": "调节服务GEP", "gep": "生态产品总值GEP", "material_products": "物质产品",
-    "regulating_services": "调节服务", "cultural_services": "文化服务", "agriculture": "农业产品",
-    "forestry": "林业产品", "animal_husbandry": "畜牧业产品", "fishery": "渔业产品",
-    "water_supply": "水资源供给", "tourism": "旅游休憩", "not_accounted": "未核算项",
-    "cropland": "耕地", "forage": "饲草", "solar_pv": "光伏", "wetland": "湿地",
-    "wine_grape": "酿酒葡萄", "grass": "草地", "shrub": "灌木林地", "forest": "林地",
-    "value": "价值", "water": "水源涵养",
+    "adcode": "县区代码",
+    "county_name": "县（区）",
+    "zone_kind": "统计单元类型",
+    "zone_id": "统计单元代码",
+    "zone_name": "统计单元名称",
+    "year": "年度",
+    "pathway": "修复路径",
+    "class_id": "地类代码",
+    "class_zh": "地类名称",
+    "class_en": "地类英文名",
+    "class": "地类",
+    "share": "占比",
+    "n_parcels": "地块数",
+    "n_eligible": "符合条件地块数",
+    "n_allocated": "已配水地块数",
+    "n_candidates": "候选地块数",
+    "n_fallback": "降级用途地块数",
+    "n_hazard": "需削坡减荷地块数",
+    "n_already_restored": "已修复地块数",
+    "n_no_data": "无数据地块数",
+    "n_public_funded": "财政资金地块数",
+    "n_operator_funded": "矿权人资金地块数",
+    "max_parcel": "最大地块",
+    "allocated_area": "已配水面积",
+    "area": "面积",
+    "new_cultivated": "新增耕地",
+    "freed_quota": "腾退建设用地指标",
+    "greening_increment": "绿化增量",
+    "closure_share": "封育占比",
+    "closure": "封禁保护",
+    "natural_recovery": "自然恢复",
+    "pv_mw": "光伏装机（兆瓦）",
+    "water_allocated": "配置水量",
+    "public_funded": "财政资金",
+    "operator_funded": "矿权人资金",
+    "planting": "造林种草",
+    "shrub_planting": "灌木种植",
+    "shrub_share_of_planting": "灌木占种植比",
+    "target_closure_share": "目标封育占比",
+    "target_shrub_share_of_planting": "目标灌木占种植比",
+    "meets_three_north": "达到三北目标",
+    "headroom": "可用水量余量",
+    "demand": "需水量",
+    "allocated": "已配置水量",
+    "left": "剩余水量",
+    "benefit_greedy": "效益（贪心法）",
+    "benefit_exact": "效益（精确法）",
+    "exact_greedy_ratio": "精确/贪心效益比",
+    "solver": "求解方法",
+    "ratio": "需水/余量比",
+    "binding": "水量约束",
+    "total": "合计",
+    "carbon_stock": "碳储量",
+    "carbon_sequestration": "固碳",
+    "carbon_seq": "固碳",
+    "carbon": "碳储量",
+    "soil_retention": "土壤保持",
+    "soil": "土壤保持",
+    "sand_fixation": "防风固沙",
+    "sand": "防风固沙",
+    "water_conservation": "水源涵养",
+    "flood_regulation": "洪水调蓄",
+    "flood": "洪水调蓄",
+    "climate_regulation": "气候调节",
+    "climate": "气候调节",
+    "air_purification": "空气净化",
+    "air": "空气净化",
+    "water_purification": "水质净化",
+    "water_purif": "水质净化",
+    "nutrient_retention": "养分保持",
+    "nutrient": "养分保持",
+    "oxygen_release": "释氧",
+    "air_so2": "净化二氧化硫",
+    "air_nox": "净化氮氧化物",
+    "air_dust": "滞尘",
+    "water_cod": "净化COD",
+    "water_tn": "净化总氮",
+    "water_tp": "净化总磷",
+    "gep_regulating": "调节服务GEP",
+    "gep": "生态产品总值GEP",
+    "material_products": "物质产品",
+    "regulating_services": "调节服务",
+    "cultural_services": "文化服务",
+    "agriculture": "农业产品",
+    "forestry": "林业产品",
+    "animal_husbandry": "畜牧业产品",
+    "fishery": "渔业产品",
+    "water_supply": "水资源供给",
+    "tourism": "旅游休憩",
+    "not_accounted": "未核算项",
+    "cropland": "耕地",
+    "forage": "饲草",
+    "solar_pv": "光伏",
+    "wetland": "湿地",
+    "wine_grape": "酿酒葡萄",
+    "grass": "草地",
+    "shrub": "灌木林地",
+    "forest": "林地",
+    "value": "价值",
+    "water": "水源涵养",
 }
-UNITS = {"ha": "公顷", "mu": "亩", "m3": "立方米", "cny": "元", "wan_cny": "万元", "yi_cny": "亿元",
-         "t": "吨", "t_c": "吨碳", "t_co2": "吨CO₂", "t_o2": "吨O₂", "kg": "千克", "kwh": "千瓦时",
-         "t_c_per_yr": "吨碳/年", "t_co2_per_yr": "吨CO₂/年", "wan_cny_per_km2": "万元/平方千米"}
+UNITS = {
+    "ha": "公顷",
+    "mu": "亩",
+    "m3": "立方米",
+    "cny": "元",
+    "wan_cny": "万元",
+    "yi_cny": "亿元",
+    "t": "吨",
+    "t_c": "吨碳",
+    "t_co2": "吨CO₂",
+    "t_o2": "吨O₂",
+    "kg": "千克",
+    "kwh": "千瓦时",
+    "t_c_per_yr": "吨碳/年",
+    "t_co2_per_yr": "吨CO₂/年",
+    "wan_cny_per_km2": "万元/平方千米",
+}
 
 
 def _cjk(text: str) -> bool:
@@ -121,10 +217,10 @@ def header_zh(column: str) -> str:
     col = str(column)
     if col in PHRASES:
         return f"{PHRASES[col]} {col}"
-    change = col.startswith("d_")               # d_<x>: the change of <x> (service gains)
+    change = col.startswith("d_")  # d_<x>: the change of <x> (service gains)
     tokens = (col[2:] if change else col).split("_")
     unit = ""
-    for k in sorted(UNITS, key=lambda u: -len(u.split("_"))):   # longest unit suffix first
+    for k in sorted(UNITS, key=lambda u: -len(u.split("_"))):  # longest unit suffix first
         n = len(k.split("_"))
         if len(tokens) > n and tokens[-n:] == k.split("_"):
             unit, tokens = UNITS[k], tokens[:-n]
@@ -156,7 +252,7 @@ def _abbrev(name: str, limit: int) -> str:
     name = SHORT.get(name, name)
     for long, short in PREFIXES.items():
         if name.startswith(long) and len(name) > limit:
-            name = short + name[len(long):]
+            name = short + name[len(long) :]
             break
     name = _VALID.sub("_", name) or "f"
     if name[0].isdigit() or name[0] == "_":
@@ -164,7 +260,7 @@ def _abbrev(name: str, limit: int) -> str:
     if len(name) <= limit:
         return name
     words = [w for w in name.split("_") if w]
-    for k in range(max(len(w) for w in words), 0, -1):   # cut every word to k letters
+    for k in range(max(len(w) for w in words), 0, -1):  # cut every word to k letters
         cand = "_".join(w[:k] for w in words)
         if len(cand) <= limit:
             return cand
@@ -187,14 +283,13 @@ def short_names(names: Sequence[str], limit: int = MAX_SHP_FIELD) -> dict[str, s
         while cand.lower() in used:
             k += 1
             suffix = f"_{k}"
-            cand = base[:limit - len(suffix)] + suffix
+            cand = base[: limit - len(suffix)] + suffix
         used.add(cand.lower())
         out[str(n)] = cand
     return out
 
 
-def field_table(layers: Mapping[str, gpd.GeoDataFrame], mapping: Mapping[str, str]
-                ) -> pd.DataFrame:
+def field_table(layers: Mapping[str, gpd.GeoDataFrame], mapping: Mapping[str, str]) -> pd.DataFrame:
     """The CSV beside the Shapefiles: short name, long name, Chinese alias, English name, the
     layers that carry the field."""
     from .fields import lookup
@@ -206,11 +301,16 @@ def field_table(layers: Mapping[str, gpd.GeoDataFrame], mapping: Mapping[str, st
             f = lookup(long)
         except (KeyError, ValueError):
             f = None
-        rows.append({"short_name": short, "long_name": long,
-                     "alias_zh": f.zh if f is not None else "",
-                     "name_en": f.en if f is not None else "",
-                     "unit": f.unit if f is not None else "",
-                     "layers": ";".join(k for k, g in layers.items() if long in g.columns)})
+        rows.append(
+            {
+                "short_name": short,
+                "long_name": long,
+                "alias_zh": f.zh if f is not None else "",
+                "name_en": f.en if f is not None else "",
+                "unit": f.unit if f is not None else "",
+                "layers": ";".join(k for k, g in layers.items() if long in g.columns),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -245,13 +345,15 @@ def write_gdb(layers: Mapping[str, gpd.GeoDataFrame], path: Path) -> Path:
     # GDAL's switch for reproducible UUIDs (otherwise random GUIDs in GDB_Items)
     with pyogrio_config(OPENFILEGDB_REPRODUCIBLE_UUID="YES", OGR_CURRENT_DATE=FIXED_DATE):
         for name, gdf in layers.items():
-            pyogrio.write_dataframe(gdf, path, layer=name, driver="OpenFileGDB",
-                                    geometry_type="MultiPolygon")
+            pyogrio.write_dataframe(
+                gdf, path, layer=name, driver="OpenFileGDB", geometry_type="MultiPolygon"
+            )
     return path
 
 
-def write_shapefiles(layers: Mapping[str, gpd.GeoDataFrame], folder: Path,
-                     mapping: Mapping[str, str]) -> list[Path]:
+def write_shapefiles(
+    layers: Mapping[str, gpd.GeoDataFrame], folder: Path, mapping: Mapping[str, str]
+) -> list[Path]:
     """`<layer>.shp` per layer, UTF-8 with `.cpg`, fields renamed by `mapping`."""
     import pyogrio
 
@@ -260,8 +362,9 @@ def write_shapefiles(layers: Mapping[str, gpd.GeoDataFrame], folder: Path,
     for name, gdf in layers.items():
         g = gdf.rename(columns={c: mapping[c] for c in gdf.columns if c in mapping})
         shp = folder / f"{name}.shp"
-        pyogrio.write_dataframe(g, shp, driver="ESRI Shapefile", encoding="UTF-8",
-                                geometry_type="MultiPolygon")
+        pyogrio.write_dataframe(
+            g, shp, driver="ESRI Shapefile", encoding="UTF-8", geometry_type="MultiPolygon"
+        )
         cpg = folder / f"{name}.cpg"
         if not cpg.exists() or cpg.read_text().strip().upper() not in ("UTF-8", "UTF8"):
             cpg.write_text("UTF-8")
@@ -313,7 +416,7 @@ def _cell(v):
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") and not _number(v):
-        return "'" + v                      # never a formula
+        return "'" + v  # never a formula
     return v
 
 
@@ -334,9 +437,12 @@ def _fixed_zip(data: bytes, path: Path) -> None:
             z.compress_type = zipfile.ZIP_DEFLATED
             z.external_attr = 0o600 << 16
             data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":   # openpyxl stamps the save time
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>2000-01-01T00:00:00Z\g<2>",
+                    data,
+                )
             dst.writestr(z, data)
 
 
@@ -347,13 +453,15 @@ def read_candidate_layers(gpkg, pathways: Sequence[str]) -> dict[str, gpd.GeoDat
     present = {str(n) for n, _ in pyogrio.list_layers(gpkg)}
     missing = [p for p in pathways if p not in present]
     if missing:
-        raise InputError(f"{gpkg}: no layer(s) {missing} to export; layers present: "
-                         f"{', '.join(sorted(present))}")
+        raise InputError(
+            f"{gpkg}: no layer(s) {missing} to export; layers present: {', '.join(sorted(present))}"
+        )
     return {p: gpd.read_file(gpkg, layer=p, engine="pyogrio") for p in pathways}
 
 
-def export_year(candidates_gpkg, tables: Mapping[str, str | Path], out_dir, *,
-                pathways: Sequence[str], crs=None) -> dict:
+def export_year(
+    candidates_gpkg, tables: Mapping[str, str | Path], out_dir, *, pathways: Sequence[str], crs=None
+) -> dict:
     """Write ``out_dir`` (the year's export folder) as the module docstring says: the GDB,
     the Shapefiles with field_names.csv, tables.xlsx from `tables` ({stem: csv path}), all in
     `crs` (None: the candidates' CRS). The folder is built beside and renamed into place (a
@@ -368,18 +476,20 @@ def export_year(candidates_gpkg, tables: Mapping[str, str | Path], out_dir, *,
         except CRSError as exc:
             raise InputError(f"export.crs: {crs!r} is not a CRS ({exc})") from None
         if not crs.is_projected:
-            raise InputError(f"export.crs: {crs.name} is not a projected CRS (areas and the "
-                             f"department's 3-degree zones are in metres)")
-    layers = {p: _prepare(g, crs) for p, g in read_candidate_layers(candidates_gpkg,
-                                                                   pathways).items()}
+            raise InputError(
+                f"export.crs: {crs.name} is not a projected CRS (areas and the "
+                f"department's 3-degree zones are in metres)"
+            )
+    layers = {
+        p: _prepare(g, crs) for p, g in read_candidate_layers(candidates_gpkg, pathways).items()
+    }
     names = []
     for g in layers.values():
         names += [c for c in g.columns if c != "geometry" and c not in names]
     mapping = short_names(names)
     frames = {}
     for stem, p in tables.items():
-        frames[stem] = pd.read_csv(p, encoding="utf-8-sig", dtype={"adcode": str,
-                                                                   "zone_id": str})
+        frames[stem] = pd.read_csv(p, encoding="utf-8-sig", dtype={"adcode": str, "zone_id": str})
     with temp_dir_beside(out_dir) as td:
         tmp = td / out_dir.name
         tmp.mkdir()
@@ -387,9 +497,9 @@ def export_year(candidates_gpkg, tables: Mapping[str, str | Path], out_dir, *,
         write_shapefiles(layers, tmp / "shp", mapping)
         from .atomic import csv_safe
 
-        csv_safe(field_table(layers, mapping)).to_csv(tmp / "shp" / "field_names.csv",
-                                                      index=False, encoding="utf-8-sig",
-                                                      lineterminator="\n")
+        csv_safe(field_table(layers, mapping)).to_csv(
+            tmp / "shp" / "field_names.csv", index=False, encoding="utf-8-sig", lineterminator="\n"
+        )
         from .gis_styles import write_csvt
 
         write_csvt(tmp / "shp" / "field_names.csv")  # QGIS reads the column types (#17)
@@ -397,5 +507,9 @@ def export_year(candidates_gpkg, tables: Mapping[str, str | Path], out_dir, *,
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(tmp, out_dir)
-    return {"layers": {p: len(g) for p, g in layers.items()}, "fields": len(mapping),
-            "tables": list(frames), "crs": crs.to_string() if crs is not None else None}
+    return {
+        "layers": {p: len(g) for p, g in layers.items()},
+        "fields": len(mapping),
+        "tables": list(frames),
+        "crs": crs.to_string() if crs is not None else None,
+    }

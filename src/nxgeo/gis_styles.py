@@ -37,13 +37,27 @@ QGIS_VERSION = "3.22.16-Białowieża"
 # --- colours defined here (everything else: maps.style / classes table) --------------------
 # reason bits: the colour of a combination is that of its first bit in REASON_PRIORITY
 REASON_COLORS = {
-    "protected_core": "#00441b", "ecological_redline": "#b2182b", "protected_any": "#41ab5d",
-    "basic_farmland": "#fdb863", "slope_limit": "#8c510a", "precipitation_rule": "#4393c3",
-    "buffer": "#9970ab", "class_not_convertible": "#878787", "nodata": "#d9d9d9",
+    "protected_core": "#00441b",
+    "ecological_redline": "#b2182b",
+    "protected_any": "#41ab5d",
+    "basic_farmland": "#fdb863",
+    "slope_limit": "#8c510a",
+    "precipitation_rule": "#4393c3",
+    "buffer": "#9970ab",
+    "class_not_convertible": "#878787",
+    "nodata": "#d9d9d9",
 }
-REASON_PRIORITY = ("protected_core", "ecological_redline", "protected_any", "basic_farmland",
-                   "slope_limit", "precipitation_rule", "buffer", "class_not_convertible",
-                   "nodata")
+REASON_PRIORITY = (
+    "protected_core",
+    "ecological_redline",
+    "protected_any",
+    "basic_farmland",
+    "slope_limit",
+    "precipitation_rule",
+    "buffer",
+    "class_not_convertible",
+    "nodata",
+)
 MASK_COLORS = {
     "protected_core": ("#00441b", "自然保护地核心保护区", "Protected-area core zone"),
     "protected_any": ("#41ab5d", "自然保护地", "Protected area"),
@@ -52,16 +66,32 @@ MASK_COLORS = {
     "water_secured": ("#4393c3", "有保障水源（灌区）", "Secured irrigation water"),
     "planned_construction": ("#d6604d", "规划建设用地", "Planned construction"),
 }
-OWNERSHIP = {0: ("#d9d9d9", "权属未知", "Ownership unknown", 120),
-             1: ("#807dba", "国有", "State-owned", 255),
-             2: ("#fdae6b", "集体", "Collective", 255)}
+OWNERSHIP = {
+    0: ("#d9d9d9", "权属未知", "Ownership unknown", 120),
+    1: ("#807dba", "国有", "State-owned", 255),
+    2: ("#fdae6b", "集体", "Collective", 255),
+}
 # official_disagree_*.tif: computed vs the department's official grade (nxgeo.suitability.official)
-DISAGREE = {0: ("#d9d9d9", "一致", "Agree", 160),
-            1: ("#1a9641", "计算优于官方", "Computed better than official", 255),
-            2: ("#d7191c", "计算劣于官方", "Computed worse than official", 255),
-            3: ("#7b3294", "计算禁止而官方评级", "Computed excluded where official grades", 255)}
-COUNTY_COLORS = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
-                 "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f")
+DISAGREE = {
+    0: ("#d9d9d9", "一致", "Agree", 160),
+    1: ("#1a9641", "计算优于官方", "Computed better than official", 255),
+    2: ("#d7191c", "计算劣于官方", "Computed worse than official", 255),
+    3: ("#7b3294", "计算禁止而官方评级", "Computed excluded where official grades", 255),
+}
+COUNTY_COLORS = (
+    "#8dd3c7",
+    "#ffffb3",
+    "#bebada",
+    "#fb8072",
+    "#80b1d3",
+    "#fdb462",
+    "#b3de69",
+    "#fccde5",
+    "#d9d9d9",
+    "#bc80bd",
+    "#ccebc5",
+    "#ffed6f",
+)
 RAMPS = {  # ColorBrewer sequential ramps (5 stops)
     "score": ("#ffffcc", "#c2e699", "#78c679", "#31a354", "#006837"),
     "terrain": ("#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c"),
@@ -156,8 +186,18 @@ def raster_kind(path: str | Path) -> str:
     return "continuous"
 
 
-CATEGORICAL = ("landuse", "landuse_code", "best_use", "grade", "reason", "mask", "county",
-               "change", "ownership", "disagree")
+CATEGORICAL = (
+    "landuse",
+    "landuse_code",
+    "best_use",
+    "grade",
+    "reason",
+    "mask",
+    "county",
+    "change",
+    "ownership",
+    "disagree",
+)
 
 
 # --- reading what a raster holds -------------------------------------------------------------
@@ -216,8 +256,10 @@ def _maps_style():
 
 
 def landuse_categories(ctx: StyleContext) -> list[Category]:
-    return [Category(int(r.class_id), str(r.color), str(r.name_zh), str(r.name_en))
-            for r in ctx.classes.itertuples()]
+    return [
+        Category(int(r.class_id), str(r.color), str(r.name_zh), str(r.name_en))
+        for r in ctx.classes.itertuples()
+    ]
 
 
 def landuse_code_categories(ctx: StyleContext, present: Sequence[int]) -> list[Category]:
@@ -225,8 +267,12 @@ def landuse_code_categories(ctx: StyleContext, present: Sequence[int]) -> list[C
     rows = {}
     if ctx.scheme is not None:
         for r in ctx.scheme.itertuples():
-            rows[int(r.code)] = (str(getattr(r, "source_code", r.code)), str(r.name_zh),
-                                 str(r.name_en), colour.get(str(r.canonical), "#9e9e9e"))
+            rows[int(r.code)] = (
+                str(getattr(r, "source_code", r.code)),
+                str(r.name_zh),
+                str(r.name_en),
+                colour.get(str(r.canonical), "#9e9e9e"),
+            )
     out = []
     for v in present:
         sc, zh, en, col = rows.get(int(v), (str(v), str(v), "unknown code", "#9e9e9e"))
@@ -237,8 +283,11 @@ def landuse_code_categories(ctx: StyleContext, present: Sequence[int]) -> list[C
 def best_use_categories(legend: pd.DataFrame) -> list[Category]:
     st = _maps_style()
     known = tuple(str(t) for t in legend["target"])
-    return [Category(int(r.code), st.target_color(str(r.target), known), str(r.name_zh),
-                     str(r.name_en)) for r in legend.itertuples() if str(r.target) != "nodata"]
+    return [
+        Category(int(r.code), st.target_color(str(r.target), known), str(r.name_zh), str(r.name_en))
+        for r in legend.itertuples()
+        if str(r.target) != "nodata"
+    ]
 
 
 def grade_categories() -> list[Category]:
@@ -265,20 +314,30 @@ def reason_categories(present: Sequence[int]) -> list[Category]:
 
 def mask_categories(name: str) -> list[Category]:
     colour, zh, en = MASK_COLORS[name]
-    return [Category(0, "#ffffff", f"{zh}以外", f"outside: {en}", 0),
-            Category(1, colour, zh, en, 200)]
+    return [
+        Category(0, "#ffffff", f"{zh}以外", f"outside: {en}", 0),
+        Category(1, colour, zh, en, 200),
+    ]
 
 
 def county_categories(present: Sequence[int], names: Mapping[str, str] | None) -> list[Category]:
     names = names or {}
-    return [Category(int(v), COUNTY_COLORS[i % len(COUNTY_COLORS)],
-                     f"{names.get(str(v), '')} {v}".strip(), "")
-            for i, v in enumerate(present)]
+    return [
+        Category(
+            int(v),
+            COUNTY_COLORS[i % len(COUNTY_COLORS)],
+            f"{names.get(str(v), '')} {v}".strip(),
+            "",
+        )
+        for i, v in enumerate(present)
+    ]
 
 
 def change_categories(present: Sequence[int], ctx: StyleContext) -> list[Category]:
-    cls = {int(r.class_id): (str(r.color), str(r.name_zh), str(r.name_en))
-           for r in ctx.classes.itertuples()}
+    cls = {
+        int(r.class_id): (str(r.color), str(r.name_zh), str(r.name_en))
+        for r in ctx.classes.itertuples()
+    }
     out = []
     for v in present:
         v = int(v)
@@ -291,8 +350,9 @@ def change_categories(present: Sequence[int], ctx: StyleContext) -> list[Categor
     return out
 
 
-def categories_for(kind: str, paths: Sequence[str | Path], ctx: StyleContext,
-                   present: Sequence[int] | None = None) -> list[Category]:
+def categories_for(
+    kind: str, paths: Sequence[str | Path], ctx: StyleContext, present: Sequence[int] | None = None
+) -> list[Category]:
     """The classes of a categorical raster (several paths: a mosaic), only those present."""
     present = present_values(paths) if present is None else list(present)
     stem = Path(paths[0]).name.removesuffix(".tif").removesuffix(".vrt")
@@ -362,7 +422,9 @@ def paletted_pipe(cats: Sequence[Category], opacity: float = 1.0) -> str:
     """The <pipe> of a paletted raster renderer (QGIS 3.x)."""
     entries = "\n".join(
         f'        <paletteEntry value="{c.value}" color="{c.colour}" alpha="{c.alpha}" '
-        f'label="{escape(c.label, quote=True)}"/>' for c in cats)
+        f'label="{escape(c.label, quote=True)}"/>'
+        for c in cats
+    )
     return f'''  <pipe>
     <rasterrenderer type="paletted" band="1" opacity="{opacity}" alphaBand="-1" nodataColor="">
 {_MINMAX}      <colorPalette>
@@ -399,9 +461,11 @@ def hillshade_pipe(opacity: float = 1.0) -> str:
 
 
 def qml_document(pipe: str) -> str:
-    return (f"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-            f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories">\n'
-            f"{pipe}\n  <blendMode>0</blendMode>\n</qgis>\n")
+    return (
+        f"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories">\n'
+        f"{pipe}\n  <blendMode>0</blendMode>\n</qgis>\n"
+    )
 
 
 def pam_document(cats: Sequence[Category], dtype: str) -> str | None:
@@ -420,10 +484,12 @@ def pam_document(cats: Sequence[Category], dtype: str) -> str | None:
         names.append(f"      <Category>{escape(c.label) if c else ''}</Category>")
         r, g, b, a = _hex_rgba(c.colour, c.alpha) if c else (0, 0, 0, 0)
         colours.append(f'      <Entry c1="{r}" c2="{g}" c3="{b}" c4="{a}"/>')
-    return ("<PAMDataset>\n  <PAMRasterBand band=\"1\">\n    <ColorInterp>Palette</ColorInterp>\n"
-            "    <CategoryNames>\n" + "\n".join(names) + "\n    </CategoryNames>\n"
-            "    <ColorTable>\n" + "\n".join(colours) + "\n    </ColorTable>\n"
-            "  </PAMRasterBand>\n</PAMDataset>\n")
+    return (
+        '<PAMDataset>\n  <PAMRasterBand band="1">\n    <ColorInterp>Palette</ColorInterp>\n'
+        "    <CategoryNames>\n" + "\n".join(names) + "\n    </CategoryNames>\n"
+        "    <ColorTable>\n" + "\n".join(colours) + "\n    </ColorTable>\n"
+        "  </PAMRasterBand>\n</PAMDataset>\n"
+    )
 
 
 @dataclass
@@ -438,8 +504,12 @@ class RasterStyle:
         return "paletted" if self.categories is not None else "singlebandpseudocolor"
 
 
-def style_for(paths: Sequence[str | Path], ctx: StyleContext,
-              present: Sequence[int] | None = None, ramp: Ramp | None = None) -> RasterStyle:
+def style_for(
+    paths: Sequence[str | Path],
+    ctx: StyleContext,
+    present: Sequence[int] | None = None,
+    ramp: Ramp | None = None,
+) -> RasterStyle:
     """The style of a raster (or of a mosaic of rasters of one kind). `present` (the values
     present) and `ramp` may be given when already known."""
     paths = [Path(p) for p in paths]
@@ -486,23 +556,27 @@ def write_sidecars(raster: str | Path, ctx: StyleContext) -> RasterStyle:
 
 # --- CSV column types for QGIS / OGR (.csvt) ---------------------------------------------------
 #: columns that hold codes, never numbers (county codes, ids, land-use codes)
-TEXT_COLUMNS = re.compile(r"^(adcode|zone_id|parcel_id|source_id|code|source_code|id|reach|"
-                          r".*_id|.*adcode.*)$")
+TEXT_COLUMNS = re.compile(
+    r"^(adcode|zone_id|parcel_id|source_id|code|source_code|id|reach|"
+    r".*_id|.*adcode.*)$"
+)
 
 
 def csvt_types(csv_path: str | Path) -> list[str]:
     """The OGR type of every column of a CSV written by nxgeo: ``Integer`` / ``Integer64`` /
     ``Real`` for numbers, ``Integer(Boolean)`` for True/False, ``String`` for text and for code
     columns (`TEXT_COLUMNS`: adcode, ids, land-use codes), in column order."""
-    df = pd.read_csv(csv_path, encoding="utf-8-sig", low_memory=False,
-                     keep_default_na=True)
+    df = pd.read_csv(csv_path, encoding="utf-8-sig", low_memory=False, keep_default_na=True)
     out = []
     for c in df.columns:
         s = df[c]
         if TEXT_COLUMNS.match(str(c)):
             out.append("String")
-        elif s.dtype == bool or (s.dtype == object and set(s.dropna().astype(str))
-                                 <= {"True", "False"} and s.notna().any()):
+        elif s.dtype == bool or (
+            s.dtype == object
+            and set(s.dropna().astype(str)) <= {"True", "False"}
+            and s.notna().any()
+        ):
             out.append("Integer(Boolean)")
         elif pd.api.types.is_integer_dtype(s):
             big = s.abs().max() > 2**31 - 1 if len(s) else False

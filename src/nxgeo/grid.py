@@ -83,16 +83,25 @@ class Grid:
 
     def profile(self, dtype: str, nodata: float | None) -> dict:
         """Keyword arguments for `rasterio.open(..., 'w', **profile)` (plus creation options)."""
-        return {"crs": self.rasterio_crs, "transform": self.transform, "width": self.width,
-                "height": self.height, "count": 1, "dtype": dtype, "nodata": nodata}
+        return {
+            "crs": self.rasterio_crs,
+            "transform": self.transform,
+            "width": self.width,
+            "height": self.height,
+            "count": 1,
+            "dtype": dtype,
+            "nodata": nodata,
+        }
 
     def matches(self, other: Grid, tol: float = 1e-6) -> bool:
         """Same CRS, same shape and the same transform within `tol` of a pixel."""
         if self.shape != other.shape or self.rasterio_crs != other.rasterio_crs:
             return False
         res = min(self.resolution)
-        return all(abs(p - q) <= tol * res for p, q in zip(tuple(self.transform)[:6],
-                                                            tuple(other.transform)[:6]))
+        return all(
+            abs(p - q) <= tol * res
+            for p, q in zip(tuple(self.transform)[:6], tuple(other.transform)[:6])
+        )
 
     # -- (de)serialisation ----------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -108,8 +117,12 @@ class Grid:
 
     @classmethod
     def from_dict(cls, d: dict) -> Grid:
-        return cls(crs=d["crs"], transform=Affine(*d["transform"][:6]), width=d["width"],
-                   height=d["height"])
+        return cls(
+            crs=d["crs"],
+            transform=Affine(*d["transform"][:6]),
+            width=d["width"],
+            height=d["height"],
+        )
 
     @classmethod
     def from_raster(cls, path: str | Path) -> Grid:
@@ -131,12 +144,14 @@ def pixel_budget_problem(grid: Grid, max_pixels: int | None) -> str | None:
     res = grid.resolution[0]
     fits = math.ceil(res * math.sqrt(n / int(max_pixels)))
     gb = n * 4 / 1e9
-    return (f"grid.resolution: {res:g} m gives an analysis grid of {n:,} pixels ({grid.width:,} × "
-            f"{grid.height:,} over the counties' extent), more than grid.max_pixels = "
-            f"{int(max_pixels):,}: every layer would be ~{gb:,.0f} GB (float32) and the run would "
-            f"take very long. Use a coarser grid.resolution (at least {fits:g} m fits; real survey "
-            f"data: 30), or, if you really mean {res:g} m, raise grid.max_pixels to at least "
-            f"{n:,}.")
+    return (
+        f"grid.resolution: {res:g} m gives an analysis grid of {n:,} pixels ({grid.width:,} × "
+        f"{grid.height:,} over the counties' extent), more than grid.max_pixels = "
+        f"{int(max_pixels):,}: every layer would be ~{gb:,.0f} GB (float32) and the run would "
+        f"take very long. Use a coarser grid.resolution (at least {fits:g} m fits; real survey "
+        f"data: 30), or, if you really mean {res:g} m, raise grid.max_pixels to at least "
+        f"{n:,}."
+    )
 
 
 def grid_for_region(
@@ -155,8 +170,10 @@ def grid_for_region(
     """
     target = CRS.from_user_input(crs)
     if target.is_geographic:
-        msg = (f"grid.crs {target.to_string()} is geographic; the analysis grid needs a "
-               f"projected metric CRS (e.g. EPSG:4507)")
+        msg = (
+            f"grid.crs {target.to_string()} is geographic; the analysis grid needs a "
+            f"projected metric CRS (e.g. EPSG:4507)"
+        )
         raise ConfigError([msg])
     if resolution <= 0:
         raise ConfigError([f"grid.resolution must be > 0, got {resolution}"])

@@ -49,18 +49,26 @@ def _raster_info(raster_path: str | Path):
         if src.crs is None:
             raise InputError(f"{raster_path}: raster has no CRS")
         if src.crs.is_geographic:
-            raise InputError(f"{raster_path}: raster is in a geographic CRS ({src.crs}); areas "
-                             f"need the projected analysis grid")
+            raise InputError(
+                f"{raster_path}: raster is in a geographic CRS ({src.crs}); areas "
+                f"need the projected analysis grid"
+            )
         return src.crs, src.transform
 
 
-def _zones_for(raster_crs, zones_gdf: gpd.GeoDataFrame, id_field: str,
-               name: str = "zones") -> gpd.GeoDataFrame:
+def _zones_for(
+    raster_crs, zones_gdf: gpd.GeoDataFrame, id_field: str, name: str = "zones"
+) -> gpd.GeoDataFrame:
     if id_field not in zones_gdf.columns:
-        raise InputError(f"{name}: field {id_field!r} not found; fields are "
-                         f"{', '.join(map(str, zones_gdf.columns.drop('geometry', errors='ignore')))}")
-    zones = gpd.GeoDataFrame({ZONE_COL: zones_gdf[id_field].to_numpy()},
-                             geometry=zones_gdf.geometry.to_numpy(), crs=zones_gdf.crs)
+        raise InputError(
+            f"{name}: field {id_field!r} not found; fields are "
+            f"{', '.join(map(str, zones_gdf.columns.drop('geometry', errors='ignore')))}"
+        )
+    zones = gpd.GeoDataFrame(
+        {ZONE_COL: zones_gdf[id_field].to_numpy()},
+        geometry=zones_gdf.geometry.to_numpy(),
+        crs=zones_gdf.crs,
+    )
     zones = reproject_vector(zones, raster_crs, name=name)
     # Repaired after reprojection (collapsed slivers), polygonal parts only: self-intersections
     # would give wrong coverage fractions, and exactextract refuses GeometryCollections.
@@ -91,19 +99,36 @@ def _extract(raster_path, zones_gdf, id_field, name: str = "zones"):
     order = list(pd.unique(zones[ZONE_COL]))
     parts = []
     if len(zones):
-        res = exact_extract(str(raster_path), zones, ["count", "unique", "frac"],
-                            include_cols=[ZONE_COL], output="pandas",
-                            max_cells_in_memory=MAX_CELLS)
-        for zid, uniq, frac, count in zip(res[ZONE_COL], res["unique"], res["frac"],
-                                          res["count"]):
+        res = exact_extract(
+            str(raster_path),
+            zones,
+            ["count", "unique", "frac"],
+            include_cols=[ZONE_COL],
+            output="pandas",
+            max_cells_in_memory=MAX_CELLS,
+        )
+        for zid, uniq, frac, count in zip(res[ZONE_COL], res["unique"], res["frac"], res["count"]):
             uniq = np.asarray(uniq)
             if uniq.size:
-                parts.append(pd.DataFrame({"zone_id": zid, "value": uniq.astype(np.int64),
-                                           "pixel_count": float(count) * np.asarray(frac, float)}))
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "zone_id": zid,
+                            "value": uniq.astype(np.int64),
+                            "pixel_count": float(count) * np.asarray(frac, float),
+                        }
+                    )
+                )
     if not parts:
-        parts = [pd.DataFrame({"zone_id": pd.Series([], dtype=object),
-                               "value": np.array([], np.int64),
-                               "pixel_count": np.array([], float)})]
+        parts = [
+            pd.DataFrame(
+                {
+                    "zone_id": pd.Series([], dtype=object),
+                    "value": np.array([], np.int64),
+                    "pixel_count": np.array([], float),
+                }
+            )
+        ]
     long = pd.concat(parts, ignore_index=True)
     long = long.groupby(["zone_id", "value"], as_index=False, sort=False)["pixel_count"].sum()
     return long, order, px_ha
@@ -113,13 +138,20 @@ def _complete(long: pd.DataFrame, order: list, values, px_ha: float) -> pd.DataF
     if values is not None:
         values = sorted({int(v) for v in values})
         full = pd.MultiIndex.from_product([order, values], names=["zone_id", "value"])
-        long = (long.set_index(["zone_id", "value"])["pixel_count"]
-                .reindex(full, fill_value=0.0).reset_index())
+        long = (
+            long.set_index(["zone_id", "value"])["pixel_count"]
+            .reindex(full, fill_value=0.0)
+            .reset_index()
+        )
     long = long.copy()
     long["area_ha"] = long["pixel_count"] * px_ha
     rank = {z: i for i, z in enumerate(order)}
-    long = (long.assign(_r=long["zone_id"].map(rank)).sort_values(["_r", "value"], kind="stable")
-            .drop(columns="_r").reset_index(drop=True))
+    long = (
+        long.assign(_r=long["zone_id"].map(rank))
+        .sort_values(["_r", "value"], kind="stable")
+        .drop(columns="_r")
+        .reset_index(drop=True)
+    )
     return long[["zone_id", "value", "area_ha", "pixel_count"]]
 
 
@@ -156,30 +188,63 @@ def inventory_table(
     `name` names the zone layer in messages (e.g. a geometry that cannot be repaired).
     """
     names = _zone_names(zones_gdf, id_field, name_field)
-    classes = classes_df.rename(columns={"canonical": "class", "name_zh": "class_zh",
-                                         "name_en": "class_en"})
+    classes = classes_df.rename(
+        columns={"canonical": "class", "name_zh": "class_zh", "name_en": "class_en"}
+    )
     long, order, px_ha = _extract(canonical_path, zones_gdf, id_field, name=name)
     _check_known(long, set(classes["class_id"].astype(int)), canonical_path, "classes table")
     by = _complete(long, order, classes["class_id"], px_ha)
-    by = by.merge(classes[["class_id", "class", "class_zh", "class_en"]], left_on="value",
-                  right_on="class_id", how="left")
+    by = by.merge(
+        classes[["class_id", "class", "class_zh", "class_en"]],
+        left_on="value",
+        right_on="class_id",
+        how="left",
+    )
     by = _finish(by, names, zone_kind, mu_per_ha)
     total = by.groupby("zone_id", sort=False)["area_ha"].transform("sum")
     by["share"] = np.where(total > 0, by["area_ha"] / total.where(total > 0, 1.0), 0.0)
-    by = by[["zone_kind", "zone_id", "zone_name", "class_id", "class", "class_zh", "class_en",
-             "area_ha", "area_mu", "share"]]
+    by = by[
+        [
+            "zone_kind",
+            "zone_id",
+            "zone_name",
+            "class_id",
+            "class",
+            "class_zh",
+            "class_en",
+            "area_ha",
+            "area_mu",
+            "share",
+        ]
+    ]
     if codes_path is None or scheme_table is None:
         return by, None
     long_c, order_c, px_c = _extract(codes_path, zones_gdf, id_field, name=name)
     codes = _complete(long_c, order_c, None, px_c)
     _check_known(codes, set(scheme_table["code"].astype(int)), codes_path, "scheme table")
     st = scheme_table.rename(columns={"name_zh": "code_zh", "name_en": "code_en"})
-    codes = codes.merge(st[["code", "source_code", "code_zh", "code_en", "canonical"]],
-                        left_on="value", right_on="code", how="left")
+    codes = codes.merge(
+        st[["code", "source_code", "code_zh", "code_en", "canonical"]],
+        left_on="value",
+        right_on="code",
+        how="left",
+    )
     codes = codes[codes["pixel_count"] > 0]
     codes = _finish(codes, names, zone_kind, mu_per_ha)
-    codes = codes[["zone_kind", "zone_id", "zone_name", "code", "source_code", "code_zh",
-                   "code_en", "canonical", "area_ha", "area_mu"]].reset_index(drop=True)
+    codes = codes[
+        [
+            "zone_kind",
+            "zone_id",
+            "zone_name",
+            "code",
+            "source_code",
+            "code_zh",
+            "code_en",
+            "canonical",
+            "area_ha",
+            "area_mu",
+        ]
+    ].reset_index(drop=True)
     return by, codes
 
 
@@ -217,9 +282,14 @@ def reconcile(
     zones = _zones_for(crs, zones_gdf, id_field, name=name)
     zones = zones.assign(_area=zones.geometry.area / 10_000.0)
     poly = zones.groupby(ZONE_COL, sort=False)["_area"].sum()
-    res = exact_extract(str(raster_path), zones[[ZONE_COL, zones.geometry.name]],
-                        ["valid=count", "total=count(default_value=0)"],
-                        include_cols=[ZONE_COL], output="pandas", max_cells_in_memory=MAX_CELLS)
+    res = exact_extract(
+        str(raster_path),
+        zones[[ZONE_COL, zones.geometry.name]],
+        ["valid=count", "total=count(default_value=0)"],
+        include_cols=[ZONE_COL],
+        output="pandas",
+        max_cells_in_memory=MAX_CELLS,
+    )
     cnt = res.groupby(ZONE_COL, sort=False)[["valid", "total"]].sum()
     classified = inv_df.groupby("zone_id", sort=False)["area_ha"].sum()
     out = pd.DataFrame({"zone_id": poly.index})
@@ -236,8 +306,9 @@ def reconcile(
     out["nodata_ha"] = (total - valid) * px_ha
     out["outside_ha"] = np.maximum(out["polygon_ha"] - total * px_ha, 0.0)
     out["difference_ha"] = out["polygon_ha"] - out["classified_ha"]
-    out["difference_pct"] = np.where(out["polygon_ha"] > 0,
-                                     100.0 * out["difference_ha"] / out["polygon_ha"], 0.0)
+    out["difference_pct"] = np.where(
+        out["polygon_ha"] > 0, 100.0 * out["difference_ha"] / out["polygon_ha"], 0.0
+    )
     out["residual_ha"] = out["difference_ha"] - out["nodata_ha"] - out["outside_ha"]
     return out
 
@@ -248,9 +319,15 @@ def sum_by(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     return df.groupby(list(keys), as_index=False)[cols].sum()
 
 
-def ownership_table(ownership_path: str | Path, zones_gdf: gpd.GeoDataFrame, id_field: str,
-                    name_field: str | None, zone_kind: str, mu_per_ha: float = 15.0,
-                    name: str = "zones") -> pd.DataFrame:
+def ownership_table(
+    ownership_path: str | Path,
+    zones_gdf: gpd.GeoDataFrame,
+    id_field: str,
+    name_field: str | None,
+    zone_kind: str,
+    mu_per_ha: float = 15.0,
+    name: str = "zones",
+) -> pd.DataFrame:
     """Area by ownership type (权属) per zone from the ownership raster (1 state-owned, 2
     collective, 0 unknown; coverage-weighted like the class inventory): zone_kind, zone_id,
     zone_name, owner, ownership, ownership_zh, area_ha, area_mu — a row per zone and type."""
@@ -263,15 +340,33 @@ def ownership_table(ownership_path: str | Path, zones_gdf: gpd.GeoDataFrame, id_
     df = _finish(df.rename(columns={"value": "owner"}), names, zone_kind, mu_per_ha)
     df["ownership"] = df["owner"].map(lambda o: OWNER_LABELS[int(o)][0])
     df["ownership_zh"] = df["owner"].map(lambda o: OWNER_LABELS[int(o)][1])
-    return df[["zone_kind", "zone_id", "zone_name", "owner", "ownership", "ownership_zh",
-               "area_ha", "area_mu"]]
+    return df[
+        [
+            "zone_kind",
+            "zone_id",
+            "zone_name",
+            "owner",
+            "ownership",
+            "ownership_zh",
+            "area_ha",
+            "area_mu",
+        ]
+    ]
 
 
-def inventory_year(canonical_path: str | Path, codes_path: str | Path, vectors_gpkg: str | Path,
-                   classes_table: str | Path, scheme_name: str, out_class_csv: str | Path,
-                   out_code_csv: str | Path, out_reconcile_csv: str | Path,
-                   mu_per_ha: float = 15.0, ownership_path: str | Path | None = None,
-                   out_ownership_csv: str | Path | None = None) -> None:
+def inventory_year(
+    canonical_path: str | Path,
+    codes_path: str | Path,
+    vectors_gpkg: str | Path,
+    classes_table: str | Path,
+    scheme_name: str,
+    out_class_csv: str | Path,
+    out_code_csv: str | Path,
+    out_reconcile_csv: str | Path,
+    mu_per_ha: float = 15.0,
+    ownership_path: str | Path | None = None,
+    out_ownership_csv: str | Path | None = None,
+) -> None:
     """Area by canonical class and by original code for every county and every reach (CSV,
     UTF-8 with BOM), the reconciliation of class totals with polygon areas, and (with
     `ownership_path`) the area by ownership type from the ownership raster."""
@@ -288,14 +383,27 @@ def inventory_year(canonical_path: str | Path, codes_path: str | Path, vectors_g
         if kind == "county":
             zones = zones.assign(id=normalize_adcode(zones["id"], f"{name}: field id").to_numpy())
         name_field = "name" if "name" in zones.columns else None
-        c, k = inventory_table(canonical_path, codes_path, zones, "id", name_field, kind,
-                               scheme.classes, scheme.table, mu_per_ha=mu_per_ha, name=name)
+        c, k = inventory_table(
+            canonical_path,
+            codes_path,
+            zones,
+            "id",
+            name_field,
+            kind,
+            scheme.classes,
+            scheme.table,
+            mu_per_ha=mu_per_ha,
+            name=name,
+        )
         by_class.append(c)
         by_code.append(k)
         recon.append(reconcile(c, zones, "id", canonical_path, name=name))
         if ownership_path is not None:
-            owners.append(ownership_table(ownership_path, zones, "id", name_field, kind,
-                                          mu_per_ha=mu_per_ha, name=name))
+            owners.append(
+                ownership_table(
+                    ownership_path, zones, "id", name_field, kind, mu_per_ha=mu_per_ha, name=name
+                )
+            )
     write_csv(pd.concat(by_class, ignore_index=True), out_class_csv)
     write_csv(pd.concat(by_code, ignore_index=True), out_code_csv)
     write_csv(pd.concat(recon, ignore_index=True), out_reconcile_csv)

@@ -42,11 +42,24 @@ VOCABULARY: dict[tuple[str, str], tuple[str, ...]] = {
 }
 #: Chinese terms a survey layer is likely to hold, and the value they mean
 CHINESE_SYNONYMS: dict[str, str] = {
-    "核心区": "core", "缓冲区": "buffer", "实验区": "experimental",
-    "闲置": "idle", "空闲": "idle", "在用": "occupied", "使用": "occupied", "使用中": "occupied",
-    "已拆除": "demolished", "拆除": "demolished", "拆旧": "demolished",
-    "废弃": "abandoned", "关闭": "closed", "关停": "closed", "闭坑": "closed",
-    "生产": "operating", "在产": "operating", "开采": "operating",
+    "核心区": "core",
+    "缓冲区": "buffer",
+    "实验区": "experimental",
+    "闲置": "idle",
+    "空闲": "idle",
+    "在用": "occupied",
+    "使用": "occupied",
+    "使用中": "occupied",
+    "已拆除": "demolished",
+    "拆除": "demolished",
+    "拆旧": "demolished",
+    "废弃": "abandoned",
+    "关闭": "closed",
+    "关停": "closed",
+    "闭坑": "closed",
+    "生产": "operating",
+    "在产": "operating",
+    "开采": "operating",
 }
 #: roles holding a yes/no flag
 BOOLEAN_ROLES = {("mines", "legacy")}
@@ -98,8 +111,7 @@ def invalid_adcodes(values) -> list:
     return [v for v in _series(values).tolist() if adcode_or_none(v) is None]
 
 
-def normalize_adcode(values, where: str = "county codes", allow_missing: bool = False
-                     ) -> pd.Series:
+def normalize_adcode(values, where: str = "county codes", allow_missing: bool = False) -> pd.Series:
     """County codes as 6-digit text (object dtype; the index of a Series is kept).
 
     Raises `InputError` naming `where` (file, layer, field), the values that are not 6-digit
@@ -114,7 +126,8 @@ def normalize_adcode(values, where: str = "county codes", allow_missing: bool = 
         raise InputError(
             f"{where}: {int(bad.sum())} value(s) are not 6-digit county codes (adcode, e.g. "
             f"640104): {value_counts_text(s[bad].tolist())}. Fix the codes; if a spreadsheet "
-            "turned them into numbers (640104.0, 6.40104E+05), store the column as text.")
+            "turned them into numbers (640104.0, 6.40104E+05), store the column as text."
+        )
     return out.where(~out.isna(), None)
 
 
@@ -167,8 +180,9 @@ def recodings(values, allowed: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def normalize_status(values, allowed: Iterable[str], where: str = "values",
-                     allow_missing: bool = False) -> pd.Series:
+def normalize_status(
+    values, allowed: Iterable[str], where: str = "values", allow_missing: bool = False
+) -> pd.Series:
     """Coded values (status, zone) as their canonical spelling (object dtype, index kept).
 
     Raises `InputError` naming `where`, the values that are not allowed, the allowed ones and
@@ -187,10 +201,12 @@ def normalize_status(values, allowed: Iterable[str], where: str = "values",
 
 def status_problem(bad: list, allowed: tuple[str, ...]) -> str:
     """The message for values that are not allowed (shared with validation)."""
-    return (f"{len(bad)} value(s) not allowed: {value_counts_text(bad)}; use one of "
-            f"{', '.join(allowed)} (letter case and blanks around the value do not matter; the "
-            f"Chinese terms {', '.join(k for k, v in CHINESE_SYNONYMS.items() if v in allowed)} "
-            "are recoded). Recode them in your GIS (field calculator).")
+    return (
+        f"{len(bad)} value(s) not allowed: {value_counts_text(bad)}; use one of "
+        f"{', '.join(allowed)} (letter case and blanks around the value do not matter; the "
+        f"Chinese terms {', '.join(k for k, v in CHINESE_SYNONYMS.items() if v in allowed)} "
+        "are recoded). Recode them in your GIS (field calculator)."
+    )
 
 
 def flag_value(v) -> str | None:
@@ -211,13 +227,16 @@ def normalize_flag(values, where: str = "values") -> pd.Series:
     out = s.map(flag_value).astype(object)
     bad = out.isna() & ~s.map(lambda v: value_key(v) is None).astype(bool)
     if bad.any():
-        raise InputError(f"{where}: {int(bad.sum())} value(s) are not yes/no (true/false, 1/0, "
-                         f"是/否): {value_counts_text(s[bad].tolist())}; recode them.")
+        raise InputError(
+            f"{where}: {int(bad.sum())} value(s) are not yes/no (true/false, 1/0, "
+            f"是/否): {value_counts_text(s[bad].tolist())}; recode them."
+        )
     return out.where(~out.isna(), None)
 
 
-def normalize_fields(gdf: pd.DataFrame, item: str, name: str,
-                     fields: dict | None = None) -> pd.DataFrame:
+def normalize_fields(
+    gdf: pd.DataFrame, item: str, name: str, fields: dict | None = None
+) -> pd.DataFrame:
     """The standardised fields of one prepared layer (roles id, status, zone) through the
     normalisers: the counties' ids as adcodes, coded values in their canonical spelling, other
     ids as trimmed text (`id_text`). The yes/no `legacy` flag is kept as given (no step
@@ -241,7 +260,21 @@ def normalize_fields(gdf: pd.DataFrame, item: str, name: str,
     return out
 
 
-__all__ = ["ADCODE_RE", "BOOLEAN_ROLES", "CHINESE_SYNONYMS", "VOCABULARY", "adcode_ints",
-           "adcode_or_none", "coded_value", "flag_value", "id_text", "invalid_adcodes",
-           "normalize_adcode", "normalize_fields", "normalize_flag", "normalize_status",
-           "recodings", "value_key"]
+__all__ = [
+    "ADCODE_RE",
+    "BOOLEAN_ROLES",
+    "CHINESE_SYNONYMS",
+    "VOCABULARY",
+    "adcode_ints",
+    "adcode_or_none",
+    "coded_value",
+    "flag_value",
+    "id_text",
+    "invalid_adcodes",
+    "normalize_adcode",
+    "normalize_fields",
+    "normalize_flag",
+    "normalize_status",
+    "recodings",
+    "value_key",
+]

@@ -17,8 +17,8 @@ CANONICAL_NODATA = 0  # class_id 0 = no data in canonical rasters
 @dataclass(frozen=True)
 class Scheme:
     name: str
-    table: pd.DataFrame      # code, source_code, name_zh, name_en, canonical, canonical_in_sand_area
-    classes: pd.DataFrame    # class_id, canonical, name_zh, name_en, green, color
+    table: pd.DataFrame  # code, source_code, name_zh, name_en, canonical, canonical_in_sand_area
+    classes: pd.DataFrame  # class_id, canonical, name_zh, name_en, green, color
 
     @property
     def codes(self) -> np.ndarray:
@@ -37,8 +37,9 @@ class Scheme:
         """code -> canonical class id."""
         ids = dict(zip(self.classes["canonical"], self.classes["class_id"]))
         out = {}
-        for code, can, alt in zip(self.table["code"], self.table["canonical"],
-                                  self.table["canonical_in_sand_area"]):
+        for code, can, alt in zip(
+            self.table["code"], self.table["canonical"], self.table["canonical_in_sand_area"]
+        ):
             name = alt if (in_sand_area and isinstance(alt, str) and alt) else can
             out[int(code)] = int(ids[name])
         return out
@@ -57,7 +58,9 @@ class Scheme:
                 out[int(v) if float(v).is_integer() else v] = int(c)
         return out
 
-    def to_canonical(self, codes: np.ndarray, nodata=None, in_sand_area: np.ndarray | None = None) -> np.ndarray:
+    def to_canonical(
+        self, codes: np.ndarray, nodata=None, in_sand_area: np.ndarray | None = None
+    ) -> np.ndarray:
         """Vectorised code -> canonical class id (uint8, 0 = nodata). Unknown codes raise."""
         codes = np.asarray(codes)
         lut_plain = self.lookup(False)
@@ -81,16 +84,22 @@ class Scheme:
         return out
 
 
-def load_scheme(name: str, landuse_dir: str | Path = "config/landuse",
-                classes_table: str | Path | None = None) -> Scheme:
+def load_scheme(
+    name: str, landuse_dir: str | Path = "config/landuse", classes_table: str | Path | None = None
+) -> Scheme:
     if name not in SCHEMES:
         raise InputError(f"unknown land-use scheme {name!r}; use one of {', '.join(SCHEMES)}")
     landuse_dir = Path(landuse_dir)
-    table = pd.read_csv(landuse_dir / f"{name}.csv", dtype={"source_code": str, "canonical_in_sand_area": str},
-                        keep_default_na=False)
+    table = pd.read_csv(
+        landuse_dir / f"{name}.csv",
+        dtype={"source_code": str, "canonical_in_sand_area": str},
+        keep_default_na=False,
+    )
     classes = pd.read_csv(classes_table or landuse_dir / "classes.csv")
     missing = set(table["canonical"]) - set(classes["canonical"])
     if missing:
-        raise InputError(f"{landuse_dir / (name + '.csv')}: canonical classes {sorted(missing)} "
-                         f"are not in the classes table")
+        raise InputError(
+            f"{landuse_dir / (name + '.csv')}: canonical classes {sorted(missing)} "
+            f"are not in the classes table"
+        )
     return Scheme(name=name, table=table, classes=classes)

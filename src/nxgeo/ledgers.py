@@ -43,11 +43,18 @@ log = logging.getLogger("nxgeo.ledgers")
 TOL_HA = 1e-6  # areas below this (ha) count as zero
 
 STATUS_ZH = {
-    "surplus": "有盈余", "met": "恰好完成", "deficit_covered": "缺口已通过交易补足",
-    "deficit_partly_covered": "缺口部分补足", "deficit_uncovered": "缺口未补足",
-    "no_target": "无目标", "carbon_surplus": "碳盈余", "carbon_deficit": "碳赤字",
-    "no_emission_data": "无排放数据", "no_sink_data": "无碳汇数据",
-    "cropland_to_green": "耕地转为林草地", "grassland_ploughed": "草地开垦为耕地",
+    "surplus": "有盈余",
+    "met": "恰好完成",
+    "deficit_covered": "缺口已通过交易补足",
+    "deficit_partly_covered": "缺口部分补足",
+    "deficit_uncovered": "缺口未补足",
+    "no_target": "无目标",
+    "carbon_surplus": "碳盈余",
+    "carbon_deficit": "碳赤字",
+    "no_emission_data": "无排放数据",
+    "no_sink_data": "无碳汇数据",
+    "cropland_to_green": "耕地转为林草地",
+    "grassland_ploughed": "草地开垦为耕地",
 }
 
 
@@ -70,8 +77,7 @@ def _need(df: pd.DataFrame, cols: Iterable[str], name: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def greening_increment(transitions_df: pd.DataFrame, green_classes: Iterable[str]
-                       ) -> pd.DataFrame:
+def greening_increment(transitions_df: pd.DataFrame, green_classes: Iterable[str]) -> pd.DataFrame:
     """Per county: gross_ha, loss_ha, net_ha (+ _mu is left to the caller) between two years.
 
     `transitions_df`: long table of `nxgeo.transitions.compare_years` (zone_kind, zone_id,
@@ -80,8 +86,11 @@ def greening_increment(transitions_df: pd.DataFrame, green_classes: Iterable[str
     (from_name / to_name); class id 0 (nodata in one year) counts for neither side.
     Columns: adcode, name, year_from, year_to, gross_ha, loss_ha, net_ha.
     """
-    _need(transitions_df, ["zone_kind", "zone_id", "from_class", "to_class", "area_ha",
-                           "from_name", "to_name"], "transitions table")
+    _need(
+        transitions_df,
+        ["zone_kind", "zone_id", "from_class", "to_class", "area_ha", "from_name", "to_name"],
+        "transitions table",
+    )
     green = {str(g) for g in green_classes}
     t = transitions_df[transitions_df["zone_kind"].astype(str) == "county"].copy()
     t["adcode"] = _adcode(t["zone_id"]).to_numpy()
@@ -93,15 +102,19 @@ def greening_increment(transitions_df: pd.DataFrame, green_classes: Iterable[str
     t["loss_ha"] = np.where(data & g_from & ~g_to, area, 0.0)
     keys = ["adcode"]
     out = t.groupby(keys, sort=False)[["gross_ha", "loss_ha"]].sum().reset_index()
-    names = (t.drop_duplicates("adcode").set_index("adcode")["zone_name"]
-             if "zone_name" in t.columns else pd.Series(dtype=object))
+    names = (
+        t.drop_duplicates("adcode").set_index("adcode")["zone_name"]
+        if "zone_name" in t.columns
+        else pd.Series(dtype=object)
+    )
     out.insert(1, "name", out["adcode"].map(names))
     for col in ("year_from", "year_to"):
         if col in t.columns:
             yrs = sorted(pd.unique(t[col]))
             if len(yrs) > 1:
-                raise InputError(f"transitions table: several {col} values {yrs}; pass one "
-                                 f"comparison at a time")
+                raise InputError(
+                    f"transitions table: several {col} values {yrs}; pass one comparison at a time"
+                )
             out.insert(2 if col == "year_from" else 3, col, int(yrs[0]) if yrs else None)
     out["net_ha"] = out["gross_ha"] - out["loss_ha"]
     return out.sort_values("adcode", kind="stable").reset_index(drop=True)
@@ -126,13 +139,16 @@ def _targets_for(targets_df: pd.DataFrame, year: int, year_from: int | None) -> 
     if t.duplicated(["adcode", "year"]).any():
         dup = sorted(t.loc[t.duplicated(["adcode", "year"]), "adcode"])
         raise InputError(f"greening targets: several rows for county(ies) {dup} in one year")
-    g = t.groupby("adcode").agg(target_ha=("target_ha", "sum"),
-                               target_years=("year", lambda y: ",".join(map(str, sorted(y)))))
+    g = t.groupby("adcode").agg(
+        target_ha=("target_ha", "sum"),
+        target_years=("year", lambda y: ",".join(map(str, sorted(y)))),
+    )
     return g.reset_index()
 
 
-def _solve_trades(surplus: np.ndarray, deficit: np.ndarray, price: np.ndarray,
-                  objective: str) -> tuple[np.ndarray, str]:
+def _solve_trades(
+    surplus: np.ndarray, deficit: np.ndarray, price: np.ndarray, objective: str
+) -> tuple[np.ndarray, str]:
     """Exact transfers t[i, j] (seller i -> buyer j) with scipy.optimize.milp.
 
     Coverage is fixed to its maximum min(Σ surplus, Σ deficit) (every seller can trade with
@@ -156,16 +172,18 @@ def _solve_trades(surplus: np.ndarray, deficit: np.ndarray, price: np.ndarray,
     a_sell = np.zeros((ns, 2 * n))
     a_buy = np.zeros((nb, 2 * n))
     for i in range(ns):
-        a_sell[i, i * nb:(i + 1) * nb] = 1.0
+        a_sell[i, i * nb : (i + 1) * nb] = 1.0
     for j in range(nb):
         a_buy[j, j:n:nb] = 1.0
     a_link = np.hstack([np.eye(n), -np.diag(big_m)])
     a_cover = np.concatenate([np.ones(n), np.zeros(n)])[None, :]
     slack = max(TOL_HA, 1e-9 * cover)
-    cons = [LinearConstraint(a_sell, -np.inf, surplus),
-            LinearConstraint(a_buy, -np.inf, deficit),
-            LinearConstraint(a_link, -np.inf, 0.0),
-            LinearConstraint(a_cover, cover - slack, cover + slack)]
+    cons = [
+        LinearConstraint(a_sell, -np.inf, surplus),
+        LinearConstraint(a_buy, -np.inf, deficit),
+        LinearConstraint(a_link, -np.inf, 0.0),
+        LinearConstraint(a_cover, cover - slack, cover + slack),
+    ]
     integrality = np.concatenate([np.zeros(n), np.ones(n)])
     bounds = Bounds(np.zeros(2 * n), np.concatenate([big_m, np.ones(n)]))
     opts = {"mip_rel_gap": 0.0, "time_limit": 600.0}
@@ -179,15 +197,27 @@ def _solve_trades(surplus: np.ndarray, deficit: np.ndarray, price: np.ndarray,
         raise RuntimeError(f"greening trades: MILP failed ({r1.message})")
     best = float(r1.fun)
     cap = best + (0.5 if objective == "min_trades" else max(1e-9 * abs(best), 1e-9))
-    r2 = milp(second, constraints=[*cons, LinearConstraint(first[None, :], -np.inf, cap)],
-              integrality=integrality, bounds=bounds, options=opts)
+    r2 = milp(
+        second,
+        constraints=[*cons, LinearConstraint(first[None, :], -np.inf, cap)],
+        integrality=integrality,
+        bounds=bounds,
+        options=opts,
+    )
     res = r2 if r2.x is not None else r1
     y = np.round(res.x[n:]).astype(bool)
     # final LP: transfers on the chosen pattern only, cheapest, exact coverage
     a_ub = np.vstack([a_sell[:, :n], a_buy[:, :n]])
     b_ub = np.concatenate([surplus, deficit])
-    lp = linprog(cost / scale, A_ub=a_ub, b_ub=b_ub, A_eq=np.ones((1, n)), b_eq=[cover],
-                 bounds=list(zip(np.zeros(n), np.where(y, big_m, 0.0))), method="highs")
+    lp = linprog(
+        cost / scale,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=np.ones((1, n)),
+        b_eq=[cover],
+        bounds=list(zip(np.zeros(n), np.where(y, big_m, 0.0))),
+        method="highs",
+    )
     if lp.x is None:  # pragma: no cover - the MILP solution is feasible for this LP
         t = np.where(y, res.x[:n], 0.0)
     else:
@@ -196,8 +226,15 @@ def _solve_trades(surplus: np.ndarray, deficit: np.ndarray, price: np.ndarray,
     return t.reshape(ns, nb), str(r1.message)
 
 
-def _settle(df: pd.DataFrame, trades: pd.DataFrame, qty: str, suffix: str, before: str,
-            after: str, deficit: str) -> None:
+def _settle(
+    df: pd.DataFrame,
+    trades: pd.DataFrame,
+    qty: str,
+    suffix: str,
+    before: str,
+    after: str,
+    deficit: str,
+) -> None:
     """Per county (in place): sold and bought (`sold{suffix}`, `bought{suffix}`), the quantity
     after trade, and the deficit the trades leave uncovered (`uncovered_deficit{suffix}`);
     the same bookkeeping for greening (ha) and carbon (t CO2) trades."""
@@ -210,10 +247,18 @@ def _settle(df: pd.DataFrame, trades: pd.DataFrame, qty: str, suffix: str, befor
     df[f"uncovered_deficit{suffix}"] = np.where(unc > TOL_HA, unc, 0.0)
 
 
-def greening_ledger(increment_df: pd.DataFrame, targets_df: pd.DataFrame, year: int,
-                    group_adcodes: Iterable, price_per_ha, objective: str = "min_trades", *,
-                    year_from: int | None = None, basis: str = "net", mu_per_ha: float = 15.0
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def greening_ledger(
+    increment_df: pd.DataFrame,
+    targets_df: pd.DataFrame,
+    year: int,
+    group_adcodes: Iterable,
+    price_per_ha,
+    objective: str = "min_trades",
+    *,
+    year_from: int | None = None,
+    basis: str = "net",
+    mu_per_ha: float = 15.0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Greening ledger of every county and the trades inside the trading group.
 
     `increment_df`: `greening_increment` output (adcode, name, gross_ha, loss_ha, net_ha);
@@ -264,43 +309,98 @@ def greening_ledger(increment_df: pd.DataFrame, targets_df: pd.DataFrame, year: 
     buyers = led[trade & (led["deficit_ha"] > 0)]
     prices = _seller_prices(sellers["adcode"], price_per_ha)
     pmat = np.repeat(prices[:, None], len(buyers), axis=1)
-    t, message = _solve_trades(sellers["surplus_ha"].to_numpy(float),
-                               buyers["deficit_ha"].to_numpy(float), pmat, objective)
+    t, message = _solve_trades(
+        sellers["surplus_ha"].to_numpy(float), buyers["deficit_ha"].to_numpy(float), pmat, objective
+    )
     log.info("greening trades (%s): %s", objective, message)
     rows = []
     names = dict(zip(led["adcode"], led["name"]))
     for i, s in enumerate(sellers["adcode"]):
         for j, b in enumerate(buyers["adcode"]):
             if t[i, j] > 0:
-                rows.append({"seller_adcode": s, "seller_name": names.get(s),
-                             "buyer_adcode": b, "buyer_name": names.get(b),
-                             "area_ha": float(t[i, j]), "price_cny_per_ha": float(prices[i])})
-    trades = pd.DataFrame(rows, columns=["seller_adcode", "seller_name", "buyer_adcode",
-                                         "buyer_name", "area_ha", "price_cny_per_ha"])
+                rows.append(
+                    {
+                        "seller_adcode": s,
+                        "seller_name": names.get(s),
+                        "buyer_adcode": b,
+                        "buyer_name": names.get(b),
+                        "area_ha": float(t[i, j]),
+                        "price_cny_per_ha": float(prices[i]),
+                    }
+                )
+    trades = pd.DataFrame(
+        rows,
+        columns=[
+            "seller_adcode",
+            "seller_name",
+            "buyer_adcode",
+            "buyer_name",
+            "area_ha",
+            "price_cny_per_ha",
+        ],
+    )
     trades.insert(0, "trade_id", np.arange(1, len(trades) + 1))
     trades["area_mu"] = trades["area_ha"] * mu_per_ha
     trades["value_cny"] = trades["area_ha"] * trades["price_cny_per_ha"]
     trades["year"] = int(year)
     _settle(led, trades, "area_ha", "_ha", "increment_ha", "after_trade_ha", "deficit_ha")
     led["status"] = np.select(
-        [~has_target, led["surplus_ha"] > 0, led["deficit_ha"] <= 0,
-         led["uncovered_deficit_ha"] <= 0, led["bought_ha"] > TOL_HA],
+        [
+            ~has_target,
+            led["surplus_ha"] > 0,
+            led["deficit_ha"] <= 0,
+            led["uncovered_deficit_ha"] <= 0,
+            led["bought_ha"] > TOL_HA,
+        ],
         ["no_target", "surplus", "met", "deficit_covered", "deficit_partly_covered"],
-        "deficit_uncovered")
+        "deficit_uncovered",
+    )
     led["status_zh"] = led["status"].map(STATUS_ZH)
     unc_group = float(led.loc[led["in_group"], "uncovered_deficit_ha"].sum())
     led["group_status"] = np.where(
-        led["in_group"], "feasible" if unc_group <= TOL_HA else
-        f"infeasible: group surplus too small, {unc_group:.4f} ha of deficit uncovered", "")
-    for col in ("increment_ha", "target_ha", "surplus_ha", "deficit_ha", "after_trade_ha",
-                "uncovered_deficit_ha"):
+        led["in_group"],
+        "feasible"
+        if unc_group <= TOL_HA
+        else f"infeasible: group surplus too small, {unc_group:.4f} ha of deficit uncovered",
+        "",
+    )
+    for col in (
+        "increment_ha",
+        "target_ha",
+        "surplus_ha",
+        "deficit_ha",
+        "after_trade_ha",
+        "uncovered_deficit_ha",
+    ):
         led[col.replace("_ha", "_mu")] = led[col] * mu_per_ha
     front = ["adcode", "name", "year", "target_years", "in_group"]
-    cols = front + [c for c in ("year_from", "year_to") if c in led.columns] + [
-        "gross_ha", "loss_ha", "net_ha", "increment_ha", "target_ha", "balance_ha",
-        "surplus_ha", "deficit_ha", "sold_ha", "bought_ha", "after_trade_ha",
-        "uncovered_deficit_ha", "status", "status_zh", "group_status", "increment_mu",
-        "target_mu", "surplus_mu", "deficit_mu", "after_trade_mu", "uncovered_deficit_mu"]
+    cols = (
+        front
+        + [c for c in ("year_from", "year_to") if c in led.columns]
+        + [
+            "gross_ha",
+            "loss_ha",
+            "net_ha",
+            "increment_ha",
+            "target_ha",
+            "balance_ha",
+            "surplus_ha",
+            "deficit_ha",
+            "sold_ha",
+            "bought_ha",
+            "after_trade_ha",
+            "uncovered_deficit_ha",
+            "status",
+            "status_zh",
+            "group_status",
+            "increment_mu",
+            "target_mu",
+            "surplus_mu",
+            "deficit_mu",
+            "after_trade_mu",
+            "uncovered_deficit_mu",
+        ]
+    )
     led = led[[c for c in cols if c in led.columns]]
     _check_ledger(led, trades)
     return trades, led
@@ -338,10 +438,25 @@ def _cjk_font() -> str | None:
     """Name of an installed font that covers Chinese, if matplotlib knows one."""
     from matplotlib import font_manager
 
-    known = ("Noto Sans CJK SC", "Noto Sans SC", "Noto Serif CJK SC", "Source Han Sans SC",
-             "Source Han Sans CN", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei",
-             "Microsoft YaHei", "PingFang SC", "Heiti SC", "STHeiti", "AR PL UMing CN",
-             "AR PL UKai CN", "Droid Sans Fallback", "Noto Sans CJK JP", "Noto Sans CJK TC")
+    known = (
+        "Noto Sans CJK SC",
+        "Noto Sans SC",
+        "Noto Serif CJK SC",
+        "Source Han Sans SC",
+        "Source Han Sans CN",
+        "WenQuanYi Zen Hei",
+        "WenQuanYi Micro Hei",
+        "SimHei",
+        "Microsoft YaHei",
+        "PingFang SC",
+        "Heiti SC",
+        "STHeiti",
+        "AR PL UMing CN",
+        "AR PL UKai CN",
+        "Droid Sans Fallback",
+        "Noto Sans CJK JP",
+        "Noto Sans CJK TC",
+    )
     have = {f.name for f in font_manager.fontManager.ttflist}
     for name in known:
         if name in have:
@@ -363,37 +478,56 @@ def ledger_chart(ledger_df: pd.DataFrame, path_png) -> Path:
     df = ledger_df[ledger_df["target_ha"].notna() | (ledger_df["increment_ha"] != 0)]
     font = _cjk_font()
     zh = font is not None
-    group = (df["in_group"].astype(bool) if "in_group" in df
-             else pd.Series(False, index=df.index))
-    labels = [(f"{n}\n{a}" if zh and isinstance(n, str) and n else str(a)) + ("*" if g else "")
-              for a, n, g in zip(df["adcode"], df.get("name", df["adcode"]), group)]
+    group = df["in_group"].astype(bool) if "in_group" in df else pd.Series(False, index=df.index)
+    labels = [
+        (f"{n}\n{a}" if zh and isinstance(n, str) and n else str(a)) + ("*" if g else "")
+        for a, n, g in zip(df["adcode"], df.get("name", df["adcode"]), group)
+    ]
     fig = Figure(figsize=(min(14.0, max(6.0, 0.5 * len(df) + 2.0)), 4.8), dpi=150)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     x = np.arange(len(df))
     w = 0.27
-    ax.bar(x - w, df["increment_ha"], w, label="绿化增量" if zh else "Greening increment",
-           color="#4caf50")
+    ax.bar(
+        x - w,
+        df["increment_ha"],
+        w,
+        label="绿化增量" if zh else "Greening increment",
+        color="#4caf50",
+    )
     ax.bar(x, df["target_ha"].fillna(0.0), w, label="目标" if zh else "Target", color="#9e9e9e")
     if "after_trade_ha" in df:
-        ax.bar(x + w, df["after_trade_ha"], w, label="交易后" if zh else "After trades",
-               color="#1e88e5")
+        ax.bar(
+            x + w,
+            df["after_trade_ha"],
+            w,
+            label="交易后" if zh else "After trades",
+            color="#1e88e5",
+        )
     ax.axhline(0.0, color="black", linewidth=0.6)
     ax.set_xticks(x)
-    ax.set_xticklabels(labels, fontsize=7, rotation=45 if len(df) > 10 else 0,
-                       ha="right" if len(df) > 10 else "center")
+    ax.set_xticklabels(
+        labels,
+        fontsize=7,
+        rotation=45 if len(df) > 10 else 0,
+        ha="right" if len(df) > 10 else "center",
+    )
     if group.any():
-        ax.text(0.0, -0.32 if len(df) > 10 else -0.16,
-                "* 交易组成员" if zh else "* member of the trading group",
-                transform=ax.transAxes, fontsize=7)
+        ax.text(
+            0.0,
+            -0.32 if len(df) > 10 else -0.16,
+            "* 交易组成员" if zh else "* member of the trading group",
+            transform=ax.transAxes,
+            fontsize=7,
+        )
     ax.set_ylabel("面积 (公顷 ha)" if zh else "Area (ha)")
     year = int(df["year"].iloc[0]) if len(df) and "year" in df else ""
-    ax.set_title(f"{year} 绿化增量与目标（县）" if zh else
-                 f"{year} Greening increment vs target by county")
+    ax.set_title(
+        f"{year} 绿化增量与目标（县）" if zh else f"{year} Greening increment vs target by county"
+    )
     ax.legend(fontsize=8)
     if zh:
-        for item in (ax.title, ax.yaxis.label, *ax.get_xticklabels(),
-                     *ax.get_legend().get_texts()):
+        for item in (ax.title, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_legend().get_texts()):
             item.set_fontfamily(font)
     fig.tight_layout()
     with atomic_path(path_png) as tmp:
@@ -420,15 +554,22 @@ def _by_adcode(obj, value_cols: Iterable[str], name: str) -> pd.Series:
     col = next((c for c in value_cols if c in df.columns), None)
     if col is None:
         raise InputError(f"{name}: needs one of the columns {list(value_cols)}")
-    s = pd.Series(pd.to_numeric(df[col], errors="coerce").to_numpy(),
-                  index=_adcode(df[key]).to_numpy())
+    s = pd.Series(
+        pd.to_numeric(df[col], errors="coerce").to_numpy(), index=_adcode(df[key]).to_numpy()
+    )
     return s.groupby(level=0).sum(min_count=1)
 
 
-def carbon_balance(sequestration_by_county_df: pd.DataFrame, emissions_df: pd.DataFrame,
-                   cropland_area_by_county, year: int, cropland_emission_t_co2_per_ha: float,
-                   forest_sequestration_t_co2_per_ha: float, *, mu_per_ha: float = 15.0
-                   ) -> pd.DataFrame:
+def carbon_balance(
+    sequestration_by_county_df: pd.DataFrame,
+    emissions_df: pd.DataFrame,
+    cropland_area_by_county,
+    year: int,
+    cropland_emission_t_co2_per_ha: float,
+    forest_sequestration_t_co2_per_ha: float,
+    *,
+    mu_per_ha: float = 15.0,
+) -> pd.DataFrame:
     """County carbon balance of `year`.
 
     sink_t_co2 = land sequestration per year (t CO₂/yr; the compare_services column
@@ -442,9 +583,11 @@ def carbon_balance(sequestration_by_county_df: pd.DataFrame, emissions_df: pd.Da
     """
     if forest_sequestration_t_co2_per_ha <= 0:
         raise ValueError("forest_sequestration_t_co2_per_ha must be > 0")
-    sink = _by_adcode(sequestration_by_county_df,
-                      ("carbon_sequestration_t_co2_per_yr", "sink_t_co2",
-                       "carbon_sequestration_t_co2"), "sequestration table")
+    sink = _by_adcode(
+        sequestration_by_county_df,
+        ("carbon_sequestration_t_co2_per_yr", "sink_t_co2", "carbon_sequestration_t_co2"),
+        "sequestration table",
+    )
     names = {}
     if "zone_name" in sequestration_by_county_df.columns:
         sq = sequestration_by_county_df
@@ -470,9 +613,11 @@ def carbon_balance(sequestration_by_county_df: pd.DataFrame, emissions_df: pd.Da
     bal = out["balance_t_co2"]
     out["surplus_t_co2"] = np.maximum(bal, 0.0)
     out["deficit_t_co2"] = np.maximum(-bal, 0.0)
-    out["status"] = np.select([out["sink_t_co2"].isna(), out["emission_table_t_co2"].isna(),
-                               bal >= 0], ["no_sink_data", "no_emission_data", "carbon_surplus"],
-                              "carbon_deficit")
+    out["status"] = np.select(
+        [out["sink_t_co2"].isna(), out["emission_table_t_co2"].isna(), bal >= 0],
+        ["no_sink_data", "no_emission_data", "carbon_surplus"],
+        "carbon_deficit",
+    )
     out["status_zh"] = out["status"].map(STATUS_ZH)
     out["forest_needed_ha"] = out["deficit_t_co2"] / float(forest_sequestration_t_co2_per_ha)
     out["forest_needed_mu"] = out["forest_needed_ha"] * mu_per_ha
@@ -491,26 +636,32 @@ def forest_need_context(balance: pd.DataFrame, county_area_ha, afforestable_ha) 
     out["afforestable_with_water_ha"] = out["adcode"].map(aff).fillna(0.0)
     need = out["forest_needed_ha"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["forest_needed_share_of_county"] = np.where(out["county_area_ha"] > 0,
-                                                        need / out["county_area_ha"], np.nan)
+        out["forest_needed_share_of_county"] = np.where(
+            out["county_area_ha"] > 0, need / out["county_area_ha"], np.nan
+        )
         out["forest_needed_share_of_afforestable"] = np.where(
-            out["afforestable_with_water_ha"] > 0, need / out["afforestable_with_water_ha"],
-            np.nan)
-    out["cannot_offset_in_county"] = (need > out["afforestable_with_water_ha"] + TOL_HA) & \
-        need.notna()
+            out["afforestable_with_water_ha"] > 0, need / out["afforestable_with_water_ha"], np.nan
+        )
+    out["cannot_offset_in_county"] = (
+        need > out["afforestable_with_water_ha"] + TOL_HA
+    ) & need.notna()
     return out
 
 
-def afforestable_with_water(capacity_df: pd.DataFrame, forest_demand_m3_per_ha: float
-                            ) -> pd.DataFrame:
+def afforestable_with_water(
+    capacity_df: pd.DataFrame, forest_demand_m3_per_ha: float
+) -> pd.DataFrame:
     """Afforestable land that has water, per county, from the water-capacity table
     (water_capacity.csv: land whose best use is forest, ``area_forest_ha``, the water it
     needs, ``demand_forest_m3``, and the county's ``headroom_m3``): the rain-fed part
     (area − demand / demand per ha) plus what the headroom can irrigate
     (min(irrigated part, max(headroom, 0) / demand per ha)). Columns adcode,
     afforestable_ha, rainfed_ha, irrigable_ha, afforestable_with_water_ha."""
-    _need(capacity_df, ["adcode", "area_forest_ha", "demand_forest_m3", "headroom_m3"],
-          "water capacity table")
+    _need(
+        capacity_df,
+        ["adcode", "area_forest_ha", "demand_forest_m3", "headroom_m3"],
+        "water capacity table",
+    )
     c = capacity_df
     area = pd.to_numeric(c["area_forest_ha"], errors="coerce").fillna(0.0).to_numpy()
     dem = pd.to_numeric(c["demand_forest_m3"], errors="coerce").fillna(0.0).to_numpy()
@@ -519,17 +670,36 @@ def afforestable_with_water(capacity_df: pd.DataFrame, forest_demand_m3_per_ha: 
     irrigated = np.minimum(area, dem / per) if per > 0 else np.zeros_like(area)
     rainfed = area - irrigated
     irrigable = np.minimum(irrigated, head / per) if per > 0 else irrigated
-    return pd.DataFrame({"adcode": _adcode(c["adcode"]).to_numpy(), "afforestable_ha": area,
-                         "rainfed_ha": rainfed, "irrigable_ha": irrigable,
-                         "afforestable_with_water_ha": rainfed + irrigable})
+    return pd.DataFrame(
+        {
+            "adcode": _adcode(c["adcode"]).to_numpy(),
+            "afforestable_ha": area,
+            "rainfed_ha": rainfed,
+            "irrigable_ha": irrigable,
+            "afforestable_with_water_ha": rainfed + irrigable,
+        }
+    )
 
 
-CARBON_TRADE_COLUMNS = ["trade_id", "seller_adcode", "seller_name", "buyer_adcode",
-                        "buyer_name", "t_co2", "price_cny_per_t", "value_cny", "year"]
+CARBON_TRADE_COLUMNS = [
+    "trade_id",
+    "seller_adcode",
+    "seller_name",
+    "buyer_adcode",
+    "buyer_name",
+    "t_co2",
+    "price_cny_per_t",
+    "value_cny",
+    "year",
+]
 
 
-def carbon_trades(balance: pd.DataFrame, group_adcodes: Iterable, price_cny_per_t: float,
-                  objective: str = "min_trades") -> tuple[pd.DataFrame, pd.DataFrame]:
+def carbon_trades(
+    balance: pd.DataFrame,
+    group_adcodes: Iterable,
+    price_cny_per_t: float,
+    objective: str = "min_trades",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Carbon-sink compensation (碳汇造林横向补偿): surplus counties sell sink to deficit
     counties of the group (empty group: every county with data), solved by the MILP of the
     greening trades (`_solve_trades`: sellers sell at most their surplus, as much deficit as
@@ -546,58 +716,104 @@ def carbon_trades(balance: pd.DataFrame, group_adcodes: Iterable, price_cny_per_
     buyers = b[ok & (b["deficit_t_co2"] > TOL_HA)]
     price = float(price_cny_per_t)
     pmat = np.full((len(sellers), len(buyers)), price)
-    t, message = _solve_trades(sellers["surplus_t_co2"].to_numpy(float),
-                               buyers["deficit_t_co2"].to_numpy(float), pmat, objective)
+    t, message = _solve_trades(
+        sellers["surplus_t_co2"].to_numpy(float),
+        buyers["deficit_t_co2"].to_numpy(float),
+        pmat,
+        objective,
+    )
     log.info("carbon trades (%s): %s", objective, message)
     names = dict(zip(b["adcode"], b["name"]))
-    rows = [{"seller_adcode": s, "seller_name": names.get(s), "buyer_adcode": c,
-             "buyer_name": names.get(c), "t_co2": float(t[i, j]), "price_cny_per_t": price}
-            for i, s in enumerate(sellers["adcode"]) for j, c in enumerate(buyers["adcode"])
-            if t[i, j] > 0]
-    trades = pd.DataFrame(rows, columns=["seller_adcode", "seller_name", "buyer_adcode",
-                                         "buyer_name", "t_co2", "price_cny_per_t"])
+    rows = [
+        {
+            "seller_adcode": s,
+            "seller_name": names.get(s),
+            "buyer_adcode": c,
+            "buyer_name": names.get(c),
+            "t_co2": float(t[i, j]),
+            "price_cny_per_t": price,
+        }
+        for i, s in enumerate(sellers["adcode"])
+        for j, c in enumerate(buyers["adcode"])
+        if t[i, j] > 0
+    ]
+    trades = pd.DataFrame(
+        rows,
+        columns=[
+            "seller_adcode",
+            "seller_name",
+            "buyer_adcode",
+            "buyer_name",
+            "t_co2",
+            "price_cny_per_t",
+        ],
+    )
     trades.insert(0, "trade_id", np.arange(1, len(trades) + 1))
     trades["value_cny"] = trades["t_co2"] * trades["price_cny_per_t"]
     year = int(b["year"].iloc[0]) if len(b) else None
     trades["year"] = year
-    _settle(b, trades, "t_co2", "_t_co2", "balance_t_co2", "after_trade_balance_t_co2",
-            "deficit_t_co2")
+    _settle(
+        b, trades, "t_co2", "_t_co2", "balance_t_co2", "after_trade_balance_t_co2", "deficit_t_co2"
+    )
     if (b["sold_t_co2"] > b["surplus_t_co2"] + 1e-6).any():  # pragma: no cover
         raise RuntimeError("carbon trades: a seller sold more than its surplus")
     return trades[CARBON_TRADE_COLUMNS], b
 
 
-CROPLAND_COLUMNS = ["adcode", "name", "year_from", "year_to", "cropland_to_green_ha",
-                    "grassland_ploughed_ha", "cropland_gain_ha", "cropland_loss_ha",
-                    "cropland_net_ha", "cropland_to_green_flag", "grassland_ploughed_flag",
-                    "flags", "flags_zh"]
+CROPLAND_COLUMNS = [
+    "adcode",
+    "name",
+    "year_from",
+    "year_to",
+    "cropland_to_green_ha",
+    "grassland_ploughed_ha",
+    "cropland_gain_ha",
+    "cropland_loss_ha",
+    "cropland_net_ha",
+    "cropland_to_green_flag",
+    "grassland_ploughed_flag",
+    "flags",
+    "flags_zh",
+]
 
 
-def cropland_protection(transitions_df: pd.DataFrame, cropland_classes: Iterable[str],
-                        green_classes: Iterable[str], grassland_classes: Iterable[str],
-                        flag_min_ha: float, *, mu_per_ha: float = 15.0) -> pd.DataFrame:
+def cropland_protection(
+    transitions_df: pd.DataFrame,
+    cropland_classes: Iterable[str],
+    green_classes: Iterable[str],
+    grassland_classes: Iterable[str],
+    flag_min_ha: float,
+    *,
+    mu_per_ha: float = 15.0,
+) -> pd.DataFrame:
     """Per county from the transitions table (rows zone_kind county): cropland that became
     one of `green_classes` (``cropland_to_green_ha``), `grassland_classes` that became cropland
     (``grassland_ploughed_ha``), all cropland gained / lost / net; a flag where either area
     exceeds `flag_min_ha` (``flags``: cropland_to_green;grassland_ploughed)."""
-    _need(transitions_df, ["zone_kind", "zone_id", "from_class", "to_class", "area_ha",
-                           "from_name", "to_name"], "transitions table")
+    _need(
+        transitions_df,
+        ["zone_kind", "zone_id", "from_class", "to_class", "area_ha", "from_name", "to_name"],
+        "transitions table",
+    )
     t = transitions_df[transitions_df["zone_kind"].astype(str) == "county"].copy()
     t["adcode"] = _adcode(t["zone_id"]).to_numpy()
     data = (t["from_class"] != 0) & (t["to_class"] != 0)
-    crop, green, grass = ({str(c) for c in x} for x in (cropland_classes, green_classes,
-                                                          grassland_classes))
+    crop, green, grass = (
+        {str(c) for c in x} for x in (cropland_classes, green_classes, grassland_classes)
+    )
     f, to = t["from_name"].astype(str), t["to_name"].astype(str)
     area = pd.to_numeric(t["area_ha"], errors="coerce").fillna(0.0)
     t["cropland_to_green_ha"] = np.where(data & f.isin(crop) & to.isin(green), area, 0.0)
     t["grassland_ploughed_ha"] = np.where(data & f.isin(grass) & to.isin(crop), area, 0.0)
     t["cropland_gain_ha"] = np.where(data & ~f.isin(crop) & to.isin(crop), area, 0.0)
     t["cropland_loss_ha"] = np.where(data & f.isin(crop) & ~to.isin(crop), area, 0.0)
-    cols = ["cropland_to_green_ha", "grassland_ploughed_ha", "cropland_gain_ha",
-            "cropland_loss_ha"]
+    cols = ["cropland_to_green_ha", "grassland_ploughed_ha", "cropland_gain_ha", "cropland_loss_ha"]
     out = t.groupby("adcode", sort=True)[cols].sum().reset_index()
-    names = (t.drop_duplicates("adcode").set_index("adcode")["zone_name"]
-             if "zone_name" in t.columns else pd.Series(dtype=object))
+    names = (
+        t.drop_duplicates("adcode").set_index("adcode")["zone_name"]
+        if "zone_name" in t.columns
+        else pd.Series(dtype=object)
+    )
     out.insert(1, "name", out["adcode"].map(names))
     for col in ("year_from", "year_to"):
         out[col] = int(t[col].iloc[0]) if col in t.columns and len(t) else None
@@ -605,9 +821,10 @@ def cropland_protection(transitions_df: pd.DataFrame, cropland_classes: Iterable
     thr = float(flag_min_ha)
     out["cropland_to_green_flag"] = out["cropland_to_green_ha"] > thr
     out["grassland_ploughed_flag"] = out["grassland_ploughed_ha"] > thr
-    out["flags"] = [";".join(k for k, v in (("cropland_to_green", a), ("grassland_ploughed", b))
-                             if v) for a, b in zip(out["cropland_to_green_flag"],
-                                                   out["grassland_ploughed_flag"])]
+    out["flags"] = [
+        ";".join(k for k, v in (("cropland_to_green", a), ("grassland_ploughed", b)) if v)
+        for a, b in zip(out["cropland_to_green_flag"], out["grassland_ploughed_flag"])
+    ]
     out["flags_zh"] = [";".join(STATUS_ZH[k] for k in f.split(";") if k) for f in out["flags"]]
     out = out[CROPLAND_COLUMNS]
     for col in ("cropland_to_green_ha", "grassland_ploughed_ha", "cropland_net_ha"):
@@ -627,10 +844,22 @@ def _read_csv(path, what: str, **kw) -> pd.DataFrame:
     return pd.read_csv(path, encoding="utf-8-sig", **kw)
 
 
-def ledgers_year(transitions_county_csv, services_compare_county_csv, inventory_by_class_csv,
-                 targets_csv, emissions_csv, year_a: int, year_b: int, cfg_ledgers: Mapping,
-                 cfg_landuse: Mapping, prices_csv, out_dir, *, water_capacity_csv,
-                 demand_csv) -> dict[str, Path]:
+def ledgers_year(
+    transitions_county_csv,
+    services_compare_county_csv,
+    inventory_by_class_csv,
+    targets_csv,
+    emissions_csv,
+    year_a: int,
+    year_b: int,
+    cfg_ledgers: Mapping,
+    cfg_landuse: Mapping,
+    prices_csv,
+    out_dir,
+    *,
+    water_capacity_csv,
+    demand_csv,
+) -> dict[str, Path]:
     """Greening ledger and trades, carbon balance and the ledger chart for the comparison
     year_a → year_b (targets of the years year_a+1 … year_b, emissions and cropland of year_b).
 
@@ -654,8 +883,10 @@ def ledgers_year(transitions_county_csv, services_compare_county_csv, inventory_
     if {"year_from", "year_to"} <= set(trans.columns):
         pairs = set(zip(trans["year_from"].astype(int), trans["year_to"].astype(int)))
         if pairs and pairs != {(int(year_a), int(year_b))}:
-            raise InputError(f"{transitions_county_csv}: holds years {sorted(pairs)}, expected "
-                             f"{year_a} -> {year_b}")
+            raise InputError(
+                f"{transitions_county_csv}: holds years {sorted(pairs)}, expected "
+                f"{year_a} -> {year_b}"
+            )
     green = lu_cfg.get("green_classes") or []
     if not green:
         raise InputError("landuse.green_classes is empty; list the green classes")
@@ -666,20 +897,34 @@ def ledgers_year(transitions_county_csv, services_compare_county_csv, inventory_
     price_map = {str(k): base * float(v) for k, v in factors.items()}
     price_map.setdefault("default", base)
     trades, ledger = greening_ledger(
-        inc, targets, int(year_b), cfg.get("greening_trading_group") or [], price_map,
-        cfg.get("greening_objective", "min_trades"), year_from=int(year_a),
-        basis=cfg.get("greening_increment_basis", "net"), mu_per_ha=mu)
-    seq = _read_csv(services_compare_county_csv, "services comparison table",
-                    dtype={"zone_id": str})
+        inc,
+        targets,
+        int(year_b),
+        cfg.get("greening_trading_group") or [],
+        price_map,
+        cfg.get("greening_objective", "min_trades"),
+        year_from=int(year_a),
+        basis=cfg.get("greening_increment_basis", "net"),
+        mu_per_ha=mu,
+    )
+    seq = _read_csv(
+        services_compare_county_csv, "services comparison table", dtype={"zone_id": str}
+    )
     inv = _read_csv(inventory_by_class_csv, "inventory by class table", dtype={"zone_id": str})
     _need(inv, ["zone_kind", "zone_id", "class", "area_ha"], str(inventory_by_class_csv))
     crop_classes = cfg.get("cropland_classes") or ["cropland_irrigated", "cropland_dry"]
     inv = inv[(inv["zone_kind"].astype(str) == "county") & inv["class"].isin(crop_classes)]
     crop = inv.groupby("zone_id")["area_ha"].sum()
     emissions = _read_csv(emissions_csv, "emissions table", dtype={"adcode": str})
-    cb = carbon_balance(seq, emissions, crop, int(year_b),
-                        float(cfg.get("cropland_emission_t_co2_per_ha", 0.0)),
-                        float(cfg.get("forest_sequestration_t_co2_per_ha", 5.0)), mu_per_ha=mu)
+    cb = carbon_balance(
+        seq,
+        emissions,
+        crop,
+        int(year_b),
+        float(cfg.get("cropland_emission_t_co2_per_ha", 0.0)),
+        float(cfg.get("forest_sequestration_t_co2_per_ha", 5.0)),
+        mu_per_ha=mu,
+    )
     cb.insert(3, "year_from", int(year_a))
     names = dict(zip(ledger["adcode"], ledger["name"]))
     cb["name"] = cb["name"].fillna(cb["adcode"].map(names))
@@ -689,31 +934,43 @@ def ledgers_year(transitions_county_csv, services_compare_county_csv, inventory_
     county_area = allinv.groupby("zone_id")["area_ha"].sum()
     cap = _read_csv(water_capacity_csv, "water capacity table", dtype={"adcode": str})
     dem = _read_csv(demand_csv, "water demand table")
-    forest_per_ha = pd.to_numeric(dem.loc[dem["use"] == "forest", "demand_m3_per_ha"],
-                                  errors="coerce")
+    forest_per_ha = pd.to_numeric(
+        dem.loc[dem["use"] == "forest", "demand_m3_per_ha"], errors="coerce"
+    )
     if forest_per_ha.empty or forest_per_ha.isna().any():
-        raise InputError(f"{demand_csv}: no row for use forest (needed for the afforestable "
-                         f"land that has water)")
-    cb = forest_need_context(cb, county_area,
-                             afforestable_with_water(cap, float(forest_per_ha.iloc[0])))
+        raise InputError(
+            f"{demand_csv}: no row for use forest (needed for the afforestable land that has water)"
+        )
+    cb = forest_need_context(
+        cb, county_area, afforestable_with_water(cap, float(forest_per_ha.iloc[0]))
+    )
     carbon_price = price(read_prices(prices_csv), "carbon_co2", str(prices_csv))
-    ctrades, cb = carbon_trades(cb, cfg["carbon_trading_group"], carbon_price,
-                                cfg["carbon_objective"])
+    ctrades, cb = carbon_trades(
+        cb, cfg["carbon_trading_group"], carbon_price, cfg["carbon_objective"]
+    )
     # cropland protection (耕地进出平衡) beside the greening ledger
     crop_cls = cfg.get("cropland_classes") or ["cropland_irrigated", "cropland_dry"]
-    cp = cropland_protection(trans, crop_cls, cfg["cropland_to_green_classes"],
-                             cfg["grassland_classes"], float(cfg["cropland_flag_min_ha"]),
-                             mu_per_ha=mu)
+    cp = cropland_protection(
+        trans,
+        crop_cls,
+        cfg["cropland_to_green_classes"],
+        cfg["grassland_classes"],
+        float(cfg["cropland_flag_min_ha"]),
+        mu_per_ha=mu,
+    )
     cpi = cp.set_index("adcode")
     for col in ("cropland_to_green_ha", "grassland_ploughed_ha", "flags"):
-        ledger[f"cropland_{col}" if col == "flags" else col] = \
+        ledger[f"cropland_{col}" if col == "flags" else col] = (
             ledger["adcode"].map(cpi[col]).fillna("" if col == "flags" else 0.0)
-    paths = {"greening_ledger": out_dir / "greening_ledger.csv",
-             "greening_trades": out_dir / "greening_trades.csv",
-             "carbon_balance": out_dir / "carbon_balance.csv",
-             "carbon_trades": out_dir / "carbon_trades.csv",
-             "cropland_protection": out_dir / "cropland_protection.csv",
-             "chart": out_dir / "greening_ledger.png"}
+        )
+    paths = {
+        "greening_ledger": out_dir / "greening_ledger.csv",
+        "greening_trades": out_dir / "greening_trades.csv",
+        "carbon_balance": out_dir / "carbon_balance.csv",
+        "carbon_trades": out_dir / "carbon_trades.csv",
+        "cropland_protection": out_dir / "cropland_protection.csv",
+        "chart": out_dir / "greening_ledger.png",
+    }
     write_csv(ledger, paths["greening_ledger"])
     write_csv(trades, paths["greening_trades"])
     write_csv(cb, paths["carbon_balance"])

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 
-def setup_logging(log_path: str | Path | None = None, level: int = logging.INFO,
-                  step=None) -> logging.Logger:
+def setup_logging(
+    log_path: str | Path | None = None, level: int = logging.INFO, step=None
+) -> logging.Logger:
     """Log to the step's log file (and warnings to the terminal). With `step` (the running
     workflow job: rule, params, wildcards), every output it writes is stamped with nxgeo's
     version, the rule, the year and the hash of the rule's parameters (nxgeo.provenance)."""

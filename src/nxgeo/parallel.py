@@ -40,15 +40,22 @@ def dask_settings(cfg: Mapping | None, threads: int = 1) -> dict:
     if address and scheduler != "distributed":
         scheduler = "distributed"
     if scheduler not in SCHEDULERS:
-        raise ValueError(f"dask.scheduler must be one of {', '.join(SCHEDULERS)}, "
-                         f"got {scheduler!r}")
+        raise ValueError(
+            f"dask.scheduler must be one of {', '.join(SCHEDULERS)}, got {scheduler!r}"
+        )
     if scheduler == "distributed" and not address:
-        raise ValueError("dask.scheduler: distributed needs dask.address "
-                         "(tcp://host:port of a running dask scheduler)")
+        raise ValueError(
+            "dask.scheduler: distributed needs dask.address "
+            "(tcp://host:port of a running dask scheduler)"
+        )
     workers = int(cfg.get("num_workers") or threads or 1)
     in_flight = int(cfg.get("in_flight") or 2 * max(1, workers))
-    return {"scheduler": scheduler, "address": address, "num_workers": max(1, workers),
-            "in_flight": max(1, in_flight)}
+    return {
+        "scheduler": scheduler,
+        "address": address,
+        "num_workers": max(1, workers),
+        "in_flight": max(1, in_flight),
+    }
 
 
 def for_job(cfg: Mapping | None, threads: int) -> dict:
@@ -62,12 +69,14 @@ def for_job(cfg: Mapping | None, threads: int) -> dict:
 def runs_inline(cfg: Mapping | None, threads: int = 1) -> bool:
     """True when `map_blocks` would simply loop in this process."""
     s = dask_settings(cfg, threads)
-    return s["scheduler"] == "synchronous" or (s["scheduler"] == "threads"
-                                               and s["num_workers"] == 1)
+    return s["scheduler"] == "synchronous" or (
+        s["scheduler"] == "threads" and s["num_workers"] == 1
+    )
 
 
-def map_blocks(func: Callable[[Any], Any], tasks: Iterable, cfg: Mapping | None = None,
-               threads: int = 1) -> Iterator:
+def map_blocks(
+    func: Callable[[Any], Any], tasks: Iterable, cfg: Mapping | None = None, threads: int = 1
+) -> Iterator:
     """Yield ``func(task)`` for every task, in task order, computed on the configured scheduler.
 
     At most ``in_flight`` results are pending at any time, so memory stays bounded by a few
@@ -89,8 +98,11 @@ def map_blocks(func: Callable[[Any], Any], tasks: Iterable, cfg: Mapping | None 
         batch = list(itertools.islice(tasks, s["in_flight"]))
         if not batch:
             return
-        results = dask.compute(*[dask.delayed(func, pure=False)(t) for t in batch],
-                               scheduler=s["scheduler"], num_workers=s["num_workers"])
+        results = dask.compute(
+            *[dask.delayed(func, pure=False)(t) for t in batch],
+            scheduler=s["scheduler"],
+            num_workers=s["num_workers"],
+        )
         del batch
         yield from results
 

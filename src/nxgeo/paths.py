@@ -64,15 +64,19 @@ def with_sidecars(path: str | Path) -> list[str]:
         return sorted(str(f) for f in p.rglob("*") if f.is_file() and not f.name.endswith(".lock"))
     out = [str(p)]
     for ext in SIDECARS.get(p.suffix.lower(), ()):
-        side = (p.with_name(p.name + ext[len(p.suffix):]) if ext.startswith(p.suffix.lower())
-                else p.with_suffix(ext))
+        side = (
+            p.with_name(p.name + ext[len(p.suffix) :])
+            if ext.startswith(p.suffix.lower())
+            else p.with_suffix(ext)
+        )
         if side.exists():
             out.append(str(side))
     return out
 
 
-def contract_inputs(cfg: dict, year: int | str | None = None, kinds: tuple[str, ...] = ()
-                    ) -> list[str]:
+def contract_inputs(
+    cfg: dict, year: int | str | None = None, kinds: tuple[str, ...] = ()
+) -> list[str]:
     """Every file of the data contract with its sidecars (what a rule declares as input so
     that an edit of any of them reruns it). `kinds` limits to item prefixes, e.g. ("vector_",)."""
     out: list[str] = []

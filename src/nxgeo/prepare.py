@@ -88,17 +88,27 @@ def warp_scale(src: rasterio.io.DatasetReader, grid: Grid) -> tuple[float, float
     source pixels under a grid cell; at 1 it is plain bilinear interpolation. Computed once
     from the source's pixel size expressed in the grid CRS (GDAL's suggested warp output).
     """
-    t, _, _ = calculate_default_transform(src.crs, grid.rasterio_crs, src.width, src.height,
-                                          *src.bounds)
+    t, _, _ = calculate_default_transform(
+        src.crs, grid.rasterio_crs, src.width, src.height, *src.bounds
+    )
     gx, gy = grid.resolution
     return min(1.0, abs(t.a) / gx), min(1.0, abs(t.e) / gy)
 
 
 def _warped_vrt(src, grid: Grid, nodata, resampling, xscale: float, yscale: float) -> WarpedVRT:
-    return WarpedVRT(src, crs=grid.rasterio_crs, transform=grid.transform, width=grid.width,
-                     height=grid.height, nodata=nodata, resampling=resampling,
-                     tolerance=WARP_TOLERANCE, init_dest_nodata=True,
-                     XSCALE=repr(xscale), YSCALE=repr(yscale))
+    return WarpedVRT(
+        src,
+        crs=grid.rasterio_crs,
+        transform=grid.transform,
+        width=grid.width,
+        height=grid.height,
+        nodata=nodata,
+        resampling=resampling,
+        tolerance=WARP_TOLERANCE,
+        init_dest_nodata=True,
+        XSCALE=repr(xscale),
+        YSCALE=repr(yscale),
+    )
 
 
 def _warp_block(task: tuple) -> np.ndarray:
@@ -106,8 +116,10 @@ def _warp_block(task: tuple) -> np.ndarray:
     src_path, grid_dict, nodata, categorical, xscale, yscale, win = task
     grid = Grid.from_dict(grid_dict)
     resampling = Resampling.nearest if categorical else Resampling.bilinear
-    with rasterio.open(src_path) as src, \
-            _warped_vrt(src, grid, nodata, resampling, xscale, yscale) as vrt:
+    with (
+        rasterio.open(src_path) as src,
+        _warped_vrt(src, grid, nodata, resampling, xscale, yscale) as vrt,
+    ):
         return vrt.read(1, window=Window(*win))
 
 
@@ -147,8 +159,10 @@ def reproject_to_grid(
         raise InputError(f"{src_path}: file not found")
     with rasterio.open(src_path) as src:
         if src.crs is None:
-            raise InputError(f"{src_path}: raster has no CRS; set one (e.g. gdal_edit.py -a_srs "
-                             f"EPSG:4490) before it can be put on the analysis grid")
+            raise InputError(
+                f"{src_path}: raster has no CRS; set one (e.g. gdal_edit.py -a_srs "
+                f"EPSG:4490) before it can be put on the analysis grid"
+            )
         # Band 1 is the data (validation checks band 1 and warns that other bands are ignored).
         dtype = src.dtypes[0]
         nodata = dst_nodata if dst_nodata is not None else src.nodata
@@ -164,8 +178,18 @@ def reproject_to_grid(
                     for win in windows:
                         dst.write(vrt.read(1, window=win), 1, window=win)
             else:
-                tasks = ((str(src_path), grid.to_dict(), nodata, categorical, xscale, yscale,
-                          (win.col_off, win.row_off, win.width, win.height)) for win in windows)
+                tasks = (
+                    (
+                        str(src_path),
+                        grid.to_dict(),
+                        nodata,
+                        categorical,
+                        xscale,
+                        yscale,
+                        (win.col_off, win.row_off, win.width, win.height),
+                    )
+                    for win in windows
+                )
                 for win, block in zip(windows, map_blocks(_warp_block, tasks, dask)):
                     dst.write(block, 1, window=win)
             dst.update_tags(**src.tags())
@@ -178,8 +202,10 @@ def reproject_to_grid(
 def reproject_vector(gdf: gpd.GeoDataFrame, crs: Any, name: str = "layer") -> gpd.GeoDataFrame:
     """`gdf` in `crs` (a copy; unchanged when already there). A layer without CRS is an error."""
     if gdf.crs is None:
-        raise InputError(f"{name}: vector layer has no CRS, so it cannot be placed on the analysis "
-                         f"grid; assign the CRS the coordinates are in (e.g. EPSG:4490) and retry")
+        raise InputError(
+            f"{name}: vector layer has no CRS, so it cannot be placed on the analysis "
+            f"grid; assign the CRS the coordinates are in (e.g. EPSG:4490) and retry"
+        )
     target = CRS.from_user_input(crs)
     if gdf.crs == target:
         return gdf.copy()
@@ -191,14 +217,19 @@ def _sand_block(sand: Any, win: Window, transform, shape) -> np.ndarray | None:
         return None
     if isinstance(sand, np.ndarray):
         r0, c0 = int(win.row_off), int(win.col_off)
-        return sand[r0:r0 + shape[0], c0:c0 + shape[1]].astype(bool)
+        return sand[r0 : r0 + shape[0], c0 : c0 + shape[1]].astype(bool)
     if isinstance(sand, rasterio.io.DatasetReader):
         block = sand.read(1, window=win)
         valid = np.ones(block.shape, bool) if sand.nodata is None else block != sand.nodata
         return valid & (block != 0)
     # geometries (already in the raster CRS): pixel centre inside → in the sand area
-    return ~geometry_mask(sand, out_shape=shape, transform=window_transform(win, transform),
-                          all_touched=False, invert=False)
+    return ~geometry_mask(
+        sand,
+        out_shape=shape,
+        transform=window_transform(win, transform),
+        all_touched=False,
+        invert=False,
+    )
 
 
 def landuse_to_canonical_file(
@@ -246,17 +277,21 @@ def landuse_to_canonical_file(
                     block = ds.read(1, window=win)
                     for code, n in scheme.unknown_codes(block, nodata).items():
                         unknown[code] = unknown.get(code, 0) + n
-                    if unknown:   # keep scanning so the counts are complete, write no more
+                    if unknown:  # keep scanning so the counts are complete, write no more
                         continue
                     in_sand = _sand_block(sand, win, grid.transform, block.shape)
-                    out.write(scheme.to_canonical(block, nodata=nodata, in_sand_area=in_sand),
-                              1, window=win)
+                    out.write(
+                        scheme.to_canonical(block, nodata=nodata, in_sand_area=in_sand),
+                        1,
+                        window=win,
+                    )
                 if unknown:
                     listing = ", ".join(f"{c} ({n} px)" for c, n in sorted(unknown.items()))
                     raise InputError(
                         f"{src}: land-use code(s) not in the {scheme.name} scheme table: "
                         f"{listing}; add them to config/landuse/{scheme.name}.csv or fix the "
-                        f"raster")
+                        f"raster"
+                    )
                 out.update_tags(scheme=scheme.name, nodata_meaning="0 = no data")
         finally:
             if sand_ds is not None:
@@ -271,8 +306,9 @@ def landuse_to_canonical_file(
 FIELD_ROLES = ("id", "name", "status", "zone", "legacy", "kind")
 
 
-def standardise_layer(gdf: gpd.GeoDataFrame, fields: dict | None, name: str,
-                      item: str | None = None) -> gpd.GeoDataFrame:
+def standardise_layer(
+    gdf: gpd.GeoDataFrame, fields: dict | None, name: str, item: str | None = None
+) -> gpd.GeoDataFrame:
     """Rename the configured fields to their roles (id, name, status, ...) and normalise the
     keys with the normaliser validation uses (`nxgeo.keys.normalize_fields`: county codes,
     coded values such as status and zone). Null and empty geometries are dropped; geometries
@@ -285,8 +321,10 @@ def standardise_layer(gdf: gpd.GeoDataFrame, fields: dict | None, name: str,
     rename = {}
     for role, col in fields.items():
         if col not in gdf.columns:
-            raise InputError(f"{name}: field {col!r} (configured as {role}) not found; "
-                             f"fields present: {', '.join(map(str, gdf.columns))}")
+            raise InputError(
+                f"{name}: field {col!r} (configured as {role}) not found; "
+                f"fields present: {', '.join(map(str, gdf.columns))}"
+            )
         if role != col:
             rename[col] = role
     clash = [r for r in rename.values() if r in gdf.columns and r not in rename]
@@ -325,31 +363,50 @@ def define_grid(counties_cfg: dict, grid_cfg: dict, grid_json: str | Path) -> Gr
     from .vector_io import read_vector
 
     counties = read_vector(counties_cfg["path"], counties_cfg.get("layer"))
-    grid = grid_for_region(counties, crs=grid_cfg["crs"], resolution=float(grid_cfg["resolution"]),
-                           max_pixels=int(grid_cfg.get("max_pixels", DEFAULT_MAX_PIXELS)))
+    grid = grid_for_region(
+        counties,
+        crs=grid_cfg["crs"],
+        resolution=float(grid_cfg["resolution"]),
+        max_pixels=int(grid_cfg.get("max_pixels", DEFAULT_MAX_PIXELS)),
+    )
     write_json(grid.to_dict(), grid_json)
     return grid
 
 
-def prepare_raster(src: str | Path, grid_json: str | Path, out: str | Path,
-                   block_size: int = 512, dask: dict | None = None,
-                   categorical: bool = False) -> Path:
+def prepare_raster(
+    src: str | Path,
+    grid_json: str | Path,
+    out: str | Path,
+    block_size: int = 512,
+    dask: dict | None = None,
+    categorical: bool = False,
+) -> Path:
     """One raster onto the grid of `grid_json` (dtype kept): bilinear for a continuous one,
     nearest neighbour for a `categorical` one (the class rasters of the department's own
     双评价, ``inputs.rasters.official_*``)."""
     import json
 
     grid = Grid.from_dict(json.loads(Path(grid_json).read_text(encoding="utf-8")))
-    return reproject_to_grid(src, out, grid, categorical=categorical, block_size=block_size,
-                             dask=dask, overviews=True)
+    return reproject_to_grid(
+        src, out, grid, categorical=categorical, block_size=block_size, dask=dask, overviews=True
+    )
 
 
-def prepare_landuse(src: str | Path, grid_json: str | Path, scheme_name: str,
-                    classes_table: str | Path, vectors_gpkg: str | Path, out_codes: str | Path,
-                    out_canonical: str | Path, block_size: int = 512,
-                    dask: dict | None = None, out_ownership: str | Path | None = None,
-                    fmt: str = "raster", ownership_src: str | Path | None = None,
-                    supersample: int = 5) -> None:
+def prepare_landuse(
+    src: str | Path,
+    grid_json: str | Path,
+    scheme_name: str,
+    classes_table: str | Path,
+    vectors_gpkg: str | Path,
+    out_codes: str | Path,
+    out_canonical: str | Path,
+    block_size: int = 512,
+    dask: dict | None = None,
+    out_ownership: str | Path | None = None,
+    fmt: str = "raster",
+    ownership_src: str | Path | None = None,
+    supersample: int = 5,
+) -> None:
     """One year's land use on the grid: source codes and canonical class ids, and the
     ownership raster (`out_ownership`: uint8, 1 state-owned, 2 collective, 0 unknown,
     nodata 255 outside the land use).
@@ -372,26 +429,45 @@ def prepare_landuse(src: str | Path, grid_json: str | Path, scheme_name: str,
         from .survey.rasterise import rasterise_dltb
 
         owner_tmp = Path(out_codes).with_name(Path(out_codes).stem + ".owner-from-dltb.tif")
-        rasterise_dltb(read_vector(src, "dltb"), grid, out_codes, owner_tmp,
-                       supersample=supersample, block_size=block_size)
+        rasterise_dltb(
+            read_vector(src, "dltb"),
+            grid,
+            out_codes,
+            owner_tmp,
+            supersample=supersample,
+            block_size=block_size,
+        )
     else:
         reproject_to_grid(src, out_codes, grid, categorical=True, block_size=block_size, dask=dask)
-    sand = read_vector(vectors_gpkg, "sand_areas") if "sand_areas" in _layers(vectors_gpkg) else None
+    sand = (
+        read_vector(vectors_gpkg, "sand_areas") if "sand_areas" in _layers(vectors_gpkg) else None
+    )
     try:
-        landuse_to_canonical_file(out_codes, out_canonical, scheme, sand_mask=sand,
-                                  block_size=block_size)
+        landuse_to_canonical_file(
+            out_codes, out_canonical, scheme, sand_mask=sand, block_size=block_size
+        )
     except InputError as exc:
         Path(out_codes).unlink(missing_ok=True)
         raise InputError(f"{src}: {exc}") from exc
     if out_ownership is not None:
-        ownership_to_grid(out_canonical, out_ownership, owner_tmp or ownership_src,
-                          block_size=block_size, on_grid=owner_tmp is not None)
+        ownership_to_grid(
+            out_canonical,
+            out_ownership,
+            owner_tmp or ownership_src,
+            block_size=block_size,
+            on_grid=owner_tmp is not None,
+        )
     if owner_tmp is not None:
         owner_tmp.unlink(missing_ok=True)
 
 
-def ownership_to_grid(canonical: str | Path, dst: str | Path, src: str | Path | None,
-                      block_size: int = 512, on_grid: bool = False) -> Path:
+def ownership_to_grid(
+    canonical: str | Path,
+    dst: str | Path,
+    src: str | Path | None,
+    block_size: int = 512,
+    on_grid: bool = False,
+) -> Path:
     """The ownership raster on the grid of `canonical` (uint8: 1 state-owned 国有, 2 collective
     集体, 0 unknown; 255 = nodata wherever the land use is nodata). `src`: an ownership raster
     (any grid, nearest neighbour; its nodata and cells outside it -> 0 unknown) or None (all
@@ -409,8 +485,14 @@ def ownership_to_grid(canonical: str | Path, dst: str | Path, src: str | Path | 
             if on_grid:
                 vrt = s
             else:
-                vrt = _warped_vrt(s, grid, s.nodata if s.nodata is not None else OWNER_NODATA,
-                                  Resampling.nearest, 1.0, 1.0)
+                vrt = _warped_vrt(
+                    s,
+                    grid,
+                    s.nodata if s.nodata is not None else OWNER_NODATA,
+                    Resampling.nearest,
+                    1.0,
+                    1.0,
+                )
                 stack.append(vrt)
         try:
             with cog_output(dst) as tmp, rasterio.open(tmp, "w", **uncompressed(profile)) as out:
@@ -424,20 +506,32 @@ def ownership_to_grid(canonical: str | Path, dst: str | Path, src: str | Path | 
                         own[own == nd] = 0
                         bad = sorted(set(np.unique(own[valid]).tolist()) - {0, 1, 2})
                         if bad:
-                            raise InputError(f"{src}: ownership value(s) {bad} are not 1 (state-"
-                                             f"owned), 2 (collective) or 0 (unknown)")
+                            raise InputError(
+                                f"{src}: ownership value(s) {bad} are not 1 (state-"
+                                f"owned), 2 (collective) or 0 (unknown)"
+                            )
                     out.write(np.where(valid, own, OWNER_NODATA).astype(np.uint8), 1, window=win)
-                out.update_tags(values="1 = state-owned 国有, 2 = collective 集体, 0 = unknown 未知",
-                                source=str(src) if src is not None and not on_grid else
-                                ("DLTB QSXZ" if on_grid else "none: all unknown"))
+                out.update_tags(
+                    values="1 = state-owned 国有, 2 = collective 集体, 0 = unknown 未知",
+                    source=str(src)
+                    if src is not None and not on_grid
+                    else ("DLTB QSXZ" if on_grid else "none: all unknown"),
+                )
         finally:
             for d in reversed(stack):
                 d.close()
     return Path(dst)
 
 
-def prepare_dltb(src: str | Path, spec: dict, scheme_name: str, classes_table: str | Path,
-                 vectors_gpkg: str | Path, grid_crs: str, out_gpkg: str | Path) -> Path:
+def prepare_dltb(
+    src: str | Path,
+    spec: dict,
+    scheme_name: str,
+    classes_table: str | Path,
+    vectors_gpkg: str | Path,
+    grid_crs: str,
+    out_gpkg: str | Path,
+) -> Path:
     """One year's DLTB read and checked (`nxgeo.survey.read`: standard fields, areas,
     ownership, county), in the grid CRS, as layer `dltb` of `out_gpkg` (what the
     rasterisation and the polygon inventory read)."""

@@ -56,23 +56,59 @@ from .keys import normalize_adcode
 
 log = logging.getLogger("nxgeo.programme")
 
-YI = 1e8          # CNY per 亿元
-WAN = 1e4         # CNY per 万元
+YI = 1e8  # CNY per 亿元
+WAN = 1e4  # CNY per 万元
 MU_PER_HA = 15.0
 TOL = 1e-7
 
 PARCEL_COLUMNS = [
-    "rank", "parcel_id", "pathway", "adcode", "county_name", "measure", "recommended_target",
+    "rank",
+    "parcel_id",
+    "pathway",
+    "adcode",
+    "county_name",
+    "measure",
+    "recommended_target",
     "target_zh",
-    "funding", "area_ha", "area_mu", "unit_cost_cny_per_mu", "cost_cny", "cost_wan_cny",
-    "water_m3", "new_cultivated_ha", "freed_quota_ha", "greening_increment_ha", "closure_ha",
-    "natural_recovery_ha", "pv_mw", "d_sand_t", "d_carbon_seq_t_co2_per_yr", "d_gep_cny",
-    "d_gep_wan_cny", "objective_value", "value_per_wan_cny", "in_greedy",
+    "funding",
+    "area_ha",
+    "area_mu",
+    "unit_cost_cny_per_mu",
+    "cost_cny",
+    "cost_wan_cny",
+    "water_m3",
+    "new_cultivated_ha",
+    "freed_quota_ha",
+    "greening_increment_ha",
+    "closure_ha",
+    "natural_recovery_ha",
+    "pv_mw",
+    "d_sand_t",
+    "d_carbon_seq_t_co2_per_yr",
+    "d_gep_cny",
+    "d_gep_wan_cny",
+    "objective_value",
+    "value_per_wan_cny",
+    "in_greedy",
 ]
-SUM_COLUMNS = ["area_ha", "area_mu", "cost_cny", "cost_wan_cny", "water_m3",
-               "new_cultivated_ha", "freed_quota_ha", "greening_increment_ha", "closure_ha",
-               "natural_recovery_ha", "pv_mw", "d_sand_t", "d_carbon_seq_t_co2_per_yr",
-               "d_gep_cny", "d_gep_wan_cny", "objective_value"]
+SUM_COLUMNS = [
+    "area_ha",
+    "area_mu",
+    "cost_cny",
+    "cost_wan_cny",
+    "water_m3",
+    "new_cultivated_ha",
+    "freed_quota_ha",
+    "greening_increment_ha",
+    "closure_ha",
+    "natural_recovery_ha",
+    "pv_mw",
+    "d_sand_t",
+    "d_carbon_seq_t_co2_per_yr",
+    "d_gep_cny",
+    "d_gep_wan_cny",
+    "objective_value",
+]
 OBJECTIVE_UNIT = {"gep": "CNY/yr (GEP gain)", "weighted": "weighted indicator units"}
 
 
@@ -92,8 +128,11 @@ def read_candidates(gpkg) -> gpd.GeoDataFrame:
         if isinstance(g, gpd.GeoDataFrame) and "parcel_id" in g.columns and len(g):
             frames.append(g)
     if not frames:
-        return gpd.GeoDataFrame({"parcel_id": pd.Series([], dtype=object)},
-                                geometry=gpd.GeoSeries([], crs="EPSG:4507"), crs="EPSG:4507")
+        return gpd.GeoDataFrame(
+            {"parcel_id": pd.Series([], dtype=object)},
+            geometry=gpd.GeoSeries([], crs="EPSG:4507"),
+            crs="EPSG:4507",
+        )
     out = pd.concat(frames, ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=frames[0].crs)
 
@@ -109,20 +148,26 @@ def objective_values(df: pd.DataFrame, cfg: Mapping) -> np.ndarray:
     kind = cfg["objective"]
     if kind == "gep":
         if "d_gep_cny" not in df.columns:
-            raise InputError("programme.objective is gep but the candidates carry no GEP gain "
-                             "(d_gep_cny); use objective: weighted or compute the service gains")
+            raise InputError(
+                "programme.objective is gep but the candidates carry no GEP gain "
+                "(d_gep_cny); use objective: weighted or compute the service gains"
+            )
         return _num(df, "d_gep_cny")
     if kind == "weighted":
         weights = dict(cfg["weights"] or {})
         if not weights:
-            raise InputError("programme.objective is weighted but programme.weights is empty; "
-                             "give a weight per indicator, e.g. {new_cultivated_ha: 1.0}")
+            raise InputError(
+                "programme.objective is weighted but programme.weights is empty; "
+                "give a weight per indicator, e.g. {new_cultivated_ha: 1.0}"
+            )
         unknown = [k for k in weights if k not in df.columns]
         if unknown and len(df):
-            raise InputError(f"programme.weights names field(s) {', '.join(unknown)} that the "
-                             f"candidates do not have; use candidate fields such as "
-                             f"new_cultivated_ha, greening_increment_ha, closure_ha, pv_mw, "
-                             f"d_sand_t, d_gep_wan_cny")
+            raise InputError(
+                f"programme.weights names field(s) {', '.join(unknown)} that the "
+                f"candidates do not have; use candidate fields such as "
+                f"new_cultivated_ha, greening_increment_ha, closure_ha, pv_mw, "
+                f"d_sand_t, d_gep_wan_cny"
+            )
         v = np.zeros(len(df))
         for k, w in weights.items():
             v += float(w) * _num(df, k)
@@ -138,12 +183,19 @@ def programme_items(cands: pd.DataFrame, cfg: Mapping) -> pd.DataFrame:
     if not len(df):
         return df.assign(cost_cny=[], water_m3=[], value=[], adcode=[], funding=[])
     if "cost_cny" not in df.columns:
-        raise InputError("the candidates carry no cost (cost_cny): the unit-cost table "
-                         "(inputs.tables.unit_costs) was not applied")
+        raise InputError(
+            "the candidates carry no cost (cost_cny): the unit-cost table "
+            "(inputs.tables.unit_costs) was not applied"
+        )
     value = objective_values(df, cfg)
     cost = pd.to_numeric(df["cost_cny"], errors="coerce").to_numpy(float)
-    ok = (_num(df, "allocated") > 0) & (_num(df, "eligible") > 0) & np.isfinite(cost) & \
-        (cost >= 0) & (value > 0)
+    ok = (
+        (_num(df, "allocated") > 0)
+        & (_num(df, "eligible") > 0)
+        & np.isfinite(cost)
+        & (cost >= 0)
+        & (value > 0)
+    )
     out = df[ok].copy()
     out["value"] = value[ok]
     out["cost_cny"] = cost[ok]
@@ -160,17 +212,24 @@ def programme_items(cands: pd.DataFrame, cfg: Mapping) -> pd.DataFrame:
 @dataclass
 class Caps:
     """Money (CNY) and water (m3) limits of one solve."""
+
     budget: float
-    county_budget: dict = field(default_factory=dict)     # adcode -> CNY
-    funding_budget: dict = field(default_factory=dict)    # source -> CNY
-    water: dict = field(default_factory=dict)             # adcode -> m3 (>= 0)
+    county_budget: dict = field(default_factory=dict)  # adcode -> CNY
+    funding_budget: dict = field(default_factory=dict)  # source -> CNY
+    water: dict = field(default_factory=dict)  # adcode -> m3 (>= 0)
     county_min_share: float | None = None
     county_max_share: float | None = None
 
     def scaled(self, factor: float) -> Caps:
         """The same caps at `factor` x the total budget (county and source caps unchanged)."""
-        return Caps(self.budget * factor, self.county_budget, self.funding_budget, self.water,
-                    self.county_min_share, self.county_max_share)
+        return Caps(
+            self.budget * factor,
+            self.county_budget,
+            self.funding_budget,
+            self.water,
+            self.county_min_share,
+            self.county_max_share,
+        )
 
 
 def _groups(items: pd.DataFrame, caps: Caps):
@@ -186,12 +245,19 @@ def _groups(items: pd.DataFrame, caps: Caps):
     for f, cap in sorted(caps.funding_budget.items()):
         upper.append((f"funding {f}", np.flatnonzero(fund == f), cost, float(cap)))
     for k in sorted(set(ad[water > 0])):
-        upper.append((f"water {k}", np.flatnonzero(ad == k), water,
-                      max(float(caps.water.get(k, 0.0)), 0.0)))
+        upper.append(
+            (f"water {k}", np.flatnonzero(ad == k), water, max(float(caps.water.get(k, 0.0)), 0.0))
+        )
     if caps.county_max_share is not None:
         for k in sorted(set(ad)):
-            upper.append((f"max share {k}", np.flatnonzero(ad == k), cost,
-                          float(caps.county_max_share) * float(caps.budget)))
+            upper.append(
+                (
+                    f"max share {k}",
+                    np.flatnonzero(ad == k),
+                    cost,
+                    float(caps.county_max_share) * float(caps.budget),
+                )
+            )
     lower = []
     if caps.county_min_share is not None:
         for k in sorted(set(ad)):
@@ -247,7 +313,7 @@ def greedy(items: pd.DataFrame, caps: Caps) -> np.ndarray:
         return False
 
     order = _order(items)
-    for _, idx, lb in lower:            # first each county up to its minimum share
+    for _, idx, lb in lower:  # first each county up to its minimum share
         got = 0.0
         inside = set(idx.tolist())
         for i in order:
@@ -271,8 +337,13 @@ class Solution:
     x_greedy: np.ndarray
 
 
-def solve(items: pd.DataFrame, caps: Caps, time_limit: float = 20.0, mip_rel_gap: float = 1e-4,
-          start: np.ndarray | None = None) -> Solution:
+def solve(
+    items: pd.DataFrame,
+    caps: Caps,
+    time_limit: float = 20.0,
+    mip_rel_gap: float = 1e-4,
+    start: np.ndarray | None = None,
+) -> Solution:
     """Exact programme (MILP, HiGHS) and the greedy baseline; never below greedy nor below
     `start` (a selection feasible under `caps`, e.g. that of a smaller budget)."""
     from scipy import sparse
@@ -306,23 +377,33 @@ def solve(items: pd.DataFrame, caps: Caps, time_limit: float = 20.0, mip_rel_gap
         r += 1
     A = sparse.csr_array((vals, (rows, cols)), shape=(r, n))
     vscale = max(float(np.abs(v).max()), 1.0)
-    res = milp(-v / vscale, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(n),
-               bounds=Bounds(0, 1), options={"time_limit": float(time_limit),
-                                             "mip_rel_gap": float(mip_rel_gap), "disp": False})
-    status = {0: "optimal", 1: "time or iteration limit", 2: "infeasible", 3: "unbounded",
-              4: "other"}.get(res.status, str(res.status))
+    res = milp(
+        -v / vscale,
+        constraints=LinearConstraint(A, lo, hi),
+        integrality=np.ones(n),
+        bounds=Bounds(0, 1),
+        options={"time_limit": float(time_limit), "mip_rel_gap": float(mip_rel_gap), "disp": False},
+    )
+    status = {
+        0: "optimal",
+        1: "time or iteration limit",
+        2: "infeasible",
+        3: "unbounded",
+        4: "other",
+    }.get(res.status, str(res.status))
     gap = float(getattr(res, "mip_gap", np.nan) if res.x is not None else np.nan)
     if res.x is None:
         if res.status == 2 and lower and not feasible(items, xg, caps):
             raise InputError(
                 f"programme: the minimum county share {caps.county_min_share} cannot be met "
                 f"within the budget {caps.budget / YI:.4g} 亿元 and the other caps; lower "
-                "programme.county_min_share or raise the budget")
+                "programme.county_min_share or raise the budget"
+            )
         log.warning("programme MILP: HiGHS found no solution (%s); greedy kept", res.message)
         x = xg.copy()
     else:
         x = np.round(res.x).astype(bool)
-        if not feasible(items, x, caps):       # tolerance breach (never expected): drop worst
+        if not feasible(items, x, caps):  # tolerance breach (never expected): drop worst
             for i in _order(items)[::-1]:
                 if feasible(items, x, caps):
                     break
@@ -332,8 +413,14 @@ def solve(items: pd.DataFrame, caps: Caps, time_limit: float = 20.0, mip_rel_gap
                 x = xg.copy()
     best = float(v[x].sum())
     if feasible(items, xg, caps) and bg > best + 1e-9 * max(1.0, abs(bg)):
-        log.info("programme: exact %.8g below greedy %.8g (HiGHS %s within gap %.2g); "
-                 "greedy's selection kept", best, bg, status, gap)
+        log.info(
+            "programme: exact %.8g below greedy %.8g (HiGHS %s within gap %.2g); "
+            "greedy's selection kept",
+            best,
+            bg,
+            status,
+            gap,
+        )
         x, best = xg.copy(), bg
     if start is not None and feasible(items, start, caps):
         bs = float(v[start].sum())
@@ -361,8 +448,10 @@ def year_budget(cfg: Mapping, year: int) -> float:
     """The year's budget in CNY (programme.budget_yi_cny[year])."""
     budgets = {int(k): v for k, v in (cfg["budget_yi_cny"] or {}).items()}
     if int(year) not in budgets:
-        raise InputError(f"programme.budget_yi_cny has no budget for {year}; add `{year}: <亿元>` "
-                         f"(it has {', '.join(map(str, sorted(budgets))) or 'none'})")
+        raise InputError(
+            f"programme.budget_yi_cny has no budget for {year}; add `{year}: <亿元>` "
+            f"(it has {', '.join(map(str, sorted(budgets))) or 'none'})"
+        )
     b = float(budgets[int(year)])
     if not b >= 0:
         raise InputError(f"programme.budget_yi_cny[{year}]: {b} 亿元 is negative")
@@ -373,17 +462,26 @@ def caps_for(cfg: Mapping, year: int, headroom: Mapping) -> Caps:
     share = float(cfg["water_headroom_share"])
     return Caps(
         budget=year_budget(cfg, year),
-        county_budget=_yi_map(cfg["budget_by_county_yi_cny"], "budget_by_county_yi_cny",
-                              lambda k: normalize_adcode([k]).iat[0]),
+        county_budget=_yi_map(
+            cfg["budget_by_county_yi_cny"],
+            "budget_by_county_yi_cny",
+            lambda k: normalize_adcode([k]).iat[0],
+        ),
         funding_budget=_yi_map(cfg["budget_by_funding_yi_cny"], "budget_by_funding_yi_cny"),
         water={str(k): max(float(h) * share, 0.0) for k, h in headroom.items()},
-        county_min_share=cfg["county_min_share"], county_max_share=cfg["county_max_share"])
+        county_min_share=cfg["county_min_share"],
+        county_max_share=cfg["county_max_share"],
+    )
 
 
 def headroom_from_balance(balance_csv) -> dict:
     wb = pd.read_csv(balance_csv, dtype={"adcode": str}, encoding="utf-8-sig")
-    return dict(zip(normalize_adcode(wb["adcode"]).to_numpy(),
-                    pd.to_numeric(wb["headroom_m3"], errors="coerce").fillna(0.0)))
+    return dict(
+        zip(
+            normalize_adcode(wb["adcode"]).to_numpy(),
+            pd.to_numeric(wb["headroom_m3"], errors="coerce").fillna(0.0),
+        )
+    )
 
 
 def selection_table(items: pd.DataFrame, sol: Solution) -> pd.DataFrame:
@@ -401,8 +499,11 @@ def selection_table(items: pd.DataFrame, sol: Solution) -> pd.DataFrame:
     sel["rank"] = np.arange(1, len(sel) + 1)
     for c in PARCEL_COLUMNS:
         if c not in sel.columns:
-            sel[c] = ("" if c in ("county_name", "measure", "recommended_target", "target_zh",
-                                  "funding") else 0.0)
+            sel[c] = (
+                ""
+                if c in ("county_name", "measure", "recommended_target", "target_zh", "funding")
+                else 0.0
+            )
     return sel.reset_index(drop=True)
 
 
@@ -429,19 +530,41 @@ def programme_summary(sel: pd.DataFrame, budget: float) -> pd.DataFrame:
         c.insert(1, "county_name", c["adcode"].map(df.groupby("adcode")["county_name"].first()))
         parts.append(c)
     tot = {c: float(df[c].sum()) for c in cols}
-    parts.append(pd.DataFrame([{"adcode": "合计", "county_name": "全区 total", "pathway": "合计",
-                                "n_parcels": len(df), **tot}]))
+    parts.append(
+        pd.DataFrame(
+            [
+                {
+                    "adcode": "合计",
+                    "county_name": "全区 total",
+                    "pathway": "合计",
+                    "n_parcels": len(df),
+                    **tot,
+                }
+            ]
+        )
+    )
     out = pd.concat(parts, ignore_index=True)
     out["cost_yi_cny"] = out["cost_cny"] / YI
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["cost_per_mu_cny"] = np.where(out["area_mu"] > 0, out["cost_cny"] / out["area_mu"],
-                                          np.nan)
+        out["cost_per_mu_cny"] = np.where(
+            out["area_mu"] > 0, out["cost_cny"] / out["area_mu"], np.nan
+        )
     out["budget_share"] = out["cost_cny"] / budget if budget > 0 else np.nan
     key = out["adcode"].map(lambda a: "~" if a == "合计" else a)
     order = np.lexsort((out["pathway"].map(lambda p: "~" if p == "合计" else p), key))
     out = out.iloc[order].reset_index(drop=True)
-    lead = ["adcode", "county_name", "pathway", "n_parcels", "area_ha", "area_mu", "cost_wan_cny",
-            "cost_yi_cny", "cost_per_mu_cny", "budget_share"]
+    lead = [
+        "adcode",
+        "county_name",
+        "pathway",
+        "n_parcels",
+        "area_ha",
+        "area_mu",
+        "cost_wan_cny",
+        "cost_yi_cny",
+        "cost_per_mu_cny",
+        "budget_share",
+    ]
     return out[lead + [c for c in out.columns if c not in lead and c != "cost_cny"]]
 
 
@@ -464,13 +587,22 @@ def marginal_table(items: pd.DataFrame, caps: Caps, cfg: Mapping) -> tuple[pd.Da
     mu = _num(items, "area_mu")
     for j, f in enumerate(facs):
         s = sols[f]
-        row = {"budget_factor": f, "budget_yi_cny": caps.budget * f / YI,
-               "spent_yi_cny": float(cost[s.x].sum()) / YI, "n_selected": int(s.x.sum()),
-               "area_mu": float(mu[s.x].sum()), "objective": s.objective,
-               "objective_greedy": s.greedy_objective,
-               "exact_vs_greedy": (s.objective / s.greedy_objective if s.greedy_objective > 0
-                                   else (1.0 if s.objective == 0 else np.inf)),
-               "mip_gap": s.mip_gap, "solver_status": s.status}
+        row = {
+            "budget_factor": f,
+            "budget_yi_cny": caps.budget * f / YI,
+            "spent_yi_cny": float(cost[s.x].sum()) / YI,
+            "n_selected": int(s.x.sum()),
+            "area_mu": float(mu[s.x].sum()),
+            "objective": s.objective,
+            "objective_greedy": s.greedy_objective,
+            "exact_vs_greedy": (
+                s.objective / s.greedy_objective
+                if s.greedy_objective > 0
+                else (1.0 if s.objective == 0 else np.inf)
+            ),
+            "mip_gap": s.mip_gap,
+            "solver_status": s.status,
+        }
         for name, k in (("marginal_per_yi_down", j - 1), ("marginal_per_yi_up", j + 1)):
             if 0 <= k < len(facs):
                 db = caps.budget * (facs[k] - f) / YI
@@ -480,18 +612,21 @@ def marginal_table(items: pd.DataFrame, caps: Caps, cfg: Mapping) -> tuple[pd.Da
         rows.append(row)
     out = pd.DataFrame(rows)
     db = caps.budget * (facs[-1] - facs[0]) / YI
-    out["marginal_per_yi"] = ((sols[facs[-1]].objective - sols[facs[0]].objective) / db
-                              if db else np.nan)
+    out["marginal_per_yi"] = (
+        (sols[facs[-1]].objective - sols[facs[0]].objective) / db if db else np.nan
+    )
     out["objective_unit"] = OBJECTIVE_UNIT.get(str(cfg["objective"]), "")
     return out, sols
 
 
-def compare_reference(sel: pd.DataFrame, cfg_reference: Mapping,
-                      items: pd.DataFrame | None = None) -> pd.DataFrame:
+def compare_reference(
+    sel: pd.DataFrame, cfg_reference: Mapping, items: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The programme's cost per 亩 next to observed figures (seed 001): one row per reference
     item — its pathway (for mine remediation the public = legacy mines only; pathway null: the
     whole programme) — with the selected parcels' 亿元, 万亩 and CNY/亩, and the same for all
     the candidates of that kind (`items`: what doing all of them would cost)."""
+
     def part(df, p):
         if df is None:
             return None
@@ -513,21 +648,40 @@ def compare_reference(sel: pd.DataFrame, cfg_reference: Mapping,
         obs_per = obs_yi * YI / (obs_wmu * 1e4) if obs_wmu > 0 else np.nan
         n, yi, wmu, per = figures(part(sel, p))
         cn, cyi, cwmu, cper = figures(part(items, p))
-        rows.append({"item": it["name"], "pathway": p or "合计",
-                     "observed_projects": it.get("projects"),
-                     "observed_yi_cny": obs_yi, "observed_wan_mu": obs_wmu,
-                     "observed_cost_per_mu_cny": obs_per,
-                     "programme_parcels": n, "programme_yi_cny": yi,
-                     "programme_wan_mu": wmu, "programme_cost_per_mu_cny": per,
-                     "ratio_to_observed": per / obs_per if obs_per > 0 else np.nan,
-                     "candidates_parcels": cn, "candidates_yi_cny": cyi,
-                     "candidates_wan_mu": cwmu, "candidates_cost_per_mu_cny": cper,
-                     "source": cfg_reference["source"]})
+        rows.append(
+            {
+                "item": it["name"],
+                "pathway": p or "合计",
+                "observed_projects": it.get("projects"),
+                "observed_yi_cny": obs_yi,
+                "observed_wan_mu": obs_wmu,
+                "observed_cost_per_mu_cny": obs_per,
+                "programme_parcels": n,
+                "programme_yi_cny": yi,
+                "programme_wan_mu": wmu,
+                "programme_cost_per_mu_cny": per,
+                "ratio_to_observed": per / obs_per if obs_per > 0 else np.nan,
+                "candidates_parcels": cn,
+                "candidates_yi_cny": cyi,
+                "candidates_wan_mu": cwmu,
+                "candidates_cost_per_mu_cny": cper,
+                "source": cfg_reference["source"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def programme_year(candidates_gpkg, water_balance_csv, year: int, cfg: Mapping, out_csv,
-                   out_gpkg, out_summary_csv, out_marginal_csv, out_reference_csv) -> dict:
+def programme_year(
+    candidates_gpkg,
+    water_balance_csv,
+    year: int,
+    cfg: Mapping,
+    out_csv,
+    out_gpkg,
+    out_summary_csv,
+    out_marginal_csv,
+    out_reference_csv,
+) -> dict:
     """The year's programme: items, exact and greedy, marginal budgets, tables and layer."""
     cands = read_candidates(candidates_gpkg)
     items = programme_items(cands, cfg)
@@ -538,25 +692,46 @@ def programme_year(candidates_gpkg, water_balance_csv, year: int, cfg: Mapping, 
     table = sel[PARCEL_COLUMNS]
     write_csv(table, out_csv)
     geo = cands[["parcel_id", "geometry"]].merge(table, on="parcel_id", how="inner")
-    geo = gpd.GeoDataFrame(geo[PARCEL_COLUMNS + ["geometry"]], geometry="geometry",
-                           crs=cands.crs).sort_values("rank").reset_index(drop=True)
+    geo = (
+        gpd.GeoDataFrame(geo[PARCEL_COLUMNS + ["geometry"]], geometry="geometry", crs=cands.crs)
+        .sort_values("rank")
+        .reset_index(drop=True)
+    )
     write_programme_gpkg(geo, out_gpkg)
     summary = programme_summary(sel, caps.budget)
     write_csv(summary, out_summary_csv)
     write_csv(marginal, out_marginal_csv)
     pool = pd.DataFrame(cands.drop(columns="geometry", errors="ignore"))
     if len(pool):
-        ok = (_num(pool, "allocated") > 0) & (_num(pool, "eligible") > 0) & \
-            np.isfinite(pd.to_numeric(pool["cost_cny"], errors="coerce").to_numpy(float))
+        ok = (
+            (_num(pool, "allocated") > 0)
+            & (_num(pool, "eligible") > 0)
+            & np.isfinite(pd.to_numeric(pool["cost_cny"], errors="coerce").to_numpy(float))
+        )
         pool = pool[ok]
     ref = compare_reference(sel, cfg["reference"], pool)
     write_csv(ref, out_reference_csv)
     spent = float(sel["cost_cny"].sum()) if len(sel) else 0.0
-    log.info("programme %s: %d of %d items, %.4g of %.4g 亿元, objective %.6g (greedy %.6g, %s, "
-             "gap %s)", year, len(sel), len(items), spent / YI, caps.budget / YI, base.objective,
-             base.greedy_objective, base.status, base.mip_gap)
-    return {"items": len(items), "selected": len(sel), "spent_cny": spent,
-            "objective": base.objective, "greedy": base.greedy_objective, "status": base.status}
+    log.info(
+        "programme %s: %d of %d items, %.4g of %.4g 亿元, objective %.6g (greedy %.6g, %s, gap %s)",
+        year,
+        len(sel),
+        len(items),
+        spent / YI,
+        caps.budget / YI,
+        base.objective,
+        base.greedy_objective,
+        base.status,
+        base.mip_gap,
+    )
+    return {
+        "items": len(items),
+        "selected": len(sel),
+        "spent_cny": spent,
+        "objective": base.objective,
+        "greedy": base.greedy_objective,
+        "status": base.status,
+    }
 
 
 def write_programme_gpkg(gdf: gpd.GeoDataFrame, path) -> None:
@@ -567,13 +742,15 @@ def write_programme_gpkg(gdf: gpd.GeoDataFrame, path) -> None:
     from .vector_io import write_layers
 
     out = gdf.copy()
-    out.insert(out.columns.get_loc("rank") + 1, "allocated", 1)   # the style's class expression
+    out.insert(out.columns.get_loc("rank") + 1, "allocated", 1)  # the style's class expression
     if len(out):
-        out = gpd.GeoDataFrame(out.drop(columns="geometry"),
-                               geometry=gpd.GeoSeries(to_multi(out.geometry.values), crs=gdf.crs),
-                               crs=gdf.crs)
+        out = gpd.GeoDataFrame(
+            out.drop(columns="geometry"),
+            geometry=gpd.GeoSeries(to_multi(out.geometry.values), crs=gdf.crs),
+            crs=gdf.crs,
+        )
     for c in ("value_per_wan_cny",):
-        if c in out.columns:   # OGR stores inf as text in some readers: free items get NULL
+        if c in out.columns:  # OGR stores inf as text in some readers: free items get NULL
             out[c] = out[c].replace([np.inf], np.nan)
     with atomic_path(path) as tmp:
         write_layers(tmp, {"programme": out})
@@ -595,13 +772,15 @@ def report_rows(summary_csv, marginal_csv, reference_csv) -> dict:
     r = pd.read_csv(reference_csv, encoding="utf-8-sig")
     buys = []
     if tot is not None:
-        buys = [("地块数 parcels", int(tot["n_parcels"])),
-                ("面积 area (亩)", float(tot["area_mu"])),
-                ("投资 cost (亿元)", float(tot["cost_yi_cny"])),
-                ("亩均投资 cost per 亩 (元)", float(tot["cost_per_mu_cny"])),
-                ("新增耕地 new cultivated land (亩)", float(tot["new_cultivated_ha"]) * MU_PER_HA),
-                ("绿化增量 greening increment (亩)", float(tot["greening_increment_ha"]) * MU_PER_HA),
-                ("封禁保护 closure (亩)", float(tot["closure_ha"]) * MU_PER_HA),
-                ("光伏 PV (MW)", float(tot["pv_mw"])),
-                ("GEP 增量 GEP gain (万元/年)", float(tot["d_gep_wan_cny"]))]
+        buys = [
+            ("地块数 parcels", int(tot["n_parcels"])),
+            ("面积 area (亩)", float(tot["area_mu"])),
+            ("投资 cost (亿元)", float(tot["cost_yi_cny"])),
+            ("亩均投资 cost per 亩 (元)", float(tot["cost_per_mu_cny"])),
+            ("新增耕地 new cultivated land (亩)", float(tot["new_cultivated_ha"]) * MU_PER_HA),
+            ("绿化增量 greening increment (亩)", float(tot["greening_increment_ha"]) * MU_PER_HA),
+            ("封禁保护 closure (亩)", float(tot["closure_ha"]) * MU_PER_HA),
+            ("光伏 PV (MW)", float(tot["pv_mw"])),
+            ("GEP 增量 GEP gain (万元/年)", float(tot["d_gep_wan_cny"])),
+        ]
     return {"buys": buys, "reference": r.to_dict("records"), "marginal": m.to_dict("records")}

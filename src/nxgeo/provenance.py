@@ -38,13 +38,33 @@ STAMP_KEY = "NXGEO_PROVENANCE"
 GPKG_MD_URI = "urn:nxgeo:provenance-summary:1"
 FIXED_TIMESTAMP = "2000-01-01T00:00:00.000Z"  # gpkg_metadata_reference.timestamp (reproducible)
 SIDE_CARS = {".shp": (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")}
-PACKAGES = ("numpy", "pandas", "scipy", "geopandas", "shapely", "rasterio", "pyproj", "pyogrio",
-            "xarray", "rioxarray", "dask", "snakemake", "exactextract", "rio-cogeo",
-            "matplotlib", "jsonschema", "pyyaml", "numexpr", "tqdm", "pylopdf-fonts-zh-cn")
+PACKAGES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "geopandas",
+    "shapely",
+    "rasterio",
+    "pyproj",
+    "pyogrio",
+    "xarray",
+    "rioxarray",
+    "dask",
+    "snakemake",
+    "exactextract",
+    "rio-cogeo",
+    "matplotlib",
+    "jsonschema",
+    "pyyaml",
+    "numexpr",
+    "tqdm",
+    "pylopdf-fonts-zh-cn",
+)
 
 
 # ---------------------------------------------------------------------------------------------
 # hashes
+
 
 def sha256_file(path: str | Path) -> str:
     """SHA-256 of a file, read in 1 MiB chunks (memory does not grow with the file)."""
@@ -57,8 +77,7 @@ def sha256_file(path: str | Path) -> str:
 
 def canonical_json(obj) -> str:
     """Sorted keys, no spaces, UTF-8 text; non-JSON values (dates, paths) as strings."""
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      default=str)
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def config_sha256(config: Mapping) -> str:
@@ -95,15 +114,24 @@ def hash_inputs(input_paths: Mapping[str, str | Path | None]) -> dict[str, dict]
             raise FileNotFoundError(f"provenance: input {item!r} not found: {path}")
         files = _files_of(path)
         if len(files) == 1 and files[0] == path:
-            out[item] = {"path": str(raw), "sha256": sha256_file(path),
-                         "bytes": path.stat().st_size}
+            out[item] = {
+                "path": str(raw),
+                "sha256": sha256_file(path),
+                "bytes": path.stat().st_size,
+            }
             continue
-        parts = [{"path": str(f), "sha256": sha256_file(f), "bytes": f.stat().st_size}
-                 for f in files]
-        digest = hashlib.sha256("\n".join(f"{p['sha256']}  {Path(p['path']).name}"
-                                          for p in parts).encode()).hexdigest()
-        out[item] = {"path": str(raw), "sha256": digest,
-                     "bytes": sum(p["bytes"] for p in parts), "files": parts}
+        parts = [
+            {"path": str(f), "sha256": sha256_file(f), "bytes": f.stat().st_size} for f in files
+        ]
+        digest = hashlib.sha256(
+            "\n".join(f"{p['sha256']}  {Path(p['path']).name}" for p in parts).encode()
+        ).hexdigest()
+        out[item] = {
+            "path": str(raw),
+            "sha256": digest,
+            "bytes": sum(p["bytes"] for p in parts),
+            "files": parts,
+        }
     return out
 
 
@@ -115,6 +143,7 @@ def inputs_digest(inputs: Mapping[str, Mapping]) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # software and host
+
 
 def _version(dist: str) -> str | None:
     try:
@@ -180,8 +209,13 @@ def _iso(t) -> str | None:
     return str(t)
 
 
-def collect_provenance(config: Mapping, input_paths: Mapping[str, str | Path | None],
-                       started=None, finished=None, year: int | str | None = None) -> dict:
+def collect_provenance(
+    config: Mapping,
+    input_paths: Mapping[str, str | Path | None],
+    started=None,
+    finished=None,
+    year: int | str | None = None,
+) -> dict:
     """Everything needed to say how a result was made (see the module docstring).
 
     `started` / `finished`: datetimes (naive = local time), POSIX seconds or ISO strings;
@@ -193,8 +227,12 @@ def collect_provenance(config: Mapping, input_paths: Mapping[str, str | Path | N
     duration = None
     try:
         if start_iso and end_iso:
-            duration = round((_dt.datetime.fromisoformat(end_iso)
-                              - _dt.datetime.fromisoformat(start_iso)).total_seconds(), 3)
+            duration = round(
+                (
+                    _dt.datetime.fromisoformat(end_iso) - _dt.datetime.fromisoformat(start_iso)
+                ).total_seconds(),
+                3,
+            )
     except ValueError:
         duration = None
     prov = {
@@ -214,10 +252,15 @@ def collect_provenance(config: Mapping, input_paths: Mapping[str, str | Path | N
     return prov
 
 
-def write_provenance(path: str | Path, config: Mapping | None = None,
-                     input_paths: Mapping[str, str | Path | None] | None = None,
-                     started=None, finished=None, year: int | str | None = None,
-                     provenance: Mapping | None = None) -> Path:
+def write_provenance(
+    path: str | Path,
+    config: Mapping | None = None,
+    input_paths: Mapping[str, str | Path | None] | None = None,
+    started=None,
+    finished=None,
+    year: int | str | None = None,
+    provenance: Mapping | None = None,
+) -> Path:
     """Write provenance.json atomically: pass a collected `provenance`, or what to collect."""
     if provenance is None:
         if config is None:
@@ -251,11 +294,14 @@ def _summary_json(summary: Mapping) -> str:
 # ---------------------------------------------------------------------------------------------
 # stamping outputs
 
+
 def _stamp_tags(summary: Mapping) -> dict[str, str]:
-    tags = {STAMP_KEY: _summary_json(summary),
-            "NXGEO_VERSION": str(summary.get("nxgeo_version", "")),
-            "NXGEO_CONFIG_SHA256": str(summary.get("config_sha256", "")),
-            "NXGEO_INPUTS_SHA256": str(summary.get("inputs_sha256", ""))}
+    tags = {
+        STAMP_KEY: _summary_json(summary),
+        "NXGEO_VERSION": str(summary.get("nxgeo_version", "")),
+        "NXGEO_CONFIG_SHA256": str(summary.get("config_sha256", "")),
+        "NXGEO_INPUTS_SHA256": str(summary.get("inputs_sha256", "")),
+    }
     if summary.get("year") is not None:
         tags["NXGEO_YEAR"] = str(summary["year"])
     return tags
@@ -358,35 +404,44 @@ def stamp_gpkg(path: str | Path, prov_summary: Mapping) -> Path:
     con = sqlite3.connect(path)
     try:
         con.executescript(_GPKG_METADATA_SQL)  # CREATE IF NOT EXISTS: no change when present
-        rows = con.execute("SELECT id, metadata FROM gpkg_metadata WHERE md_standard_uri = ?",
-                           (GPKG_MD_URI,)).fetchall()
+        rows = con.execute(
+            "SELECT id, metadata FROM gpkg_metadata WHERE md_standard_uri = ?", (GPKG_MD_URI,)
+        ).fetchall()
         if len(rows) == 1 and rows[0][1] == text:
-            ref = con.execute("SELECT COUNT(*) FROM gpkg_metadata_reference WHERE md_file_id = ?",
-                              (rows[0][0],)).fetchone()[0]
+            ref = con.execute(
+                "SELECT COUNT(*) FROM gpkg_metadata_reference WHERE md_file_id = ?", (rows[0][0],)
+            ).fetchone()[0]
             if ref == 1:
                 return path
         with con:
-            for (old_id, _) in rows:
+            for old_id, _ in rows:
                 con.execute("DELETE FROM gpkg_metadata_reference WHERE md_file_id = ?", (old_id,))
                 con.execute("DELETE FROM gpkg_metadata WHERE id = ?", (old_id,))
             cur = con.execute(
                 "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
-                "VALUES ('dataset', ?, 'application/json', ?)", (GPKG_MD_URI, text))
+                "VALUES ('dataset', ?, 'application/json', ?)",
+                (GPKG_MD_URI, text),
+            )
             md_id = cur.lastrowid
             con.execute(
                 "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, column_name, "
                 "row_id_value, timestamp, md_file_id, md_parent_id) "
-                "VALUES ('geopackage', NULL, NULL, NULL, ?, ?, NULL)", (FIXED_TIMESTAMP, md_id))
+                "VALUES ('geopackage', NULL, NULL, NULL, ?, ?, NULL)",
+                (FIXED_TIMESTAMP, md_id),
+            )
             for table in ("gpkg_metadata", "gpkg_metadata_reference"):
                 # (NULLs are distinct in a UNIQUE constraint: check, don't rely on OR IGNORE)
                 known = con.execute(
                     "SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND column_name IS NULL "
-                    "AND extension_name = 'gpkg_metadata'", (table,)).fetchone()
+                    "AND extension_name = 'gpkg_metadata'",
+                    (table,),
+                ).fetchone()
                 if not known:
                     con.execute(
                         "INSERT INTO gpkg_extensions (table_name, column_name, extension_name, "
                         "definition, scope) VALUES (?, NULL, 'gpkg_metadata', ?, 'read-write')",
-                        (table, _EXT_DEF))
+                        (table, _EXT_DEF),
+                    )
     finally:
         con.close()
     return path
@@ -396,8 +451,9 @@ def read_gpkg_stamp(path: str | Path) -> dict | None:
     con = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
     try:
         try:
-            row = con.execute("SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ?",
-                              (GPKG_MD_URI,)).fetchone()
+            row = con.execute(
+                "SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ?", (GPKG_MD_URI,)
+            ).fetchone()
         except sqlite3.OperationalError:
             return None
     finally:
@@ -418,11 +474,16 @@ def step_stamp(step, year: int | str | None = None) -> dict:
     params = {k: v for k, v in dict(step.params.items()).items() if k != "version"}
     wildcards = dict(step.wildcards.items()) if getattr(step, "wildcards", None) else {}
     y = year if year is not None else wildcards.get("year", wildcards.get("year_b"))
-    return {"schema": SCHEMA, "nxgeo_version": __version__, "rule": str(step.rule),
-            "params_sha256": hashlib.sha256(
-                canonical_json(json.loads(json.dumps(params, default=str))).encode()).hexdigest(),
-            "year": None if y is None else str(y),
-            "provenance": None if y is None else f"results/{y}/provenance.json"}
+    return {
+        "schema": SCHEMA,
+        "nxgeo_version": __version__,
+        "rule": str(step.rule),
+        "params_sha256": hashlib.sha256(
+            canonical_json(json.loads(json.dumps(params, default=str))).encode()
+        ).hexdigest(),
+        "year": None if y is None else str(y),
+        "provenance": None if y is None else f"results/{y}/provenance.json",
+    }
 
 
 def set_stamp(summary: Mapping | None) -> None:
@@ -470,8 +531,13 @@ def stamp_new_file(path: str | Path) -> None:
         stamp_gpkg(path, json.loads(text))
 
 
-def provenance_year(config: Mapping, input_paths: Mapping[str, str | Path | None], year,
-                    logs_dir: str | Path, out_json: str | Path) -> Path:
+def provenance_year(
+    config: Mapping,
+    input_paths: Mapping[str, str | Path | None],
+    year,
+    logs_dir: str | Path,
+    out_json: str | Path,
+) -> Path:
     """provenance.json of one survey year: every input with its SHA-256, the config and its
     hash, software versions, host, and the run's start (the earliest step log of the year) and
     end (now)."""

@@ -47,8 +47,15 @@ from .gis_styles import (
     style_for,
 )
 
-GDAL_TYPES = {"uint8": "Byte", "uint16": "UInt16", "int16": "Int16", "uint32": "UInt32",
-              "int32": "Int32", "float32": "Float32", "float64": "Float64"}
+GDAL_TYPES = {
+    "uint8": "Byte",
+    "uint16": "UInt16",
+    "int16": "Int16",
+    "uint32": "UInt32",
+    "int32": "Int32",
+    "float32": "Float32",
+    "float64": "Float64",
+}
 
 CONTEXT_LAYERS = {  # vectors.gpkg layer -> (zh, en, outline colour, width mm, visible)
     "counties": ("县界", "Counties", "#4d4d4d", 0.4, True),
@@ -75,8 +82,11 @@ RASTER_TITLES = {
     "best_use": ("最适宜用途", "Best use"),
     "best_use_runner_up": ("次适宜用途", "Runner-up use"),
     "best_use_score": ("最适宜用途得分", "Score of the best use"),
-    "dem": ("高程", "Elevation"), "precipitation": ("降水量", "Precipitation"),
-    "slope": ("坡度", "Slope"), "aspect": ("坡向", "Aspect"), "ls": ("LS因子", "LS factor"),
+    "dem": ("高程", "Elevation"),
+    "precipitation": ("降水量", "Precipitation"),
+    "slope": ("坡度", "Slope"),
+    "aspect": ("坡向", "Aspect"),
+    "ls": ("LS因子", "LS factor"),
     "distance_water": ("距水体距离", "Distance to water"),
     "distance_roads": ("距道路距离", "Distance to roads"),
     "distance_settlements": ("距居民点距离", "Distance to settlements"),
@@ -97,8 +107,11 @@ RASTER_TITLES = {
     "climate_regulation_kwh": ("气候调节", "Climate regulation"),
     "change": ("土地利用变化", "Land-use change"),
 }
-GRADE_PART = {"grade": ("等级", "grade"), "score": ("得分", "score"),
-              "reason": ("排除原因", "exclusion reasons")}
+GRADE_PART = {
+    "grade": ("等级", "grade"),
+    "score": ("得分", "score"),
+    "reason": ("排除原因", "exclusion reasons"),
+}
 
 
 def raster_title(stem: str, target_names: Mapping[str, tuple[str, str]] | None = None) -> str:
@@ -114,8 +127,9 @@ def raster_title(stem: str, target_names: Mapping[str, tuple[str, str]] | None =
 
 
 # --- VRT mosaics ------------------------------------------------------------------------------
-def mosaic_vrt(paths: Sequence[str | Path], vrt_path: str | Path,
-               style: RasterStyle | None = None) -> Path:
+def mosaic_vrt(
+    paths: Sequence[str | Path], vrt_path: str | Path, style: RasterStyle | None = None
+) -> Path:
     """A VRT of single-band rasters on one grid (the reach rasters of one kind), each placed at
     its offset, nodata pixels not covering others; with a categorical `style`, its colour table
     and category names. Source paths relative to the VRT. Atomic."""
@@ -123,8 +137,9 @@ def mosaic_vrt(paths: Sequence[str | Path], vrt_path: str | Path,
     infos = []
     for p in paths:
         with rasterio.open(p) as ds:
-            infos.append((Path(p), ds.transform, ds.width, ds.height, ds.dtypes[0], ds.nodata,
-                          ds.crs))
+            infos.append(
+                (Path(p), ds.transform, ds.width, ds.height, ds.dtypes[0], ds.nodata, ds.crs)
+            )
     t0 = infos[0][1]
     res_x, res_y = t0.a, t0.e
     x0 = min(t.c for _, t, *_ in infos)
@@ -151,12 +166,15 @@ def mosaic_vrt(paths: Sequence[str | Path], vrt_path: str | Path,
             inner = pam.split('<PAMRasterBand band="1">\n', 1)[1].rsplit("  </PAMRasterBand>", 1)[0]
             band_meta = inner.replace("\n    ", "\n    ")
     nd_band = f"    <NoDataValue>{_num(nodata)}</NoDataValue>\n" if nodata is not None else ""
-    text = (f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">\n'
-            f'  <SRS dataAxisToSRSAxisMapping="1,2">{escape(crs.to_wkt())}</SRS>\n'
-            f"  <GeoTransform>{_num(x0)}, {_num(res_x)}, 0, {_num(y0)}, 0, {_num(res_y)}"
-            f"</GeoTransform>\n"
-            f'  <VRTRasterBand dataType="{GDAL_TYPES[dtype]}" band="1">\n{nd_band}{band_meta}'
-            + "\n".join(sources) + "\n  </VRTRasterBand>\n</VRTDataset>\n")
+    text = (
+        f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">\n'
+        f'  <SRS dataAxisToSRSAxisMapping="1,2">{escape(crs.to_wkt())}</SRS>\n'
+        f"  <GeoTransform>{_num(x0)}, {_num(res_x)}, 0, {_num(y0)}, 0, {_num(res_y)}"
+        f"</GeoTransform>\n"
+        f'  <VRTRasterBand dataType="{GDAL_TYPES[dtype]}" band="1">\n{nd_band}{band_meta}'
+        + "\n".join(sources)
+        + "\n  </VRTRasterBand>\n</VRTDataset>\n"
+    )
     return write_text(vrt_path, text)
 
 
@@ -170,10 +188,10 @@ def _num(v) -> str:
 class Layer:
     id: str
     name: str
-    source: str             # relative to the project
-    provider: str           # gdal | ogr
-    kind: str               # raster | vector
-    style_xml: str          # <pipe>…</pipe> (raster) or the QML document (vector)
+    source: str  # relative to the project
+    provider: str  # gdal | ogr
+    kind: str  # raster | vector
+    style_xml: str  # <pipe>…</pipe> (raster) or the QML document (vector)
     visible: bool = False
     geometry: str = "Polygon"
 
@@ -192,12 +210,14 @@ def _srs_xml(crs) -> str:
     c = PCRS.from_user_input(crs)
     epsg = c.to_epsg()
     auth = f"EPSG:{epsg}" if epsg else ""
-    return (f'<spatialrefsys nativeFormat="Wkt"><wkt>{escape(c.to_wkt())}</wkt>'
-            f"<proj4>{escape(c.to_proj4())}</proj4><srsid>0</srsid><srid>{epsg or 0}</srid>"
-            f"<authid>{auth}</authid><description>{escape(c.name)}</description>"
-            f"<projectionacronym></projectionacronym><ellipsoidacronym></ellipsoidacronym>"
-            f"<geographicflag>{'true' if c.is_geographic else 'false'}</geographicflag>"
-            f"</spatialrefsys>")
+    return (
+        f'<spatialrefsys nativeFormat="Wkt"><wkt>{escape(c.to_wkt())}</wkt>'
+        f"<proj4>{escape(c.to_proj4())}</proj4><srsid>0</srsid><srid>{epsg or 0}</srid>"
+        f"<authid>{auth}</authid><description>{escape(c.name)}</description>"
+        f"<projectionacronym></projectionacronym><ellipsoidacronym></ellipsoidacronym>"
+        f"<geographicflag>{'true' if c.is_geographic else 'false'}</geographicflag>"
+        f"</spatialrefsys>"
+    )
 
 
 def _tree_xml(group: Group, indent: int = 2) -> str:
@@ -206,15 +226,19 @@ def _tree_xml(group: Group, indent: int = 2) -> str:
     for item in group.items:
         chk = "Qt::Checked" if item.visible else "Qt::Unchecked"
         if isinstance(item, Group):
-            out.append(f'{pad}<layer-tree-group name="{escape(item.name, quote=True)}" '
-                       f'checked="{chk}" expanded="{int(item.expanded)}">\n{pad}  '
-                       f'<customproperties/>\n{_tree_xml(item, indent + 2)}{pad}'
-                       f'</layer-tree-group>\n')
+            out.append(
+                f'{pad}<layer-tree-group name="{escape(item.name, quote=True)}" '
+                f'checked="{chk}" expanded="{int(item.expanded)}">\n{pad}  '
+                f"<customproperties/>\n{_tree_xml(item, indent + 2)}{pad}"
+                f"</layer-tree-group>\n"
+            )
         else:
-            out.append(f'{pad}<layer-tree-layer id="{_layer_id(item.id)}" name="{escape(item.name, quote=True)}" '
-                       f'source="{escape(item.source, quote=True)}" providerKey="{item.provider}" '
-                       f'checked="{chk}" expanded="0">\n{pad}  <customproperties/>\n'
-                       f'{pad}</layer-tree-layer>\n')
+            out.append(
+                f'{pad}<layer-tree-layer id="{_layer_id(item.id)}" name="{escape(item.name, quote=True)}" '
+                f'source="{escape(item.source, quote=True)}" providerKey="{item.provider}" '
+                f'checked="{chk}" expanded="0">\n{pad}  <customproperties/>\n'
+                f"{pad}</layer-tree-layer>\n"
+            )
     return "".join(out)
 
 
@@ -233,10 +257,19 @@ def _style_body(layer: Layer) -> str:
     if text.startswith("<!DOCTYPE"):
         text = text.split("\n", 1)[1]
     root = ET.fromstring(text)
-    keep = ("renderer-v2", "fieldConfiguration", "aliases", "attributetableconfig", "labeling",
-            "blendMode", "featureBlendMode", "layerOpacity")
-    return "\n".join("  " + ET.tostring(el, encoding="unicode").strip()
-                     for el in root if el.tag in keep)
+    keep = (
+        "renderer-v2",
+        "fieldConfiguration",
+        "aliases",
+        "attributetableconfig",
+        "labeling",
+        "blendMode",
+        "featureBlendMode",
+        "layerOpacity",
+    )
+    return "\n".join(
+        "  " + ET.tostring(el, encoding="unicode").strip() for el in root if el.tag in keep
+    )
 
 
 def _layer_id(short: str) -> str:
@@ -250,15 +283,19 @@ def _maplayer_xml(layer: Layer, srs: str) -> str:
         head = '<maplayer type="raster" hasScaleBasedVisibilityFlag="0" refreshOnNotifyEnabled="0" autoRefreshEnabled="0" styleCategories="AllStyleCategories">'
         provider = "<provider>gdal</provider>"
     else:
-        head = (f'<maplayer type="vector" geometry="{layer.geometry}" '
-                f'hasScaleBasedVisibilityFlag="0" refreshOnNotifyEnabled="0" '
-                f'autoRefreshEnabled="0" readOnly="0" styleCategories="AllStyleCategories">')
+        head = (
+            f'<maplayer type="vector" geometry="{layer.geometry}" '
+            f'hasScaleBasedVisibilityFlag="0" refreshOnNotifyEnabled="0" '
+            f'autoRefreshEnabled="0" readOnly="0" styleCategories="AllStyleCategories">'
+        )
         provider = '<provider encoding="UTF-8">ogr</provider>'
-    return (f"    {head}\n      <id>{_layer_id(layer.id)}</id>\n"
-            f"      <datasource>{escape(layer.source)}</datasource>\n"
-            f"      <layername>{escape(layer.name)}</layername>\n"
-            f"      <srs>{srs}</srs>\n      {provider}\n"
-            f"{_style_body(layer)}\n    </maplayer>\n")
+    return (
+        f"    {head}\n      <id>{_layer_id(layer.id)}</id>\n"
+        f"      <datasource>{escape(layer.source)}</datasource>\n"
+        f"      <layername>{escape(layer.name)}</layername>\n"
+        f"      <srs>{srs}</srs>\n      {provider}\n"
+        f"{_style_body(layer)}\n    </maplayer>\n"
+    )
 
 
 def project_xml(title: str, root: Group, crs, extent: tuple[float, float, float, float]) -> str:
@@ -268,21 +305,23 @@ def project_xml(title: str, root: Group, crs, extent: tuple[float, float, float,
     layers = _layers(root)
     xmin, ymin, xmax, ymax = extent
     order = "".join(f'    <layer id="{_layer_id(lyr.id)}"/>\n' for lyr in layers)
-    return (f"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-            f'<qgis projectname="{escape(title, quote=True)}" version="{QGIS_VERSION}">\n'
-            f'  <homePath path=""/>\n  <title>{escape(title)}</title>\n'
-            f"  <projectCrs>{srs}</projectCrs>\n"
-            f"  <layer-tree-group>\n    <customproperties/>\n{_tree_xml(root, 4)}"
-            f'    <custom-order enabled="0"/>\n  </layer-tree-group>\n'
-            f'  <mapcanvas name="theMapCanvas" annotationsVisible="1">\n    <units>meters</units>\n'
-            f"    <extent><xmin>{_num(xmin)}</xmin><ymin>{_num(ymin)}</ymin>"
-            f"<xmax>{_num(xmax)}</xmax><ymax>{_num(ymax)}</ymax></extent>\n"
-            f"    <rotation>0</rotation>\n    <destinationsrs>{srs}</destinationsrs>\n"
-            f"    <rendermaptile>0</rendermaptile>\n  </mapcanvas>\n"
-            f"  <projectlayers>\n{''.join(_maplayer_xml(lyr, srs) for lyr in layers)}"
-            f"  </projectlayers>\n  <layerorder>\n{order}  </layerorder>\n"
-            f"  <properties>\n    <Paths>\n      <Absolute type=\"bool\">false</Absolute>\n"
-            f"    </Paths>\n  </properties>\n</qgis>\n")
+    return (
+        f"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis projectname="{escape(title, quote=True)}" version="{QGIS_VERSION}">\n'
+        f'  <homePath path=""/>\n  <title>{escape(title)}</title>\n'
+        f"  <projectCrs>{srs}</projectCrs>\n"
+        f"  <layer-tree-group>\n    <customproperties/>\n{_tree_xml(root, 4)}"
+        f'    <custom-order enabled="0"/>\n  </layer-tree-group>\n'
+        f'  <mapcanvas name="theMapCanvas" annotationsVisible="1">\n    <units>meters</units>\n'
+        f"    <extent><xmin>{_num(xmin)}</xmin><ymin>{_num(ymin)}</ymin>"
+        f"<xmax>{_num(xmax)}</xmax><ymax>{_num(ymax)}</ymax></extent>\n"
+        f"    <rotation>0</rotation>\n    <destinationsrs>{srs}</destinationsrs>\n"
+        f"    <rendermaptile>0</rendermaptile>\n  </mapcanvas>\n"
+        f"  <projectlayers>\n{''.join(_maplayer_xml(lyr, srs) for lyr in layers)}"
+        f"  </projectlayers>\n  <layerorder>\n{order}  </layerorder>\n"
+        f'  <properties>\n    <Paths>\n      <Absolute type="bool">false</Absolute>\n'
+        f"    </Paths>\n  </properties>\n</qgis>\n"
+    )
 
 
 def write_qgz(qgz_path: str | Path, qgs_text: str) -> Path:
@@ -302,49 +341,64 @@ def read_project(qgz_path: str | Path) -> str:
 
 
 # --- vector styles ------------------------------------------------------------------------------
-def outline_qml(colour: str, width_mm: float, geometry: str = "Polygon",
-                fill_alpha: int = 0) -> str:
+def outline_qml(
+    colour: str, width_mm: float, geometry: str = "Polygon", fill_alpha: int = 0
+) -> str:
     """A single-symbol style: polygons outlined (fill `fill_alpha`), lines, or points."""
     h = colour.lstrip("#")
-    rgb = ",".join(str(int(h[i:i + 2], 16)) for i in (0, 2, 4))
+    rgb = ",".join(str(int(h[i : i + 2], 16)) for i in (0, 2, 4))
     if geometry == "Point":
-        sym = (f'<symbol type="marker" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
-               f'<layer class="SimpleMarker" enabled="1" locked="0" pass="0">'
-               f'<prop k="name" v="circle"/><prop k="color" v="{rgb},255"/>'
-               f'<prop k="outline_color" v="255,255,255,255"/><prop k="size" v="1.8"/>'
-               f'<prop k="size_unit" v="MM"/><prop k="outline_width" v="0.2"/></layer></symbol>')
+        sym = (
+            f'<symbol type="marker" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
+            f'<layer class="SimpleMarker" enabled="1" locked="0" pass="0">'
+            f'<prop k="name" v="circle"/><prop k="color" v="{rgb},255"/>'
+            f'<prop k="outline_color" v="255,255,255,255"/><prop k="size" v="1.8"/>'
+            f'<prop k="size_unit" v="MM"/><prop k="outline_width" v="0.2"/></layer></symbol>'
+        )
     elif geometry == "Line":
-        sym = (f'<symbol type="line" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
-               f'<layer class="SimpleLine" enabled="1" locked="0" pass="0">'
-               f'<prop k="line_color" v="{rgb},255"/><prop k="line_width" v="{width_mm}"/>'
-               f'<prop k="line_width_unit" v="MM"/><prop k="line_style" v="solid"/>'
-               f'<prop k="capstyle" v="round"/><prop k="joinstyle" v="round"/></layer></symbol>')
+        sym = (
+            f'<symbol type="line" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
+            f'<layer class="SimpleLine" enabled="1" locked="0" pass="0">'
+            f'<prop k="line_color" v="{rgb},255"/><prop k="line_width" v="{width_mm}"/>'
+            f'<prop k="line_width_unit" v="MM"/><prop k="line_style" v="solid"/>'
+            f'<prop k="capstyle" v="round"/><prop k="joinstyle" v="round"/></layer></symbol>'
+        )
     else:
-        sym = (f'<symbol type="fill" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
-               f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">'
-               f'<prop k="color" v="{rgb},{fill_alpha}"/>'
-               f'<prop k="style" v="{"solid" if fill_alpha else "no"}"/>'
-               f'<prop k="outline_color" v="{rgb},255"/><prop k="outline_style" v="solid"/>'
-               f'<prop k="outline_width" v="{width_mm}"/><prop k="outline_width_unit" v="MM"/>'
-               f'<prop k="joinstyle" v="bevel"/></layer></symbol>')
-    return (f"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-            f'<qgis version="{QGIS_VERSION}" styleCategories="Symbology">\n'
-            f'  <renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" '
-            f'forceraster="0" referencescale="-1">\n    <symbols>\n      {sym}\n    </symbols>\n'
-            f"  </renderer-v2>\n</qgis>\n")
+        sym = (
+            f'<symbol type="fill" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
+            f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">'
+            f'<prop k="color" v="{rgb},{fill_alpha}"/>'
+            f'<prop k="style" v="{"solid" if fill_alpha else "no"}"/>'
+            f'<prop k="outline_color" v="{rgb},255"/><prop k="outline_style" v="solid"/>'
+            f'<prop k="outline_width" v="{width_mm}"/><prop k="outline_width_unit" v="MM"/>'
+            f'<prop k="joinstyle" v="bevel"/></layer></symbol>'
+        )
+    return (
+        f"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis version="{QGIS_VERSION}" styleCategories="Symbology">\n'
+        f'  <renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" '
+        f'forceraster="0" referencescale="-1">\n    <symbols>\n      {sym}\n    </symbols>\n'
+        f"  </renderer-v2>\n</qgis>\n"
+    )
 
 
 def gpkg_layers(path: str | Path) -> list[tuple[str, str]]:
     """(layer, geometry kind Polygon|Line|Point) of the feature layers of a GeoPackage."""
     con = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
     try:
-        rows = con.execute("SELECT c.table_name, g.geometry_type_name FROM gpkg_contents c "
-                           "JOIN gpkg_geometry_columns g ON g.table_name = c.table_name "
-                           "WHERE c.data_type = 'features' ORDER BY c.rowid").fetchall()
+        rows = con.execute(
+            "SELECT c.table_name, g.geometry_type_name FROM gpkg_contents c "
+            "JOIN gpkg_geometry_columns g ON g.table_name = c.table_name "
+            "WHERE c.data_type = 'features' ORDER BY c.rowid"
+        ).fetchall()
     finally:
         con.close()
-    kind = {"POINT": "Point", "MULTIPOINT": "Point", "LINESTRING": "Line",
-            "MULTILINESTRING": "Line"}
+    kind = {
+        "POINT": "Point",
+        "MULTIPOINT": "Point",
+        "LINESTRING": "Line",
+        "MULTILINESTRING": "Line",
+    }
     return [(n, kind.get(str(g).upper(), "Polygon")) for n, g in rows]
 
 
@@ -352,12 +406,16 @@ def gpkg_default_styles(path: str | Path) -> dict[str, str]:
     """layer -> the default QML stored in the GeoPackage's layer_styles table."""
     con = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
     try:
-        has = con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'layer_styles'"
-                          ).fetchone()[0]
+        has = con.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'layer_styles'"
+        ).fetchone()[0]
         if not has:
             return {}
-        return dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles "
-                                "WHERE useAsDefault ORDER BY id"))
+        return dict(
+            con.execute(
+                "SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault ORDER BY id"
+            )
+        )
     finally:
         con.close()
 
@@ -367,14 +425,22 @@ def _present(style: RasterStyle) -> list[int] | None:
     return None if style.categories is None else [c.value for c in style.categories]
 
 
-def year_project(year: int, year_dir: str | Path, out_qgz: str | Path, ctx: StyleContext,
-                 reach_rasters: Mapping[str, Sequence[str | Path]],
-                 grid_rasters: Mapping[str, str | Path], dem: str | Path | None,
-                 candidates_gpkg: str | Path, vectors_gpkg: str | Path,
-                 change_rasters: Sequence[str | Path] = (), targets: Sequence[str] = (),
-                 target_names: Mapping[str, tuple[str, str]] | None = None,
-                 styles: Mapping[str, RasterStyle] | None = None,
-                 region: str = "") -> dict[str, Path]:
+def year_project(
+    year: int,
+    year_dir: str | Path,
+    out_qgz: str | Path,
+    ctx: StyleContext,
+    reach_rasters: Mapping[str, Sequence[str | Path]],
+    grid_rasters: Mapping[str, str | Path],
+    dem: str | Path | None,
+    candidates_gpkg: str | Path,
+    vectors_gpkg: str | Path,
+    change_rasters: Sequence[str | Path] = (),
+    targets: Sequence[str] = (),
+    target_names: Mapping[str, tuple[str, str]] | None = None,
+    styles: Mapping[str, RasterStyle] | None = None,
+    region: str = "",
+) -> dict[str, Path]:
     """Write the VRT mosaics of `reach_rasters` (stem -> the reach rasters of that kind) in
     ``{year_dir}/qgis/`` and the project `out_qgz`. `styles`: already computed styles by raster
     path (the sidecars), reused for the union of the classes present. Returns {name: path} of
@@ -389,8 +455,9 @@ def year_project(year: int, year_dir: str | Path, out_qgz: str | Path, ctx: Styl
         return r if r.startswith("..") else f"./{r}"
 
     def raster_layer(lid, stem, path, style, visible=False) -> Layer:
-        return Layer(lid, raster_title(stem, target_names), rel(path), "gdal", "raster",
-                     style.pipe, visible)
+        return Layer(
+            lid, raster_title(stem, target_names), rel(path), "gdal", "raster", style.pipe, visible
+        )
 
     mosaic: dict[str, Layer] = {}
     for stem, paths in reach_rasters.items():
@@ -404,8 +471,12 @@ def year_project(year: int, year_dir: str | Path, out_qgz: str | Path, ctx: Styl
                 present = sorted({v for k in known for v in _present(k)})
             elif raster_kind(paths[0]) != "score" and paths[0].stem != "aspect":
                 r0 = known[0].ramp
-                ramp = Ramp(min(k.ramp.vmin for k in known), max(k.ramp.vmax for k in known),
-                            r0.colours, r0.title)
+                ramp = Ramp(
+                    min(k.ramp.vmin for k in known),
+                    max(k.ramp.vmax for k in known),
+                    r0.colours,
+                    r0.title,
+                )
         st = style_for(paths, ctx, present, ramp)
         vrt = year_dir / "qgis" / f"{stem}.vrt"
         mosaic_vrt(paths, vrt, st)
@@ -424,28 +495,52 @@ def year_project(year: int, year_dir: str | Path, out_qgz: str | Path, ctx: Styl
     cand = Group("候选地块 Candidate parcels")
     for name, geom in gpkg_layers(candidates_gpkg):
         zh, en = PATHWAY_VALUES.get(name, (name, name))
-        cand.items.append(Layer(f"c_{name}", f"{zh} {en}", f"{rel(candidates_gpkg)}|layername={name}",
-                                "ogr", "vector", cand_styles.get(name) or outline_qml("#333333", 0.3),
-                                True, geom))
+        cand.items.append(
+            Layer(
+                f"c_{name}",
+                f"{zh} {en}",
+                f"{rel(candidates_gpkg)}|layername={name}",
+                "ogr",
+                "vector",
+                cand_styles.get(name) or outline_qml("#333333", 0.3),
+                True,
+                geom,
+            )
+        )
     vec = dict(gpkg_layers(vectors_gpkg))
     ctxg = Group("管控边界 Context (outlines)")
     for name, (zh, en, col, w, vis) in CONTEXT_LAYERS.items():
         if name in vec:
-            ctxg.items.append(Layer(f"v_{name}", f"{zh} {en}", f"{rel(vectors_gpkg)}|layername={name}",
-                                    "ogr", "vector", outline_qml(col, w, vec[name]), vis, vec[name]))
+            ctxg.items.append(
+                Layer(
+                    f"v_{name}",
+                    f"{zh} {en}",
+                    f"{rel(vectors_gpkg)}|layername={name}",
+                    "ogr",
+                    "vector",
+                    outline_qml(col, w, vec[name]),
+                    vis,
+                    vec[name],
+                )
+            )
     suit = Group("适宜性评价 Suitability (双评价)")
     suit.items += take(["best_use", "best_use_runner_up", "best_use_score"])
     for t in targets:
         zh, en = (target_names or {}).get(t, (t, t))
-        sub = Group(f"{zh} {en}", take([f"suit_{t}_grade", f"suit_{t}_score", f"suit_{t}_reason"]),
-                    visible=True, expanded=False)
+        sub = Group(
+            f"{zh} {en}",
+            take([f"suit_{t}_grade", f"suit_{t}_score", f"suit_{t}_reason"]),
+            visible=True,
+            expanded=False,
+        )
         if sub.items:
             suit.items.append(sub)
     for stem in sorted(s for s in mosaic if s.startswith("suit_")):
         suit.items.append(mosaic.pop(stem))
     serv = Group("生态系统服务 Ecosystem services", visible=True, expanded=False)
-    serv.items += take(sorted(s for s in mosaic if s in RASTER_TITLES and s.endswith(
-        ("_t", "_m3", "_kwh"))))
+    serv.items += take(
+        sorted(s for s in mosaic if s in RASTER_TITLES and s.endswith(("_t", "_m3", "_kwh")))
+    )
     groups = [cand, ctxg, suit, serv]
     if change_rasters:
         ch = Group("变化 Change")
@@ -460,21 +555,50 @@ def year_project(year: int, year_dir: str | Path, out_qgz: str | Path, ctx: Styl
     for stem, p in grid_rasters.items():
         st = styles.get(str(p)) or style_for([p], ctx)
         inputs.items.append(raster_layer(f"g_{stem}", stem, p, st))
-    inputs.items += take(["landuse", "landuse_code", "ownership", "precipitation", "slope",
-                          "aspect", "ls",
-                          "distance_water", "distance_roads", "distance_settlements"])
+    inputs.items += take(
+        [
+            "landuse",
+            "landuse_code",
+            "ownership",
+            "precipitation",
+            "slope",
+            "aspect",
+            "ls",
+            "distance_water",
+            "distance_roads",
+            "distance_settlements",
+        ]
+    )
     inputs.items += take(sorted(s for s in mosaic if s.startswith("zone_")))
     inputs.items += [mosaic.pop(s) for s in sorted(mosaic) if s != "dem"]
     for name, (zh, en, col, w) in INPUT_LAYERS.items():
         if name in vec:
-            inputs.items.append(Layer(f"v_{name}", f"{zh} {en}", f"{rel(vectors_gpkg)}|layername={name}",
-                                      "ogr", "vector", outline_qml(col, w, vec[name], 60), False,
-                                      vec[name]))
+            inputs.items.append(
+                Layer(
+                    f"v_{name}",
+                    f"{zh} {en}",
+                    f"{rel(vectors_gpkg)}|layername={name}",
+                    "ogr",
+                    "vector",
+                    outline_qml(col, w, vec[name], 60),
+                    False,
+                    vec[name],
+                )
+            )
     groups.append(inputs)
     base = Group("底图 Base")
     if dem is not None:
-        base.items.append(Layer("b_hillshade", "地形晕渲 Hillshade", rel(dem), "gdal", "raster",
-                                hillshade_pipe(0.6), True))
+        base.items.append(
+            Layer(
+                "b_hillshade",
+                "地形晕渲 Hillshade",
+                rel(dem),
+                "gdal",
+                "raster",
+                hillshade_pipe(0.6),
+                True,
+            )
+        )
         dst = style_for([dem], ctx)
         base.items.append(raster_layer("b_dem", "dem", dem, dst))
     mosaic.pop("dem", None)
@@ -496,13 +620,23 @@ def mosaic_stems(reach_rasters: Sequence[str | Path], grid_stems: Sequence[str])
     return sorted({Path(r).stem for r in reach_rasters} - set(grid_stems))
 
 
-def qgis_year(year: int, year_dir: str | Path, rasters: Sequence[str | Path],
-              csvs: Sequence[str | Path], classes_table: str | Path,
-              scheme_table: str | Path | None, vectors_gpkg: str | Path,
-              candidates_gpkg: str | Path, dem: str | Path | None, out_qgz: str | Path,
-              targets: Sequence[str] = (), target_cfg: Mapping | None = None,
-              region: str = "", expected: Sequence[str | Path] = (),
-              change_rasters: Sequence[str | Path] = ()) -> dict[str, Path]:
+def qgis_year(
+    year: int,
+    year_dir: str | Path,
+    rasters: Sequence[str | Path],
+    csvs: Sequence[str | Path],
+    classes_table: str | Path,
+    scheme_table: str | Path | None,
+    vectors_gpkg: str | Path,
+    candidates_gpkg: str | Path,
+    dem: str | Path | None,
+    out_qgz: str | Path,
+    targets: Sequence[str] = (),
+    target_cfg: Mapping | None = None,
+    region: str = "",
+    expected: Sequence[str | Path] = (),
+    change_rasters: Sequence[str | Path] = (),
+) -> dict[str, Path]:
     """The GIS step of a year (rule ``qgis_project``): the ``.qml`` / ``.aux.xml`` sidecars of
     every raster in `rasters`, a ``.csvt`` beside every CSV in `csvs`, the VRT mosaics of the
     reach rasters and the project `out_qgz`. `change_rasters`: the change rasters of the
@@ -544,9 +678,24 @@ def qgis_year(year: int, year_dir: str | Path, rasters: Sequence[str | Path],
     for stem in grid:  # a region-wide raster exists: no mosaic of its reach copies
         by_stem.pop(stem, None)
     tnames = {t: target_label(t, (target_cfg or {}).get(t)) for t in targets}
-    written.update(year_project(year, year_dir, out_qgz, ctx, by_stem, grid, dem,
-                                candidates_gpkg, vectors_gpkg, change, targets, tnames,
-                                styles, region))
+    written.update(
+        year_project(
+            year,
+            year_dir,
+            out_qgz,
+            ctx,
+            by_stem,
+            grid,
+            dem,
+            candidates_gpkg,
+            vectors_gpkg,
+            change,
+            targets,
+            tnames,
+            styles,
+            region,
+        )
+    )
     _check_written(expected)
     return written
 
@@ -554,12 +703,18 @@ def qgis_year(year: int, year_dir: str | Path, rasters: Sequence[str | Path],
 def _check_written(expected: Sequence[str | Path]) -> None:
     missing = [str(p) for p in expected if not Path(p).exists()]
     if missing:
-        raise RuntimeError(f"declared GIS output(s) not written: {', '.join(missing[:5])}"
-                           f"{' ...' if len(missing) > 5 else ''}")
+        raise RuntimeError(
+            f"declared GIS output(s) not written: {', '.join(missing[:5])}"
+            f"{' ...' if len(missing) > 5 else ''}"
+        )
 
 
-def gis_files(rasters: Sequence[str | Path], csvs: Sequence[str | Path],
-              classes_table: str | Path, expected: Sequence[str | Path] = ()) -> None:
+def gis_files(
+    rasters: Sequence[str | Path],
+    csvs: Sequence[str | Path],
+    classes_table: str | Path,
+    expected: Sequence[str | Path] = (),
+) -> None:
     """Sidecars of `rasters` and ``.csvt`` of `csvs` (rule ``gis_compare``)."""
     import pandas as pd
 

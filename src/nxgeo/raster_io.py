@@ -46,8 +46,14 @@ def uncompressed(profile: dict) -> dict:
     return out
 
 
-def plain_profile(shape: tuple[int, int], dtype, crs, transform: Affine,
-                  nodata: float | None = None, compress: bool = True) -> dict:
+def plain_profile(
+    shape: tuple[int, int],
+    dtype,
+    crs,
+    transform: Affine,
+    nodata: float | None = None,
+    compress: bool = True,
+) -> dict:
     """The profile `write_raster` uses: tiled 256, deflate, predictor (3 for floats, 2 for
     integers), nodata (dtype default when None); untiled strips when smaller than a tile.
     `compress=False`: the same without compression (see `uncompressed`)."""
@@ -55,8 +61,13 @@ def plain_profile(shape: tuple[int, int], dtype, crs, transform: Affine,
     nodata = default_nodata(dtype) if nodata is None else nodata
     profile = dict(GTIFF_OPTIONS)
     profile.update(
-        height=int(shape[0]), width=int(shape[1]), count=1, dtype=dtype.name,
-        crs=CRS.from_user_input(crs), transform=transform, nodata=nodata,
+        height=int(shape[0]),
+        width=int(shape[1]),
+        count=1,
+        dtype=dtype.name,
+        crs=CRS.from_user_input(crs),
+        transform=transform,
+        nodata=nodata,
         predictor=3 if dtype.kind == "f" else 2,
     )
     if shape[0] < 256 or shape[1] < 256:
@@ -147,17 +158,32 @@ def cog_output(final: str | Path) -> Iterator[Path]:
         to_cog(tmp, final)
 
 
-def write_cog(path: str | Path, array: np.ndarray, crs, transform: Affine,
-              nodata: float | None = None, tags: dict | None = None,
-              band_description: str | None = None, colormap: dict | None = None) -> Path:
+def write_cog(
+    path: str | Path,
+    array: np.ndarray,
+    crs,
+    transform: Affine,
+    nodata: float | None = None,
+    tags: dict | None = None,
+    band_description: str | None = None,
+    colormap: dict | None = None,
+) -> Path:
     """Write an in-memory array as a COG (via a temporary GeoTIFF beside it)."""
     from .atomic import temp_dir_beside
 
     path = Path(path)
     with temp_dir_beside(path) as td:
-        tmp = write_raster(Path(td) / "plain.tif", array, crs, transform, nodata=nodata, tags=tags,
-                           band_description=band_description, compress=False,
-                           colormap=colormap)
+        tmp = write_raster(
+            Path(td) / "plain.tif",
+            array,
+            crs,
+            transform,
+            nodata=nodata,
+            tags=tags,
+            band_description=band_description,
+            compress=False,
+            colormap=colormap,
+        )
         to_cog(tmp, path)
     return path
 
@@ -174,9 +200,18 @@ class CogWriters:
         # COGs exist here (only when the block succeeded)
     """
 
-    def __init__(self, outputs: dict, shape, crs, transform: Affine, dtypes: dict | str,
-                 nodata: dict | float | None = None, descriptions: dict | None = None,
-                 tags: dict | None = None, colormaps: dict | None = None):
+    def __init__(
+        self,
+        outputs: dict,
+        shape,
+        crs,
+        transform: Affine,
+        dtypes: dict | str,
+        nodata: dict | float | None = None,
+        descriptions: dict | None = None,
+        tags: dict | None = None,
+        colormaps: dict | None = None,
+    ):
         self.outputs = {k: Path(v) for k, v in outputs.items()}
         self.shape, self.crs, self.transform = shape, crs, transform
         self.dtypes = dtypes if isinstance(dtypes, dict) else dict.fromkeys(outputs, dtypes)
@@ -197,8 +232,14 @@ class CogWriters:
         td = Path(self._ctx.__enter__())
         for key in self.outputs:
             self._tmp[key] = td / f"{key}.tif"
-            prof = plain_profile(self.shape, self.dtypes[key], self.crs, self.transform,
-                                 self.nodata.get(key), compress=False)
+            prof = plain_profile(
+                self.shape,
+                self.dtypes[key],
+                self.crs,
+                self.transform,
+                self.nodata.get(key),
+                compress=False,
+            )
             ds = self._ds[key] = rasterio.open(self._tmp[key], "w", **prof)
             if self.descriptions.get(key):
                 ds.set_band_description(1, self.descriptions[key])

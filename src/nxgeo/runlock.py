@@ -45,9 +45,15 @@ def acquire(results_dir: str | Path, what: str = "") -> Path:
         raise OutputError(
             f"{root}: another nxgeo run is writing into this results folder ({holder}); wait "
             "until it has finished (or stop it), then run snakemake again. To run two "
-            "configurations at the same time, give each its own results_dir.") from None
-    info = {"pid": os.getpid(), "host": socket.gethostname(), "cwd": os.getcwd(),
-            "started": time.strftime("%Y-%m-%d %H:%M:%S"), "what": what}
+            "configurations at the same time, give each its own results_dir."
+        ) from None
+    info = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "cwd": os.getcwd(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "what": what,
+    }
     os.ftruncate(fd, 0)
     os.write(fd, (json.dumps(info, ensure_ascii=False) + "\n").encode("utf-8"))
     os.fsync(fd)
@@ -61,8 +67,11 @@ def _read_holder(fd: int) -> str:
         info = json.loads(os.read(fd, 4096).decode("utf-8") or "{}")
     except (OSError, ValueError):
         return "a process that did not say who it is"
-    parts = [f"process {info.get('pid')} on {info.get('host')}",
-             f"started {info.get('started')}", f"from {info.get('cwd')}"]
+    parts = [
+        f"process {info.get('pid')} on {info.get('host')}",
+        f"started {info.get('started')}",
+        f"from {info.get('cwd')}",
+    ]
     if info.get("what"):
         parts.append(str(info["what"]))
     return ", ".join(parts)

@@ -47,13 +47,20 @@ from .grid import Grid, block_windows
 log = logging.getLogger("nxgeo.scorecard")
 
 #: SL 190-2007 土壤侵蚀强度分级: class codes 0..5 (微度 .. 剧烈)
-EROSION_CLASSES = [("slight", "微度", "slight"), ("light", "轻度", "light"),
-                   ("moderate", "中度", "moderate"), ("intense", "强烈", "intense"),
-                   ("extreme", "极强烈", "extremely intense"), ("severe", "剧烈", "severe")]
+EROSION_CLASSES = [
+    ("slight", "微度", "slight"),
+    ("light", "轻度", "light"),
+    ("moderate", "中度", "moderate"),
+    ("intense", "强烈", "intense"),
+    ("extreme", "极强烈", "extremely intense"),
+    ("severe", "剧烈", "severe"),
+]
 TOTAL_ID = "total"
 TOTAL_NAME = "合计 Total"
-NO_COMPARE_NOTE = ("首个调查年度或未配置对比年份，变化列为空 first survey year or no comparison "
-                   "configured (config compare): the change columns are empty")
+NO_COMPARE_NOTE = (
+    "首个调查年度或未配置对比年份，变化列为空 first survey year or no comparison "
+    "configured (config compare): the change columns are empty"
+)
 
 #: column -> (中文, English, unit); the order of the scorecard (docs/indicators.md)
 INDICATORS: dict[str, tuple[str, str, str]] = {
@@ -73,7 +80,9 @@ INDICATORS: dict[str, tuple[str, str, str]] = {
     "wetland_protected_ha": ("受保护湿地面积", "Protected wetland", "ha"),
     "wetland_protection_pct": ("湿地保护率", "Wetland protection rate", "%"),
     "erosion_ha": ("水土流失面积", "Soil erosion area (light and above)", "ha"),
-    **{f"erosion_{k}_ha": (f"{zh}侵蚀面积", f"Erosion {en}", "ha") for k, zh, en in EROSION_CLASSES},
+    **{
+        f"erosion_{k}_ha": (f"{zh}侵蚀面积", f"Erosion {en}", "ha") for k, zh, en in EROSION_CLASSES
+    },
     "soil_conservation_pct": ("水土保持率", "Soil and water conservation rate", "%"),
     "cropland_ha": ("耕地保有量", "Cropland kept", "ha"),
     "cropland_mu": ("耕地保有量", "Cropland kept", "亩"),
@@ -92,7 +101,11 @@ INDICATORS: dict[str, tuple[str, str, str]] = {
     "carbon_status": ("碳收支状态", "Carbon status", ""),
     "cand_allocated_n": ("入选地块数", "Allocated candidate parcels", ""),
     "cand_new_cultivated_ha": ("新增耕地（候选）", "New cultivated land (candidates)", "ha"),
-    "cand_freed_quota_ha": ("腾退建设用地指标（候选）", "Freed construction quota (candidates)", "ha"),
+    "cand_freed_quota_ha": (
+        "腾退建设用地指标（候选）",
+        "Freed construction quota (candidates)",
+        "ha",
+    ),
     "cand_greening_ha": ("绿化增量（候选）", "Greening increment (candidates)", "ha"),
     "cand_pv_mw": ("光伏装机（候选）", "PV capacity (candidates)", "MW"),
     "cand_closure_ha": ("封禁保护（候选）", "Closed protection (candidates)", "ha"),
@@ -108,25 +121,53 @@ INDICATORS: dict[str, tuple[str, str, str]] = {
 }
 COLUMNS = list(INDICATORS)
 #: indicators summed over the allocated, eligible parcels of the candidates layers
-CANDIDATE_SUMS = {"cand_new_cultivated_ha": "new_cultivated_ha",
-                  "cand_freed_quota_ha": "freed_quota_ha",
-                  "cand_greening_ha": "greening_increment_ha", "cand_pv_mw": "pv_mw",
-                  "cand_closure_ha": "closure_ha"}
+CANDIDATE_SUMS = {
+    "cand_new_cultivated_ha": "new_cultivated_ha",
+    "cand_freed_quota_ha": "freed_quota_ha",
+    "cand_greening_ha": "greening_increment_ha",
+    "cand_pv_mw": "pv_mw",
+    "cand_closure_ha": "closure_ha",
+}
 #: scorecard column -> column of the programme's selected parcels (programme.csv, nxgeo.programme)
-PROGRAMME_SUMS = {"prog_area_mu": "area_mu", "prog_cost_wan_cny": "cost_wan_cny",
-                  "prog_new_cultivated_ha": "new_cultivated_ha",
-                  "prog_greening_ha": "greening_increment_ha",
-                  "prog_gep_gain_wan_cny": "d_gep_wan_cny"}
+PROGRAMME_SUMS = {
+    "prog_area_mu": "area_mu",
+    "prog_cost_wan_cny": "cost_wan_cny",
+    "prog_new_cultivated_ha": "new_cultivated_ha",
+    "prog_greening_ha": "greening_increment_ha",
+    "prog_gep_gain_wan_cny": "d_gep_wan_cny",
+}
 #: the columns the report shows first, in this order
-REPORT_COLUMNS = ["county_name", "gep_yi_cny", "gep_change_pct", "forest_cover_pct",
-                  "grassland_fvc_pct", "wetland_protection_pct", "soil_conservation_pct",
-                  "cropland_ha", "cropland_net_ha", "greening_vs_target_ha",
-                  "carbon_balance_t_co2", "cand_new_cultivated_ha", "cand_freed_quota_ha",
-                  "cand_greening_ha", "cand_pv_mw", "cand_closure_ha", "water_headroom_m3",
-                  "prog_cost_wan_cny", "prog_gep_gain_wan_cny"]
-RASTER_KEYS = ["land_ha", "forest_ha", "cropland_ha", "grassland_ha", "grassland_fvc_ha",
-               "wetland_ha", "wetland_protected_ha",
-               *[f"erosion_{k}_ha" for k, _, _ in EROSION_CLASSES]]
+REPORT_COLUMNS = [
+    "county_name",
+    "gep_yi_cny",
+    "gep_change_pct",
+    "forest_cover_pct",
+    "grassland_fvc_pct",
+    "wetland_protection_pct",
+    "soil_conservation_pct",
+    "cropland_ha",
+    "cropland_net_ha",
+    "greening_vs_target_ha",
+    "carbon_balance_t_co2",
+    "cand_new_cultivated_ha",
+    "cand_freed_quota_ha",
+    "cand_greening_ha",
+    "cand_pv_mw",
+    "cand_closure_ha",
+    "water_headroom_m3",
+    "prog_cost_wan_cny",
+    "prog_gep_gain_wan_cny",
+]
+RASTER_KEYS = [
+    "land_ha",
+    "forest_ha",
+    "cropland_ha",
+    "grassland_ha",
+    "grassland_fvc_ha",
+    "wetland_ha",
+    "wetland_protected_ha",
+    *[f"erosion_{k}_ha" for k, _, _ in EROSION_CLASSES],
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,24 +260,35 @@ def _read(ds, win) -> np.ndarray:
     return a
 
 
-def raster_sums(reach_dirs: Mapping[str, str | Path], codes: Sequence[int], classes_table,
-                cfg_scorecard: Mapping, fvc_by_class: Mapping[str, float], *,
-                subdir: str = "services", block_rows: int = 512) -> pd.DataFrame:
+def raster_sums(
+    reach_dirs: Mapping[str, str | Path],
+    codes: Sequence[int],
+    classes_table,
+    cfg_scorecard: Mapping,
+    fvc_by_class: Mapping[str, float],
+    *,
+    subdir: str = "services",
+    block_rows: int = 512,
+) -> pd.DataFrame:
     """Per county of `codes` (adcodes): the RASTER_KEYS areas (ha) summed block by block over
     the reaches (module docstring). Pixels outside every county of `codes` are left out; a
     pixel shared by overlapping reaches counts once (the first reach, as the service tables)."""
     from .services.stage import _overlap_masks
 
     cfg = dict(cfg_scorecard)
-    classes = pd.read_csv(classes_table, encoding="utf-8-sig") if not isinstance(
-        classes_table, pd.DataFrame) else classes_table
+    classes = (
+        pd.read_csv(classes_table, encoding="utf-8-sig")
+        if not isinstance(classes_table, pd.DataFrame)
+        else classes_table
+    )
     cid = {str(c): int(i) for c, i in zip(classes["canonical"], classes["class_id"])}
 
     def ids(key):
         unknown = [c for c in cfg[key] if str(c) not in cid]
         if unknown:
-            raise InputError(f"scorecard.{key}: unknown land-use class(es) {unknown}; known: "
-                             f"{', '.join(cid)}")
+            raise InputError(
+                f"scorecard.{key}: unknown land-use class(es) {unknown}; known: {', '.join(cid)}"
+            )
         return [cid[str(c)] for c in cfg[key]]
 
     forest, crop = ids("forest_cover_classes"), ids("cropland_classes")
@@ -254,17 +306,22 @@ def raster_sums(reach_dirs: Mapping[str, str | Path], codes: Sequence[int], clas
     claimed = _overlap_masks({k: d / "landuse.tif" for k, d in dirs.items()})
     wind = bool(cfg["include_wind_erosion"])
     for name, d in dirs.items():
-        paths = {"landuse": d / "landuse.tif", "county": d / "zone_county.tif",
-                 "protected": d / "zone_protected_any.tif",
-                 "redline": d / "zone_ecological_redline.tif",
-                 "water_loss": d / subdir / "soil_loss_t.tif"}
+        paths = {
+            "landuse": d / "landuse.tif",
+            "county": d / "zone_county.tif",
+            "protected": d / "zone_protected_any.tif",
+            "redline": d / "zone_ecological_redline.tif",
+            "water_loss": d / subdir / "soil_loss_t.tif",
+        }
         if wind:
             paths["wind_loss"] = d / subdir / "wind_erosion_t.tif"
         if (d / "fvc.tif").exists():
             paths["fvc"] = d / "fvc.tif"
         elif missing:
-            raise InputError(f"services.fvc_by_class has no value for {missing} and reach "
-                             f"{name} has no fvc.tif: the grassland vegetation cover needs one")
+            raise InputError(
+                f"services.fvc_by_class has no value for {missing} and reach "
+                f"{name} has no fvc.tif: the grassland vegetation cover needs one"
+            )
         for k, p in paths.items():
             if not p.exists():
                 raise InputError(f"{p}: {k} raster of reach {name} not found (county scorecard)")
@@ -278,11 +335,10 @@ def raster_sums(reach_dirs: Mapping[str, str | Path], codes: Sequence[int], clas
         try:
             for win in block_windows(grid.width, grid.height, block_rows):
                 lu = ds["landuse"].read(1, window=win).astype(np.int64)
-                valid = (ds["landuse"].read_masks(1, window=win) > 0) & (lu > 0) & \
-                    (lu < lut_size)
+                valid = (ds["landuse"].read_masks(1, window=win) > 0) & (lu > 0) & (lu < lut_size)
                 if name in claimed:
                     r0, c0 = int(win.row_off), int(win.col_off)
-                    valid &= ~claimed[name][r0:r0 + int(win.height), c0:c0 + int(win.width)]
+                    valid &= ~claimed[name][r0 : r0 + int(win.height), c0 : c0 + int(win.width)]
                 county = ds["county"].read(1, window=win).astype(np.int64)
                 pos = np.minimum(np.searchsorted(codes, county), max(n - 1, 0))
                 known = (codes[pos] == county) if n else np.zeros(county.shape, bool)
@@ -293,8 +349,9 @@ def raster_sums(reach_dirs: Mapping[str, str | Path], codes: Sequence[int], clas
                 luv = lu[valid]
 
                 def add(key, weight, b=b):
-                    sums[key] += np.bincount(b, weights=np.broadcast_to(weight, b.shape),
-                                             minlength=n + 1)
+                    sums[key] += np.bincount(
+                        b, weights=np.broadcast_to(weight, b.shape), minlength=n + 1
+                    )
 
                 add("land_ha", px_ha)
                 add("forest_ha", np.where(np.isin(luv, forest), px_ha, 0.0))
@@ -307,16 +364,23 @@ def raster_sums(reach_dirs: Mapping[str, str | Path], codes: Sequence[int], clas
                     f = np.where(np.isfinite(fr), np.clip(fr, 0.0, 1.0), f)
                 add("grassland_fvc_ha", np.where(is_grass, np.nan_to_num(f) * px_ha, 0.0))
                 is_wet = np.isin(luv, wet)
-                prot = (ds["protected"].read(1, window=win) == 1) | \
-                    (ds["redline"].read(1, window=win) == 1)
+                prot = (ds["protected"].read(1, window=win) == 1) | (
+                    ds["redline"].read(1, window=win) == 1
+                )
                 add("wetland_ha", np.where(is_wet, px_ha, 0.0))
                 add("wetland_protected_ha", np.where(is_wet & prot[valid], px_ha, 0.0))
-                cls = erosion_class(_read(ds["water_loss"], win)[valid] / px_km2,
-                                    cfg["water_erosion_breaks_t_per_km2"])
+                cls = erosion_class(
+                    _read(ds["water_loss"], win)[valid] / px_km2,
+                    cfg["water_erosion_breaks_t_per_km2"],
+                )
                 if wind:
-                    cls = np.maximum(cls, erosion_class(
-                        _read(ds["wind_loss"], win)[valid] / px_km2,
-                        cfg["wind_erosion_breaks_t_per_km2"]))
+                    cls = np.maximum(
+                        cls,
+                        erosion_class(
+                            _read(ds["wind_loss"], win)[valid] / px_km2,
+                            cfg["wind_erosion_breaks_t_per_km2"],
+                        ),
+                    )
                 for k, (key, _, _) in enumerate(EROSION_CLASSES):
                     add(f"erosion_{key}_ha", np.where(cls == k, px_ha, 0.0))
         finally:
@@ -324,9 +388,11 @@ def raster_sums(reach_dirs: Mapping[str, str | Path], codes: Sequence[int], clas
                 x.close()
     out = pd.DataFrame({k: v[:n] for k, v in sums.items()})
     out.insert(0, "adcode", [str(c) for c in codes])
-    out["grassland_fvc_source"] = ("fvc raster" if any((d / "fvc.tif").exists()
-                                                       for d in dirs.values())
-                                   else "services.fvc_by_class (no fvc raster)")
+    out["grassland_fvc_source"] = (
+        "fvc raster"
+        if any((d / "fvc.tif").exists() for d in dirs.values())
+        else "services.fvc_by_class (no fvc raster)"
+    )
     return out
 
 
@@ -353,12 +419,22 @@ def _county_rows(df: pd.DataFrame, key: str = "adcode") -> pd.DataFrame:
     return df.drop_duplicates("adcode").set_index("adcode")
 
 
-def build_scorecard(counties: pd.DataFrame, year: int, sums: pd.DataFrame, gep: pd.DataFrame,
-                    parcels: pd.DataFrame | None, water_balance: pd.DataFrame | None, *,
-                    compare_from: int | None = None, gep_change: pd.DataFrame | None = None,
-                    cropland: pd.DataFrame | None = None, greening: pd.DataFrame | None = None,
-                    carbon: pd.DataFrame | None = None, programme: pd.DataFrame | None = None,
-                    mu_per_ha: float = 15.0) -> pd.DataFrame:
+def build_scorecard(
+    counties: pd.DataFrame,
+    year: int,
+    sums: pd.DataFrame,
+    gep: pd.DataFrame,
+    parcels: pd.DataFrame | None,
+    water_balance: pd.DataFrame | None,
+    *,
+    compare_from: int | None = None,
+    gep_change: pd.DataFrame | None = None,
+    cropland: pd.DataFrame | None = None,
+    greening: pd.DataFrame | None = None,
+    carbon: pd.DataFrame | None = None,
+    programme: pd.DataFrame | None = None,
+    mu_per_ha: float = 15.0,
+) -> pd.DataFrame:
     """The scorecard (COLUMNS) from the pieces, one row per county of `counties` (adcode,
     name) and a total row (sums; rates recomputed from the summed areas). Pure."""
     idx = pd.Index([str(c) for c in counties["adcode"]], name="adcode")
@@ -372,7 +448,7 @@ def build_scorecard(counties: pd.DataFrame, year: int, sums: pd.DataFrame, gep: 
     out["gep_yi_cny"] = g["gep_yi_cny"].reindex(idx)
     cmp_ok = compare_from is not None
     out["compare_from"] = int(compare_from) if cmp_ok else np.nan
-    out["change_note"] = (f"{compare_from}→{year}" if cmp_ok else NO_COMPARE_NOTE)
+    out["change_note"] = f"{compare_from}→{year}" if cmp_ok else NO_COMPARE_NOTE
 
     def take(df, key, src):
         if not cmp_ok or df is None:
@@ -385,21 +461,29 @@ def build_scorecard(counties: pd.DataFrame, year: int, sums: pd.DataFrame, gep: 
         out[c] = r[c]
     out["grassland_fvc_source"] = s["grassland_fvc_source"].fillna("")
     out["cropland_mu"] = out["cropland_ha"] * float(mu_per_ha)
-    for col, src in (("cropland_gain_ha", "cropland_gain_ha"),
-                     ("cropland_loss_ha", "cropland_loss_ha"),
-                     ("cropland_net_ha", "cropland_net_ha")):
+    for col, src in (
+        ("cropland_gain_ha", "cropland_gain_ha"),
+        ("cropland_loss_ha", "cropland_loss_ha"),
+        ("cropland_net_ha", "cropland_net_ha"),
+    ):
         out[col] = take(cropland, "adcode", src)
-    for col, src in (("greening_increment_ha", "increment_ha"), ("greening_target_ha", "target_ha"),
-                     ("greening_after_trade_ha", "after_trade_ha"),
-                     ("greening_status", "status_zh")):
+    for col, src in (
+        ("greening_increment_ha", "increment_ha"),
+        ("greening_target_ha", "target_ha"),
+        ("greening_after_trade_ha", "after_trade_ha"),
+        ("greening_status", "status_zh"),
+    ):
         out[col] = take(greening, "adcode", src)
-    out["greening_vs_target_ha"] = (pd.to_numeric(out["greening_after_trade_ha"], errors="coerce")
-                                    - pd.to_numeric(out["greening_target_ha"], errors="coerce"))
-    for col, src in (("carbon_sink_t_co2", "sink_t_co2"),
-                     ("carbon_emission_t_co2", "emission_t_co2"),
-                     ("carbon_balance_t_co2", "balance_t_co2"),
-                     ("carbon_after_trade_t_co2", "after_trade_balance_t_co2"),
-                     ("carbon_status", "status_zh")):
+    out["greening_vs_target_ha"] = pd.to_numeric(
+        out["greening_after_trade_ha"], errors="coerce"
+    ) - pd.to_numeric(out["greening_target_ha"], errors="coerce")
+    for col, src in (
+        ("carbon_sink_t_co2", "sink_t_co2"),
+        ("carbon_emission_t_co2", "emission_t_co2"),
+        ("carbon_balance_t_co2", "balance_t_co2"),
+        ("carbon_after_trade_t_co2", "after_trade_balance_t_co2"),
+        ("carbon_status", "status_zh"),
+    ):
         out[col] = take(carbon, "adcode", src)
     cand = candidate_indicators(parcels).set_index("adcode").reindex(idx)
     for c in ["cand_allocated_n", *CANDIDATE_SUMS]:
@@ -418,21 +502,41 @@ def build_scorecard(counties: pd.DataFrame, year: int, sums: pd.DataFrame, gep: 
     out["prog_parcels_n"] = out["prog_parcels_n"].astype(int)
     out = out.reset_index()
     # total row: sums of the additive columns, rates from the summed areas
-    tot = {"adcode": TOTAL_ID, "county_name": TOTAL_NAME, "year": int(year),
-           "compare_from": out["compare_from"].iloc[0] if len(out) else np.nan,
-           "change_note": out["change_note"].iloc[0] if len(out) else ""}
+    tot = {
+        "adcode": TOTAL_ID,
+        "county_name": TOTAL_NAME,
+        "year": int(year),
+        "compare_from": out["compare_from"].iloc[0] if len(out) else np.nan,
+        "change_note": out["change_note"].iloc[0] if len(out) else "",
+    }
     tsum = pd.DataFrame([s[RASTER_KEYS].sum()])
     tr = rates(tsum).iloc[0]
     for c in tr.index:
         tot[c] = tr[c]
     tot["grassland_fvc_source"] = out["grassland_fvc_source"].iloc[0] if len(out) else ""
-    additive = ["gep_yi_cny", "gep_change_yi_cny", "cropland_mu", "cropland_gain_ha",
-                "cropland_loss_ha", "cropland_net_ha", "greening_increment_ha",
-                "greening_target_ha", "greening_after_trade_ha", "greening_vs_target_ha",
-                "carbon_sink_t_co2", "carbon_emission_t_co2", "carbon_balance_t_co2",
-                "carbon_after_trade_t_co2", "cand_allocated_n", *CANDIDATE_SUMS,
-                "water_headroom_m3", "water_allocated_m3", "water_left_m3",
-                "prog_parcels_n", *PROGRAMME_SUMS]
+    additive = [
+        "gep_yi_cny",
+        "gep_change_yi_cny",
+        "cropland_mu",
+        "cropland_gain_ha",
+        "cropland_loss_ha",
+        "cropland_net_ha",
+        "greening_increment_ha",
+        "greening_target_ha",
+        "greening_after_trade_ha",
+        "greening_vs_target_ha",
+        "carbon_sink_t_co2",
+        "carbon_emission_t_co2",
+        "carbon_balance_t_co2",
+        "carbon_after_trade_t_co2",
+        "cand_allocated_n",
+        *CANDIDATE_SUMS,
+        "water_headroom_m3",
+        "water_allocated_m3",
+        "water_left_m3",
+        "prog_parcels_n",
+        *PROGRAMME_SUMS,
+    ]
     for c in additive:
         tot[c] = pd.to_numeric(out[c], errors="coerce").sum(min_count=1)
     if cmp_ok and gep_change is not None:
@@ -444,12 +548,26 @@ def build_scorecard(counties: pd.DataFrame, year: int, sums: pd.DataFrame, gep: 
     return out[COLUMNS]
 
 
-def county_scorecard(reach_dirs: Mapping[str, str | Path], year: int, vectors_gpkg,
-                     classes_table, out_csv, *, cfg_scorecard: Mapping,
-                     fvc_by_class: Mapping[str, float], gep_csv, candidates_gpkg,
-                     water_balance_csv, compare_from: int | None = None, gep_change_csv=None,
-                     cropland_csv=None, greening_csv=None, carbon_csv=None, programme_csv=None,
-                     mu_per_ha: float = 15.0) -> pd.DataFrame:
+def county_scorecard(
+    reach_dirs: Mapping[str, str | Path],
+    year: int,
+    vectors_gpkg,
+    classes_table,
+    out_csv,
+    *,
+    cfg_scorecard: Mapping,
+    fvc_by_class: Mapping[str, float],
+    gep_csv,
+    candidates_gpkg,
+    water_balance_csv,
+    compare_from: int | None = None,
+    gep_change_csv=None,
+    cropland_csv=None,
+    greening_csv=None,
+    carbon_csv=None,
+    programme_csv=None,
+    mu_per_ha: float = 15.0,
+) -> pd.DataFrame:
     """Stage: read every input (module docstring), build the scorecard, write `out_csv` (UTF-8
     with BOM). `compare_from`: the earlier year of the comparison ending in `year` (None: the
     first year, and the compare tables are not read). `programme_csv`: the budgeted
@@ -459,14 +577,20 @@ def county_scorecard(reach_dirs: Mapping[str, str | Path], year: int, vectors_gp
     from .vector_io import read_vector
 
     c = read_vector(vectors_gpkg, "counties")
-    counties = pd.DataFrame({"adcode": c["id"].astype(str).str.replace(r"\.0$", "", regex=True),
-                             "name": c["name"].astype(str) if "name" in c else c["id"]})
+    counties = pd.DataFrame(
+        {
+            "adcode": c["id"].astype(str).str.replace(r"\.0$", "", regex=True),
+            "name": c["name"].astype(str) if "name" in c else c["id"],
+        }
+    )
     counties = counties.drop_duplicates("adcode").sort_values("adcode").reset_index(drop=True)
-    sums = raster_sums(reach_dirs, [int(a) for a in counties["adcode"]], classes_table,
-                       cfg_scorecard, fvc_by_class)
+    sums = raster_sums(
+        reach_dirs, [int(a) for a in counties["adcode"]], classes_table, cfg_scorecard, fvc_by_class
+    )
     gep = _table(gep_csv, ["zone_id", "gep_yi_cny"], "GEP by county")
-    wb = _table(water_balance_csv, ["adcode", "headroom_m3", "allocated_m3", "left_m3"],
-                "water balance")
+    wb = _table(
+        water_balance_csv, ["adcode", "headroom_m3", "allocated_m3", "left_m3"], "water balance"
+    )
     frames = []
     for name, _ in pyogrio.list_layers(candidates_gpkg):
         if name == "layer_styles":
@@ -477,20 +601,27 @@ def county_scorecard(reach_dirs: Mapping[str, str | Path], year: int, vectors_gp
     parcels = pd.concat(frames, ignore_index=True) if frames else None
     kw = {}
     if compare_from is not None:
-        kw = {"gep_change": _table(gep_change_csv, ["zone_id", "d_gep_yi_cny", "d_gep_pct"],
-                                   "GEP change by county"),
-              "cropland": _table(cropland_csv, ["adcode", "cropland_net_ha"], "cropland protection"),
-              "greening": _table(greening_csv, ["adcode", "target_ha", "after_trade_ha"],
-                                 "greening ledger"),
-              "carbon": _table(carbon_csv, ["adcode", "balance_t_co2"], "carbon balance")}
+        kw = {
+            "gep_change": _table(
+                gep_change_csv, ["zone_id", "d_gep_yi_cny", "d_gep_pct"], "GEP change by county"
+            ),
+            "cropland": _table(cropland_csv, ["adcode", "cropland_net_ha"], "cropland protection"),
+            "greening": _table(
+                greening_csv, ["adcode", "target_ha", "after_trade_ha"], "greening ledger"
+            ),
+            "carbon": _table(carbon_csv, ["adcode", "balance_t_co2"], "carbon balance"),
+        }
     if programme_csv is not None:
-        kw["programme"] = _table(programme_csv, ["adcode", *PROGRAMME_SUMS.values()],
-                                 "programme (selected parcels)")
-    table = build_scorecard(counties, year, sums, gep, parcels, wb, compare_from=compare_from,
-                            mu_per_ha=mu_per_ha, **kw)
+        kw["programme"] = _table(
+            programme_csv, ["adcode", *PROGRAMME_SUMS.values()], "programme (selected parcels)"
+        )
+    table = build_scorecard(
+        counties, year, sums, gep, parcels, wb, compare_from=compare_from, mu_per_ha=mu_per_ha, **kw
+    )
     write_csv(table, out_csv)
-    log.info("county scorecard %s: %d counties, compared with %s", year, len(counties),
-             compare_from)
+    log.info(
+        "county scorecard %s: %d counties, compared with %s", year, len(counties), compare_from
+    )
     return table
 
 
@@ -512,24 +643,33 @@ def _fmt(v, unit: str) -> str:
     return f"{float(v):,.1f}"
 
 
-def report_table(scorecard, columns: Sequence[str] = REPORT_COLUMNS
-                 ) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
+def report_table(
+    scorecard, columns: Sequence[str] = REPORT_COLUMNS
+) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
     """The report's scorecard as data: (the table with the `columns` present, in that order;
     {column: (中文, English)}) — for a renderer that formats numbers itself (nxgeo.report's
     make_table takes the headers; the unit comes from the column's kind)."""
-    df = (pd.read_csv(scorecard, encoding="utf-8-sig", dtype={"adcode": str})
-          if not isinstance(scorecard, pd.DataFrame) else scorecard)
+    df = (
+        pd.read_csv(scorecard, encoding="utf-8-sig", dtype={"adcode": str})
+        if not isinstance(scorecard, pd.DataFrame)
+        else scorecard
+    )
     cols = [c for c in columns if c in df.columns]
     return df[cols].copy(), {c: INDICATORS[c][:2] for c in cols}
 
 
-def report_rows(scorecard, columns: Sequence[str] = REPORT_COLUMNS) -> tuple[list[str], list[list[str]]]:
+def report_rows(
+    scorecard, columns: Sequence[str] = REPORT_COLUMNS
+) -> tuple[list[str], list[list[str]]]:
     """Report-ready scorecard (the report's first table): (headers, rows) — bilingual headers
     with units ("森林覆盖率 Forest cover (%)"), one row per county and the total, numbers
     formatted (%, 亿元 two decimals, thousands separators), '—' where empty. `scorecard`: the
     table or the path of county_scorecard.csv."""
-    df = (pd.read_csv(scorecard, encoding="utf-8-sig", dtype={"adcode": str})
-          if not isinstance(scorecard, pd.DataFrame) else scorecard)
+    df = (
+        pd.read_csv(scorecard, encoding="utf-8-sig", dtype={"adcode": str})
+        if not isinstance(scorecard, pd.DataFrame)
+        else scorecard
+    )
     heads = []
     for c in columns:
         zh, en, unit = INDICATORS[c]

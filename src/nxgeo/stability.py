@@ -60,17 +60,26 @@ def check_uncertain(uncertain: Mapping, cfg_water: Mapping, cfg_pathways: Mappin
             errors.append(f"stability.uncertain.{name}: expected [low, high], got {rng!r}")
             continue
         if not (np.isfinite(lo) and np.isfinite(hi)) or lo > hi or lo < 0:
-            errors.append(f"stability.uncertain.{name}: range [{lo}, {hi}] must be finite, "
-                          f"non-negative, low <= high")
+            errors.append(
+                f"stability.uncertain.{name}: range [{lo}, {hi}] must be finite, "
+                f"non-negative, low <= high"
+            )
             continue
-        ok = (name in FACTORS or name == "water.benefit_default"
-              or (name.startswith("water.benefit.") and name.split(".", 2)[2] in benefit)
-              or (name.startswith(SAND_WEIGHTS)
-                  and name[len(SAND_WEIGHTS):] in ("threat", "area", "wind")))
+        ok = (
+            name in FACTORS
+            or name == "water.benefit_default"
+            or (name.startswith("water.benefit.") and name.split(".", 2)[2] in benefit)
+            or (
+                name.startswith(SAND_WEIGHTS)
+                and name[len(SAND_WEIGHTS) :] in ("threat", "area", "wind")
+            )
+        )
         if not ok:
-            errors.append(f"stability.uncertain.{name}: not a parameter that can be drawn "
-                          f"(water.benefit.<use of water.benefit>, water.benefit_default, "
-                          f"{', '.join(FACTORS)}, {SAND_WEIGHTS}<threat|area|wind>)")
+            errors.append(
+                f"stability.uncertain.{name}: not a parameter that can be drawn "
+                f"(water.benefit.<use of water.benefit>, water.benefit_default, "
+                f"{', '.join(FACTORS)}, {SAND_WEIGHTS}<threat|area|wind>)"
+            )
             continue
         out[name] = (lo, hi)
     if errors:
@@ -88,10 +97,17 @@ def draw(ranges: Mapping[str, tuple[float, float]], n: int, seed: int) -> pd.Dat
     return pd.DataFrame(lo + u * (hi - lo), columns=cols)
 
 
-def selection_stability(parcels: pd.DataFrame, options: pd.DataFrame, headroom: pd.Series,
-                        cfg: Mapping, cfg_water: Mapping, cfg_pathways: Mapping,
-                        allocate: Callable, rank: Callable,
-                        sand_priority: Callable) -> pd.DataFrame:
+def selection_stability(
+    parcels: pd.DataFrame,
+    options: pd.DataFrame,
+    headroom: pd.Series,
+    cfg: Mapping,
+    cfg_water: Mapping,
+    cfg_pathways: Mapping,
+    allocate: Callable,
+    rank: Callable,
+    sand_priority: Callable,
+) -> pd.DataFrame:
     """The stability fields (`FIELDS`) of every parcel (index of `parcels`).
 
     `parcels`: the year's parcels after the allocation (parcel_id, pathway, adcode, eligible,
@@ -106,7 +122,12 @@ def selection_stability(parcels: pd.DataFrame, options: pd.DataFrame, headroom: 
     base_benefit = {str(u): float(v) for u, v in (cfg_water.get("benefit") or {}).items()}
     base_default = float(cfg_water.get("benefit_default", 0.0))
     sand_cfg = copy.deepcopy(dict(cfg_pathways.get("sand_control") or {}))
-    base_w = {"threat": 0.5, "area": 0.2, "wind": 0.3, **dict(sand_cfg.get("priority_weights") or {})}
+    base_w = {
+        "threat": 0.5,
+        "area": 0.2,
+        "wind": 0.3,
+        **dict(sand_cfg.get("priority_weights") or {}),
+    }
     area = options["parcel_id"].map(parcels.set_index("parcel_id")["area_ha"]).to_numpy(float)
     uses = options["use"].astype(str).to_numpy()
     demand0 = options["demand_m3"].to_numpy(float)
@@ -140,12 +161,17 @@ def selection_stability(parcels: pd.DataFrame, options: pd.DataFrame, headroom: 
         out["p_top_k"] = np.round((ranks <= k).mean(axis=0), 4)
         out["rank_p05"] = np.percentile(ranks, 5, axis=0, method="lower").astype(np.int64)
         out["rank_p95"] = np.percentile(ranks, 95, axis=0, method="higher").astype(np.int64)
-        out["selection_stability"] = np.where((ps >= robust) | (1 - ps >= robust), "robust",
-                                              "fragile")
+        out["selection_stability"] = np.where(
+            (ps >= robust) | (1 - ps >= robust), "robust", "fragile"
+        )
     else:
         for c in FIELDS:
             out[c] = np.nan if c != "selection_stability" else ""
-    log.info("rank stability: %d draws of %s; %d robust, %d fragile parcels", n,
-             sorted(ranges), int((out["selection_stability"] == "robust").sum()),
-             int((out["selection_stability"] == "fragile").sum()))
+    log.info(
+        "rank stability: %d draws of %s; %d robust, %d fragile parcels",
+        n,
+        sorted(ranges),
+        int((out["selection_stability"] == "robust").sum()),
+        int((out["selection_stability"] == "fragile").sum()),
+    )
     return out

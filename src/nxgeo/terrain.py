@@ -105,9 +105,14 @@ def _window_views(zf: np.ndarray, width: int, n: int) -> dict[str, np.ndarray]:
     """
     s, e, w = width + 1, width + n - 1, width
     return {
-        "a": zf[s - w - 1 : e - w - 1], "b": zf[s - w : e - w], "c": zf[s - w + 1 : e - w + 1],
-        "d": zf[s - 1 : e - 1], "f": zf[s + 1 : e + 1],
-        "g": zf[s + w - 1 : e + w - 1], "h": zf[s + w : e + w], "i": zf[s + w + 1 : e + w + 1],
+        "a": zf[s - w - 1 : e - w - 1],
+        "b": zf[s - w : e - w],
+        "c": zf[s - w + 1 : e - w + 1],
+        "d": zf[s - 1 : e - 1],
+        "f": zf[s + 1 : e + 1],
+        "g": zf[s + w - 1 : e + w - 1],
+        "h": zf[s + w : e + w],
+        "i": zf[s + w + 1 : e + w + 1],
     }
 
 
@@ -197,7 +202,8 @@ def _aspect_flat(v: dict[str, np.ndarray], out: np.ndarray) -> None:
         _ne.evaluate(
             "arctan2(dy*one, -(dx*one))/d2r",
             local_dict={"dx": dx, "dy": dy, "one": np.float64(1.0), "d2r": np.float64(_DEG2RAD)},
-            out=out, casting="unsafe",
+            out=out,
+            casting="unsafe",
         )
     else:
         t64 = np.arctan2(dy.astype(np.float64), -dx.astype(np.float64))
@@ -285,8 +291,14 @@ def aspect_degrees(dem: np.ndarray, xres: float, yres: float, nodata=None) -> np
 
 
 def _horn_file(
-    kind: str, dem_path, out_path, block_rows: int, band: int, nodata,
-    num_threads: str | None, cache_mb: int | None,
+    kind: str,
+    dem_path,
+    out_path,
+    block_rows: int,
+    band: int,
+    nodata,
+    num_threads: str | None,
+    cache_mb: int | None,
 ) -> Path:
     block_rows = int(block_rows)
     if block_rows < 1:
@@ -301,8 +313,14 @@ def _horn_file(
         height, width = src.height, src.width
         profile = dict(GTIFF_OPTIONS)
         profile.update(
-            height=height, width=width, count=1, dtype="float32", crs=src.crs, transform=t,
-            nodata=NODATA, predictor=3,
+            height=height,
+            width=width,
+            count=1,
+            dtype="float32",
+            crs=src.crs,
+            transform=t,
+            nodata=NODATA,
+            predictor=3,
         )
         if height < 256 or width < 256:
             profile.update(tiled=False)
@@ -315,8 +333,9 @@ def _horn_file(
                 r1 = min(r0 + block_rows, height)
                 q0, q1 = max(r0, 1), min(r1, height - 1)  # rows that have both neighbours
                 if q1 > q0:
-                    z = src.read(band, window=Window(0, q0 - 1, width, q1 - q0 + 2),
-                                 out_dtype="float32")
+                    z = src.read(
+                        band, window=Window(0, q0 - 1, width, q1 - q0 + 2), out_dtype="float32"
+                    )
                     res = _horn_strip(z, kind, xr, yr, nd)
                     del z
                     if (q0, q1) != (r0, r1):  # first/last strip: add the border row(s)
@@ -331,8 +350,14 @@ def _horn_file(
 
 
 def slope_file(
-    dem_path, out_path, block_rows: int = 1024, *, band: int = 1, nodata=None,
-    num_threads: str | None = "ALL_CPUS", cache_mb: int | None = 64,
+    dem_path,
+    out_path,
+    block_rows: int = 1024,
+    *,
+    band: int = 1,
+    nodata=None,
+    num_threads: str | None = "ALL_CPUS",
+    cache_mb: int | None = 64,
 ) -> Path:
     """Slope in degrees of a DEM file (see `slope_degrees`), computed block-wise.
 
@@ -344,19 +369,21 @@ def slope_file(
     `nodata` overrides the file's nodata value; `num_threads` is the GTiff NUM_THREADS creation
     option (parallel deflate; the bytes written do not depend on it).
     """
-    return _horn_file(
-        "slope", dem_path, out_path, block_rows, band, nodata, num_threads, cache_mb
-    )
+    return _horn_file("slope", dem_path, out_path, block_rows, band, nodata, num_threads, cache_mb)
 
 
 def aspect_file(
-    dem_path, out_path, block_rows: int = 1024, *, band: int = 1, nodata=None,
-    num_threads: str | None = "ALL_CPUS", cache_mb: int | None = 64,
+    dem_path,
+    out_path,
+    block_rows: int = 1024,
+    *,
+    band: int = 1,
+    nodata=None,
+    num_threads: str | None = "ALL_CPUS",
+    cache_mb: int | None = 64,
 ) -> Path:
     """Aspect azimuth in degrees of a DEM file (see `aspect_degrees`); as `slope_file`."""
-    return _horn_file(
-        "aspect", dem_path, out_path, block_rows, band, nodata, num_threads, cache_mb
-    )
+    return _horn_file("aspect", dem_path, out_path, block_rows, band, nodata, num_threads, cache_mb)
 
 
 # --------------------------------------------------------------------------------------------
@@ -428,8 +455,9 @@ def fill_pits(dem: np.ndarray, nodata=None) -> np.ndarray:
     return _minimax_fill(dem, valid, _boundary_mask(valid))[0]
 
 
-def _minimax_fill(dem: np.ndarray, valid: np.ndarray, boundary: np.ndarray,
-                  seeds: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+def _minimax_fill(
+    dem: np.ndarray, valid: np.ndarray, boundary: np.ndarray, seeds: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
     """`fill_pits` core: the minimax elevation from every valid cell to the outside, where the
     cells of `boundary` drain out (at their own elevation). With `seeds`, also the flat index of
     every valid cell's *seed*: the first boundary cell on its path of the minimum spanning tree
@@ -567,9 +595,7 @@ def d8_receivers(
         graph = sparse.csr_matrix(
             (np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(size + 1, size + 1)
         )
-        _, pred = csgraph.breadth_first_order(
-            graph, root, directed=False, return_predecessors=True
-        )
+        _, pred = csgraph.breadth_first_order(graph, root, directed=False, return_predecessors=True)
         cells = np.flatnonzero(needs)
         pc = pred[cells]
         ok = (pc >= 0) & (pc != root)
@@ -578,8 +604,14 @@ def d8_receivers(
 
 
 def flow_accumulation(
-    dem: np.ndarray, nodata=None, *, xres: float = 1.0, yres: float = 1.0,
-    weights: np.ndarray | None = None, fill: bool = True, receivers: np.ndarray | None = None,
+    dem: np.ndarray,
+    nodata=None,
+    *,
+    xres: float = 1.0,
+    yres: float = 1.0,
+    weights: np.ndarray | None = None,
+    fill: bool = True,
+    receivers: np.ndarray | None = None,
 ) -> np.ndarray:
     """D8 flow accumulation: number of cells draining through each cell, the cell itself included.
 
@@ -650,7 +682,7 @@ def _half_pairs_strip(a: np.ndarray, s0: int, s1: int, dr: int, dc: int):
     h, w = a.shape
     r1 = min(s1, h - dr)
     c0, c1 = max(0, -dc), w - max(0, dc)
-    return a[s0:r1, c0:c1], a[s0 + dr:r1 + dr, c0 + dc:c1 + dc], (s0, c0)
+    return a[s0:r1, c0:c1], a[s0 + dr : r1 + dr, c0 + dc : c1 + dc], (s0, c0)
 
 
 def _fill_tiled(z: np.ndarray, valid: np.ndarray, tile: int) -> np.ndarray:
@@ -716,7 +748,7 @@ def _fill_tiled(z: np.ndarray, valid: np.ndarray, tile: int) -> np.ndarray:
         return filled
     la, lb, wt = np.concatenate(la), np.concatenate(lb), np.concatenate(wt)
     nodes, inv = np.unique(np.concatenate([la, lb]), return_inverse=True)
-    ia, ib = inv[:la.size], inv[la.size:]
+    ia, ib = inv[: la.size], inv[la.size :]
     del inv, la, lb
     m_nodes = nodes.size
     uw, rank = np.unique(wt, return_inverse=True)
@@ -734,8 +766,7 @@ def _fill_tiled(z: np.ndarray, valid: np.ndarray, tile: int) -> np.ndarray:
     del graph
     if nodes[-1] == out_lab:
         root = m_nodes - 1
-        _, pred = csgraph.breadth_first_order(tree, root, directed=False,
-                                              return_predecessors=True)
+        _, pred = csgraph.breadth_first_order(tree, root, directed=False, return_predecessors=True)
         ew = np.zeros(m_nodes + 1)
         tu, tv, td = tree.row, tree.col, tree.data
         up = pred[tu] == tv  # edge u -> parent v
@@ -747,8 +778,9 @@ def _fill_tiled(z: np.ndarray, valid: np.ndarray, tile: int) -> np.ndarray:
         ew[m_nodes] = 0.0
         ptr = np.append(parent, m_nodes)
         _jump_max(ew, ptr, m_nodes)
-        seed_level = np.where(ew[:m_nodes] > 0, uw[np.maximum(ew[:m_nodes], 1).astype(np.int64)
-                                                   - 1], -np.inf)
+        seed_level = np.where(
+            ew[:m_nodes] > 0, uw[np.maximum(ew[:m_nodes], 1).astype(np.int64) - 1], -np.inf
+        )
     else:  # no cell reaches the outside (impossible: every component touches the boundary)
         seed_level = np.full(m_nodes, -np.inf)  # pragma: no cover
     del tree
@@ -808,8 +840,9 @@ def _d8_offsets(w: int) -> np.ndarray:
     return np.array([dr * w + dc for dr, dc in _D8] + [0], dtype=np.int64)
 
 
-def _d8_codes(filled: np.ndarray, valid: np.ndarray, boundary: np.ndarray, xr: float,
-              yr: float) -> np.ndarray:
+def _d8_codes(
+    filled: np.ndarray, valid: np.ndarray, boundary: np.ndarray, xr: float, yr: float
+) -> np.ndarray:
     """D8 code (0..7 = index into `_D8`, `_NO_DIR` = none) of every cell, as `d8_receivers`:
     steepest descent on the filled DEM in row strips, then the flats resolved on a graph of the
     flat cells only (the same breadth-first search, on the same graph relabelled monotonically,
@@ -823,14 +856,14 @@ def _d8_codes(filled: np.ndarray, valid: np.ndarray, boundary: np.ndarray, xr: f
         a0, a1 = max(s0 - 1, 0), min(s1 + 1, h)
         zp = np.full((s1 - s0 + 2, w + 2), np.nan)
         vp = np.zeros((s1 - s0 + 2, w + 2), dtype=bool)
-        zp[1 + a0 - s0:1 + a1 - s0, 1:-1] = filled[a0:a1]
-        vp[1 + a0 - s0:1 + a1 - s0, 1:-1] = valid[a0:a1]
+        zp[1 + a0 - s0 : 1 + a1 - s0, 1:-1] = filled[a0:a1]
+        vp[1 + a0 - s0 : 1 + a1 - s0, 1:-1] = valid[a0:a1]
         zc, vc = zp[1:-1, 1:-1], vp[1:-1, 1:-1]
         best = np.zeros((s1 - s0, w))
         cs = code[s0:s1]
         for k, (dr, dc) in enumerate(_D8):
-            zn = zp[1 + dr:1 + dr + s1 - s0, 1 + dc:1 + dc + w]
-            vn = vp[1 + dr:1 + dr + s1 - s0, 1 + dc:1 + dc + w]
+            zn = zp[1 + dr : 1 + dr + s1 - s0, 1 + dc : 1 + dc + w]
+            vn = vp[1 + dr : 1 + dr + s1 - s0, 1 + dc : 1 + dc + w]
             dist = diag if dr and dc else (xr if dc else yr)
             with np.errstate(invalid="ignore"):
                 drop = (zc - zn) / dist
@@ -926,8 +959,9 @@ def _accumulate_codes(code: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return acc.reshape(h, w)
 
 
-def flow_accumulation_tiled(dem: np.ndarray, nodata=None, *, xres: float = 1.0,
-                            yres: float = 1.0, tile: int = FLOW_TILE) -> np.ndarray:
+def flow_accumulation_tiled(
+    dem: np.ndarray, nodata=None, *, xres: float = 1.0, yres: float = 1.0, tile: int = FLOW_TILE
+) -> np.ndarray:
     """`flow_accumulation` (unweighted, pits filled) in bounded memory: the same result, cell for
     cell, for any `tile`.
 
@@ -947,14 +981,14 @@ def flow_accumulation_tiled(dem: np.ndarray, nodata=None, *, xres: float = 1.0,
     return _accumulate_codes(code, valid)
 
 
-def d8_receivers_tiled(dem: np.ndarray, nodata=None, xres: float = 1.0, yres: float = 1.0, *,
-                       tile: int = FLOW_TILE) -> np.ndarray:
+def d8_receivers_tiled(
+    dem: np.ndarray, nodata=None, xres: float = 1.0, yres: float = 1.0, *, tile: int = FLOW_TILE
+) -> np.ndarray:
     """`d8_receivers` (pits filled) computed as `flow_accumulation_tiled` does; the same array."""
     xr, yr = _check_res(xres, yres)
     z = _as_dem(dem)
     valid = _valid_mask(z, nodata)
-    code = _d8_codes(_fill_tiled(z, valid, _check_tile(tile)), valid, _boundary_mask(valid),
-                     xr, yr)
+    code = _d8_codes(_fill_tiled(z, valid, _check_tile(tile)), valid, _boundary_mask(valid), xr, yr)
     h, w = z.shape
     offs = _d8_offsets(w)
     idx = np.arange(h * w, dtype=np.int64)
@@ -973,9 +1007,15 @@ _M_TABLE = np.array([0.2, 0.3, 0.4, 0.5])
 
 
 def ls_factor(
-    slope_deg: np.ndarray, flow_acc: np.ndarray, cell_size: float, *,
-    aspect_deg: np.ndarray | None = None, s_method: str = "invest", area: str = "invest",
-    l_max: float | None = 122.0, nodata: float = NODATA,
+    slope_deg: np.ndarray,
+    flow_acc: np.ndarray,
+    cell_size: float,
+    *,
+    aspect_deg: np.ndarray | None = None,
+    s_method: str = "invest",
+    area: str = "invest",
+    l_max: float | None = 122.0,
+    nodata: float = NODATA,
 ) -> np.ndarray:
     """RUSLE LS factor after Desmet & Govers (1996), as InVEST SDR (≥ 3.14) computes it.
 
@@ -1032,9 +1072,7 @@ def ls_factor(
         asp = asp[valid]
         alpha = np.radians(np.where(np.isfinite(asp) & (asp != nodata), asp, 0.0))
         x = np.abs(np.sin(alpha)) + np.abs(np.cos(alpha))
-    ell = ((a_in + cell_area) ** (m + 1.0) - a_in ** (m + 1.0)) / (
-        d ** (m + 2.0) * x**m * 22.13**m
-    )
+    ell = ((a_in + cell_area) ** (m + 1.0) - a_in ** (m + 1.0)) / (d ** (m + 2.0) * x**m * 22.13**m)
     if l_max is not None:
         ell = np.minimum(ell, float(l_max))
     if s_method == "invest":
@@ -1042,7 +1080,8 @@ def ls_factor(
     else:
         deg = slope[valid]
         s = np.where(
-            deg < 5.0, 10.8 * sin_t + 0.03,
+            deg < 5.0,
+            10.8 * sin_t + 0.03,
             np.where(deg < 10.0, 16.8 * sin_t - 0.5, 21.91 * sin_t - 0.96),
         )
     out[valid] = ell * s
@@ -1066,8 +1105,9 @@ def distance_to(mask: np.ndarray, xres: float, yres: float) -> np.ndarray:
     return ndimage.distance_transform_edt(~mask, sampling=(yr, xr))
 
 
-def distance_to_capped(mask: np.ndarray, xres: float, yres: float, cap: float,
-                       tile_cells: int = 4_000_000) -> np.ndarray:
+def distance_to_capped(
+    mask: np.ndarray, xres: float, yres: float, cap: float, tile_cells: int = 4_000_000
+) -> np.ndarray:
     """min(`distance_to`(mask), cap) as float32, with memory bounded by the tile budget.
 
     The feature transform runs tile by tile over the tile plus a halo of ceil(cap / pixel)
@@ -1092,15 +1132,24 @@ def distance_to_capped(mask: np.ndarray, xres: float, yres: float, cap: float,
             sub = mask[a0:a1, b0:b1]
             if not sub.any():
                 continue
-            ft = ndimage.distance_transform_edt(~sub, sampling=(yr, xr),
-                                                return_distances=False, return_indices=True)
-            out[r0:r1, c0:c1] = _core_distances(ft, r0 - a0, c0 - b0, (r1 - r0, c1 - c0),
-                                                xr, yr, cap)
+            ft = ndimage.distance_transform_edt(
+                ~sub, sampling=(yr, xr), return_distances=False, return_indices=True
+            )
+            out[r0:r1, c0:c1] = _core_distances(
+                ft, r0 - a0, c0 - b0, (r1 - r0, c1 - c0), xr, yr, cap
+            )
     return out
 
 
-def _core_distances(ft: np.ndarray, row0: int, col0: int, shape: tuple[int, int],
-                    xres: float, yres: float, cap: float) -> np.ndarray:
+def _core_distances(
+    ft: np.ndarray,
+    row0: int,
+    col0: int,
+    shape: tuple[int, int],
+    xres: float,
+    yres: float,
+    cap: float,
+) -> np.ndarray:
     """min(distance, cap) of the `shape` core starting at (`row0`, `col0`) of a feature
     transform `ft` (scipy's indices of the nearest feature), computed as
     distance_transform_edt computes distances (float64, then capped)."""
@@ -1119,8 +1168,14 @@ def _core_distances(ft: np.ndarray, row0: int, col0: int, shape: tuple[int, int]
 
 
 def rasterize_features(
-    geoms: Iterable, out_shape: tuple[int, int], transform, all_touched: bool = True, *,
-    value: float = 1, fill: float = 0, dtype: str = "uint8",
+    geoms: Iterable,
+    out_shape: tuple[int, int],
+    transform,
+    all_touched: bool = True,
+    *,
+    value: float = 1,
+    fill: float = 0,
+    dtype: str = "uint8",
 ) -> np.ndarray:
     """Burn geometries (shapely, GeoJSON-like, or (geometry, value) pairs) onto a grid.
 
@@ -1134,7 +1189,11 @@ def rasterize_features(
     from rasterio import features
 
     return features.rasterize(
-        shapes, out_shape=out_shape, transform=transform, all_touched=all_touched, fill=fill,
+        shapes,
+        out_shape=out_shape,
+        transform=transform,
+        all_touched=all_touched,
+        fill=fill,
         dtype=dtype,
     )
 
@@ -1142,10 +1201,19 @@ def rasterize_features(
 # --------------------------------------------------------------------------------------------
 # Pipeline step: terrain layers of one reach, block-wise
 
-TERRAIN_LAYERS = ("slope", "aspect", "ls", "distance_water", "distance_roads",
-                  "distance_settlements")
-DISTANCE_SOURCES = {"distance_water": ("rivers", "canals"), "distance_roads": ("roads",),
-                    "distance_settlements": ("settlements",)}
+TERRAIN_LAYERS = (
+    "slope",
+    "aspect",
+    "ls",
+    "distance_water",
+    "distance_roads",
+    "distance_settlements",
+)
+DISTANCE_SOURCES = {
+    "distance_water": ("rivers", "canals"),
+    "distance_roads": ("roads",),
+    "distance_settlements": ("settlements",),
+}
 #: default cell budgets (see `terrain_reach`). FLOW_MAX_CELLS: the opt-in approximation's
 #: budget (None = exact routing, the default)
 FLOW_MAX_CELLS = None
@@ -1160,8 +1228,9 @@ def _read_padded(ds, row0: int, col0: int, height: int, width: int, fill) -> np.
     r0, c0 = max(row0, 0), max(col0, 0)
     r1, c1 = min(row0 + height, ds.height), min(col0 + width, ds.width)
     if r1 > r0 and c1 > c0:
-        out[r0 - row0:r1 - row0, c0 - col0:c1 - col0] = ds.read(
-            1, window=Window(c0, r0, c1 - c0, r1 - r0), out_dtype="float32")
+        out[r0 - row0 : r1 - row0, c0 - col0 : c1 - col0] = ds.read(
+            1, window=Window(c0, r0, c1 - c0, r1 - r0), out_dtype="float32"
+        )
     return out
 
 
@@ -1184,8 +1253,9 @@ def coarse_flow_length(acc_coarse: np.ndarray, k: int) -> np.ndarray:
     return (np.asarray(acc_coarse, dtype=np.float64) - 1.0) * float(k)
 
 
-def _bilinear_rows(values: np.ndarray, valid: np.ndarray, k: int, r0: int, r1: int,
-                   width: int) -> np.ndarray:
+def _bilinear_rows(
+    values: np.ndarray, valid: np.ndarray, k: int, r0: int, r1: int, width: int
+) -> np.ndarray:
     """Bilinear interpolation of a coarse grid (cell = k x k fine cells, same origin) at the
     centres of fine rows [r0, r1) and columns [0, width); invalid coarse cells are left out
     (normalised weights). NaN where no valid coarse cell has weight."""
@@ -1215,8 +1285,19 @@ def _bilinear_rows(values: np.ndarray, valid: np.ndarray, k: int, r0: int, r1: i
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def _reach_flow(g, row_off: int, col_off: int, h: int, w: int, template, dem_nd,
-                xres: float, yres: float, k: int, tile: int = FLOW_TILE) -> np.ndarray:
+def _reach_flow(
+    g,
+    row_off: int,
+    col_off: int,
+    h: int,
+    w: int,
+    template,
+    dem_nd,
+    xres: float,
+    yres: float,
+    k: int,
+    tile: int = FLOW_TILE,
+) -> np.ndarray:
     """D8 flow accumulation of the reach: exact on the reach grid (k = 1; tile-wise,
     `flow_accumulation_tiled`), else on the DEM block-averaged over k x k cells (valid cells
     inside the reach only); returns the coarse (or exact) accumulation grid, NaN outside the
@@ -1238,19 +1319,20 @@ def _reach_flow(g, row_off: int, col_off: int, h: int, w: int, template, dem_nd,
             ok &= z != nd32
         zz = np.zeros((-(-(r1 - r0) // k) * k, wc * k))
         mm = np.zeros(zz.shape)
-        zz[:r1 - r0, :w] = np.where(ok, z, 0.0)
-        mm[:r1 - r0, :w] = ok
+        zz[: r1 - r0, :w] = np.where(ok, z, 0.0)
+        mm[: r1 - r0, :w] = ok
         nr = zz.shape[0] // k
         c0 = r0 // k
-        total[c0:c0 + nr] += zz.reshape(nr, k, wc, k).sum(axis=(1, 3))
-        count[c0:c0 + nr] += mm.reshape(nr, k, wc, k).sum(axis=(1, 3))
+        total[c0 : c0 + nr] += zz.reshape(nr, k, wc, k).sum(axis=(1, 3))
+        count[c0 : c0 + nr] += mm.reshape(nr, k, wc, k).sum(axis=(1, 3))
     coarse = np.where(count > 0, total / np.where(count > 0, count, 1.0), np.nan)
     del total, count
     return flow_accumulation(coarse, None, xres=xres * k, yres=yres * k)
 
 
-def _distance_tile(geoms, tile_win: Window, pad: int, rt, xres: float, yres: float,
-                   dmax: float) -> np.ndarray:
+def _distance_tile(
+    geoms, tile_win: Window, pad: int, rt, xres: float, yres: float, dmax: float
+) -> np.ndarray:
     """Distance (m, float32, capped at `dmax`) from every pixel of `tile_win` (reach pixel
     coordinates) to the nearest pixel touched by `geoms`, exact: the feature transform is taken
     over the tile plus a `pad`-pixel halo, which holds every feature closer than `dmax`, and
@@ -1263,17 +1345,27 @@ def _distance_tile(geoms, tile_win: Window, pad: int, rt, xres: float, yres: flo
     mask = rasterize_features(geoms, shape, window_transform(big, rt), all_touched=True)
     if not mask.any():
         return np.full((th, tw), np.float32(dmax), dtype=np.float32)
-    ft = ndimage.distance_transform_edt(mask == 0, sampling=(yres, xres),
-                                        return_distances=False, return_indices=True)
+    ft = ndimage.distance_transform_edt(
+        mask == 0, sampling=(yres, xres), return_distances=False, return_indices=True
+    )
     del mask
     return _core_distances(ft, pad, pad, (th, tw), xres, yres, dmax).astype(np.float32)
 
 
-def terrain_reach(dem_grid_path, reach_template_path, vectors_gpkg, outputs: dict,
-                  distance_max_m: float = 20000.0, s_method: str = "invest",
-                  l_max: float | None = 122.0, *, flow_max_cells: int | None = FLOW_MAX_CELLS,
-                  flow_tile: int = FLOW_TILE, distance_tile_cells: int = DISTANCE_TILE_CELLS,
-                  strip_cells: int = STRIP_CELLS) -> dict:
+def terrain_reach(
+    dem_grid_path,
+    reach_template_path,
+    vectors_gpkg,
+    outputs: dict,
+    distance_max_m: float = 20000.0,
+    s_method: str = "invest",
+    l_max: float | None = 122.0,
+    *,
+    flow_max_cells: int | None = FLOW_MAX_CELLS,
+    flow_tile: int = FLOW_TILE,
+    distance_tile_cells: int = DISTANCE_TILE_CELLS,
+    strip_cells: int = STRIP_CELLS,
+) -> dict:
     """Slope, aspect, LS and distance rasters of one reach, as COGs on the reach's grid.
 
     Block-wise: memory is bounded by the cell budgets, not by the size of the reach.
@@ -1318,8 +1410,19 @@ def terrain_reach(dem_grid_path, reach_template_path, vectors_gpkg, outputs: dic
                 flow = k = None
                 if "ls" in need:
                     k = flow_coarsening(h * w, flow_max_cells)
-                    flow = _reach_flow(g, row_off, col_off, h, w, tpl, dem_nd, xres, yres, k,
-                                       _check_tile(flow_tile))
+                    flow = _reach_flow(
+                        g,
+                        row_off,
+                        col_off,
+                        h,
+                        w,
+                        tpl,
+                        dem_nd,
+                        xres,
+                        yres,
+                        k,
+                        _check_tile(flow_tile),
+                    )
                     if k > 1:
                         flow_valid = np.isfinite(flow)
                         flow = coarse_flow_length(flow, k)
@@ -1330,8 +1433,7 @@ def terrain_reach(dem_grid_path, reach_template_path, vectors_gpkg, outputs: dic
                     r1 = min(r0 + rows, h)
                     win = Window(0, r0, w, r1 - r0)
                     inside = tpl.read_masks(1, window=win) > 0
-                    z = _read_padded(g, row_off + r0 - 1, col_off - 1, r1 - r0 + 2, w + 2,
-                                     dem_nd)
+                    z = _read_padded(g, row_off + r0 - 1, col_off - 1, r1 - r0 + 2, w + 2, dem_nd)
                     slope = _horn_strip(z, "slope", abs(xres), abs(yres), dem_nd32)[:, 1:-1]
                     if "aspect" in need:
                         asp = _horn_strip(z, "aspect", abs(xres), abs(yres), dem_nd32)[:, 1:-1]
@@ -1365,8 +1467,11 @@ def terrain_reach(dem_grid_path, reach_template_path, vectors_gpkg, outputs: dic
                     geoms = []
                     for layer in DISTANCE_SOURCES[key]:
                         if layer in layers:
-                            geoms += [x for x in read_vector(vectors_gpkg, layer).geometry
-                                      if x is not None and not x.is_empty]
+                            geoms += [
+                                x
+                                for x in read_vector(vectors_gpkg, layer).geometry
+                                if x is not None and not x.is_empty
+                            ]
                     for r0 in range(0, h, tile):
                         for c0 in range(0, w, tile):
                             win = Window(c0, r0, min(tile, w - c0), min(tile, h - r0))
@@ -1374,8 +1479,7 @@ def terrain_reach(dem_grid_path, reach_template_path, vectors_gpkg, outputs: dic
                             if not inside.any():
                                 block = np.full(inside.shape, nd32, dtype=np.float32)
                             else:
-                                d = _distance_tile(geoms, win, pad, rt, xres, yres,
-                                                   distance_max_m)
+                                d = _distance_tile(geoms, win, pad, rt, xres, yres, distance_max_m)
                                 block = _reach_mask(d, inside, nd32)
                             out.write(key, block, win)
     return {key: Path(p) for key, p in outputs.items()}

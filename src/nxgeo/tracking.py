@@ -69,9 +69,23 @@ log = logging.getLogger("nxgeo.tracking")
 SOURCE_ID = re.compile(r"^[A-Z]-[A-Z]{2}-")  # A-HS-, B-MN-, D-LC-: named after a source feature
 ORIGINS = ("source", "carried", "split", "merged", "new")
 STATUSES = ("restored", "in_progress", "unchanged", "changed", "new", "dropped")
-DIFF_COLUMNS = ["parcel_id", "pathway", "adcode", "county_name", "status", "reason",
-                "parent_ids", "area_ha", "target_a", "target_b", "allocated_a", "allocated_b",
-                "target_share_a", "target_share_b", "class_b"]
+DIFF_COLUMNS = [
+    "parcel_id",
+    "pathway",
+    "adcode",
+    "county_name",
+    "status",
+    "reason",
+    "parent_ids",
+    "area_ha",
+    "target_a",
+    "target_b",
+    "allocated_a",
+    "allocated_b",
+    "target_share_a",
+    "target_share_b",
+    "class_b",
+]
 
 
 # --------------------------------------------------------------------------- ids by overlap
@@ -118,13 +132,15 @@ def match(area_a: np.ndarray, area_b: np.ndarray, ia, ib, ov, min_share: float) 
 def _check_cfg(cfg: Mapping) -> tuple[float, float]:
     s, p = float(cfg["min_share"]), float(cfg["parent_share"])
     if not 0 < s <= 1 or not 0 < p <= 1:
-        raise ConfigError([f"tracking.min_share and tracking.parent_share must be in (0, 1], "
-                           f"not {s} and {p}"])
+        raise ConfigError(
+            [f"tracking.min_share and tracking.parent_share must be in (0, 1], not {s} and {p}"]
+        )
     return s, p
 
 
-def carry_ids(prev: gpd.GeoDataFrame | None, cur: gpd.GeoDataFrame,
-              cfg: Mapping) -> gpd.GeoDataFrame:
+def carry_ids(
+    prev: gpd.GeoDataFrame | None, cur: gpd.GeoDataFrame, cfg: Mapping
+) -> gpd.GeoDataFrame:
     """`cur` (year B parcels: parcel_id, pathway, geometry) with ids carried from `prev` (year A,
     the same fields) and the fields ``parent_ids`` (";"-separated) and ``id_origin``."""
     min_share, parent_share = _check_cfg(cfg)
@@ -144,8 +160,9 @@ def carry_ids(prev: gpd.GeoDataFrame | None, cur: gpd.GeoDataFrame,
     prev_pathways = prev["pathway"].astype(str).to_numpy()
     for pw in sorted(set(pathways)):
         bi = np.flatnonzero((pathways == pw) & (origin != "source"))
-        ai = np.flatnonzero((prev_pathways == pw) &
-                            ~np.array([bool(SOURCE_ID.match(i)) for i in prev_ids]))
+        ai = np.flatnonzero(
+            (prev_pathways == pw) & ~np.array([bool(SOURCE_ID.match(i)) for i in prev_ids])
+        )
         if not len(bi):
             continue
         ga = prev.geometry.values[ai]
@@ -183,8 +200,9 @@ def carry_ids(prev: gpd.GeoDataFrame | None, cur: gpd.GeoDataFrame,
 
 
 # --------------------------------------------------------------------------- diff
-def target_classes(targets: Sequence, parcels: pd.DataFrame, parcel_targets: Mapping,
-                   class_ids: Mapping[str, int]) -> list[set[int]]:
+def target_classes(
+    targets: Sequence, parcels: pd.DataFrame, parcel_targets: Mapping, class_ids: Mapping[str, int]
+) -> list[set[int]]:
     """The land-use class ids that show each parcel's target is reached (empty: not visible in
     land use). Refinements (``refine_by``) follow services.parcel_targets."""
     out = []
@@ -206,11 +224,13 @@ def target_classes(targets: Sequence, parcels: pd.DataFrame, parcel_targets: Map
 def class_fractions(landuse_tif, geoms, crs) -> list[dict[int, float]]:
     """Coverage-weighted share of every class inside each geometry (exactextract)."""
     from exactextract import exact_extract
+
     if not len(geoms):
         return []
     g = gpd.GeoDataFrame({"k": np.arange(len(geoms))}, geometry=list(geoms), crs=crs)
-    res = exact_extract(str(landuse_tif), g, ["unique", "frac"], output="pandas",
-                        include_cols=["k"])
+    res = exact_extract(
+        str(landuse_tif), g, ["unique", "frac"], output="pandas", include_cols=["k"]
+    )
     res = res.sort_values("k")
     out = []
     for u, f in zip(res["unique"], res["frac"]):
@@ -226,9 +246,17 @@ def _s(v) -> str:
     return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
 
-def diff(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, frac_a_of_a, frac_b_of_a, frac_b_of_b,
-         cfg: Mapping, tclasses_a: list[set[int]], tclasses_b: list[set[int]],
-         class_names: Mapping[int, str]) -> gpd.GeoDataFrame:
+def diff(
+    a: gpd.GeoDataFrame,
+    b: gpd.GeoDataFrame,
+    frac_a_of_a,
+    frac_b_of_a,
+    frac_b_of_b,
+    cfg: Mapping,
+    tclasses_a: list[set[int]],
+    tclasses_b: list[set[int]],
+    class_names: Mapping[int, str],
+) -> gpd.GeoDataFrame:
     """The candidate diff of two years (statuses in the module docstring).
 
     `frac_a_of_a`, `frac_b_of_a`: class fractions of year A's and B's land use over every
@@ -246,16 +274,26 @@ def diff(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, frac_a_of_a, frac_b_of_a, fra
         maj = class_names.get(max(fb, key=fb.get), "") if fb else ""
         j = bidx.get(pid)
         alloc_a = bool(int(r.allocated))
-        row = {"parcel_id": pid, "pathway": r.pathway, "adcode": r.adcode,
-               "county_name": _s(r.county_name), "parent_ids": "",
-               "area_ha": float(r.area_ha), "target_a": _s(r.recommended_target),
-               "allocated_a": alloc_a, "target_share_a": s_a, "target_share_b": s_b,
-               "class_b": maj}
+        row = {
+            "parcel_id": pid,
+            "pathway": r.pathway,
+            "adcode": r.adcode,
+            "county_name": _s(r.county_name),
+            "parent_ids": "",
+            "area_ha": float(r.area_ha),
+            "target_a": _s(r.recommended_target),
+            "allocated_a": alloc_a,
+            "target_share_a": s_a,
+            "target_share_b": s_b,
+            "class_b": maj,
+        }
         if j is not None:
             rb = b.iloc[j]
-            row.update(target_b=_s(rb["recommended_target"]),
-                       allocated_b=bool(int(rb["allocated"])),
-                       parent_ids=_s(rb.get("parent_ids", "")))
+            row.update(
+                target_b=_s(rb["recommended_target"]),
+                allocated_b=bool(int(rb["allocated"])),
+                parent_ids=_s(rb.get("parent_ids", "")),
+            )
         else:
             row.update(target_b="", allocated_b=False)
         b_reason = _s(b.iloc[j]["reason"]) if j is not None else ""
@@ -268,8 +306,10 @@ def diff(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, frac_a_of_a, frac_b_of_a, fra
         elif j is None:
             if not (alloc_a or bool(int(r.eligible))):
                 continue
-            status, reason = "dropped", f"not_a_candidate (now mostly {maj})" if maj else \
-                "not_a_candidate"
+            status, reason = (
+                "dropped",
+                f"not_a_candidate (now mostly {maj})" if maj else "not_a_candidate",
+            )
         else:
             rb = b.iloc[j]
             if alloc_a and not row["allocated_b"]:
@@ -278,8 +318,10 @@ def diff(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, frac_a_of_a, frac_b_of_a, fra
                 reason = "water" if rsn == "water_budget" else f"no_longer_eligible ({rsn})"
             elif row["target_a"] != row["target_b"] or alloc_a != row["allocated_b"]:
                 status = "changed"
-                reason = (f"target {row['target_a'] or '-'} -> {row['target_b'] or '-'}; "
-                          f"allocated {int(alloc_a)} -> {int(row['allocated_b'])}")
+                reason = (
+                    f"target {row['target_a'] or '-'} -> {row['target_b'] or '-'}; "
+                    f"allocated {int(alloc_a)} -> {int(row['allocated_b'])}"
+                )
             else:
                 status, reason = "unchanged", ""
         row.update(status=status, reason=reason)
@@ -292,13 +334,25 @@ def diff(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, frac_a_of_a, frac_b_of_a, fra
         par = _s(getattr(r, "parent_ids", ""))
         fb = frac_b_of_b[j]
         maj = class_names.get(max(fb, key=fb.get), "") if fb else ""
-        rows.append({"parcel_id": pid, "pathway": r.pathway, "adcode": r.adcode,
-                     "county_name": _s(r.county_name), "status": "new",
-                     "reason": f"from {par}" if par else "new parcel", "parent_ids": par,
-                     "area_ha": float(r.area_ha), "target_a": "",
-                     "target_b": _s(r.recommended_target), "allocated_a": False,
-                     "allocated_b": bool(int(r.allocated)), "target_share_a": np.nan,
-                     "target_share_b": _share(fb, tclasses_b[j]), "class_b": maj})
+        rows.append(
+            {
+                "parcel_id": pid,
+                "pathway": r.pathway,
+                "adcode": r.adcode,
+                "county_name": _s(r.county_name),
+                "status": "new",
+                "reason": f"from {par}" if par else "new parcel",
+                "parent_ids": par,
+                "area_ha": float(r.area_ha),
+                "target_a": "",
+                "target_b": _s(r.recommended_target),
+                "allocated_a": False,
+                "allocated_b": bool(int(r.allocated)),
+                "target_share_a": np.nan,
+                "target_share_b": _share(fb, tclasses_b[j]),
+                "class_b": maj,
+            }
+        )
         geoms.append(r.geometry)
     df = pd.DataFrame(rows, columns=DIFF_COLUMNS)
     crs = b.crs or a.crs
@@ -310,10 +364,12 @@ def diff_summary(d: pd.DataFrame, mu_per_ha: float) -> pd.DataFrame:
     """Parcels and ha per county, pathway and status (every status a column pair)."""
     cols = ["adcode", "county_name", "pathway"]
     if not len(d):
-        return pd.DataFrame(columns=cols + [f"n_{s}" for s in STATUSES] +
-                            [f"{s}_ha" for s in STATUSES])
-    g = d.groupby(cols + ["status"], as_index=False).agg(n=("parcel_id", "size"),
-                                                          ha=("area_ha", "sum"))
+        return pd.DataFrame(
+            columns=cols + [f"n_{s}" for s in STATUSES] + [f"{s}_ha" for s in STATUSES]
+        )
+    g = d.groupby(cols + ["status"], as_index=False).agg(
+        n=("parcel_id", "size"), ha=("area_ha", "sum")
+    )
     n = g.pivot_table(index=cols, columns="status", values="n", fill_value=0)
     ha = g.pivot_table(index=cols, columns="status", values="ha", fill_value=0.0)
     out = pd.DataFrame(index=n.index)
@@ -326,9 +382,13 @@ def diff_summary(d: pd.DataFrame, mu_per_ha: float) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- cumulative
-def cumulative_progress(summaries: Sequence[pd.DataFrame], pairs: Sequence[tuple[int, int]],
-                        targets: pd.DataFrame | None, year: int,
-                        mu_per_ha: float) -> pd.DataFrame:
+def cumulative_progress(
+    summaries: Sequence[pd.DataFrame],
+    pairs: Sequence[tuple[int, int]],
+    targets: pd.DataFrame | None,
+    year: int,
+    mu_per_ha: float,
+) -> pd.DataFrame:
     """Area restored per county and pathway since the first survey year: the ``restored_ha``
     of every consecutive pair's diff up to `year`, summed; beside it the county's greening
     target (greening_targets: target_ha of the years up to `year`) and the share reached."""
@@ -341,14 +401,18 @@ def cumulative_progress(summaries: Sequence[pd.DataFrame], pairs: Sequence[tuple
             parts.append(t)
     first = min((a for a, _ in pairs), default=year)
     if not parts:
-        out = pd.DataFrame(columns=cols + ["since_year", "to_year", "pairs", "restored_ha",
-                                           "restored_mu", "in_progress_ha"])
+        out = pd.DataFrame(
+            columns=cols
+            + ["since_year", "to_year", "pairs", "restored_ha", "restored_mu", "in_progress_ha"]
+        )
     else:
         allp = pd.concat(parts, ignore_index=True)
         allp["adcode"] = allp["adcode"].astype(str)
-        out = (allp.groupby(cols, as_index=False)
-               .agg(restored_ha=("restored_ha", "sum"), in_progress_ha=("in_progress_ha", "last"),
-                    pairs=("pair", lambda x: ";".join(sorted(set(x))))))
+        out = allp.groupby(cols, as_index=False).agg(
+            restored_ha=("restored_ha", "sum"),
+            in_progress_ha=("in_progress_ha", "last"),
+            pairs=("pair", lambda x: ";".join(sorted(set(x)))),
+        )
         out.insert(3, "since_year", first)
         out.insert(4, "to_year", year)
         out["restored_mu"] = (out["restored_ha"] * mu_per_ha).round(2)
@@ -373,33 +437,47 @@ def read_candidate_layers(path) -> gpd.GeoDataFrame:
 
     from .candidates.parcels import PATHWAYS
     from .vector_io import read_vector
+
     names = {str(n) for n, _ in pyogrio.list_layers(str(path))}
     frames = [read_vector(path, p) for p in PATHWAYS if p in names]
     frames = [f for f in frames if len(f)]
     if not frames:
-        return gpd.GeoDataFrame({"parcel_id": pd.Series([], dtype=object),
-                                 "pathway": pd.Series([], dtype=object)},
-                                geometry=gpd.GeoSeries([], crs="EPSG:4507"), crs="EPSG:4507")
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
-                            crs=frames[0].crs)
+        return gpd.GeoDataFrame(
+            {"parcel_id": pd.Series([], dtype=object), "pathway": pd.Series([], dtype=object)},
+            geometry=gpd.GeoSeries([], crs="EPSG:4507"),
+            crs="EPSG:4507",
+        )
+    return gpd.GeoDataFrame(
+        pd.concat(frames, ignore_index=True), geometry="geometry", crs=frames[0].crs
+    )
 
 
-def candidates_diff(a_gpkg, b_gpkg, landuse_a, landuse_b, classes_table, parcel_targets,
-                    cfg: Mapping, mu_per_ha: float, out_gpkg, out_csv, out_summary) -> dict:
+def candidates_diff(
+    a_gpkg,
+    b_gpkg,
+    landuse_a,
+    landuse_b,
+    classes_table,
+    parcel_targets,
+    cfg: Mapping,
+    mu_per_ha: float,
+    out_gpkg,
+    out_csv,
+    out_summary,
+) -> dict:
     """Rule `candidates_diff`: the diff layer (GeoPackage, layer ``candidates_diff``), the same
     rows as CSV (no geometry) and the summary per county, pathway and status."""
     from .atomic import write_csv
     from .vector_io import write_layers
+
     classes = pd.read_csv(classes_table, encoding="utf-8-sig")
     ids = dict(zip(classes["canonical"].astype(str), classes["class_id"].astype(int)))
     names = {v: k for k, v in ids.items()}
     a, b = read_candidate_layers(a_gpkg), read_candidate_layers(b_gpkg)
     if a.crs is not None and b.crs is not None and a.crs != b.crs:
         a = a.to_crs(b.crs)
-    tca = target_classes(a["recommended_target"].tolist() if len(a) else [], a, parcel_targets,
-                         ids)
-    tcb = target_classes(b["recommended_target"].tolist() if len(b) else [], b, parcel_targets,
-                         ids)
+    tca = target_classes(a["recommended_target"].tolist() if len(a) else [], a, parcel_targets, ids)
+    tcb = target_classes(b["recommended_target"].tolist() if len(b) else [], b, parcel_targets, ids)
     fa_a = class_fractions(landuse_a, a.geometry.values, a.crs)
     fb_a = class_fractions(landuse_b, a.geometry.values, a.crs)
     fb_b = class_fractions(landuse_b, b.geometry.values, b.crs)
@@ -413,10 +491,12 @@ def candidates_diff(a_gpkg, b_gpkg, landuse_a, landuse_b, classes_table, parcel_
     return {"n": len(d), "status": counts}
 
 
-def progress_table(summary_csvs: Sequence, pairs: Sequence, targets_csv, year: int,
-                   mu_per_ha: float, out_csv) -> pd.DataFrame:
+def progress_table(
+    summary_csvs: Sequence, pairs: Sequence, targets_csv, year: int, mu_per_ha: float, out_csv
+) -> pd.DataFrame:
     """Rule `progress`: `cumulative_progress` of the diff summaries, written as CSV."""
     from .atomic import write_csv
+
     sums = [pd.read_csv(p, dtype={"adcode": str}, encoding="utf-8-sig") for p in summary_csvs]
     targets = pd.read_csv(targets_csv, dtype={"adcode": str}, encoding="utf-8-sig")
     out = cumulative_progress(sums, [tuple(p) for p in pairs], targets, year, mu_per_ha)

@@ -33,8 +33,10 @@ CHANGE_NODATA = 65535
 def _same_grid(a_path, b_path) -> Grid:
     ga, gb = Grid.from_raster(a_path), Grid.from_raster(b_path)
     if not ga.matches(gb):
-        raise InputError(f"{a_path} and {b_path} are not on the same grid "
-                         f"({ga.to_dict()} vs {gb.to_dict()}); prepare both onto the analysis grid")
+        raise InputError(
+            f"{a_path} and {b_path} are not on the same grid "
+            f"({ga.to_dict()} vs {gb.to_dict()}); prepare both onto the analysis grid"
+        )
     return ga
 
 
@@ -77,8 +79,11 @@ def transition_matrix(
     dtype = "uint16" if k * k < 65535 else "uint32"
     pair_nodata = int(np.iinfo(dtype).max)
     grid = _same_grid(a_path, b_path)
-    zones = (zones_path_or_gdf if isinstance(zones_path_or_gdf, gpd.GeoDataFrame)
-             else read_vector(zones_path_or_gdf, layer=layer))
+    zones = (
+        zones_path_or_gdf
+        if isinstance(zones_path_or_gdf, gpd.GeoDataFrame)
+        else read_vector(zones_path_or_gdf, layer=layer)
+    )
     with tempfile.TemporaryDirectory(prefix="nxgeo-transitions-", dir=tmp_dir) as td:
         pair_path = Path(td) / "pairs.tif"
         profile = gtiff_profile(grid, dtype, pair_nodata)
@@ -87,19 +92,23 @@ def transition_matrix(
                 for arr, v, p in ((a, va, a_path), (b, vb, b_path)):
                     bad = v & ((arr < 0) | (arr > n_classes))
                     if bad.any():
-                        raise InputError(f"{p}: class id(s) {sorted(np.unique(arr[bad]).tolist())}"
-                                         f" outside 1..{n_classes}; expected a canonical raster")
-                pair = (np.where(va, a, 0).astype(np.int64) * k + np.where(vb, b, 0))
+                        raise InputError(
+                            f"{p}: class id(s) {sorted(np.unique(arr[bad]).tolist())}"
+                            f" outside 1..{n_classes}; expected a canonical raster"
+                        )
+                pair = np.where(va, a, 0).astype(np.int64) * k + np.where(vb, b, 0)
                 pair = np.where(va | vb, pair, pair_nodata).astype(dtype)
                 dst.write(pair, 1, window=win)
         long = area_by_class(pair_path, zones, id_field)
     long = long[long["pixel_count"] > 0]
-    out = pd.DataFrame({
-        "zone_id": long["zone_id"].to_numpy(),
-        "from_class": (long["value"] // k).astype(int).to_numpy(),
-        "to_class": (long["value"] % k).astype(int).to_numpy(),
-        "area_ha": long["area_ha"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "zone_id": long["zone_id"].to_numpy(),
+            "from_class": (long["value"] // k).astype(int).to_numpy(),
+            "to_class": (long["value"] % k).astype(int).to_numpy(),
+            "area_ha": long["area_ha"].to_numpy(),
+        }
+    )
     return out.reset_index(drop=True)
 
 
@@ -120,8 +129,10 @@ def change_raster(
             for arr, p in ((a, a_path), (b, b_path)):
                 bad = both & ((arr < 0) | (arr >= 100))
                 if bad.any():
-                    raise InputError(f"{p}: class id(s) {sorted(np.unique(arr[bad]).tolist())} "
-                                     f"do not fit the from*100+to change code (need 0..99)")
+                    raise InputError(
+                        f"{p}: class id(s) {sorted(np.unique(arr[bad]).tolist())} "
+                        f"do not fit the from*100+to change code (need 0..99)"
+                    )
             ai = a.astype(np.int64)
             bi = b.astype(np.int64)
             code = np.where(ai == bi, 0, ai * 100 + bi)
@@ -130,10 +141,20 @@ def change_raster(
     return Path(dst_path)
 
 
-def compare_years(a_path: str | Path, b_path: str | Path, vectors_gpkg: str | Path,
-                  classes_table: str | Path, year_a: int, year_b: int, out_county_csv: str | Path,
-                  out_reach_csv: str | Path, out_matrix_csv: str | Path, out_change: str | Path,
-                  mu_per_ha: float = 15.0, block_size: int = 512) -> None:
+def compare_years(
+    a_path: str | Path,
+    b_path: str | Path,
+    vectors_gpkg: str | Path,
+    classes_table: str | Path,
+    year_a: int,
+    year_b: int,
+    out_county_csv: str | Path,
+    out_reach_csv: str | Path,
+    out_matrix_csv: str | Path,
+    out_change: str | Path,
+    mu_per_ha: float = 15.0,
+    block_size: int = 512,
+) -> None:
     """Transitions between two survey years per county and per reach (long tables, ha and mu,
     bilingual class labels), the region-wide from x to matrix (ha), and the change raster."""
     from .atomic import write_csv

@@ -40,11 +40,11 @@ def _config_problems(cfg) -> list[str]:
     problems: list[str] = []
     try:
         problems += schema_problems(cfg)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         problems.append(f"the configuration could not be checked against its schema ({exc})")
     try:
         problems += [p for p in semantic_problems(cfg) if p not in problems]
-    except Exception as exc:  # noqa: BLE001 - semantic rules assume the schema holds
+    except Exception as exc:
         if not problems:
             problems.append(f"the configuration could not be checked ({exc})")
     return problems
@@ -64,7 +64,9 @@ def _is_dict(d, *keys) -> bool:
     return isinstance(d, dict)
 
 
-def validate_inputs(cfg: dict, base_dir: str | Path = ".", check_landuse: bool = True) -> ValidationReport:
+def validate_inputs(
+    cfg: dict, base_dir: str | Path = ".", check_landuse: bool = True
+) -> ValidationReport:
     """Check the config and every input it names; all problems are collected, none raised.
     With `check_landuse` False the land-use rasters are left out (the shared inputs only)."""
     from .validate_rasters import check_rasters
@@ -75,8 +77,12 @@ def validate_inputs(cfg: dict, base_dir: str | Path = ".", check_landuse: bool =
     ctx = Context(cfg if isinstance(cfg, dict) else {}, base_dir, report)
     ctx.check_landuse = check_landuse
     if not isinstance(cfg, dict):
-        ctx.error("config", None, "the configuration must be a mapping of keys to values "
-                  "(see config/config.yaml for an example)")
+        ctx.error(
+            "config",
+            None,
+            "the configuration must be a mapping of keys to values "
+            "(see config/config.yaml for an example)",
+        )
         return report
     for p in _config_problems(cfg):
         ctx.error("config", None, p, key=_config_key(p))
@@ -87,7 +93,8 @@ def validate_inputs(cfg: dict, base_dir: str | Path = ".", check_landuse: bool =
         ctx.guard("inputs.vectors", None, lambda: check_vectors(ctx))
         ctx.guard("grid.resolution", None, lambda: check_grid_size(ctx))
     if _is_dict(cfg, "inputs", "landuse", "files") and isinstance(
-            cfg["inputs"].get("rasters", {}), dict):
+        cfg["inputs"].get("rasters", {}), dict
+    ):
         ctx.guard("inputs.rasters", None, lambda: check_rasters(ctx))
     if _is_dict(cfg, "inputs", "tables"):
         ctx.guard("inputs.tables", None, lambda: check_tables(ctx))
@@ -106,18 +113,29 @@ def check_grid_size(ctx: Context) -> None:
         return
     res, crs = g.get("resolution"), g.get("crs")
     max_px = g.get("max_pixels", DEFAULT_MAX_PIXELS)
-    if not isinstance(res, (int, float)) or res <= 0 or not isinstance(crs, str) or \
-            not isinstance(max_px, int):
-        return                                        # reported as config problems
+    if (
+        not isinstance(res, (int, float))
+        or res <= 0
+        or not isinstance(crs, str)
+        or not isinstance(max_px, int)
+    ):
+        return  # reported as config problems
     try:
-        grid = grid_for_region(gpd.GeoDataFrame(geometry=ctx.region.geoms), crs=crs,
-                               resolution=float(res))
-    except Exception:  # noqa: BLE001 - a bad grid.crs is a config problem, reported already
+        grid = grid_for_region(
+            gpd.GeoDataFrame(geometry=ctx.region.geoms), crs=crs, resolution=float(res)
+        )
+    except Exception:
         return
     problem = pixel_budget_problem(grid, max_px)
     if problem:
-        ctx.error("grid.resolution", None, problem, pixels=grid.width * grid.height,
-                  max_pixels=max_px, key="grid.max_pixels")
+        ctx.error(
+            "grid.resolution",
+            None,
+            problem,
+            pixels=grid.width * grid.height,
+            max_pixels=max_px,
+            key="grid.max_pixels",
+        )
 
 
 def write_reports(report: ValidationReport, md_path: str | Path, json_path: str | Path) -> None:

@@ -21,10 +21,10 @@ WARNING = "warning"
 
 @dataclass
 class Problem:
-    severity: str            # "error" | "warning"
-    item: str                # contract item, e.g. "inputs.rasters.dem" or "config"
-    path: str | None         # the file concerned (resolved), if any
-    message: str             # names the file/layer/field/value and says what to do
+    severity: str  # "error" | "warning"
+    item: str  # contract item, e.g. "inputs.rasters.dem" or "config"
+    path: str | None  # the file concerned (resolved), if any
+    message: str  # names the file/layer/field/value and says what to do
     details: dict = field(default_factory=dict)
 
 
@@ -70,28 +70,46 @@ class ValidationReport:
 
     def summary(self) -> str:
         verdict = "PASSED / 通过" if self.ok else "FAILED / 未通过"
-        return (f"{verdict}: {len(self.errors)} error(s) / 错误, {len(self.warnings)} warning(s) / 警告; "
-                f"{len(self.checked)} input(s) checked / 项输入已检查")
+        return (
+            f"{verdict}: {len(self.errors)} error(s) / 错误, {len(self.warnings)} warning(s) / 警告; "
+            f"{len(self.checked)} input(s) checked / 项输入已检查"
+        )
 
     def to_dict(self) -> dict:
-        return jsonable({
-            "ok": self.ok,
-            "summary": self.summary(),
-            "n_errors": len(self.errors),
-            "n_warnings": len(self.warnings),
-            "problems": [asdict(p) for p in self.problems],
-            "checked": self.checked,
-        })
+        return jsonable(
+            {
+                "ok": self.ok,
+                "summary": self.summary(),
+                "n_errors": len(self.errors),
+                "n_warnings": len(self.warnings),
+                "problems": [asdict(p) for p in self.problems],
+                "checked": self.checked,
+            }
+        )
 
     def to_markdown(self) -> str:
-        lines = ["# Input validation report / 输入数据检查报告", "",
-                 f"**Result / 结果: {self.summary()}**", ""]
+        lines = [
+            "# Input validation report / 输入数据检查报告",
+            "",
+            f"**Result / 结果: {self.summary()}**",
+            "",
+        ]
         if self.ok:
-            lines += [("All inputs meet the data contract; the pipeline can run. "
-                       "Warnings (if any) are worth a look. / 所有输入均符合数据约定。"), ""]
+            lines += [
+                (
+                    "All inputs meet the data contract; the pipeline can run. "
+                    "Warnings (if any) are worth a look. / 所有输入均符合数据约定。"
+                ),
+                "",
+            ]
         else:
-            lines += [("Fix every error below, then run `nxgeo validate` again. "
-                       "/ 请修正以下全部错误后重新运行 `nxgeo validate`。"), ""]
+            lines += [
+                (
+                    "Fix every error below, then run `nxgeo validate` again. "
+                    "/ 请修正以下全部错误后重新运行 `nxgeo validate`。"
+                ),
+                "",
+            ]
         if self.problems:
             lines += ["## Problems by item / 按条目列出的问题", ""]
             by_item: dict[str, list[Problem]] = {}
@@ -110,17 +128,31 @@ class ValidationReport:
                     lines.append(f"- {tag}: {_md(p.message)}")
                 lines.append("")
         if self.checked:
-            lines += ["## Inputs checked / 已检查的输入", "",
-                      "| item | kind | path | CRS | size / features | status |",
-                      "|---|---|---|---|---|---|"]
+            lines += [
+                "## Inputs checked / 已检查的输入",
+                "",
+                "| item | kind | path | CRS | size / features | status |",
+                "|---|---|---|---|---|---|",
+            ]
             for c in self.checked:
                 probs = [p for p in self.problems if p.item == c.get("item")]
                 n_err = sum(p.severity == ERROR for p in probs)
-                status = ("ok" if not probs else
-                          f"{n_err} error(s), {len(probs) - n_err} warning(s)")
-                lines.append("| " + " | ".join(_md(x) for x in (
-                    c.get("item", ""), c.get("kind", ""), c.get("path", ""), c.get("crs") or "—",
-                    _size_text(c), status)) + " |")
+                status = "ok" if not probs else f"{n_err} error(s), {len(probs) - n_err} warning(s)"
+                lines.append(
+                    "| "
+                    + " | ".join(
+                        _md(x)
+                        for x in (
+                            c.get("item", ""),
+                            c.get("kind", ""),
+                            c.get("path", ""),
+                            c.get("crs") or "—",
+                            _size_text(c),
+                            status,
+                        )
+                    )
+                    + " |"
+                )
             lines.append("")
         return "\n".join(lines)
 
@@ -177,7 +209,7 @@ def to_pyproj(crs: Any):
             wkt = crs.to_wkt()
             return CRS.from_wkt(wkt) if wkt else None
         return CRS.from_user_input(crs)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
@@ -187,7 +219,7 @@ def crs_label(crs: Any) -> str | None:
         return None
     try:
         code = c.to_epsg(min_confidence=90)
-    except Exception:  # noqa: BLE001
+    except Exception:
         code = None
     return f"EPSG:{code} ({c.name})" if code else c.name
 
@@ -197,7 +229,7 @@ def _false_easting(crs) -> float | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return float(crs.to_dict().get("x_0", 0.0))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
@@ -207,9 +239,9 @@ def suggest_crs(bounds) -> str:
     if -180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90:
         return "EPSG:4490"
     if 1.3e7 <= minx < 2.4e7:
-        return f"EPSG:{4491 + int(minx // 1e6) - 13}"   # 6-degree zone with prefix
+        return f"EPSG:{4491 + int(minx // 1e6) - 13}"  # 6-degree zone with prefix
     if 2.5e7 <= minx < 4.6e7:
-        return f"EPSG:{4513 + int(minx // 1e6) - 25}"   # 3-degree zone with prefix
+        return f"EPSG:{4513 + int(minx // 1e6) - 25}"  # 3-degree zone with prefix
     return "EPSG:4507"
 
 
@@ -220,26 +252,34 @@ def crs_mismatch_hint(bounds, crs: Any) -> str:
         return ""
     minx, miny, maxx, maxy = bounds
     if c.is_geographic and looks_swapped(bounds):
-        return (" The coordinates look like (latitude, longitude): x spans "
-                f"{fmt_num(minx)}–{fmt_num(maxx)} and y {fmt_num(miny)}–{fmt_num(maxy)}, so the axis "
-                "order is swapped; export the layer again with longitude as x (e.g. ogr2ogr "
-                "-s_srs EPSG:4490 -t_srs EPSG:4490 with OAMS_TRADITIONAL_GIS_ORDER, or swap the "
-                "columns).")
+        return (
+            " The coordinates look like (latitude, longitude): x spans "
+            f"{fmt_num(minx)}–{fmt_num(maxx)} and y {fmt_num(miny)}–{fmt_num(maxy)}, so the axis "
+            "order is swapped; export the layer again with longitude as x (e.g. ogr2ogr "
+            "-s_srs EPSG:4490 -t_srs EPSG:4490 with OAMS_TRADITIONAL_GIS_ORDER, or swap the "
+            "columns)."
+        )
     if c.is_geographic and (abs(minx) > 360 or abs(maxx) > 360):
-        return (f" The coordinates look like metres but the CRS is geographic (degrees): assign the "
-                f"projected CRS the data were made in (e.g. {suggest_crs(bounds)}).")
+        return (
+            f" The coordinates look like metres but the CRS is geographic (degrees): assign the "
+            f"projected CRS the data were made in (e.g. {suggest_crs(bounds)})."
+        )
     if c.is_projected:
         x0 = _false_easting(c)
         if x0 is not None and x0 < 1e6 and minx > 1e7:
-            return (f" The x coordinates ({fmt_num(minx)} …) carry a zone-number prefix but the CRS "
-                    f"has false easting {fmt_num(x0)}: assign the CGCS2000 Gauss-Kruger CRS *with* the "
-                    f"zone prefix (here {suggest_crs(bounds)}; EPSG:4491–4501 for 6-degree zones "
-                    "13–23, EPSG:4513–4533 for 3-degree zones 25–45).")
+            return (
+                f" The x coordinates ({fmt_num(minx)} …) carry a zone-number prefix but the CRS "
+                f"has false easting {fmt_num(x0)}: assign the CGCS2000 Gauss-Kruger CRS *with* the "
+                f"zone prefix (here {suggest_crs(bounds)}; EPSG:4491–4501 for 6-degree zones "
+                "13–23, EPSG:4513–4533 for 3-degree zones 25–45)."
+            )
         if x0 is not None and x0 > 1e7 and maxx < 1e6:
-            return (f" The x coordinates ({fmt_num(minx)} …) have no zone-number prefix but the CRS "
-                    f"has false easting {fmt_num(x0)}: assign the CGCS2000 Gauss-Kruger CRS "
-                    "*without* the prefix (EPSG:4502–4512 6-degree CM 75E–135E, EPSG:4534–4554 "
-                    "3-degree; EPSG:4507 is CM 105E).")
+            return (
+                f" The x coordinates ({fmt_num(minx)} …) have no zone-number prefix but the CRS "
+                f"has false easting {fmt_num(x0)}: assign the CGCS2000 Gauss-Kruger CRS "
+                "*without* the prefix (EPSG:4502–4512 6-degree CM 75E–135E, EPSG:4534–4554 "
+                "3-degree; EPSG:4507 is CM 105E)."
+            )
     return ""
 
 
@@ -284,7 +324,7 @@ class Region:
                 if not all(math.isfinite(v) for v in bounds):
                     raise ValueError("non-finite bounds")
                 self._cache[key] = (bounds, g.union_all())
-            except Exception:  # noqa: BLE001
+            except Exception:
                 self._cache[key] = None
         return self._cache[key]
 
@@ -297,7 +337,7 @@ class Context:
         self.base_dir = Path(base_dir)
         self.report = report
         self.region: Region | None = None
-        self.counties: dict[str, str] | None = None   # adcode -> name, from the counties layer
+        self.counties: dict[str, str] | None = None  # adcode -> name, from the counties layer
 
     # paths -----------------------------------------------------------------------------
     def resolve(self, rel: str | Path) -> Path:
@@ -305,16 +345,25 @@ class Context:
         return p if p.is_absolute() else self.base_dir / p
 
     def missing_file(self, item: str, rel: str, path: Path, what: str) -> None:
-        self.error(item, path,
-                   f"{rel}: file not found (looked for {path.resolve()}); check `{item}` in the "
-                   f"config — it should point to the {what}. Relative paths are relative to the "
-                   f"folder you run nxgeo from ({self.base_dir.resolve()}).")
+        self.error(
+            item,
+            path,
+            f"{rel}: file not found (looked for {path.resolve()}); check `{item}` in the "
+            f"config — it should point to the {what}. Relative paths are relative to the "
+            f"folder you run nxgeo from ({self.base_dir.resolve()}).",
+        )
 
     # problems --------------------------------------------------------------------------
     def add(self, severity: str, item: str, path, message: str, **details) -> None:
-        self.report.problems.append(Problem(severity=severity, item=item,
-                                            path=None if path is None else str(path),
-                                            message=message, details=jsonable(details)))
+        self.report.problems.append(
+            Problem(
+                severity=severity,
+                item=item,
+                path=None if path is None else str(path),
+                message=message,
+                details=jsonable(details),
+            )
+        )
 
     def error(self, item: str, path, message: str, **details) -> None:
         self.add(ERROR, item, path, message, **details)
@@ -326,27 +375,35 @@ class Context:
         self.report.checked.append(jsonable(entry))
 
     # extent ----------------------------------------------------------------------------
-    def check_overlap(self, item: str, path, label: str, bounds, crs: Any,
-                      min_cover: float | None = None) -> None:
+    def check_overlap(
+        self, item: str, path, label: str, bounds, crs: Any, min_cover: float | None = None
+    ) -> None:
         """Error when `bounds` (in `crs`) miss the region; warning when they cover < min_cover."""
         if self.region is None or crs is None or bounds is None:
             return
         got = self.region.in_crs(crs)
         if got is None:
-            self.warning(item, path,
-                         f"{label}: the region (counties layer) could not be transformed into this "
-                         f"file's CRS ({crs_label(crs)}), so its extent was not checked; check the CRS.")
+            self.warning(
+                item,
+                path,
+                f"{label}: the region (counties layer) could not be transformed into this "
+                f"file's CRS ({crs_label(crs)}), so its extent was not checked; check the CRS.",
+            )
             return
         rbounds, outline = got
         inter = bbox_intersection(bounds, rbounds)
         if inter is None:
-            self.error(item, path,
-                       f"{label}: does not overlap the region. Its bounds are {fmt_bounds(bounds)}; "
-                       f"the region's bounds (the counties layer {self.region.source}) are "
-                       f"{fmt_bounds(rbounds)} in the same CRS ({crs_label(crs)}). Check that the file "
-                       "covers the study region and that its CRS is the one its coordinates are in."
-                       + crs_mismatch_hint(bounds, crs),
-                       bounds=bounds, region_bounds=rbounds)
+            self.error(
+                item,
+                path,
+                f"{label}: does not overlap the region. Its bounds are {fmt_bounds(bounds)}; "
+                f"the region's bounds (the counties layer {self.region.source}) are "
+                f"{fmt_bounds(rbounds)} in the same CRS ({crs_label(crs)}). Check that the file "
+                "covers the study region and that its CRS is the one its coordinates are in."
+                + crs_mismatch_hint(bounds, crs),
+                bounds=bounds,
+                region_bounds=rbounds,
+            )
             return
         if min_cover is not None:
             try:
@@ -354,21 +411,28 @@ class Context:
 
                 area = outline.area
                 frac = outline.intersection(box(*bounds)).area / area if area > 0 else 1.0
-            except Exception:  # noqa: BLE001
+            except Exception:
                 return
             if frac < min_cover:
-                self.warning(item, path,
-                             f"{label}: covers only {frac:.0%} of the region (bounds {fmt_bounds(bounds)}"
-                             f", region {fmt_bounds(rbounds)}); results outside it will be nodata. "
-                             "Extend the file to the whole region.", cover=frac)
+                self.warning(
+                    item,
+                    path,
+                    f"{label}: covers only {frac:.0%} of the region (bounds {fmt_bounds(bounds)}"
+                    f", region {fmt_bounds(rbounds)}); results outside it will be nodata. "
+                    "Extend the file to the whole region.",
+                    cover=frac,
+                )
 
     # robustness ------------------------------------------------------------------------
     def guard(self, item: str, rel: str | None, fn) -> None:
         """Run one item check; an unexpected failure becomes an error instead of a crash."""
         try:
             fn()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             path = self.resolve(rel) if rel else None
-            self.error(item, path,
-                       f"{rel or item}: could not be checked ({type(exc).__name__}: {exc}); check "
-                       "that the file is complete and readable (try opening it in QGIS).")
+            self.error(
+                item,
+                path,
+                f"{rel or item}: could not be checked ({type(exc).__name__}: {exc}); check "
+                "that the file is complete and readable (try opening it in QGIS).",
+            )

@@ -67,10 +67,10 @@ def _pruned(cfg: dict, kind: str, name: str | None) -> dict:
         one["years"] = [int(name)]
     else:
         inputs["landuse"]["files"] = {}
-    inputs["rasters"] = {k: v for k, v in inputs["rasters"].items()
-                         if kind == "raster" and k == name}
-    inputs["tables"] = {k: v for k, v in inputs["tables"].items()
-                        if kind == "table" and k == name}
+    inputs["rasters"] = {
+        k: v for k, v in inputs["rasters"].items() if kind == "raster" and k == name
+    }
+    inputs["tables"] = {k: v for k, v in inputs["tables"].items() if kind == "table" and k == name}
     one["compare"] = []
     return one
 
@@ -86,7 +86,7 @@ def _load_region(ctx: Context) -> None:
     quiet = Context(ctx.cfg, ctx.base_dir, ValidationReport(problems=[], checked=[]))
     try:
         check_vector(quiet, "counties", spec)
-    except Exception:  # noqa: BLE001 - reported by the vectors scope
+    except Exception:
         return
     ctx.region, ctx.counties = quiet.region, quiet.counties
 
@@ -107,8 +107,9 @@ def check_scope(cfg: dict, scope: str, base_dir: str | Path = ".") -> Validation
         from .validate_vectors import check_vector
 
         spec = ctx.cfg["inputs"]["vectors"]["counties"]
-        ctx.guard("inputs.vectors.counties", spec.get("path"),
-                  lambda: check_vector(ctx, "counties", spec))
+        ctx.guard(
+            "inputs.vectors.counties", spec.get("path"), lambda: check_vector(ctx, "counties", spec)
+        )
         # the grid is built from the counties' extent: refuse one over the pixel budget here
         from .validate import check_grid_size
 
@@ -137,8 +138,9 @@ def validate_scope(cfg: dict, scope: str, json_path, base_dir: str | Path = ".")
 
 def read_scope(json_path) -> ValidationReport:
     data = json.loads(Path(json_path).read_text(encoding="utf-8"))
-    return ValidationReport(problems=[Problem(**p) for p in data["problems"]],
-                            checked=list(data["checked"]))
+    return ValidationReport(
+        problems=[Problem(**p) for p in data["problems"]], checked=list(data["checked"])
+    )
 
 
 def merge(json_paths) -> ValidationReport:
@@ -157,9 +159,11 @@ def require_valid(*json_paths) -> None:
     errors = [p for path in json_paths for p in read_scope(path).problems if p.severity == ERROR]
     if errors:
         lines = "\n".join(f"  - [{p.item}] {p.message}" for p in errors)
-        raise InputError(f"the inputs of this step failed validation ({len(errors)} error(s)); "
-                         f"fix them and run snakemake again (the full list is in "
-                         f"results/common/validation/report.md):\n{lines}")
+        raise InputError(
+            f"the inputs of this step failed validation ({len(errors)} error(s)); "
+            f"fix them and run snakemake again (the full list is in "
+            f"results/common/validation/report.md):\n{lines}"
+        )
 
 
 def report_scopes(json_paths, what: str, md_path, json_path, log_path=None) -> bool:
@@ -174,8 +178,11 @@ def report_scopes(json_paths, what: str, md_path, json_path, log_path=None) -> b
     write_reports(report, md_path, json_path)
     logging.getLogger("nxgeo.validate").info("\n%s", report.to_markdown())
     if not report.ok:
-        print(f"\nInput validation for {what} FAILED ({len(report.errors)} error(s)); "
-              f"full report in {log_path or md_path}:", file=sys.stderr)
+        print(
+            f"\nInput validation for {what} FAILED ({len(report.errors)} error(s)); "
+            f"full report in {log_path or md_path}:",
+            file=sys.stderr,
+        )
         for p in report.errors:
             where = f"{p.path}: " if p.path else ""
             print(f"  - [{p.item}] {where}{p.message}", file=sys.stderr)

@@ -17,11 +17,12 @@ import pandas as pd
 from . import keys
 from .validate_core import Context, examples, fmt_num, plural
 
-MAX_CELL_PROBLEMS = 10   # per column and kind; the rest is summarised in one problem
-PATTERN_WORDS = {"^[0-9]{6}$": "a 6-digit county code (adcode, e.g. 640104)",
-                 "^(yes|no)$": "yes or no",
-                 "^(public|operator|social_capital|legacy)$":
-                     "one of public, operator, social_capital, legacy"}
+MAX_CELL_PROBLEMS = 10  # per column and kind; the rest is summarised in one problem
+PATTERN_WORDS = {
+    "^[0-9]{6}$": "a 6-digit county code (adcode, e.g. 640104)",
+    "^(yes|no)$": "yes or no",
+    "^(public|operator|social_capital|legacy)$": "one of public, operator, social_capital, legacy",
+}
 
 
 def _numkey(v) -> str:
@@ -37,18 +38,26 @@ def _types(spec: dict) -> list[str]:
 
 def read_csv(ctx: Context, item: str, rel: str, path) -> pd.DataFrame | None:
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                           skipinitialspace=False)
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=False
+        )
     except UnicodeDecodeError:
-        ctx.error(item, path,
-                  f"{rel}: is not UTF-8 text (probably GBK/ANSI, or a spreadsheet file renamed to "
-                  ".csv); in Excel/WPS use 'Save as ▸ CSV UTF-8 (逗号分隔)'.")
+        ctx.error(
+            item,
+            path,
+            f"{rel}: is not UTF-8 text (probably GBK/ANSI, or a spreadsheet file renamed to "
+            ".csv); in Excel/WPS use 'Save as ▸ CSV UTF-8 (逗号分隔)'.",
+        )
     except pd.errors.EmptyDataError:
         ctx.error(item, path, f"{rel}: the file is empty; it needs a header line and data rows.")
-    except Exception as exc:  # noqa: BLE001 - ParserError and friends
+    except Exception as exc:
         reason = str(exc).split("\n")[0]
-        ctx.error(item, path, f"{rel}: could not be read as CSV ({reason}); check the separators "
-                  "(commas) and quotes, e.g. by re-saving it as CSV UTF-8.")
+        ctx.error(
+            item,
+            path,
+            f"{rel}: could not be read as CSV ({reason}); check the separators "
+            "(commas) and quotes, e.g. by re-saving it as CSV UTF-8.",
+        )
     return None
 
 
@@ -61,17 +70,28 @@ class _Cells:
     def report(self, col: str, kind: str, rows: list[tuple[int, str]], fmt, advice: str) -> None:
         for idx, value in rows[:MAX_CELL_PROBLEMS]:
             n = idx + 1
-            self.ctx.error(self.item, self.path,
-                           f"{self.rel}: row {n}, column {col}: {fmt(value)} (row {n} = line "
-                           f"{n + 1} of the file, after the header); {advice}",
-                           row=n, column=col, value=value, kind=kind)
+            self.ctx.error(
+                self.item,
+                self.path,
+                f"{self.rel}: row {n}, column {col}: {fmt(value)} (row {n} = line "
+                f"{n + 1} of the file, after the header); {advice}",
+                row=n,
+                column=col,
+                value=value,
+                kind=kind,
+            )
         rest = len(rows) - MAX_CELL_PROBLEMS
         if rest > 0:
             more = [idx + 1 for idx, _ in rows[MAX_CELL_PROBLEMS:]]
-            self.ctx.error(self.item, self.path,
-                           f"{self.rel}: column {col}: {plural(rest, 'more cell')} with the same "
-                           f"problem ({kind}) in rows {examples(more, 10)}; {advice}",
-                           column=col, kind=kind, rows=more[:200])
+            self.ctx.error(
+                self.item,
+                self.path,
+                f"{self.rel}: column {col}: {plural(rest, 'more cell')} with the same "
+                f"problem ({kind}) in rows {examples(more, 10)}; {advice}",
+                column=col,
+                kind=kind,
+                rows=more[:200],
+            )
 
 
 def _check_cells(cells: _Cells, df: pd.DataFrame, schema: dict) -> dict[str, pd.Series]:
@@ -86,40 +106,66 @@ def _check_cells(cells: _Cells, df: pd.DataFrame, schema: dict) -> dict[str, pd.
         s = raw.str.strip()
         empty = s == ""
         if col in required and "null" not in types and empty.any():
-            cells.report(col, "empty", [(i, "") for i in s.index[empty]], lambda v: "empty cell",
-                         "every row needs a value here.")
+            cells.report(
+                col,
+                "empty",
+                [(i, "") for i in s.index[empty]],
+                lambda v: "empty cell",
+                "every row needs a value here.",
+            )
         if "number" in types or "integer" in types:
             num = pd.to_numeric(s.where(~empty), errors="coerce")
             bad = ~empty & num.isna()
-            cells.report(col, "not a number", list(zip(s.index[bad], raw[bad])),
-                         lambda v: f"{v!r} is not a number",
-                         "write a plain number (no units, no thousands separators; '.' as the "
-                         "decimal point).")
+            cells.report(
+                col,
+                "not a number",
+                list(zip(s.index[bad], raw[bad])),
+                lambda v: f"{v!r} is not a number",
+                "write a plain number (no units, no thousands separators; '.' as the "
+                "decimal point).",
+            )
             ok = ~empty & ~bad
             # inf, -inf, nan and numbers beyond the float range (1e400) parse as numbers but
             # are not values a budget or a price can have
             infinite = ok & ~np.isfinite(num.astype(float))
-            cells.report(col, "not finite", list(zip(s.index[infinite], raw[infinite])),
-                         lambda v: f"{v!r} is not a finite number",
-                         "write the real value (an allocation, a price ... is never infinite).")
+            cells.report(
+                col,
+                "not finite",
+                list(zip(s.index[infinite], raw[infinite])),
+                lambda v: f"{v!r} is not a finite number",
+                "write the real value (an allocation, a price ... is never infinite).",
+            )
             ok &= ~infinite
             if "integer" in types and "number" not in types:
                 frac = ok & (num % 1 != 0)
-                cells.report(col, "not a whole number", list(zip(s.index[frac], raw[frac])),
-                             lambda v: f"{v!r} is not a whole number", "write an integer.")
+                cells.report(
+                    col,
+                    "not a whole number",
+                    list(zip(s.index[frac], raw[frac])),
+                    lambda v: f"{v!r} is not a whole number",
+                    "write an integer.",
+                )
                 ok &= ~frac
             lo, hi = spec.get("minimum"), spec.get("maximum")
             if lo is not None:
                 below = ok & (num < lo)
                 what = "is negative" if lo == 0 else f"is below the minimum {fmt_num(lo)}"
-                cells.report(col, "below minimum", list(zip(s.index[below], s[below])),
-                             lambda v, w=what: f"{v} {w}",
-                             f"values must be >= {fmt_num(lo)}.")
+                cells.report(
+                    col,
+                    "below minimum",
+                    list(zip(s.index[below], s[below])),
+                    lambda v, w=what: f"{v} {w}",
+                    f"values must be >= {fmt_num(lo)}.",
+                )
             if hi is not None:
                 above = ok & (num > hi)
-                cells.report(col, "above maximum", list(zip(s.index[above], s[above])),
-                             lambda v, hi=hi: f"{v} is above the maximum {fmt_num(hi)}",
-                             f"values must be <= {fmt_num(hi)}.")
+                cells.report(
+                    col,
+                    "above maximum",
+                    list(zip(s.index[above], s[above])),
+                    lambda v, hi=hi: f"{v} is above the maximum {fmt_num(hi)}",
+                    f"values must be <= {fmt_num(hi)}.",
+                )
             norm[col] = num.where(ok).map(lambda v: None if pd.isna(v) else _numkey(v))
         else:
             pattern = spec.get("pattern")
@@ -127,20 +173,37 @@ def _check_cells(cells: _Cells, df: pd.DataFrame, schema: dict) -> dict[str, pd.
             if pattern:
                 # county codes through the normaliser processing uses (nxgeo.keys)
                 rx = re.compile(pattern)
-                ok_text = (s.map(lambda v: keys.adcode_or_none(v) is not None) if is_adcode
-                           else s.map(lambda v, rx=rx: bool(rx.match(v))))
+                ok_text = (
+                    s.map(lambda v: keys.adcode_or_none(v) is not None)
+                    if is_adcode
+                    else s.map(lambda v, rx=rx: bool(rx.match(v)))
+                )
                 bad = ~empty & ~ok_text
                 want = PATTERN_WORDS.get(pattern, f"text matching {pattern}")
-                hint = (" (if a spreadsheet turned the codes into numbers such as 640104.0, "
-                        "format the column as text)" if "adcode" in want else "")
-                cells.report(col, "wrong format", list(zip(s.index[bad], raw[bad])),
-                             lambda v, w=want: f"{v!r} is not {w}", f"fix the value{hint}.")
+                hint = (
+                    " (if a spreadsheet turned the codes into numbers such as 640104.0, "
+                    "format the column as text)"
+                    if "adcode" in want
+                    else ""
+                )
+                cells.report(
+                    col,
+                    "wrong format",
+                    list(zip(s.index[bad], raw[bad])),
+                    lambda v, w=want: f"{v!r} is not {w}",
+                    f"fix the value{hint}.",
+                )
             min_len = spec.get("minLength")
             if min_len and col not in required:
                 short = ~empty & (s.str.len() < min_len)
-                cells.report(col, "too short", list(zip(s.index[short], raw[short])),
-                             lambda v: f"{v!r} is too short", "write the full value.")
-            norm[col] = (s.map(keys.adcode_or_none) if is_adcode else s.where(~empty, None))
+                cells.report(
+                    col,
+                    "too short",
+                    list(zip(s.index[short], raw[short])),
+                    lambda v: f"{v!r} is too short",
+                    "write the full value.",
+                )
+            norm[col] = s.map(keys.adcode_or_none) if is_adcode else s.where(~empty, None)
     return norm
 
 
@@ -155,13 +218,19 @@ def _check_key(ctx: Context, item: str, path, rel: str, df, schema: dict, norm: 
         groups: dict = {}
         for i in keys.index[dup]:
             groups.setdefault(keys[i], []).append(i + 1)
-        shown = "; ".join(f"({', '.join(map(str, k))}) in rows {', '.join(map(str, rows))}"
-                          for k, rows in list(groups.items())[:5])
+        shown = "; ".join(
+            f"({', '.join(map(str, k))}) in rows {', '.join(map(str, rows))}"
+            for k, rows in list(groups.items())[:5]
+        )
         more = f" … ({len(groups) - 5} more)" if len(groups) > 5 else ""
-        ctx.error(item, path,
-                  f"{rel}: duplicate rows for ({', '.join(key)}): {shown}{more}; each combination "
-                  "must appear once — delete or merge the duplicates.",
-                  key=key, duplicates=[{"key": list(k), "rows": r} for k, r in groups.items()][:50])
+        ctx.error(
+            item,
+            path,
+            f"{rel}: duplicate rows for ({', '.join(key)}): {shown}{more}; each combination "
+            "must appear once — delete or merge the duplicates.",
+            key=key,
+            duplicates=[{"key": list(k), "rows": r} for k, r in groups.items()][:50],
+        )
 
 
 def _check_covers(ctx: Context, item: str, path, rel: str, df, schema: dict, norm: dict) -> None:
@@ -181,20 +250,30 @@ def _check_covers(ctx: Context, item: str, path, rel: str, df, schema: dict, nor
                 missing.setdefault(code, []).append(y)
     if missing:
         n = sum(len(v) for v in missing.values())
-        parts = [f"{c} {ctx.counties.get(c, '')} ({', '.join(map(str, ys))})".replace("  ", " ")
-                 for c, ys in missing.items()]
-        shown = "; ".join(parts[:10]) + (f" … ({len(parts) - 10} more counties)"
-                                         if len(parts) > 10 else "")
-        ctx.error(item, path,
-                  f"{rel}: missing rows for {plural(n, 'county-year', 'county-years')}: {shown}. The "
-                  "table needs one row per county adcode of the counties layer and per configured "
-                  f"year ({', '.join(map(str, years))}); add the missing rows.",
-                  missing={c: ys for c, ys in missing.items()})
+        parts = [
+            f"{c} {ctx.counties.get(c, '')} ({', '.join(map(str, ys))})".replace("  ", " ")
+            for c, ys in missing.items()
+        ]
+        shown = "; ".join(parts[:10]) + (
+            f" … ({len(parts) - 10} more counties)" if len(parts) > 10 else ""
+        )
+        ctx.error(
+            item,
+            path,
+            f"{rel}: missing rows for {plural(n, 'county-year', 'county-years')}: {shown}. The "
+            "table needs one row per county adcode of the counties layer and per configured "
+            f"year ({', '.join(map(str, years))}); add the missing rows.",
+            missing={c: ys for c, ys in missing.items()},
+        )
     extra = sorted({a for a in ad if a is not None and a not in ctx.counties})
     if extra:
-        ctx.warning(item, path,
-                    f"{rel}: rows for adcode(s) {examples(extra, 10)} that are not in the counties "
-                    "layer are ignored; check the codes.", extra=extra)
+        ctx.warning(
+            item,
+            path,
+            f"{rel}: rows for adcode(s) {examples(extra, 10)} that are not in the counties "
+            "layer are ignored; check the codes.",
+            extra=extra,
+        )
 
 
 def _check_semantics(ctx: Context, name: str, item: str, path, rel: str, norm: dict) -> None:
@@ -205,21 +284,32 @@ def _check_semantics(ctx: Context, name: str, item: str, path, rel: str, norm: d
             return
         classes = pd.read_csv(ctx.resolve(classes_rel))
         have = set(norm["lucode"].dropna())
-        missing = [(int(cid), can) for cid, can in zip(classes["class_id"], classes["canonical"])
-                   if _numkey(cid) not in have]
+        missing = [
+            (int(cid), can)
+            for cid, can in zip(classes["class_id"], classes["canonical"])
+            if _numkey(cid) not in have
+        ]
         if missing:
-            ctx.error(item, path,
-                      f"{rel}: no carbon densities for class(es) "
-                      f"{', '.join(f'{c} ({n})' for c, n in missing)} of {classes_rel}; add one row "
-                      "per class (lucode = class_id).", missing=[c for c, _ in missing])
+            ctx.error(
+                item,
+                path,
+                f"{rel}: no carbon densities for class(es) "
+                f"{', '.join(f'{c} ({n})' for c, n in missing)} of {classes_rel}; add one row "
+                "per class (lucode = class_id).",
+                missing=[c for c, _ in missing],
+            )
     if name == "water_demand" and "use" in norm:
         targets = list((ctx.cfg.get("suitability") or {}).get("targets") or {})
         have = set(norm["use"].dropna())
         missing = [t for t in targets if t not in have]
         if missing:
-            ctx.error(item, path,
-                      f"{rel}: no water demand for target use(s) {', '.join(missing)} "
-                      "(suitability.targets); add a row per use (m3/ha/yr).", missing=missing)
+            ctx.error(
+                item,
+                path,
+                f"{rel}: no water demand for target use(s) {', '.join(missing)} "
+                "(suitability.targets); add a row per use (m3/ha/yr).",
+                missing=missing,
+            )
     if name == "unit_costs" and "pathway" in norm and "measure" in norm:
         from .costs import MEASURES
 
@@ -227,12 +317,15 @@ def _check_semantics(ctx: Context, name: str, item: str, path, rel: str, norm: d
         pathways = [p for p in MEASURES if p in (ctx.cfg.get("pathways") or {})]
         missing = [(p, m) for p in pathways for m in MEASURES[p] if (p, m) not in have]
         if missing:
-            ctx.error(item, path,
-                      f"{rel}: no unit cost for measure(s) "
-                      f"{', '.join(f'{p}/{m}' for p, m in missing)}; add one row per pathway "
-                      "and measure (pathway,measure,unit_cost_cny_per_mu,funding,source,"
-                      "placeholder,note; docs/programme.md).",
-                      missing=[f"{p}/{m}" for p, m in missing])
+            ctx.error(
+                item,
+                path,
+                f"{rel}: no unit cost for measure(s) "
+                f"{', '.join(f'{p}/{m}' for p, m in missing)}; add one row per pathway "
+                "and measure (pathway,measure,unit_cost_cny_per_mu,funding,source,"
+                "placeholder,note; docs/programme.md).",
+                missing=[f"{p}/{m}" for p, m in missing],
+            )
 
 
 def check_table(ctx: Context, name: str, rel: str) -> None:
@@ -255,18 +348,29 @@ def check_table(ctx: Context, name: str, rel: str) -> None:
         required = list(schema.get("required") or [])
         missing = [c for c in required if c not in df.columns]
         if missing:
-            near = {c: x for c in missing for x in df.columns
-                    if str(x).strip().lower() == c.lower()}
-            hint = ("; note " + ", ".join(f"{x!r} should be spelt {c!r}" for c, x in near.items())
-                    if near else "")
+            near = {
+                c: x for c in missing for x in df.columns if str(x).strip().lower() == c.lower()
+            }
+            hint = (
+                "; note " + ", ".join(f"{x!r} should be spelt {c!r}" for c, x in near.items())
+                if near
+                else ""
+            )
             if len(df.columns) == 1 and any(sep in str(df.columns[0]) for sep in ";\t|"):
-                hint += ("; the columns seem to be separated by ';' or tabs, not commas: "
-                         "save it as CSV (comma-separated)")
-            ctx.error(item, path,
-                      f"{rel}: missing column(s) {', '.join(missing)}; expected columns: "
-                      f"{', '.join(required)}; found: {', '.join(map(str, df.columns))}{hint}. "
-                      "Rename the header line (first row) accordingly.",
-                      missing=missing, expected=required, found=list(df.columns))
+                hint += (
+                    "; the columns seem to be separated by ';' or tabs, not commas: "
+                    "save it as CSV (comma-separated)"
+                )
+            ctx.error(
+                item,
+                path,
+                f"{rel}: missing column(s) {', '.join(missing)}; expected columns: "
+                f"{', '.join(required)}; found: {', '.join(map(str, df.columns))}{hint}. "
+                "Rename the header line (first row) accordingly.",
+                missing=missing,
+                expected=required,
+                found=list(df.columns),
+            )
         if len(df) == 0:
             ctx.error(item, path, f"{rel}: has a header but no rows; add the data rows.")
             return

@@ -14,22 +14,40 @@ from .validate_core import Context, Region, crs_label, examples, fmt_int, plural
 
 POLYGON, LINE, POINT = "polygon", "line", "point"
 GEOM_KIND = {
-    "counties": POLYGON, "reaches": POLYGON, "protected_areas": POLYGON,
-    "ecological_redline": POLYGON, "basic_farmland": POLYGON, "emigration_areas": POLYGON,
-    "mining_areas": POLYGON, "sand_areas": POLYGON, "homesteads": POLYGON, "mines": POLYGON,
+    "counties": POLYGON,
+    "reaches": POLYGON,
+    "protected_areas": POLYGON,
+    "ecological_redline": POLYGON,
+    "basic_farmland": POLYGON,
+    "emigration_areas": POLYGON,
+    "mining_areas": POLYGON,
+    "sand_areas": POLYGON,
+    "homesteads": POLYGON,
+    "mines": POLYGON,
     "planned_construction": POLYGON,
     # the department's own 双评价 results as polygons (nxgeo.suitability.official)
-    "official_ecology": POLYGON, "official_agriculture": POLYGON,
+    "official_ecology": POLYGON,
+    "official_agriculture": POLYGON,
     "official_construction": POLYGON,
-    "rivers": LINE, "canals": LINE, "roads": LINE,
+    "rivers": LINE,
+    "canals": LINE,
+    "roads": LINE,
     "settlements": POINT,
 }
 KIND_WORDS = {POLYGON: "polygons (areas)", LINE: "lines", POINT: "points"}
 # shapely type ids: 0 Point, 1 LineString, 2 LinearRing, 3 Polygon, 4 MultiPoint,
 # 5 MultiLineString, 6 MultiPolygon, 7 GeometryCollection
 KIND_TYPE_IDS = {POINT: {0, 4}, LINE: {1, 2, 5}, POLYGON: {3, 6}}
-TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
-              5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+TYPE_NAMES = {
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
 
 # fields (roles) a layer must have configured, with the default field name for the hint
 REQUIRED_ROLES = {
@@ -62,8 +80,10 @@ def _is_null(v) -> bool:
 
 def _value_counts_text(values: list, n: int = 6) -> str:
     counts = Counter(values)
-    parts = [f"{'<empty>' if v is None else repr(v)} ({plural(c, 'feature')})"
-             for v, c in counts.most_common(n)]
+    parts = [
+        f"{'<empty>' if v is None else repr(v)} ({plural(c, 'feature')})"
+        for v, c in counts.most_common(n)
+    ]
     more = f" … ({len(counts) - n} more values)" if len(counts) > n else ""
     return ", ".join(parts) + more
 
@@ -75,29 +95,44 @@ def _read(ctx: Context, item: str, rel: str, path, layer: str | None, label: str
 
     try:
         layers = list_layers(path)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         reason = str(exc).split("\n")[0]
-        ctx.error(item, path, f"{rel}: is not a vector file GDAL/OGR can open ({reason}); "
-                  f"{item} must be a GeoPackage, Shapefile, GeoJSON or other OGR format.")
+        ctx.error(
+            item,
+            path,
+            f"{rel}: is not a vector file GDAL/OGR can open ({reason}); "
+            f"{item} must be a GeoPackage, Shapefile, GeoJSON or other OGR format.",
+        )
         return None
     if layer is not None and layer not in layers:
-        ctx.error(item, path,
-                  f"{rel}: layer {layer!r} not found; the file has layer(s): "
-                  f"{', '.join(repr(x) for x in layers) or 'none'}. Set `{item}.layer` to one of "
-                  "them (or rename the layer in your data).", layers=layers)
+        ctx.error(
+            item,
+            path,
+            f"{rel}: layer {layer!r} not found; the file has layer(s): "
+            f"{', '.join(repr(x) for x in layers) or 'none'}. Set `{item}.layer` to one of "
+            "them (or rename the layer in your data).",
+            layers=layers,
+        )
         return None
     if layer is None and len(layers) > 1:
-        ctx.warning(item, path,
-                    f"{rel}: has {len(layers)} layers ({', '.join(repr(x) for x in layers)}) and "
-                    f"no layer is configured, so the first, {layers[0]!r}, is used; set "
-                    f"`{item}.layer` to be explicit.", layers=layers)
+        ctx.warning(
+            item,
+            path,
+            f"{rel}: has {len(layers)} layers ({', '.join(repr(x) for x in layers)}) and "
+            f"no layer is configured, so the first, {layers[0]!r}, is used; set "
+            f"`{item}.layer` to be explicit.",
+            layers=layers,
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return pyogrio.read_dataframe(path, layer=layer)
-    except Exception as exc:  # noqa: BLE001
-        ctx.error(item, path, f"{label}: could not be read ({exc}); open it in QGIS and re-save it "
-                  "as a GeoPackage.")
+    except Exception as exc:
+        ctx.error(
+            item,
+            path,
+            f"{label}: could not be read ({exc}); open it in QGIS and re-save it as a GeoPackage.",
+        )
         return None
 
 
@@ -107,19 +142,27 @@ def _check_fields(ctx: Context, item: str, key: str, path, label: str, gdf, fiel
     found = {}
     for role, default in REQUIRED_ROLES.get(key, {}).items():
         if role not in fields:
-            ctx.error(item, path, f"`{item}.fields.{role}` is not set in the config; add it "
-                      f"(e.g. `{role}: {default}`) naming the field of {label} that holds the {role}.")
+            ctx.error(
+                item,
+                path,
+                f"`{item}.fields.{role}` is not set in the config; add it "
+                f"(e.g. `{role}: {default}`) naming the field of {label} that holds the {role}.",
+            )
     for role, fname in fields.items():
         if fname in present:
             found[role] = fname
             continue
         near = [c for c in present if c.lower() == str(fname).lower()]
         hint = f" Did you mean {near[0]!r}?" if near else ""
-        ctx.error(item, path,
-                  f"{label}: field {fname!r} (`{item}.fields.{role}`) not found; the layer has fields: "
-                  f"{', '.join(repr(c) for c in present) or 'none'}.{hint} Rename the field in your "
-                  f"data or set `{item}.fields.{role}` to the right name.",
-                  field=fname, fields_present=present)
+        ctx.error(
+            item,
+            path,
+            f"{label}: field {fname!r} (`{item}.fields.{role}`) not found; the layer has fields: "
+            f"{', '.join(repr(c) for c in present) or 'none'}.{hint} Rename the field in your "
+            f"data or set `{item}.fields.{role}` to the right name.",
+            field=fname,
+            fields_present=present,
+        )
     return found
 
 
@@ -138,13 +181,22 @@ def _check_geometries(ctx: Context, item: str, key: str, path, label: str, gdf, 
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     n_missing = int(missing.sum())
     if n_missing == n:
-        ctx.error(item, path, f"{label}: all {plural(n, 'feature')} have no geometry (null or "
-                  "empty); re-export the layer with its geometries.")
+        ctx.error(
+            item,
+            path,
+            f"{label}: all {plural(n, 'feature')} have no geometry (null or "
+            "empty); re-export the layer with its geometries.",
+        )
         return None
     if n_missing:
         ex = examples([ids[i] for i in np.flatnonzero(missing)], 3)
-        ctx.warning(item, path, f"{label}: {plural(n_missing, 'feature')} of {fmt_int(n)} have no "
-                    f"geometry (null or empty; e.g. id {ex}); they are ignored.", count=n_missing)
+        ctx.warning(
+            item,
+            path,
+            f"{label}: {plural(n_missing, 'feature')} of {fmt_int(n)} have no "
+            f"geometry (null or empty; e.g. id {ex}); they are ignored.",
+            count=n_missing,
+        )
     idx = np.flatnonzero(~missing)
     good = geoms[idx]
     kind = GEOM_KIND.get(key)
@@ -153,13 +205,16 @@ def _check_geometries(ctx: Context, item: str, key: str, path, label: str, gdf, 
         wrong = ~np.isin(type_ids, list(KIND_TYPE_IDS[kind]))
         if wrong.any():
             found = Counter(TYPE_NAMES.get(int(t), str(t)) for t in type_ids[wrong])
-            ctx.error(item, path,
-                      f"{label}: {key} must be {KIND_WORDS[kind]}, but "
-                      f"{plural(int(wrong.sum()), 'feature')} of {fmt_int(n)} are "
-                      f"{', '.join(f'{t} ({c})' for t, c in found.most_common())} (e.g. id "
-                      f"{examples([ids[i] for i in idx[wrong]], 3)}). Point `{item}` to the right "
-                      "layer, or convert the geometries in your GIS.",
-                      geometry_types=dict(found))
+            ctx.error(
+                item,
+                path,
+                f"{label}: {key} must be {KIND_WORDS[kind]}, but "
+                f"{plural(int(wrong.sum()), 'feature')} of {fmt_int(n)} are "
+                f"{', '.join(f'{t} ({c})' for t, c in found.most_common())} (e.g. id "
+                f"{examples([ids[i] for i in idx[wrong]], 3)}). Point `{item}` to the right "
+                "layer, or convert the geometries in your GIS.",
+                geometry_types=dict(found),
+            )
     valid = shapely.is_valid(good)
     n_invalid = int((~valid).sum())
     if n_invalid:
@@ -170,32 +225,49 @@ def _check_geometries(ctx: Context, item: str, key: str, path, label: str, gdf, 
         still = int((~shapely.is_valid(repaired)).sum())
         good = good.copy()
         good[bad] = repaired
-        ctx.warning(item, path,
-                    f"{label}: {plural(n_invalid, 'invalid geometry', 'invalid geometries')} "
-                    f"(e.g. {ex}) repaired with make_valid; check the repaired shapes, or fix them "
-                    "in your GIS (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries).",
-                    invalid=n_invalid, examples=[{"id": f, "reason": r} for f, r in samples])
+        ctx.warning(
+            item,
+            path,
+            f"{label}: {plural(n_invalid, 'invalid geometry', 'invalid geometries')} "
+            f"(e.g. {ex}) repaired with make_valid; check the repaired shapes, or fix them "
+            "in your GIS (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries).",
+            invalid=n_invalid,
+            examples=[{"id": f, "reason": r} for f, r in samples],
+        )
         if still:
-            ctx.error(item, path, f"{label}: {plural(still, 'geometry', 'geometries')} stay invalid "
-                      "after make_valid; fix them in your GIS.")
+            ctx.error(
+                item,
+                path,
+                f"{label}: {plural(still, 'geometry', 'geometries')} stay invalid "
+                "after make_valid; fix them in your GIS.",
+            )
     return good
 
 
 def _check_ids(ctx: Context, item: str, path, label: str, fname: str, ids: list) -> None:
     nulls = sum(v is None or v == "" for v in ids)
     if nulls:
-        ctx.error(item, path, f"{label}: {plural(nulls, 'feature')} have an empty id in field "
-                  f"{fname!r}; give every feature a unique id.", count=nulls)
+        ctx.error(
+            item,
+            path,
+            f"{label}: {plural(nulls, 'feature')} have an empty id in field "
+            f"{fname!r}; give every feature a unique id.",
+            count=nulls,
+        )
     counts = Counter(v for v in ids if v not in (None, ""))
     dups = [(v, c) for v, c in counts.most_common() if c > 1]
     if dups:
         shown = ", ".join(f"{v!r} ({c}×)" for v, c in dups[:5])
         more = f" … ({len(dups) - 5} more)" if len(dups) > 5 else ""
-        ctx.error(item, path,
-                  f"{label}: duplicate ids in field {fname!r}: {shown}{more}; "
-                  f"{plural(len(dups), 'id')} used more than once. Every feature needs a unique id "
-                  "(ids stay stable between years, so do not just renumber: dissolve or split the "
-                  "duplicates).", duplicates={str(v): c for v, c in dups[:50]})
+        ctx.error(
+            item,
+            path,
+            f"{label}: duplicate ids in field {fname!r}: {shown}{more}; "
+            f"{plural(len(dups), 'id')} used more than once. Every feature needs a unique id "
+            "(ids stay stable between years, so do not just renumber: dissolve or split the "
+            "duplicates).",
+            duplicates={str(v): c for v, c in dups[:50]},
+        )
 
 
 def _check_values(ctx: Context, item: str, key: str, path, label: str, gdf, found: dict) -> None:
@@ -208,27 +280,38 @@ def _check_values(ctx: Context, item: str, key: str, path, label: str, gdf, foun
             bad = [None if _is_null(v) else v for v in col if keys.coded_value(v, allowed) is None]
             if bad:
                 known = ", ".join(k for k, v in CHINESE_VALUES.items() if v in allowed)
-                ctx.error(item, path,
-                          f"{label}: field {fname!r} ({role}) has values that are not allowed: "
-                          f"{_value_counts_text(bad)}; use one of {', '.join(allowed)}. "
-                          "Recode them in your GIS (field calculator). Letter case and blanks "
-                          f"around a value do not matter, and the Chinese terms {known} are "
-                          "read as their English value.",
-                          allowed=list(allowed), bad_count=len(bad))
+                ctx.error(
+                    item,
+                    path,
+                    f"{label}: field {fname!r} ({role}) has values that are not allowed: "
+                    f"{_value_counts_text(bad)}; use one of {', '.join(allowed)}. "
+                    "Recode them in your GIS (field calculator). Letter case and blanks "
+                    f"around a value do not matter, and the Chinese terms {known} are "
+                    "read as their English value.",
+                    allowed=list(allowed),
+                    bad_count=len(bad),
+                )
             recoded = keys.recodings(col, allowed)
             if recoded:
                 shown = ", ".join(f"{k!r} → {v}" for k, v in list(recoded.items())[:8])
                 more = f" … ({len(recoded) - 8} more)" if len(recoded) > 8 else ""
-                ctx.warning(item, path,
-                            f"{label}: field {fname!r} ({role}) values read as {shown}{more}; "
-                            "the run uses the recoded values. Recode the layer to these values "
-                            "to silence this warning.", recoded=recoded)
+                ctx.warning(
+                    item,
+                    path,
+                    f"{label}: field {fname!r} ({role}) values read as {shown}{more}; "
+                    "the run uses the recoded values. Recode the layer to these values "
+                    "to silence this warning.",
+                    recoded=recoded,
+                )
         if (key, role) in BOOLEAN_ROLES:
             bad = [v for v in col if not _is_null(v) and keys.flag_value(v) is None]
             if bad:
-                ctx.error(item, path,
-                          f"{label}: field {fname!r} ({role}) must be yes/no (true/false, 1/0, "
-                          f"是/否); found {_value_counts_text(bad)}.")
+                ctx.error(
+                    item,
+                    path,
+                    f"{label}: field {fname!r} ({role}) must be yes/no (true/false, 1/0, "
+                    f"是/否); found {_value_counts_text(bad)}.",
+                )
 
 
 def _check_axis_order(ctx: Context, item: str, path, label: str, gdf) -> None:
@@ -248,18 +331,28 @@ def _check_counties(ctx: Context, item: str, path, label: str, gdf, found: dict,
         bad = keys.invalid_adcodes(raw)
         ids = [keys.adcode_or_none(v) for v in raw]
         if bad:
-            ctx.error(item, path,
-                      f"{label}: field {found['id']!r} must hold 6-digit county codes (adcode, e.g. "
-                      f"640104); found {_value_counts_text(bad)}. Fix the codes (if a spreadsheet "
-                      "turned them into numbers, store them as text).")
+            ctx.error(
+                item,
+                path,
+                f"{label}: field {found['id']!r} must hold 6-digit county codes (adcode, e.g. "
+                f"640104); found {_value_counts_text(bad)}. Fix the codes (if a spreadsheet "
+                "turned them into numbers, store them as text).",
+            )
     names = gdf[found["name"]].tolist() if "name" in found else [None] * len(ids)
     if "name" in found:
         n_empty = sum(_is_null(v) or str(v).strip() == "" for v in names)
         if n_empty:
-            ctx.warning(item, path, f"{label}: {plural(n_empty, 'county', 'counties')} have no name "
-                        f"in field {found['name']!r}; reports will show the adcode only.")
-    ctx.counties = {a: ("" if _is_null(nm) else str(nm)) for a, nm in zip(ids, names)
-                    if a and ADCODE_RE.match(a)}
+            ctx.warning(
+                item,
+                path,
+                f"{label}: {plural(n_empty, 'county', 'counties')} have no name "
+                f"in field {found['name']!r}; reports will show the adcode only.",
+            )
+    ctx.counties = {
+        a: ("" if _is_null(nm) else str(nm))
+        for a, nm in zip(ids, names)
+        if a and ADCODE_RE.match(a)
+    }
 
 
 def _check_reaches(ctx: Context, item: str, path, label: str, found: dict, ids: list) -> None:
@@ -269,17 +362,25 @@ def _check_reaches(ctx: Context, item: str, path, label: str, found: dict, ids: 
     present = {v for v in ids if v}
     missing = [r for r in configured if r not in present]
     if missing:
-        ctx.error(item, path,
-                  f"{label}: reach(es) {', '.join(repr(r) for r in missing)} listed in the config "
-                  f"`reaches` are not in field {found['id']!r} (ids present: "
-                  f"{examples(sorted(present), 10)}); add them to the layer or remove them from "
-                  "`reaches`.", missing=missing)
+        ctx.error(
+            item,
+            path,
+            f"{label}: reach(es) {', '.join(repr(r) for r in missing)} listed in the config "
+            f"`reaches` are not in field {found['id']!r} (ids present: "
+            f"{examples(sorted(present), 10)}); add them to the layer or remove them from "
+            "`reaches`.",
+            missing=missing,
+        )
     extra = sorted(present - set(configured))
     if extra:
-        ctx.warning(item, path,
-                    f"{label}: reach(es) {examples(extra, 10)} are in the layer but not in the "
-                    "config `reaches`, so they will not be processed; add them to `reaches` if "
-                    "they should be.", extra=extra)
+        ctx.warning(
+            item,
+            path,
+            f"{label}: reach(es) {examples(extra, 10)} are in the layer but not in the "
+            "config `reaches`, so they will not be processed; add them to `reaches` if "
+            "they should be.",
+            extra=extra,
+        )
 
 
 def check_vector(ctx: Context, key: str, spec: dict) -> None:
@@ -298,24 +399,38 @@ def check_vector(ctx: Context, key: str, spec: dict) -> None:
         if gdf is None:
             return
         if "geometry" not in getattr(gdf, "columns", []):
-            ctx.error(item, path, f"{label}: has no geometry column (it is an attribute table, "
-                      f"not a map layer); point `{item}` to the layer with the {key} shapes.")
+            ctx.error(
+                item,
+                path,
+                f"{label}: has no geometry column (it is an attribute table, "
+                f"not a map layer); point `{item}` to the layer with the {key} shapes.",
+            )
             return
-        entry.update(features=len(gdf), crs=crs_label(gdf.crs) if gdf.crs else None,
-                     fields=[c for c in gdf.columns if c != gdf.geometry.name])
+        entry.update(
+            features=len(gdf),
+            crs=crs_label(gdf.crs) if gdf.crs else None,
+            fields=[c for c in gdf.columns if c != gdf.geometry.name],
+        )
         found = _check_fields(ctx, item, key, path, label, gdf, fields)
         if len(gdf) == 0:
-            ctx.error(item, path, f"{label}: the layer is empty (0 features); export the "
-                      f"{key.replace('_', ' ')} into it, or point `{item}` to the right file/layer.")
+            ctx.error(
+                item,
+                path,
+                f"{label}: the layer is empty (0 features); export the "
+                f"{key.replace('_', ' ')} into it, or point `{item}` to the right file/layer.",
+            )
             return
         ids = _feature_ids(gdf, found)
         if gdf.crs is None:
             b = gdf.total_bounds
-            ctx.error(item, path,
-                      f"{label}: has no CRS (no .prj / no CRS in the file); assign the CRS its "
-                      f"coordinates are in, e.g. ogr2ogr -a_srs {suggest_crs(b)} out.gpkg {rel} "
-                      "(QGIS: Layer ▸ Set CRS, then export). CGCS2000 is expected: EPSG:4490 for "
-                      "longitude/latitude, EPSG:4507 for Gauss-Kruger CM 105E.")
+            ctx.error(
+                item,
+                path,
+                f"{label}: has no CRS (no .prj / no CRS in the file); assign the CRS its "
+                f"coordinates are in, e.g. ogr2ogr -a_srs {suggest_crs(b)} out.gpkg {rel} "
+                "(QGIS: Layer ▸ Set CRS, then export). CGCS2000 is expected: EPSG:4490 for "
+                "longitude/latitude, EPSG:4507 for Gauss-Kruger CM 105E.",
+            )
         if gdf.crs is not None:
             from .validate_rasters import check_crs_datum
 
@@ -331,15 +446,15 @@ def check_vector(ctx: Context, key: str, spec: dict) -> None:
             _check_reaches(ctx, item, path, label, found, ids)
         if geoms is not None and len(geoms) and key in NO_OVERLAP and gdf.crs is not None:
             present = np.flatnonzero(~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy())
-            _check_overlaps(ctx, item, key, path, label, geoms, gdf.crs,
-                            [ids[i] for i in present])
+            _check_overlaps(ctx, item, key, path, label, geoms, gdf.crs, [ids[i] for i in present])
         if geoms is not None and len(geoms):
             import shapely
 
             bounds = tuple(float(v) for v in shapely.total_bounds(geoms))
             entry["bounds"] = list(bounds)
-            entry["geometry_types"] = dict(Counter(
-                TYPE_NAMES.get(int(t), str(t)) for t in shapely.get_type_id(geoms)))
+            entry["geometry_types"] = dict(
+                Counter(TYPE_NAMES.get(int(t), str(t)) for t in shapely.get_type_id(geoms))
+            )
             if key == "counties":
                 from .validate_core import looks_swapped
 
@@ -360,8 +475,9 @@ MIN_OVERLAP_M2 = 100.0
 MIN_OVERLAP_SHARE = 0.01
 
 
-def _check_overlaps(ctx: Context, item: str, key: str, path, label: str, geoms, crs,
-                    ids: list) -> None:
+def _check_overlaps(
+    ctx: Context, item: str, key: str, path, label: str, geoms, crs, ids: list
+) -> None:
     """Warn about overlapping polygons (ids and overlap area, ha) in a layer that should have
     none; areas in the analysis CRS (the layer's own when projected). Slivers (below
     `MIN_OVERLAP_M2`, or `MIN_OVERLAP_SHARE` of the smaller polygon) are not reported."""
@@ -393,48 +509,66 @@ def _check_overlaps(ctx: Context, item: str, key: str, path, label: str, geoms, 
     pairs = [(ids[i], ids[j], a / 1e4) for i, j, a in zip(left[order], right[order], area[order])]
     shown = "; ".join(f"{a!r} and {b!r} ({ha:,.2f} ha)" for a, b, ha in pairs[:5])
     more = f" … ({len(pairs) - 5} more pairs)" if len(pairs) > 5 else ""
-    ctx.warning(item, path,
-                f"{label}: {plural(len(pairs), 'pair')} of features overlap "
-                f"({float(area.sum()) / 1e4:,.2f} ha in all): id {shown}{more}. {key} must not "
-                "overlap: the shared area is counted twice (areas, candidate parcels, water "
-                "demand). Fix the boundaries in your GIS (QGIS: Vector ▸ Geometry Tools ▸ Check "
-                "Validity / the Topology Checker) or merge duplicated features.",
-                overlaps=[{"ids": [a, b], "ha": ha} for a, b, ha in pairs[:50]],
-                overlap_ha=float(area.sum()) / 1e4)
+    ctx.warning(
+        item,
+        path,
+        f"{label}: {plural(len(pairs), 'pair')} of features overlap "
+        f"({float(area.sum()) / 1e4:,.2f} ha in all): id {shown}{more}. {key} must not "
+        "overlap: the shared area is counted twice (areas, candidate parcels, water "
+        "demand). Fix the boundaries in your GIS (QGIS: Vector ▸ Geometry Tools ▸ Check "
+        "Validity / the Topology Checker) or merge duplicated features.",
+        overlaps=[{"ids": [a, b], "ha": ha} for a, b, ha in pairs[:50]],
+        overlap_ha=float(area.sum()) / 1e4,
+    )
 
 
 def check_pathway_counties(ctx: Context) -> None:
     """Counties named in the config (pathways, trading group) should exist in the counties layer."""
     if not ctx.counties:
         return
-    lists = [(f"pathways.{name}.counties", (spec or {}).get("counties"))
-             for name, spec in (ctx.cfg.get("pathways") or {}).items() if isinstance(spec, dict)]
-    lists.append(("ledgers.greening_trading_group",
-                  (ctx.cfg.get("ledgers") or {}).get("greening_trading_group")))
+    lists = [
+        (f"pathways.{name}.counties", (spec or {}).get("counties"))
+        for name, spec in (ctx.cfg.get("pathways") or {}).items()
+        if isinstance(spec, dict)
+    ]
+    lists.append(
+        (
+            "ledgers.greening_trading_group",
+            (ctx.cfg.get("ledgers") or {}).get("greening_trading_group"),
+        )
+    )
     rel = ctx.cfg["inputs"]["vectors"]["counties"]["path"]
     for key, codes in lists:
         if not isinstance(codes, list):
             continue
         missing = [str(c) for c in codes if keys.adcode_or_none(c) not in ctx.counties]
         if missing:
-            ctx.warning(key, None,
-                        f"`{key}` lists adcode(s) {', '.join(missing)} that are not in the counties "
-                        f"layer {rel}; nothing will be found there. Fix the codes or the layer.",
-                        missing=missing)
+            ctx.warning(
+                key,
+                None,
+                f"`{key}` lists adcode(s) {', '.join(missing)} that are not in the counties "
+                f"layer {rel}; nothing will be found there. Fix the codes or the layer.",
+                missing=missing,
+            )
 
 
 def check_vectors(ctx: Context) -> None:
     vectors = ctx.cfg["inputs"]["vectors"]
     if not isinstance(vectors.get("counties"), dict):
-        ctx.error("inputs.vectors.counties", None,
-                  "`inputs.vectors.counties` is not set: the counties layer is required (it defines "
-                  "the region and the counties of every table); set its path and fields "
-                  "{id: <adcode field>, name: <name field>}.")
-    order = sorted(vectors, key=lambda k: k != "counties")   # counties first: they define the region
+        ctx.error(
+            "inputs.vectors.counties",
+            None,
+            "`inputs.vectors.counties` is not set: the counties layer is required (it defines "
+            "the region and the counties of every table); set its path and fields "
+            "{id: <adcode field>, name: <name field>}.",
+        )
+    order = sorted(vectors, key=lambda k: k != "counties")  # counties first: they define the region
     for key in order:
         spec = vectors[key]
         if not isinstance(spec, dict) or not isinstance(spec.get("path"), str):
-            continue                                  # null = optional layer absent
-        ctx.guard(f"inputs.vectors.{key}", spec["path"], lambda k=key, s=spec: check_vector(ctx, k, s))
+            continue  # null = optional layer absent
+        ctx.guard(
+            f"inputs.vectors.{key}", spec["path"], lambda k=key, s=spec: check_vector(ctx, k, s)
+        )
         if key == "counties":
             ctx.guard("inputs.vectors.counties", None, lambda: check_pathway_counties(ctx))

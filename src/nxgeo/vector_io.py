@@ -19,8 +19,13 @@ FIXED_DATE = "2000-01-01T00:00:00Z"
 
 def driver_for(path: str | Path) -> str:
     ext = Path(path).suffix.lower()
-    return {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile",
-            ".fgb": "FlatGeobuf"}.get(ext, "GPKG")
+    return {
+        ".gpkg": "GPKG",
+        ".geojson": "GeoJSON",
+        ".json": "GeoJSON",
+        ".shp": "ESRI Shapefile",
+        ".fgb": "FlatGeobuf",
+    }.get(ext, "GPKG")
 
 
 def list_layers(path: str | Path) -> list[str]:
@@ -34,7 +39,7 @@ def read_vector(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame:
         raise InputError(f"{path}: file not found")
     try:
         layers = list_layers(path)
-    except Exception as exc:  # noqa: BLE001 - pyogrio raises several types
+    except Exception as exc:
         raise InputError(f"{path}: not a vector file that GDAL/OGR can open ({exc})") from exc
     if layer is not None and layer not in layers:
         raise InputError(
@@ -42,7 +47,7 @@ def read_vector(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame:
         )
     try:
         return gpd.read_file(path, layer=layer, engine="pyogrio")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise InputError(f"{path} (layer {layer}): could not be read ({exc})") from exc
 
 
@@ -96,8 +101,16 @@ def county_names(vectors_gpkg: str | Path, layer: str = "counties") -> dict[str,
 
 # shapely type ids of the parts each geometry kind keeps
 _KIND_TYPES = {"polygon": (3, 6), "line": (1, 2, 5), "point": (0, 4)}
-_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
-               5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+_TYPE_NAMES = {
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
 
 
 def _feature_label(gdf: gpd.GeoDataFrame, i: int, id_field: str = "id") -> str:
@@ -126,8 +139,9 @@ def _kind_parts(geom, type_ids: tuple[int, ...]):
     return shapely.union_all(keep)
 
 
-def repair_geometries(gdf: gpd.GeoDataFrame, kind: str | None, name: str,
-                      id_field: str = "id") -> gpd.GeoDataFrame:
+def repair_geometries(
+    gdf: gpd.GeoDataFrame, kind: str | None, name: str, id_field: str = "id"
+) -> gpd.GeoDataFrame:
     """Valid geometries of one `kind` ("polygon", "line", "point"; None: validity only), in the
     CRS they will be used in: call it *after* reprojecting, since reprojection can collapse
     sliver holes or narrow necks into invalid rings.
@@ -167,14 +181,18 @@ def repair_geometries(gdf: gpd.GeoDataFrame, kind: str | None, name: str,
             f"{name}: {len(lost)} feature(s) have no {kind} part left after reprojection to "
             f"{out.crs.to_string() if out.crs else 'the grid CRS'} and repair ({shown}{more}); "
             "they would be lost. Fix them in your GIS (QGIS: Vector ▸ Geometry Tools ▸ Fix "
-            "Geometries; look for slivers and collapsed holes) or delete them.")
+            "Geometries; look for slivers and collapsed holes) or delete them."
+        )
     still = ~shapely.is_valid(geoms)
     if still.any():
         idx = np.flatnonzero(still)
-        shown = "; ".join(f"{_feature_label(out, i, id_field)}: {shapely.is_valid_reason(geoms[i])}"
-                          for i in idx[:5])
+        shown = "; ".join(
+            f"{_feature_label(out, i, id_field)}: {shapely.is_valid_reason(geoms[i])}"
+            for i in idx[:5]
+        )
         raise InputError(
             f"{name}: {len(idx)} feature(s) stay invalid after reprojection and make_valid "
-            f"({shown}); fix them in your GIS (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries).")
+            f"({shown}); fix them in your GIS (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries)."
+        )
     out[out.geometry.name] = geoms
     return out

@@ -36,11 +36,16 @@ def county_headroom(budgets_df: pd.DataFrame, year: int) -> pd.DataFrame:
     need = ["adcode", "year", *BUDGET_COLUMNS]
     missing = [c for c in need if c not in budgets_df.columns]
     if missing:
-        raise InputError(f"water budgets table lacks column(s) {', '.join(missing)}; "
-                         f"expected {', '.join(need)}")
-    df = budgets_df.loc[pd.to_numeric(budgets_df["year"], errors="coerce") == int(year), need].copy()
+        raise InputError(
+            f"water budgets table lacks column(s) {', '.join(missing)}; expected {', '.join(need)}"
+        )
+    df = budgets_df.loc[
+        pd.to_numeric(budgets_df["year"], errors="coerce") == int(year), need
+    ].copy()
     if df.empty:
-        years = sorted(int(y) for y in pd.to_numeric(budgets_df["year"], errors="coerce").dropna().unique())
+        years = sorted(
+            int(y) for y in pd.to_numeric(budgets_df["year"], errors="coerce").dropna().unique()
+        )
         raise InputError(f"water budgets table has no rows for year {year}; years present: {years}")
     df["adcode"] = norm_adcode(df["adcode"]).to_numpy()
     dup = df["adcode"][df["adcode"].duplicated()].unique().tolist()
@@ -50,15 +55,22 @@ def county_headroom(budgets_df: pd.DataFrame, year: int) -> pd.DataFrame:
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     bad = df.loc[df[BUDGET_COLUMNS].isna().any(axis=1), "adcode"].tolist()
     if bad:
-        raise InputError(f"water budgets table: missing or non-numeric values for year {year}, "
-                         f"counties {bad}")
+        raise InputError(
+            f"water budgets table: missing or non-numeric values for year {year}, counties {bad}"
+        )
     df["headroom_m3"] = df["allocation_m3"] - df["consumption_m3"] - df["reserve_m3"]
-    return (df[["adcode", *BUDGET_COLUMNS, "headroom_m3"]]
-            .sort_values("adcode").reset_index(drop=True))
+    return (
+        df[["adcode", *BUDGET_COLUMNS, "headroom_m3"]].sort_values("adcode").reset_index(drop=True)
+    )
 
 
-def water_quota_modulus(budgets_df: pd.DataFrame, counties_gdf, year: int, id_field: str = "adcode",
-                        area_crs: str = "EPSG:4507"):
+def water_quota_modulus(
+    budgets_df: pd.DataFrame,
+    counties_gdf,
+    year: int,
+    id_field: str = "adcode",
+    area_crs: str = "EPSG:4507",
+):
     """Counties with ``adcode``, ``allocation_m3``, ``area_km2`` and ``water_quota_modulus``
     (10^4 m3/km2 = allocation_m3 / 1e4 / area_km2) for `year`, as a GeoDataFrame in the
     counties' CRS (ready to rasterise). Parts of a county with the same id are dissolved.
@@ -66,11 +78,17 @@ def water_quota_modulus(budgets_df: pd.DataFrame, counties_gdf, year: int, id_fi
     from pyproj import CRS
 
     if counties_gdf.crs is None:
-        raise InputError("counties layer has no CRS; set it (e.g. EPSG:4490) before computing areas")
+        raise InputError(
+            "counties layer has no CRS; set it (e.g. EPSG:4490) before computing areas"
+        )
     if id_field not in counties_gdf.columns:
-        raise InputError(f"counties layer has no field {id_field!r}; fields: {list(counties_gdf.columns)}")
+        raise InputError(
+            f"counties layer has no field {id_field!r}; fields: {list(counties_gdf.columns)}"
+        )
     if not CRS.from_user_input(area_crs).is_projected:
-        raise InputError(f"water.area_crs {area_crs!r} is geographic; use a projected CRS (EPSG:4507)")
+        raise InputError(
+            f"water.area_crs {area_crs!r} is geographic; use a projected CRS (EPSG:4507)"
+        )
     budgets = county_headroom(budgets_df, year).set_index("adcode")
     g = counties_gdf[[id_field, "geometry"]].copy()
     g["adcode"] = norm_adcode(g[id_field]).to_numpy()
@@ -78,16 +96,21 @@ def water_quota_modulus(budgets_df: pd.DataFrame, counties_gdf, year: int, id_fi
     area_km2 = g.geometry.to_crs(area_crs).area.to_numpy() / 1e6
     missing = sorted(set(g["adcode"]) - set(budgets.index))
     if missing:
-        raise InputError(f"water budgets table has no row for year {year} for county(ies) {missing}")
+        raise InputError(
+            f"water budgets table has no row for year {year} for county(ies) {missing}"
+        )
     g["allocation_m3"] = budgets.loc[g["adcode"], "allocation_m3"].to_numpy()
     g["area_km2"] = area_km2
     with np.errstate(divide="ignore", invalid="ignore"):
-        g["water_quota_modulus"] = np.where(area_km2 > 0, g["allocation_m3"] / 1e4 / area_km2, np.nan)
+        g["water_quota_modulus"] = np.where(
+            area_km2 > 0, g["allocation_m3"] / 1e4 / area_km2, np.nan
+        )
     return g[["adcode", "allocation_m3", "area_km2", "water_quota_modulus", "geometry"]]
 
 
-def demand_per_use(table_df: pd.DataFrame, precipitation=None,
-                   rainfed_above_mm: Mapping[str, float] | None = None) -> dict:
+def demand_per_use(
+    table_df: pd.DataFrame, precipitation=None, rainfed_above_mm: Mapping[str, float] | None = None
+) -> dict:
     """Water demand per use (m3/ha/yr).
 
     Without `precipitation`: {use: nominal demand from the table} (float).
@@ -99,7 +122,9 @@ def demand_per_use(table_df: pd.DataFrame, precipitation=None,
     rules = DEFAULT_RAINFED_ABOVE_MM if rainfed_above_mm is None else dict(rainfed_above_mm)
     for c in ("use", "demand_m3_per_ha"):
         if c not in table_df.columns:
-            raise InputError(f"water demand table lacks column {c!r}; expected use, demand_m3_per_ha")
+            raise InputError(
+                f"water demand table lacks column {c!r}; expected use, demand_m3_per_ha"
+            )
     dup = table_df["use"][table_df["use"].duplicated()].tolist()
     if dup:
         raise InputError(f"water demand table lists use(s) {dup} more than once")
@@ -110,8 +135,10 @@ def demand_per_use(table_df: pd.DataFrame, precipitation=None,
     nominal = {str(u): float(v) for u, v in zip(table_df["use"], values)}
     unknown = [u for u in rules if u not in nominal]
     if unknown:
-        raise InputError(f"rainfed_above_precipitation_mm names use(s) {unknown} that are not in the "
-                         f"water demand table ({', '.join(nominal)})")
+        raise InputError(
+            f"rainfed_above_precipitation_mm names use(s) {unknown} that are not in the "
+            f"water demand table ({', '.join(nominal)})"
+        )
     if precipitation is None:
         return nominal
     p = np.asarray(precipitation, dtype=np.float64)
@@ -132,16 +159,20 @@ def _long_areas(df: pd.DataFrame) -> pd.DataFrame:
         out = df[cols].copy()
     else:  # wide: one row per county (adcode column or index), one column per use
         wide = df.set_index("adcode") if "adcode" in df.columns else df
-        out = wide.rename_axis("adcode").reset_index().melt(id_vars="adcode", var_name="use",
-                                                             value_name="area_ha")
+        out = (
+            wide.rename_axis("adcode")
+            .reset_index()
+            .melt(id_vars="adcode", var_name="use", value_name="area_ha")
+        )
     out["adcode"] = norm_adcode(out["adcode"]).to_numpy()
     out["use"] = out["use"].astype(str)
     out["area_ha"] = pd.to_numeric(out["area_ha"], errors="coerce").fillna(0.0)
     return out
 
 
-def potential_demand_summary(suitable_area_ha_by_county_and_use: pd.DataFrame, demand: Mapping,
-                             headroom) -> pd.DataFrame:
+def potential_demand_summary(
+    suitable_area_ha_by_county_and_use: pd.DataFrame, demand: Mapping, headroom
+) -> pd.DataFrame:
     """Per county: the water all suitable land would need if converted, vs headroom.
 
     `suitable_area_ha_by_county_and_use`: long (adcode, use, area_ha[, demand_m3]) or wide
@@ -162,10 +193,15 @@ def potential_demand_summary(suitable_area_ha_by_county_and_use: pd.DataFrame, d
             raise InputError(f"no water demand for use(s) {unknown}; known: {', '.join(demand)}")
         areas["demand_m3"] = areas["area_ha"] * areas["use"].map(lambda u: float(demand[u]))
     if isinstance(headroom, pd.DataFrame):
-        hr = pd.Series(headroom["headroom_m3"].to_numpy(dtype=float),
-                       index=norm_adcode(headroom["adcode"]).to_numpy())
+        hr = pd.Series(
+            headroom["headroom_m3"].to_numpy(dtype=float),
+            index=norm_adcode(headroom["adcode"]).to_numpy(),
+        )
     else:
-        hr = pd.Series(np.asarray(headroom, dtype=float), index=norm_adcode(pd.Series(headroom.index)).to_numpy())
+        hr = pd.Series(
+            np.asarray(headroom, dtype=float),
+            index=norm_adcode(pd.Series(headroom.index)).to_numpy(),
+        )
     missing = sorted(set(areas["adcode"]) - set(hr.index))
     if missing:
         raise InputError(f"no water headroom for county(ies) {missing}")
@@ -193,14 +229,27 @@ def potential_demand_summary(suitable_area_ha_by_county_and_use: pd.DataFrame, d
 
 
 # Canonical classes that already are a target use: such pixels are not "converted".
-CURRENT_CLASSES = {"cropland": ["cropland_irrigated", "cropland_dry"], "forest": ["forest"],
-                   "shrub": ["shrub"], "grass": ["grassland"], "wetland": ["wetland"],
-                   "orchard": ["orchard"]}
+CURRENT_CLASSES = {
+    "cropland": ["cropland_irrigated", "cropland_dry"],
+    "forest": ["forest"],
+    "shrub": ["shrub"],
+    "grass": ["grassland"],
+    "wetland": ["wetland"],
+    "orchard": ["orchard"],
+}
 
 
-def water_capacity_year(reach_dirs: Mapping[str, str], order: list[str], year: int,
-                        budgets_csv, demand_csv, classes_table, water_cfg: Mapping,
-                        out_summary, out_headroom) -> pd.DataFrame:
+def water_capacity_year(
+    reach_dirs: Mapping[str, str],
+    order: list[str],
+    year: int,
+    budgets_csv,
+    demand_csv,
+    classes_table,
+    water_cfg: Mapping,
+    out_summary,
+    out_headroom,
+) -> pd.DataFrame:
     """Gather all reaches of one year: the water that all suitable land would need if every
     pixel took its best use (best_use.tif: suitable or moderately suitable, the tie rule of the
     overlay), pixels already in that use left out, vs each county's headroom.
@@ -235,10 +284,12 @@ def water_capacity_year(reach_dirs: Mapping[str, str], order: list[str], year: i
     rows = []
     for d in reach_dirs.values():
         d = Path(d)
-        with rasterio.open(d / "suitability" / "best_use.tif") as b, \
-                rasterio.open(d / "zone_county.tif") as c, \
-                rasterio.open(d / "landuse.tif") as lu, \
-                rasterio.open(d / "precipitation.tif") as p:
+        with (
+            rasterio.open(d / "suitability" / "best_use.tif") as b,
+            rasterio.open(d / "zone_county.tif") as c,
+            rasterio.open(d / "landuse.tif") as lu,
+            rasterio.open(d / "precipitation.tif") as p,
+        ):
             px_ha = abs(b.transform.a * b.transform.e) / 1e4
             for _, win in b.block_windows(1):
                 best = b.read(1, window=win).astype(np.int64)
@@ -259,22 +310,26 @@ def water_capacity_year(reach_dirs: Mapping[str, str], order: list[str], year: i
                 missing = np.unique(ui[np.isnan(nominal_arr[ui])])
                 if missing.size:
                     use = order[int(missing[0])]
-                    raise InputError(f"no water demand for use {use!r} in {demand_csv}; "
-                                     f"add a row `{use},<m3 per ha>`")
+                    raise InputError(
+                        f"no water demand for use {use!r} in {demand_csv}; "
+                        f"add a row `{use},<m3 per ha>`"
+                    )
                 dem = nominal_arr[ui]
                 thr = thr_arr[ui]
                 ruled = ~np.isnan(thr)
                 with np.errstate(invalid="ignore"):
-                    dem = np.where(ruled, np.where(np.isnan(prec), np.nan,
-                                                   np.where(prec < thr, dem, 0.0)), dem)
+                    dem = np.where(
+                        ruled, np.where(np.isnan(prec), np.nan, np.where(prec < thr, dem, 0.0)), dem
+                    )
                 dem = np.nan_to_num(dem) * px_ha
                 codes, ci = np.unique(cty, return_inverse=True)
                 key = ci.ravel() * n_uses + ui
                 n = np.bincount(key, minlength=codes.size * n_uses)
                 tot = np.bincount(key, weights=dem, minlength=codes.size * n_uses)
                 for k in np.flatnonzero(n):
-                    rows.append((str(int(codes[k // n_uses])), order[k % n_uses],
-                                 n[k] * px_ha, tot[k]))
+                    rows.append(
+                        (str(int(codes[k // n_uses])), order[k % n_uses], n[k] * px_ha, tot[k])
+                    )
     long = pd.DataFrame(rows, columns=["adcode", "use", "area_ha", "demand_m3"])
     long = long.groupby(["adcode", "use"], as_index=False).sum()
     summary = potential_demand_summary(long, nominal, headroom)

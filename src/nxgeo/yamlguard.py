@@ -20,9 +20,11 @@ import sys
 
 PTH_NAME = "nxgeo-yamlguard.pth"
 # a .pth line must start with "import"; silent when nxgeo is not (or no longer) installed
-PTH_LINE = ("import importlib.util as _u; _s = _u.find_spec('nxgeo'); "
-            "_s and _u.find_spec('nxgeo.yamlguard') and "
-            "__import__('nxgeo.yamlguard').yamlguard.install()\n")
+PTH_LINE = (
+    "import importlib.util as _u; _s = _u.find_spec('nxgeo'); "
+    "_s and _u.find_spec('nxgeo.yamlguard') and "
+    "__import__('nxgeo.yamlguard').yamlguard.install()\n"
+)
 
 
 def _source_of(file_or_str) -> tuple[str, str]:

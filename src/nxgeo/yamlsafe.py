@@ -44,7 +44,8 @@ def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) 
             raise ConfigSyntaxError(
                 f"line {line}: the key {key!r} appears twice in the same section (first on line "
                 f"{seen[key]}); YAML would silently keep only the last one - delete or merge one "
-                "of them")
+                "of them"
+            )
         seen[key] = line
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
@@ -55,8 +56,11 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 def _explicit_tags(text: str) -> list[tuple[int, str]]:
     """(line, tag) of every explicit tag in the document (untagged nodes have no tag in the
     event stream; the resolver adds theirs later)."""
-    return [(e.start_mark.line + 1, e.tag) for e in yaml.parse(text, Loader=yaml.SafeLoader)
-            if getattr(e, "tag", None) is not None]
+    return [
+        (e.start_mark.line + 1, e.tag)
+        for e in yaml.parse(text, Loader=yaml.SafeLoader)
+        if getattr(e, "tag", None) is not None
+    ]
 
 
 def loads_strict(text: str, source: str = "config") -> Any:
@@ -67,7 +71,8 @@ def loads_strict(text: str, source: str = "config") -> Any:
             shown = ", ".join(f"{t!r} on line {n}" for n, t in tags[:3])
             raise ConfigSyntaxError(
                 f"{source}: YAML tags are not allowed in a configuration ({shown}); a config is "
-                "plain data: remove the tag and write the value itself")
+                "plain data: remove the tag and write the value itself"
+            )
         loader = _StrictLoader(text)  # a SafeLoader: plain data only
         try:
             data = loader.get_single_data()
@@ -82,14 +87,16 @@ def loads_strict(text: str, source: str = "config") -> Any:
         what = " ".join(x for x in (exc.context, exc.problem) if x)
         raise ConfigSyntaxError(
             f"{source}: not valid YAML at {where}: {what}. Check the indentation (spaces, not "
-            "tabs; a list item or key must line up with its siblings) and the quotes") from None
+            "tabs; a list item or key must line up with its siblings) and the quotes"
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigSyntaxError(f"{source}: not valid YAML: {exc}") from None
     if isinstance(data, dict) and TEMPLATING_KEY in data:
         raise ConfigSyntaxError(
             f"{source}: sets {TEMPLATING_KEY}, which would let Snakemake evaluate Python code "
             "written in the config (YAML templating); nxgeo refuses it: a config is plain data. "
-            f"Remove the {TEMPLATING_KEY} line and write the values themselves")
+            f"Remove the {TEMPLATING_KEY} line and write the values themselves"
+        )
     return data
 
 

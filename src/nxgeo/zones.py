@@ -27,8 +27,9 @@ def _burn(geoms, shape, transform, value=1, dtype="uint8", fill=0) -> np.ndarray
     geoms = [(g, v) for g, v in geoms if g is not None and not g.is_empty]
     if not geoms:
         return np.full(shape, fill, dtype=dtype)
-    return rasterize(geoms, out_shape=shape, transform=transform, fill=fill, dtype=dtype,
-                     all_touched=False)
+    return rasterize(
+        geoms, out_shape=shape, transform=transform, fill=fill, dtype=dtype, all_touched=False
+    )
 
 
 def _zone_geoms(vectors_gpkg: str | Path, canal_buffer_m: float) -> dict:
@@ -41,8 +42,11 @@ def _zone_geoms(vectors_gpkg: str | Path, canal_buffer_m: float) -> dict:
     g: dict = {}
     pa = layer("protected_areas")
     if pa is not None and "zone" in pa.columns:
-        zone = normalize_status(pa["zone"], VOCABULARY[("protected_areas", "zone")],
-                                f"{vectors_gpkg} (layer 'protected_areas'): field zone")
+        zone = normalize_status(
+            pa["zone"],
+            VOCABULARY[("protected_areas", "zone")],
+            f"{vectors_gpkg} (layer 'protected_areas'): field zone",
+        )
         g["protected_core"] = list(pa.geometry[(zone == "core").to_numpy()])
     else:
         g["protected_core"] = []
@@ -58,8 +62,9 @@ def _zone_geoms(vectors_gpkg: str | Path, canal_buffer_m: float) -> dict:
     return g
 
 
-def _zone_block(geoms: dict, shape, transform, valid: np.ndarray,
-                modulus: tuple[np.ndarray, np.ndarray] | None) -> dict[str, np.ndarray]:
+def _zone_block(
+    geoms: dict, shape, transform, valid: np.ndarray, modulus: tuple[np.ndarray, np.ndarray] | None
+) -> dict[str, np.ndarray]:
     """Every zone layer on one window (`transform` of the window, `valid` its reach mask)."""
     out: dict[str, np.ndarray] = {}
     for name in MASKS:
@@ -90,8 +95,12 @@ def _modulus_lookup(modulus: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarra
     return codes, vals
 
 
-def zone_arrays(template: str | Path, vectors_gpkg: str | Path, modulus: pd.DataFrame | None,
-                canal_buffer_m: float) -> tuple[dict[str, np.ndarray], dict]:
+def zone_arrays(
+    template: str | Path,
+    vectors_gpkg: str | Path,
+    modulus: pd.DataFrame | None,
+    canal_buffer_m: float,
+) -> tuple[dict[str, np.ndarray], dict]:
     """All zone layers as arrays on the grid of `template` (a clipped reach raster), in memory
     (`reach_zone_layers` writes them block-wise).
 
@@ -100,8 +109,9 @@ def zone_arrays(template: str | Path, vectors_gpkg: str | Path, modulus: pd.Data
     with rasterio.open(template) as t:
         shape, transform, crs = (t.height, t.width), t.transform, t.crs
         valid = t.read_masks(1) > 0
-    out = _zone_block(_zone_geoms(vectors_gpkg, canal_buffer_m), shape, transform, valid,
-                      _modulus_lookup(modulus))
+    out = _zone_block(
+        _zone_geoms(vectors_gpkg, canal_buffer_m), shape, transform, valid, _modulus_lookup(modulus)
+    )
     return out, {"crs": crs, "transform": transform}
 
 
@@ -109,9 +119,15 @@ def zone_arrays(template: str | Path, vectors_gpkg: str | Path, modulus: pd.Data
 STRIP_CELLS = 1 << 20
 
 
-def reach_zone_layers(template: str | Path, vectors_gpkg: str | Path, budgets_csv: str | Path,
-                      year: int, outputs: dict[str, str | Path], canal_buffer_m: float = 3000.0,
-                      area_crs: str = "EPSG:4507") -> dict[str, Path]:
+def reach_zone_layers(
+    template: str | Path,
+    vectors_gpkg: str | Path,
+    budgets_csv: str | Path,
+    year: int,
+    outputs: dict[str, str | Path],
+    canal_buffer_m: float = 3000.0,
+    area_crs: str = "EPSG:4507",
+) -> dict[str, Path]:
     """Write the zone layers of one reach and year as COGs (name -> output path), strip by
     strip (memory bounded by the strip, not by the reach)."""
     from rasterio.windows import Window
@@ -126,10 +142,13 @@ def reach_zone_layers(template: str | Path, vectors_gpkg: str | Path, budgets_cs
     mod_df = pd.DataFrame({"id": mod["adcode"].astype(str), "modulus": mod[_modulus_col(mod)]})
     lookup = _modulus_lookup(mod_df)
     geoms = _zone_geoms(vectors_gpkg, canal_buffer_m)
-    nodata = {name: {"county": 0, "water_quota_modulus": -9999.0}.get(name, 255)
-              for name in outputs}
-    dtypes = {name: {"county": "int32", "water_quota_modulus": "float32"}.get(name, "uint8")
-              for name in outputs}
+    nodata = {
+        name: {"county": 0, "water_quota_modulus": -9999.0}.get(name, 255) for name in outputs
+    }
+    dtypes = {
+        name: {"county": "int32", "water_quota_modulus": "float32"}.get(name, "uint8")
+        for name in outputs
+    }
     with rasterio.open(template) as t:
         h, w, transform, crs = t.height, t.width, t.transform, t.crs
         rows = max(1, STRIP_CELLS // max(1, w))
@@ -139,8 +158,9 @@ def reach_zone_layers(template: str | Path, vectors_gpkg: str | Path, budgets_cs
             for r0 in range(0, h, rows):
                 win = Window(0, r0, w, min(rows, h - r0))
                 valid = t.read_masks(1, window=win) > 0
-                arrays = _zone_block(geoms, valid.shape, window_transform(win, transform),
-                                     valid, lookup)
+                arrays = _zone_block(
+                    geoms, valid.shape, window_transform(win, transform), valid, lookup
+                )
                 for name in outputs:
                     arr = arrays[name]
                     if name == "water_quota_modulus":

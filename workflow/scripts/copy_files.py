@@ -1,4 +1,5 @@
 """Adapter: copy a reach's year-independent layers into a year's folder (atomic copies)."""
+
 from nxgeo.atomic import copy_atomic
 from nxgeo.logs import setup_logging
 

@@ -1,4 +1,5 @@
 """Adapter: the year's candidate layers and county tables in the formats the department files."""
+
 from nxgeo.export import export_year
 from nxgeo.logs import setup_logging
 

@@ -1,4 +1,5 @@
 """Adapter: build the embedded sample region."""
+
 from pathlib import Path
 
 from nxgeo.logs import progress_enabled, setup_logging

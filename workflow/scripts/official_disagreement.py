@@ -1,4 +1,5 @@
 """Adapter: the reaches' computed-vs-official disagreement tables as one year table."""
+
 from nxgeo.logs import setup_logging
 from nxgeo.suitability.official import gather_disagreement
 

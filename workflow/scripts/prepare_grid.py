@@ -1,4 +1,5 @@
 """Adapter: define the analysis grid from the counties (grid.json)."""
+
 from nxgeo.logs import setup_logging
 from nxgeo.prepare import define_grid
 

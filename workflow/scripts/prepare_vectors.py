@@ -1,4 +1,5 @@
 """Adapter: prepare every vector layer (repaired, standardised, in the grid CRS)."""
+
 from nxgeo.logs import setup_logging
 from nxgeo.prepare import prepare_vectors
 

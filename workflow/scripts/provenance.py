@@ -1,4 +1,5 @@
 """Adapter: provenance.json of one survey year."""
+
 from pathlib import Path
 
 from nxgeo.logs import setup_logging
@@ -15,5 +16,10 @@ for key, value in snakemake.input.items():
         inputs.update({f"landuse_table_{Path(f).stem}": f for f in value})
     else:  # a data file and its sidecars: provenance hashes the sidecars with the file
         inputs[key] = value[0] if len(value) else None
-provenance_year(snakemake.params.config, inputs, int(snakemake.wildcards.year),
-                Path(snakemake.log[0]).parent, snakemake.output[0])
+provenance_year(
+    snakemake.params.config,
+    inputs,
+    int(snakemake.wildcards.year),
+    Path(snakemake.log[0]).parent,
+    snakemake.output[0],
+)

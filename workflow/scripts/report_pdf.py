@@ -1,4 +1,5 @@
 """Adapter: the yearly report printed to PDF by headless Chromium."""
+
 from nxgeo.logs import setup_logging
 from nxgeo.report import print_pdf
 

@@ -1,4 +1,5 @@
 """Adapter: check one scope of the inputs (see nxgeo.validate_scope); never fails the job."""
+
 from nxgeo.logs import setup_logging
 from nxgeo.validate_scope import validate_scope
 

@@ -12,16 +12,31 @@ import importlib
 # Names re-exported from the submodules, imported on first use (PEP 562): a step that needs only
 # `parcels` does not pay for scipy.optimize, the GeoPackage styles, etc. at start-up.
 _EXPORTS = {
-    "allocate": "allocation", "build_options": "allocation",
-    "decide_homestead": "decide", "decide_mine": "decide", "decide_sand": "decide",
-    "decide_wasteland": "decide", "wasteland_mask": "parcels", "wasteland_parcels": "parcels",
-    "finalize": "decide", "sand_priority": "decide",
-    "location_ids": "ids", "resolve_collisions": "ids", "source_ids": "ids",
-    "CORE_FIELDS": "outputs", "schema": "outputs", "summary_by_county": "outputs",
-    "water_balance": "outputs", "write_candidates_gpkg": "outputs",
-    "PATHWAYS": "parcels", "clump_county_index": "parcels", "clump_parcels": "parcels",
-    "allocate_year": "stage", "candidates_reach": "stage",
-    "add_layer_styles": "styles", "qml": "styles",
+    "allocate": "allocation",
+    "build_options": "allocation",
+    "decide_homestead": "decide",
+    "decide_mine": "decide",
+    "decide_sand": "decide",
+    "decide_wasteland": "decide",
+    "wasteland_mask": "parcels",
+    "wasteland_parcels": "parcels",
+    "finalize": "decide",
+    "sand_priority": "decide",
+    "location_ids": "ids",
+    "resolve_collisions": "ids",
+    "source_ids": "ids",
+    "CORE_FIELDS": "outputs",
+    "schema": "outputs",
+    "summary_by_county": "outputs",
+    "water_balance": "outputs",
+    "write_candidates_gpkg": "outputs",
+    "PATHWAYS": "parcels",
+    "clump_county_index": "parcels",
+    "clump_parcels": "parcels",
+    "allocate_year": "stage",
+    "candidates_reach": "stage",
+    "add_layer_styles": "styles",
+    "qml": "styles",
 }
 
 
@@ -58,4 +73,3 @@ __all__ = [
     "water_balance",
     "write_candidates_gpkg",
 ]
-

@@ -54,8 +54,10 @@ OPTION_COLUMNS = ["parcel_id", "adcode", "opt_rank", "target", "use", "demand_m3
 
 
 def _benefit_table(water_cfg: Mapping) -> tuple[dict, float]:
-    return ({str(k): float(v) for k, v in (water_cfg.get("benefit") or {}).items()},
-            float(water_cfg.get("benefit_default", 0.0)))
+    return (
+        {str(k): float(v) for k, v in (water_cfg.get("benefit") or {}).items()},
+        float(water_cfg.get("benefit_default", 0.0)),
+    )
 
 
 def build_options(df: pd.DataFrame, demand_table: pd.DataFrame, water_cfg: Mapping) -> pd.DataFrame:
@@ -87,7 +89,7 @@ def build_options(df: pd.DataFrame, demand_table: pd.DataFrame, water_cfg: Mappi
             opts.append((tg, g))
             cur = g
         if cur in chain:
-            for v in chain[chain.index(cur) + 1:]:
+            for v in chain[chain.index(cur) + 1 :]:
                 if v in suit:
                     tv = v if opts[-1][0] == opts[-1][1] else opts[-1][0]
                     opts.append((tv, v))
@@ -103,8 +105,10 @@ def build_options(df: pd.DataFrame, demand_table: pd.DataFrame, water_cfg: Mappi
                 if np.isnan(d_ha):
                     d_ha = nominal[u]
             else:
-                raise InputError(f"no water demand for use {u!r} (parcel {r.parcel_id}); add a row "
-                                 f"`{u},<m3 per ha>` to the water-demand table")
+                raise InputError(
+                    f"no water demand for use {u!r} (parcel {r.parcel_id}); add a row "
+                    f"`{u},<m3 per ha>` to the water-demand table"
+                )
             d = d_ha * area
             if kept and not d < last:
                 continue
@@ -136,7 +140,7 @@ def _greedy_county(opts: pd.DataFrame, cap: float, chosen: dict | None = None) -
     ratio = np.where(d0 > 0, b0 / np.where(d0 > 0, d0, 1.0), np.inf)
     order = np.lexsort((first["parcel_id"].to_numpy(str), -ratio))
     pids = opts["parcel_id"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, pids[1:] != pids[:-1]])   # opts sorted by parcel, rank
+    starts = np.flatnonzero(np.r_[True, pids[1:] != pids[:-1]])  # opts sorted by parcel, rank
     ends = np.r_[starts[1:], len(opts)]
     span = dict(zip(pids[starts], zip(starts, ends)))
     dem = opts["demand_m3"].to_numpy(float)
@@ -175,9 +179,13 @@ def _exact_county(opts: pd.DataFrame, cap: float, time_limit: float, gap: float)
     vals = np.concatenate([np.ones(n), d[var]])
     A = sparse.csr_array((vals, (rows, cols)), shape=(len(pids) + 1, n))
     ub = np.concatenate([np.ones(len(pids)), [max(cap, 0.0)]])
-    res = milp(-b[var], constraints=LinearConstraint(A, -np.inf, ub), integrality=np.ones(n),
-               bounds=Bounds(0, 1), options={"time_limit": float(time_limit),
-                                             "mip_rel_gap": float(gap), "disp": False})
+    res = milp(
+        -b[var],
+        constraints=LinearConstraint(A, -np.inf, ub),
+        integrality=np.ones(n),
+        bounds=Bounds(0, 1),
+        options={"time_limit": float(time_limit), "mip_rel_gap": float(gap), "disp": False},
+    )
     if res.x is None:
         log.warning("exact water allocation: HiGHS found no solution (%s)", res.message)
         return None
@@ -197,9 +205,14 @@ def _exact_county(opts: pd.DataFrame, cap: float, time_limit: float, gap: float)
     return chosen
 
 
-def allocate(options: pd.DataFrame, headroom: Mapping | pd.Series, solver: str = "greedy",
-             time_limit: float = 120.0, mip_rel_gap: float = 1e-6,
-             compare: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+def allocate(
+    options: pd.DataFrame,
+    headroom: Mapping | pd.Series,
+    solver: str = "greedy",
+    time_limit: float = 120.0,
+    mip_rel_gap: float = 1e-6,
+    compare: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Allocate the options (`build_options`) to each county's headroom (m3/yr).
 
     Returns (assignment, balance):
@@ -214,11 +227,15 @@ def allocate(options: pd.DataFrame, headroom: Mapping | pd.Series, solver: str =
         raise InputError(f"water.solver must be greedy or exact, not {solver!r}")
     hr = pd.Series(headroom, dtype=float) if not isinstance(headroom, pd.Series) else headroom
     hr.index = norm_adcode(pd.Series(hr.index)).to_numpy()
-    opts = options.sort_values(["adcode", "parcel_id", "opt_rank"], kind="stable").reset_index(drop=True)
+    opts = options.sort_values(["adcode", "parcel_id", "opt_rank"], kind="stable").reset_index(
+        drop=True
+    )
     missing = sorted(set(opts["adcode"]) - set(hr.index))
     if missing:
-        raise InputError(f"no water headroom (budget row) for county(ies) {missing}, which have "
-                         f"candidate parcels")
+        raise InputError(
+            f"no water headroom (budget row) for county(ies) {missing}, which have "
+            f"candidate parcels"
+        )
     picks: dict = {}
     rows = []
     for adcode in sorted(set(hr.index) | set(opts["adcode"])):
@@ -235,8 +252,13 @@ def allocate(options: pd.DataFrame, headroom: Mapping | pd.Series, solver: str =
         bg = float(o.loc[list(greedy.values()), "benefit"].sum()) if greedy is not None else np.nan
         be = float(o.loc[list(exact.values()), "benefit"].sum()) if exact is not None else np.nan
         if exact is not None and greedy is not None and be < bg - 1e-9 * max(1.0, abs(bg)):
-            log.warning("county %s: exact allocation (benefit %.6g) below greedy (%.6g): HiGHS "
-                        "stopped early; keeping greedy's", adcode, be, bg)
+            log.warning(
+                "county %s: exact allocation (benefit %.6g) below greedy (%.6g): HiGHS "
+                "stopped early; keeping greedy's",
+                adcode,
+                be,
+                bg,
+            )
             exact, be = greedy, bg
         if solver == "exact" and exact is None:
             exact = greedy if greedy is not None else _greedy_county(o, cap)
@@ -249,30 +271,54 @@ def allocate(options: pd.DataFrame, headroom: Mapping | pd.Series, solver: str =
             ratio = np.nan
         else:
             ratio = 1.0 if bg == be else (be / bg if bg > 0 else np.inf)
-        rows.append({"adcode": adcode, "headroom_m3": h,
-                     "demand_m3": float(first["demand_m3"].sum()), "allocated_m3": alloc,
-                     "left_m3": h - alloc, "n_candidates": len(first),
-                     "n_allocated": len(chosen),
-                     "n_fallback": int((o.loc[list(chosen.values()), "opt_rank"] > 0).sum()),
-                     "benefit_greedy": bg, "benefit_exact": be, "exact_greedy_ratio": ratio,
-                     "solver": solver})
-    balance = pd.DataFrame(rows, columns=["adcode", "headroom_m3", "demand_m3", "allocated_m3",
-                                          "left_m3", "n_candidates", "n_allocated", "n_fallback",
-                                          "benefit_greedy", "benefit_exact",
-                                          "exact_greedy_ratio", "solver"])
+        rows.append(
+            {
+                "adcode": adcode,
+                "headroom_m3": h,
+                "demand_m3": float(first["demand_m3"].sum()),
+                "allocated_m3": alloc,
+                "left_m3": h - alloc,
+                "n_candidates": len(first),
+                "n_allocated": len(chosen),
+                "n_fallback": int((o.loc[list(chosen.values()), "opt_rank"] > 0).sum()),
+                "benefit_greedy": bg,
+                "benefit_exact": be,
+                "exact_greedy_ratio": ratio,
+                "solver": solver,
+            }
+        )
+    balance = pd.DataFrame(
+        rows,
+        columns=[
+            "adcode",
+            "headroom_m3",
+            "demand_m3",
+            "allocated_m3",
+            "left_m3",
+            "n_candidates",
+            "n_allocated",
+            "n_fallback",
+            "benefit_greedy",
+            "benefit_exact",
+            "exact_greedy_ratio",
+            "solver",
+        ],
+    )
     first = opts[opts["opt_rank"] == 0][["parcel_id", "adcode"]].reset_index(drop=True)
     sel = opts.loc[[picks[p] for p in first["parcel_id"] if p in picks]]
     sel = sel.set_index("parcel_id")
     got = first["parcel_id"].isin(sel.index).to_numpy()
     pid = first["parcel_id"]
-    assign = pd.DataFrame({
-        "parcel_id": pid.to_numpy(),
-        "adcode": first["adcode"].to_numpy(),
-        "allocated": got,
-        "opt_rank": np.where(got, pid.map(sel["opt_rank"]).fillna(-1), -1).astype(int),
-        "final_target": pid.map(sel["target"]).astype(object).fillna("").to_numpy(),
-        "final_use": pid.map(sel["use"]).astype(object).fillna("").to_numpy(),
-        "water_m3": pid.map(sel["demand_m3"]).fillna(0.0).to_numpy(float),
-        "benefit": pid.map(sel["benefit"]).fillna(0.0).to_numpy(float),
-    })
+    assign = pd.DataFrame(
+        {
+            "parcel_id": pid.to_numpy(),
+            "adcode": first["adcode"].to_numpy(),
+            "allocated": got,
+            "opt_rank": np.where(got, pid.map(sel["opt_rank"]).fillna(-1), -1).astype(int),
+            "final_target": pid.map(sel["target"]).astype(object).fillna("").to_numpy(),
+            "final_use": pid.map(sel["use"]).astype(object).fillna("").to_numpy(),
+            "water_m3": pid.map(sel["demand_m3"]).fillna(0.0).to_numpy(float),
+            "benefit": pid.map(sel["benefit"]).fillna(0.0).to_numpy(float),
+        }
+    )
     return assign, balance

@@ -51,11 +51,21 @@ from ..terrain import distance_to_capped
 from .parcels import ReachContext
 
 ZONE_COL = "nxgeo_pidx"
-CONTINUOUS = {"slope": "slope", "precipitation": "precip", "dem": "elev",
-              "distance_water": "dist_water", "distance_roads": "dist_roads",
-              "distance_settlements": "dist_settlements"}
-ZONE_RASTERS = ("protected_core", "protected_any", "ecological_redline", "basic_farmland",
-                "water_secured")
+CONTINUOUS = {
+    "slope": "slope",
+    "precipitation": "precip",
+    "dem": "elev",
+    "distance_water": "dist_water",
+    "distance_roads": "dist_roads",
+    "distance_settlements": "dist_settlements",
+}
+ZONE_RASTERS = (
+    "protected_core",
+    "protected_any",
+    "ecological_redline",
+    "basic_farmland",
+    "water_secured",
+)
 DEFAULT_FARMLAND = ("cropland_irrigated", "cropland_dry", "orchard")
 # exactextract reads the rasters chunk by chunk and serves every parcel in a chunk (far fewer
 # window reads than one per parcel and raster)
@@ -125,8 +135,9 @@ def _run(sources: list, zones: _Zones, ops: list[str]) -> pd.DataFrame:
         return pd.concat(parts, axis=1).reset_index()
     # (no max_cells_in_memory: with a bound, exactextract 0.3.0 crashed (SIGSEGV) on the sand
     # parcels of a 30 m reach; its default chunk, 30 M cells, is at most one reach)
-    res = exact_extract(sources, zones, ops, include_cols=[ZONE_COL], output="pandas",
-                        strategy=strategy)
+    res = exact_extract(
+        sources, zones, ops, include_cols=[ZONE_COL], output="pandas", strategy=strategy
+    )
     if len(sources) == 1:
         name = sources[0].name()
         res = res.rename(columns={op: f"{name}_{op}" for op in ops})
@@ -136,8 +147,9 @@ def _run(sources: list, zones: _Zones, ops: list[str]) -> pd.DataFrame:
 def _path(ctx: ReachContext, rel: str):
     p = ctx.reach_dir / f"{rel}.tif"
     if not p.exists():
-        raise InputError(f"{p}: file not found (needed for the candidate parcels of reach "
-                         f"{ctx.reach_id})")
+        raise InputError(
+            f"{p}: file not found (needed for the candidate parcels of reach {ctx.reach_id})"
+        )
     return p
 
 
@@ -146,8 +158,13 @@ def _explode(res: pd.DataFrame, col_u: str, col_f: str | None = None) -> pd.Data
     uniq = [np.asarray(u).ravel() for u in res[col_u]]
     sizes = np.array([u.size for u in uniq], dtype=np.int64)
     if not sizes.sum():
-        return pd.DataFrame({"pidx": np.array([], np.int64), "value": np.array([], np.int64),
-                             "frac": np.array([], float)})
+        return pd.DataFrame(
+            {
+                "pidx": np.array([], np.int64),
+                "value": np.array([], np.int64),
+                "frac": np.array([], float),
+            }
+        )
     pidx = np.repeat(res[ZONE_COL].to_numpy(np.int64), sizes)
     values = np.concatenate(uniq).astype(np.int64)
     if col_f:
@@ -196,8 +213,9 @@ def _overlap_share(geoms: np.ndarray, zone_geoms) -> np.ndarray:
     return np.clip(share, 0.0, 1.0)
 
 
-def zonal_attributes(ctx: ReachContext, parcels: gpd.GeoDataFrame, targets: list[str],
-                     order: list[str] | None = None) -> pd.DataFrame:
+def zonal_attributes(
+    ctx: ReachContext, parcels: gpd.GeoDataFrame, targets: list[str], order: list[str] | None = None
+) -> pd.DataFrame:
     """The attributes of the module docstring for every parcel (same row order)."""
     n = len(parcels)
     out = pd.DataFrame(index=np.arange(n))
@@ -206,6 +224,7 @@ def zonal_attributes(ctx: ReachContext, parcels: gpd.GeoDataFrame, targets: list
     zones = _zones(parcels)
     id_to_class = {v: k for k, v in ctx.classes.items()}
     with contextlib.ExitStack() as stack:
+
         def src(rel, name):
             ds = stack.enter_context(rasterio.open(_path(ctx, rel)))
             return RasterioRasterSource(ds, name=name)
@@ -236,13 +255,15 @@ def zonal_attributes(ctx: ReachContext, parcels: gpd.GeoDataFrame, targets: list
         res = _run(srcs, zones, ["mean"])
         for t in targets:
             out[f"score_{t}"] = res[f"score_{t}_mean"].to_numpy(float)
-        res = _run([src(f"suitability/suit_{t}_grade", f"grade_{t}") for t in targets], zones,
-                   ["majority"])
+        res = _run(
+            [src(f"suitability/suit_{t}_grade", f"grade_{t}") for t in targets], zones, ["majority"]
+        )
         for t in targets:
             g = pd.to_numeric(res[f"grade_{t}_majority"], errors="coerce")
             out[f"grade_{t}"] = g.fillna(GRADE_NODATA).astype(np.int64).to_numpy()
-        res = _run([src(f"suitability/suit_{t}_reason", f"reason_{t}") for t in targets], zones,
-                   ["unique"])
+        res = _run(
+            [src(f"suitability/suit_{t}_reason", f"reason_{t}") for t in targets], zones, ["unique"]
+        )
         for t in targets:
             long = _explode(res, f"reason_{t}_unique")
             long = long[long["value"] != NODATA_BIT]
@@ -250,8 +271,9 @@ def zonal_attributes(ctx: ReachContext, parcels: gpd.GeoDataFrame, targets: list
         if order is not None and (ctx.reach_dir / "suitability" / "best_use.tif").exists():
             res = _run([src("suitability/best_use", "best")], zones, ["majority"])
             b = pd.to_numeric(res["best_majority"], errors="coerce")
-            out["best_use"] = [order[int(v) - 1] if pd.notna(v) and 1 <= int(v) <= len(order)
-                               else "" for v in b]
+            out["best_use"] = [
+                order[int(v) - 1] if pd.notna(v) and 1 <= int(v) <= len(order) else "" for v in b
+            ]
 
         # zone rasters
         res = _run([src(f"zone_{z}", z) for z in ZONE_RASTERS], zones, ["max", "mean"])
@@ -261,9 +283,11 @@ def zonal_attributes(ctx: ReachContext, parcels: gpd.GeoDataFrame, targets: list
     if pa is not None and "zone" in pa.columns:
         core_geoms = pa.geometry[pa["zone"].astype(str) == "core"]
     rl = ctx.layer("ecological_redline")
-    vec = {"protected_core": _vector_touch(geoms, core_geoms),
-           "protected_any": _vector_touch(geoms, [] if pa is None else pa.geometry),
-           "ecological_redline": _vector_touch(geoms, [] if rl is None else rl.geometry)}
+    vec = {
+        "protected_core": _vector_touch(geoms, core_geoms),
+        "protected_any": _vector_touch(geoms, [] if pa is None else pa.geometry),
+        "ecological_redline": _vector_touch(geoms, [] if rl is None else rl.geometry),
+    }
     for z in ("protected_core", "protected_any", "ecological_redline"):
         ras = pd.to_numeric(res[f"{z}_max"], errors="coerce").fillna(0).to_numpy() >= 1
         out[z] = (ras | vec[z]).astype(np.int64)
@@ -280,8 +304,9 @@ def zonal_attributes(ctx: ReachContext, parcels: gpd.GeoDataFrame, targets: list
 
 def _window_around(ctx: ReachContext, bounds, margin_m: float) -> Window:
     xmin, ymin, xmax, ymax = bounds
-    w = from_bounds(xmin - margin_m, ymin - margin_m, xmax + margin_m, ymax + margin_m,
-                    transform=ctx.transform)
+    w = from_bounds(
+        xmin - margin_m, ymin - margin_m, xmax + margin_m, ymax + margin_m, transform=ctx.transform
+    )
     w = w.round_offsets(op="floor").round_lengths(op="ceil")
     full = Window(0, 0, ctx.shape[1], ctx.shape[0])
     return w.intersection(full)
@@ -292,12 +317,21 @@ def _numpy_source(arr: np.ndarray, ctx: ReachContext, win: Window, name: str, no
     h, w = arr.shape
     xmin, ymax = t.c, t.f
     xmax, ymin = xmin + w * t.a, ymax + h * t.e
-    return NumPyRasterSource(arr, xmin, ymin, xmax, ymax, nodata=nodata, name=name,
-                             srs_wkt=ctx.crs.to_wkt() if ctx.crs else None)
+    return NumPyRasterSource(
+        arr,
+        xmin,
+        ymin,
+        xmax,
+        ymax,
+        nodata=nodata,
+        name=name,
+        srs_wkt=ctx.crs.to_wkt() if ctx.crs else None,
+    )
 
 
-def sand_extras(ctx: ReachContext, parcels: gpd.GeoDataFrame, attrs: pd.DataFrame,
-                cfg_sand: dict) -> pd.DataFrame:
+def sand_extras(
+    ctx: ReachContext, parcels: gpd.GeoDataFrame, attrs: pd.DataFrame, cfg_sand: dict
+) -> pd.DataFrame:
     """Threat distances and wind exposure of sand parcels (module docstring); adds columns to
     a copy of `attrs` (the `zonal_attributes` of the same parcels)."""
     out = attrs.copy()
@@ -328,8 +362,9 @@ def sand_extras(ctx: ReachContext, parcels: gpd.GeoDataFrame, attrs: pd.DataFram
         aspect, and_ = ctx.read("aspect", window=sub)
         slope, aspect = slope.astype(np.float64), aspect.astype(np.float64)
         s_bad = ~np.isfinite(slope) | ((slope == snd) if snd is not None else False)
-        a_ok = (np.isfinite(aspect) & ((aspect != and_) if and_ is not None else True)
-                & (aspect >= 0))
+        a_ok = (
+            np.isfinite(aspect) & ((aspect != and_) if and_ is not None else True) & (aspect >= 0)
+        )
         e = np.where(a_ok & (slope >= 2.0), 0.5 + 0.5 * np.cos(np.radians(aspect) - wind), 1.0)
         expo[i0:i1] = np.where(s_bad, -9999.0, e)
     # protected: inside a protected area (any zone) or the ecological red line
@@ -338,15 +373,25 @@ def sand_extras(ctx: ReachContext, parcels: gpd.GeoDataFrame, attrs: pd.DataFram
         a, _ = ctx.read(f"zone_{z}", window=win)
         prot |= (a == 1).astype(np.uint8)
     zones = _zones(parcels)
-    res = _run([_numpy_source(dist, ctx, win, "farm", None),
-                _numpy_source(expo, ctx, win, "expo", -9999.0),
-                _numpy_source(prot, ctx, win, "prot", None)], zones, ["min", "mean"])
+    res = _run(
+        [
+            _numpy_source(dist, ctx, win, "farm", None),
+            _numpy_source(expo, ctx, win, "expo", -9999.0),
+            _numpy_source(prot, ctx, win, "prot", None),
+        ],
+        zones,
+        ["min", "mean"],
+    )
     del prot
     out["dist_farmland_m"] = res["farm_min"].to_numpy(float)
     out["wind_exposure"] = res["expo_mean"].to_numpy(float)
     out["protected_share"] = np.clip(res["prot_mean"].to_numpy(float), 0.0, 1.0)
-    kinds = {"farmland": out["dist_farmland_m"], "water": attrs["dist_water_min_m"],
-             "roads": attrs["dist_roads_min_m"], "settlements": attrs["dist_settlements_min_m"]}
+    kinds = {
+        "farmland": out["dist_farmland_m"],
+        "water": attrs["dist_water_min_m"],
+        "roads": attrs["dist_roads_min_m"],
+        "settlements": attrs["dist_settlements_min_m"],
+    }
     d = pd.DataFrame({k: pd.to_numeric(v, errors="coerce").to_numpy() for k, v in kinds.items()})
     d = d.fillna(np.inf)
     out["threat_dist_m"] = d.min(axis=1).to_numpy()
@@ -386,7 +431,7 @@ def finest_slope_max(parcels: gpd.GeoDataFrame, dem_path) -> np.ndarray:
             geoms = geoms.to_crs(ds.crs)
         geographic = bool(ds.crs is not None and ds.crs.is_geographic)
         full = Window(0, 0, ds.width, ds.height)
-        for i, g in enumerate(geoms.values):        # one window per parcel (not per pixel)
+        for i, g in enumerate(geoms.values):  # one window per parcel (not per pixel)
             if g is None or g.is_empty:
                 continue
             win = from_bounds(*g.bounds, transform=ds.transform)

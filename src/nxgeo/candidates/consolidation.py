@@ -75,9 +75,19 @@ log = logging.getLogger("nxgeo.candidates")
 PATHWAY = "land_consolidation"
 PREFIX = "D-LC"
 #: fields of this pathway (NULL / 0 in the other layers)
-FIELDS = ["village_id", "village_name", "village_area_ha", "cropland_ha", "cropland_share",
-          "cropland_patches", "mean_patch_ha", "ridge_ha", "scattered_built_ha", "homestead_ha",
-          "quota_source_ha"]
+FIELDS = [
+    "village_id",
+    "village_name",
+    "village_area_ha",
+    "cropland_ha",
+    "cropland_share",
+    "cropland_patches",
+    "mean_patch_ha",
+    "ridge_ha",
+    "scattered_built_ha",
+    "homestead_ha",
+    "quota_source_ha",
+]
 STR_FIELDS = {"village_id", "village_name"}
 #: reason bit of a class that is not convertible (nxgeo.suitability.codes, bit 0)
 CLASS_BIT = 1
@@ -87,19 +97,24 @@ CLASS_BIT = 1
 # Village units
 
 
-def village_units(settlements: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, kinds,
-                  radius_m: float) -> gpd.GeoDataFrame:
+def village_units(
+    settlements: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, kinds, radius_m: float
+) -> gpd.GeoDataFrame:
     """Village units (module docstring): Voronoi cell of the settlement ∩ disc of `radius_m`
     ∩ its county. Returns village_id, village_name, adcode and the polygon, by village_id;
     settlements outside every county are left out; repeated points keep the first id."""
-    cols = {"village_id": pd.Series([], dtype=object), "village_name": pd.Series([], dtype=object),
-            "adcode": pd.Series([], dtype=object)}
+    cols = {
+        "village_id": pd.Series([], dtype=object),
+        "village_name": pd.Series([], dtype=object),
+        "adcode": pd.Series([], dtype=object),
+    }
     empty = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=counties.crs), crs=counties.crs)
     if settlements is None or not len(settlements):
         return empty
     if radius_m is None or not float(radius_m) > 0:
-        raise InputError(f"pathways.land_consolidation.village_radius_m must be > 0, "
-                         f"not {radius_m!r}")
+        raise InputError(
+            f"pathways.land_consolidation.village_radius_m must be > 0, not {radius_m!r}"
+        )
     s = settlements[~(settlements.geometry.isna() | settlements.geometry.is_empty)]
     kinds = [str(k) for k in (kinds or [])]
     if kinds and "kind" in s.columns:
@@ -107,8 +122,11 @@ def village_units(settlements: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, kin
     if s.crs is not None and counties.crs is not None and s.crs != counties.crs:
         s = s.to_crs(counties.crs)
     pts = shapely.point_on_surface(np.asarray(s.geometry.values, dtype=object))
-    ids = (s["id"].astype(str).to_numpy() if "id" in s.columns
-           else np.array([f"{i + 1}" for i in range(len(s))], dtype=object))
+    ids = (
+        s["id"].astype(str).to_numpy()
+        if "id" in s.columns
+        else np.array([f"{i + 1}" for i in range(len(s))], dtype=object)
+    )
     names = s["name"].fillna("").astype(str).to_numpy() if "name" in s.columns else ids
     order = np.argsort(ids, kind="stable")
     pts, ids, names = pts[order], ids[order], names[order]
@@ -122,7 +140,7 @@ def village_units(settlements: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, kin
     tree = shapely.STRtree(np.asarray(c.geometry.values, dtype=object))
     hit = tree.query(pts, predicate="within")
     county_of = np.full(len(pts), -1)
-    for p, k in zip(*hit):   # smallest adcode where counties overlap
+    for p, k in zip(*hit):  # smallest adcode where counties overlap
         if county_of[p] < 0 or c["id"].iloc[k] < c["id"].iloc[county_of[p]]:
             county_of[p] = k
     inside = county_of >= 0
@@ -132,8 +150,7 @@ def village_units(settlements: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, kin
     disc = shapely.buffer(pts, float(radius_m), quad_segs=16)
     if len(pts) > 1:
         env = shapely.box(*shapely.bounds(shapely.union_all(disc)))
-        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts),
-                                                           extend_to=env))
+        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=env))
         ct = shapely.STRtree(cells)
         own = ct.query(pts, predicate="within")
         cell_of = np.full(len(pts), -1)
@@ -141,11 +158,14 @@ def village_units(settlements: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, kin
         cell = np.where(cell_of >= 0, cells[np.maximum(cell_of, 0)], disc)
     else:
         cell = disc
-    geoms = shapely.intersection(shapely.intersection(cell, disc),
-                                 np.asarray(c.geometry.values, dtype=object)[county_of])
-    out = gpd.GeoDataFrame({"village_id": ids, "village_name": names,
-                            "adcode": c["id"].to_numpy()[county_of]},
-                           geometry=gpd.GeoSeries(geoms, crs=c.crs), crs=c.crs)
+    geoms = shapely.intersection(
+        shapely.intersection(cell, disc), np.asarray(c.geometry.values, dtype=object)[county_of]
+    )
+    out = gpd.GeoDataFrame(
+        {"village_id": ids, "village_name": names, "adcode": c["id"].to_numpy()[county_of]},
+        geometry=gpd.GeoSeries(geoms, crs=c.crs),
+        crs=c.crs,
+    )
     out = out[~out.geometry.is_empty].reset_index(drop=True)
     return out
 
@@ -165,8 +185,9 @@ def scattered_mask(classes_mask: np.ndarray, max_px: float) -> np.ndarray:
     return small[lab]
 
 
-def village_measures(village: np.ndarray, cropland: np.ndarray, land: np.ndarray,
-                     pixel_ha: float) -> pd.DataFrame:
+def village_measures(
+    village: np.ndarray, cropland: np.ndarray, land: np.ndarray, pixel_ha: float
+) -> pd.DataFrame:
     """Per village index i > 0 of `village` (int raster, 0 = none): land area, cropland area,
     number of 8-connected cropland patches inside the village (a patch crossing a village line
     counts in each village) and their mean size, vectorised per village bounding box."""
@@ -180,15 +201,22 @@ def village_measures(village: np.ndarray, cropland: np.ndarray, land: np.ndarray
         _, k = ndimage.label(crop, structure=np.ones((3, 3), bool))
         land_px = int((inside & land[box]).sum())
         crop_px = int(crop.sum())
-        rows.append({"vidx": i, "village_area_ha": land_px * pixel_ha,
-                     "cropland_ha": crop_px * pixel_ha, "cropland_patches": int(k)})
-    df = pd.DataFrame(rows, columns=["vidx", "village_area_ha", "cropland_ha",
-                                     "cropland_patches"])
+        rows.append(
+            {
+                "vidx": i,
+                "village_area_ha": land_px * pixel_ha,
+                "cropland_ha": crop_px * pixel_ha,
+                "cropland_patches": int(k),
+            }
+        )
+    df = pd.DataFrame(rows, columns=["vidx", "village_area_ha", "cropland_ha", "cropland_patches"])
     with np.errstate(divide="ignore", invalid="ignore"):
-        df["cropland_share"] = np.where(df["village_area_ha"] > 0,
-                                        df["cropland_ha"] / df["village_area_ha"], 0.0)
-        df["mean_patch_ha"] = np.where(df["cropland_patches"] > 0,
-                                       df["cropland_ha"] / df["cropland_patches"], np.nan)
+        df["cropland_share"] = np.where(
+            df["village_area_ha"] > 0, df["cropland_ha"] / df["village_area_ha"], 0.0
+        )
+        df["mean_patch_ha"] = np.where(
+            df["cropland_patches"] > 0, df["cropland_ha"] / df["cropland_patches"], np.nan
+        )
     return df
 
 
@@ -201,8 +229,10 @@ def _pixel_polygons(mask: np.ndarray, village: np.ndarray, transform) -> dict[in
             continue
         sub = lab[box] == i
         t = transform @ Affine.translation(box[1].start, box[0].start)
-        polys = [shapely.geometry.shape(g) for g, _ in
-                 shapes(sub.astype(np.uint8), mask=sub, connectivity=4, transform=t)]
+        polys = [
+            shapely.geometry.shape(g)
+            for g, _ in shapes(sub.astype(np.uint8), mask=sub, connectivity=4, transform=t)
+        ]
         out[i] = shapely.union_all(polys)
     return out
 
@@ -231,14 +261,16 @@ def consolidation_parcels(ctx, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, di
         stats["source"] = "no settlements layer: no village units"
         stats["parcels"] = 0
         return _empty(ctx), stats
-    units = village_units(settlements, ctx.counties(), cfg["village_kinds"],
-                          float(cfg["village_radius_m"]))
+    units = village_units(
+        settlements, ctx.counties(), cfg["village_kinds"], float(cfg["village_radius_m"])
+    )
     counties = _counties_cfg(cfg)
-    if len(units):   # the village's own settlement point decides the reach
+    if len(units):  # the village's own settlement point decides the reach
         spts = _settlement_points(settlements, units, ctx.crs)
         reach = assign_by_point(spts, ctx.reaches()).to_numpy()
-        keep = (reach == ctx.reach_id) & (units["adcode"].isin(counties).to_numpy()
-                                          if counties else True)
+        keep = (reach == ctx.reach_id) & (
+            units["adcode"].isin(counties).to_numpy() if counties else True
+        )
         units = units[keep].reset_index(drop=True)
     stats["villages"] = len(units)
     if not len(units):
@@ -246,8 +278,13 @@ def consolidation_parcels(ctx, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, di
         return _empty(ctx), stats
     h, w = ctx.shape
     pixel_ha = abs(ctx.transform.a * ctx.transform.e) / 1e4
-    vidx = rasterize([(g, i + 1) for i, g in enumerate(units.geometry)], out_shape=(h, w),
-                     transform=ctx.transform, fill=0, dtype="int32")
+    vidx = rasterize(
+        [(g, i + 1) for i, g in enumerate(units.geometry)],
+        out_shape=(h, w),
+        transform=ctx.transform,
+        fill=0,
+        dtype="int32",
+    )
     vidx = np.where(ctx.owned, vidx, 0)
     land = ctx.owned
     cropland = np.isin(ctx.landuse, ctx._class_ids(list(cfg["cropland_classes"])))
@@ -258,9 +295,11 @@ def consolidation_parcels(ctx, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, di
     if codes:
         code_path = ctx.reach_dir / "landuse_code.tif"
         if not code_path.exists():
-            raise InputError(f"{code_path}: file not found (original land-use codes of reach "
-                             f"{ctx.reach_id}: field ridges, pathways.land_consolidation."
-                             f"ridge_codes)")
+            raise InputError(
+                f"{code_path}: file not found (original land-use codes of reach "
+                f"{ctx.reach_id}: field ridges, pathways.land_consolidation."
+                f"ridge_codes)"
+            )
         with rasterio.open(code_path) as src:
             if (src.height, src.width) != ctx.shape or src.transform != ctx.transform:
                 raise InputError(f"{code_path}: not on the grid of the reach's landuse.tif")
@@ -273,7 +312,8 @@ def consolidation_parcels(ctx, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, di
         del code, slope
     max_px = float(cfg["scattered_max_ha"]) / pixel_ha
     scattered = scattered_mask(
-        np.isin(ctx.landuse, ctx._class_ids(list(cfg["scattered_classes"]))) & land, max_px)
+        np.isin(ctx.landuse, ctx._class_ids(list(cfg["scattered_classes"]))) & land, max_px
+    )
     ridge_polys = _pixel_polygons(ridge & (vidx > 0), vidx, ctx.transform)
     built_polys = _pixel_polygons(scattered & (vidx > 0), vidx, ctx.transform)
     home_polys, a_scope = _idle_homesteads(ctx, cfg_pathways, units)
@@ -281,8 +321,9 @@ def consolidation_parcels(ctx, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, di
     rows, geoms = [], []
     for i, u in enumerate(units.itertuples(index=False), start=1):
         vgeom = u.geometry
-        quota = shapely.union_all([g for g in (built_polys.get(i), home_polys.get(i))
-                                   if g is not None])
+        quota = shapely.union_all(
+            [g for g in (built_polys.get(i), home_polys.get(i)) if g is not None]
+        )
         quota = shapely.intersection(quota, vgeom) if not quota.is_empty else quota
         parts = [g for g in (ridge_polys.get(i), quota) if g is not None and not g.is_empty]
         if not parts:
@@ -294,21 +335,32 @@ def consolidation_parcels(ctx, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, di
         q = min(quota.area / 1e4 if not quota.is_empty else 0.0, area)
         bgeom = built_polys.get(i)
         hgeom = home_polys.get(i)
-        rows.append({"village_id": u.village_id, "village_name": u.village_name,
-                     "adcode": u.adcode, "vidx": i,
-                     "scattered_built_ha": (shapely.intersection(bgeom, vgeom).area / 1e4
-                                            if bgeom is not None else 0.0),
-                     "homestead_ha": (shapely.intersection(hgeom, vgeom).area / 1e4
-                                      if hgeom is not None else 0.0),
-                     "quota_source_ha": q, "ridge_ha": max(area - q, 0.0) if area - q > 1e-9
-                     else 0.0})
+        rows.append(
+            {
+                "village_id": u.village_id,
+                "village_name": u.village_name,
+                "adcode": u.adcode,
+                "vidx": i,
+                "scattered_built_ha": (
+                    shapely.intersection(bgeom, vgeom).area / 1e4 if bgeom is not None else 0.0
+                ),
+                "homestead_ha": (
+                    shapely.intersection(hgeom, vgeom).area / 1e4 if hgeom is not None else 0.0
+                ),
+                "quota_source_ha": q,
+                "ridge_ha": max(area - q, 0.0) if area - q > 1e-9 else 0.0,
+            }
+        )
         geoms.append(geom)
     stats["villages_with_reclaimable_land"] = len(rows)
     if not rows:
         stats["parcels"] = 0
         return _empty(ctx), stats
-    g = gpd.GeoDataFrame(pd.DataFrame(rows).merge(meas, on="vidx", how="left"),
-                         geometry=gpd.GeoSeries(geoms, crs=ctx.crs), crs=ctx.crs)
+    g = gpd.GeoDataFrame(
+        pd.DataFrame(rows).merge(meas, on="vidx", how="left"),
+        geometry=gpd.GeoSeries(geoms, crs=ctx.crs),
+        crs=ctx.crs,
+    )
     area_m2 = shapely.area(np.asarray(g.geometry.values, dtype=object))
     small = area_m2 < _mmu_m2(cfg_pathways, PATHWAY)
     below = ~small & (area_m2 < float(cfg["min_parcel_ha"]) * 1e4)
@@ -320,8 +372,9 @@ def consolidation_parcels(ctx, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, di
     with np.errstate(invalid="ignore"):
         fragmented = mps <= float(cfg["max_mean_patch_ha"])
     g["eligible"] = farming & fragmented
-    g["reason"] = np.where(~farming, "not_farming_village",
-                           np.where(~fragmented, "not_fragmented", ""))
+    g["reason"] = np.where(
+        ~farming, "not_farming_village", np.where(~fragmented, "not_fragmented", "")
+    )
     g["status"] = None
     g["source_id"] = g["village_id"].astype(str)
     ids = source_ids(PREFIX, g["village_id"])
@@ -333,8 +386,11 @@ def consolidation_parcels(ctx, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, di
 
 def _settlement_points(settlements, units, crs) -> np.ndarray:
     s = settlements if settlements.crs == crs or crs is None else settlements.to_crs(crs)
-    ids = s["id"].astype(str).to_numpy() if "id" in s.columns else \
-        np.array([f"{i + 1}" for i in range(len(s))], dtype=object)
+    ids = (
+        s["id"].astype(str).to_numpy()
+        if "id" in s.columns
+        else np.array([f"{i + 1}" for i in range(len(s))], dtype=object)
+    )
     pts = shapely.point_on_surface(np.asarray(s.geometry.values, dtype=object))
     first: dict[str, object] = {}
     for k, p in zip(ids, pts):
@@ -380,8 +436,9 @@ def _idle_homesteads(ctx, cfg_pathways: dict, units: gpd.GeoDataFrame) -> tuple[
 # Decision
 
 
-def decide_consolidation(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
-                         cfg_water: dict) -> pd.DataFrame:
+def decide_consolidation(
+    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict, cfg_water: dict
+) -> pd.DataFrame:
     """Reclaim to cropland or regreen (module docstring); decision codes reclaim_cropland (with
     reclaim_irrigated_secured_water or reclaim_dry_cropland), protected_area_no_cropland,
     slope_above_reclaim_limit, cropland_unsuitable, no_reclamation_without_secured_water,
@@ -392,8 +449,12 @@ def decide_consolidation(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: 
     ms = min_score(cfg_pathways, cfg_suitability)
     out = _base(df, ms, cfg_pathways)
     reclaim = str(cfg["reclaim_target"])
-    reason = pd.to_numeric(out.get(f"reason_{reclaim}", pd.Series(0, index=out.index)),
-                           errors="coerce").fillna(0).astype(np.int64).to_numpy()
+    reason = (
+        pd.to_numeric(out.get(f"reason_{reclaim}", pd.Series(0, index=out.index)), errors="coerce")
+        .fillna(0)
+        .astype(np.int64)
+        .to_numpy()
+    )
     class_only = (reason & ~CLASS_BIT) == 0
     # built land is not convertible (reason bit 0) is waived: 建设用地复垦 is the point
     crop_suit = suitable(out, reclaim, ms) | (((reason & CLASS_BIT) > 0) & class_only)

@@ -94,9 +94,17 @@ import numpy as np
 import pandas as pd
 
 TARGET_ZH = {
-    "cropland": "耕地（复垦）", "forest": "林地", "shrub": "灌木林地", "grass": "草地",
-    "wetland": "湿地", "solar_pv": "光伏", "ecological": "生态用地", "construction": "建设用地",
-    "closed_protection": "封禁保护", "public_benefit": "公益性治沙", "for_profit": "营利性治沙",
+    "cropland": "耕地（复垦）",
+    "forest": "林地",
+    "shrub": "灌木林地",
+    "grass": "草地",
+    "wetland": "湿地",
+    "solar_pv": "光伏",
+    "ecological": "生态用地",
+    "construction": "建设用地",
+    "closed_protection": "封禁保护",
+    "public_benefit": "公益性治沙",
+    "for_profit": "营利性治沙",
     "natural_recovery": "自然恢复（封育）",
 }
 SUB_MODE_ZH = {"pv": "光伏治沙", "shrub": "灌木固沙（柠条、沙柳）", "tourism": "沙漠旅游"}
@@ -107,14 +115,23 @@ CROPLAND_USES = ("cropland", "cropland_dry")
 CROPLAND_TARGETS = ("cropland",)
 #: the canonical classes a target use turns land into (a parcel already of that class is not
 #: converted to it again: state_wasteland)
-TARGET_CLASSES = {"cropland": ("cropland_irrigated", "cropland_dry"), "forest": ("forest",),
-                  "shrub": ("shrub",), "grass": ("grassland",), "wetland": ("wetland",)}
+TARGET_CLASSES = {
+    "cropland": ("cropland_irrigated", "cropland_dry"),
+    "forest": ("forest",),
+    "shrub": ("shrub",),
+    "grass": ("grassland",),
+    "wetland": ("wetland",),
+}
 #: pathways whose reclamation falls back to the green use itself as the target (the others
 #: to ``ecological`` land planted with it)
 GREEN_TARGET_FALLBACK = ("homestead_greening", "state_wasteland", "land_consolidation")
 FUNDING = {True: "public", False: "operator"}
-DEFAULT_SAND_WATER_USE = {"public_benefit": "shrub", "pv": "solar_pv", "shrub": "shrub",
-                          "tourism": "none"}
+DEFAULT_SAND_WATER_USE = {
+    "public_benefit": "shrub",
+    "pv": "solar_pv",
+    "shrub": "shrub",
+    "tourism": "none",
+}
 
 
 def target_zh(target, sub_mode=None) -> str:
@@ -178,44 +195,56 @@ def _join(*codes) -> np.ndarray:
 
 
 def suitable_uses(df: pd.DataFrame, min_sc: float) -> np.ndarray:
-    """";"-list of the targets suitable for each parcel (order of the grade_* columns)."""
-    targets = [c[len("grade_"):] for c in df.columns if c.startswith("grade_")]
+    """ ";"-list of the targets suitable for each parcel (order of the grade_* columns)."""
+    targets = [c[len("grade_") :] for c in df.columns if c.startswith("grade_")]
     flags = {t: suitable(df, t, min_sc) for t in targets}
-    return np.array([";".join(t for t in targets if flags[t][i]) for i in range(len(df))],
-                    dtype=object)
+    return np.array(
+        [";".join(t for t in targets if flags[t][i]) for i in range(len(df))], dtype=object
+    )
 
 
 def reclaim_use(df: pd.DataFrame, cfg_water: dict) -> tuple[np.ndarray, np.ndarray]:
     """(use, code) of reclamation per parcel (module docstring, 以水定地): ``cropland``
     (irrigated) inside secured water, else ``cropland_dry`` where allowed and rain-fed, else
     "" (no reclamation)."""
-    secured = np.nan_to_num(_num(df, "water_secured_share"), nan=0.0) >= \
-        float(cfg_water["secured_min_share"])
+    secured = np.nan_to_num(_num(df, "water_secured_share"), nan=0.0) >= float(
+        cfg_water["secured_min_share"]
+    )
     outside = str(cfg_water["reclaim_outside_secured"])
     if outside not in ("cropland_dry", "none"):
-        raise ValueError(f"water.reclaim_outside_secured must be cropland_dry or none, "
-                         f"not {outside!r}")
+        raise ValueError(
+            f"water.reclaim_outside_secured must be cropland_dry or none, not {outside!r}"
+        )
     limits = cfg_water["rainfed_above_precipitation_mm"] or {}
     if outside == "cropland_dry" and "cropland_dry" not in limits:
-        raise ValueError("water.reclaim_outside_secured is cropland_dry: give its rain-fed limit "
-                         "water.rainfed_above_precipitation_mm.cropland_dry (mm)")
+        raise ValueError(
+            "water.reclaim_outside_secured is cropland_dry: give its rain-fed limit "
+            "water.rainfed_above_precipitation_mm.cropland_dry (mm)"
+        )
     limit = float(limits["cropland_dry"]) if outside == "cropland_dry" else np.inf
     with np.errstate(invalid="ignore"):
         dry = (outside == "cropland_dry") & (_num(df, "precip_mean_mm") >= limit)
     use = np.where(secured, "cropland", np.where(dry, "cropland_dry", "")).astype(object)
-    code = np.where(secured, "reclaim_irrigated_secured_water",
-                    np.where(dry, "reclaim_dry_cropland",
-                             "no_reclamation_without_secured_water")).astype(object)
+    code = np.where(
+        secured,
+        "reclaim_irrigated_secured_water",
+        np.where(dry, "reclaim_dry_cropland", "no_reclamation_without_secured_water"),
+    ).astype(object)
     return use, code
 
 
-def _base(df: pd.DataFrame, min_sc: float, cfg_pathways: dict,
-          own_classes=()) -> pd.DataFrame:
+def _base(df: pd.DataFrame, min_sc: float, cfg_pathways: dict, own_classes=()) -> pd.DataFrame:
     out = df.copy()
     out["suitable_uses"] = suitable_uses(out, min_sc)
-    for c, v in (("initial_target", ""), ("initial_use", "none"), ("green_use", ""),
-                 ("sub_mode", ""), ("decision", ""), ("hazard_flag", 0),
-                 ("sand_priority", np.nan)):
+    for c, v in (
+        ("initial_target", ""),
+        ("initial_use", "none"),
+        ("green_use", ""),
+        ("sub_mode", ""),
+        ("decision", ""),
+        ("hazard_flag", 0),
+        ("sand_priority", np.nan),
+    ):
         out[c] = v
     if "eligible" not in out.columns:
         out["eligible"] = True
@@ -225,14 +254,17 @@ def _base(df: pd.DataFrame, min_sc: float, cfg_pathways: dict,
     out["eligible"] = out["eligible"].astype(bool)
     nodata = np.isnan(_num(out, "slope_mean")) | np.isnan(_num(out, "precip_mean_mm"))
     shares = [c for c in out.columns if c.startswith("share_")]
-    if shares:   # on land-use nodata: every class share 0 (issue #21)
-        nodata |= out[shares].apply(pd.to_numeric, errors="coerce").fillna(0.0).sum(axis=1
-                                                                                   ).to_numpy() <= 0
+    if shares:  # on land-use nodata: every class share 0 (issue #21)
+        nodata |= (
+            out[shares].apply(pd.to_numeric, errors="coerce").fillna(0.0).sum(axis=1).to_numpy()
+            <= 0
+        )
     newly = nodata & out["eligible"].to_numpy()
     out.loc[newly, "reason"] = "no_data"
     out.loc[newly, "eligible"] = False
-    done = {str(c) for c in cfg_pathways["already_restored_classes"]} - {str(c) for c in
-                                                                          own_classes}
+    done = {str(c) for c in cfg_pathways["already_restored_classes"]} - {
+        str(c) for c in own_classes
+    }
     cur = out.get("current_class", pd.Series([""] * len(out), index=out.index))
     restored = cur.fillna("").astype(str).isin(done).to_numpy() & out["eligible"].to_numpy()
     out.loc[restored, "reason"] = "already_restored"
@@ -240,8 +272,14 @@ def _base(df: pd.DataFrame, min_sc: float, cfg_pathways: dict,
     return out
 
 
-def reclaim_or_regreen(out: pd.DataFrame, cfg: dict, cfg_suitability: dict, cfg_water: dict,
-                       ms: float, crop_suit: np.ndarray | None = None) -> pd.DataFrame:
+def reclaim_or_regreen(
+    out: pd.DataFrame,
+    cfg: dict,
+    cfg_suitability: dict,
+    cfg_water: dict,
+    ms: float,
+    crop_suit: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Reclaim to cropland, else regreen with the best green use (A homestead greening and D
     land consolidation): cropland where it is suitable (`crop_suit`; default: the reclaim
     target's suitability), the slope is at most ``preferred_reclaim_slope_deg``, the parcel is
@@ -259,9 +297,16 @@ def reclaim_or_regreen(out: pd.DataFrame, cfg: dict, cfg_suitability: dict, cfg_
         slope_ok = slope <= max_slope
     crop_ok = crop_suit & slope_ok & ~prot & (r_use != "")
     green = best_green(out, list(cfg.get("regreen_targets", ["forest", "shrub", "grass"])), ms)
-    why = np.select([crop_ok, prot, ~slope_ok, ~crop_suit],
-                    ["reclaim_cropland", "protected_area_no_cropland",
-                     "slope_above_reclaim_limit", "cropland_unsuitable"], "")
+    why = np.select(
+        [crop_ok, prot, ~slope_ok, ~crop_suit],
+        [
+            "reclaim_cropland",
+            "protected_area_no_cropland",
+            "slope_above_reclaim_limit",
+            "cropland_unsuitable",
+        ],
+        "",
+    )
     why = np.where(why == "", r_code, why)
     water = np.where(crop_ok, r_code, "")
     nat = np.where(~crop_ok & (green == NATURAL), "no_suitable_green_use", "")
@@ -274,8 +319,9 @@ def reclaim_or_regreen(out: pd.DataFrame, cfg: dict, cfg_suitability: dict, cfg_
     return out
 
 
-def decide_homestead(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
-                     cfg_water: dict) -> pd.DataFrame:
+def decide_homestead(
+    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict, cfg_water: dict
+) -> pd.DataFrame:
     cfg = cfg_pathways.get("homestead_greening") or {}
     ms = min_score(cfg_pathways, cfg_suitability)
     return reclaim_or_regreen(_base(df, ms, cfg_pathways), cfg, cfg_suitability, cfg_water, ms)
@@ -293,14 +339,18 @@ def _legacy(values) -> tuple[np.ndarray, np.ndarray]:
     return leg, fund
 
 
-def decide_mine(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
-                cfg_water: dict) -> pd.DataFrame:
+def decide_mine(
+    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict, cfg_water: dict
+) -> pd.DataFrame:
     cfg = cfg_pathways.get("mine_remediation") or {}
     ms = min_score(cfg_pathways, cfg_suitability)
     out = _base(df, ms, cfg_pathways)
     max_reclaim = float((cfg_suitability or {}).get("preferred_reclaim_slope_deg", 15.0))
-    regreen = list((cfg_pathways.get("homestead_greening") or {}).get(
-        "regreen_targets", ["forest", "shrub", "grass"]))
+    regreen = list(
+        (cfg_pathways.get("homestead_greening") or {}).get(
+            "regreen_targets", ["forest", "shrub", "grass"]
+        )
+    )
     regreen = list(cfg.get("regreen_targets", regreen))
     prot = _protected(out)
     slope = _num(out, "slope_mean")
@@ -310,23 +360,43 @@ def decide_mine(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
     planned = np.nan_to_num(planned, nan=0.0) if len(planned) else planned
     r_use, _ = reclaim_use(out, cfg_water)
     with np.errstate(invalid="ignore"):
-        construction = ~prot & (planned >= float(cfg.get("construction_min_share", 0.5))) & \
-            (planned > 0)
+        construction = (
+            ~prot & (planned >= float(cfg.get("construction_min_share", 0.5))) & (planned > 0)
+        )
         pv_grade = _num(out, "grade_solar_pv")
-        pv_allowed = np.isin(pv_grade, (1, 2, 3)) if "grade_solar_pv" in out.columns else \
-            np.ones(len(out), dtype=bool)
-        pv = ~prot & ~construction & (status == "closed") & pv_allowed & \
-            (slope <= float(cfg.get("pv_max_slope_deg", 15.0))) & \
-            (area >= float(cfg.get("pv_min_area_ha", 1.0)))
-        crop = ~prot & ~construction & ~pv & suitable(out, "cropland", ms) & \
-            (slope <= max_reclaim) & (r_use != "")
+        pv_allowed = (
+            np.isin(pv_grade, (1, 2, 3))
+            if "grade_solar_pv" in out.columns
+            else np.ones(len(out), dtype=bool)
+        )
+        pv = (
+            ~prot
+            & ~construction
+            & (status == "closed")
+            & pv_allowed
+            & (slope <= float(cfg.get("pv_max_slope_deg", 15.0)))
+            & (area >= float(cfg.get("pv_min_area_ha", 1.0)))
+        )
+        crop = (
+            ~prot
+            & ~construction
+            & ~pv
+            & suitable(out, "cropland", ms)
+            & (slope <= max_reclaim)
+            & (r_use != "")
+        )
     green = best_green(out, regreen, ms)
-    target = np.select([prot, construction, pv, crop],
-                       ["ecological", "construction", "solar_pv", "cropland"], "ecological")
+    target = np.select(
+        [prot, construction, pv, crop],
+        ["ecological", "construction", "solar_pv", "cropland"],
+        "ecological",
+    )
     use = np.select([prot, construction, pv, crop], [green, "built", "solar_pv", r_use], green)
-    why = np.select([prot, construction, pv, crop],
-                    ["protected_area", "planned_construction", "pv_closed_mine", "cropland_suitable"],
-                    "ecological_best_green")
+    why = np.select(
+        [prot, construction, pv, crop],
+        ["protected_area", "planned_construction", "pv_closed_mine", "cropland_suitable"],
+        "ecological_best_green",
+    )
     unknown = np.where(status == "unknown", "status_unknown_check_operating", "")
     nat = np.where((use == NATURAL), "no_suitable_green_use", "")
     out["initial_target"] = target
@@ -334,25 +404,32 @@ def decide_mine(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
     out["green_use"] = green
     out["decision"] = _join(why, nat, unknown)
     out["pv_mw"] = np.where(use == "solar_pv", area * float(cfg.get("pv_mw_per_ha", 0.5)), 0.0)
-    steep = _num(out, "hazard_slope_max_deg") if "hazard_slope_max_deg" in out.columns else \
-        _num(out, "slope_max")
+    steep = (
+        _num(out, "hazard_slope_max_deg")
+        if "hazard_slope_max_deg" in out.columns
+        else _num(out, "slope_max")
+    )
     with np.errstate(invalid="ignore"):
         out["hazard_flag"] = (steep > float(cfg["hazard_slope_deg"])).astype(np.int64)
-    out["legacy"], out["funding"] = _legacy(out["legacy"] if "legacy" in out.columns
-                                            else [None] * len(out))
+    out["legacy"], out["funding"] = _legacy(
+        out["legacy"] if "legacy" in out.columns else [None] * len(out)
+    )
     _clear_not_eligible(out)
     return out
 
 
-def decide_sand(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
-                cfg_water: dict) -> pd.DataFrame:
+def decide_sand(
+    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict, cfg_water: dict
+) -> pd.DataFrame:
     cfg = cfg_pathways["sand_control"]
     ms = min_score(cfg_pathways, cfg_suitability)
     out = _base(df, ms, cfg_pathways)
     water_use = {**DEFAULT_SAND_WATER_USE, **dict(cfg.get("water_use") or {})}
     if "protected_share" not in out.columns:
-        raise ValueError("sand units need protected_share (attributes.sand_extras): the mode "
-                         "is decided by the share inside a protected area, never by touching")
+        raise ValueError(
+            "sand units need protected_share (attributes.sand_extras): the mode "
+            "is decided by the share inside a protected area, never by touching"
+        )
     share = np.nan_to_num(_num(out, "protected_share"), nan=0.0)
     prot = share >= float(cfg["closure_min_protected_share"])
     precip = _num(out, "precip_mean_mm")
@@ -360,31 +437,47 @@ def decide_sand(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
     d = _num(out, "threat_dist_m")
     T = float(cfg.get("threat_distance_m", 2000.0))
     with np.errstate(invalid="ignore"):
-        untreatable = ~prot & (secured < 0.5) & (precip < float(cfg.get("untreatable_precip_mm", 200.0)))
+        untreatable = (
+            ~prot & (secured < 0.5) & (precip < float(cfg.get("untreatable_precip_mm", 200.0)))
+        )
         closed = prot | untreatable
         public = ~closed & (d <= T)
         profit = ~closed & ~public
         sandy = np.nan_to_num(_num(out, "share_sandy"), nan=0.0)
-        tourism = profit & (sandy >= float(cfg["tourism_min_sandy_share"])) & \
-            (_num(out, "dist_settlements_min_m") <= float(cfg["tourism_max_access_m"]))
-        pv = profit & ~tourism & (share <= 0) & suitable(out, "solar_pv", ms) & \
-            (_num(out, "slope_mean") <= float(cfg["pv_max_slope_deg"])) & \
-            (_num(out, "dist_roads_min_m") <= float(cfg["pv_max_road_m"]))
+        tourism = (
+            profit
+            & (sandy >= float(cfg["tourism_min_sandy_share"]))
+            & (_num(out, "dist_settlements_min_m") <= float(cfg["tourism_max_access_m"]))
+        )
+        pv = (
+            profit
+            & ~tourism
+            & (share <= 0)
+            & suitable(out, "solar_pv", ms)
+            & (_num(out, "slope_mean") <= float(cfg["pv_max_slope_deg"]))
+            & (_num(out, "dist_roads_min_m") <= float(cfg["pv_max_road_m"]))
+        )
     sub = np.select([pv, tourism, profit], ["pv", "tourism", "shrub"], "")
     target = np.select([closed, public], ["closed_protection", "public_benefit"], "for_profit")
-    use = np.select([closed, public, pv, tourism],
-                    ["none", water_use["public_benefit"], water_use["pv"], water_use["tourism"]],
-                    water_use["shrub"])
+    use = np.select(
+        [closed, public, pv, tourism],
+        ["none", water_use["public_benefit"], water_use["pv"], water_use["tourism"]],
+        water_use["shrub"],
+    )
     kind = out.get("threat_kind", pd.Series([""] * len(out))).fillna("").astype(str).to_numpy()
-    why = np.select([prot, untreatable, public], ["protected_area", "untreatable",
-                    np.char.add("threat_", kind.astype(str))], "no_threat")
+    why = np.select(
+        [prot, untreatable, public],
+        ["protected_area", "untreatable", np.char.add("threat_", kind.astype(str))],
+        "no_threat",
+    )
     out["initial_target"] = target
     out["initial_use"] = use
     out["sub_mode"] = sub
     out["decision"] = why
     out["sand_priority"] = sand_priority(out, cfg)
-    out["pv_mw"] = np.where(use == "solar_pv",
-                            _num(out, "area_ha") * float(cfg.get("pv_mw_per_ha", 0.5)), 0.0)
+    out["pv_mw"] = np.where(
+        use == "solar_pv", _num(out, "area_ha") * float(cfg.get("pv_mw_per_ha", 0.5)), 0.0
+    )
     _clear_not_eligible(out)
     return out
 
@@ -394,8 +487,9 @@ def sand_priority(df: pd.DataFrame, cfg: dict) -> np.ndarray:
     T = float(cfg.get("threat_distance_m", 2000.0))
     d = np.nan_to_num(_num(df, "threat_dist_m"), nan=np.inf)
     threat = np.where(np.isfinite(d), T / (T + np.maximum(d, 0.0)), 0.0)
-    area = 1.0 - np.exp(-np.nan_to_num(_num(df, "area_ha")) /
-                        float(cfg.get("priority_area_ref_ha", 50.0)))
+    area = 1.0 - np.exp(
+        -np.nan_to_num(_num(df, "area_ha")) / float(cfg.get("priority_area_ref_ha", 50.0))
+    )
     mob_w = {"sandy": 1.0, "bare": 0.5, **dict(cfg.get("mobility") or {})}
     num = np.zeros(len(df))
     den = np.zeros(len(df))
@@ -406,13 +500,21 @@ def sand_priority(df: pd.DataFrame, cfg: dict) -> np.ndarray:
     mobility = np.divide(num, den, out=np.zeros(len(df)), where=den > 0)
     expo = np.nan_to_num(_num(df, "wind_exposure"), nan=0.5)
     total = sum(float(v) for v in (w["threat"], w["area"], w["wind"])) or 1.0
-    score = 100.0 * (float(w["threat"]) * threat + float(w["area"]) * area +
-                     float(w["wind"]) * expo * mobility) / total
+    score = (
+        100.0
+        * (
+            float(w["threat"]) * threat
+            + float(w["area"]) * area
+            + float(w["wind"]) * expo * mobility
+        )
+        / total
+    )
     return np.round(score, 2)
 
 
-def decide_wasteland(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict,
-                     cfg_water: dict) -> pd.DataFrame:
+def decide_wasteland(
+    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict, cfg_water: dict
+) -> pd.DataFrame:
     """W. state-owned waste land (module docstring): the best suitable use decided by water."""
     cfg = cfg_pathways["state_wasteland"]
     ms = min_score(cfg_pathways, cfg_suitability)
@@ -450,14 +552,17 @@ def decide_wasteland(df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict
     crop = np.isin(best, CROPLAND_TARGETS)
     # the water fallback (allocation) takes its uses from suitable_uses: not the own class
     own_of = {c: t for t, cs in TARGET_CLASSES.items() for c in cs}
-    out["suitable_uses"] = [";".join(u for u in str(su).split(";") if u and own_of.get(c) != u)
-                            for su, c in zip(out["suitable_uses"], cur)]
+    out["suitable_uses"] = [
+        ";".join(u for u in str(su).split(";") if u and own_of.get(c) != u)
+        for su, c in zip(out["suitable_uses"], cur)
+    ]
     use = np.where(crop, r_use, best).astype(object)
     why = np.where(best == NATURAL, "", np.char.add("best_use_", best.astype(str))).astype(object)
     water = np.where(crop, r_code, "")
     crop_listed = any(t in CROPLAND_TARGETS for t in targets)
-    no_crop = np.where(prot & crop_listed & suitable(out, "cropland", ms),
-                       "protected_area_no_cropland", "")
+    no_crop = np.where(
+        prot & crop_listed & suitable(out, "cropland", ms), "protected_area_no_cropland", ""
+    )
     nat = np.where((best == NATURAL) & ~same, "no_suitable_green_use", "")
     kept = np.where((best == NATURAL) & same, "already_suitable_class_closure", "")
     out["initial_target"] = best
@@ -484,17 +589,22 @@ def decide_consolidation(df, cfg_pathways, cfg_suitability, cfg_water):
     return _decide(df, cfg_pathways, cfg_suitability, cfg_water)
 
 
-DECIDERS = {"homestead_greening": decide_homestead, "mine_remediation": decide_mine,
-            "sand_control": decide_sand, "state_wasteland": decide_wasteland,
-            "land_consolidation": decide_consolidation}
+DECIDERS = {
+    "homestead_greening": decide_homestead,
+    "mine_remediation": decide_mine,
+    "sand_control": decide_sand,
+    "state_wasteland": decide_wasteland,
+    "land_consolidation": decide_consolidation,
+}
 
 
 # --------------------------------------------------------------------------------------------
 # Final fields from a (possibly allocated) decision
 
 
-def finalize(df: pd.DataFrame, allocated: bool = False, *,
-             natural_counts_as_greening: bool = False) -> pd.DataFrame:
+def finalize(
+    df: pd.DataFrame, allocated: bool = False, *, natural_counts_as_greening: bool = False
+) -> pd.DataFrame:
     """Recommended target, labels, score/grade of the implementing use and the indicators
     (module docstring).
 
@@ -530,16 +640,23 @@ def finalize(df: pd.DataFrame, allocated: bool = False, *,
     area = out["area_ha"].to_numpy(dtype=float)
     pathway = out["pathway"].astype(str).to_numpy()
     target = out["recommended_target"].to_numpy()
-    no_green = out["decision"].fillna("").astype(str).str.contains("no_suitable_green_use"
-                                                                   ).to_numpy()
+    no_green = (
+        out["decision"].fillna("").astype(str).str.contains("no_suitable_green_use").to_numpy()
+    )
     natural = real & (use == NATURAL)
     green = np.isin(use, GREEN_USES) | (natural & bool(natural_counts_as_greening) & ~no_green)
     out["new_cultivated_ha"] = np.where(real & np.isin(use, CROPLAND_USES), area, 0.0)
     # 增减挂钩: a restored homestead frees its area; a land consolidation the construction
     # land it reclaims (quota_source_ha <= area_ha)
-    quota = np.where(pathway == "homestead_greening", area,
-                     np.where(pathway == "land_consolidation",
-                              np.minimum(np.nan_to_num(_num(out, "quota_source_ha")), area), 0.0))
+    quota = np.where(
+        pathway == "homestead_greening",
+        area,
+        np.where(
+            pathway == "land_consolidation",
+            np.minimum(np.nan_to_num(_num(out, "quota_source_ha")), area),
+            0.0,
+        ),
+    )
     out["freed_quota_ha"] = np.where(real, quota, 0.0)
     out["greening_increment_ha"] = np.where(real & green, area, 0.0)
     out["closure_ha"] = np.where(real & (target == "closed_protection"), area, 0.0)

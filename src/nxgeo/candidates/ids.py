@@ -65,8 +65,10 @@ def location_ids(prefix: str, adcodes, geoms, grid_m: float = GRID_M) -> pd.Seri
     x = np.round(shapely.get_x(pts) / grid_m) * grid_m
     y = np.round(shapely.get_y(pts) / grid_m) * grid_m
     codes = pd.Series(adcodes, dtype=object).astype(str).to_numpy()
-    return pd.Series([f"{prefix}-{a}-{e / 1000:.1f}-{n / 1000:.1f}"
-                      for a, e, n in zip(codes, x, y)], dtype=object)
+    return pd.Series(
+        [f"{prefix}-{a}-{e / 1000:.1f}-{n / 1000:.1f}" for a, e, n in zip(codes, x, y)],
+        dtype=object,
+    )
 
 
 def geometry_hash(geom, snap_m: float = HASH_SNAP_M, n: int = 6) -> str:

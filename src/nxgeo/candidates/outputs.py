@@ -57,42 +57,148 @@ from .styles import add_layer_styles
 
 CRS = "EPSG:4507"
 CORE_FIELDS = [
-    "parcel_id", "parent_ids", "id_origin", "pathway", "year", "adcode", "county_name", "reach",
-    "source_id", "status",
-    "legacy", "funding", "area_ha", "area_mu", "current_class", "recommended_target", "target_zh",
-    "sub_mode", "green_use", "initial_target", "initial_use", "water_use", "score", "grade",
+    "parcel_id",
+    "parent_ids",
+    "id_origin",
+    "pathway",
+    "year",
+    "adcode",
+    "county_name",
+    "reach",
+    "source_id",
+    "status",
+    "legacy",
+    "funding",
+    "area_ha",
+    "area_mu",
+    "current_class",
+    "recommended_target",
+    "target_zh",
+    "sub_mode",
+    "green_use",
+    "initial_target",
+    "initial_use",
+    "water_use",
+    "score",
+    "grade",
     "decision",
-    "eligible", "reason", "measure", "unit_cost_cny_per_mu", "cost_cny", "cost_wan_cny",
-    "water_demand_m3", "allocated", "rank_in_county",
-    "p_selected", "p_top_k", "rank_p05", "rank_p95", "selection_stability",
-    "new_cultivated_ha", "freed_quota_ha", "greening_increment_ha", "closure_ha",
-    "natural_recovery_ha", "pv_mw", "sand_priority", "hazard_flag",
+    "eligible",
+    "reason",
+    "measure",
+    "unit_cost_cny_per_mu",
+    "cost_cny",
+    "cost_wan_cny",
+    "water_demand_m3",
+    "allocated",
+    "rank_in_county",
+    "p_selected",
+    "p_top_k",
+    "rank_p05",
+    "rank_p95",
+    "selection_stability",
+    "new_cultivated_ha",
+    "freed_quota_ha",
+    "greening_increment_ha",
+    "closure_ha",
+    "natural_recovery_ha",
+    "pv_mw",
+    "sand_priority",
+    "hazard_flag",
 ]
 ATTRIBUTE_FIELDS = [
-    "slope_mean", "slope_min", "slope_max", "precip_mean_mm", "elev_mean_m",
-    "dist_water_m", "dist_roads_m", "dist_settlements_m", "dist_water_min_m",
-    "dist_roads_min_m", "dist_settlements_min_m", "dist_farmland_m", "threat_dist_m",
-    "threat_kind", "wind_exposure", "protected_share", "hazard_slope_max_deg", "protected_core", "protected_any", "ecological_redline",
-    "basic_farmland_share", "water_secured_share", "planned_share", "best_use", "suitable_uses",
+    "slope_mean",
+    "slope_min",
+    "slope_max",
+    "precip_mean_mm",
+    "elev_mean_m",
+    "dist_water_m",
+    "dist_roads_m",
+    "dist_settlements_m",
+    "dist_water_min_m",
+    "dist_roads_min_m",
+    "dist_settlements_min_m",
+    "dist_farmland_m",
+    "threat_dist_m",
+    "threat_kind",
+    "wind_exposure",
+    "protected_share",
+    "hazard_slope_max_deg",
+    "protected_core",
+    "protected_any",
+    "ecological_redline",
+    "basic_farmland_share",
+    "water_secured_share",
+    "planned_share",
+    "best_use",
+    "suitable_uses",
 ]
 #: fields of one pathway (NULL in the other layers): D land consolidation's village measures
 PATHWAY_FIELDS = list(_lc.FIELDS)
-EMPTY_STR_FIELDS = {"selection_stability", "parent_ids", "id_origin", "reason", "decision",
-                    "recommended_target", "target_zh", "sub_mode",
-                    "green_use", "initial_target", "initial_use", "water_use", "suitable_uses",
-                    "best_use",
-                    "current_class", "county_name", "funding", "measure"}
+EMPTY_STR_FIELDS = {
+    "selection_stability",
+    "parent_ids",
+    "id_origin",
+    "reason",
+    "decision",
+    "recommended_target",
+    "target_zh",
+    "sub_mode",
+    "green_use",
+    "initial_target",
+    "initial_use",
+    "water_use",
+    "suitable_uses",
+    "best_use",
+    "current_class",
+    "county_name",
+    "funding",
+    "measure",
+}
 DYNAMIC_PREFIXES = ("share_", "score_", "grade_", "reason_", "d_")  # d_: service gains
-INT_FIELDS = {"year", "eligible", "allocated", "rank_in_county", "rank_p05", "rank_p95",
-              "hazard_flag", "grade", "legacy", "cropland_patches",
-              "protected_core", "protected_any", "ecological_redline"}
+INT_FIELDS = {
+    "year",
+    "eligible",
+    "allocated",
+    "rank_in_county",
+    "rank_p05",
+    "rank_p95",
+    "hazard_flag",
+    "grade",
+    "legacy",
+    "cropland_patches",
+    "protected_core",
+    "protected_any",
+    "ecological_redline",
+}
 BOOL_FIELDS = bool_fields()  # eligible, allocated, legacy, hazard_flag, protected_* (nxgeo.fields)
-STR_FIELDS = {"parcel_id", "selection_stability", "parent_ids", "id_origin", "pathway", "adcode",
-              "county_name", "reach", "source_id", "status",
-              "funding", "measure", "current_class", "recommended_target", "target_zh", "sub_mode",
-              "green_use", "initial_target", "initial_use", "water_use", "decision", "reason",
-              "threat_kind",
-              "best_use", "suitable_uses", *_lc.STR_FIELDS}
+STR_FIELDS = {
+    "parcel_id",
+    "selection_stability",
+    "parent_ids",
+    "id_origin",
+    "pathway",
+    "adcode",
+    "county_name",
+    "reach",
+    "source_id",
+    "status",
+    "funding",
+    "measure",
+    "current_class",
+    "recommended_target",
+    "target_zh",
+    "sub_mode",
+    "green_use",
+    "initial_target",
+    "initial_use",
+    "water_use",
+    "decision",
+    "reason",
+    "threat_kind",
+    "best_use",
+    "suitable_uses",
+    *_lc.STR_FIELDS,
+}
 
 
 def dynamic_fields(frames) -> list[str]:
@@ -124,8 +230,10 @@ def conform(gdf: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
             elif f in EMPTY_STR_FIELDS:
                 vals = list(col.fillna("").astype(str))
             else:
-                vals = [None if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v)
-                        for v in col]
+                vals = [
+                    None if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v)
+                    for v in col
+                ]
             data[f] = np.asarray(vals, dtype=object)
         elif f in BOOL_FIELDS:  # real booleans (GeoPackage boolean subtype)
             v = pd.to_numeric(col, errors="coerce") if col is not None else pd.Series([0] * n)
@@ -146,24 +254,27 @@ def conform(gdf: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
     return out.sort_values("parcel_id", kind="stable").reset_index(drop=True)
 
 
-def write_candidates_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path,
-                          styles: bool = True) -> Path:
+def write_candidates_gpkg(
+    layers: Mapping[str, gpd.GeoDataFrame], path: str | Path, styles: bool = True
+) -> Path:
     """One GeoPackage with the layers homestead_greening, mine_remediation, sand_control,
     land_consolidation (all always present, possibly empty), the documented schema, EPSG:4507, QGIS default
     styles in ``layer_styles`` (with `styles`). Atomic and byte-reproducible."""
     frames = [layers.get(p) for p in PATHWAYS]
     fields = schema([f for f in frames if f is not None])
-    empty = gpd.GeoDataFrame({"parcel_id": pd.Series([], dtype=object)},
-                             geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
-    out = {p: conform(layers[p] if layers.get(p) is not None else empty, fields)
-           for p in PATHWAYS}
+    empty = gpd.GeoDataFrame(
+        {"parcel_id": pd.Series([], dtype=object)}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS
+    )
+    out = {p: conform(layers[p] if layers.get(p) is not None else empty, fields) for p in PATHWAYS}
     path = Path(path)
     with atomic_path(path) as tmp:
         write_layers(tmp, out)
         con = sqlite3.connect(str(tmp))
         try:  # empty layers: declare the geometry type the others have
-            con.execute("UPDATE gpkg_geometry_columns SET geometry_type_name = 'MULTIPOLYGON' "
-                        "WHERE geometry_type_name = 'GEOMETRY'")
+            con.execute(
+                "UPDATE gpkg_geometry_columns SET geometry_type_name = 'MULTIPOLYGON' "
+                "WHERE geometry_type_name = 'GEOMETRY'"
+            )
             con.commit()
         finally:
             con.close()
@@ -172,24 +283,56 @@ def write_candidates_gpkg(layers: Mapping[str, gpd.GeoDataFrame], path: str | Pa
     return path
 
 
-SUMMARY_COLUMNS = ["adcode", "county_name", "pathway", "n_parcels", "n_eligible", "n_allocated",
-                   "area_ha", "area_mu", "allocated_area_ha", "new_cultivated_ha",
-                   "freed_quota_ha", "greening_increment_ha", "closure_ha", "natural_recovery_ha",
-                   "pv_mw", "water_allocated_m3", "n_hazard", "n_already_restored", "n_no_data",
-                   "n_public_funded", "n_operator_funded", "public_funded_ha",
-                   "operator_funded_ha", "social_capital_funded_ha", "cost_wan_cny",
-                   "public_cost_wan_cny", "operator_cost_wan_cny", "social_capital_cost_wan_cny",
-                   "cost_yi_cny"]
+SUMMARY_COLUMNS = [
+    "adcode",
+    "county_name",
+    "pathway",
+    "n_parcels",
+    "n_eligible",
+    "n_allocated",
+    "area_ha",
+    "area_mu",
+    "allocated_area_ha",
+    "new_cultivated_ha",
+    "freed_quota_ha",
+    "greening_increment_ha",
+    "closure_ha",
+    "natural_recovery_ha",
+    "pv_mw",
+    "water_allocated_m3",
+    "n_hazard",
+    "n_already_restored",
+    "n_no_data",
+    "n_public_funded",
+    "n_operator_funded",
+    "public_funded_ha",
+    "operator_funded_ha",
+    "social_capital_funded_ha",
+    "cost_wan_cny",
+    "public_cost_wan_cny",
+    "operator_cost_wan_cny",
+    "social_capital_cost_wan_cny",
+    "cost_yi_cny",
+]
 FUNDERS = ("public", "operator", "social_capital")
 #: indicators that are sums of the parcel fields of the same name (only allocated parcels
 #: carry them: the summary equals the sum over the allocated parcels)
-INDICATORS = ("new_cultivated_ha", "freed_quota_ha", "greening_increment_ha", "closure_ha",
-              "natural_recovery_ha", "pv_mw")
+INDICATORS = (
+    "new_cultivated_ha",
+    "freed_quota_ha",
+    "greening_increment_ha",
+    "closure_ha",
+    "natural_recovery_ha",
+    "pv_mw",
+)
 
 
 def _frame(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
-    parts = [pd.DataFrame(layers[p].drop(columns="geometry", errors="ignore"))
-             for p in PATHWAYS if layers.get(p) is not None and len(layers[p])]
+    parts = [
+        pd.DataFrame(layers[p].drop(columns="geometry", errors="ignore"))
+        for p in PATHWAYS
+        if layers.get(p) is not None and len(layers[p])
+    ]
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
@@ -206,7 +349,9 @@ def summary_by_county(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     df["county_name"] = df.get("county_name", pd.Series([""] * len(df))).fillna("").astype(str)
     alloc = pd.to_numeric(df["allocated"], errors="coerce").fillna(0).astype(bool)
     df["_alloc_area"] = np.where(alloc, df["area_ha"], 0.0)
-    df["_water"] = np.where(alloc, pd.to_numeric(df["water_demand_m3"], errors="coerce").fillna(0), 0.0)
+    df["_water"] = np.where(
+        alloc, pd.to_numeric(df["water_demand_m3"], errors="coerce").fillna(0), 0.0
+    )
     df["_elig"] = pd.to_numeric(df["eligible"], errors="coerce").fillna(0).astype(int)
     df["_alloc"] = alloc.astype(int)
     df["_hazard"] = pd.to_numeric(df["hazard_flag"], errors="coerce").fillna(0).astype(int)
@@ -214,8 +359,9 @@ def summary_by_county(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     df["_restored"] = (reason == "already_restored").astype(int)
     df["_nodata"] = (reason == "no_data").astype(int)
     fund = df.get("funding", pd.Series([""] * len(df))).fillna("").astype(str)
-    cost = pd.to_numeric(df.get("cost_wan_cny", pd.Series(np.nan, index=df.index)),
-                         errors="coerce").fillna(0.0)
+    cost = pd.to_numeric(
+        df.get("cost_wan_cny", pd.Series(np.nan, index=df.index)), errors="coerce"
+    ).fillna(0.0)
     df["_cost"] = np.where(alloc, cost, 0.0)
     for k in FUNDERS:
         df[f"_n_{k}"] = (alloc & (fund == k)).astype(int)
@@ -224,38 +370,57 @@ def summary_by_county(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     for c in INDICATORS:
         df[c] = pd.to_numeric(df.get(c, 0.0), errors="coerce").fillna(0.0)
     g = df.groupby(["adcode", "pathway"], sort=True)
-    out = pd.DataFrame({
-        "county_name": g["county_name"].first(),
-        "n_parcels": g.size(),
-        "n_eligible": g["_elig"].sum(),
-        "n_allocated": g["_alloc"].sum(),
-        "area_ha": g["area_ha"].sum(),
-        "area_mu": g["area_mu"].sum(),
-        "allocated_area_ha": g["_alloc_area"].sum(),
-        **{c: g[c].sum() for c in INDICATORS},
-        "water_allocated_m3": g["_water"].sum(),
-        "n_hazard": g["_hazard"].sum(),
-        "n_already_restored": g["_restored"].sum(),
-        "n_no_data": g["_nodata"].sum(),
-        "n_public_funded": g["_n_public"].sum(),
-        "n_operator_funded": g["_n_operator"].sum(),
-        "public_funded_ha": g["_public_ha"].sum(),
-        "operator_funded_ha": g["_operator_ha"].sum(),
-        "social_capital_funded_ha": g["_social_capital_ha"].sum(),
-        "cost_wan_cny": g["_cost"].sum(),
-        **{f"{k}_cost_wan_cny": g[f"_{k}_cost"].sum() for k in FUNDERS},
-    }).reset_index()
+    out = pd.DataFrame(
+        {
+            "county_name": g["county_name"].first(),
+            "n_parcels": g.size(),
+            "n_eligible": g["_elig"].sum(),
+            "n_allocated": g["_alloc"].sum(),
+            "area_ha": g["area_ha"].sum(),
+            "area_mu": g["area_mu"].sum(),
+            "allocated_area_ha": g["_alloc_area"].sum(),
+            **{c: g[c].sum() for c in INDICATORS},
+            "water_allocated_m3": g["_water"].sum(),
+            "n_hazard": g["_hazard"].sum(),
+            "n_already_restored": g["_restored"].sum(),
+            "n_no_data": g["_nodata"].sum(),
+            "n_public_funded": g["_n_public"].sum(),
+            "n_operator_funded": g["_n_operator"].sum(),
+            "public_funded_ha": g["_public_ha"].sum(),
+            "operator_funded_ha": g["_operator_ha"].sum(),
+            "social_capital_funded_ha": g["_social_capital_ha"].sum(),
+            "cost_wan_cny": g["_cost"].sum(),
+            **{f"{k}_cost_wan_cny": g[f"_{k}_cost"].sum() for k in FUNDERS},
+        }
+    ).reset_index()
     out["cost_yi_cny"] = out["cost_wan_cny"] / 1e4
     return out[SUMMARY_COLUMNS]
 
 
-PATHWAY_COLUMNS = ["pathway", "n_parcels", "n_allocated", "area_ha", "allocated_area_ha",
-                   "max_parcel_ha", *INDICATORS, "water_allocated_m3", "n_hazard",
-                   "public_funded_ha", "operator_funded_ha", "social_capital_funded_ha",
-                   "cost_wan_cny", "cost_yi_cny", "cost_per_mu_cny", "planting_ha",
-                   "shrub_planting_ha", "closure_share", "target_closure_share",
-                   "shrub_share_of_planting", "target_shrub_share_of_planting",
-                   "meets_three_north"]
+PATHWAY_COLUMNS = [
+    "pathway",
+    "n_parcels",
+    "n_allocated",
+    "area_ha",
+    "allocated_area_ha",
+    "max_parcel_ha",
+    *INDICATORS,
+    "water_allocated_m3",
+    "n_hazard",
+    "public_funded_ha",
+    "operator_funded_ha",
+    "social_capital_funded_ha",
+    "cost_wan_cny",
+    "cost_yi_cny",
+    "cost_per_mu_cny",
+    "planting_ha",
+    "shrub_planting_ha",
+    "closure_share",
+    "target_closure_share",
+    "shrub_share_of_planting",
+    "target_shrub_share_of_planting",
+    "meets_three_north",
+]
 
 
 def pathway_summary(layers: Mapping[str, pd.DataFrame], cfg_pathways: Mapping) -> pd.DataFrame:
@@ -279,19 +444,27 @@ def pathway_summary(layers: Mapping[str, pd.DataFrame], cfg_pathways: Mapping) -
         area = sub["area_ha"].astype(float)
         use = sub["water_use"].fillna("").astype(str)
         fund = sub.get("funding", pd.Series([""] * len(sub), index=sub.index)).fillna("")
-        row = {"pathway": p, "n_parcels": len(sub), "n_allocated": int(alloc.sum()),
-               "area_ha": float(area.sum()), "allocated_area_ha": float(area[alloc].sum()),
-               "max_parcel_ha": float(area.max()),
-               **{c: float(pd.to_numeric(sub[c], errors="coerce").fillna(0).sum())
-                  for c in INDICATORS},
-               "water_allocated_m3": float(pd.to_numeric(sub["water_demand_m3"], errors="coerce"
-                                                         ).fillna(0)[alloc].sum()),
-               "n_hazard": int(pd.to_numeric(sub["hazard_flag"], errors="coerce").fillna(0).sum()),
-               "public_funded_ha": float(area[alloc & (fund == "public")].sum()),
-               "operator_funded_ha": float(area[alloc & (fund == "operator")].sum()),
-               "social_capital_funded_ha": float(area[alloc & (fund == "social_capital")].sum())}
-        cost = pd.to_numeric(sub.get("cost_wan_cny", pd.Series(np.nan, index=sub.index)),
-                             errors="coerce").fillna(0.0)
+        row = {
+            "pathway": p,
+            "n_parcels": len(sub),
+            "n_allocated": int(alloc.sum()),
+            "area_ha": float(area.sum()),
+            "allocated_area_ha": float(area[alloc].sum()),
+            "max_parcel_ha": float(area.max()),
+            **{
+                c: float(pd.to_numeric(sub[c], errors="coerce").fillna(0).sum()) for c in INDICATORS
+            },
+            "water_allocated_m3": float(
+                pd.to_numeric(sub["water_demand_m3"], errors="coerce").fillna(0)[alloc].sum()
+            ),
+            "n_hazard": int(pd.to_numeric(sub["hazard_flag"], errors="coerce").fillna(0).sum()),
+            "public_funded_ha": float(area[alloc & (fund == "public")].sum()),
+            "operator_funded_ha": float(area[alloc & (fund == "operator")].sum()),
+            "social_capital_funded_ha": float(area[alloc & (fund == "social_capital")].sum()),
+        }
+        cost = pd.to_numeric(
+            sub.get("cost_wan_cny", pd.Series(np.nan, index=sub.index)), errors="coerce"
+        ).fillna(0.0)
         row["cost_wan_cny"] = float(cost[alloc].sum())
         row["cost_yi_cny"] = row["cost_wan_cny"] / 1e4
         mu = float(pd.to_numeric(sub["area_mu"], errors="coerce").fillna(0.0)[alloc].sum())
@@ -301,23 +474,40 @@ def pathway_summary(layers: Mapping[str, pd.DataFrame], cfg_pathways: Mapping) -
             treated = row["allocated_area_ha"]
             row["planting_ha"] = float(area[planted].sum())
             row["shrub_planting_ha"] = float(area[planted & (use == "shrub")].sum())
-            row["closure_share"] = ((row["closure_ha"] + row["natural_recovery_ha"]) / treated
-                                    if treated > 0 else np.nan)
-            row["shrub_share_of_planting"] = (row["shrub_planting_ha"] / row["planting_ha"]
-                                              if row["planting_ha"] > 0 else np.nan)
+            row["closure_share"] = (
+                (row["closure_ha"] + row["natural_recovery_ha"]) / treated
+                if treated > 0
+                else np.nan
+            )
+            row["shrub_share_of_planting"] = (
+                row["shrub_planting_ha"] / row["planting_ha"] if row["planting_ha"] > 0 else np.nan
+            )
             row["target_closure_share"] = float(tn["closure_share"])
             row["target_shrub_share_of_planting"] = float(tn["shrub_share_of_planting"])
             with np.errstate(invalid="ignore"):
                 row["meets_three_north"] = bool(
                     abs(row["closure_share"] - row["target_closure_share"]) <= 0.10
-                    and row["shrub_share_of_planting"] >= row["target_shrub_share_of_planting"])
+                    and row["shrub_share_of_planting"] >= row["target_shrub_share_of_planting"]
+                )
         rows.append(row)
     return pd.DataFrame(rows).reindex(columns=PATHWAY_COLUMNS)
 
 
-BALANCE_COLUMNS = ["adcode", "county_name", "headroom_m3", "demand_m3", "allocated_m3", "left_m3",
-                   "n_candidates", "n_allocated", "n_fallback", "benefit_greedy",
-                   "benefit_exact", "exact_greedy_ratio", "solver"]
+BALANCE_COLUMNS = [
+    "adcode",
+    "county_name",
+    "headroom_m3",
+    "demand_m3",
+    "allocated_m3",
+    "left_m3",
+    "n_candidates",
+    "n_allocated",
+    "n_fallback",
+    "benefit_greedy",
+    "benefit_exact",
+    "exact_greedy_ratio",
+    "solver",
+]
 
 
 def water_balance(balance: pd.DataFrame, names: Mapping[str, str] | None = None) -> pd.DataFrame:

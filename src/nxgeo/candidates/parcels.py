@@ -67,19 +67,45 @@ log = logging.getLogger("nxgeo.candidates")
 #: rows per strip where a reach-wide mask is built from several layers (the COG block height)
 STRIP_ROWS = 512
 
-PATHWAYS = ("homestead_greening", "mine_remediation", "sand_control", "state_wasteland",
-            "land_consolidation")
-PATHWAY_LETTER = {"homestead_greening": "A", "mine_remediation": "B", "sand_control": "C",
-                  "state_wasteland": "W", "land_consolidation": "D"}
+PATHWAYS = (
+    "homestead_greening",
+    "mine_remediation",
+    "sand_control",
+    "state_wasteland",
+    "land_consolidation",
+)
+PATHWAY_LETTER = {
+    "homestead_greening": "A",
+    "mine_remediation": "B",
+    "sand_control": "C",
+    "state_wasteland": "W",
+    "land_consolidation": "D",
+}
 LAYER_CODE = {"homestead_greening": "HS", "mine_remediation": "MN"}
-DEFAULT_MMU_CLASS = {"homestead_greening": "built", "mine_remediation": "other",
-                     "sand_control": "other", "state_wasteland": "other",
-                     "land_consolidation": "farmland"}
+DEFAULT_MMU_CLASS = {
+    "homestead_greening": "built",
+    "mine_remediation": "other",
+    "sand_control": "other",
+    "state_wasteland": "other",
+    "land_consolidation": "farmland",
+}
 #: values of the ownership raster (results/<year>/reaches/<reach>/ownership.tif)
 OWNERSHIP_STATE, OWNERSHIP_COLLECTIVE, OWNERSHIP_UNKNOWN, OWNERSHIP_NODATA = 1, 2, 0, 255
 DEFAULT_MMU_M2 = {"built": 200.0, "farmland": 400.0, "other": 600.0}
-PARCEL_COLUMNS = ["parcel_id", "pathway", "source_id", "status", "legacy", "adcode", "reach",
-                  "eligible", "reason", "area_ha", "area_mu", "geometry"]
+PARCEL_COLUMNS = [
+    "parcel_id",
+    "pathway",
+    "source_id",
+    "status",
+    "legacy",
+    "adcode",
+    "reach",
+    "eligible",
+    "reason",
+    "area_ha",
+    "area_mu",
+    "geometry",
+]
 
 
 @dataclass
@@ -101,8 +127,9 @@ class ReachContext:
     _names: list = field(default_factory=list)
 
     @classmethod
-    def load(cls, reach_dir, vectors_gpkg, reach_id, classes_df: pd.DataFrame,
-             mu_per_ha: float = 15.0) -> ReachContext:
+    def load(
+        cls, reach_dir, vectors_gpkg, reach_id, classes_df: pd.DataFrame, mu_per_ha: float = 15.0
+    ) -> ReachContext:
         reach_dir, vectors_gpkg = Path(reach_dir), Path(vectors_gpkg)
         lu_path = reach_dir / "landuse.tif"
         if not lu_path.exists():
@@ -116,13 +143,20 @@ class ReachContext:
             pairs, own_value = ctx._owner_shapes()
             h, w = ctx.shape
             ctx.owned = np.zeros(ctx.shape, dtype=bool)
-            for r0 in range(0, h, STRIP_ROWS):   # strips: no full-reach temporaries
+            for r0 in range(0, h, STRIP_ROWS):  # strips: no full-reach temporaries
                 r1 = min(h, r0 + STRIP_ROWS)
-                owner = rasterize(pairs, out_shape=(r1 - r0, w), fill=0,
-                                  dtype="uint8" if own_value < 255 else "int32",
-                                  transform=ctx.transform @ Affine.translation(0, r0))
-                ctx.owned[r0:r1] = ((owner == own_value) & (ctx.landuse[r0:r1] != 0)
-                                    & (src.read_masks(1, window=Window(0, r0, w, r1 - r0)) > 0))
+                owner = rasterize(
+                    pairs,
+                    out_shape=(r1 - r0, w),
+                    fill=0,
+                    dtype="uint8" if own_value < 255 else "int32",
+                    transform=ctx.transform @ Affine.translation(0, r0),
+                )
+                ctx.owned[r0:r1] = (
+                    (owner == own_value)
+                    & (ctx.landuse[r0:r1] != 0)
+                    & (src.read_masks(1, window=Window(0, r0, w, r1 - r0)) > 0)
+                )
         return ctx
 
     # -- vectors ----------------------------------------------------------------------------
@@ -133,8 +167,10 @@ class ReachContext:
         if name not in self._layers:
             if not self.has(name):
                 if required:
-                    raise InputError(f"{self.vectors_gpkg}: layer {name!r} is needed for the "
-                                     f"candidate parcels; layers present: {', '.join(self._names)}")
+                    raise InputError(
+                        f"{self.vectors_gpkg}: layer {name!r} is needed for the "
+                        f"candidate parcels; layers present: {', '.join(self._names)}"
+                    )
                 return None
             gdf = read_vector(self.vectors_gpkg, name)
             if gdf.crs is not None and self.crs is not None and gdf.crs != self.crs:
@@ -148,8 +184,10 @@ class ReachContext:
             raise InputError(f"{self.vectors_gpkg}: layer 'reaches' has no field 'id'")
         r = r.assign(id=r["id"].astype(str))
         if self.reach_id not in set(r["id"]):
-            raise InputError(f"{self.vectors_gpkg}: reach {self.reach_id!r} is not in layer "
-                             f"'reaches' (ids: {', '.join(sorted(set(r['id'])))})")
+            raise InputError(
+                f"{self.vectors_gpkg}: reach {self.reach_id!r} is not in layer "
+                f"'reaches' (ids: {', '.join(sorted(set(r['id'])))})"
+            )
         return r
 
     def counties(self) -> gpd.GeoDataFrame:
@@ -164,8 +202,11 @@ class ReachContext:
         order: the smallest id is burnt last and wins)."""
         r = self.reaches().sort_values("id", kind="stable")
         ids = list(r["id"])
-        pairs = [(g, i + 1) for i, g in reversed(list(enumerate(r.geometry)))
-                 if g is not None and not g.is_empty]
+        pairs = [
+            (g, i + 1)
+            for i, g in reversed(list(enumerate(r.geometry)))
+            if g is not None and not g.is_empty
+        ]
         return pairs, ids.index(self.reach_id) + 1
 
     # -- rasters ----------------------------------------------------------------------------
@@ -185,8 +226,14 @@ class ReachContext:
             return None
         return self.read(name)
 
-    def pixel_counties(self, classes, counties, zone_geoms, strip_rows: int = STRIP_ROWS,
-                       mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def pixel_counties(
+        self,
+        classes,
+        counties,
+        zone_geoms,
+        strip_rows: int = STRIP_ROWS,
+        mask: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Owned pixels of land-use `classes` inside `zone_geoms` (None: anywhere) and in one
         of `counties` (adcodes; empty = any county of the counties layer), and where `mask`
         (bool, reach shape; None: everywhere) is True, as (index, codes): `index` is
@@ -200,8 +247,7 @@ class ReachContext:
         except ValueError as exc:
             raise InputError(f"county codes must be numeric adcodes: {exc}") from None
         anywhere = zone_geoms is None
-        geoms = [] if anywhere else [(g, 1) for g in zone_geoms
-                                     if g is not None and not g.is_empty]
+        geoms = [] if anywhere else [(g, 1) for g in zone_geoms if g is not None and not g.is_empty]
         h, w = self.shape
         out = np.zeros(self.shape, dtype=np.uint8 if codes.size < 255 else np.uint16)
         if (not anywhere and not geoms) or not codes.size:
@@ -220,9 +266,13 @@ class ReachContext:
                 if not m.any():
                     continue
                 if not anywhere:
-                    m &= rasterize(geoms, out_shape=(r1 - r0, w), fill=0, dtype="uint8",
-                                   transform=self.transform @ Affine.translation(0, r0)
-                                   ).view(bool)
+                    m &= rasterize(
+                        geoms,
+                        out_shape=(r1 - r0, w),
+                        fill=0,
+                        dtype="uint8",
+                        transform=self.transform @ Affine.translation(0, r0),
+                    ).view(bool)
                 county = src.read(1, window=Window(0, r0, w, r1 - r0)).astype(np.int64)
                 pos = np.minimum(np.searchsorted(codes, county), codes.size - 1)
                 m &= codes[pos] == county
@@ -232,18 +282,17 @@ class ReachContext:
     def _class_ids(self, names) -> list[int]:
         unknown = [n for n in names if n not in self.classes]
         if unknown:
-            raise InputError(f"pathways: unknown land-use class(es) {unknown}; "
-                             f"known: {', '.join(self.classes)}")
+            raise InputError(
+                f"pathways: unknown land-use class(es) {unknown}; known: {', '.join(self.classes)}"
+            )
         return [self.classes[n] for n in names]
-
 
 
 # --------------------------------------------------------------------------------------------
 # Clumping
 
 
-def clump_parcels(mask: np.ndarray | None, county: np.ndarray, transform, crs
-                  ) -> gpd.GeoDataFrame:
+def clump_parcels(mask: np.ndarray | None, county: np.ndarray, transform, crs) -> gpd.GeoDataFrame:
     """Clump True pixels of `mask` (8-connectivity; None: every pixel with a county)
     separately in every county of `county` (int adcode raster, 0 = none: such pixels are left
     out), polygonise every clump.
@@ -258,7 +307,7 @@ def clump_parcels(mask: np.ndarray | None, county: np.ndarray, transform, crs
     r0, r1, c0, c1 = _bbox(valid)
     valid, county = valid[r0:r1, c0:c1], county[r0:r1, c0:c1]
     values = county[valid]
-    codes = np.sort(pd.unique(values))            # hashing: O(n), few distinct counties
+    codes = np.sort(pd.unique(values))  # hashing: O(n), few distinct counties
     index = np.zeros(valid.shape, dtype=np.uint8 if codes.size < 255 else np.int32)
     index[valid] = np.searchsorted(codes, values) + 1
     return clump_county_index(index, codes, transform @ Affine.translation(c0, r0), crs)
@@ -270,7 +319,7 @@ def read_county_index(path, strip_rows: int = STRIP_ROWS) -> tuple[np.ndarray, n
     full-size copy of the codes is held)."""
     with rasterio.open(path, NUM_THREADS="ALL_CPUS") as ds:
         h, w = ds.height, ds.width
-        seen: list[int] = []                      # codes in order of first appearance
+        seen: list[int] = []  # codes in order of first appearance
         index = np.zeros((h, w), dtype=np.uint16)
         for r0 in range(0, h, strip_rows):
             r1 = min(h, r0 + strip_rows)
@@ -288,7 +337,7 @@ def read_county_index(path, strip_rows: int = STRIP_ROWS) -> tuple[np.ndarray, n
             order = np.argsort(known)
             index[r0:r1][v] = order[np.searchsorted(known, vals, sorter=order)] + 1
     codes = np.sort(np.asarray(seen, dtype=np.int64))
-    rank = np.zeros(len(seen) + 1, dtype=np.int32)         # first-seen position -> ascending
+    rank = np.zeros(len(seen) + 1, dtype=np.int32)  # first-seen position -> ascending
     rank[1:] = np.searchsorted(codes, np.asarray(seen, dtype=np.int64)) + 1
     index = rank.astype(np.uint8 if len(seen) < 255 else np.int32)[index]
     return index, codes
@@ -320,7 +369,7 @@ def clump_county_index(index: np.ndarray, codes, transform, crs) -> gpd.GeoDataF
         if box is None:
             continue
         inside = index[box] == i
-        lab, k = ndimage.label(inside, structure=struct)   # row-major order of first pixels
+        lab, k = ndimage.label(inside, structure=struct)  # row-major order of first pixels
         # 4-connected pieces of a clump are gathered into one MultiPolygon (valid: parts
         # touch at corners only); rings from coordinate arrays (shapely's vectorised
         # constructors)
@@ -333,15 +382,19 @@ def clump_county_index(index: np.ndarray, codes, transform, crs) -> gpd.GeoDataF
         counts.append(np.bincount(lab.ravel(), minlength=k + 1)[1:])
         n += k
     if n == 0:
-        return gpd.GeoDataFrame({"adcode": pd.Series([], dtype=object),
-                                 "n_pixels": pd.Series([], dtype=np.int64)},
-                                geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+        return gpd.GeoDataFrame(
+            {"adcode": pd.Series([], dtype=object), "n_pixels": pd.Series([], dtype=np.int64)},
+            geometry=gpd.GeoSeries([], crs=crs),
+            crs=crs,
+        )
     values = np.asarray(values)
     order = np.argsort(values, kind="stable")
     multi = shapely.multipolygons(np.asarray(parts, dtype=object)[order], indices=values[order])
-    return gpd.GeoDataFrame({"adcode": adcodes,
-                             "n_pixels": np.concatenate(counts).astype(np.int64)},
-                            geometry=list(multi), crs=crs)
+    return gpd.GeoDataFrame(
+        {"adcode": adcodes, "n_pixels": np.concatenate(counts).astype(np.int64)},
+        geometry=list(multi),
+        crs=crs,
+    )
 
 
 def to_multi(geoms) -> np.ndarray:
@@ -390,8 +443,10 @@ def _mmu_m2(cfg_pathways: dict, pathway: str) -> float:
     table = {**DEFAULT_MMU_M2, **dict(cfg_pathways.get("min_mapping_unit_m2") or {})}
     cls = (cfg_pathways.get(pathway) or {}).get("mmu_class", DEFAULT_MMU_CLASS[pathway])
     if cls not in table:
-        raise InputError(f"pathways.{pathway}.mmu_class {cls!r} is not a key of "
-                         f"pathways.min_mapping_unit_m2 ({', '.join(table)})")
+        raise InputError(
+            f"pathways.{pathway}.mmu_class {cls!r} is not a key of "
+            f"pathways.min_mapping_unit_m2 ({', '.join(table)})"
+        )
     return float(table[cls])
 
 
@@ -399,8 +454,13 @@ def _counties_cfg(cfg: dict) -> set[str]:
     return {str(c) for c in (cfg.get("counties") or [])}
 
 
-def _finish(ctx: ReachContext, gdf: gpd.GeoDataFrame, pathway: str, ids: pd.Series,
-            extra: dict | None = None) -> gpd.GeoDataFrame:
+def _finish(
+    ctx: ReachContext,
+    gdf: gpd.GeoDataFrame,
+    pathway: str,
+    ids: pd.Series,
+    extra: dict | None = None,
+) -> gpd.GeoDataFrame:
     geoms = to_multi(gdf.geometry.values)
     area_ha = shapely.area(geoms) / 1e4
     n = len(gdf)
@@ -410,19 +470,23 @@ def _finish(ctx: ReachContext, gdf: gpd.GeoDataFrame, pathway: str, ids: pd.Seri
             return gdf[name].to_numpy()
         return np.full(n, default, dtype=object)
 
-    out = gpd.GeoDataFrame({
-        "parcel_id": resolve_collisions(ids, geoms).to_numpy(),
-        "pathway": pathway,
-        "source_id": col("source_id", None),
-        "status": col("status", None),
-        "legacy": col("legacy", None),
-        "adcode": gdf["adcode"].astype(str).to_numpy(),
-        "reach": ctx.reach_id,
-        "eligible": col("eligible", True).astype(bool),
-        "reason": col("reason", ""),
-        "area_ha": area_ha,
-        "area_mu": area_ha * ctx.mu_per_ha,
-    }, geometry=gpd.GeoSeries(geoms, crs=ctx.crs), crs=ctx.crs)
+    out = gpd.GeoDataFrame(
+        {
+            "parcel_id": resolve_collisions(ids, geoms).to_numpy(),
+            "pathway": pathway,
+            "source_id": col("source_id", None),
+            "status": col("status", None),
+            "legacy": col("legacy", None),
+            "adcode": gdf["adcode"].astype(str).to_numpy(),
+            "reach": ctx.reach_id,
+            "eligible": col("eligible", True).astype(bool),
+            "reason": col("reason", ""),
+            "area_ha": area_ha,
+            "area_mu": area_ha * ctx.mu_per_ha,
+        },
+        geometry=gpd.GeoSeries(geoms, crs=ctx.crs),
+        crs=ctx.crs,
+    )
     for k, v in (extra or {}).items():
         out[k] = v
     return out.sort_values("parcel_id", kind="stable").reset_index(drop=True)
@@ -436,8 +500,9 @@ def _empty(ctx: ReachContext) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=ctx.crs), crs=ctx.crs)
 
 
-def _layer_candidates(ctx: ReachContext, gdf: gpd.GeoDataFrame, cfg: dict, zone_layer: str,
-                      pathway: str, stats: dict) -> gpd.GeoDataFrame:
+def _layer_candidates(
+    ctx: ReachContext, gdf: gpd.GeoDataFrame, cfg: dict, zone_layer: str, pathway: str, stats: dict
+) -> gpd.GeoDataFrame:
     """Layer parcels located by their representative point: in this reach, in a configured
     county, inside `zone_layer`; then the minimum mapping unit."""
     gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)].reset_index(drop=True)
@@ -454,16 +519,25 @@ def _layer_candidates(ctx: ReachContext, gdf: gpd.GeoDataFrame, cfg: dict, zone_
     keep = inside_any(pts, ctx.layer(zone_layer, required=True))
     stats["outside_zone"] = int((~keep).sum())
     gdf = gdf[keep].reset_index(drop=True)
-    small = (shapely.area(np.asarray(gdf.geometry.values, dtype=object))
-             < _mmu_m2(ctx.cfg_pathways, pathway))
+    small = shapely.area(np.asarray(gdf.geometry.values, dtype=object)) < _mmu_m2(
+        ctx.cfg_pathways, pathway
+    )
     stats["dropped_mmu"] = int(small.sum())
     return gdf[~small].reset_index(drop=True)
 
 
-def _clumped(ctx: ReachContext, classes, zone_layer: str, cfg: dict, pathway: str,
-             stats: dict, min_ha: float = 0.0) -> gpd.GeoDataFrame:
-    index, codes = ctx.pixel_counties(classes, _counties_cfg(cfg),
-                                      ctx.layer(zone_layer, required=True).geometry)
+def _clumped(
+    ctx: ReachContext,
+    classes,
+    zone_layer: str,
+    cfg: dict,
+    pathway: str,
+    stats: dict,
+    min_ha: float = 0.0,
+) -> gpd.GeoDataFrame:
+    index, codes = ctx.pixel_counties(
+        classes, _counties_cfg(cfg), ctx.layer(zone_layer, required=True).geometry
+    )
     cl = clump_county_index(index, codes, ctx.transform, ctx.crs)
     del index
     area = shapely.area(np.asarray(cl.geometry.values, dtype=object))
@@ -488,15 +562,19 @@ def homestead_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDat
     if hs is not None:
         stats["source"] = "layer"
         if "status" not in hs.columns:
-            raise InputError(f"{ctx.vectors_gpkg}: layer 'homesteads' has no field 'status' "
-                             f"(configure inputs.vectors.homesteads.fields.status)")
+            raise InputError(
+                f"{ctx.vectors_gpkg}: layer 'homesteads' has no field 'status' "
+                f"(configure inputs.vectors.homesteads.fields.status)"
+            )
         ok = {str(s).lower() for s in cfg.get("eligible_status", ["idle", "demolished"])}
         status = hs["status"].astype(str).str.strip().str.lower()
         hs = hs.assign(status=status)[status.isin(ok).to_numpy()]
         g = _layer_candidates(ctx, hs, cfg, "emigration_areas", pathway, stats)
         g["source_id"] = g["id"].astype(str) if "id" in g.columns else None
-        ids = source_ids(f"{PATHWAY_LETTER[pathway]}-{LAYER_CODE[pathway]}",
-                         g["source_id"] if "id" in g.columns else np.arange(1, len(g) + 1))
+        ids = source_ids(
+            f"{PATHWAY_LETTER[pathway]}-{LAYER_CODE[pathway]}",
+            g["source_id"] if "id" in g.columns else np.arange(1, len(g) + 1),
+        )
     else:
         stats["source"] = "clumped rural_homestead pixels"
         g = _clumped(ctx, ["rural_homestead"], "emigration_areas", cfg, pathway, stats)
@@ -516,21 +594,26 @@ def mine_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFram
     if mines is not None:
         stats["source"] = "layer"
         if "status" not in mines.columns:
-            raise InputError(f"{ctx.vectors_gpkg}: layer 'mines' has no field 'status' "
-                             f"(configure inputs.vectors.mines.fields.status)")
+            raise InputError(
+                f"{ctx.vectors_gpkg}: layer 'mines' has no field 'status' "
+                f"(configure inputs.vectors.mines.fields.status)"
+            )
         g = _layer_candidates(ctx, mines, cfg, "mining_areas", pathway, stats)
         status = g["status"].astype(str).str.strip().str.lower()
         ok = {str(s).lower() for s in cfg.get("eligible_status", ["abandoned", "closed"])}
         eligible = status.isin(ok)
         g["status"] = status
         g["eligible"] = eligible.to_numpy()
-        g["reason"] = np.where(eligible, "",
-                               np.where(status == "operating", "operating", "status_" + status))
+        g["reason"] = np.where(
+            eligible, "", np.where(status == "operating", "operating", "status_" + status)
+        )
         g["source_id"] = g["id"].astype(str) if "id" in g.columns else None
         if "legacy" in g.columns:
             g["legacy"] = [None if pd.isna(v) else str(v) for v in g["legacy"]]
-        ids = source_ids(f"{PATHWAY_LETTER[pathway]}-{LAYER_CODE[pathway]}",
-                         g["source_id"] if "id" in g.columns else np.arange(1, len(g) + 1))
+        ids = source_ids(
+            f"{PATHWAY_LETTER[pathway]}-{LAYER_CODE[pathway]}",
+            g["source_id"] if "id" in g.columns else np.arange(1, len(g) + 1),
+        )
     else:
         stats["source"] = "clumped mining pixels"
         g = _clumped(ctx, ["mining"], "mining_areas", cfg, pathway, stats)
@@ -542,8 +625,15 @@ def mine_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFram
     return out, stats
 
 
-def _project_units(ctx: ReachContext, index: np.ndarray, codes, cfg: dict, cfg_pathways: dict,
-                   pathway: str, stats: dict) -> gpd.GeoDataFrame:
+def _project_units(
+    ctx: ReachContext,
+    index: np.ndarray,
+    codes,
+    cfg: dict,
+    cfg_pathways: dict,
+    pathway: str,
+    stats: dict,
+) -> gpd.GeoDataFrame:
     """Project units (`nxgeo.candidates.units`) of the candidate pixels `index` (county
     index, as `ReachContext.pixel_counties` builds it): cut at county, reserve-zone, red-line
     and road lines (roads of ``cfg["split_road_kinds"]``; empty: every road), then into tiles
@@ -560,8 +650,9 @@ def _project_units(ctx: ReachContext, index: np.ndarray, codes, cfg: dict, cfg_p
     if index.size:
         for name, bit in ZONE_BITS.items():
             z, nd = ctx.read(f"zone_{name}", window=win)
-            zone |= np.where((z == 1) & ((z != nd) if nd is not None else True), bit, 0
-                             ).astype(np.uint8)
+            zone |= np.where((z == 1) & ((z != nd) if nd is not None else True), bit, 0).astype(
+                np.uint8
+            )
         roads = ctx.layer("roads")
         kinds = {str(k) for k in cfg["split_road_kinds"]}
         if roads is not None and len(roads):
@@ -569,12 +660,22 @@ def _project_units(ctx: ReachContext, index: np.ndarray, codes, cfg: dict, cfg_p
                 roads = roads[roads["kind"].astype(str).isin(kinds)]
             geoms = [(g, 1) for g in roads.geometry if g is not None and not g.is_empty]
             if geoms:
-                road = rasterize(geoms, out_shape=index.shape, transform=t, fill=0,
-                                 dtype="uint8").view(bool)
+                road = rasterize(
+                    geoms, out_shape=index.shape, transform=t, fill=0, dtype="uint8"
+                ).view(bool)
     region = road_regions(road)
     del road
-    units, st = split_units(index, codes, zone, region, t, ctx.crs, float(cfg["max_unit_ha"]),
-                            float(cfg["min_parcel_ha"]), _mmu_m2(cfg_pathways, pathway))
+    units, st = split_units(
+        index,
+        codes,
+        zone,
+        region,
+        t,
+        ctx.crs,
+        float(cfg["max_unit_ha"]),
+        float(cfg["min_parcel_ha"]),
+        _mmu_m2(cfg_pathways, pathway),
+    )
     del index, zone, region
     stats.update(st)
     return units
@@ -589,8 +690,9 @@ def sand_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFram
     ctx.cfg_pathways = cfg_pathways
     classes = list(cfg["classes"])
     stats: dict = {"source": "sand units from " + "/".join(classes) + " pixels"}
-    index, codes = ctx.pixel_counties(classes, _counties_cfg(cfg),
-                                      ctx.layer("sand_areas", required=True).geometry)
+    index, codes = ctx.pixel_counties(
+        classes, _counties_cfg(cfg), ctx.layer("sand_areas", required=True).geometry
+    )
     units = _project_units(ctx, index, codes, cfg, cfg_pathways, pathway, stats)
     units["status"] = None
     ids = location_ids(PATHWAY_LETTER[pathway], units["adcode"], units.geometry.values)
@@ -599,8 +701,12 @@ def sand_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFram
     return out, stats
 
 
-def wasteland_mask(landuse_code: np.ndarray, ownership: np.ndarray, source_codes,
-                   ownership_nodata: float | None = OWNERSHIP_NODATA) -> np.ndarray:
+def wasteland_mask(
+    landuse_code: np.ndarray,
+    ownership: np.ndarray,
+    source_codes,
+    ownership_nodata: float | None = OWNERSHIP_NODATA,
+) -> np.ndarray:
     """Pixels of state-owned barren land without an assigned use right (三(二) 国有荒山、荒地、
     荒丘、荒滩): survey code (`landuse_code`) one of `source_codes` (the configured codes that
     count as without an assigned use right) and ownership state-owned (`ownership` == 1).
@@ -608,8 +714,9 @@ def wasteland_mask(landuse_code: np.ndarray, ownership: np.ndarray, source_codes
     code = np.asarray(landuse_code)
     own = np.asarray(ownership)
     if code.shape != own.shape:
-        raise InputError(f"ownership raster shape {own.shape} is not the land-use shape "
-                         f"{code.shape}")
+        raise InputError(
+            f"ownership raster shape {own.shape} is not the land-use shape {code.shape}"
+        )
     wanted = np.asarray([int(c) for c in source_codes], dtype=np.int64)
     m = (own == OWNERSHIP_STATE) & np.isin(code, wanted)
     if ownership_nodata is not None and ownership_nodata != OWNERSHIP_STATE:
@@ -626,24 +733,31 @@ def wasteland_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDat
     cfg = cfg_pathways[pathway]
     ctx.cfg_pathways = cfg_pathways
     classes = list(cfg["classes"])
-    stats: dict = {"source": "state-owned " + "/".join(classes) + " pixels of survey codes "
-                   + ",".join(str(c) for c in cfg["source_codes"])}
+    stats: dict = {
+        "source": "state-owned "
+        + "/".join(classes)
+        + " pixels of survey codes "
+        + ",".join(str(c) for c in cfg["source_codes"])
+    }
     own = ctx.read_optional("ownership")
     if own is None:
         stats.update(source="no ownership raster (ownership unknown): no parcels", parcels=0)
         return _empty(ctx), stats
     code = ctx.read_optional("landuse_code")
     if code is None:
-        raise InputError(f"{ctx.reach_dir / 'landuse_code.tif'}: file not found (survey codes "
-                         f"of reach {ctx.reach_id}, needed by pathways.state_wasteland)")
+        raise InputError(
+            f"{ctx.reach_dir / 'landuse_code.tif'}: file not found (survey codes "
+            f"of reach {ctx.reach_id}, needed by pathways.state_wasteland)"
+        )
     mask = wasteland_mask(code[0], own[0], cfg["source_codes"], own[1])
     del code, own
     stats["state_barren_px"] = int(mask.sum())
     sand = cfg_pathways["sand_control"]
     zones = ctx.layer("sand_areas")
     if zones is not None and len(zones):
-        taken, _ = ctx.pixel_counties(list(sand["classes"]), _counties_cfg(sand),
-                                      zones.geometry, mask=mask)
+        taken, _ = ctx.pixel_counties(
+            list(sand["classes"]), _counties_cfg(sand), zones.geometry, mask=mask
+        )
         stats["left_to_sand_control_px"] = int((taken > 0).sum())
         mask &= taken == 0
         del taken
@@ -659,6 +773,10 @@ def wasteland_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDat
 
 from .consolidation import consolidation_parcels  # noqa: E402
 
-PARCEL_BUILDERS = {"homestead_greening": homestead_parcels, "mine_remediation": mine_parcels,
-                   "sand_control": sand_parcels, "state_wasteland": wasteland_parcels,
-                   "land_consolidation": consolidation_parcels}
+PARCEL_BUILDERS = {
+    "homestead_greening": homestead_parcels,
+    "mine_remediation": mine_parcels,
+    "sand_control": sand_parcels,
+    "state_wasteland": wasteland_parcels,
+    "land_consolidation": consolidation_parcels,
+}

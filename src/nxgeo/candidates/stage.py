@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import partial
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 import geopandas as gpd
 import numpy as np
@@ -15,9 +15,9 @@ import pandas as pd
 from ..atomic import write_csv, write_json
 from ..costs import parcel_costs
 from ..errors import InputError
-from ..suitability.spec import best_use_order
 from ..stability import FIELDS as STABILITY_FIELDS
 from ..stability import selection_stability
+from ..suitability.spec import best_use_order
 from ..tracking import carry_ids, read_candidate_layers
 from ..vector_io import read_vector
 from ..water import county_headroom, norm_adcode
@@ -50,10 +50,22 @@ def _first_demand(df: pd.DataFrame, demand: pd.DataFrame, water_cfg: Mapping) ->
     return df["parcel_id"].map(first).fillna(0.0).to_numpy(float)
 
 
-def candidates_reach(reach_dir, vectors_gpkg, reach_id: str, year: int, cfg_pathways: Mapping,
-                     cfg_suitability: Mapping, classes_table, out_gpkg, *, demand_csv=None,
-                     water_cfg: Mapping, mu_per_ha: float = 15.0,
-                     out_stats=None, hazard_dem=None) -> dict:
+def candidates_reach(
+    reach_dir,
+    vectors_gpkg,
+    reach_id: str,
+    year: int,
+    cfg_pathways: Mapping,
+    cfg_suitability: Mapping,
+    classes_table,
+    out_gpkg,
+    *,
+    demand_csv=None,
+    water_cfg: Mapping,
+    mu_per_ha: float = 15.0,
+    out_stats=None,
+    hazard_dem=None,
+) -> dict:
     """Candidate parcels of one reach and year, before the water allocation.
 
     Writes `out_gpkg` with the layers homestead_greening, mine_remediation, sand_control (all
@@ -89,22 +101,33 @@ def candidates_reach(reach_dir, vectors_gpkg, reach_id: str, year: int, cfg_path
             attrs["hazard_slope_max_deg"] = finest_slope_max(parcels, hazard_dem)
         df = pd.concat([pd.DataFrame(parcels).reset_index(drop=True), attrs], axis=1)
         df = DECIDERS[pathway](df, cfg_pathways, cfg_suitability, dict(water_cfg))
-        df = finalize(df, natural_counts_as_greening=bool(
-            cfg_pathways["natural_recovery_counts_as_greening"]))
+        df = finalize(
+            df, natural_counts_as_greening=bool(cfg_pathways["natural_recovery_counts_as_greening"])
+        )
         df["year"] = int(year)
         df["county_name"] = df["adcode"].map(names).fillna("")
         df["allocated"] = 0
         df["rank_in_county"] = 0
-        df["water_demand_m3"] = (_first_demand(df, demand, water_cfg) if demand is not None
-                                 else np.nan)
+        df["water_demand_m3"] = (
+            _first_demand(df, demand, water_cfg) if demand is not None else np.nan
+        )
         layers[pathway] = gpd.GeoDataFrame(df, geometry="geometry", crs=ctx.crs)
         st["seconds"] = round(time.perf_counter() - t0, 3)
         stats[pathway] = st
         log.info("reach %s %s: %s", reach_id, pathway, st)
     write_candidates_gpkg(layers, out_gpkg, styles=False)
     if out_stats:  # timings stay in the log: the file must be the same bytes on every run
-        write_json({k: ({kk: vv for kk, vv in v.items() if kk != "seconds"}
-                        if isinstance(v, dict) else v) for k, v in stats.items()}, out_stats)
+        write_json(
+            {
+                k: (
+                    {kk: vv for kk, vv in v.items() if kk != "seconds"}
+                    if isinstance(v, dict)
+                    else v
+                )
+                for k, v in stats.items()
+            },
+            out_stats,
+        )
     return stats
 
 
@@ -137,20 +160,41 @@ def _rank(df: pd.DataFrame, options: pd.DataFrame) -> np.ndarray:
     sand = df["pathway"].to_numpy() == "sand_control"
     prio = np.where(sand, pd.to_numeric(df["sand_priority"], errors="coerce").fillna(-1), ratio)
     tier = np.where(df["allocated"].astype(bool), 0, np.where(df["eligible"].astype(bool), 1, 2))
-    key = pd.DataFrame({"pathway": df["pathway"].to_numpy(), "adcode": df["adcode"].to_numpy(),
-                        "tier": tier, "prio": -prio, "ben": -np.where(sand, 0.0, b),
-                        "pid": df["parcel_id"].to_numpy()})
+    key = pd.DataFrame(
+        {
+            "pathway": df["pathway"].to_numpy(),
+            "adcode": df["adcode"].to_numpy(),
+            "tier": tier,
+            "prio": -prio,
+            "ben": -np.where(sand, 0.0, b),
+            "pid": df["parcel_id"].to_numpy(),
+        }
+    )
     key = key.sort_values(["pathway", "adcode", "tier", "prio", "ben", "pid"], kind="stable")
     key["rank"] = key.groupby(["pathway", "adcode"]).cumcount() + 1
     return key["rank"].reindex(df.index).to_numpy(np.int64)
 
 
-def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, water_cfg: Mapping,
-                  out_gpkg, out_summary_csv, out_water_balance_csv, *,
-                  cfg_pathways: Mapping, county_names: Mapping[str, str] | None = None,
-                  gains=None, out_gains_csv=None, out_pathways_csv=None,
-                  unit_costs=None, previous_gpkg=None, tracking_cfg: Mapping | None = None,
-                  stability_cfg: Mapping | None = None) -> dict:
+def allocate_year(
+    reach_gpkgs: Sequence,
+    budgets_csv,
+    demand_csv,
+    year: int,
+    water_cfg: Mapping,
+    out_gpkg,
+    out_summary_csv,
+    out_water_balance_csv,
+    *,
+    cfg_pathways: Mapping,
+    county_names: Mapping[str, str] | None = None,
+    gains=None,
+    out_gains_csv=None,
+    out_pathways_csv=None,
+    unit_costs=None,
+    previous_gpkg=None,
+    tracking_cfg: Mapping | None = None,
+    stability_cfg: Mapping | None = None,
+) -> dict:
     """Gather the per-reach candidates of one year, allocate each county's water headroom
     (``water.solver``; both solvers run for the exact/greedy ratio), rank within county and
     pathway, write ``candidates.gpkg`` (styled), the summary by county and pathway and the
@@ -177,8 +221,19 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
     parts = [f for f in frames if len(f)]
     crs = parts[0].crs if parts else "EPSG:4507"
     allp = pd.concat(parts if parts else frames, ignore_index=True)
-    for c in ("parcel_id", "pathway", "adcode", "eligible", "initial_target", "initial_use",
-              "area_ha", "precip_mean_mm", "reason", "decision", "geometry"):
+    for c in (
+        "parcel_id",
+        "pathway",
+        "adcode",
+        "eligible",
+        "initial_target",
+        "initial_use",
+        "area_ha",
+        "precip_mean_mm",
+        "reason",
+        "decision",
+        "geometry",
+    ):
         if c not in allp.columns:
             allp[c] = pd.Series([], dtype=object)
     allp["adcode"] = norm_adcode(allp["adcode"]).to_numpy() if len(allp) else allp["adcode"]
@@ -186,13 +241,22 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
         allp["parcel_id"] = resolve_collisions(allp["parcel_id"], allp.geometry.values).to_numpy()
         if tracking_cfg is not None:
             prev = read_candidate_layers(previous_gpkg) if previous_gpkg else None
-            carried = carry_ids(prev, gpd.GeoDataFrame(allp, geometry="geometry", crs=crs),
-                                tracking_cfg)
+            carried = carry_ids(
+                prev, gpd.GeoDataFrame(allp, geometry="geometry", crs=crs), tracking_cfg
+            )
             for c in ("parcel_id", "parent_ids", "id_origin"):
                 allp[c] = carried[c].to_numpy()
     allp["eligible"] = pd.to_numeric(allp["eligible"], errors="coerce").fillna(0).astype(bool)
-    for c in ("initial_target", "initial_use", "green_use", "suitable_uses", "reason",
-              "decision", "sub_mode", "funding"):
+    for c in (
+        "initial_target",
+        "initial_use",
+        "green_use",
+        "suitable_uses",
+        "reason",
+        "decision",
+        "sub_mode",
+        "funding",
+    ):
         if c in allp.columns:
             allp[c] = allp[c].fillna("").astype(str)
     budgets = pd.read_csv(budgets_csv, dtype={"adcode": str}, encoding="utf-8-sig")
@@ -202,11 +266,16 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
     options = build_options(allp, demand, water_cfg)
     unknown = sorted(set(options["adcode"]) - set(hr.index))
     if unknown:
-        raise InputError(f"{budgets_csv}: no water budget for year {year} for county(ies) "
-                         f"{unknown}, which have candidate parcels")
-    solve = partial(allocate, solver=str(water_cfg.get("solver", "greedy")),
-                    time_limit=float(water_cfg.get("exact_time_limit_s", 120.0)),
-                    mip_rel_gap=float(water_cfg.get("exact_mip_rel_gap", 1e-6)))
+        raise InputError(
+            f"{budgets_csv}: no water budget for year {year} for county(ies) "
+            f"{unknown}, which have candidate parcels"
+        )
+    solve = partial(
+        allocate,
+        solver=str(water_cfg.get("solver", "greedy")),
+        time_limit=float(water_cfg.get("exact_time_limit_s", 120.0)),
+        mip_rel_gap=float(water_cfg.get("exact_mip_rel_gap", 1e-6)),
+    )
     assign, balance = solve(options, hr, compare=bool(water_cfg.get("compare_solvers", True)))
     a = assign.set_index("parcel_id")
     pid = allp["parcel_id"]
@@ -215,8 +284,9 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
     allp["final_use"] = pid.map(a["final_use"]).astype(object).fillna("").to_numpy()
     rank = pid.map(a["opt_rank"]).fillna(-1).to_numpy(int)
     first = options[options["opt_rank"] == 0].set_index("parcel_id")["demand_m3"]
-    allp["water_demand_m3"] = np.where(allp["allocated"], pid.map(a["water_m3"]).fillna(0.0),
-                                       pid.map(first).fillna(0.0)).astype(float)
+    allp["water_demand_m3"] = np.where(
+        allp["allocated"], pid.map(a["water_m3"]).fillna(0.0), pid.map(first).fillna(0.0)
+    ).astype(float)
     if len(allp):
         short = allp["eligible"].to_numpy() & ~allp["allocated"].to_numpy()
         allp.loc[short, "reason"] = "water_budget"
@@ -224,17 +294,28 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
         fb = rank > 0
         allp.loc[fb, "decision"] = [
             f"{d};water_fallback_from_{u}" if d else f"water_fallback_from_{u}"
-            for d, u in zip(allp.loc[fb, "decision"], allp.loc[fb, "initial_use"])]
-        allp = finalize(allp, allocated=True, natural_counts_as_greening=bool(
-            cfg_pathways["natural_recovery_counts_as_greening"]))
+            for d, u in zip(allp.loc[fb, "decision"], allp.loc[fb, "initial_use"])
+        ]
+        allp = finalize(
+            allp,
+            allocated=True,
+            natural_counts_as_greening=bool(cfg_pathways["natural_recovery_counts_as_greening"]),
+        )
         allp["rank_in_county"] = _rank(allp, options)
         if unit_costs is not None:
             allp = parcel_costs(allp, unit_costs)
         if stability_cfg is not None:
             stab = selection_stability(
-                allp, options, hr, stability_cfg, water_cfg, cfg_pathways,
-                allocate=lambda o, h: solve(o, h, compare=False)[0], rank=_rank,
-                sand_priority=sand_priority)
+                allp,
+                options,
+                hr,
+                stability_cfg,
+                water_cfg,
+                cfg_pathways,
+                allocate=lambda o, h: solve(o, h, compare=False)[0],
+                rank=_rank,
+                sand_priority=sand_priority,
+            )
             for c in STABILITY_FIELDS:
                 allp[c] = stab[c].to_numpy()
     allp["allocated"] = allp["allocated"].astype(int)
@@ -266,13 +347,22 @@ def allocate_year(reach_gpkgs: Sequence, budgets_csv, demand_csv, year: int, wat
     write_csv(wb, out_water_balance_csv)
     if out_gains_csv is not None:
         cols = [c for c in gain_cols if not c.endswith("_key")]
-        g = (allp.groupby(["adcode", "pathway"], as_index=False)[cols].sum(min_count=1)
-             if cols else pd.DataFrame(columns=["adcode", "pathway"]))
+        g = (
+            allp.groupby(["adcode", "pathway"], as_index=False)[cols].sum(min_count=1)
+            if cols
+            else pd.DataFrame(columns=["adcode", "pathway"])
+        )
         if cols:
             g.insert(1, "county_name", g["adcode"].map(names).fillna(""))
         write_csv(g, out_gains_csv)
     secs = round(time.perf_counter() - t0, 3)
     benefit, _ = _benefit_table(water_cfg)
-    log.info("candidates %s: %d parcels, %d allocated, %.1fs (benefit per ha: %s)", year,
-             len(allp), int(allp["allocated"].sum()) if len(allp) else 0, secs, benefit)
+    log.info(
+        "candidates %s: %d parcels, %d allocated, %.1fs (benefit per ha: %s)",
+        year,
+        len(allp),
+        int(allp["allocated"].sum()) if len(allp) else 0,
+        secs,
+        benefit,
+    )
     return {"summary": summary, "water_balance": wb, "pathways": pathways, "seconds": secs}

@@ -30,21 +30,37 @@ NOT_ALLOCATED = "not_allocated"
 # (value, fill style); colours: nxgeo.maps.style.TARGET_COLORS, the one source shared with the
 # maps and the raster styles (nxgeo.qgis)
 CATEGORIES = [
-    ("cropland", "solid"), ("forest", "solid"), ("shrub", "solid"), ("grass", "solid"),
-    ("wetland", "solid"), ("solar_pv", "solid"), ("ecological", "solid"),
-    ("construction", "solid"), ("closed_protection", "solid"), ("public_benefit", "solid"),
-    ("for_profit", "solid"), ("natural_recovery", "solid"), (NOT_ALLOCATED, "b_diagonal"),
+    ("cropland", "solid"),
+    ("forest", "solid"),
+    ("shrub", "solid"),
+    ("grass", "solid"),
+    ("wetland", "solid"),
+    ("solar_pv", "solid"),
+    ("ecological", "solid"),
+    ("construction", "solid"),
+    ("closed_protection", "solid"),
+    ("public_benefit", "solid"),
+    ("for_profit", "solid"),
+    ("natural_recovery", "solid"),
+    (NOT_ALLOCATED, "b_diagonal"),
 ]
-LABEL_EN = {"cropland": "Cropland (reclaimed)", "forest": "Forest", "shrub": "Shrubland",
-            "grass": "Grassland", "wetland": "Wetland", "solar_pv": "Solar PV",
-            "ecological": "Ecological land", "construction": "Construction land",
-            "closed_protection": "Closed protection", "public_benefit": "Public-benefit sand control",
-            "for_profit": "For-profit sand control",
-            "natural_recovery": "Natural recovery (closure for regeneration)",
-            NOT_ALLOCATED: "Not allocated / not eligible"}
+LABEL_EN = {
+    "cropland": "Cropland (reclaimed)",
+    "forest": "Forest",
+    "shrub": "Shrubland",
+    "grass": "Grassland",
+    "wetland": "Wetland",
+    "solar_pv": "Solar PV",
+    "ecological": "Ecological land",
+    "construction": "Construction land",
+    "closed_protection": "Closed protection",
+    "public_benefit": "Public-benefit sand control",
+    "for_profit": "For-profit sand control",
+    "natural_recovery": "Natural recovery (closure for regeneration)",
+    NOT_ALLOCATED: "Not allocated / not eligible",
+}
 LABEL_ZH = {**TARGET_ZH, NOT_ALLOCATED: "未配置水量或不符合条件"}
-CLASS_EXPRESSION = ("CASE WHEN \"allocated\" THEN \"recommended_target\" "
-                    "ELSE 'not_allocated' END")
+CLASS_EXPRESSION = 'CASE WHEN "allocated" THEN "recommended_target" ELSE \'not_allocated\' END'
 CLASS_SQL = "CASE WHEN allocated THEN recommended_target ELSE 'not_allocated' END"
 # Small parcels (homesteads, ~0.04 ha) also get a dot of MARKER_MM at their centroid when the
 # map scale is smaller than 1:MARKER_MIN_SCALE, so they show in their class colour at the
@@ -62,18 +78,19 @@ def category_colour(value: str) -> str:
 
 def _rgb(hex_colour: str, alpha: int = 255) -> str:
     h = hex_colour.lstrip("#")
-    return ",".join(str(int(h[i:i + 2], 16)) for i in (0, 2, 4)) + f",{alpha}"
+    return ",".join(str(int(h[i : i + 2], 16)) for i in (0, 2, 4)) + f",{alpha}"
 
 
 def _darker(hex_colour: str, f: float = 0.6) -> str:
     h = hex_colour.lstrip("#")
-    return "#" + "".join(f"{int(int(h[i:i + 2], 16) * f):02x}" for i in (0, 2, 4))
+    return "#" + "".join(f"{int(int(h[i : i + 2], 16) * f):02x}" for i in (0, 2, 4))
 
 
 def _opts(props: dict, indent: int = 12) -> str:
     pad = " " * indent
-    return "\n".join(f'{pad}<Option type="QString" name="{k}" value="{v}"/>'
-                     for k, v in props.items())
+    return "\n".join(
+        f'{pad}<Option type="QString" name="{k}" value="{v}"/>' for k, v in props.items()
+    )
 
 
 def _props(props: dict, indent: int = 10) -> str:
@@ -103,22 +120,43 @@ def _symbol(name: str, colour: str, style: str, marker: bool = False) -> str:
     allocated); with `marker`, a centroid dot of MARKER_MM at small scales."""
     fill = _rgb(colour)
     outline = _rgb(_darker(colour)) if style == "solid" else _rgb(colour)
-    props = {"color": fill, "style": style, "outline_color": outline, "outline_style": "solid",
-             "outline_width": "0.3" if marker else "0.2", "outline_width_unit": "MM",
-             "joinstyle": "bevel", "offset": "0,0", "offset_unit": "MM",
-             "border_width_unit": "MM"}
-    parts = [f'''        <layer class="SimpleFill" enabled="1" locked="0" pass="0">
+    props = {
+        "color": fill,
+        "style": style,
+        "outline_color": outline,
+        "outline_style": "solid",
+        "outline_width": "0.3" if marker else "0.2",
+        "outline_width_unit": "MM",
+        "joinstyle": "bevel",
+        "offset": "0,0",
+        "offset_unit": "MM",
+        "border_width_unit": "MM",
+    }
+    parts = [
+        f"""        <layer class="SimpleFill" enabled="1" locked="0" pass="0">
           <Option type="Map">
 {_opts(props)}
           </Option>
 {_props(props)}
-        </layer>''']
+        </layer>"""
+    ]
     if marker:
-        mprops = {"name": "circle", "color": fill, "outline_color": outline,
-                  "outline_width": "0.2", "outline_width_unit": "MM", "size": str(MARKER_MM),
-                  "size_unit": "MM", "angle": "0", "offset": "0,0", "offset_unit": "MM",
-                  "scale_method": "diameter", "joinstyle": "bevel", "outline_style": "solid"}
-        parts.append(f'''        <layer class="CentroidFill" enabled="1" locked="0" pass="0">
+        mprops = {
+            "name": "circle",
+            "color": fill,
+            "outline_color": outline,
+            "outline_width": "0.2",
+            "outline_width_unit": "MM",
+            "size": str(MARKER_MM),
+            "size_unit": "MM",
+            "angle": "0",
+            "offset": "0,0",
+            "offset_unit": "MM",
+            "scale_method": "diameter",
+            "joinstyle": "bevel",
+            "outline_style": "solid",
+        }
+        parts.append(f"""        <layer class="CentroidFill" enabled="1" locked="0" pass="0">
           <Option type="Map">
             <Option type="QString" name="point_on_all_parts" value="0"/>
             <Option type="QString" name="point_on_surface" value="1"/>
@@ -135,7 +173,7 @@ def _symbol(name: str, colour: str, style: str, marker: bool = False) -> str:
 {_props(mprops, 14)}
             </layer>
           </symbol>
-        </layer>''')
+        </layer>""")
     body = "\n".join(parts)
     return f'''      <symbol type="fill" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">
 {body}
@@ -153,9 +191,11 @@ def _value_map(f, values) -> str:
         label = f.label(v)
         if not label:
             continue
-        entries.append('              <Option type="Map">\n                <Option type="QString" '
-                       f'name="{escape(label, quote=True)}" '
-                       f'value="{escape(_stored(f, v), quote=True)}"/>\n              </Option>')
+        entries.append(
+            '              <Option type="Map">\n                <Option type="QString" '
+            f'name="{escape(label, quote=True)}" '
+            f'value="{escape(_stored(f, v), quote=True)}"/>\n              </Option>'
+        )
     if not entries:
         return ""
     return f'''    <field name="{escape(f.name, quote=True)}" configurationFlags="None">
@@ -183,9 +223,13 @@ def _entry(name: str, layer: str, class_names: dict | None):
         return Field(name, name, name, "text")
 
 
-def qml(layer_title: str = "", fields: list[str] | None = None,
-        present: list[str] | None = None, values: dict | None = None,
-        class_names: dict | None = None) -> str:
+def qml(
+    layer_title: str = "",
+    fields: list[str] | None = None,
+    present: list[str] | None = None,
+    values: dict | None = None,
+    class_names: dict | None = None,
+) -> str:
     """The QML document of a candidates layer `layer_title`.
 
     Categorized renderer on `CLASS_EXPRESSION`, with only the categories in `present` (all when
@@ -204,13 +248,19 @@ def qml(layer_title: str = "", fields: list[str] | None = None,
             continue
         label = escape(f"{LABEL_ZH.get(value, value)} {LABEL_EN.get(value, value)}", quote=True)
         i = len(cats)
-        cats.append(f'      <category value="{value}" symbol="{i}" label="{label}" '
-                    f'render="true" type="string"/>')
-        syms.append(_symbol(str(i), category_colour(value), style,
-                            marker=layer_title in MARKER_LAYERS))
+        cats.append(
+            f'      <category value="{value}" symbol="{i}" label="{label}" '
+            f'render="true" type="string"/>'
+        )
+        syms.append(
+            _symbol(str(i), category_colour(value), style, marker=layer_title in MARKER_LAYERS)
+        )
     entries = [_entry(n, layer_title or "candidates", class_names) for n in (fields or [])]
-    aliases = "\n".join(f'    <alias field="{escape(f.name, quote=True)}" index="{i}" '
-                        f'name="{escape(f.alias, quote=True)}"/>' for i, f in enumerate(entries))
+    aliases = "\n".join(
+        f'    <alias field="{escape(f.name, quote=True)}" index="{i}" '
+        f'name="{escape(f.alias, quote=True)}"/>'
+        for i, f in enumerate(entries)
+    )
     widgets = []
     for f in entries:
         if f.values and f.type != "bool":
@@ -222,7 +272,9 @@ def qml(layer_title: str = "", fields: list[str] | None = None,
                 widgets.append(w)
     columns = "\n".join(
         f'      <column type="field" name="{escape(f.name, quote=True)}" '
-        f'hidden="{0 if applies(f, layer_title) else 1}" width="-1"/>' for f in entries)
+        f'hidden="{0 if applies(f, layer_title) else 1}" width="-1"/>'
+        for f in entries
+    )
     attr = escape(CLASS_EXPRESSION, quote=True)
     return f'''<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <qgis version="3.22.16-Białowieża" styleCategories="AllStyleCategories">
@@ -265,27 +317,33 @@ def sld(layer_name: str, present: list[str] | None = None) -> str:
             continue
         colour = category_colour(value)
         if value == NOT_ALLOCATED:
-            flt = ("<ogc:PropertyIsNotEqualTo><ogc:PropertyName>allocated</ogc:PropertyName>"
-                   "<ogc:Literal>1</ogc:Literal></ogc:PropertyIsNotEqualTo>")
-            fill = (f'<se:Fill><se:GraphicFill><se:Graphic><se:Mark>'
-                    f'<se:WellKnownName>horline</se:WellKnownName><se:Stroke>'
-                    f'<se:SvgParameter name="stroke">{colour}</se:SvgParameter></se:Stroke>'
-                    f'</se:Mark><se:Size>6</se:Size><se:Rotation>45</se:Rotation></se:Graphic>'
-                    f'</se:GraphicFill></se:Fill>')
+            flt = (
+                "<ogc:PropertyIsNotEqualTo><ogc:PropertyName>allocated</ogc:PropertyName>"
+                "<ogc:Literal>1</ogc:Literal></ogc:PropertyIsNotEqualTo>"
+            )
+            fill = (
+                f"<se:Fill><se:GraphicFill><se:Graphic><se:Mark>"
+                f"<se:WellKnownName>horline</se:WellKnownName><se:Stroke>"
+                f'<se:SvgParameter name="stroke">{colour}</se:SvgParameter></se:Stroke>'
+                f"</se:Mark><se:Size>6</se:Size><se:Rotation>45</se:Rotation></se:Graphic>"
+                f"</se:GraphicFill></se:Fill>"
+            )
         else:
-            flt = (f"<ogc:And><ogc:PropertyIsEqualTo><ogc:PropertyName>allocated</ogc:PropertyName>"
-                   f"<ogc:Literal>1</ogc:Literal></ogc:PropertyIsEqualTo><ogc:PropertyIsEqualTo>"
-                   f"<ogc:PropertyName>recommended_target</ogc:PropertyName><ogc:Literal>{value}"
-                   f"</ogc:Literal></ogc:PropertyIsEqualTo></ogc:And>")
+            flt = (
+                f"<ogc:And><ogc:PropertyIsEqualTo><ogc:PropertyName>allocated</ogc:PropertyName>"
+                f"<ogc:Literal>1</ogc:Literal></ogc:PropertyIsEqualTo><ogc:PropertyIsEqualTo>"
+                f"<ogc:PropertyName>recommended_target</ogc:PropertyName><ogc:Literal>{value}"
+                f"</ogc:Literal></ogc:PropertyIsEqualTo></ogc:And>"
+            )
             fill = f'<se:Fill><se:SvgParameter name="fill">{colour}</se:SvgParameter></se:Fill>'
         title = escape(f"{LABEL_ZH.get(value, value)} {LABEL_EN.get(value, value)}")
-        rules.append(f'''      <se:Rule>
+        rules.append(f"""      <se:Rule>
         <se:Name>{value}</se:Name>
         <se:Description><se:Title>{title}</se:Title></se:Description>
         <ogc:Filter xmlns:ogc="http://www.opengis.net/ogc">{flt}</ogc:Filter>
         <se:PolygonSymbolizer>{fill}<se:Stroke><se:SvgParameter name="stroke">#232323</se:SvgParameter><se:SvgParameter name="stroke-width">1</se:SvgParameter></se:Stroke></se:PolygonSymbolizer>
-      </se:Rule>''')
-    return f'''<?xml version="1.0" encoding="UTF-8"?>
+      </se:Rule>""")
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
 <StyledLayerDescriptor xmlns="http://www.opengis.net/sld" xmlns:ogc="http://www.opengis.net/ogc" xmlns:se="http://www.opengis.net/se" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="1.1.0" xsi:schemaLocation="http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd">
   <NamedLayer>
     <se:Name>{escape(layer_name)}</se:Name>
@@ -297,7 +355,7 @@ def sld(layer_name: str, present: list[str] | None = None) -> str:
     </UserStyle>
   </NamedLayer>
 </StyledLayerDescriptor>
-'''
+"""
 
 
 LAYER_STYLES_DDL = """CREATE TABLE layer_styles (
@@ -328,8 +386,13 @@ def layer_content(con: sqlite3.Connection, name: str, geom_col: str = "geom") ->
     fields = [c for c in cols if c not in ("fid", geom_col)]
     present = []
     if "allocated" in fields and "recommended_target" in fields:
-        present = sorted({r[0] for r in con.execute(f"SELECT DISTINCT {CLASS_SQL} FROM {q}")
-                          if r[0] not in (None, "")})
+        present = sorted(
+            {
+                r[0]
+                for r in con.execute(f"SELECT DISTINCT {CLASS_SQL} FROM {q}")
+                if r[0] not in (None, "")
+            }
+        )
     values = {}
     for f in fields:
         try:
@@ -337,14 +400,22 @@ def layer_content(con: sqlite3.Connection, name: str, geom_col: str = "geom") ->
         except KeyError:
             continue
         if entry.values and entry.type != "bool":
-            values[f] = sorted({r[0] for r in con.execute(
-                f'SELECT DISTINCT "{f}" FROM {q} WHERE "{f}" IS NOT NULL')}, key=str)
+            values[f] = sorted(
+                {
+                    r[0]
+                    for r in con.execute(f'SELECT DISTINCT "{f}" FROM {q} WHERE "{f}" IS NOT NULL')
+                },
+                key=str,
+            )
     return {"fields": fields, "present": present, "values": values}
 
 
-def add_layer_styles(gpkg_path: str | Path, layers: list[str],
-                     style_name: str = "nxgeo candidates",
-                     class_names: dict | None = None) -> None:
+def add_layer_styles(
+    gpkg_path: str | Path,
+    layers: list[str],
+    style_name: str = "nxgeo candidates",
+    class_names: dict | None = None,
+) -> None:
     """Add (or replace) the ``layer_styles`` table with one default style per layer (legend:
     the categories present; aliases, value maps and hidden fields from `nxgeo.fields`)."""
     con = sqlite3.connect(str(gpkg_path))
@@ -360,20 +431,35 @@ def add_layer_styles(gpkg_path: str | Path, layers: list[str],
                 "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
                 "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
                 "owner, ui, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ("", "", name, geom_cols.get(name, "geom"), style_name,
-                 qml(name, c["fields"], c["present"], c["values"], class_names),
-                 sld(name, c["present"]), 1,
-                 "Candidate parcels by recommended target; not allocated: hatched grey (nxgeo)",
-                 "nxgeo", "", FIXED_UPDATE_TIME))
-        cur.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
-                    "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', '', ?)",
-                    (FIXED_DATE,))
-        has_ogr = cur.execute("SELECT count(*) FROM sqlite_master WHERE name = "
-                              "'gpkg_ogr_contents'").fetchone()[0]
+                (
+                    "",
+                    "",
+                    name,
+                    geom_cols.get(name, "geom"),
+                    style_name,
+                    qml(name, c["fields"], c["present"], c["values"], class_names),
+                    sld(name, c["present"]),
+                    1,
+                    "Candidate parcels by recommended target; not allocated: hatched grey (nxgeo)",
+                    "nxgeo",
+                    "",
+                    FIXED_UPDATE_TIME,
+                ),
+            )
+        cur.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
+            "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', '', ?)",
+            (FIXED_DATE,),
+        )
+        has_ogr = cur.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'gpkg_ogr_contents'"
+        ).fetchone()[0]
         if has_ogr:
             cur.execute("DELETE FROM gpkg_ogr_contents WHERE table_name = 'layer_styles'")
-            cur.execute("INSERT INTO gpkg_ogr_contents (table_name, feature_count) VALUES (?, ?)",
-                        ("layer_styles", len(layers)))
+            cur.execute(
+                "INSERT INTO gpkg_ogr_contents (table_name, feature_count) VALUES (?, ?)",
+                ("layer_styles", len(layers)),
+            )
         con.commit()
     finally:
         con.close()

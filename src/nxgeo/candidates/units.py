@@ -53,7 +53,7 @@ def road_regions(road_mask: np.ndarray) -> np.ndarray:
     road = np.asarray(road_mask, dtype=bool)
     if not road.any():
         return np.ones(road.shape, dtype=np.int32)
-    lab, n = ndimage.label(~road)                      # default structure: 4-connectivity
+    lab, n = ndimage.label(~road)  # default structure: 4-connectivity
     lab = lab.astype(np.int32)
     if n == 0:
         return np.ones(road.shape, dtype=np.int32)
@@ -61,16 +61,24 @@ def road_regions(road_mask: np.ndarray) -> np.ndarray:
     while todo.any():
         grown = ndimage.grey_dilation(lab, size=(3, 3))
         fill = todo & (grown > 0)
-        if not fill.any():                             # pragma: no cover - n > 0 always grows
+        if not fill.any():  # pragma: no cover - n > 0 always grows
             break
         lab[fill] = grown[fill]
         todo &= ~fill
     return lab
 
 
-def split_units(county_index: np.ndarray, codes, zone_class: np.ndarray,
-                region: np.ndarray, transform, crs, max_unit_ha: float, min_parcel_ha: float,
-                mmu_m2: float = 0.0) -> tuple[gpd.GeoDataFrame, dict]:
+def split_units(
+    county_index: np.ndarray,
+    codes,
+    zone_class: np.ndarray,
+    region: np.ndarray,
+    transform,
+    crs,
+    max_unit_ha: float,
+    min_parcel_ha: float,
+    mmu_m2: float = 0.0,
+) -> tuple[gpd.GeoDataFrame, dict]:
     """Units of the module rules from a county index raster (0 = not a candidate, i = county
     ``codes[i-1]``), the zone class (0..7, `ZONE_BITS`) and road region of every pixel, all on
     one grid (`transform`, square pixels in metres).
@@ -82,62 +90,95 @@ def split_units(county_index: np.ndarray, codes, zone_class: np.ndarray,
     index = np.asarray(county_index)
     codes = np.asarray(codes, dtype=np.int64)
     res = abs(float(transform.a))
-    if res * res / 1e4 > float(max_unit_ha):     # a coarse preview grid: one-pixel units
-        log.warning("pathways.sand_control.max_unit_ha (%g ha) is smaller than one pixel (%g ha "
-                    "at %g m): every sand unit is one pixel, larger than the maximum",
-                    max_unit_ha, res * res / 1e4, res)
+    if res * res / 1e4 > float(max_unit_ha):  # a coarse preview grid: one-pixel units
+        log.warning(
+            "pathways.sand_control.max_unit_ha (%g ha) is smaller than one pixel (%g ha "
+            "at %g m): every sand unit is one pixel, larger than the maximum",
+            max_unit_ha,
+            res * res / 1e4,
+            res,
+        )
     if float(min_parcel_ha) > float(max_unit_ha):
-        raise InputError(f"pathways.sand_control.min_parcel_ha ({min_parcel_ha:g} ha) is larger "
-                         f"than max_unit_ha ({max_unit_ha:g} ha)")
+        raise InputError(
+            f"pathways.sand_control.min_parcel_ha ({min_parcel_ha:g} ha) is larger "
+            f"than max_unit_ha ({max_unit_ha:g} ha)"
+        )
     side = tile_side_px(max_unit_ha, res)
     stats = {"max_unit_ha": float(max_unit_ha), "tile_side_m": side * res}
     rows, cols = np.nonzero(index)
-    empty = gpd.GeoDataFrame({"adcode": pd.Series([], dtype=object),
-                              "zone_class": pd.Series([], dtype=np.int64),
-                              "block": pd.Series([], dtype=object),
-                              "n_pixels": pd.Series([], dtype=np.int64)},
-                             geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    empty = gpd.GeoDataFrame(
+        {
+            "adcode": pd.Series([], dtype=object),
+            "zone_class": pd.Series([], dtype=np.int64),
+            "block": pd.Series([], dtype=object),
+            "n_pixels": pd.Series([], dtype=np.int64),
+        },
+        geometry=gpd.GeoSeries([], crs=crs),
+        crs=crs,
+    )
     if rows.size == 0:
-        return empty, {**stats, "blocks": 0, "units": 0, "merged_slivers": 0,
-                       "dropped_mmu": 0, "dropped_min_parcel": 0}
+        return empty, {
+            **stats,
+            "blocks": 0,
+            "units": 0,
+            "merged_slivers": 0,
+            "dropped_mmu": 0,
+            "dropped_min_parcel": 0,
+        }
     # tile of every pixel in CRS-anchored coordinates (column / row of the tile grid)
     x0 = transform.c / res
     y0 = transform.f / res
     tc = np.floor((x0 + cols) / side).astype(np.int64)
     tr = np.floor((-y0 + rows) / side).astype(np.int64)
-    keys = np.column_stack([index[rows, cols].astype(np.int64),
-                            np.asarray(zone_class)[rows, cols].astype(np.int64),
-                            np.asarray(region)[rows, cols].astype(np.int64), tr, tc])
+    keys = np.column_stack(
+        [
+            index[rows, cols].astype(np.int64),
+            np.asarray(zone_class)[rows, cols].astype(np.int64),
+            np.asarray(region)[rows, cols].astype(np.int64),
+            tr,
+            tc,
+        ]
+    )
     combos, inv = np.unique(keys, axis=0, return_inverse=True)
     inv = inv.ravel()
     r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     combo_index = np.zeros((r1 - r0, c1 - c0), dtype=np.int32)
     combo_index[rows - r0, cols - c0] = inv.astype(np.int32) + 1
     del keys, rows, cols, tc, tr, inv
-    pieces = clump_county_index(combo_index, np.arange(1, len(combos) + 1),
-                                transform @ Affine.translation(c0, r0), crs)
+    pieces = clump_county_index(
+        combo_index, np.arange(1, len(combos) + 1), transform @ Affine.translation(c0, r0), crs
+    )
     del combo_index
     combo = pieces["adcode"].astype(np.int64).to_numpy() - 1
     blocks = combos[:, :3]
     block_key = np.array([f"{a}-{z}-{r}" for a, z, r in blocks[combo]], dtype=object)
-    out = gpd.GeoDataFrame({
-        "adcode": [str(int(codes[i - 1])) for i in blocks[combo, 0]],
-        "zone_class": blocks[combo, 1].astype(np.int64),
-        "block": block_key,
-        "n_pixels": pieces["n_pixels"].to_numpy(np.int64),
-    }, geometry=pieces.geometry.values, crs=crs)
+    out = gpd.GeoDataFrame(
+        {
+            "adcode": [str(int(codes[i - 1])) for i in blocks[combo, 0]],
+            "zone_class": blocks[combo, 1].astype(np.int64),
+            "block": block_key,
+            "n_pixels": pieces["n_pixels"].to_numpy(np.int64),
+        },
+        geometry=pieces.geometry.values,
+        crs=crs,
+    )
     stats["blocks"] = len(np.unique(blocks, axis=0))
     out, merged = _merge_slivers(out, float(min_parcel_ha) * 1e4, float(max_unit_ha) * 1e4)
     area = shapely.area(np.asarray(out.geometry.values, dtype=object))
     small = area < float(mmu_m2)
     below = ~small & (area < float(min_parcel_ha) * 1e4)
-    stats.update(units=int((~small & ~below).sum()), merged_slivers=merged,
-                 dropped_mmu=int(small.sum()), dropped_min_parcel=int(below.sum()))
+    stats.update(
+        units=int((~small & ~below).sum()),
+        merged_slivers=merged,
+        dropped_mmu=int(small.sum()),
+        dropped_min_parcel=int(below.sum()),
+    )
     return out[~small & ~below].reset_index(drop=True), stats
 
 
-def _merge_slivers(units: gpd.GeoDataFrame, min_m2: float, max_m2: float
-                   ) -> tuple[gpd.GeoDataFrame, int]:
+def _merge_slivers(
+    units: gpd.GeoDataFrame, min_m2: float, max_m2: float
+) -> tuple[gpd.GeoDataFrame, int]:
     """Rule 3 of the module docstring: slivers join a neighbour where they can (slivers
     that cannot are returned as they are). Returns (units, n merged)."""
     geoms = np.asarray(units.geometry.values, dtype=object)
@@ -153,13 +194,14 @@ def _merge_slivers(units: gpd.GeoDataFrame, min_m2: float, max_m2: float
     # an edge in common (not a corner only)
     a, b = a[ok], b[ok]
     if a.size:
-        shared = shapely.length(shapely.intersection(shapely.boundary(geoms[a]),
-                                                     shapely.boundary(geoms[b])))
+        shared = shapely.length(
+            shapely.intersection(shapely.boundary(geoms[a]), shapely.boundary(geoms[b]))
+        )
         a, b = a[shared > 0], b[shared > 0]
     target = np.full(len(units), -1, dtype=np.int64)
     total = area.copy()
     pairs = pd.DataFrame({"s": a, "t": b, "ta": area[b]}).sort_values(["s", "ta", "t"])
-    for s, grp in pairs.groupby("s", sort=True):          # one iteration per sliver
+    for s, grp in pairs.groupby("s", sort=True):  # one iteration per sliver
         for t in grp["t"].to_numpy():
             if total[t] + area[s] <= max_m2 + 1e-6:
                 target[s] = t

@@ -55,8 +55,12 @@ def decimated_shape(width: int, height: int, max_px: int = MAX_PX) -> tuple[int,
     return max(1, rows), max(1, cols)
 
 
-def read_map_raster(path: str | Path, max_px: int = MAX_PX, resampling: str = "nearest",
-                    bounds: Sequence[float] | None = None) -> MapRaster:
+def read_map_raster(
+    path: str | Path,
+    max_px: int = MAX_PX,
+    resampling: str = "nearest",
+    bounds: Sequence[float] | None = None,
+) -> MapRaster:
     """Band 1 of `path` (optionally only `bounds`), decimated so its long side <= max_px."""
     with rasterio.open(path) as ds:
         if bounds is None:
@@ -72,10 +76,16 @@ def read_map_raster(path: str | Path, max_px: int = MAX_PX, resampling: str = "n
             c1 = math.ceil(w.col_off + w.width - 1e-9)
             r1 = math.ceil(w.row_off + w.height - 1e-9)
             window = Window(c0, r0, c1 - c0, r1 - r0).intersection(
-                Window(0, 0, ds.width, ds.height))
+                Window(0, 0, ds.width, ds.height)
+            )
         rows, cols = decimated_shape(int(window.width), int(window.height), max_px)
-        arr = ds.read(1, window=window, out_shape=(rows, cols), masked=True,
-                      resampling=_resampling(resampling))
+        arr = ds.read(
+            1,
+            window=window,
+            out_shape=(rows, cols),
+            masked=True,
+            resampling=_resampling(resampling),
+        )
         wb = ds.window_bounds(window)
         crs = ds.crs.to_string() if ds.crs else None
     left, bottom, right, top = wb
@@ -83,8 +93,9 @@ def read_map_raster(path: str | Path, max_px: int = MAX_PX, resampling: str = "n
     return MapRaster(np.ma.asarray(arr), (left, bottom, right, top), res, crs)
 
 
-def mosaic_map_raster(paths: Sequence[str | Path], max_px: int = MAX_PX,
-                      resampling: str = "nearest") -> MapRaster:
+def mosaic_map_raster(
+    paths: Sequence[str | Path], max_px: int = MAX_PX, resampling: str = "nearest"
+) -> MapRaster:
     """Mosaic of aligned rasters (e.g. the reaches of one year), decimated to <= max_px.
 
     rasterio.merge reads every source straight into the coarse output grid (decimated reads),
@@ -107,15 +118,25 @@ def mosaic_map_raster(paths: Sequence[str | Path], max_px: int = MAX_PX,
     bounds = (min(lefts), min(bottoms), max(rights), max(tops))
     width_m, height_m = bounds[2] - bounds[0], bounds[3] - bounds[1]
     res = max(min(native), max(width_m, height_m) / float(max_px))
-    arr, transform = merge(paths, bounds=bounds, res=(res, res), nodata=nodata,
-                           resampling=_resampling(resampling), method="first")
+    arr, transform = merge(
+        paths,
+        bounds=bounds,
+        res=(res, res),
+        nodata=nodata,
+        resampling=_resampling(resampling),
+        method="first",
+    )
     band = arr[0]
     mask = band == nodata if nodata is not None else np.zeros(band.shape, bool)
     if nodata is not None and isinstance(nodata, float) and math.isnan(nodata):
         mask = np.isnan(band)
     rows, cols = band.shape
-    out_bounds = (transform.c, transform.f + transform.e * rows, transform.c + transform.a * cols,
-                  transform.f)
+    out_bounds = (
+        transform.c,
+        transform.f + transform.e * rows,
+        transform.c + transform.a * cols,
+        transform.f,
+    )
     return MapRaster(np.ma.masked_array(band, mask), out_bounds, (res, res), crs)
 
 
@@ -139,8 +160,12 @@ def class_counts(paths: Iterable[str | Path], region=None) -> dict[int, int]:
             for _, window in ds.block_windows(1):
                 block = ds.read(1, window=window)
                 if geoms is not None:
-                    inside = geometry_mask(geoms, out_shape=block.shape, invert=True,
-                                           transform=window_transform(window, ds.transform))
+                    inside = geometry_mask(
+                        geoms,
+                        out_shape=block.shape,
+                        invert=True,
+                        transform=window_transform(window, ds.transform),
+                    )
                     block = block[inside]
                 if small_int:  # bincount: far faster than unique for categorical rasters
                     counts = np.bincount(block.ravel())
@@ -155,8 +180,9 @@ def class_counts(paths: Iterable[str | Path], region=None) -> dict[int, int]:
     return dict(sorted(total.items()))
 
 
-def hillshade(dem: MapRaster, azdeg: float = 315.0, altdeg: float = 45.0,
-              vert_exag: float = 2.0) -> np.ndarray:
+def hillshade(
+    dem: MapRaster, azdeg: float = 315.0, altdeg: float = 45.0, vert_exag: float = 2.0
+) -> np.ndarray:
     """Hillshade 0-1 of a decimated DEM (matplotlib LightSource; NaN where the DEM has none)."""
     from matplotlib.colors import LightSource
 
@@ -178,8 +204,9 @@ def inside_mask(raster: MapRaster, geometries) -> np.ndarray:
     geoms = [g for g in geometries if g is not None and not g.is_empty]
     if not geoms:
         return np.ones(raster.array.shape, bool)
-    return geometry_mask(geoms, out_shape=raster.array.shape, transform=raster.transform,
-                         invert=True)
+    return geometry_mask(
+        geoms, out_shape=raster.array.shape, transform=raster.transform, invert=True
+    )
 
 
 def read_layer(path: str | Path, layer: str, simplify: float | None = None):
@@ -199,8 +226,13 @@ def read_layer(path: str | Path, layer: str, simplify: float | None = None):
     return gdf
 
 
-CANDIDATE_LAYERS = ("homestead_greening", "mine_remediation", "sand_control", "state_wasteland",
-                    "land_consolidation")
+CANDIDATE_LAYERS = (
+    "homestead_greening",
+    "mine_remediation",
+    "sand_control",
+    "state_wasteland",
+    "land_consolidation",
+)
 NOT_CANDIDATE_LAYERS = {"layer_styles"}
 
 
@@ -212,10 +244,19 @@ def read_candidates(path: str | Path, layers: Sequence[str] | None = None) -> di
     path = Path(path)
     if not path.is_file():
         return {}
-    present = [str(n) for n, g in pyogrio.list_layers(path)
-               if g is not None and str(n) not in NOT_CANDIDATE_LAYERS]
-    order = list(layers) if layers is not None else (
-        [x for x in CANDIDATE_LAYERS if x in present] + sorted(set(present) - set(CANDIDATE_LAYERS)))
+    present = [
+        str(n)
+        for n, g in pyogrio.list_layers(path)
+        if g is not None and str(n) not in NOT_CANDIDATE_LAYERS
+    ]
+    order = (
+        list(layers)
+        if layers is not None
+        else (
+            [x for x in CANDIDATE_LAYERS if x in present]
+            + sorted(set(present) - set(CANDIDATE_LAYERS))
+        )
+    )
     out = {}
     for layer in order:
         if layer not in present:

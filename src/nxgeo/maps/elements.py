@@ -33,29 +33,71 @@ def legend_handles(entries: Sequence[LegendEntry]) -> list:
     handles = []
     for e in entries:
         if e.kind == "line":
-            handles.append(Line2D([], [], color=e.color, linestyle=e.linestyle,
-                                  linewidth=e.linewidth, label=e.label))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=e.color,
+                    linestyle=e.linestyle,
+                    linewidth=e.linewidth,
+                    label=e.label,
+                )
+            )
         elif e.kind == "marker":
-            handles.append(Line2D([], [], color="none", marker=e.marker, markersize=5,
-                                  markerfacecolor=e.color, markeredgecolor=e.edgecolor,
-                                  markeredgewidth=0.5, label=e.label))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color="none",
+                    marker=e.marker,
+                    markersize=5,
+                    markerfacecolor=e.color,
+                    markeredgecolor=e.edgecolor,
+                    markeredgewidth=0.5,
+                    label=e.label,
+                )
+            )
         else:
-            handles.append(Patch(facecolor=e.color, edgecolor=e.edgecolor, hatch=e.hatch,
-                                 linewidth=0.5, label=e.label))
+            handles.append(
+                Patch(
+                    facecolor=e.color,
+                    edgecolor=e.edgecolor,
+                    hatch=e.hatch,
+                    linewidth=0.5,
+                    label=e.label,
+                )
+            )
     return handles
 
 
-def add_legend(ax, entries: Sequence[LegendEntry], title: str | None = None,
-               loc: str = "upper left", ncol: int | None = None, fontsize: float = 7.5,
-               bbox_to_anchor=(0.0, 1.0)):
+def add_legend(
+    ax,
+    entries: Sequence[LegendEntry],
+    title: str | None = None,
+    loc: str = "upper left",
+    ncol: int | None = None,
+    fontsize: float = 7.5,
+    bbox_to_anchor=(0.0, 1.0),
+):
     """A legend on an (empty, axis-off) Axes; returns the matplotlib Legend."""
     handles = legend_handles(entries)
     if ncol is None:
         ncol = 1 if len(handles) <= 7 else 2
-    leg = ax.legend(handles=handles, title=title, loc=loc, ncol=ncol, fontsize=fontsize,
-                    title_fontsize=fontsize + 0.5, frameon=False, borderaxespad=0.0,
-                    handlelength=1.8, handleheight=1.0, columnspacing=1.2,
-                    bbox_to_anchor=bbox_to_anchor, alignment="left")
+    leg = ax.legend(
+        handles=handles,
+        title=title,
+        loc=loc,
+        ncol=ncol,
+        fontsize=fontsize,
+        title_fontsize=fontsize + 0.5,
+        frameon=False,
+        borderaxespad=0.0,
+        handlelength=1.8,
+        handleheight=1.0,
+        columnspacing=1.2,
+        bbox_to_anchor=bbox_to_anchor,
+        alignment="left",
+    )
     return leg
 
 
@@ -64,9 +106,9 @@ def nice_length(target: float) -> float:
     if target <= 0:
         raise ValueError("scale bar length must be positive")
     exp = math.floor(math.log10(target))
-    base = target / 10 ** exp
+    base = target / 10**exp
     step = 5 if base >= 5 else 2 if base >= 2 else 1
-    return step * 10 ** exp
+    return step * 10**exp
 
 
 def check_metric_crs(crs) -> str:
@@ -95,12 +137,19 @@ def round_scale(n: float) -> int:
     if n <= 0:
         return 0
     digits = max(0, math.floor(math.log10(n)) - 2)
-    return int(round(n / 10 ** digits) * 10 ** digits)
+    return int(round(n / 10**digits) * 10**digits)
 
 
-def add_scale_bar(ax, fraction: float = 0.25, x: float = 0.05, y: float = 0.04,
-                  height: float = 0.008, fontsize: float = 7.0, segments: int = 4,
-                  show_ratio: bool = True) -> dict:
+def add_scale_bar(
+    ax,
+    fraction: float = 0.25,
+    x: float = 0.05,
+    y: float = 0.04,
+    height: float = 0.008,
+    fontsize: float = 7.0,
+    segments: int = 4,
+    show_ratio: bool = True,
+) -> dict:
     """Alternating black/white scale bar in km at axes position (x, y) in data metres.
 
     The axes must show a projected CRS in metres with aspect 'equal' (EPSG:4507 is: Gauss-
@@ -113,46 +162,112 @@ def add_scale_bar(ax, fraction: float = 0.25, x: float = 0.05, y: float = 0.04,
     trans = blended_transform_factory(ax.transData, ax.transAxes)
     start = x0 + (x1 - x0) * x
     seg = length_m / segments
-    bg = Rectangle((start - width_m * 0.012, y - 0.012), length_m + width_m * 0.05, 0.058,
-                   transform=trans, facecolor="white", edgecolor="none", alpha=0.75, zorder=20)
+    bg = Rectangle(
+        (start - width_m * 0.012, y - 0.012),
+        length_m + width_m * 0.05,
+        0.058,
+        transform=trans,
+        facecolor="white",
+        edgecolor="none",
+        alpha=0.75,
+        zorder=20,
+    )
     ax.add_patch(bg)
     for i in range(segments):
-        ax.add_patch(Rectangle((start + i * seg, y), seg, height, transform=trans,
-                               facecolor="black" if i % 2 == 0 else "white",
-                               edgecolor="black", linewidth=0.6, zorder=21))
+        ax.add_patch(
+            Rectangle(
+                (start + i * seg, y),
+                seg,
+                height,
+                transform=trans,
+                facecolor="black" if i % 2 == 0 else "white",
+                edgecolor="black",
+                linewidth=0.6,
+                zorder=21,
+            )
+        )
 
     def km(v: float) -> str:
         v = v / 1000.0
         return f"{v:g}"
 
-    for i, label in ((0, "0"), (segments // 2, km(seg * (segments // 2))),
-                     (segments, km(length_m))):
-        ax.text(start + i * seg, y + height + 0.006, label, transform=trans, ha="center",
-                va="bottom", fontsize=fontsize, zorder=22)
-    ax.text(start + length_m + width_m * 0.012, y + height / 2, "km", transform=trans,
-            ha="left", va="center", fontsize=fontsize, zorder=22)
+    for i, label in (
+        (0, "0"),
+        (segments // 2, km(seg * (segments // 2))),
+        (segments, km(length_m)),
+    ):
+        ax.text(
+            start + i * seg,
+            y + height + 0.006,
+            label,
+            transform=trans,
+            ha="center",
+            va="bottom",
+            fontsize=fontsize,
+            zorder=22,
+        )
+    ax.text(
+        start + length_m + width_m * 0.012,
+        y + height / 2,
+        "km",
+        transform=trans,
+        ha="left",
+        va="center",
+        fontsize=fontsize,
+        zorder=22,
+    )
     scale = round_scale(map_scale_denominator(ax))
     if show_ratio:
-        ax.text(start, y + height + 0.026, f"比例尺 Scale 1:{scale:,}", transform=trans,
-                ha="left", va="bottom", fontsize=fontsize - 0.5, zorder=22)
+        ax.text(
+            start,
+            y + height + 0.026,
+            f"比例尺 Scale 1:{scale:,}",
+            transform=trans,
+            ha="left",
+            va="bottom",
+            fontsize=fontsize - 0.5,
+            zorder=22,
+        )
     return {"length_km": length_m / 1000.0, "scale": scale}
 
 
-def add_north_arrow(ax, x: float = 0.93, y: float = 0.90, size_pt: float = 28.0,
-                    fontsize: float = 9.0):
+def add_north_arrow(
+    ax, x: float = 0.93, y: float = 0.90, size_pt: float = 28.0, fontsize: float = 9.0
+):
     """A two-tone north arrow (grid north) at axes fraction (x, y); size in points."""
     from matplotlib.offsetbox import AnchoredOffsetbox, DrawingArea, TextArea, VPacker
 
     w, h = size_pt * 0.55, size_pt
     da = DrawingArea(w, h, 0, 0)
-    da.add_artist(Polygon([(w / 2, h), (0, 0), (w / 2, h * 0.3)], closed=True,
-                          facecolor="black", edgecolor="black", linewidth=0.6))
-    da.add_artist(Polygon([(w / 2, h), (w, 0), (w / 2, h * 0.3)], closed=True,
-                          facecolor="white", edgecolor="black", linewidth=0.6))
+    da.add_artist(
+        Polygon(
+            [(w / 2, h), (0, 0), (w / 2, h * 0.3)],
+            closed=True,
+            facecolor="black",
+            edgecolor="black",
+            linewidth=0.6,
+        )
+    )
+    da.add_artist(
+        Polygon(
+            [(w / 2, h), (w, 0), (w / 2, h * 0.3)],
+            closed=True,
+            facecolor="white",
+            edgecolor="black",
+            linewidth=0.6,
+        )
+    )
     label = TextArea("北 N", textprops={"fontsize": fontsize, "ha": "center"})
     box = VPacker(children=[label, da], align="center", pad=0, sep=2)
-    anchored = AnchoredOffsetbox(loc="center", child=box, frameon=True, pad=0.3, borderpad=0,
-                                 bbox_to_anchor=(x, y), bbox_transform=ax.transAxes)
+    anchored = AnchoredOffsetbox(
+        loc="center",
+        child=box,
+        frameon=True,
+        pad=0.3,
+        borderpad=0,
+        bbox_to_anchor=(x, y),
+        bbox_transform=ax.transAxes,
+    )
     anchored.patch.set_facecolor("white")
     anchored.patch.set_alpha(0.75)
     anchored.patch.set_edgecolor("none")
@@ -170,8 +285,9 @@ def crs_note(crs) -> str:
     return f"{c.name} (EPSG:{epsg})" if epsg else c.name
 
 
-def note_lines(*, crs, region_name: str, version: str, year, made_on: str,
-               extra: Sequence[str] = ()) -> list[str]:
+def note_lines(
+    *, crs, region_name: str, version: str, year, made_on: str, extra: Sequence[str] = ()
+) -> list[str]:
     """The standard notes of every sheet (bilingual)."""
     lines = [
         f"坐标系 CRS: {crs_note(crs)}；高斯-克吕格投影，坐标北 grid north",
@@ -217,13 +333,22 @@ def add_notes(ax, lines: Sequence[str], fontsize: float = 6.8, width: int = 52):
     """Notes as a left-aligned text block at the top-left of an axis-off Axes, each line
     wrapped to `width` columns."""
     wrapped = [w for line in lines for w in wrap_mixed(line, width)]
-    return ax.text(0.0, 1.0, "\n".join(wrapped), transform=ax.transAxes, ha="left", va="top",
-                   fontsize=fontsize, linespacing=1.4)
+    return ax.text(
+        0.0,
+        1.0,
+        "\n".join(wrapped),
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        fontsize=fontsize,
+        linespacing=1.4,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # vector geometries as matplotlib collections (faster than GeoDataFrame.plot, and it never
 # triggers a redraw of the figure)
+
 
 def _polygons(geom):
     if geom is None or geom.is_empty:
@@ -260,22 +385,31 @@ def polygon_paths(geoms) -> list:
         for poly in _polygons(geom):
             poly = orient(poly, 1.0)
             rings = [poly.exterior, *poly.interiors]
-            parts = [Path(np.asarray(r.coords)[:, :2], closed=True) for r in rings
-                     if len(r.coords) >= 3]
+            parts = [
+                Path(np.asarray(r.coords)[:, :2], closed=True) for r in rings if len(r.coords) >= 3
+            ]
             if parts:
                 paths.append(Path.make_compound_path(*parts))
     return paths
 
 
-def plot_polygons(ax, geoms, facecolor, edgecolor="none", linewidth=0.3, hatch=None,
-                  zorder=5, alpha=None):
+def plot_polygons(
+    ax, geoms, facecolor, edgecolor="none", linewidth=0.3, hatch=None, zorder=5, alpha=None
+):
     from matplotlib.collections import PathCollection
 
     paths = polygon_paths(geoms)
     if not paths:
         return None
-    coll = PathCollection(paths, facecolors=facecolor, edgecolors=edgecolor,
-                          linewidths=linewidth, hatch=hatch, zorder=zorder, alpha=alpha)
+    coll = PathCollection(
+        paths,
+        facecolors=facecolor,
+        edgecolors=edgecolor,
+        linewidths=linewidth,
+        hatch=hatch,
+        zorder=zorder,
+        alpha=alpha,
+    )
     coll.set_transform(ax.transData)
     ax.add_collection(coll, autolim=False)
     return coll
@@ -289,7 +423,14 @@ def plot_lines(ax, geoms, color, linewidth=0.5, linestyle="-", zorder=3):
     segs = [np.asarray(ln.coords)[:, :2] for g in geoms for ln in _lines(g)]
     if not segs:
         return None
-    coll = LineCollection(segs, colors=color, linewidths=linewidth, linestyles=linestyle,
-                          zorder=zorder, capstyle="round", joinstyle="round")
+    coll = LineCollection(
+        segs,
+        colors=color,
+        linewidths=linewidth,
+        linestyles=linestyle,
+        zorder=zorder,
+        capstyle="round",
+        joinstyle="round",
+    )
     ax.add_collection(coll, autolim=False)
     return coll

@@ -27,8 +27,15 @@ SYSTEM_FONT_FILES = (
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
 )
-KNOWN_FAMILIES = ("Noto Sans SC", "Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans CJK JP",
-                  "Source Han Sans CN", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei")
+KNOWN_FAMILIES = (
+    "Noto Sans SC",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+)
 
 
 class CJKFontNotFound(RuntimeError):

@@ -46,6 +46,7 @@ DPI = 300
 # ---------------------------------------------------------------------------------------------
 # context and page layout
 
+
 @dataclass
 class MapContext:
     """What every sheet of a year shares."""
@@ -57,16 +58,17 @@ class MapContext:
     version: str = __version__
     max_px: int = mdata.MAX_PX
     dpi: int = DPI
-    counties: object = None        # GeoDataFrame (id, name) or None
-    reaches: object = None         # GeoDataFrame (id, name) or None
-    rivers: object = None          # GeoDataFrame or None
+    counties: object = None  # GeoDataFrame (id, name) or None
+    reaches: object = None  # GeoDataFrame (id, name) or None
+    rivers: object = None  # GeoDataFrame or None
     dem_path: Path | None = None
     target_names: dict[str, tuple[str, str]] = field(default_factory=dict)
-    context: dict = field(default_factory=dict)       # layer -> GeoDataFrame (outlines)
-    county_en: dict[str, str] = field(default_factory=dict)   # adcode -> English (pinyin) name
+    context: dict = field(default_factory=dict)  # layer -> GeoDataFrame (outlines)
+    county_en: dict[str, str] = field(default_factory=dict)  # adcode -> English (pinyin) name
     pathways: list[str] = field(default_factory=list)  # configured pathways, in order
-    hillshade: dict = field(default_factory=lambda: {"azdeg": 315.0, "altdeg": 45.0,
-                                                      "vert_exag": 2.0})
+    hillshade: dict = field(
+        default_factory=lambda: {"azdeg": 315.0, "altdeg": 45.0, "vert_exag": 2.0}
+    )
 
     @property
     def region_zh(self) -> str:
@@ -96,7 +98,7 @@ def default_made_on() -> str:
 @dataclass
 class Sheet:
     fig: object
-    ax: object          # the map
+    ax: object  # the map
     ax_legend: object
     ax_notes: object
     page: style.Page
@@ -133,8 +135,9 @@ def fit_text_width(text, renderer, max_width_px: float, min_size: float = 7.0) -
         text.set_fontsize(size)
 
 
-def new_sheet(bounds: Sequence[float], title_zh: str, title_en: str,
-              page: style.Page | None = None) -> Sheet:
+def new_sheet(
+    bounds: Sequence[float], title_zh: str, title_en: str, page: style.Page | None = None
+) -> Sheet:
     """A figure with title, map axes (equal aspect, limits = bounds), legend and notes panels."""
     from matplotlib.figure import Figure
 
@@ -148,8 +151,9 @@ def new_sheet(bounds: Sequence[float], title_zh: str, title_en: str,
     portrait = page.height >= page.width
     y_title, y_sub = (0.975, 0.948) if portrait else (0.965, 0.925)
     t1 = fig.text(0.5, y_title, title_zh, ha="center", va="top", fontsize=page.title_size)
-    t2 = fig.text(0.5, y_sub, title_en, ha="center", va="top", fontsize=page.subtitle_size,
-                  color="#333333")
+    t2 = fig.text(
+        0.5, y_sub, title_en, ha="center", va="top", fontsize=page.subtitle_size, color="#333333"
+    )
     for t in (t1, t2):
         fit_text_width(t, renderer, 0.94 * fig.bbox.width)
     if portrait:  # legend and notes below the map, full width
@@ -174,8 +178,14 @@ def new_sheet(bounds: Sequence[float], title_zh: str, title_en: str,
     return Sheet(fig, ax, ax_legend, ax_notes, page, title_zh, title_en)
 
 
-def fit_legend(ax, entries: Sequence[el.LegendEntry], title: str, fontsize: float,
-               max_cols: int = 4, min_size: float = 5.0):
+def fit_legend(
+    ax,
+    entries: Sequence[el.LegendEntry],
+    title: str,
+    fontsize: float,
+    max_cols: int = 4,
+    min_size: float = 5.0,
+):
     """The legend with the fewest columns (and largest font) that fits the legend panel."""
     renderer = _canvas(ax.figure)
     box = ax.get_window_extent(renderer)
@@ -192,8 +202,13 @@ def fit_legend(ax, entries: Sequence[el.LegendEntry], title: str, fontsize: floa
         size -= 0.5
 
 
-def finish_sheet(sheet: Sheet, entries: Sequence[el.LegendEntry], legend_title: str,
-                 ctx: MapContext, extra_notes: Sequence[str] = ()):
+def finish_sheet(
+    sheet: Sheet,
+    entries: Sequence[el.LegendEntry],
+    legend_title: str,
+    ctx: MapContext,
+    extra_notes: Sequence[str] = (),
+):
     """Scale bar, north arrow, legend and notes; returns the Legend (also sheet.legend)."""
     sheet.ax.set_xlabel("")  # geopandas labels the axes with the CRS axis names
     sheet.ax.set_ylabel("")
@@ -203,10 +218,19 @@ def finish_sheet(sheet: Sheet, entries: Sequence[el.LegendEntry], legend_title: 
     legend = fit_legend(sheet.ax_legend, entries, legend_title, sheet.page.legend_size)
     size = sheet.page.text_size - 0.9
     width_pt = sheet.ax_notes.get_position().width * sheet.page.width * 72.0
-    el.add_notes(sheet.ax_notes, el.note_lines(crs=ctx.crs, region_name=ctx.region_name,
-                                               version=ctx.version, year=ctx.year,
-                                               made_on=ctx.made_on, extra=extra_notes),
-                 fontsize=size, width=int(width_pt / (size * 0.56)))
+    el.add_notes(
+        sheet.ax_notes,
+        el.note_lines(
+            crs=ctx.crs,
+            region_name=ctx.region_name,
+            version=ctx.version,
+            year=ctx.year,
+            made_on=ctx.made_on,
+            extra=extra_notes,
+        ),
+        fontsize=size,
+        width=int(width_pt / (size * 0.56)),
+    )
     sheet.legend = legend
     return legend
 
@@ -218,8 +242,13 @@ def save_figure(fig, out_base: str | Path, dpi: int = DPI, title: str | None = N
     png, pdf = out_base.with_suffix(".png"), out_base.with_suffix(".pdf")
     with atomic_path(png) as tmp:
         # zlib level 3: ~40 % faster to write than the default 6, files ~15 % larger
-        fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None},
-                    pil_kwargs={"compress_level": 3})
+        fig.savefig(
+            tmp,
+            format="png",
+            dpi=dpi,
+            metadata={"Software": None},
+            pil_kwargs={"compress_level": 3},
+        )
     meta = {"CreationDate": None, "ModDate": None, "Creator": f"nxgeo {__version__}"}
     if title:
         meta["Title"] = title
@@ -230,6 +259,7 @@ def save_figure(fig, out_base: str | Path, dpi: int = DPI, title: str | None = N
 
 # ---------------------------------------------------------------------------------------------
 # drawing helpers
+
 
 def _rgba_lut(colors: Mapping[int, str]) -> np.ndarray:
     from matplotlib.colors import to_rgba
@@ -249,12 +279,19 @@ def draw_categorical(ax, raster: mdata.MapRaster, colors: Mapping[int, str], zor
     arr = np.clip(arr.astype("int64"), 0, 255)
     rgba = _rgba_lut(colors)[arr]
     rgba[np.ma.getmaskarray(raster.array)] = 0.0
-    return ax.imshow(rgba, extent=raster.extent, interpolation="nearest", origin="upper",
-                     zorder=zorder, resample=False)
+    return ax.imshow(
+        rgba,
+        extent=raster.extent,
+        interpolation="nearest",
+        origin="upper",
+        zorder=zorder,
+        resample=False,
+    )
 
 
-def draw_hatch(ax, raster: mdata.MapRaster, code: int, hatch: str, zorder: int = 2,
-               color: str = "#525252"):
+def draw_hatch(
+    ax, raster: mdata.MapRaster, code: int, hatch: str, zorder: int = 2, color: str = "#525252"
+):
     """Hatch the pixels equal to `code` (vector hatching, for grades such as 'excluded')."""
     import matplotlib
 
@@ -266,8 +303,16 @@ def draw_hatch(ax, raster: mdata.MapRaster, code: int, hatch: str, zorder: int =
     xs = left + (np.arange(cols) + 0.5) * (right - left) / cols
     ys = top - (np.arange(rows) + 0.5) * (top - bottom) / rows
     with matplotlib.rc_context({"hatch.color": color, "hatch.linewidth": 0.4}):
-        cs = ax.contourf(xs, ys, mask.astype("float32"), levels=[0.5, 1.5], colors="none",
-                         hatches=[hatch], zorder=zorder, antialiased=False)
+        cs = ax.contourf(
+            xs,
+            ys,
+            mask.astype("float32"),
+            levels=[0.5, 1.5],
+            colors="none",
+            hatches=[hatch],
+            zorder=zorder,
+            antialiased=False,
+        )
     return cs
 
 
@@ -275,20 +320,35 @@ def draw_hillshade(ax, ctx: MapContext, bounds: Sequence[float] | None = None):
     """Grey hillshade of the common DEM under the map; faded outside the counties."""
     if ctx.dem_path is None or not Path(ctx.dem_path).is_file():
         return None
-    dem = mdata.read_map_raster(ctx.dem_path, max_px=ctx.max_px, resampling="average",
-                                bounds=bounds)
+    dem = mdata.read_map_raster(
+        ctx.dem_path, max_px=ctx.max_px, resampling="average", bounds=bounds
+    )
     hs = mdata.hillshade(dem, **ctx.hillshade)
     hs = np.where(np.isnan(hs), 1.0, hs)
     shade = 0.55 + 0.45 * hs  # light: the parcels and lines on top must read clearly
     if ctx.counties is not None and len(ctx.counties):
         inside = mdata.inside_mask(dem, ctx.counties.geometry)
         shade = np.where(inside, shade, 0.92 + 0.08 * shade)
-    return ax.imshow(shade, extent=dem.extent, cmap="gray", vmin=0.0, vmax=1.0,
-                     interpolation="bilinear", origin="upper", zorder=0)
+    return ax.imshow(
+        shade,
+        extent=dem.extent,
+        cmap="gray",
+        vmin=0.0,
+        vmax=1.0,
+        interpolation="bilinear",
+        origin="upper",
+        zorder=0,
+    )
 
 
-def draw_reference(ax, ctx: MapContext, labels: bool = True, label_ids: set | None = None,
-                   highlight: str | None = None, fontsize: float = 6.5) -> list[el.LegendEntry]:
+def draw_reference(
+    ax,
+    ctx: MapContext,
+    labels: bool = True,
+    label_ids: set | None = None,
+    highlight: str | None = None,
+    fontsize: float = 6.5,
+) -> list[el.LegendEntry]:
     """County boundaries (with Chinese names), reach outlines, rivers; their legend entries."""
     from matplotlib import patheffects
 
@@ -296,8 +356,9 @@ def draw_reference(ax, ctx: MapContext, labels: bool = True, label_ids: set | No
     halo = [patheffects.withStroke(linewidth=2.0, foreground="white")]
     if ctx.counties is not None and len(ctx.counties):
         el.plot_lines(ax, ctx.counties.geometry, style.COUNTY_EDGE, linewidth=0.5, zorder=3)
-        entries.append(el.LegendEntry("县（区）界 County boundary", style.COUNTY_EDGE, "line",
-                                      linewidth=0.8))
+        entries.append(
+            el.LegendEntry("县（区）界 County boundary", style.COUNTY_EDGE, "line", linewidth=0.8)
+        )
         if highlight is not None and "id" in ctx.counties.columns:
             sel = ctx.counties[ctx.counties["id"].astype(str) == str(highlight)]
             if len(sel):
@@ -311,14 +372,32 @@ def draw_reference(ax, ctx: MapContext, labels: bool = True, label_ids: set | No
                 pt = row.geometry.representative_point()
                 if not (xmin <= pt.x <= xmax and ymin <= pt.y <= ymax):
                     continue
-                ax.text(pt.x, pt.y, str(row["name"]), ha="center", va="center",
-                        fontsize=fontsize, color="#222222", zorder=7, path_effects=halo,
-                        clip_on=True)
+                ax.text(
+                    pt.x,
+                    pt.y,
+                    str(row["name"]),
+                    ha="center",
+                    va="center",
+                    fontsize=fontsize,
+                    color="#222222",
+                    zorder=7,
+                    path_effects=halo,
+                    clip_on=True,
+                )
     if ctx.reaches is not None and len(ctx.reaches):
-        el.plot_lines(ax, ctx.reaches.geometry, style.REACH_EDGE, linewidth=0.7,
-                      linestyle=(0, (4, 2)), zorder=3)
-        entries.append(el.LegendEntry("河段（评价单元）Reach", style.REACH_EDGE, "line",
-                                      linestyle="--", linewidth=0.9))
+        el.plot_lines(
+            ax,
+            ctx.reaches.geometry,
+            style.REACH_EDGE,
+            linewidth=0.7,
+            linestyle=(0, (4, 2)),
+            zorder=3,
+        )
+        entries.append(
+            el.LegendEntry(
+                "河段（评价单元）Reach", style.REACH_EDGE, "line", linestyle="--", linewidth=0.9
+            )
+        )
     if ctx.rivers is not None and len(ctx.rivers):
         el.plot_lines(ax, ctx.rivers.geometry, style.RIVER_COLOR, linewidth=1.0, zorder=3)
         entries.append(el.LegendEntry("河流 River", style.RIVER_COLOR, "line", linewidth=1.2))
@@ -332,6 +411,7 @@ def share_label(label: str, count: int, total: int) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # raster sheets
+
 
 def read_classes(classes_table) -> pd.DataFrame:
     """The canonical classes table (class_id, canonical, name_zh, name_en, color)."""
@@ -347,45 +427,69 @@ def read_classes(classes_table) -> pd.DataFrame:
     return df
 
 
-def landuse_legend_entries(counts: Mapping[int, int], classes: pd.DataFrame) -> list[el.LegendEntry]:
+def landuse_legend_entries(
+    counts: Mapping[int, int], classes: pd.DataFrame
+) -> list[el.LegendEntry]:
     """One entry per class present (count > 0), in class order, labelled with its share."""
     total = sum(counts.values())
     entries = []
     for row in classes.sort_values("class_id").itertuples():
         n = counts.get(int(row.class_id), 0)
         if n > 0:
-            entries.append(el.LegendEntry(share_label(f"{row.name_zh} {row.name_en}", n, total),
-                                          str(row.color)))
+            entries.append(
+                el.LegendEntry(
+                    share_label(f"{row.name_zh} {row.name_en}", n, total), str(row.color)
+                )
+            )
     unknown = sorted(set(counts) - set(classes["class_id"].astype(int)))
     for code in unknown:
-        entries.append(el.LegendEntry(share_label(f"代码 code {code}", counts[code], total),
-                                      "#000000"))
+        entries.append(
+            el.LegendEntry(share_label(f"代码 code {code}", counts[code], total), "#000000")
+        )
     return entries
 
 
-def landuse_figure(paths: Sequence[str | Path], classes_table, ctx: MapContext,
-                   title_zh: str | None = None, title_en: str | None = None) -> Sheet:
+def landuse_figure(
+    paths: Sequence[str | Path],
+    classes_table,
+    ctx: MapContext,
+    title_zh: str | None = None,
+    title_en: str | None = None,
+) -> Sheet:
     """Land-use sheet of one or more (aligned) canonical-class rasters."""
     classes = read_classes(classes_table)
-    raster = (mdata.read_map_raster(paths[0], ctx.max_px) if len(paths) == 1
-              else mdata.mosaic_map_raster(paths, ctx.max_px))
+    raster = (
+        mdata.read_map_raster(paths[0], ctx.max_px)
+        if len(paths) == 1
+        else mdata.mosaic_map_raster(paths, ctx.max_px)
+    )
     # shares of the region (the grid-wide raster also holds land use outside the counties)
-    counts = mdata.class_counts(paths, None if ctx.counties is None or not len(ctx.counties)
-                                else ctx.counties.geometry)
+    counts = mdata.class_counts(
+        paths, None if ctx.counties is None or not len(ctx.counties) else ctx.counties.geometry
+    )
     bounds = _region_bounds(ctx, raster)
-    sheet = new_sheet(padded(bounds), title_zh or f"{ctx.region_zh}土地利用现状图（{ctx.year}年）",
-                      title_en or f"Land use, {ctx.region_en}, {ctx.year}")
+    sheet = new_sheet(
+        padded(bounds),
+        title_zh or f"{ctx.region_zh}土地利用现状图（{ctx.year}年）",
+        title_en or f"Land use, {ctx.region_en}, {ctx.year}",
+    )
     colors = {int(r.class_id): str(r.color) for r in classes.itertuples()}
     draw_categorical(sheet.ax, raster, colors)
     ref = draw_reference(sheet.ax, _without_rivers(ctx), labels=True, fontsize=5.5)
     entries = landuse_legend_entries(counts, classes)
-    finish_sheet(sheet, entries + ref, "土地利用类型（占制图面积）Land-use class (% of mapped area)",
-                 ctx, extra_notes=["地类：三调/规划用途分类归并的 13 个基本类 canonical classes"])
+    finish_sheet(
+        sheet,
+        entries + ref,
+        "土地利用类型（占制图面积）Land-use class (% of mapped area)",
+        ctx,
+        extra_notes=["地类：三调/规划用途分类归并的 13 个基本类 canonical classes"],
+    )
     return sheet
 
 
-def target_legend_entries(counts: Mapping[int, int], legend: pd.DataFrame,
-                          names: Mapping[str, tuple[str, str]]) -> list[el.LegendEntry]:
+def target_legend_entries(
+    counts: Mapping[int, int], legend: pd.DataFrame, names: Mapping[str, tuple[str, str]]
+) -> list[el.LegendEntry]:
     total = sum(counts.values())
     entries = []
     for row in legend.sort_values("code").itertuples():
@@ -396,8 +500,12 @@ def target_legend_entries(counts: Mapping[int, int], legend: pd.DataFrame,
         zh, en = names.get(target) or (str(row.name_zh), str(row.name_en))
         if target == "none":
             zh, en = style.TARGET_NAMES["none"]
-        entries.append(el.LegendEntry(share_label(f"{zh} {en}", counts[code], total),
-                                      style.target_color(target, tuple(legend["target"]))))
+        entries.append(
+            el.LegendEntry(
+                share_label(f"{zh} {en}", counts[code], total),
+                style.target_color(target, tuple(legend["target"])),
+            )
+        )
     return entries
 
 
@@ -405,16 +513,26 @@ def best_use_figure(paths: Sequence[str | Path], legend_csv: str | Path, ctx: Ma
     legend = pd.read_csv(legend_csv, encoding="utf-8-sig")
     raster = mdata.mosaic_map_raster(paths, ctx.max_px)
     counts = mdata.class_counts(paths)
-    sheet = new_sheet(padded(_region_bounds(ctx, raster)),
-                      f"{ctx.region_zh}国土空间最适用途图（{ctx.year}年）",
-                      f"Best use of land by suitability (双评价), {ctx.region_en}, {ctx.year}")
-    colors = {int(r.code): style.target_color(str(r.target), tuple(legend["target"]))
-              for r in legend.itertuples() if int(r.code) != 255}
+    sheet = new_sheet(
+        padded(_region_bounds(ctx, raster)),
+        f"{ctx.region_zh}国土空间最适用途图（{ctx.year}年）",
+        f"Best use of land by suitability (双评价), {ctx.region_en}, {ctx.year}",
+    )
+    colors = {
+        int(r.code): style.target_color(str(r.target), tuple(legend["target"]))
+        for r in legend.itertuples()
+        if int(r.code) != 255
+    }
     draw_categorical(sheet.ax, raster, colors)
     ref = draw_reference(sheet.ax, _without_rivers(ctx), labels=True, fontsize=5.5)
     entries = target_legend_entries(counts, legend, ctx.target_names)
-    finish_sheet(sheet, entries + ref, "最适用途（占评价面积）Best use (% of evaluated area)", ctx,
-                 extra_notes=["最适用途：适宜或一般适宜的用途中得分最高者 highest-scoring suitable use"])
+    finish_sheet(
+        sheet,
+        entries + ref,
+        "最适用途（占评价面积）Best use (% of evaluated area)",
+        ctx,
+        extra_notes=["最适用途：适宜或一般适宜的用途中得分最高者 highest-scoring suitable use"],
+    )
     return sheet
 
 
@@ -425,8 +543,11 @@ def grade_legend_entries(counts: Mapping[int, int]) -> list[el.LegendEntry]:
         n = counts.get(grade, 0)
         if n:
             hatch = style.EXCLUDED_HATCH if grade == style.EXCLUDED_GRADE else None
-            entries.append(el.LegendEntry(share_label(f"{zh} {en}", n, total),
-                                          style.GRADE_COLORS[grade], hatch=hatch))
+            entries.append(
+                el.LegendEntry(
+                    share_label(f"{zh} {en}", n, total), style.GRADE_COLORS[grade], hatch=hatch
+                )
+            )
     return entries
 
 
@@ -434,20 +555,27 @@ def grade_figure(paths: Sequence[str | Path], target: str, ctx: MapContext) -> S
     raster = mdata.mosaic_map_raster(paths, ctx.max_px)
     counts = mdata.class_counts(paths)
     zh, en = ctx.target_names.get(target) or style.TARGET_NAMES.get(target) or (target, target)
-    sheet = new_sheet(padded(_region_bounds(ctx, raster)),
-                      f"{ctx.region_zh}{zh}适宜性评价图（{ctx.year}年）",
-                      f"Suitability for {en}, {ctx.region_en}, {ctx.year}")
+    sheet = new_sheet(
+        padded(_region_bounds(ctx, raster)),
+        f"{ctx.region_zh}{zh}适宜性评价图（{ctx.year}年）",
+        f"Suitability for {en}, {ctx.region_en}, {ctx.year}",
+    )
     draw_categorical(sheet.ax, raster, style.GRADE_COLORS)
     draw_hatch(sheet.ax, raster, style.EXCLUDED_GRADE, style.EXCLUDED_HATCH)
     ref = draw_reference(sheet.ax, _without_rivers(ctx), labels=True, fontsize=5.5)
-    finish_sheet(sheet, grade_legend_entries(counts) + ref,
-                 f"{zh}适宜性等级（占评价面积）Suitability grade (% of evaluated area)", ctx,
-                 extra_notes=["等级：双评价 适宜/一般适宜/不适宜；禁止 = 保护区、生态红线等硬约束"])
+    finish_sheet(
+        sheet,
+        grade_legend_entries(counts) + ref,
+        f"{zh}适宜性等级（占评价面积）Suitability grade (% of evaluated area)",
+        ctx,
+        extra_notes=["等级：双评价 适宜/一般适宜/不适宜；禁止 = 保护区、生态红线等硬约束"],
+    )
     return sheet
 
 
 # ---------------------------------------------------------------------------------------------
 # candidate sheets
+
 
 def candidate_key(gdf: pd.DataFrame) -> pd.Series:
     """Map class of each parcel: its recommended target when allocated; ``not_eligible:<reason>``
@@ -477,7 +605,8 @@ def _target_order(keys) -> list[str]:
     known = [k for k in order if k in keys and k not in special]
     other = sorted(keys - set(order) - special)
     tail = ([style.NO_WATER] if style.NO_WATER in keys else []) + sorted(
-        k for k in special if k != style.NO_WATER)
+        k for k in special if k != style.NO_WATER
+    )
     return known + other + tail
 
 
@@ -486,9 +615,10 @@ def key_style(k: str, known: tuple[str, ...] = ()) -> tuple[str, str | None]:
     if k == style.NO_WATER:
         return style.NO_WATER_COLOR, style.NO_WATER_HATCH
     if k.startswith(style.NOT_ELIGIBLE_PREFIX):
-        reason = k[len(style.NOT_ELIGIBLE_PREFIX):]
-        return style.NOT_ELIGIBLE_COLORS.get(reason, style.NOT_ELIGIBLE_COLOR), \
-            style.NOT_ELIGIBLE_HATCH
+        reason = k[len(style.NOT_ELIGIBLE_PREFIX) :]
+        return style.NOT_ELIGIBLE_COLORS.get(
+            reason, style.NOT_ELIGIBLE_COLOR
+        ), style.NOT_ELIGIBLE_HATCH
     return style.target_color(k, known), None
 
 
@@ -499,27 +629,32 @@ def key_label(k: str, names: Mapping[str, tuple[str, str]]) -> str:
     if k == style.NO_WATER:
         return "符合条件但未配水（县域水量不足） Eligible, no water allocated"
     if k.startswith(style.NOT_ELIGIBLE_PREFIX):
-        reason = k[len(style.NOT_ELIGIBLE_PREFIX):]
+        reason = k[len(style.NOT_ELIGIBLE_PREFIX) :]
         zh, en = REASON_VALUES.get(reason, (reason, reason.replace("_", " ")))
         zh, en = zh.replace("（不符合条件）", ""), en.replace(" (not eligible)", "")
         return f"不符合条件：{zh} Not eligible: {en}"
     return style.target_label(k, dict(names))
 
 
-def candidate_legend_entries(gdf: pd.DataFrame, names: Mapping[str, tuple[str, str]]
-                             ) -> list[el.LegendEntry]:
+def candidate_legend_entries(
+    gdf: pd.DataFrame, names: Mapping[str, tuple[str, str]]
+) -> list[el.LegendEntry]:
     keys = candidate_key(gdf)
-    area = pd.to_numeric(gdf.get("area_ha", pd.Series(0.0, index=gdf.index)),
-                         errors="coerce").fillna(0.0)
+    area = pd.to_numeric(
+        gdf.get("area_ha", pd.Series(0.0, index=gdf.index)), errors="coerce"
+    ).fillna(0.0)
     entries = []
     all_keys = tuple(sorted(set(keys)))
     for k in _target_order(keys.unique()):
         sel = keys == k
         text = f"{key_label(k, names)}：{int(sel.sum())} 块 parcels，{area[sel].sum():,.1f} ha"
-        if "funding" in gdf.columns:   # mines: legacy (public money) vs operator (#14)
+        if "funding" in gdf.columns:  # mines: legacy (public money) vs operator (#14)
             fund = gdf["funding"].fillna("").astype(str)[sel]
-            parts = [f"{style.FUNDING_NAMES[f][0]} {int((fund == f).sum())}"
-                     for f in style.FUNDING_NAMES if (fund == f).any()]
+            parts = [
+                f"{style.FUNDING_NAMES[f][0]} {int((fund == f).sum())}"
+                for f in style.FUNDING_NAMES
+                if (fund == f).any()
+            ]
             if parts:
                 text += "（" + "，".join(parts) + "）"
         color, hatch = key_style(k, all_keys)
@@ -527,8 +662,9 @@ def candidate_legend_entries(gdf: pd.DataFrame, names: Mapping[str, tuple[str, s
     return entries
 
 
-def draw_candidates(ax, gdf, markers: bool = True, marker_size: float = 9.0,
-                    by_pathway: bool = False):
+def draw_candidates(
+    ax, gdf, markers: bool = True, marker_size: float = 9.0, by_pathway: bool = False
+):
     """Parcels filled by target colour (not eligible / no water: hatched, underneath) plus a
     marker per parcel (parcels are far smaller than a printed millimetre at region scale)."""
     import matplotlib
@@ -539,32 +675,56 @@ def draw_candidates(ax, gdf, markers: bool = True, marker_size: float = 9.0,
     all_keys = tuple(sorted(set(keys)))
     order = _target_order(keys.unique())
     special = [k for k in order if key_style(k)[1] is not None]
-    order = special + [k for k in order if k not in special]   # underneath the allocated ones
+    order = special + [k for k in order if k not in special]  # underneath the allocated ones
     for k in order:
         sub = gdf[keys == k]
         color, hatch = key_style(k, all_keys)
         if hatch is not None:
             with matplotlib.rc_context({"hatch.color": "#525252", "hatch.linewidth": 0.3}):
-                el.plot_polygons(ax, sub.geometry, facecolor=color, edgecolor="#525252",
-                                 linewidth=0.3, hatch=hatch, zorder=5)
+                el.plot_polygons(
+                    ax,
+                    sub.geometry,
+                    facecolor=color,
+                    edgecolor="#525252",
+                    linewidth=0.3,
+                    hatch=hatch,
+                    zorder=5,
+                )
         else:
-            el.plot_polygons(ax, sub.geometry, facecolor=color, edgecolor="#333333",
-                             linewidth=0.25, zorder=5)
+            el.plot_polygons(
+                ax, sub.geometry, facecolor=color, edgecolor="#333333", linewidth=0.25, zorder=5
+            )
         if markers:
             pts = sub.geometry.representative_point()
             if by_pathway and "pathway" in sub.columns:
                 for pw, idx in sub.groupby("pathway").groups.items():
                     p = pts.loc[idx]
-                    ax.scatter(p.x, p.y, s=marker_size, c=color, zorder=6,
-                               marker=style.PATHWAY_MARKERS.get(str(pw), "o"),
-                               edgecolors="#222222", linewidths=0.3)
+                    ax.scatter(
+                        p.x,
+                        p.y,
+                        s=marker_size,
+                        c=color,
+                        zorder=6,
+                        marker=style.PATHWAY_MARKERS.get(str(pw), "o"),
+                        edgecolors="#222222",
+                        linewidths=0.3,
+                    )
             else:
-                ax.scatter(pts.x, pts.y, s=marker_size, c=color, zorder=6, marker="o",
-                           edgecolors="#222222", linewidths=0.3)
+                ax.scatter(
+                    pts.x,
+                    pts.y,
+                    s=marker_size,
+                    c=color,
+                    zorder=6,
+                    marker="o",
+                    edgecolors="#222222",
+                    linewidths=0.3,
+                )
 
 
-def draw_context(ax, ctx: MapContext, bounds: Sequence[float] | None = None
-                 ) -> list[el.LegendEntry]:
+def draw_context(
+    ax, ctx: MapContext, bounds: Sequence[float] | None = None
+) -> list[el.LegendEntry]:
     """Outlines of the reserves (by zone), the red line, emigration, mining and sand areas
     that reach into the view; a legend entry for each one drawn."""
     from shapely.geometry import box as _box
@@ -580,16 +740,20 @@ def draw_context(ax, ctx: MapContext, bounds: Sequence[float] | None = None
     pa = ctx.context.get("protected_areas")
     if pa is not None and len(pa):
         pa = visible(pa)
-        zone = pa["zone"].fillna("").astype(str) if "zone" in pa.columns else \
-            pd.Series("", index=pa.index)
+        zone = (
+            pa["zone"].fillna("").astype(str)
+            if "zone" in pa.columns
+            else pd.Series("", index=pa.index)
+        )
         for z in [*style.RESERVE_ZONES, *sorted(set(zone) - set(style.RESERVE_ZONES))]:
             sub = pa[zone == z]
             if not len(sub):
                 continue
             zh, en, color, ls, lw = style.RESERVE_ZONES.get(z, style.RESERVE_OTHER)
             el.plot_lines(ax, sub.geometry, color, linewidth=lw, linestyle=ls, zorder=4)
-            entries.append(el.LegendEntry(f"{zh} {en}", color, "line", linestyle=ls,
-                                          linewidth=lw + 0.2))
+            entries.append(
+                el.LegendEntry(f"{zh} {en}", color, "line", linestyle=ls, linewidth=lw + 0.2)
+            )
     for layer, (zh, en, color, ls, lw) in style.CONTEXT_LAYERS.items():
         gdf = ctx.context.get(layer)
         if gdf is None or not len(gdf):
@@ -598,13 +762,15 @@ def draw_context(ax, ctx: MapContext, bounds: Sequence[float] | None = None
         if not len(gdf):
             continue
         el.plot_lines(ax, gdf.geometry, color, linewidth=lw, linestyle=ls, zorder=4)
-        entries.append(el.LegendEntry(f"{zh} {en}", color, "line", linestyle=ls,
-                                      linewidth=lw + 0.2))
+        entries.append(
+            el.LegendEntry(f"{zh} {en}", color, "line", linestyle=ls, linewidth=lw + 0.2)
+        )
     return entries
 
 
-def draw_parcel_labels(ax, gdf, fontsize: float = style.LABEL_SIZE,
-                       only_if_legible: bool = False) -> int:
+def draw_parcel_labels(
+    ax, gdf, fontsize: float = style.LABEL_SIZE, only_if_legible: bool = False
+) -> int:
     """Parcel ids beside each parcel's representative point (white halo). With
     `only_if_legible`, a label is placed only where it overlaps no label placed before (larger
     parcels first; label boxes estimated from the font size). Returns how many were drawn."""
@@ -617,8 +783,11 @@ def draw_parcel_labels(ax, gdf, fontsize: float = style.LABEL_SIZE,
     ids = gdf["parcel_id"].astype(str).to_numpy()
     order = np.arange(len(gdf))
     if only_if_legible:
-        area = pd.to_numeric(gdf.get("area_ha", pd.Series(0.0, index=gdf.index)),
-                             errors="coerce").fillna(0.0).to_numpy()
+        area = (
+            pd.to_numeric(gdf.get("area_ha", pd.Series(0.0, index=gdf.index)), errors="coerce")
+            .fillna(0.0)
+            .to_numpy()
+        )
         order = np.lexsort((order, -area))
     ax.apply_aspect()
     xy = ax.transData.transform(np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]))
@@ -635,18 +804,32 @@ def draw_parcel_labels(ax, gdf, fontsize: float = style.LABEL_SIZE,
         if not (bbox.x0 <= xy[i][0] <= bbox.x1 and bbox.y0 <= xy[i][1] <= bbox.y1):
             continue
         if only_if_legible:
-            keys = [(gx, gy) for gx in range(int(box_[0] // cell), int(box_[2] // cell) + 1)
-                    for gy in range(int(box_[1] // cell), int(box_[3] // cell) + 1)]
-            clash = any(not (b[2] < box_[0] or b[0] > box_[2] or b[3] < box_[1] or b[1] > box_[3])
-                        for k in keys for b in (placed[j] for j in grid.get(k, ())))
+            keys = [
+                (gx, gy)
+                for gx in range(int(box_[0] // cell), int(box_[2] // cell) + 1)
+                for gy in range(int(box_[1] // cell), int(box_[3] // cell) + 1)
+            ]
+            clash = any(
+                not (b[2] < box_[0] or b[0] > box_[2] or b[3] < box_[1] or b[1] > box_[3])
+                for k in keys
+                for b in (placed[j] for j in grid.get(k, ()))
+            )
             if clash:
                 continue
             for k in keys:
                 grid.setdefault(k, []).append(len(placed))
             placed.append(box_)
-        ax.annotate(ids[i], (pts.iloc[i].x, pts.iloc[i].y), xytext=(2.5, 2.5),
-                    textcoords="offset points", fontsize=fontsize, color="#111111", zorder=8,
-                    path_effects=halo, annotation_clip=True)
+        ax.annotate(
+            ids[i],
+            (pts.iloc[i].x, pts.iloc[i].y),
+            xytext=(2.5, 2.5),
+            textcoords="offset points",
+            fontsize=fontsize,
+            color="#111111",
+            zorder=8,
+            path_effects=halo,
+            annotation_clip=True,
+        )
         n += 1
     return n
 
@@ -682,23 +865,34 @@ def county_english(ctx: MapContext, adcode: str) -> str:
 def overview_figure(pathway: str, gdf, ctx: MapContext) -> Sheet:
     zh, en = pathway_names(pathway)
     bounds = _region_bounds(ctx, None, extra=gdf)
-    sheet = new_sheet(padded(bounds), f"{ctx.region_zh}{zh}候选地块分布图（{ctx.year}年）",
-                      f"Candidate parcels: {en}, {ctx.region_en}, {ctx.year}")
+    sheet = new_sheet(
+        padded(bounds),
+        f"{ctx.region_zh}{zh}候选地块分布图（{ctx.year}年）",
+        f"Candidate parcels: {en}, {ctx.region_en}, {ctx.year}",
+    )
     draw_hillshade(sheet.ax, ctx)
     ref = draw_reference(sheet.ax, ctx, labels=True)
     ref = draw_context(sheet.ax, ctx) + ref
     draw_candidates(sheet.ax, gdf, markers=True, marker_size=10.0)
     entries = candidate_legend_entries(gdf, ctx.target_names)
-    finish_sheet(sheet, entries + ref, "推荐用途（地块数，面积 ha）Recommended use (parcels, area ha)",
-                 ctx, extra_notes=["底图：DEM 山体阴影 hillshade；圆点标示地块位置 dots locate parcels"])
+    finish_sheet(
+        sheet,
+        entries + ref,
+        "推荐用途（地块数，面积 ha）Recommended use (parcels, area ha)",
+        ctx,
+        extra_notes=["底图：DEM 山体阴影 hillshade；圆点标示地块位置 dots locate parcels"],
+    )
     return sheet
 
 
 def pathway_names(pathway: str) -> tuple[str, str]:
     from ..fields import PATHWAY_VALUES
 
-    return style.PATHWAYS.get(pathway) or PATHWAY_VALUES.get(pathway) or (
-        pathway, pathway.replace("_", " ").capitalize())
+    return (
+        style.PATHWAYS.get(pathway)
+        or PATHWAY_VALUES.get(pathway)
+        or (pathway, pathway.replace("_", " ").capitalize())
+    )
 
 
 def _pathway_entries(gdf) -> list[el.LegendEntry]:
@@ -710,9 +904,15 @@ def _pathway_entries(gdf) -> list[el.LegendEntry]:
         n = int((pw_all == pw).sum())
         if n:
             zh, en = pathway_names(pw)
-            out.append(el.LegendEntry(f"{zh} {en}（{n}）", "#ffffff", "marker",
-                                      marker=style.PATHWAY_MARKERS.get(pw, "o"),
-                                      edgecolor="#222222"))
+            out.append(
+                el.LegendEntry(
+                    f"{zh} {en}（{n}）",
+                    "#ffffff",
+                    "marker",
+                    marker=style.PATHWAY_MARKERS.get(pw, "o"),
+                    edgecolor="#222222",
+                )
+            )
     return out
 
 
@@ -725,8 +925,11 @@ def county_figure(adcode: str, name: str, gdf, ctx: MapContext) -> Sheet:
     if bounds is None:
         bounds = tuple(gdf.total_bounds)
     view = padded(bounds, 0.06)
-    sheet = new_sheet(view, f"{name}生态修复候选地块图（{ctx.year}年）",
-                      f"Restoration candidate parcels, {county_english(ctx, adcode)}, {ctx.year}")
+    sheet = new_sheet(
+        view,
+        f"{name}生态修复候选地块图（{ctx.year}年）",
+        f"Restoration candidate parcels, {county_english(ctx, adcode)}, {ctx.year}",
+    )
     draw_hillshade(sheet.ax, ctx, bounds=view)
     ref = draw_reference(sheet.ax, ctx, labels=True, highlight=str(adcode), fontsize=7.5)
     ref = draw_context(sheet.ax, ctx, view) + ref
@@ -736,31 +939,42 @@ def county_figure(adcode: str, name: str, gdf, ctx: MapContext) -> Sheet:
     if n == len(gdf):
         notes.append("图上注记为地块编号 labels are parcel ids (parcel_id)")
     else:
-        notes.append(f"注记地块编号 {n}/{len(gdf)} 块（图面可读者）；其余见分幅详图 detail_{adcode}_* "
-                     f"parcel ids where legible ({n} of {len(gdf)}), all on the detail sheets")
+        notes.append(
+            f"注记地块编号 {n}/{len(gdf)} 块（图面可读者）；其余见分幅详图 detail_{adcode}_* "
+            f"parcel ids where legible ({n} of {len(gdf)}), all on the detail sheets"
+        )
     entries = candidate_legend_entries(gdf, ctx.target_names) + _pathway_entries(gdf)
-    finish_sheet(sheet, entries + ref, "推荐用途与路径 Recommended use and pathway (parcels, ha)",
-                 ctx, extra_notes=notes)
+    finish_sheet(
+        sheet,
+        entries + ref,
+        "推荐用途与路径 Recommended use and pathway (parcels, ha)",
+        ctx,
+        extra_notes=notes,
+    )
     return sheet
 
 
-def detail_figure(adcode: str, name: str, pathway: str, k: int, n: int, group, others,
-                  ctx: MapContext) -> Sheet:
+def detail_figure(
+    adcode: str, name: str, pathway: str, k: int, n: int, group, others, ctx: MapContext
+) -> Sheet:
     """A larger-scale sheet of one group of a county's parcels of one pathway, ids labelled
     (other parcels in view drawn, unlabelled)."""
     zh, en = pathway_names(pathway)
     view = padded(tuple(group.total_bounds), 0.08)
     w, h = view[2] - view[0], view[3] - view[1]
-    side = max(w, h, 2000.0)             # at least 2 km across
+    side = max(w, h, 2000.0)  # at least 2 km across
     cx, cy = (view[0] + view[2]) / 2, (view[1] + view[3]) / 2
     if w < side and h < side:
         view = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
-    sheet = new_sheet(view, f"{name}{zh}候选地块分幅详图（{k}/{n}）（{ctx.year}年）",
-                      f"Candidate parcels: {en}, {county_english(ctx, adcode)}, sheet {k} of {n}, "
-                      f"{ctx.year}")
+    sheet = new_sheet(
+        view,
+        f"{name}{zh}候选地块分幅详图（{k}/{n}）（{ctx.year}年）",
+        f"Candidate parcels: {en}, {county_english(ctx, adcode)}, sheet {k} of {n}, {ctx.year}",
+    )
     draw_hillshade(sheet.ax, ctx, bounds=view)
-    ref = draw_reference(sheet.ax, _without_rivers(ctx), labels=True, highlight=str(adcode),
-                         fontsize=7.5)
+    ref = draw_reference(
+        sheet.ax, _without_rivers(ctx), labels=True, highlight=str(adcode), fontsize=7.5
+    )
     ref = draw_context(sheet.ax, ctx, view) + ref
     if others is not None and len(others):
         from shapely.geometry import box as _box
@@ -770,15 +984,22 @@ def detail_figure(adcode: str, name: str, pathway: str, k: int, n: int, group, o
     draw_candidates(sheet.ax, group, markers=False)
     draw_parcel_labels(sheet.ax, group, fontsize=style.LABEL_SIZE + 1.0)
     entries = candidate_legend_entries(group, ctx.target_names)
-    finish_sheet(sheet, entries + ref,
-                 "推荐用途（本幅地块数，面积 ha）Recommended use (parcels of this sheet, ha)", ctx,
-                 extra_notes=[(f"县（区）代码 County code: {adcode}；图上注记为地块编号 labels are "
-                               "parcel ids"), f"本幅 {len(group)} 块 parcels on this sheet"])
+    finish_sheet(
+        sheet,
+        entries + ref,
+        "推荐用途（本幅地块数，面积 ha）Recommended use (parcels of this sheet, ha)",
+        ctx,
+        extra_notes=[
+            (f"县（区）代码 County code: {adcode}；图上注记为地块编号 labels are parcel ids"),
+            f"本幅 {len(group)} 块 parcels on this sheet",
+        ],
+    )
     return sheet
 
 
 # ---------------------------------------------------------------------------------------------
 # the year
+
 
 def _region_bounds(ctx: MapContext, raster: mdata.MapRaster | None, extra=None):
     if ctx.counties is not None and len(ctx.counties):
@@ -827,7 +1048,7 @@ def _grade_targets(reach_dirs: Sequence[Path], order: Sequence[str]) -> list[str
     found: set[str] = set()
     for d in reach_dirs:
         for p in (d / "suitability").glob("suit_*_grade.tif"):
-            found.add(p.name[len("suit_"):-len("_grade.tif")])
+            found.add(p.name[len("suit_") : -len("_grade.tif")])
     return [t for t in order if t in found] + sorted(found - set(order))
 
 
@@ -856,8 +1077,14 @@ def configured_pathways(config: Mapping) -> list[str]:
     return [str(k) for k in conf or []]
 
 
-def build_context(year, results_dir: str | Path, config: Mapping, made_on: str | None = None,
-                  max_px: int = mdata.MAX_PX, county_names=None) -> MapContext:
+def build_context(
+    year,
+    results_dir: str | Path,
+    config: Mapping,
+    made_on: str | None = None,
+    max_px: int = mdata.MAX_PX,
+    county_names=None,
+) -> MapContext:
     results_dir = Path(results_dir)
     common = results_dir / "common"
     gpkg = common / "vectors.gpkg"
@@ -884,35 +1111,55 @@ def build_context(year, results_dir: str | Path, config: Mapping, made_on: str |
         rivers=_to_crs(mdata.read_layer(gpkg, "rivers", tol), crs),
         dem_path=common / "grid" / "dem.tif",
         target_names=_target_names(config),
-        context={k: _to_crs(v, crs) for k, v in mdata.read_context(
-            gpkg, ["protected_areas", *style.CONTEXT_LAYERS], tol).items()},
+        context={
+            k: _to_crs(v, crs)
+            for k, v in mdata.read_context(
+                gpkg, ["protected_areas", *style.CONTEXT_LAYERS], tol
+            ).items()
+        },
         pathways=configured_pathways(config),
     )
     ctx.county_en = read_county_names(county_names)
     if not ctx.county_en and ctx.counties is not None and "name_en" in ctx.counties.columns:
-        ctx.county_en = dict(zip(ctx.counties["id"].astype(str),
-                                 ctx.counties["name_en"].astype(str)))
+        ctx.county_en = dict(
+            zip(ctx.counties["id"].astype(str), ctx.counties["name_en"].astype(str))
+        )
     return ctx
 
 
-_JOBS = None   # (jobs, out_dir, dpi) of the running maps_year (read by forked workers)
+_JOBS = None  # (jobs, out_dir, dpi) of the running maps_year (read by forked workers)
 
 
 def _make_sheet(i: int) -> tuple[dict, list[Path]]:
     jobs, out_dir, dpi = _JOBS
     name, make = jobs[i]
     sheet = make()
-    files = save_figure(sheet.fig, out_dir / name, dpi=dpi,
-                        title=f"{sheet.title_zh} / {sheet.title_en}")
-    entry = {"name": name, "title_zh": sheet.title_zh, "title_en": sheet.title_en,
-             "png": files[0].name, "pdf": files[1].name}
+    files = save_figure(
+        sheet.fig, out_dir / name, dpi=dpi, title=f"{sheet.title_zh} / {sheet.title_en}"
+    )
+    entry = {
+        "name": name,
+        "title_zh": sheet.title_zh,
+        "title_en": sheet.title_en,
+        "png": files[0].name,
+        "pdf": files[1].name,
+    }
     sheet.fig.clear()
     return entry, files
 
 
-def maps_year(year, results_dir: str | Path, classes_table, config_subset: Mapping,
-              out_dir: str | Path, *, made_on: str | None = None,
-              max_px: int = mdata.MAX_PX, county_names=None, workers: int = 1) -> list[Path]:
+def maps_year(
+    year,
+    results_dir: str | Path,
+    classes_table,
+    config_subset: Mapping,
+    out_dir: str | Path,
+    *,
+    made_on: str | None = None,
+    max_px: int = mdata.MAX_PX,
+    county_names=None,
+    workers: int = 1,
+) -> list[Path]:
     """Every map of one survey year into `out_dir` (PNG 300 dpi + PDF); returns the files.
 
     `results_dir` is the results root (holding ``common/`` and ``{year}/``). `config_subset`
@@ -933,27 +1180,33 @@ def maps_year(year, results_dir: str | Path, classes_table, config_subset: Mappi
     year_dir = results_dir / str(year)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ctx = build_context(year, results_dir, config_subset, made_on=made_on, max_px=max_px,
-                        county_names=county_names)
+    ctx = build_context(
+        year, results_dir, config_subset, made_on=made_on, max_px=max_px, county_names=county_names
+    )
     reach_dirs = _reach_dirs(year_dir, config_subset.get("reaches"))
     order = list((config_subset.get("suitability") or {}).get("best_use_order") or [])
 
-    jobs: list[tuple[str, object]] = []   # (name, callable returning Sheet)
+    jobs: list[tuple[str, object]] = []  # (name, callable returning Sheet)
     skipped: list[dict] = []
 
     cand_path = year_dir / "candidates.gpkg"
     cands = {pw: _to_crs(g, ctx.crs) for pw, g in mdata.read_candidates(cand_path).items()}
     if not cands:
-        skipped.append({"map": "overview_*, county_*",
-                        "reason": f"{cand_path.relative_to(results_dir)} not found (candidates "
-                                  "not made yet)"})
+        skipped.append(
+            {
+                "map": "overview_*, county_*",
+                "reason": f"{cand_path.relative_to(results_dir)} not found (candidates "
+                "not made yet)",
+            }
+        )
     order = ctx.pathways + [p for p in cands if p not in ctx.pathways]
     for pw in order:
         gdf = cands.get(pw)
         if gdf is None:
             if cands:
-                skipped.append({"map": f"overview_{pw}", "reason": f"layer {pw} not in "
-                                "candidates.gpkg"})
+                skipped.append(
+                    {"map": f"overview_{pw}", "reason": f"layer {pw} not in candidates.gpkg"}
+                )
             continue
         if not len(gdf):
             skipped.append({"map": f"overview_{pw}", "reason": f"layer {pw} has no parcels"})
@@ -962,38 +1215,55 @@ def maps_year(year, results_dir: str | Path, classes_table, config_subset: Mappi
     if cands:
         import geopandas as gpd
 
-        allc = gpd.GeoDataFrame(pd.concat([g for g in cands.values() if len(g)],
-                                          ignore_index=True), crs=next(iter(cands.values())).crs)
+        allc = gpd.GeoDataFrame(
+            pd.concat([g for g in cands.values() if len(g)], ignore_index=True),
+            crs=next(iter(cands.values())).crs,
+        )
         if len(allc) and "adcode" in allc.columns:
             allc["adcode"] = allc["adcode"].astype(str)
             allc = allc[~allc["adcode"].isin(["", "nan", "None", "<NA>"])]
             for adcode, sub in allc.groupby("adcode", sort=True):
                 name = str(sub["county_name"].iloc[0]) if "county_name" in sub.columns else adcode
-                jobs.append((f"county_{adcode}",
-                             lambda a=adcode, n=name, s=sub: county_figure(a, n, s, ctx)))
+                jobs.append(
+                    (
+                        f"county_{adcode}",
+                        lambda a=adcode, n=name, s=sub: county_figure(a, n, s, ctx),
+                    )
+                )
                 if len(sub) <= style.LABEL_MAX_PARCELS or "pathway" not in sub.columns:
                     continue
                 for pw in [p for p in order if (sub["pathway"].astype(str) == p).any()]:
                     sel = sub["pathway"].astype(str) == pw
                     if int(sel.sum()) < style.DETAIL_MIN_PARCELS:
-                        continue   # few (larger) parcels: labelled on the county sheet first
+                        continue  # few (larger) parcels: labelled on the county sheet first
                     part = sub[sel].reset_index(drop=True)
                     rest = sub[~sel].reset_index(drop=True)
                     groups = detail_groups(part, style.DETAIL_MAX_PARCELS)
                     n = len(groups)
-                    for k, ix in enumerate(groups[:style.DETAIL_MAX_SHEETS], start=1):
+                    for k, ix in enumerate(groups[: style.DETAIL_MAX_SHEETS], start=1):
                         others = pd.concat([rest, part.drop(index=part.index[ix])])
                         others = gpd.GeoDataFrame(others, crs=sub.crs)
-                        jobs.append((f"detail_{adcode}_{pw}_{k}",
-                                     lambda a=adcode, nm=name, p=pw, k=k, n=n, g=part.iloc[ix],
-                                     o=others: detail_figure(a, nm, p, k, n, g, o, ctx)))
+                        jobs.append(
+                            (
+                                f"detail_{adcode}_{pw}_{k}",
+                                lambda a=adcode, nm=name, p=pw, k=k, n=n, g=part.iloc[ix], o=others: (
+                                    detail_figure(a, nm, p, k, n, g, o, ctx)
+                                ),
+                            )
+                        )
                     if n > style.DETAIL_MAX_SHEETS:
-                        left = sum(len(ix) for ix in groups[style.DETAIL_MAX_SHEETS:])
+                        left = sum(len(ix) for ix in groups[style.DETAIL_MAX_SHEETS :])
                         first, more = style.DETAIL_MAX_SHEETS + 1, n - style.DETAIL_MAX_SHEETS
-                        skipped.append({
-                            "map": f"detail_{adcode}_{pw}_{first}" + (f"…{n}" if more > 1 else ""),
-                            "reason": (f"{left} parcels of {more} more detail sheet(s) not drawn "
-                                       "(maps.style.DETAIL_MAX_SHEETS); see candidates.gpkg")})
+                        skipped.append(
+                            {
+                                "map": f"detail_{adcode}_{pw}_{first}"
+                                + (f"…{n}" if more > 1 else ""),
+                                "reason": (
+                                    f"{left} parcels of {more} more detail sheet(s) not drawn "
+                                    "(maps.style.DETAIL_MAX_SHEETS); see candidates.gpkg"
+                                ),
+                            }
+                        )
 
     best = [d / "suitability" / "best_use.tif" for d in reach_dirs]
     best = [p for p in best if p.is_file()]
@@ -1005,12 +1275,14 @@ def maps_year(year, results_dir: str | Path, classes_table, config_subset: Mappi
     for target in _grade_targets(reach_dirs, order):
         paths = [d / "suitability" / f"suit_{target}_grade.tif" for d in reach_dirs]
         paths = [p for p in paths if p.is_file()]
-        jobs.append((f"suitability_{target}",
-                     lambda t=target, ps=paths: grade_figure(ps, t, ctx)))
+        jobs.append((f"suitability_{target}", lambda t=target, ps=paths: grade_figure(ps, t, ctx)))
 
     lu = year_dir / "grid" / "landuse.tif"
-    lu_paths = [lu] if lu.is_file() else [d / "landuse.tif" for d in reach_dirs
-                                          if (d / "landuse.tif").is_file()]
+    lu_paths = (
+        [lu]
+        if lu.is_file()
+        else [d / "landuse.tif" for d in reach_dirs if (d / "landuse.tif").is_file()]
+    )
     if lu_paths:
         jobs.append(("landuse", lambda: landuse_figure(lu_paths, classes_table, ctx)))
     else:
@@ -1025,11 +1297,18 @@ def maps_year(year, results_dir: str | Path, classes_table, config_subset: Mappi
             # sheets are independent: forked workers inherit the jobs (closures over the
             # year's data); results come back in job order, so the files do not depend on it
             with mp.get_context("fork").Pool(min(workers, len(jobs))) as pool:
-                done = list(progress(pool.imap(_make_sheet, range(len(jobs))),
-                                     desc=f"maps {year}", total=len(jobs)))
+                done = list(
+                    progress(
+                        pool.imap(_make_sheet, range(len(jobs))),
+                        desc=f"maps {year}",
+                        total=len(jobs),
+                    )
+                )
         else:
-            done = [_make_sheet(i) for i in progress(range(len(jobs)), desc=f"maps {year}",
-                                                     total=len(jobs))]
+            done = [
+                _make_sheet(i)
+                for i in progress(range(len(jobs)), desc=f"maps {year}", total=len(jobs))
+            ]
     finally:
         _JOBS = None
     for entry, files in done:
@@ -1038,8 +1317,14 @@ def maps_year(year, results_dir: str | Path, classes_table, config_subset: Mappi
     for s in skipped:
         log.info("map skipped: %s (%s)", s["map"], s["reason"])
     idx_path = out_dir / "index.json"
-    write_text(idx_path, json.dumps({"year": str(year), "made_on": ctx.made_on,
-                                     "maps": index, "skipped": skipped},
-                                    ensure_ascii=False, indent=2) + "\n")
+    write_text(
+        idx_path,
+        json.dumps(
+            {"year": str(year), "made_on": ctx.made_on, "maps": index, "skipped": skipped},
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n",
+    )
     written.append(idx_path)
     return written

@@ -51,17 +51,32 @@ NOT_ALLOCATED_HATCH = "////"
 # Candidate parcels that get no target, in two kinds of class (legend and map):
 # not eligible (with the reason, nxgeo.fields.REASON_VALUES) and eligible but no water.
 NO_WATER = "no_water"
-NO_WATER_COLOR = "#9ecae1"          # pale blue, hatched: eligible, the county's water is used up
+NO_WATER_COLOR = "#9ecae1"  # pale blue, hatched: eligible, the county's water is used up
 NO_WATER_HATCH = "////"
 NOT_ELIGIBLE_PREFIX = "not_eligible:"
 NOT_ELIGIBLE_HATCH = "xxxx"
-NOT_ELIGIBLE_COLORS = {"operating": "#8d6e63", "already_restored": "#c7e9c0",
-                       "no_data": "#f0f0f0", "status_occupied": "#bcaaa4",
-                       "status_active": "#bcaaa4", "status_unknown": "#d9d9d9"}
-NOT_ELIGIBLE_COLOR = "#bdbdbd"      # any other reason
+NOT_ELIGIBLE_COLORS = {
+    "operating": "#8d6e63",
+    "already_restored": "#c7e9c0",
+    "no_data": "#f0f0f0",
+    "status_occupied": "#bcaaa4",
+    "status_active": "#bcaaa4",
+    "status_unknown": "#d9d9d9",
+}
+NOT_ELIGIBLE_COLOR = "#bdbdbd"  # any other reason
 # Extra colours for a target that is not listed above (stable: by sorted name).
-FALLBACK_COLORS = ("#8dd3c7", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5",
-                   "#bc80bd", "#ccebc5", "#ffed6f", "#d9d9d9")
+FALLBACK_COLORS = (
+    "#8dd3c7",
+    "#bebada",
+    "#fb8072",
+    "#80b1d3",
+    "#b3de69",
+    "#fccde5",
+    "#bc80bd",
+    "#ccebc5",
+    "#ffed6f",
+    "#d9d9d9",
+)
 
 # Suitability grades (1 suitable, 2 moderately, 3 unsuitable, 4 excluded, 255 nodata):
 # ordered, colour-blind-safe single-hue sequence (ColorBrewer YlGn) plus hatched grey.
@@ -78,22 +93,38 @@ GRADE_NODATA = 255
 
 PATHWAYS: dict[str, tuple[str, str]] = {
     "homestead_greening": ("闲置宅基地复垦复绿", "Abandoned homestead greening"),
-    "mine_remediation": ("矿山生态修复（历史遗留与矿权人责任）", "Mine remediation (legacy and operator)"),
+    "mine_remediation": (
+        "矿山生态修复（历史遗留与矿权人责任）",
+        "Mine remediation (legacy and operator)",
+    ),
     "sand_control": ("防沙治沙", "Sand control"),
     "state_wasteland": ("国有荒地复绿", "State-owned waste land regreening"),
     "land_consolidation": ("土地综合整治", "Land consolidation"),
 }
 # Mine funding (legend): legacy mines with public money, the others by the operator
-FUNDING_NAMES = {"public": ("历史遗留·财政资金", "legacy, public"),
-                 "operator": ("矿权人·治理恢复基金", "operator fund")}
-PATHWAY_MARKERS = {"homestead_greening": "o", "mine_remediation": "s", "sand_control": "^",
-                   "state_wasteland": "D", "land_consolidation": "P"}
+FUNDING_NAMES = {
+    "public": ("历史遗留·财政资金", "legacy, public"),
+    "operator": ("矿权人·治理恢复基金", "operator fund"),
+}
+PATHWAY_MARKERS = {
+    "homestead_greening": "o",
+    "mine_remediation": "s",
+    "sand_control": "^",
+    "state_wasteland": "D",
+    "land_consolidation": "P",
+}
 
 # Context outlines on the candidate sheets (why a parcel is closed, excluded or a candidate):
 # layer of common/vectors.gpkg -> (label zh, label en, colour, line style, width); reserves by
 # zone (field `zone`).
 CONTEXT_LAYERS: dict[str, tuple[str, str, str, object, float]] = {
-    "ecological_redline": ("生态保护红线", "Ecological red line", "#e7298a", (0, (6, 2, 1, 2)), 0.9),
+    "ecological_redline": (
+        "生态保护红线",
+        "Ecological red line",
+        "#e7298a",
+        (0, (6, 2, 1, 2)),
+        0.9,
+    ),
     "emigration_areas": ("移民迁出区", "Emigration area", "#6a51a3", (0, (1, 1.5)), 0.9),
     "mining_areas": ("矿区", "Mining area", "#8c510a", (0, (5, 2)), 0.9),
     "sand_areas": ("沙化土地区", "Sand area", "#d8b365", (0, (3, 1.5)), 1.1),
@@ -101,8 +132,13 @@ CONTEXT_LAYERS: dict[str, tuple[str, str, str, object, float]] = {
 RESERVE_ZONES: dict[str, tuple[str, str, str, object, float]] = {
     "core": ("自然保护区核心区", "Nature reserve, core zone", "#a50f15", "-", 1.2),
     "buffer": ("自然保护区缓冲区", "Nature reserve, buffer zone", "#de2d26", (0, (4, 1.5)), 0.9),
-    "experimental": ("自然保护区实验区", "Nature reserve, experimental zone", "#fb6a4a",
-                     (0, (1.5, 1.5)), 0.8),
+    "experimental": (
+        "自然保护区实验区",
+        "Nature reserve, experimental zone",
+        "#fb6a4a",
+        (0, (1.5, 1.5)),
+        0.8,
+    ),
 }
 RESERVE_OTHER = ("自然保护地", "Protected area", "#de2d26", "-", 0.9)
 
@@ -111,7 +147,7 @@ RESERVE_OTHER = ("自然保护地", "Protected area", "#de2d26", "-", 0.9)
 # DETAIL_MAX_PARCELS parcels (a group split along its longer side at the median), and no more
 # than DETAIL_MAX_SHEETS per county and pathway (the rest are listed in maps/index.json).
 LABEL_MAX_PARCELS = 60
-DETAIL_MIN_PARCELS = 30     # a pathway with fewer parcels in the county gets no detail sheet
+DETAIL_MIN_PARCELS = 30  # a pathway with fewer parcels in the county gets no detail sheet
 DETAIL_MAX_PARCELS = 150
 DETAIL_MAX_SHEETS = 4
 LABEL_SIZE = 4.5

@@ -24,9 +24,16 @@ from .grids import Grid
 def profile_for(grid: Grid, dtype, nodata) -> dict:
     dtype = np.dtype(dtype)
     profile = dict(GTIFF_OPTIONS)
-    profile.update(height=grid.height, width=grid.width, count=1, dtype=dtype.name,
-                   crs=CRS.from_user_input(grid.crs), transform=grid.transform, nodata=nodata,
-                   predictor=3 if dtype.kind == "f" else 2)
+    profile.update(
+        height=grid.height,
+        width=grid.width,
+        count=1,
+        dtype=dtype.name,
+        crs=CRS.from_user_input(grid.crs),
+        transform=grid.transform,
+        nodata=nodata,
+        predictor=3 if dtype.kind == "f" else 2,
+    )
     if grid.height < 256 or grid.width < 256:
         profile.update(tiled=False)
         profile.pop("blockxsize")
@@ -37,8 +44,15 @@ def profile_for(grid: Grid, dtype, nodata) -> dict:
 class BlockWriter:
     """``with BlockWriter(path, grid, dtype, nodata) as w: w.write(r0, block)``."""
 
-    def __init__(self, path: str | Path, grid: Grid, dtype, nodata, tags: dict | None = None,
-                 description: str | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        grid: Grid,
+        dtype,
+        nodata,
+        tags: dict | None = None,
+        description: str | None = None,
+    ):
         self.path = Path(path)
         self.grid = grid
         self.dtype = np.dtype(dtype)

@@ -74,18 +74,20 @@ def sample_files(years=(2023, 2024)) -> dict[str, str]:
     # the survey's own form of the same land use (nxgeo.sample.survey): DLTB polygons, ownership
     files.update({f"ownership_{y}": f"ownership_{y}.tif" for y in years})
     files.update({f"dltb_{y}": f"dltb_{y}.gpkg" for y in years})
-    files.update({
-        "counties": "vector/counties.geojson",
-        "reaches": "vector/reaches.gpkg",
-        "zones": "vector/zones.gpkg",
-        "homesteads": "vector/homesteads.gpkg",
-        "mines": "vector/mines.gpkg",
-        "water": "vector/water.gpkg",
-        "infrastructure": "vector/infrastructure.gpkg",
-        "water_budgets": "tables/water_budgets.csv",
-        "greening_targets": "tables/greening_targets.csv",
-        "county_emissions": "tables/county_emissions.csv",
-    })
+    files.update(
+        {
+            "counties": "vector/counties.geojson",
+            "reaches": "vector/reaches.gpkg",
+            "zones": "vector/zones.gpkg",
+            "homesteads": "vector/homesteads.gpkg",
+            "mines": "vector/mines.gpkg",
+            "water": "vector/water.gpkg",
+            "infrastructure": "vector/infrastructure.gpkg",
+            "water_budgets": "tables/water_budgets.csv",
+            "greening_targets": "tables/greening_targets.csv",
+            "county_emissions": "tables/county_emissions.csv",
+        }
+    )
     return files
 
 
@@ -114,9 +116,16 @@ def _write_geojson(gdf, path: Path, name: str) -> Path:
     return Path(path)
 
 
-def build_sample(reference_dir, out_dir, resolution: float = 250.0, seed: int = 20240601,
-                 n_homesteads: int = 3000, n_mines: int = 300, years=(2023, 2024),
-                 progress: bool = False) -> dict[str, Path]:
+def build_sample(
+    reference_dir,
+    out_dir,
+    resolution: float = 250.0,
+    seed: int = 20240601,
+    n_homesteads: int = 3000,
+    n_mines: int = 300,
+    years=(2023, 2024),
+    progress: bool = False,
+) -> dict[str, Path]:
     """Write the sample region into ``out_dir``; returns {item: path} of every file written.
 
     Same arguments -> the same bytes. ``years``: survey years, the first is generated from
@@ -144,8 +153,16 @@ def build_sample(reference_dir, out_dir, resolution: float = 250.0, seed: int = 
     lu_grid = snapped_grid(TM_CRS, (minx - m, miny - m, maxx + m, maxy + m), resolution)
     dem_grid = snapped_grid(GEO_CRS, dem_grid_bounds(lu_grid), degrees_for(resolution))
     precip_grid = lu_grid.shifted(TM_ZONE18_CRS, ZONE18_FALSE_EASTING_PREFIX)
-    log.info("sample grids: land use %dx%d (%s, %g m), DEM %dx%d (%s)", lu_grid.width,
-             lu_grid.height, TM_CRS, resolution, dem_grid.width, dem_grid.height, GEO_CRS)
+    log.info(
+        "sample grids: land use %dx%d (%s, %g m), DEM %dx%d (%s)",
+        lu_grid.width,
+        lu_grid.height,
+        TM_CRS,
+        resolution,
+        dem_grid.width,
+        dem_grid.height,
+        GEO_CRS,
+    )
 
     # vectors the rasters depend on
     protected = protected_layer(ref, region)
@@ -163,8 +180,9 @@ def build_sample(reference_dir, out_dir, resolution: float = 250.0, seed: int = 
         "region": ShapeSet.of([region.buffer(100.0).buffer(-100.0)]),
         "sand_areas": ShapeSet.of(sand.geometry.values),
         "mining_areas": ShapeSet.of(mining.geometry.values),
-        "protected": ShapeSet.of(protected.geometry.values,
-                                 [PROTECTED_ZONE_VALUE[z] for z in protected["zone"]]),
+        "protected": ShapeSet.of(
+            protected.geometry.values, [PROTECTED_ZONE_VALUE[z] for z in protected["zone"]]
+        ),
         "emigration": ShapeSet.of(emigration.geometry.values),
         "villages": ShapeSet.of(hs.disks),
         "homesteads": ShapeSet.of(hs.parcels.geometry.values, np.arange(1, len(hs.parcels) + 1)),
@@ -177,12 +195,22 @@ def build_sample(reference_dir, out_dir, resolution: float = 250.0, seed: int = 
     landcover = LandCoverModel(seed, resolution, lu_grid, env, years, shapes, hs.codes)
     dltb = DltbBuilder(lu_grid, adcodes, CODE_NAMES, seed, len(years))
     tick = _Progress(dem_grid.n_strips() + lu_grid.n_strips(), progress)
-    tags = {"generator": "nxgeo.sample", "seed": seed, "resolution_m": resolution,
-            "synthetic": "yes - embedded sample region, not survey data"}
+    tags = {
+        "generator": "nxgeo.sample",
+        "seed": seed,
+        "resolution_m": resolution,
+        "synthetic": "yes - embedded sample region, not survey data",
+    }
 
     # --- DEM ---------------------------------------------------------------------------------
-    with BlockWriter(paths["dem"], dem_grid, np.float32, -9999.0, tags={**tags, "units": "m"},
-                     description="elevation (m)") as w:
+    with BlockWriter(
+        paths["dem"],
+        dem_grid,
+        np.float32,
+        -9999.0,
+        tags={**tags, "units": "m"},
+        description="elevation (m)",
+    ) as w:
         write_dem(w, dem_grid, terrain, tick)
 
     # --- land use per year + precipitation ----------------------------------------------------
@@ -207,17 +235,42 @@ def build_sample(reference_dir, out_dir, resolution: float = 250.0, seed: int = 
     with contextlib.ExitStack() as stack:
         dem_ds = stack.enter_context(rasterio.open(paths["dem"]))
         reader = DemReader(dem_ds, dem_grid)
-        pw = stack.enter_context(BlockWriter(
-            paths["precipitation"], precip_grid, np.float32, -9999.0,
-            tags={**tags, "units": "mm/yr"}, description="annual precipitation (mm/yr)"))
-        lws = [stack.enter_context(BlockWriter(
-            paths[f"landuse_{y}"], lu_grid, np.int16, NODATA,
-            tags={**tags, "scheme": "gbt21010", "year": y},
-            description=f"land use {y} (GB/T 21010-2017 codes, 0702 -> 702)")) for y in years]
-        ows = [stack.enter_context(BlockWriter(
-            paths[f"ownership_{y}"], lu_grid, np.uint8, OWNER_NODATA,
-            tags={**tags, "year": y, "values": "1 = state-owned 国有, 2 = collective 集体"},
-            description=f"ownership {y} (QSXZ of the DLTB)")) for y in years]
+        pw = stack.enter_context(
+            BlockWriter(
+                paths["precipitation"],
+                precip_grid,
+                np.float32,
+                -9999.0,
+                tags={**tags, "units": "mm/yr"},
+                description="annual precipitation (mm/yr)",
+            )
+        )
+        lws = [
+            stack.enter_context(
+                BlockWriter(
+                    paths[f"landuse_{y}"],
+                    lu_grid,
+                    np.int16,
+                    NODATA,
+                    tags={**tags, "scheme": "gbt21010", "year": y},
+                    description=f"land use {y} (GB/T 21010-2017 codes, 0702 -> 702)",
+                )
+            )
+            for y in years
+        ]
+        ows = [
+            stack.enter_context(
+                BlockWriter(
+                    paths[f"ownership_{y}"],
+                    lu_grid,
+                    np.uint8,
+                    OWNER_NODATA,
+                    tags={**tags, "year": y, "values": "1 = state-owned 国有, 2 = collective 集体"},
+                    description=f"ownership {y} (QSXZ of the DLTB)",
+                )
+            )
+            for y in years
+        ]
         for r0, r1 in lu_grid.strips():
             lon_h, lat_h = nodes.block(r0 - 1, r1 + 1)
             z_h = reader.sample(lon_h, lat_h)
@@ -240,8 +293,9 @@ def build_sample(reference_dir, out_dir, resolution: float = 250.0, seed: int = 
                 idx = lut[lu]
                 if (idx < 0).any():
                     raise RuntimeError(f"internal: code outside CODES: {np.unique(lu[idx < 0])}")
-                counts[k] += np.bincount((cid * n_codes + idx).ravel(),
-                                         minlength=(n_c + 1) * n_codes).reshape(n_c + 1, n_codes)
+                counts[k] += np.bincount(
+                    (cid * n_codes + idx).ravel(), minlength=(n_c + 1) * n_codes
+                ).reshape(n_c + 1, n_codes)
                 if k > 0:
                     gain = green[lu] & ~green[lus[k - 1]]
                     green_gain[k] += np.bincount(cid[gain], minlength=n_c + 1)
@@ -265,14 +319,17 @@ def build_sample(reference_dir, out_dir, resolution: float = 250.0, seed: int = 
     farmland = farmland_layer(summary, env)
     _write_geojson(counties_layer(ref), paths["counties"], "counties")
     write_layers(paths["reaches"], {"reaches": reaches_layer(ref)})
-    write_layers(paths["zones"], {
-        "protected_areas": protected,
-        "ecological_redline": redline,
-        "basic_farmland": farmland,
-        "emigration_areas": emigration,
-        "mining_areas": mining,
-        "sand_areas": sand,
-    })
+    write_layers(
+        paths["zones"],
+        {
+            "protected_areas": protected,
+            "ecological_redline": redline,
+            "basic_farmland": farmland,
+            "emigration_areas": emigration,
+            "mining_areas": mining,
+            "sand_areas": sand,
+        },
+    )
     write_layers(paths["homesteads"], {"homesteads": hs.parcels.to_crs(TM3_CM105_CRS)})
     write_layers(paths["mines"], {"mines": mines.to_crs(TM3_ZONE35_CRS)})
     write_layers(paths["water"], {"rivers": rivers_layer(ref), "canals": canals_layer(env)})
@@ -285,11 +342,17 @@ def build_sample(reference_dir, out_dir, resolution: float = 250.0, seed: int = 
     code_idx = {c: i for i, c in enumerate(CODES)}
     irr_ha = counts[:, 1:, [code_idx[c] for c in IRRIGATED_CODES]].sum(axis=2) * px_ha
     built_ha = counts[:, 1:, [code_idx[c] for c in BUILT_CODES]].sum(axis=2) * px_ha
-    area_ha = counts[0, 1:, :len(CODES)].sum(axis=1) * px_ha
-    write_csv(water_budgets(adcodes, years, irr_ha, built_ha, area_ha, seed),
-              paths["water_budgets"], bom=False)
-    write_csv(greening_targets(adcodes, years, green_gain[:, 1:] * px_ha, area_ha, seed),
-              paths["greening_targets"], bom=False)
+    area_ha = counts[0, 1:, : len(CODES)].sum(axis=1) * px_ha
+    write_csv(
+        water_budgets(adcodes, years, irr_ha, built_ha, area_ha, seed),
+        paths["water_budgets"],
+        bom=False,
+    )
+    write_csv(
+        greening_targets(adcodes, years, green_gain[:, 1:] * px_ha, area_ha, seed),
+        paths["greening_targets"],
+        bom=False,
+    )
     write_csv(county_emissions(adcodes, years, seed), paths["county_emissions"], bom=False)
     log.info("sample region written to %s in %.1f s", out, time.perf_counter() - t_start)
     return paths

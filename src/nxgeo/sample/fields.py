@@ -34,9 +34,9 @@ from .reference import (
     Reference,
 )
 
-HELPER_DEG = 0.0025     # lon/lat helper spacing (about 220 m x 280 m)
-HELPER_M = 250.0        # EPSG:4507 helper spacing
-GEO_BOUNDS_MARGIN = 0.35     # covers the lon/lat footprint of the projected grids
+HELPER_DEG = 0.0025  # lon/lat helper spacing (about 220 m x 280 m)
+HELPER_M = 250.0  # EPSG:4507 helper spacing
+GEO_BOUNDS_MARGIN = 0.35  # covers the lon/lat footprint of the projected grids
 TM_BOUNDS_MARGIN = 15_000.0
 
 
@@ -45,8 +45,9 @@ def smoothstep(x, lo: float, hi: float):
     return t * t * (3.0 - 2.0 * t)
 
 
-def polyline_distance(x: np.ndarray, y: np.ndarray, coords: np.ndarray,
-                      values: np.ndarray | None = None):
+def polyline_distance(
+    x: np.ndarray, y: np.ndarray, coords: np.ndarray, values: np.ndarray | None = None
+):
     """Distance from points to a polyline, and (optionally) per-vertex values interpolated
     at the nearest point of the line (linear along each segment). Exact, vectorised.
 
@@ -97,10 +98,10 @@ class Environment:
     """Geography in EPSG:4507 metres plus the helper-grid fields."""
 
     region_tm: shapely.Geometry
-    yellow: np.ndarray                  # (n, 2) EPSG:4507
+    yellow: np.ndarray  # (n, 2) EPSG:4507
     qingshui: np.ndarray
-    ridges: list[tuple[str, np.ndarray, np.ndarray, float]]   # name, coords, amplitude, width
-    seats: dict[str, tuple[float, float, float]]               # adcode -> x, y, radius (m)
+    ridges: list[tuple[str, np.ndarray, np.ndarray, float]]  # name, coords, amplitude, width
+    seats: dict[str, tuple[float, float, float]]  # adcode -> x, y, radius (m)
     lakes: list[tuple[str, float, float, float]]
     canals: list[tuple[str, str, shapely.LineString]]
     sand_areas: list
@@ -129,18 +130,23 @@ def build_environment(ref: Reference, base_elevation) -> Environment:
     qingshui_ll = np.asarray(ref.river("qingshui").coords)
     if len(yellow_ll) != len(YELLOW_LEVELS) or len(qingshui_ll) != len(QINGSHUI_LEVELS):
         # a user-edited reference line: spread the known levels along it
-        yellow_levels = np.interp(np.linspace(0, 1, len(yellow_ll)),
-                                  np.linspace(0, 1, len(YELLOW_LEVELS)), YELLOW_LEVELS)
-        qingshui_levels = np.interp(np.linspace(0, 1, len(qingshui_ll)),
-                                    np.linspace(0, 1, len(QINGSHUI_LEVELS)), QINGSHUI_LEVELS)
+        yellow_levels = np.interp(
+            np.linspace(0, 1, len(yellow_ll)), np.linspace(0, 1, len(YELLOW_LEVELS)), YELLOW_LEVELS
+        )
+        qingshui_levels = np.interp(
+            np.linspace(0, 1, len(qingshui_ll)),
+            np.linspace(0, 1, len(QINGSHUI_LEVELS)),
+            QINGSHUI_LEVELS,
+        )
     else:
         yellow_levels, qingshui_levels = np.asarray(YELLOW_LEVELS), np.asarray(QINGSHUI_LEVELS)
     env_ridges = []
     for r in RIDGES:
         c = np.asarray(r.coords)
         base = base_elevation(c[:, 0], c[:, 1])
-        amp = np.array([0.0 if p is None else max(float(p) - float(b), 0.0)
-                        for p, b in zip(r.peaks, base)])
+        amp = np.array(
+            [0.0 if p is None else max(float(p) - float(b), 0.0) for p, b in zip(r.peaks, base)]
+        )
         env_ridges.append((r.name, _to_tm(c), amp, r.width_m))
     seats = {}
     for code, (lon, lat, radius_km) in COUNTY_SEATS.items():
@@ -150,12 +156,20 @@ def build_environment(ref: Reference, base_elevation) -> Environment:
     for name, lon, lat, radius_km in LAKES:
         x, y = _to_tm([(lon, lat)])[0]
         lakes.append((name, float(x), float(y), radius_km * 1000.0))
-    env = Environment(region_tm=region_tm, yellow=_to_tm(yellow_ll), qingshui=_to_tm(qingshui_ll),
-                      ridges=env_ridges, seats=seats, lakes=lakes, canals=[],
-                      sand_areas=list(ref.zone("sand_area").to_crs(TM_CRS).geometry.values),
-                      geo_bounds=geo_bounds, tm_bounds=tm_bounds,
-                      yellow_levels=np.asarray(yellow_levels, dtype=np.float64),
-                      qingshui_levels=np.asarray(qingshui_levels, dtype=np.float64))
+    env = Environment(
+        region_tm=region_tm,
+        yellow=_to_tm(yellow_ll),
+        qingshui=_to_tm(qingshui_ll),
+        ridges=env_ridges,
+        seats=seats,
+        lakes=lakes,
+        canals=[],
+        sand_areas=list(ref.zone("sand_area").to_crs(TM_CRS).geometry.values),
+        geo_bounds=geo_bounds,
+        tm_bounds=tm_bounds,
+        yellow_levels=np.asarray(yellow_levels, dtype=np.float64),
+        qingshui_levels=np.asarray(qingshui_levels, dtype=np.float64),
+    )
     env.canals = build_canals(env)
     _geo_fields(env, ref)
     _tm_fields(env)
@@ -200,8 +214,11 @@ def _ridge_field(x, y, env: Environment) -> np.ndarray:
 
 
 def _river_fields(x, y, env: Environment) -> dict[str, np.ndarray]:
-    widths = (np.asarray(YELLOW_PLAIN_KM, float) * 1000.0 if len(env.yellow) == len(YELLOW_PLAIN_KM)
-              else np.full(len(env.yellow), 12000.0))
+    widths = (
+        np.asarray(YELLOW_PLAIN_KM, float) * 1000.0
+        if len(env.yellow) == len(YELLOW_PLAIN_KM)
+        else np.full(len(env.yellow), 12000.0)
+    )
     dY, v = polyline_distance(x, y, env.yellow, np.column_stack([env.yellow_levels, widths]))
     dQ, rlQ = polyline_distance(x, y, env.qingshui, env.qingshui_levels)
     return {"dY": dY, "rlY": v[..., 0], "wY": v[..., 1], "dQ": dQ, "rlQ": rlQ}
@@ -211,8 +228,9 @@ def _rasterize_helper(hg: HelperGrid, geoms) -> np.ndarray:
     """Burn geometries onto a helper grid (rows increase with v, so burn north-up and flip)."""
     top = hg.v0 + (hg.nv - 0.5) * hg.dv
     transform = Affine(hg.du, 0, hg.u0 - hg.du / 2, 0, -hg.dv, top)
-    mask = features.rasterize([(g, 1) for g in geoms], out_shape=(hg.nv, hg.nu),
-                              transform=transform, dtype="uint8")
+    mask = features.rasterize(
+        [(g, 1) for g in geoms], out_shape=(hg.nv, hg.nu), transform=transform, dtype="uint8"
+    )
     return mask[::-1]
 
 

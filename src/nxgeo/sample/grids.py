@@ -13,16 +13,16 @@ from rasterio.transform import Affine
 
 from .noise import Lattice
 
-GEO_CRS = "EPSG:4490"          # CGCS2000 geographic
-TM_CRS = "EPSG:4507"           # CGCS2000 / Gauss-Kruger CM 105E (6-degree zone 18, no prefix)
-TM_ZONE18_CRS = "EPSG:4496"    # CGCS2000 / Gauss-Kruger zone 18 (false easting 18 500 000)
-TM3_CM105_CRS = "EPSG:4544"    # CGCS2000 / 3-degree Gauss-Kruger CM 105E
-TM3_ZONE35_CRS = "EPSG:4523"   # CGCS2000 / 3-degree Gauss-Kruger zone 35 (false easting 35 500 000)
+GEO_CRS = "EPSG:4490"  # CGCS2000 geographic
+TM_CRS = "EPSG:4507"  # CGCS2000 / Gauss-Kruger CM 105E (6-degree zone 18, no prefix)
+TM_ZONE18_CRS = "EPSG:4496"  # CGCS2000 / Gauss-Kruger zone 18 (false easting 18 500 000)
+TM3_CM105_CRS = "EPSG:4544"  # CGCS2000 / 3-degree Gauss-Kruger CM 105E
+TM3_ZONE35_CRS = "EPSG:4523"  # CGCS2000 / 3-degree Gauss-Kruger zone 35 (false easting 35 500 000)
 ZONE18_FALSE_EASTING_PREFIX = 18_000_000.0
 ZONE35_FALSE_EASTING_PREFIX = 35_000_000.0
 
 METRES_PER_DEGREE = 111_320.0  # resolution in metres -> cell size in degrees
-STRIP_ROWS = 512               # rows per block (a multiple of the 256-pixel GeoTIFF tiles)
+STRIP_ROWS = 512  # rows per block (a multiple of the 256-pixel GeoTIFF tiles)
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,14 @@ class LonLatNodes:
         rows = np.arange(r0, r1, dtype=np.float64)
         out = []
         for vals in (lon, lat):
-            lat_ = Lattice(np.asarray(vals, dtype=np.float64), u0=0.0, du=float(s),
-                           v0=float(node_rows[0]), dv=float(s), order=1)
+            lat_ = Lattice(
+                np.asarray(vals, dtype=np.float64),
+                u0=0.0,
+                du=float(s),
+                v0=float(node_rows[0]),
+                dv=float(s),
+                order=1,
+            )
             out.append(lat_.grid(cols, rows, dtype=np.float64))
         return out[0], out[1]
 
@@ -114,8 +120,8 @@ class LonLatNodes:
 class HelperGrid:
     """A coarse regular grid of precomputed environment fields (read bilinearly)."""
 
-    u0: float          # world coordinate of node column 0
-    v0: float          # world coordinate of node row 0 (rows increase with v)
+    u0: float  # world coordinate of node column 0
+    v0: float  # world coordinate of node row 0 (rows increase with v)
     du: float
     dv: float
     nu: int

@@ -29,14 +29,47 @@ IRRIGATED_CODES = (101, 102)
 CROPLAND_CODES = (101, 102, 103)
 BUILT_CODES = (508, 601, 701, 803, 810, 1003, 1004, 1202)
 WATER_CODES = (1101, 1102, 1104, 1107)
-CODES = tuple(sorted({101, 102, 103, 201, 301, 305, 307, 401, 403, 404, 508, 601, 602, 701, 702,
-                      803, 810, 1003, 1004, 1101, 1102, 1104, 1106, 1107, 1108, 1202, 1204,
-                      1205, 1206, 1207}))
+CODES = tuple(
+    sorted(
+        {
+            101,
+            102,
+            103,
+            201,
+            301,
+            305,
+            307,
+            401,
+            403,
+            404,
+            508,
+            601,
+            602,
+            701,
+            702,
+            803,
+            810,
+            1003,
+            1004,
+            1101,
+            1102,
+            1104,
+            1106,
+            1107,
+            1108,
+            1202,
+            1204,
+            1205,
+            1206,
+            1207,
+        }
+    )
+)
 
 # points of interest (lon, lat)
-HONGSIBU_IRRIGATION = (106.10, 37.36, 15000.0)    # Yellow River pumped-irrigation district
-GOJI_BOX = (105.40, 37.30, 105.90, 37.62)          # Zhongning goji orchards
-PADDY_LAT = (37.95, 38.95)                         # rice on the Yinchuan plain
+HONGSIBU_IRRIGATION = (106.10, 37.36, 15000.0)  # Yellow River pumped-irrigation district
+GOJI_BOX = (105.40, 37.30, 105.90, 37.62)  # Zhongning goji orchards
+PADDY_LAT = (37.95, 38.95)  # rice on the Yinchuan plain
 
 
 @dataclass
@@ -55,19 +88,36 @@ class ShapeSet:
         bounds = shapely.bounds(geoms) if len(geoms) else np.zeros((0, 4))
         return cls(geoms, np.asarray(values), bounds)
 
-    def burn(self, grid: Grid, r0: int, r1: int, all_touched: bool = False,
-             dtype: str = "uint8", fill: int = 0) -> np.ndarray:
+    def burn(
+        self,
+        grid: Grid,
+        r0: int,
+        r1: int,
+        all_touched: bool = False,
+        dtype: str = "uint8",
+        fill: int = 0,
+    ) -> np.ndarray:
         shape = (r1 - r0, grid.width)
         left, right = grid.x0 - grid.res, grid.x0 + (grid.width + 1) * grid.res
         top, bottom = grid.y0 - (r0 - 1) * grid.res, grid.y0 - (r1 + 1) * grid.res
         b = self.bounds
-        sel = np.flatnonzero((b[:, 0] <= right) & (b[:, 2] >= left) & (b[:, 1] <= top)
-                             & (b[:, 3] >= bottom)) if len(b) else []
+        sel = (
+            np.flatnonzero(
+                (b[:, 0] <= right) & (b[:, 2] >= left) & (b[:, 1] <= top) & (b[:, 3] >= bottom)
+            )
+            if len(b)
+            else []
+        )
         if len(sel) == 0:
             return np.full(shape, fill, dtype=dtype)
-        return features.rasterize(((self.geoms[i], int(self.values[i])) for i in sel),
-                                  out_shape=shape, transform=grid.window_transform(r0),
-                                  all_touched=all_touched, fill=fill, dtype=dtype)
+        return features.rasterize(
+            ((self.geoms[i], int(self.values[i])) for i in sel),
+            out_shape=shape,
+            transform=grid.window_transform(r0),
+            all_touched=all_touched,
+            fill=fill,
+            dtype=dtype,
+        )
 
 
 @dataclass
@@ -76,12 +126,12 @@ class Block:
 
     r0: int
     r1: int
-    S: object                 # GridSampler over EPSG:4507 x (columns) / y (rows)
+    S: object  # GridSampler over EPSG:4507 x (columns) / y (rows)
     lon: np.ndarray
     lat: np.ndarray
     z: np.ndarray
-    slope: np.ndarray         # degrees
-    north: np.ndarray         # -1 south-facing .. +1 north-facing
+    slope: np.ndarray  # degrees
+    north: np.ndarray  # -1 south-facing .. +1 north-facing
     precip: np.ndarray
 
 
@@ -93,26 +143,49 @@ def _pick(lu: np.ndarray, mask: np.ndarray, u: np.ndarray, table) -> None:
 
 
 class LandCoverModel:
-    def __init__(self, seed: int, resolution: float, grid: Grid, env, years, shapes: dict,
-                 parcel_codes: np.ndarray):
+    def __init__(
+        self,
+        seed: int,
+        resolution: float,
+        grid: Grid,
+        env,
+        years,
+        shapes: dict,
+        parcel_codes: np.ndarray,
+    ):
         self.seed, self.res, self.grid, self.env = seed, float(resolution), grid, env
         self.years = tuple(years)
         self.shapes = shapes
-        self.parcel_codes = parcel_codes       # (n_parcels + 1, n_years), row 0 = no parcel
+        self.parcel_codes = parcel_codes  # (n_parcels + 1, n_years), row 0 = no parcel
         b = env.tm_bounds
         mw = 2.5 * self.res
 
         def noise(name, wl):
-            return fractal(seed, f"lu/{name}", b, wl, hurst=0.9, min_wavelength=mw,
-                           renormalise_kept=True)
+            return fractal(
+                seed, f"lu/{name}", b, wl, hurst=0.9, min_wavelength=mw, renormalise_kept=True
+            )
 
         self.noise: dict[str, Octaves] = {
-            "mosaic": fractal(seed, "lu/mosaic", b, [6000, 3000, 1500, 750, 375, 190], hurst=0.5,
-                              min_wavelength=mw, renormalise_kept=True),
+            "mosaic": fractal(
+                seed,
+                "lu/mosaic",
+                b,
+                [6000, 3000, 1500, 750, 375, 190],
+                hurst=0.5,
+                min_wavelength=mw,
+                renormalise_kept=True,
+            ),
             "town": noise("town", [4000, 2000, 1000, 500]),
             "mosaic2": noise("mosaic2", [4000, 2000, 1000, 500, 250, 125]),
-            "sand": fractal(seed, "lu/sand", b, [8000, 4000, 2000, 1000, 500, 250], hurst=0.0,
-                            min_wavelength=mw, renormalise_kept=True),
+            "sand": fractal(
+                seed,
+                "lu/sand",
+                b,
+                [8000, 4000, 2000, 1000, 500, 250],
+                hurst=0.0,
+                min_wavelength=mw,
+                renormalise_kept=True,
+            ),
             "edge": noise("edge", [16000, 8000, 4000, 2000]),
             "fine": noise("fine", [1000, 500, 250, 125]),
             "hamlet": noise("hamlet", [500, 250, 125, 62.5]),
@@ -120,15 +193,20 @@ class LandCoverModel:
         }
         for y in self.years[1:]:
             self.noise[f"change/{y}"] = noise(f"change/{y}", [4000, 2000, 1000, 500])
-        self.precip_noise = fractal(seed, "precipitation", b, [100000, 50000, 25000, 12500],
-                                    hurst=1.0)
+        self.precip_noise = fractal(
+            seed, "precipitation", b, [100000, 50000, 25000, 12500], hurst=1.0
+        )
         from pyproj import Transformer
 
         tr = Transformer.from_crs("EPSG:4490", grid.crs, always_xy=True)
         hx, hy = tr.transform(HONGSIBU_IRRIGATION[0], HONGSIBU_IRRIGATION[1])
         self._hongsibu = (float(hx), float(hy), HONGSIBU_IRRIGATION[2])
-        self.burn_lines = {"yellow": True, "qingshui": self.res <= 500,
-                           "canals": self.res <= 250, "roads": self.res <= 100}
+        self.burn_lines = {
+            "yellow": True,
+            "qingshui": self.res <= 500,
+            "canals": self.res <= 250,
+            "roads": self.res <= 100,
+        }
 
     # -- environment of a block --------------------------------------------------------------
     def env_fields(self, blk: Block) -> dict[str, np.ndarray]:
@@ -143,7 +221,7 @@ class LandCoverModel:
             "region": s["region"].burn(g, r0, r1).astype(bool),
             "sand": s["sand_areas"].burn(g, r0, r1).astype(bool),
             "mine_area": s["mining_areas"].burn(g, r0, r1).astype(bool),
-            "protected": s["protected"].burn(g, r0, r1),        # 1 exp, 2 buffer, 3 core
+            "protected": s["protected"].burn(g, r0, r1),  # 1 exp, 2 buffer, 3 core
             "emig": s["emigration"].burn(g, r0, r1).astype(bool),
             "villages": s["villages"].burn(g, r0, r1, all_touched=True).astype(bool),
             "parcels": s["homesteads"].burn(g, r0, r1, all_touched=True, dtype="int32"),
@@ -151,8 +229,11 @@ class LandCoverModel:
             "yellow": s["yellow"].burn(g, r0, r1).astype(bool),
         }
         for key in ("qingshui", "canals", "roads"):
-            z[key] = (s[key].burn(g, r0, r1).astype(bool) if self.burn_lines[key]
-                      else np.zeros(z["county"].shape, bool))
+            z[key] = (
+                s[key].burn(g, r0, r1).astype(bool)
+                if self.burn_lines[key]
+                else np.zeros(z["county"].shape, bool)
+            )
         return z
 
     # -- the first year ------------------------------------------------------------------------
@@ -169,11 +250,26 @@ class LandCoverModel:
         semi = (P >= 235) & (P < 340)
         humid = P >= 340
         _pick(lu, arid, u, [(0.46, 404), (0.60, 401), (0.80, 1206), (0.93, 1207), (1.0, 305)])
-        _pick(lu, semi, u, [(0.12, 103), (0.45, 401), (0.76, 404), (0.81, 403), (0.93, 305),
-                            (1.0, 1206)])
+        _pick(
+            lu,
+            semi,
+            u,
+            [(0.12, 103), (0.45, 401), (0.76, 404), (0.81, 403), (0.93, 305), (1.0, 1206)],
+        )
         crop = 0.33 * (1.0 - smoothstep(slope, 15.0, 25.0))
-        _pick(lu, humid, u, [(crop, 103), (crop + 0.24, 401), (crop + 0.31, 404),
-                             (crop + 0.36, 403), (crop + 0.50, 307), (1.0, 305)])
+        _pick(
+            lu,
+            humid,
+            u,
+            [
+                (crop, 103),
+                (crop + 0.24, 401),
+                (crop + 0.31, 404),
+                (crop + 0.36, 403),
+                (crop + 0.50, 307),
+                (1.0, 305),
+            ],
+        )
 
         # Helan Mountains: desert steppe and rock at the foot, forest on shady slopes above 2000 m
         helan = (f["dHelan"] < 30000) & (lat > 38.1) & (f["hrel"] > 90)
@@ -185,8 +281,9 @@ class LandCoverModel:
         _pick(lu, b1, u, [(0.40, 404), (0.68, 1207), (0.88, 305), (1.0, 1206)])
         _pick(lu, b2, u, [(0.40, 305), (0.68, 404), (0.88, 1207), (1.0, 401)])
         fr = 0.45 + 0.25 * north
-        _pick(lu, b3, u, [(fr * 0.8, 301), (fr, 307), (fr + 0.25, 305), (fr + 0.37, 1207),
-                          (1.0, 401)])
+        _pick(
+            lu, b3, u, [(fr * 0.8, 301), (fr, 307), (fr + 0.25, 305), (fr + 0.37, 1207), (1.0, 401)]
+        )
         _pick(lu, b4, u, [(0.5, 401), (0.9, 1207), (1.0, 305)])
         lu[helan & (slope > 32) & (u2 > 0.45)] = 1207
 
@@ -204,8 +301,9 @@ class LandCoverModel:
         p_dune = 0.66 * smoothstep(sd, -2500.0, 4000.0)
         dune = in_sand & (ndtr(s) < p_dune)
         lu[dune] = 1205
-        _pick(lu, in_sand & ~dune & (sd > 0), u2, [(0.45, 404), (0.8, 305), (0.9, 1206),
-                                                   (1.0, 401)])
+        _pick(
+            lu, in_sand & ~dune & (sd > 0), u2, [(0.45, 404), (0.8, 305), (0.9, 1206), (1.0, 401)]
+        )
         lu[(sd < -3000) & (P < 280) & (s > 2.4) & ~helan] = 1205
 
         # the irrigated plain (Yellow River alluvium, along the canals, pumped districts)
@@ -218,8 +316,7 @@ class LandCoverModel:
         qvalley = (f["dQ"] < 1500 + 800 * edge) & (slope < 6) & (u2 < 0.5) & (lat < 37.3)
         irr = (plain | canal_belt) & ~(dune & (sd > 0))
         paddy = (lat > PADDY_LAT[0]) & (lat < PADDY_LAT[1]) & (dY < 12000)
-        goji = ((lon > GOJI_BOX[0]) & (lon < GOJI_BOX[2]) & (lat > GOJI_BOX[1])
-                & (lat < GOJI_BOX[3]))
+        goji = (lon > GOJI_BOX[0]) & (lon < GOJI_BOX[2]) & (lat > GOJI_BOX[1]) & (lat < GOJI_BOX[3])
         lu[irr] = 102
         lu[irr & paddy & (u < 0.14)] = 101
         lu[irr & goji & (u2 > 0.80)] = 201
@@ -234,8 +331,15 @@ class LandCoverModel:
 
         # Helan east-foothill wine belt on the gravel fans
         dh = f["dHelan"]
-        wine = ((dh > 8000) & (dh < 22000) & (lat > 37.95) & (lat < 38.95) & (hrel > 12)
-                & (hrel < 220) & (slope < 8))
+        wine = (
+            (dh > 8000)
+            & (dh < 22000)
+            & (lat > 37.95)
+            & (lat < 38.95)
+            & (hrel > 12)
+            & (hrel < 220)
+            & (slope < 8)
+        )
         _pick(lu, wine, u2, [(0.35, 201), (0.58, 404), (0.72, 1206), (0.86, 1207), (1.0, 102)])
 
         # mining land: Helan foothill mining area, Ningdong coal field
@@ -249,8 +353,9 @@ class LandCoverModel:
         urb = f["urban"] + 0.10 * edge + 0.28 * n["town"]
         built = urb > 0
         core = urb > 0.45
-        _pick(lu, built & ~core, u, [(0.40, 701), (0.62, 601), (0.74, 1004), (0.84, 1202),
-                                     (1.0, 508)])
+        _pick(
+            lu, built & ~core, u, [(0.40, 701), (0.62, 601), (0.74, 1004), (0.84, 1202), (1.0, 508)]
+        )
         _pick(lu, core, u, [(0.62, 701), (0.78, 1004), (0.86, 601), (0.93, 810), (1.0, 803)])
         lu[zn["roads"]] = 1003
         return lu
@@ -271,26 +376,36 @@ class LandCoverModel:
         lu[zn["canals"]] = 1107
 
     # -- later years ---------------------------------------------------------------------------
-    def change(self, prev: np.ndarray, k: int, blk: Block, f: dict, zn: dict, n: dict) -> np.ndarray:
+    def change(
+        self, prev: np.ndarray, k: int, blk: Block, f: dict, zn: dict, n: dict
+    ) -> np.ndarray:
         c = n[f"change/{self.years[k]}"]
         u2 = ndtr(n["mosaic2"])
         P, slope = blk.precip, blk.slope
         lu = prev.copy()
         rg = c > 1.55
-        lu[rg & (prev == 1205) & zn["sand"] & (u2 < 0.6)] = 305      # sand fixation shrubs
+        lu[rg & (prev == 1205) & zn["sand"] & (u2 < 0.6)] = 305  # sand fixation shrubs
         lu[rg & (prev == 1205) & zn["sand"] & (u2 >= 0.6)] = 404
         lu[rg & ((prev == 1206) | (prev == 1204))] = 404
         gfg = (c > 1.9) & (prev == 103) & ((slope > 8) | (P > 420))  # Grain for Green
         lu[gfg & (P > 450)] = 307
         lu[gfg & (P <= 450) & (u2 < 0.5)] = 305
         lu[gfg & (P <= 450) & (u2 >= 0.5)] = 401
-        lu[(c > 1.4) & (prev == 602) & ~zn["mines"]] = 404            # mine land restored
-        newcrop = ((c < -2.1) & ((prev == 404) | (prev == 401) | (prev == 1206))
-                   & (f["hrel"] < 60) & (f["dY"] < 40000))
+        lu[(c > 1.4) & (prev == 602) & ~zn["mines"]] = 404  # mine land restored
+        newcrop = (
+            (c < -2.1)
+            & ((prev == 404) | (prev == 401) | (prev == 1206))
+            & (f["hrel"] < 60)
+            & (f["dY"] < 40000)
+        )
         lu[newcrop] = 102
         urb_prev = f["urban"] + 0.10 * n["edge"] + 0.28 * n["town"] + 0.05 * (k - 1)
-        grow = ((urb_prev <= 0) & (urb_prev > -0.08) & (c > 0.3)
-                & ~np.isin(prev, WATER_CODES + (1106, 1108)))
+        grow = (
+            (urb_prev <= 0)
+            & (urb_prev > -0.08)
+            & (c > 0.3)
+            & ~np.isin(prev, WATER_CODES + (1106, 1108))
+        )
         lu[grow & (u2 < 0.6)] = 701
         lu[grow & (u2 >= 0.6)] = 601
         lu[(c > 1.0) & (prev == 702) & zn["emig"] & (zn["parcels"] == 0)] = 1206

@@ -43,8 +43,12 @@ def _weights(f: np.ndarray, order: int, dtype) -> tuple[np.ndarray, list[np.ndar
         raise ValueError("order must be 1 or 3")
     t2 = t * t
     t3 = t2 * t
-    w = [(1.0 - t) ** 3 / 6.0, (3.0 * t3 - 6.0 * t2 + 4.0) / 6.0,
-         (-3.0 * t3 + 3.0 * t2 + 3.0 * t + 1.0) / 6.0, t3 / 6.0]
+    w = [
+        (1.0 - t) ** 3 / 6.0,
+        (3.0 * t3 - 6.0 * t2 + 4.0) / 6.0,
+        (-3.0 * t3 + 3.0 * t2 + 3.0 * t + 1.0) / 6.0,
+        t3 / 6.0,
+    ]
     return i - 1, [x.astype(dtype) for x in w]
 
 
@@ -97,13 +101,19 @@ class Lattice:
         fu, fv = self._index(u, v)
         shape = np.shape(fu)
         coords = np.vstack([np.ravel(fv), np.ravel(fu)])
-        out = ndimage.map_coordinates(np.asarray(self.values, dtype=np.float64), coords,
-                                      order=self.order, prefilter=False, mode="nearest")
+        out = ndimage.map_coordinates(
+            np.asarray(self.values, dtype=np.float64),
+            coords,
+            order=self.order,
+            prefilter=False,
+            mode="nearest",
+        )
         return out.reshape(shape)
 
 
-def random_lattice(seed: int, name: str, bounds: Sequence[float], du: float, dv: float,
-                   margin: int = 4) -> Lattice:
+def random_lattice(
+    seed: int, name: str, bounds: Sequence[float], du: float, dv: float, margin: int = 4
+) -> Lattice:
     """Unit-variance cubic value noise: white lattice over ``bounds`` (u_min, v_min, u_max, v_max).
 
     The lattice origin is snapped to a multiple of the spacing, so the same name, seed and
@@ -140,11 +150,20 @@ class Octaves:
         return out
 
 
-def fractal(seed: int, name: str, bounds: Sequence[float], wavelengths: Sequence[float],
-            amplitudes: Sequence[float] | None = None, hurst: float = 0.8,
-            min_wavelength: float = 0.0, unit_u: float = 1.0, unit_v: float = 1.0,
-            normalise: bool = True, renormalise_kept: bool = False,
-            keep_longest: bool = True) -> Octaves:
+def fractal(
+    seed: int,
+    name: str,
+    bounds: Sequence[float],
+    wavelengths: Sequence[float],
+    amplitudes: Sequence[float] | None = None,
+    hurst: float = 0.8,
+    min_wavelength: float = 0.0,
+    unit_u: float = 1.0,
+    unit_v: float = 1.0,
+    normalise: bool = True,
+    renormalise_kept: bool = False,
+    keep_longest: bool = True,
+) -> Octaves:
     """Fractal value noise: one lattice per wavelength (world units, e.g. metres).
 
     ``unit_u``/``unit_v`` convert metres to lattice units (e.g. degrees per metre for a
@@ -157,7 +176,7 @@ def fractal(seed: int, name: str, bounds: Sequence[float], wavelengths: Sequence
     """
     wavelengths = [float(w) for w in wavelengths]
     if amplitudes is None:
-        amplitudes = [w ** hurst for w in wavelengths]
+        amplitudes = [w**hurst for w in wavelengths]
     amplitudes = [float(a) for a in amplitudes]
     if normalise:
         norm = float(np.sqrt(np.sum(np.square(amplitudes))))

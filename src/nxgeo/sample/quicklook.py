@@ -21,8 +21,9 @@ def _read(path: Path, max_pixels: int, categorical: bool):
         return a, (b.left, b.right, b.bottom, b.top), src.crs, (b.right - b.left) / shape[1]
 
 
-def quicklook(out_dir, png_path, year: int | None = None, landuse_dir="config/landuse",
-              max_pixels: int = 1400) -> Path:
+def quicklook(
+    out_dir, png_path, year: int | None = None, landuse_dir="config/landuse", max_pixels: int = 1400
+) -> Path:
     """Render DEM, precipitation and land use of ``year`` (default: the first land-use file
     found) of the sample in ``out_dir`` into ``png_path`` (matplotlib, Agg backend)."""
     import matplotlib
@@ -60,8 +61,16 @@ def quicklook(out_dir, png_path, year: int | None = None, landuse_dir="config/la
     dy = cell * 110_950 if crs.is_geographic else cell
     ls = LightSource(azdeg=315, altdeg=45)
     z = dem.filled(np.nan)
-    rgb = ls.shade(np.nan_to_num(z, nan=float(np.nanmin(z))), cmap=plt.get_cmap("terrain"),
-                   blend_mode="soft", vert_exag=3, dx=dx, dy=dy, vmin=900, vmax=3400)
+    rgb = ls.shade(
+        np.nan_to_num(z, nan=float(np.nanmin(z))),
+        cmap=plt.get_cmap("terrain"),
+        blend_mode="soft",
+        vert_exag=3,
+        dx=dx,
+        dy=dy,
+        vmin=900,
+        vmax=3400,
+    )
     ax = axes[0]
     ax.imshow(rgb, extent=ext)
     sm = plt.cm.ScalarMappable(cmap="terrain", norm=plt.Normalize(900, 3400))
@@ -82,12 +91,16 @@ def quicklook(out_dir, png_path, year: int | None = None, landuse_dir="config/la
     colors = ["#ffffff"] + list(classes["color"])
     cmap = ListedColormap(colors)
     ax = axes[2]
-    ax.imshow(canon, extent=ext, cmap=cmap, vmin=-0.5, vmax=len(colors) - 0.5,
-              interpolation="nearest")
+    ax.imshow(
+        canon, extent=ext, cmap=cmap, vmin=-0.5, vmax=len(colors) - 0.5, interpolation="nearest"
+    )
     overlay(ax, crs)
     present = set(np.unique(canon).tolist())
-    handles = [Patch(color=c, label=n) for i, c, n in zip(classes["class_id"], classes["color"],
-                                                          classes["name_en"]) if i in present]
+    handles = [
+        Patch(color=c, label=n)
+        for i, c, n in zip(classes["class_id"], classes["color"], classes["name_en"])
+        if i in present
+    ]
     ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
     ax.set_title(f"land use {year} ({crs.to_string()})")
     for ax in axes:

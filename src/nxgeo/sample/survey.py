@@ -39,19 +39,64 @@ HASH_CELL_M = 5000.0
 OWNER_NODATA = 255
 #: 田坎系数 by code (share of TBMJ deducted as 1203 田坎): placeholders
 TIANKAN_SHARE = {101: 0.02, 102: 0.04, 103: 0.08}
-STATE_OWNED = {1101: "10", 1102: "10", 1106: "10", 1003: "10", 602: "10",
-               508: "20", 601: "20", 701: "20", 803: "20", 810: "20", 1004: "20"}
+STATE_OWNED = {
+    1101: "10",
+    1102: "10",
+    1106: "10",
+    1003: "10",
+    602: "10",
+    508: "20",
+    601: "20",
+    701: "20",
+    803: "20",
+    810: "20",
+    1004: "20",
+}
 #: GB/T 21010-2017 names (DLMC) of the codes the generator writes
-CODE_NAMES = {101: "水田", 102: "水浇地", 103: "旱地", 201: "果园", 301: "乔木林地", 305: "灌木林地",
-              307: "其他林地", 401: "天然牧草地", 403: "人工牧草地", 404: "其他草地",
-              508: "物流仓储用地", 601: "工业用地", 602: "采矿用地", 701: "城镇住宅用地",
-              702: "农村宅基地", 803: "教育用地", 810: "公园与绿地", 1003: "公路用地",
-              1004: "城镇村道路用地", 1101: "河流水面", 1102: "湖泊水面", 1104: "坑塘水面",
-              1106: "内陆滩涂", 1107: "沟渠", 1108: "沼泽地", 1202: "设施农用地", 1204: "盐碱地",
-              1205: "沙地", 1206: "裸土地", 1207: "裸岩石砾地"}
+CODE_NAMES = {
+    101: "水田",
+    102: "水浇地",
+    103: "旱地",
+    201: "果园",
+    301: "乔木林地",
+    305: "灌木林地",
+    307: "其他林地",
+    401: "天然牧草地",
+    403: "人工牧草地",
+    404: "其他草地",
+    508: "物流仓储用地",
+    601: "工业用地",
+    602: "采矿用地",
+    701: "城镇住宅用地",
+    702: "农村宅基地",
+    803: "教育用地",
+    810: "公园与绿地",
+    1003: "公路用地",
+    1004: "城镇村道路用地",
+    1101: "河流水面",
+    1102: "湖泊水面",
+    1104: "坑塘水面",
+    1106: "内陆滩涂",
+    1107: "沟渠",
+    1108: "沼泽地",
+    1202: "设施农用地",
+    1204: "盐碱地",
+    1205: "沙地",
+    1206: "裸土地",
+    1207: "裸岩石砾地",
+}
 #: code -> share of polygons state-owned (by 5 km hash cell)
-STATE_SHARE = {404: 0.7, 1204: 0.7, 1205: 0.7, 1206: 0.7, 1207: 0.7, 301: 0.4, 305: 0.4,
-               307: 0.4, 401: 0.3}
+STATE_SHARE = {
+    404: 0.7,
+    1204: 0.7,
+    1205: 0.7,
+    1206: 0.7,
+    1207: 0.7,
+    301: 0.4,
+    305: 0.4,
+    307: 0.4,
+    401: 0.3,
+}
 
 
 def _hash01(ix: np.ndarray, iy: np.ndarray, salt: int) -> np.ndarray:
@@ -98,21 +143,30 @@ def assert_same_projection(a: str, b: str) -> None:
 
     t = Transformer.from_crs(CRS(a), CRS(b), always_xy=True)
     x, y = t.transform([300_000.0, 700_000.0], [3_900_000.0, 4_400_000.0])
-    if max(abs(x[0] - 300_000.0), abs(x[1] - 700_000.0), abs(y[0] - 3_900_000.0),
-           abs(y[1] - 4_400_000.0)) > 1e-6:
+    if (
+        max(
+            abs(x[0] - 300_000.0),
+            abs(x[1] - 700_000.0),
+            abs(y[0] - 3_900_000.0),
+            abs(y[1] - 4_400_000.0),
+        )
+        > 1e-6
+    ):
         raise RuntimeError(f"internal: {a} and {b} are not the same projection")
 
 
 class DltbBuilder:
     """Collects the DLTB polygons of every year strip by strip (``add``), then ``frames``."""
 
-    def __init__(self, grid: Grid, adcodes: list[str], names: dict[int, str], seed: int,
-                 n_years: int):
+    def __init__(
+        self, grid: Grid, adcodes: list[str], names: dict[int, str], seed: int, n_years: int
+    ):
         self.grid, self.adcodes, self.names, self.seed = grid, list(adcodes), names, seed
         self.parts: list[list[tuple]] = [[] for _ in range(n_years)]
 
-    def add(self, k: int, r0: int, lu: np.ndarray, cid: np.ndarray,
-            prev: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def add(
+        self, k: int, r0: int, lu: np.ndarray, cid: np.ndarray, prev: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Polygonise one strip of year `k` (codes `lu`, county index `cid`, 0 = outside);
         returns the strip's ownership raster (1 state, 2 collective, 255 nodata) and its
         QSXZ index per cell. `prev`: the previous year's QSXZ index: ownership stays as it
@@ -128,8 +182,8 @@ class DltbBuilder:
         owner = np.where(valid, np.where(q >= 2, 1, 2), OWNER_NODATA).astype(np.uint8)
         for tr in range(0, h, TILE):
             for tc in range(0, w, TILE):
-                blk = key[tr:tr + TILE, tc:tc + TILE]
-                m = valid[tr:tr + TILE, tc:tc + TILE]
+                blk = key[tr : tr + TILE, tc : tc + TILE]
+                m = valid[tr : tr + TILE, tc : tc + TILE]
                 if not m.any():
                     continue
                 t = g.window_transform(r0 + tr) @ Affine.translation(tc, 0)
@@ -137,8 +191,9 @@ class DltbBuilder:
                 vals = np.array([int(v) for _, v in shapes], np.int64)
                 codes, cq = vals % 10000, vals // 10000
                 town, village = 1 + ((r0 + tr) // TILE) % 999, 1 + (tc // TILE) % 999
-                self.parts[k].append((_polygons(shapes), codes, cq // 4, QSXZ[cq % 4], town,
-                                      village))
+                self.parts[k].append(
+                    (_polygons(shapes), codes, cq // 4, QSXZ[cq % 4], town, village)
+                )
         return owner, q
 
     def frame(self, k: int):
@@ -150,10 +205,22 @@ class DltbBuilder:
 
         rows = []
         for geoms, codes, ci, q, town, village in self.parts[k]:
-            rows.append(pd.DataFrame({"geometry": geoms, "code": codes, "ci": ci, "QSXZ": q,
-                                      "unit": f"{town:03d}{village:03d}"}))
-        df = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-            {"geometry": [], "code": [], "ci": [], "QSXZ": [], "unit": []})
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "geometry": geoms,
+                        "code": codes,
+                        "ci": ci,
+                        "QSXZ": q,
+                        "unit": f"{town:03d}{village:03d}",
+                    }
+                )
+            )
+        df = (
+            pd.concat(rows, ignore_index=True)
+            if rows
+            else pd.DataFrame({"geometry": [], "code": [], "ci": [], "QSXZ": [], "unit": []})
+        )
         # EPSG:4507 (6-degree zone 18) and EPSG:4544 (3-degree CM 105E) are the same
         # projection (TM, CM 105E, k = 1, x0 = 500 000 m): the coordinates stay as they are
         assert_same_projection(TM_CRS, TM3_CM105_CRS)
@@ -165,17 +232,21 @@ class DltbBuilder:
         adcode = np.array(self.adcodes, dtype=object)[gdf["ci"].to_numpy(np.int64) - 1]
         zl = [f"{a}{u}0000000" for a, u in zip(adcode, gdf["unit"])]
         state = gdf["QSXZ"].isin(["10", "20"]).to_numpy()
-        out = gpd.GeoDataFrame({
-            "BSM": np.arange(1, len(gdf) + 1, dtype=np.int64),
-            "TBBH": [str(i) for i in range(1, len(gdf) + 1)],
-            "DLBM": [f"{c:04d}" for c in code],
-            "DLMC": [self.names.get(int(c), "") for c in code],
-            "QSXZ": gdf["QSXZ"].to_numpy(),
-            "QSDWDM": [f"{a}{'0' * 13}" if s else z for a, z, s in zip(adcode, zl, state)],
-            "ZLDWDM": zl,
-            "TBMJ": tbmj,
-            "KCDLBM": np.where(kcmj > 0, "1203", ""),
-            "KCMJ": kcmj,
-            "TBDLMJ": np.round(tbmj - kcmj, 2),
-        }, geometry=gdf.geometry.to_numpy(), crs=TM3_CM105_CRS)
+        out = gpd.GeoDataFrame(
+            {
+                "BSM": np.arange(1, len(gdf) + 1, dtype=np.int64),
+                "TBBH": [str(i) for i in range(1, len(gdf) + 1)],
+                "DLBM": [f"{c:04d}" for c in code],
+                "DLMC": [self.names.get(int(c), "") for c in code],
+                "QSXZ": gdf["QSXZ"].to_numpy(),
+                "QSDWDM": [f"{a}{'0' * 13}" if s else z for a, z, s in zip(adcode, zl, state)],
+                "ZLDWDM": zl,
+                "TBMJ": tbmj,
+                "KCDLBM": np.where(kcmj > 0, "1203", ""),
+                "KCMJ": kcmj,
+                "TBDLMJ": np.round(tbmj - kcmj, 2),
+            },
+            geometry=gdf.geometry.to_numpy(),
+            crs=TM3_CM105_CRS,
+        )
         return out

@@ -18,12 +18,30 @@ REGION_ALLOCATION_M3 = 7.2e9
 REGION_EMISSIONS_T = 2.0e8
 # relative share of emissions (industrial counties high; rural south low)
 EMISSION_WEIGHT = {
-    "640181": 30.0, "640221": 8.0, "640205": 7.0, "640202": 6.0, "640105": 6.0, "640104": 5.0,
-    "640381": 5.0, "640502": 5.0, "640121": 4.0, "640302": 4.0, "640521": 4.0, "640106": 3.0,
-    "640122": 3.0, "640323": 2.0, "640402": 2.0, "640324": 1.0, "640303": 1.0, "640422": 0.3,
-    "640522": 0.3, "640425": 0.25, "640423": 0.15, "640424": 0.08,
+    "640181": 30.0,
+    "640221": 8.0,
+    "640205": 7.0,
+    "640202": 6.0,
+    "640105": 6.0,
+    "640104": 5.0,
+    "640381": 5.0,
+    "640502": 5.0,
+    "640121": 4.0,
+    "640302": 4.0,
+    "640521": 4.0,
+    "640106": 3.0,
+    "640122": 3.0,
+    "640323": 2.0,
+    "640402": 2.0,
+    "640324": 1.0,
+    "640303": 1.0,
+    "640422": 0.3,
+    "640522": 0.3,
+    "640425": 0.25,
+    "640423": 0.15,
+    "640424": 0.08,
 }
-GREENING_GROUP = ("640302", "640303", "640323", "640324", "640381")   # Wuzhong
+GREENING_GROUP = ("640302", "640303", "640323", "640324", "640381")  # Wuzhong
 
 
 def water_budgets(adcodes, years, irrigated_ha, built_ha, area_ha, seed: int) -> pd.DataFrame:
@@ -56,8 +74,15 @@ def water_budgets(adcodes, years, irrigated_ha, built_ha, area_ha, seed: int) ->
         for i, code in enumerate(adcodes):
             a, r = round(float(alloc[i])), round(float(reserve[i]))
             c = a - r if i == zero else round(float(consumption[i]))
-            rows.append({"adcode": code, "year": int(year), "allocation_m3": a,
-                         "consumption_m3": c, "reserve_m3": r})
+            rows.append(
+                {
+                    "adcode": code,
+                    "year": int(year),
+                    "allocation_m3": a,
+                    "consumption_m3": c,
+                    "reserve_m3": r,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -78,8 +103,13 @@ def greening_targets(adcodes, years, increment_ha, area_ha, seed: int) -> pd.Dat
             factor[group[0]] = rng.uniform(0.6, 0.85)
             factor[group[1]] = rng.uniform(1.2, 1.5)
         for i, code in enumerate(adcodes):
-            rows.append({"adcode": code, "year": int(year),
-                         "target_ha": round(float(ref[i] * factor[i]), 1)})
+            rows.append(
+                {
+                    "adcode": code,
+                    "year": int(year),
+                    "target_ha": round(float(ref[i] * factor[i]), 1),
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -28,13 +28,31 @@ from .reference import Reference
 M_PER_DEG_LON = 88_900.0
 M_PER_DEG_LAT = 110_950.0
 
-GENERAL_OCTAVES = {32000: 70.0, 16000: 60.0, 8000: 50.0, 4000: 38.0, 2000: 26.0, 1000: 16.0,
-                   500: 9.0, 250: 5.0, 125: 2.5, 62.5: 1.2}
-MOUNTAIN_OCTAVES = {8000: 170.0, 4000: 130.0, 2000: 85.0, 1000: 50.0, 500: 28.0, 250: 14.0,
-                    125: 7.0, 62.5: 3.5}
+GENERAL_OCTAVES = {
+    32000: 70.0,
+    16000: 60.0,
+    8000: 50.0,
+    4000: 38.0,
+    2000: 26.0,
+    1000: 16.0,
+    500: 9.0,
+    250: 5.0,
+    125: 2.5,
+    62.5: 1.2,
+}
+MOUNTAIN_OCTAVES = {
+    8000: 170.0,
+    4000: 130.0,
+    2000: 85.0,
+    1000: 50.0,
+    500: 28.0,
+    250: 14.0,
+    125: 7.0,
+    62.5: 3.5,
+}
 DUNE_OCTAVES = {800: 9.0, 400: 7.0, 200: 4.0, 100: 2.0}
 GULLY_OCTAVES = {4000: 45.0, 2000: 35.0, 1000: 22.0, 500: 12.0, 250: 6.0, 125: 3.0}
-PLAIN_SLOPE = 2.5e-3      # m per m: the Yinchuan plain rises ~2.5 m/km away from the river
+PLAIN_SLOPE = 2.5e-3  # m per m: the Yinchuan plain rises ~2.5 m/km away from the river
 QINGSHUI_SLOPE = 6e-3
 
 
@@ -92,17 +110,43 @@ class TerrainModel:
         self.env = env
         bounds = env.geo_bounds
         min_wl = 2.5 * self.resolution
-        kw = {"bounds": bounds, "min_wavelength": min_wl, "unit_u": 1 / M_PER_DEG_LON,
-                  "unit_v": 1 / M_PER_DEG_LAT, "normalise": False, "keep_longest": False}
+        kw = {
+            "bounds": bounds,
+            "min_wavelength": min_wl,
+            "unit_u": 1 / M_PER_DEG_LON,
+            "unit_v": 1 / M_PER_DEG_LAT,
+            "normalise": False,
+            "keep_longest": False,
+        }
         self._noise = {
-            "general": fractal(self.seed, "dem/general", wavelengths=list(GENERAL_OCTAVES),
-                               amplitudes=list(GENERAL_OCTAVES.values()), **kw),
-            "mountain": fractal(self.seed, "dem/mountain", wavelengths=list(MOUNTAIN_OCTAVES),
-                                amplitudes=list(MOUNTAIN_OCTAVES.values()), **kw),
-            "dunes": fractal(self.seed, "dem/dunes", wavelengths=list(DUNE_OCTAVES),
-                             amplitudes=list(DUNE_OCTAVES.values()), **kw),
-            "gullies": fractal(self.seed, "dem/gullies", wavelengths=list(GULLY_OCTAVES),
-                               amplitudes=list(GULLY_OCTAVES.values()), **kw),
+            "general": fractal(
+                self.seed,
+                "dem/general",
+                wavelengths=list(GENERAL_OCTAVES),
+                amplitudes=list(GENERAL_OCTAVES.values()),
+                **kw,
+            ),
+            "mountain": fractal(
+                self.seed,
+                "dem/mountain",
+                wavelengths=list(MOUNTAIN_OCTAVES),
+                amplitudes=list(MOUNTAIN_OCTAVES.values()),
+                **kw,
+            ),
+            "dunes": fractal(
+                self.seed,
+                "dem/dunes",
+                wavelengths=list(DUNE_OCTAVES),
+                amplitudes=list(DUNE_OCTAVES.values()),
+                **kw,
+            ),
+            "gullies": fractal(
+                self.seed,
+                "dem/gullies",
+                wavelengths=list(GULLY_OCTAVES),
+                amplitudes=list(GULLY_OCTAVES.values()),
+                **kw,
+            ),
         }
 
     @staticmethod
@@ -133,7 +177,9 @@ class TerrainModel:
         gen = self._noise["general"]
         if gen.lattices:
             e = e + rough * S(gen)
-        mount = np.maximum(smoothstep(ridge, 150.0, 1000.0), 0.45 * smoothstep(base, 1950.0, 2400.0))
+        mount = np.maximum(
+            smoothstep(ridge, 150.0, 1000.0), 0.45 * smoothstep(base, 1950.0, 2400.0)
+        )
         if self._noise["mountain"].lattices:
             e = e + mount * self._ridged(S, self._noise["mountain"])
         if self._noise["gullies"].lattices:
@@ -160,13 +206,29 @@ def dem_grid_bounds(lu_grid: Grid, margin_deg: float = 0.02) -> tuple[float, flo
     tr = nodes.tr
     w, h = lu_grid.width * lu_grid.res, lu_grid.height * lu_grid.res
     t = np.linspace(0.0, 1.0, 201)
-    xs = np.concatenate([lu_grid.x0 + t * w, lu_grid.x0 + t * w, np.full_like(t, lu_grid.x0),
-                         np.full_like(t, lu_grid.x0 + w)])
-    ys = np.concatenate([np.full_like(t, lu_grid.y0), np.full_like(t, lu_grid.y0 - h),
-                         lu_grid.y0 - t * h, lu_grid.y0 - t * h])
+    xs = np.concatenate(
+        [
+            lu_grid.x0 + t * w,
+            lu_grid.x0 + t * w,
+            np.full_like(t, lu_grid.x0),
+            np.full_like(t, lu_grid.x0 + w),
+        ]
+    )
+    ys = np.concatenate(
+        [
+            np.full_like(t, lu_grid.y0),
+            np.full_like(t, lu_grid.y0 - h),
+            lu_grid.y0 - t * h,
+            lu_grid.y0 - t * h,
+        ]
+    )
     lon, lat = tr.transform(xs, ys)
-    return (float(np.min(lon)) - margin_deg, float(np.min(lat)) - margin_deg,
-            float(np.max(lon)) + margin_deg, float(np.max(lat)) + margin_deg)
+    return (
+        float(np.min(lon)) - margin_deg,
+        float(np.min(lat)) - margin_deg,
+        float(np.max(lon)) + margin_deg,
+        float(np.max(lat)) + margin_deg,
+    )
 
 
 def write_dem(writer, grid: Grid, model: TerrainModel, tick: Callable[[], None] | None = None):
@@ -196,6 +258,7 @@ class DemReader:
         r0 = max(int(np.floor(fr.min())) - 1, 0)
         r1 = min(int(np.ceil(fr.max())) + 2, g.height)
         win = self.ds.read(1, window=Window(c0, r0, c1 - c0, r1 - r0)).astype(np.float32)
-        out = ndimage.map_coordinates(win, [fr - r0, fc - c0], order=1, mode="nearest",
-                                      output=np.float32)
+        out = ndimage.map_coordinates(
+            win, [fr - r0, fc - c0], order=1, mode="nearest", output=np.float32
+        )
         return out

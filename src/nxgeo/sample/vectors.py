@@ -27,8 +27,8 @@ TO_TM = Transformer.from_crs(GEO_CRS, TM_CRS, always_xy=True)
 
 HOMESTEAD_STATUS = ("occupied", "idle", "demolished")
 MINE_STATUS = ("abandoned", "closed", "operating")
-HOMESTEAD_MIX = {"demolished": 0.20, "idle": 0.35}          # rest occupied
-MINE_MIX = {"abandoned": 0.40, "closed": 0.30}              # rest operating
+HOMESTEAD_MIX = {"demolished": 0.20, "idle": 0.35}  # rest occupied
+MINE_MIX = {"abandoned": 0.40, "closed": 0.30}  # rest operating
 
 
 def _gdf(rows: list[dict], geoms, crs: str, columns: list[str]) -> gpd.GeoDataFrame:
@@ -58,8 +58,9 @@ def _sample_in(geom, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate(out)[:n]
 
 
-def _blob(cx: float, cy: float, radius: float, rng: np.random.Generator, n: int = 48,
-          wobble: float = 0.25) -> shapely.Polygon:
+def _blob(
+    cx: float, cy: float, radius: float, rng: np.random.Generator, n: int = 48, wobble: float = 0.25
+) -> shapely.Polygon:
     th = np.linspace(0, 2 * np.pi, n, endpoint=False)
     r = np.ones(n)
     for k, a in ((2, wobble), (3, wobble * 0.6), (5, wobble * 0.35)):
@@ -91,8 +92,13 @@ def _county_of(counties_tm: gpd.GeoDataFrame, xy: np.ndarray) -> np.ndarray:
     return out
 
 
-def _spaced(cands: np.ndarray, radii: np.ndarray, n: int, gap: float,
-            taken: list[tuple[float, float, float]] | None = None) -> list[int]:
+def _spaced(
+    cands: np.ndarray,
+    radii: np.ndarray,
+    n: int,
+    gap: float,
+    taken: list[tuple[float, float, float]] | None = None,
+) -> list[int]:
     """Greedy pick (in candidate order) of up to n points at least r_i + r_j + gap apart."""
     taken = list(taken or [])
     pts = np.array([(x, y) for x, y, _ in taken]).reshape(-1, 2)
@@ -123,8 +129,9 @@ def reaches_layer(ref: Reference) -> gpd.GeoDataFrame:
     ctm = ref.counties_tm.set_index("adcode")
     rows, geoms = [], []
     for reach_id, name_zh, name_en, codes in REACHES:
-        rows.append({"reach_id": reach_id, "name": name_zh, "name_en": name_en,
-                     "counties": ",".join(codes)})
+        rows.append(
+            {"reach_id": reach_id, "name": name_zh, "name_en": name_en, "counties": ",".join(codes)}
+        )
         geoms.append(shapely.union_all(ctm.loc[list(codes)].geometry.values))
     return _gdf(rows, geoms, TM_CRS, ["reach_id", "name", "name_en", "counties"])
 
@@ -162,8 +169,7 @@ def protected_layer(ref: Reference, region_tm) -> gpd.GeoDataFrame:
         poly = r.geometry
         core = _inner(poly, 0.35)
         mid = _inner(poly, 0.65)
-        parts = {"core": core, "buffer": mid.difference(core),
-                 "experimental": poly.difference(mid)}
+        parts = {"core": core, "buffer": mid.difference(core), "experimental": poly.difference(mid)}
         for zone, g in parts.items():
             if g.is_empty or g.area < 1.0:
                 continue
@@ -195,24 +201,58 @@ def emigration_layer(ref: Reference, env: Environment, terrain, seed: int) -> gp
             g = _largest(shapely.intersection(_blob(cx, cy, radius, rng), poly))
             if g.is_empty:
                 continue
-            rows.append({"area_id": f"EM-{code}-{k}", "name": f"{county['name_zh']}生态移民迁出区{k}",
-                         "name_en": f"{county['name_en']} emigration area {k}", "adcode": code})
+            rows.append(
+                {
+                    "area_id": f"EM-{code}-{k}",
+                    "name": f"{county['name_zh']}生态移民迁出区{k}",
+                    "name_en": f"{county['name_en']} emigration area {k}",
+                    "adcode": code,
+                }
+            )
             geoms.append(g)
     return _gdf(rows, geoms, TM_CRS, ["area_id", "name", "name_en", "adcode"])
 
 
-_VILLAGE_A = ("马家", "李家", "王家", "张家", "杨家", "周家", "田家", "何家", "苏家", "白家",
-              "红崖", "黄沟", "石门", "沙窝", "双井", "高台", "柳树", "新庄", "东沟", "西洼",
-              "南塬", "北梁", "大湾", "小川", "庙儿", "杏树", "红柳", "羊圈", "蒿店")
+_VILLAGE_A = (
+    "马家",
+    "李家",
+    "王家",
+    "张家",
+    "杨家",
+    "周家",
+    "田家",
+    "何家",
+    "苏家",
+    "白家",
+    "红崖",
+    "黄沟",
+    "石门",
+    "沙窝",
+    "双井",
+    "高台",
+    "柳树",
+    "新庄",
+    "东沟",
+    "西洼",
+    "南塬",
+    "北梁",
+    "大湾",
+    "小川",
+    "庙儿",
+    "杏树",
+    "红柳",
+    "羊圈",
+    "蒿店",
+)
 _VILLAGE_B = ("村", "庄村", "湾村", "沟村", "堡村", "岔村", "塬村", "梁村", "洼村", "台村")
 
 
 @dataclass
 class Homesteads:
-    villages: gpd.GeoDataFrame     # EPSG:4507 village centres with radius_m, kind
-    disks: list                    # village footprints (EPSG:4507)
-    parcels: gpd.GeoDataFrame      # EPSG:4507
-    codes: np.ndarray              # (n_parcels + 1, n_years) land-use code per parcel and year
+    villages: gpd.GeoDataFrame  # EPSG:4507 village centres with radius_m, kind
+    disks: list  # village footprints (EPSG:4507)
+    parcels: gpd.GeoDataFrame  # EPSG:4507
+    codes: np.ndarray  # (n_parcels + 1, n_years) land-use code per parcel and year
 
 
 def _village_names(codes: np.ndarray, rng: np.random.Generator) -> list[str]:
@@ -230,16 +270,27 @@ def _village_names(codes: np.ndarray, rng: np.random.Generator) -> list[str]:
     return names
 
 
-def homesteads(ref: Reference, env: Environment, terrain, emigration: gpd.GeoDataFrame,
-               n_homesteads: int, years, seed: int) -> Homesteads:
+def homesteads(
+    ref: Reference,
+    env: Environment,
+    terrain,
+    emigration: gpd.GeoDataFrame,
+    n_homesteads: int,
+    years,
+    seed: int,
+) -> Homesteads:
     rng = rng_for(seed, "homesteads")
     years = tuple(years)
     ctm = ref.counties_tm.set_index("adcode")
     n_v = 0 if n_homesteads <= 0 else max(1, round(n_homesteads / 10))
     n_in = round(0.75 * n_v) if len(emigration) else 0
-    emig_union = shapely.union_all(emigration.geometry.values) if len(emigration) else shapely.Polygon()
+    emig_union = (
+        shapely.union_all(emigration.geometry.values) if len(emigration) else shapely.Polygon()
+    )
     nine = shapely.union_all(ctm.loc[list(EMIGRATION_COUNTIES)].geometry.values)
-    towns = shapely.union_all([shapely.Point(x, y).buffer(r * 1.6) for x, y, r in env.seats.values()])
+    towns = shapely.union_all(
+        [shapely.Point(x, y).buffer(r * 1.6) for x, y, r in env.seats.values()]
+    )
     rest = nine.difference(emig_union).difference(towns)
 
     def candidates(geom, m):
@@ -258,12 +309,17 @@ def homesteads(ref: Reference, env: Environment, terrain, emigration: gpd.GeoDat
     cout = candidates(rest, 30 * max(n_v - n_in, 1)) if n_v - n_in else np.zeros((0, 2))
     chosen_in = _spaced(cin, np.full(len(cin), radii.max() if n_v else 0), n_in, gap=800.0)
     taken = [(cin[i][0], cin[i][1], radii.max()) for i in chosen_in]
-    chosen_out = _spaced(cout, np.full(len(cout), radii.max() if n_v else 0), n_v - len(chosen_in),
-                         gap=800.0, taken=taken)
+    chosen_out = _spaced(
+        cout,
+        np.full(len(cout), radii.max() if n_v else 0),
+        n_v - len(chosen_in),
+        gap=800.0,
+        taken=taken,
+    )
     centres = np.vstack([cin[chosen_in].reshape(-1, 2), cout[chosen_out].reshape(-1, 2)])
     in_emig = np.r_[np.ones(len(chosen_in), bool), np.zeros(len(chosen_out), bool)]
-    if len(centres) < n_v:   # not enough room: put the remaining parcels in the last villages
-        counts = counts[:len(centres)].copy()
+    if len(centres) < n_v:  # not enough room: put the remaining parcels in the last villages
+        counts = counts[: len(centres)].copy()
         if len(counts):
             counts[-1] += n_homesteads - counts.sum()
         radii = 150.0 + 30.0 * np.sqrt(counts)
@@ -271,8 +327,9 @@ def homesteads(ref: Reference, env: Environment, terrain, emigration: gpd.GeoDat
     vnames = _village_names(adcodes, rng)
 
     # village tendency towards emigration (idle / demolished houses)
-    tendency = np.where(in_emig, rng.beta(2.0, 2.0, len(centres)),
-                        rng.beta(1.2, 4.0, len(centres)) * 0.8 - 0.25)
+    tendency = np.where(
+        in_emig, rng.beta(2.0, 2.0, len(centres)), rng.beta(1.2, 4.0, len(centres)) * 0.8 - 0.25
+    )
     polys, vid, keys, areas = [], [], [], []
     disks = []
     for v, ((cx, cy), n, r) in enumerate(zip(centres, counts, radii)):
@@ -309,9 +366,9 @@ def homesteads(ref: Reference, env: Environment, terrain, emigration: gpd.GeoDat
     n_dem = round(HOMESTEAD_MIX["demolished"] * n_p)
     n_idle = round(HOMESTEAD_MIX["idle"] * n_p)
     status[order[:n_dem]] = "demolished"
-    status[order[n_dem:n_dem + n_idle]] = "idle"
+    status[order[n_dem : n_dem + n_idle]] = "idle"
     per_year = [status]
-    for _ in range(len(years) - 1):   # walk back in time
+    for _ in range(len(years) - 1):  # walk back in time
         nxt = per_year[0]
         u = rng.random(n_p)
         prev = nxt.copy()
@@ -337,35 +394,70 @@ def homesteads(ref: Reference, env: Environment, terrain, emigration: gpd.GeoDat
         row = {"parcel_id": f"HS-{i + 1:06d}", "status": per_year[-1][i]}
         for k, y in enumerate(years):
             row[f"status_{y}"] = per_year[k][i]
-        row.update(village_id=f"V-{vid[i] + 1:04d}", adcode=p_adcode[i],
-                   area_ha=round(float(areas[i]), 4), in_emigration_area=bool(in_emig[vid[i]]))
+        row.update(
+            village_id=f"V-{vid[i] + 1:04d}",
+            adcode=p_adcode[i],
+            area_ha=round(float(areas[i]), 4),
+            in_emigration_area=bool(in_emig[vid[i]]),
+        )
         rows.append(row)
-    cols = (["parcel_id", "status"] + [f"status_{y}" for y in years]
-            + ["village_id", "adcode", "area_ha", "in_emigration_area"])
+    cols = (
+        ["parcel_id", "status"]
+        + [f"status_{y}" for y in years]
+        + ["village_id", "adcode", "area_ha", "in_emigration_area"]
+    )
     parcels = _gdf(rows, polys, TM_CRS, cols)
-    vrows = [{"village_id": f"V-{v + 1:04d}", "name": vnames[v], "adcode": adcodes[v],
-              "kind": "village", "radius_m": float(radii[v]),
-              "in_emigration_area": bool(in_emig[v])} for v in range(len(centres))]
-    villages = _gdf(vrows, shapely.points(centres) if len(centres) else [], TM_CRS,
-                    ["village_id", "name", "adcode", "kind", "radius_m", "in_emigration_area"])
+    vrows = [
+        {
+            "village_id": f"V-{v + 1:04d}",
+            "name": vnames[v],
+            "adcode": adcodes[v],
+            "kind": "village",
+            "radius_m": float(radii[v]),
+            "in_emigration_area": bool(in_emig[v]),
+        }
+        for v in range(len(centres))
+    ]
+    villages = _gdf(
+        vrows,
+        shapely.points(centres) if len(centres) else [],
+        TM_CRS,
+        ["village_id", "name", "adcode", "kind", "radius_m", "in_emigration_area"],
+    )
     return Homesteads(villages=villages, disks=disks, parcels=parcels, codes=codes)
 
 
-_MINERALS = {"coal": "煤矿", "limestone": "石灰岩矿", "silica": "硅石矿", "sand_gravel": "砂石料场",
-             "clay": "黏土矿"}
+_MINERALS = {
+    "coal": "煤矿",
+    "limestone": "石灰岩矿",
+    "silica": "硅石矿",
+    "sand_gravel": "砂石料场",
+    "clay": "黏土矿",
+}
 
 
-def mines_layer(ref: Reference, env: Environment, terrain, n_mines: int, years, seed: int,
-                protected: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def mines_layer(
+    ref: Reference,
+    env: Environment,
+    terrain,
+    n_mines: int,
+    years,
+    seed: int,
+    protected: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
     rng = rng_for(seed, "mines")
     years = tuple(years)
     region = env.region_tm
-    cols = (["mine_id", "name", "mineral", "status"] + [f"status_{y}" for y in years]
-            + ["legacy", "area_ha", "adcode", "setting"])
+    cols = (
+        ["mine_id", "name", "mineral", "status"]
+        + [f"status_{y}" for y in years]
+        + ["legacy", "area_ha", "adcode", "setting"]
+    )
     if n_mines <= 0:
         return _gdf([], [], TM_CRS, cols)
-    area = shapely.intersection(shapely.union_all(
-        ref.zone("mining_area").to_crs(TM_CRS).geometry.values), region)
+    area = shapely.intersection(
+        shapely.union_all(ref.zone("mining_area").to_crs(TM_CRS).geometry.values), region
+    )
     nx_, ny_ = TO_TM.transform(*NINGDONG)
     ningdong = shapely.intersection(shapely.Point(nx_, ny_).buffer(14000), region)
     n_nd = round(0.10 * n_mines)
@@ -384,8 +476,12 @@ def mines_layer(ref: Reference, env: Environment, terrain, n_mines: int, years, 
         z = _elev(terrain, c)
         dY, level = polyline_distance(c[:, 0], c[:, 1], env.yellow, env.yellow_levels)
         d_seat = np.hypot(c[:, None, 0] - seats[None, :, 0], c[:, None, 1] - seats[None, :, 1])
-        return ((z - level - 2.5e-3 * dY > 35) & (dY > 2500) & (z < 2300)
-                & np.all(d_seat > 1.5 * seat_r[None, :] + 1000, axis=1))
+        return (
+            (z - level - 2.5e-3 * dY > 35)
+            & (dY > 2500)
+            & (z < 2300)
+            & np.all(d_seat > 1.5 * seat_r[None, :] + 1000, axis=1)
+        )
 
     def cands(geom, m, zmin, zmax):
         c = _sample_in(geom, m, rng)
@@ -401,18 +497,20 @@ def mines_layer(ref: Reference, env: Environment, terrain, n_mines: int, years, 
         q = q[shapely.contains_xy(region, q[:, 0], q[:, 1])]
         return q[off_plain(q)]
 
-    groups = [("helan_mining_area", lambda m: cands(area, m, 1130, 2100), n_area),
-              ("ningdong", lambda m: cands(ningdong, m, 0, 5000), n_nd),
-              ("quarry", quarries, n_q)]
+    groups = [
+        ("helan_mining_area", lambda m: cands(area, m, 1130, 2100), n_area),
+        ("ningdong", lambda m: cands(ningdong, m, 0, 5000), n_nd),
+        ("quarry", quarries, n_q),
+    ]
     centres, setting, radii = [], [], []
     taken: list = []
     offset = 0
     short = 0
     for name, make, n in groups:
-        n += short if name == "quarry" else 0    # whatever a group could not place
-        r = rad[offset:offset + n] if offset + n <= len(rad) else np.resize(rad, n)
+        n += short if name == "quarry" else 0  # whatever a group could not place
+        r = rad[offset : offset + n] if offset + n <= len(rad) else np.resize(rad, n)
         chosen, c, r_full = [], np.zeros((0, 2)), np.zeros(0)
-        for attempt in range(1, 6):              # more candidates until the group is full
+        for attempt in range(1, 6):  # more candidates until the group is full
             c = make(40 * attempt * max(n, 1))
             r_full = np.resize(r, len(c)) if len(r) else np.zeros(len(c))
             chosen = _spaced(c, r_full, n, gap=150.0, taken=taken)
@@ -440,14 +538,16 @@ def mines_layer(ref: Reference, env: Environment, terrain, n_mines: int, years, 
         geoms.append(shapely.affinity.scale(poly, scale, scale, origin=(cx, cy)))
     setting = np.asarray(setting, dtype=object)
     prot_any = shapely.union_all(protected.geometry.values) if len(protected) else shapely.Polygon()
-    in_prot = shapely.contains_xy(prot_any, centres[:, 0], centres[:, 1]) if n else np.zeros(0, bool)
+    in_prot = (
+        shapely.contains_xy(prot_any, centres[:, 0], centres[:, 1]) if n else np.zeros(0, bool)
+    )
     key = rng.random(n) + 0.6 * in_prot - 0.5 * (setting == "ningdong")
     order = np.argsort(-key, kind="stable")
     status = np.full(n, "operating", dtype=object)
     n_ab = round(MINE_MIX["abandoned"] * n)
     n_cl = round(MINE_MIX["closed"] * n)
     status[order[:n_ab]] = "abandoned"
-    status[order[n_ab:n_ab + n_cl]] = "closed"
+    status[order[n_ab : n_ab + n_cl]] = "closed"
     per_year = [status]
     for _ in range(len(years) - 1):
         nxt = per_year[0]
@@ -463,25 +563,37 @@ def mines_layer(ref: Reference, env: Environment, terrain, n_mines: int, years, 
         if setting[i] == "ningdong":
             mineral = "coal"
         elif setting[i] == "quarry":
-            mineral = ("sand_gravel", "clay", "limestone")[int(np.searchsorted([0.6, 0.85], u[i] * 0.999))]
+            mineral = ("sand_gravel", "clay", "limestone")[
+                int(np.searchsorted([0.6, 0.85], u[i] * 0.999))
+            ]
         else:
             mineral = ("coal", "limestone", "silica", "sand_gravel")[
-                int(np.searchsorted([0.5, 0.7, 0.85], rng.random()))]
-        row = {"mine_id": f"MN-{i + 1:04d}",
-               "name": f"{cnames.get(adcodes[i], '')}{_MINERALS[mineral]}{i + 1}号",
-               "mineral": mineral, "status": per_year[-1][i]}
+                int(np.searchsorted([0.5, 0.7, 0.85], rng.random()))
+            ]
+        row = {
+            "mine_id": f"MN-{i + 1:04d}",
+            "name": f"{cnames.get(adcodes[i], '')}{_MINERALS[mineral]}{i + 1}号",
+            "mineral": mineral,
+            "status": per_year[-1][i],
+        }
         for k, y in enumerate(years):
             row[f"status_{y}"] = per_year[k][i]
-        row.update(legacy=bool(legacy[i]), area_ha=round(float(geoms[i].area / 1e4), 3),
-                   adcode=adcodes[i], setting=setting[i])
+        row.update(
+            legacy=bool(legacy[i]),
+            area_ha=round(float(geoms[i].area / 1e4), 3),
+            adcode=adcodes[i],
+            setting=setting[i],
+        )
         rows.append(row)
     return _gdf(rows, geoms, TM_CRS, cols)
 
 
 def rivers_layer(ref: Reference) -> gpd.GeoDataFrame:
     r = ref.rivers
-    rows = [{"river_id": a, "name": b, "name_en": c, "kind": d}
-            for a, b, c, d in zip(r["river_id"], r["name_zh"], r["name_en"], r["kind"])]
+    rows = [
+        {"river_id": a, "name": b, "name_en": c, "kind": d}
+        for a, b, c, d in zip(r["river_id"], r["name_zh"], r["name_en"], r["kind"])
+    ]
     return _gdf(rows, r.geometry.values, GEO_CRS, ["river_id", "name", "name_en", "kind"])
 
 
@@ -499,9 +611,14 @@ def settlements_roads(ref: Reference, env: Environment, villages: gpd.GeoDataFra
     rows, pts = [], []
     for code in sorted(env.seats):
         x, y, _r = env.seats[code]
-        rows.append({"name": f"{cn.loc[code, 'name_zh']}政府驻地",
-                     "name_en": f"{cn.loc[code, 'name_en']} seat", "kind": "county_seat",
-                     "adcode": code})
+        rows.append(
+            {
+                "name": f"{cn.loc[code, 'name_zh']}政府驻地",
+                "name_en": f"{cn.loc[code, 'name_en']} seat",
+                "kind": "county_seat",
+                "adcode": code,
+            }
+        )
         pts.append((x, y))
     n_seats = len(rows)
     for _, v in villages.iterrows():
@@ -510,8 +627,9 @@ def settlements_roads(ref: Reference, env: Environment, villages: gpd.GeoDataFra
     for i, row in enumerate(rows, start=1):
         row["settlement_id"] = f"ST-{i:04d}"
     pts = np.asarray(pts)
-    settlements = _gdf(rows, shapely.points(pts), TM_CRS,
-                       ["settlement_id", "name", "name_en", "kind", "adcode"])
+    settlements = _gdf(
+        rows, shapely.points(pts), TM_CRS, ["settlement_id", "name", "name_en", "kind", "adcode"]
+    )
     # roads: spanning tree of the county seats (+ a few loops), villages linked to the network
     edges = []
     d_seats = np.hypot(*(pts[:n_seats, None, :] - pts[None, :n_seats, :]).transpose(2, 0, 1))
@@ -519,7 +637,7 @@ def settlements_roads(ref: Reference, env: Environment, villages: gpd.GeoDataFra
     plain = set(PLAIN_COUNTIES)
     codes = sorted(env.seats)
     seat_pairs = {tuple(sorted((int(i), int(j)))) for i, j in zip(mst.row, mst.col)}
-    for i in range(n_seats):        # second-nearest links make a few loops
+    for i in range(n_seats):  # second-nearest links make a few loops
         order = np.argsort(d_seats[i])
         j = int(order[2]) if n_seats > 2 else int(order[1])
         seat_pairs.add(tuple(sorted((i, j))))
@@ -531,7 +649,7 @@ def settlements_roads(ref: Reference, env: Environment, villages: gpd.GeoDataFra
         for v in range(n_seats, len(pts)):
             dv = d_all[v].copy()
             dv[v] = np.inf
-            dv[n_seats:][np.arange(len(pts) - n_seats) >= v - n_seats] = np.inf   # earlier only
+            dv[n_seats:][np.arange(len(pts) - n_seats) >= v - n_seats] = np.inf  # earlier only
             j = int(np.argmin(dv))
             edges.append((v, j, "rural"))
     geoms, rrows = [], []
@@ -577,8 +695,9 @@ def _polygons(mask: np.ndarray, transform: Affine, min_area: float) -> list:
     return out
 
 
-def redline_layer(summary: Summary, protected: gpd.GeoDataFrame, env: Environment,
-                  ref: Reference) -> gpd.GeoDataFrame:
+def redline_layer(
+    summary: Summary, protected: gpd.GeoDataFrame, env: Environment, ref: Reference
+) -> gpd.GeoDataFrame:
     """Ecological red line: nature reserves, steep or high land, the Yellow River corridor."""
     with np.errstate(invalid="ignore", divide="ignore"):
         z = summary.z_sum / summary.valid
@@ -594,11 +713,14 @@ def redline_layer(summary: Summary, protected: gpd.GeoDataFrame, env: Environmen
     sand = zone_layer(ref, "sand_area", env.region_tm)
     geoms += [_inner(g, 0.3) for g in sand.geometry.values]
     merged = shapely.intersection(shapely.union_all(geoms), env.region_tm)
-    parts = [p for p in getattr(merged, "geoms", [merged]) if p.geom_type == "Polygon"
-             and p.area >= 1e6]
+    parts = [
+        p for p in getattr(merged, "geoms", [merged]) if p.geom_type == "Polygon" and p.area >= 1e6
+    ]
     parts.sort(key=lambda p: (-p.area, p.bounds))
-    rows = [{"redline_id": f"RL-{i:04d}", "area_km2": round(p.area / 1e6, 3)}
-            for i, p in enumerate(parts, start=1)]
+    rows = [
+        {"redline_id": f"RL-{i:04d}", "area_km2": round(p.area / 1e6, 3)}
+        for i, p in enumerate(parts, start=1)
+    ]
     return _gdf(rows, parts, TM_CRS, ["redline_id", "area_km2"])
 
 
@@ -617,14 +739,19 @@ def farmland_layer(summary: Summary, env: Environment, tile_m: float = 4000.0) -
     minx, miny, maxx, maxy = allf.bounds
     x0 = math.floor(minx / tile_m) * tile_m
     y0 = math.floor(miny / tile_m) * tile_m
-    tiles = [shapely.box(x, y, x + tile_m, y + tile_m)
-             for y in np.arange(y0, maxy, tile_m) for x in np.arange(x0, maxx, tile_m)]
+    tiles = [
+        shapely.box(x, y, x + tile_m, y + tile_m)
+        for y in np.arange(y0, maxy, tile_m)
+        for x in np.arange(x0, maxx, tile_m)
+    ]
     pieces = shapely.intersection(np.asarray(tiles, dtype=object), allf)
     out = []
     for p in pieces:
         for q in getattr(p, "geoms", [p]):
             if q.geom_type == "Polygon" and q.area >= 2.5e5:
                 out.append(q)
-    rows = [{"farmland_id": f"BF-{i:05d}", "area_ha": round(q.area / 1e4, 2)}
-            for i, q in enumerate(out, start=1)]
+    rows = [
+        {"farmland_id": f"BF-{i:05d}", "area_ha": round(q.area / 1e4, 2)}
+        for i, q in enumerate(out, start=1)
+    ]
     return _gdf(rows, out, TM_CRS, ["farmland_id", "area_ha"])

@@ -22,6 +22,18 @@ from .stage import (
 )
 from .valuation import GEP_SERVICES, SERVICES
 
-__all__ = ["EXTRA_LAYERS", "GAIN_COLUMNS", "GEP_SERVICES", "SERVICES", "SERVICE_LAYERS",
-           "ServiceParams", "compare_services", "compare_tables", "compute_services",
-           "load_params", "parcel_gains", "services_reach", "services_year"]
+__all__ = [
+    "EXTRA_LAYERS",
+    "GAIN_COLUMNS",
+    "GEP_SERVICES",
+    "SERVICES",
+    "SERVICE_LAYERS",
+    "ServiceParams",
+    "compare_services",
+    "compare_tables",
+    "compute_services",
+    "load_params",
+    "parcel_gains",
+    "services_reach",
+    "services_year",
+]

@@ -33,8 +33,20 @@ from .valuation import (
     regulating_values,
 )
 
-ACCOUNT_COLUMNS = ["zone_kind", "zone_id", "zone_name", "year", "category", "service",
-                   "service_zh", "quantity", "unit", "value_cny", "value_wan_cny", "accounted"]
+ACCOUNT_COLUMNS = [
+    "zone_kind",
+    "zone_id",
+    "zone_name",
+    "year",
+    "category",
+    "service",
+    "service_zh",
+    "quantity",
+    "unit",
+    "value_cny",
+    "value_wan_cny",
+    "accounted",
+]
 ZONE_KEYS = ["zone_kind", "zone_id", "zone_name", "year"]
 TOTAL_ID = "total"
 TOTAL_NAME = "合计 Total"
@@ -51,19 +63,24 @@ def read_statistics(path, kind: str, items, unit: str) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path}: {kind} statistics table not found (services.gep.{kind})")
     if unit not in UNIT_FACTORS:
-        raise InputError(f"services.gep.statistics_unit: {unit!r}; use one of "
-                         f"{sorted(UNIT_FACTORS)}")
+        raise InputError(
+            f"services.gep.statistics_unit: {unit!r}; use one of {sorted(UNIT_FACTORS)}"
+        )
     df = pd.read_csv(path, encoding="utf-8-sig", dtype={"adcode": str, "item": str})
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in ("adcode", "year", "item", "value") if c not in df.columns]
     if missing:
-        raise InputError(f"{path}: column(s) {missing} missing; expected adcode, year, item, "
-                         f"value (value in {unit})")
+        raise InputError(
+            f"{path}: column(s) {missing} missing; expected adcode, year, item, "
+            f"value (value in {unit})"
+        )
     df["adcode"] = df["adcode"].astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
     bad_code = ~df["adcode"].str.fullmatch(r"[0-9]{6}")
     if bad_code.any():
-        raise InputError(f"{path}: adcode must be a 6-digit county code (lines "
-                         f"{list(df.index[bad_code][:5] + 2)})")
+        raise InputError(
+            f"{path}: adcode must be a 6-digit county code (lines "
+            f"{list(df.index[bad_code][:5] + 2)})"
+        )
     df["item"] = df["item"].astype(str).str.strip()
     unknown = sorted(set(df["item"]) - set(items))
     if unknown:
@@ -72,29 +89,46 @@ def read_statistics(path, kind: str, items, unit: str) -> pd.DataFrame:
     val = pd.to_numeric(df["value"], errors="coerce")
     bad = year.isna() | val.isna() | (val < 0)
     if bad.any():
-        raise InputError(f"{path}: year and value must be numbers, value >= 0 (lines "
-                         f"{list(df.index[bad][:5] + 2)})")
+        raise InputError(
+            f"{path}: year and value must be numbers, value >= 0 (lines "
+            f"{list(df.index[bad][:5] + 2)})"
+        )
     df["year"] = year.astype(int)
     dup = df.duplicated(["adcode", "year", "item"])
     if dup.any():
-        raise InputError(f"{path}: duplicate adcode/year/item rows (lines "
-                         f"{list(df.index[dup][:5] + 2)})")
-    out = pd.DataFrame({"adcode": df["adcode"], "year": df["year"], "item": df["item"],
-                        "value_cny": val.astype(float) * UNIT_FACTORS[unit]})
+        raise InputError(
+            f"{path}: duplicate adcode/year/item rows (lines {list(df.index[dup][:5] + 2)})"
+        )
+    out = pd.DataFrame(
+        {
+            "adcode": df["adcode"],
+            "year": df["year"],
+            "item": df["item"],
+            "value_cny": val.astype(float) * UNIT_FACTORS[unit],
+        }
+    )
     out["quantity"] = pd.to_numeric(df["quantity"], errors="coerce") if "quantity" in df else np.nan
     out["quantity_unit"] = df["unit"].astype(str) if "unit" in df else "CNY"
     return out
 
 
 def _svc_meta() -> dict[str, dict]:
-    return {r.service: {"category": r.category, "zh": r.name_zh, "unit": r.unit}
-            for r in SERVICES.itertuples()}
+    return {
+        r.service: {"category": r.category, "zh": r.name_zh, "unit": r.unit}
+        for r in SERVICES.itertuples()
+    }
 
 
-def zone_accounts(zones: pd.DataFrame, prices: Mapping[str, float], coef: Coefficients,
-                  co2_per_c: float, include_oxygen: bool, *,
-                  material: pd.DataFrame | None = None, cultural: pd.DataFrame | None = None
-                  ) -> pd.DataFrame:
+def zone_accounts(
+    zones: pd.DataFrame,
+    prices: Mapping[str, float],
+    coef: Coefficients,
+    co2_per_c: float,
+    include_oxygen: bool,
+    *,
+    material: pd.DataFrame | None = None,
+    cultural: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The long account table of one year for the zones of `zones` (one row per zone with
     ZONE_KEYS and valuation.PHYSICAL_COLUMNS), plus the total rows. `material` / `cultural`:
     statistics (`read_statistics`) or None when not supplied (not accounted); they apply to
@@ -114,8 +148,9 @@ def zone_accounts(zones: pd.DataFrame, prices: Mapping[str, float], coef: Coeffi
         b["value_cny"] = val if acc else np.nan
         b["accounted"] = bool(acc)
         blocks.append(b)
-    is_county = keys["zone_kind"].astype(str).eq("county") & keys["zone_id"].astype(str).str.fullmatch(
-        r"[0-9]{6}")
+    is_county = keys["zone_kind"].astype(str).eq("county") & keys["zone_id"].astype(
+        str
+    ).str.fullmatch(r"[0-9]{6}")
     for items, table in ((MATERIAL_ITEMS, material), (CULTURAL_ITEMS, cultural)):
         for svc in items:
             m = meta[svc]
@@ -137,8 +172,10 @@ def zone_accounts(zones: pd.DataFrame, prices: Mapping[str, float], coef: Coeffi
             blocks.append(b)
     acc = pd.concat(blocks, ignore_index=True)
     order = {s: i for i, s in enumerate(SERVICES["service"])}
-    zorder = {z: i for i, z in enumerate(keys["zone_kind"].astype(str) + "|"
-                                         + keys["zone_id"].astype(str))}
+    zorder = {
+        z: i
+        for i, z in enumerate(keys["zone_kind"].astype(str) + "|" + keys["zone_id"].astype(str))
+    }
     acc["_z"] = (acc["zone_kind"].astype(str) + "|" + acc["zone_id"].astype(str)).map(zorder)
     acc["_s"] = acc["service"].map(order)
     acc = acc.sort_values(["_z", "_s"], kind="stable").drop(columns=["_z", "_s"])
@@ -157,14 +194,21 @@ def _total_rows(acc: pd.DataFrame) -> pd.DataFrame:
     for svc, g in acc.groupby("service", sort=False):
         a = g["accounted"].astype(bool)
         units = g.loc[a, "unit"].unique() if a.any() else g["unit"].unique()
-        rows.append({"zone_kind": "region", "zone_id": TOTAL_ID, "zone_name": TOTAL_NAME,
-                     "year": year, "category": g["category"].iloc[0], "service": svc,
-                     "service_zh": g["service_zh"].iloc[0],
-                     "quantity": g.loc[a, "quantity"].sum(min_count=1) if len(units) <= 1
-                     else np.nan,
-                     "unit": units[0] if len(units) else "",
-                     "value_cny": g.loc[a, "value_cny"].sum(min_count=1) if a.any() else np.nan,
-                     "accounted": bool(a.any())})
+        rows.append(
+            {
+                "zone_kind": "region",
+                "zone_id": TOTAL_ID,
+                "zone_name": TOTAL_NAME,
+                "year": year,
+                "category": g["category"].iloc[0],
+                "service": svc,
+                "service_zh": g["service_zh"].iloc[0],
+                "quantity": g.loc[a, "quantity"].sum(min_count=1) if len(units) <= 1 else np.nan,
+                "unit": units[0] if len(units) else "",
+                "value_cny": g.loc[a, "value_cny"].sum(min_count=1) if a.any() else np.nan,
+                "accounted": bool(a.any()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -177,10 +221,12 @@ def gep_wide(accounts: pd.DataFrame, areas: pd.DataFrame | None = None) -> pd.Da
     keys = accounts[ZONE_KEYS].drop_duplicates().reset_index(drop=True)
     gep_rows = accounts[accounts["service"].isin(GEP_SERVICES)]
     idx = ["zone_kind", "zone_id"]
-    val = gep_rows.pivot_table(index=idx, columns="service", values="value_cny",
-                               aggfunc="sum", dropna=False, sort=False)
+    val = gep_rows.pivot_table(
+        index=idx, columns="service", values="value_cny", aggfunc="sum", dropna=False, sort=False
+    )
     accd = gep_rows.assign(a=gep_rows["accounted"].astype(bool)).pivot_table(
-        index=idx, columns="service", values="a", aggfunc="max", dropna=False, sort=False)
+        index=idx, columns="service", values="a", aggfunc="max", dropna=False, sort=False
+    )
     val = val.where(accd.astype(bool))
     out = keys.copy()
     if areas is not None:
@@ -211,30 +257,40 @@ def gep_wide(accounts: pd.DataFrame, areas: pd.DataFrame | None = None) -> pd.Da
         out[f"{c}_cny"] = cats[c]
     for s in GEP_SERVICES:
         out[f"{s}_cny"] = v[s].to_numpy(float) if s in v.columns else np.nan
-    out["not_accounted"] = [";".join(s for s in GEP_SERVICES
-                                     if not (s in v.columns and np.isfinite(v[s].iloc[i])))
-                            for i in range(len(out))]
+    out["not_accounted"] = [
+        ";".join(s for s in GEP_SERVICES if not (s in v.columns and np.isfinite(v[s].iloc[i])))
+        for i in range(len(out))
+    ]
     asset = accounts[accounts["service"] == "carbon_stock"].set_index(idx)
     out["carbon_stock_t_co2"] = asset["quantity"].reindex(mi).to_numpy(float)
     out["carbon_stock_value_cny"] = asset["value_cny"].reindex(mi).to_numpy(float)
     return out
 
 
-def gep_change(wide_a: pd.DataFrame, wide_b: pd.DataFrame, year_a: int, year_b: int
-               ) -> pd.DataFrame:
+def gep_change(
+    wide_a: pd.DataFrame, wide_b: pd.DataFrame, year_a: int, year_b: int
+) -> pd.DataFrame:
     """GEP and every service of two years per zone (matched by zone_kind + zone_id): the two
     values, d_gep_cny / d_gep_wan_cny / d_gep_yi_cny, d_gep_pct (% of year A), d_<service>_cny.
     ``comparable`` is False where the two years account different services (their GEP then
     differs by what was accounted, not only by what changed); ``status`` names zones found in
     one year only."""
     idx = ["zone_kind", "zone_id"]
-    m = wide_a.merge(wide_b, on=idx, how="outer", suffixes=("_a", "_b"), indicator=True,
-                     sort=False)
-    out = pd.DataFrame({"zone_kind": m["zone_kind"], "zone_id": m["zone_id"],
-                        "zone_name": m["zone_name_b"].fillna(m["zone_name_a"]),
-                        "year_from": int(year_a), "year_to": int(year_b)})
-    out["status"] = np.select([m["_merge"] == "left_only", m["_merge"] == "right_only"],
-                              [f"only_in_{year_a}", f"only_in_{year_b}"], "ok")
+    m = wide_a.merge(wide_b, on=idx, how="outer", suffixes=("_a", "_b"), indicator=True, sort=False)
+    out = pd.DataFrame(
+        {
+            "zone_kind": m["zone_kind"],
+            "zone_id": m["zone_id"],
+            "zone_name": m["zone_name_b"].fillna(m["zone_name_a"]),
+            "year_from": int(year_a),
+            "year_to": int(year_b),
+        }
+    )
+    out["status"] = np.select(
+        [m["_merge"] == "left_only", m["_merge"] == "right_only"],
+        [f"only_in_{year_a}", f"only_in_{year_b}"],
+        "ok",
+    )
     ga, gb = m["gep_cny_a"], m["gep_cny_b"]
     out["gep_cny_from"], out["gep_cny_to"] = ga, gb
     out["gep_yi_cny_from"], out["gep_yi_cny_to"] = ga / YI, gb / YI
@@ -247,8 +303,9 @@ def gep_change(wide_a: pd.DataFrame, wide_b: pd.DataFrame, year_a: int, year_b: 
         out[f"d_{c}_cny"] = m[f"{c}_cny_b"] - m[f"{c}_cny_a"]
     for s in GEP_SERVICES:
         out[f"d_{s}_cny"] = m[f"{s}_cny_b"] - m[f"{s}_cny_a"]
-    out["comparable"] = ((m["_merge"] == "both")
-                         & (m["not_accounted_a"].fillna("") == m["not_accounted_b"].fillna("")))
+    out["comparable"] = (m["_merge"] == "both") & (
+        m["not_accounted_a"].fillna("") == m["not_accounted_b"].fillna("")
+    )
     return out.reset_index(drop=True)
 
 

@@ -40,8 +40,10 @@ def read_carbon_table(carbon_csv: str | Path | pd.DataFrame) -> pd.DataFrame:
     df = df.rename(columns=rename)
     missing = [c for c in ("lucode", *POOLS) if c not in df.columns]
     if missing:
-        raise InputError(f"{src}: column(s) {missing} missing (InVEST carbon table format: "
-                         f"lucode, C_above, C_below, C_soil, C_dead)")
+        raise InputError(
+            f"{src}: column(s) {missing} missing (InVEST carbon table format: "
+            f"lucode, C_above, C_below, C_soil, C_dead)"
+        )
     for c in ("lucode", *POOLS):
         vals = pd.to_numeric(df[c], errors="coerce")
         if vals.isna().any():
@@ -65,8 +67,9 @@ def density_lut(carbon_df: pd.DataFrame) -> np.ndarray:
     return lut
 
 
-def carbon_stock(landuse: np.ndarray, lut: np.ndarray, pixel_ha: float,
-                 valid: np.ndarray | None = None) -> np.ndarray:
+def carbon_stock(
+    landuse: np.ndarray, lut: np.ndarray, pixel_ha: float, valid: np.ndarray | None = None
+) -> np.ndarray:
     """Carbon stock per pixel (t C, float64); NaN where `valid` is False (default: landuse != 0).
 
     A valid pixel whose class has no row in the table raises InputError naming the codes (as
@@ -80,15 +83,20 @@ def carbon_stock(landuse: np.ndarray, lut: np.ndarray, pixel_ha: float,
     bad = valid & np.isnan(dens)
     if bad.any():
         codes = sorted(np.unique(lu[bad]).astype(int).tolist())
-        raise InputError(f"land-use code(s) {codes} are in the raster but not in the carbon "
-                         f"table; add a row per code")
+        raise InputError(
+            f"land-use code(s) {codes} are in the raster but not in the carbon "
+            f"table; add a row per code"
+        )
     return dens * float(pixel_ha)
 
 
 def to_co2(carbon_t: np.ndarray | float, co2_per_c: float = CO2_PER_C):
     """t C -> t CO₂."""
-    return np.asarray(carbon_t) * float(co2_per_c) if np.ndim(carbon_t) else \
-        float(carbon_t) * float(co2_per_c)
+    return (
+        np.asarray(carbon_t) * float(co2_per_c)
+        if np.ndim(carbon_t)
+        else float(carbon_t) * float(co2_per_c)
+    )
 
 
 def carbon_value(carbon_t, price_per_t_co2: float, co2_per_c: float = CO2_PER_C):
@@ -96,9 +104,16 @@ def carbon_value(carbon_t, price_per_t_co2: float, co2_per_c: float = CO2_PER_C)
     return to_co2(carbon_t, co2_per_c) * float(price_per_t_co2)
 
 
-def sequestration_per_ha(landuse, landuse_prev, density: np.ndarray, rate: np.ndarray,
-                         maturation_years: float, loss_years: float, nep=None,
-                         valid: np.ndarray | None = None) -> np.ndarray:
+def sequestration_per_ha(
+    landuse,
+    landuse_prev,
+    density: np.ndarray,
+    rate: np.ndarray,
+    maturation_years: float,
+    loss_years: float,
+    nep=None,
+    valid: np.ndarray | None = None,
+) -> np.ndarray:
     """Yearly carbon sequestration (t C/ha/yr, a flow) of every pixel, docs/gep.md §固碳.
 
     * Land whose class did not change (or whose earlier class is unknown: `landuse_prev` None

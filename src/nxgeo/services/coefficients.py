@@ -39,23 +39,28 @@ class Coefficients:
         rows = self._rows(service, parameter)
         rows = rows[rows["class"] == ""]
         if rows.empty:
-            raise InputError(f"{self.source}: no row `{service},{parameter},,<value>,<unit>,"
-                             f"<source>,<placeholder>`; add it (see docs/gep.md)")
+            raise InputError(
+                f"{self.source}: no row `{service},{parameter},,<value>,<unit>,"
+                f"<source>,<placeholder>`; add it (see docs/gep.md)"
+            )
         return float(rows["value"].iloc[0])
 
     def per_class(self, service: str, parameter: str) -> dict[str, float]:
         rows = self._rows(service, parameter)
         rows = rows[rows["class"] != ""]
         if rows.empty:
-            raise InputError(f"{self.source}: no per-class rows for {service}.{parameter}; add "
-                             f"one row per canonical class (or a `default` row)")
+            raise InputError(
+                f"{self.source}: no per-class rows for {service}.{parameter}; add "
+                f"one row per canonical class (or a `default` row)"
+            )
         return dict(zip(rows["class"], rows["value"].astype(float)))
 
     def lut(self, service: str, parameter: str, classes: pd.DataFrame) -> np.ndarray:
         """Lookup array (256) by canonical class id; NaN for a class neither listed nor
         covered by `default` (lookups on such pixels raise an error naming the class)."""
-        return class_lut(self.per_class(service, parameter), classes,
-                         f"{self.source} {service}.{parameter}")
+        return class_lut(
+            self.per_class(service, parameter), classes, f"{self.source} {service}.{parameter}"
+        )
 
     def unit(self, service: str, parameter: str) -> str:
         rows = self._rows(service, parameter)
@@ -72,8 +77,9 @@ def read_coefficients(path_or_df) -> Coefficients:
     else:
         path = Path(path_or_df)
         if not path.exists():
-            raise InputError(f"{path}: GEP coefficient table not found "
-                             f"(inputs.tables.gep_coefficients)")
+            raise InputError(
+                f"{path}: GEP coefficient table not found (inputs.tables.gep_coefficients)"
+            )
         df, src = pd.read_csv(path, encoding="utf-8-sig", dtype={"class": str}), str(path)
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in REQUIRED if c not in df.columns]
@@ -84,12 +90,15 @@ def read_coefficients(path_or_df) -> Coefficients:
     vals = pd.to_numeric(df["value"], errors="coerce")
     bad = vals.isna() | (vals < 0)
     if bad.any():
-        raise InputError(f"{src}: value must be a number >= 0 (lines {list(df.index[bad][:5] + 2)})")
+        raise InputError(
+            f"{src}: value must be a number >= 0 (lines {list(df.index[bad][:5] + 2)})"
+        )
     df["value"] = vals.astype(float)
     badp = ~df["placeholder"].isin(["yes", "no"])
     if badp.any():
-        raise InputError(f"{src}: placeholder must be yes or no (lines "
-                         f"{list(df.index[badp][:5] + 2)})")
+        raise InputError(
+            f"{src}: placeholder must be yes or no (lines {list(df.index[badp][:5] + 2)})"
+        )
     dup = df.duplicated(["service", "parameter", "class"])
     if dup.any():
         rows = df.loc[dup, ["service", "parameter", "class"]].astype(str).agg(".".join, axis=1)

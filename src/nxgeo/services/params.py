@@ -42,8 +42,9 @@ def class_ids(classes: pd.DataFrame) -> dict[str, int]:
     return dict(zip(classes["canonical"].astype(str), classes["class_id"].astype(int)))
 
 
-def class_lut(table: Mapping | None, classes: pd.DataFrame, key: str,
-              default: float | None = None) -> np.ndarray:
+def class_lut(
+    table: Mapping | None, classes: pd.DataFrame, key: str, default: float | None = None
+) -> np.ndarray:
     """Lookup array (float64, length 256) of a per-class config table.
 
     `table` keys are canonical class names (or ``default``); `key` names the config key in
@@ -55,8 +56,14 @@ def class_lut(table: Mapping | None, classes: pd.DataFrame, key: str,
     ids = class_ids(classes)
     unknown = sorted(set(map(str, table)) - set(ids) - {"default"})
     if unknown:
-        raise ConfigError([(f"{key}: unknown class(es) {unknown}; canonical classes are "
-                           f"{', '.join(ids)} (or `default`)")])
+        raise ConfigError(
+            [
+                (
+                    f"{key}: unknown class(es) {unknown}; canonical classes are "
+                    f"{', '.join(ids)} (or `default`)"
+                )
+            ]
+        )
     dflt = table.pop("default", default)
     lut = np.full(LUT_SIZE, np.nan)
     if dflt is not None:
@@ -75,15 +82,21 @@ def class_mask(names, classes: pd.DataFrame, key: str) -> np.ndarray:
     names = list(names or [])
     unknown = sorted(set(map(str, names)) - set(ids))
     if unknown:
-        raise ConfigError([(f"{key}: unknown class(es) {unknown}; canonical classes are "
-                           f"{', '.join(ids)}")])
+        raise ConfigError(
+            [(f"{key}: unknown class(es) {unknown}; canonical classes are {', '.join(ids)}")]
+        )
     m = np.zeros(LUT_SIZE, dtype=bool)
     m[[ids[str(n)] for n in names]] = True
     return m
 
 
-def lookup(lut: np.ndarray, landuse: np.ndarray, valid: np.ndarray, key: str,
-           classes: pd.DataFrame | None = None) -> np.ndarray:
+def lookup(
+    lut: np.ndarray,
+    landuse: np.ndarray,
+    valid: np.ndarray,
+    key: str,
+    classes: pd.DataFrame | None = None,
+) -> np.ndarray:
     """``lut[landuse]`` (float64), NaN off `valid`; error if a valid pixel's class has no value."""
     lu = np.asarray(landuse)
     out = lut[np.where(valid, lu, 0).astype(np.intp)]
@@ -94,8 +107,9 @@ def lookup(lut: np.ndarray, landuse: np.ndarray, valid: np.ndarray, key: str,
         names = {}
         if classes is not None:
             names = dict(zip(classes["class_id"].astype(int), classes["canonical"].astype(str)))
-        desc = ", ".join(f"{names.get(int(v), int(v))} (id {int(v)}, {int(c)} px)"
-                         for v, c in zip(vals, counts))
+        desc = ", ".join(
+            f"{names.get(int(v), int(v))} (id {int(v)}, {int(c)} px)" for v, c in zip(vals, counts)
+        )
         raise ConfigError([f"{key}: no value for class(es) {desc}; add them or a `default`"])
     return out
 
@@ -122,8 +136,9 @@ def price(prices: Mapping[str, float], item: str, source: str = "prices table") 
     return float(prices[item])
 
 
-def cfg_get(cfg: Mapping | None, path: str, default=None, required: bool = False,
-            prefix: str = "services"):
+def cfg_get(
+    cfg: Mapping | None, path: str, default=None, required: bool = False, prefix: str = "services"
+):
     """Nested config value by dotted `path` ('rusle.r_a'), or `default`."""
     node = cfg or {}
     for part in path.split("."):

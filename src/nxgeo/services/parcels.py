@@ -25,8 +25,13 @@ from .valuation import REGULATING, regulating_values
 PARCEL_FIELDS = {
     "target": ["recommended_target", "target"],
     "area": ["area_ha"],
-    "precipitation": ["precip_mean_mm", "precipitation_mean", "mean_precipitation",
-                      "precip_mean", "precipitation"],
+    "precipitation": [
+        "precip_mean_mm",
+        "precipitation_mean",
+        "mean_precipitation",
+        "precip_mean",
+        "precipitation",
+    ],
     "ls": ["ls_mean", "mean_ls", "ls"],
     "slope": ["slope_mean", "mean_slope", "slope"],
     "water_secured": ["water_secured"],
@@ -36,18 +41,41 @@ PARCEL_FIELDS = {
     "sand_fraction": ["sand_fraction_mean", "sand_fraction"],
     "wind_factor": ["wind_factor_mean", "wind_factor"],
 }
-GAIN_COLUMNS = ["target_key", "target_class", "d_carbon_t", "d_carbon_t_co2",
-                "d_carbon_stock_value_cny", "d_carbon_seq_t_co2_per_yr", "d_soil_t",
-                "d_nutrient_t", "d_sand_t", "d_water_m3", "d_flood_m3", "d_climate_kwh",
-                "d_air_kg", "d_water_purif_kg", *[f"d_{s}_value_cny" for s in REGULATING],
-                "d_gep_cny", "d_gep_wan_cny"]
+GAIN_COLUMNS = [
+    "target_key",
+    "target_class",
+    "d_carbon_t",
+    "d_carbon_t_co2",
+    "d_carbon_stock_value_cny",
+    "d_carbon_seq_t_co2_per_yr",
+    "d_soil_t",
+    "d_nutrient_t",
+    "d_sand_t",
+    "d_water_m3",
+    "d_flood_m3",
+    "d_climate_kwh",
+    "d_air_kg",
+    "d_water_purif_kg",
+    *[f"d_{s}_value_cny" for s in REGULATING],
+    "d_gep_cny",
+    "d_gep_wan_cny",
+]
 # compute_services key -> physical column of the valuation
-_PHYS = {"carbon_t": "carbon_stock_t_c", "seq_t": "carbon_sequestration_t_c",
-         "soil_t": "soil_retention_t", "sand_t": "sand_fixation_t",
-         "water_m3": "water_conservation_m3", "flood_m3": "flood_regulation_m3",
-         "climate_kwh": "climate_regulation_kwh", "air_so2_kg": "air_so2_kg",
-         "air_nox_kg": "air_nox_kg", "air_dust_kg": "air_dust_kg", "water_cod_kg": "water_cod_kg",
-         "water_tn_kg": "water_tn_kg", "water_tp_kg": "water_tp_kg"}
+_PHYS = {
+    "carbon_t": "carbon_stock_t_c",
+    "seq_t": "carbon_sequestration_t_c",
+    "soil_t": "soil_retention_t",
+    "sand_t": "sand_fixation_t",
+    "water_m3": "water_conservation_m3",
+    "flood_m3": "flood_regulation_m3",
+    "climate_kwh": "climate_regulation_kwh",
+    "air_so2_kg": "air_so2_kg",
+    "air_nox_kg": "air_nox_kg",
+    "air_dust_kg": "air_dust_kg",
+    "water_cod_kg": "water_cod_kg",
+    "water_tn_kg": "water_tn_kg",
+    "water_tp_kg": "water_tp_kg",
+}
 KEEP_CLASS = "current"  # parcel_targets class meaning "the current classes, with new cover"
 
 
@@ -88,11 +116,18 @@ def _resolve_targets(df: pd.DataFrame, target: pd.Series, specs: Mapping) -> lis
     return out
 
 
-
-
-def parcel_gains(parcels: pd.DataFrame, cfg_services: Mapping, carbon_csv, prices_csv,
-                 classes_table, coefficients_csv, *, fields: Mapping[str, str] | None = None,
-                 share_prefix: str = "share_", s_method: str = "invest") -> pd.DataFrame:
+def parcel_gains(
+    parcels: pd.DataFrame,
+    cfg_services: Mapping,
+    carbon_csv,
+    prices_csv,
+    classes_table,
+    coefficients_csv,
+    *,
+    fields: Mapping[str, str] | None = None,
+    share_prefix: str = "share_",
+    s_method: str = "invest",
+) -> pd.DataFrame:
     """Yearly change in every service if each parcel takes its recommended target use.
 
     Per ha, at the parcel's mean precipitation, LS and slope (and mean soil_k / sand_fraction /
@@ -138,11 +173,19 @@ def parcel_gains(parcels: pd.DataFrame, cfg_services: Mapping, carbon_csv, price
         ls = _num(ls_col)
     else:
         if slope is None:
-            raise InputError(f"parcels: no ls field and no slope field; expected one of "
-                             f"{PARCEL_FIELDS['ls'] + PARCEL_FIELDS['slope']}")
+            raise InputError(
+                f"parcels: no ls field and no slope field; expected one of "
+                f"{PARCEL_FIELDS['ls'] + PARCEL_FIELDS['slope']}"
+            )
         lam = float(cfg_get(cfg, "parcel_slope_length_m", required=True))
-        ls = ls_factor(slope, np.where(np.isfinite(slope), 1.0, np.nan), lam,
-                       aspect_deg=np.zeros(n), s_method=s_method, l_max=None).astype(float)
+        ls = ls_factor(
+            slope,
+            np.where(np.isfinite(slope), 1.0, np.nan),
+            lam,
+            aspect_deg=np.zeros(n),
+            s_method=s_method,
+            l_max=None,
+        ).astype(float)
         ls[ls == -9999.0] = np.nan
     opt = {}
     for key in ("soil_k", "sand_fraction", "wind_factor"):
@@ -152,8 +195,9 @@ def parcel_gains(parcels: pd.DataFrame, cfg_services: Mapping, carbon_csv, price
     secured = np.zeros(n, bool)
     sec = _field(df, "water_secured", fields, False)
     if sec is not None:
-        secured |= sec.fillna(False).astype(str).str.lower().isin(["true", "1", "1.0", "yes"]
-                                                                   ).to_numpy()
+        secured |= (
+            sec.fillna(False).astype(str).str.lower().isin(["true", "1", "1.0", "yes"]).to_numpy()
+        )
     share_sec = _field(df, "water_secured_share", fields, False)
     if share_sec is not None:
         thr = float(cfg_get(cfg, "parcel_water_secured_share", required=True))
@@ -172,14 +216,26 @@ def parcel_gains(parcels: pd.DataFrame, cfg_services: Mapping, carbon_csv, price
             keep |= sel
         else:
             if cls not in ids:
-                raise ConfigError([(f"services.parcel_targets.{name}.class: {cls!r} is not a "
-                                   f"canonical class (or {KEEP_CLASS!r})")])
+                raise ConfigError(
+                    [
+                        (
+                            f"services.parcel_targets.{name}.class: {cls!r} is not a "
+                            f"canonical class (or {KEEP_CLASS!r})"
+                        )
+                    ]
+                )
             ids_here = np.full(n, ids[cls])
             alt = spec.get("class_not_secured")
             if alt is not None:
                 if alt not in ids:
-                    raise ConfigError([(f"services.parcel_targets.{name}.class_not_secured: "
-                                       f"{alt!r} is not a canonical class")])
+                    raise ConfigError(
+                        [
+                            (
+                                f"services.parcel_targets.{name}.class_not_secured: "
+                                f"{alt!r} is not a canonical class"
+                            )
+                        ]
+                    )
                 ids_here = np.where(secured, ids[cls], ids[alt])
             t_id[sel] = ids_here[sel]
         if spec.get("fvc") is not None:
@@ -187,23 +243,31 @@ def parcel_gains(parcels: pd.DataFrame, cfg_services: Mapping, carbon_csv, price
         if spec.get("rusle_c") is not None:
             t_c[sel] = float(spec["rusle_c"])
     # current class shares
-    share_cols = {c[len(share_prefix):]: c for c in df.columns if str(c).startswith(share_prefix)
-                  and c[len(share_prefix):] in ids}
+    share_cols = {
+        c[len(share_prefix) :]: c
+        for c in df.columns
+        if str(c).startswith(share_prefix) and c[len(share_prefix) :] in ids
+    }
     if share_cols:
         shares = np.column_stack([np.nan_to_num(_num(df[c])) for c in share_cols.values()])
         cls_ids = [ids[k] for k in share_cols]
     else:
         cur = _field(df, "current_class", fields, False)
         if cur is None:
-            raise InputError(f"parcels: no class-share columns ({share_prefix}<class>) and no "
-                             f"current_class column")
+            raise InputError(
+                f"parcels: no class-share columns ({share_prefix}<class>) and no "
+                f"current_class column"
+            )
         names = sorted({str(c) for c in cur.dropna() if str(c).strip()})
         bad = [c for c in names if c not in ids]
         if bad:
             raise InputError(f"parcels: current_class value(s) {bad} are not canonical classes")
         cls_ids = [ids[k] for k in names]
-        shares = (np.column_stack([(cur.astype(str) == k).to_numpy(float) for k in names])
-                  if names else np.zeros((n, 0)))
+        shares = (
+            np.column_stack([(cur.astype(str) == k).to_numpy(float) for k in names])
+            if names
+            else np.zeros((n, 0))
+        )
     tot = shares.sum(axis=1)
     shares = np.where(tot[:, None] > 0, shares / np.where(tot > 0, tot, 1.0)[:, None], 0.0)
     before = {k: np.zeros(n) for k in _PHYS}
@@ -216,18 +280,28 @@ def parcel_gains(parcels: pd.DataFrame, cfg_services: Mapping, carbon_csv, price
         lu_c = np.where(on, cid, 0)
         res_b = compute_services(params, lu_c, prec, ls, 1.0, **opt)
         lu_a = np.where(on, np.where(keep, cid, t_id), 0)
-        res_a = compute_services(params, lu_a, prec, ls, 1.0, landuse_prev=lu_c, fvc=t_fvc,
-                                 rusle_c=t_c, fvc_for_rusle=False, **opt)
+        res_a = compute_services(
+            params,
+            lu_a,
+            prec,
+            ls,
+            1.0,
+            landuse_prev=lu_c,
+            fvc=t_fvc,
+            rusle_c=t_c,
+            fvc_for_rusle=False,
+            **opt,
+        )
         for k in _PHYS:
             before[k] += np.where(on, np.nan_to_num(res_b[k]) * w, 0.0)
             after[k] += np.where(on, np.nan_to_num(res_a[k]) * w, 0.0)
     df["target_key"] = keys_t
-    df["target_class"] = [KEEP_CLASS if kp else (inv.get(int(i)) if i else None)
-                          for kp, i in zip(keep, t_id)]
+    df["target_class"] = [
+        KEEP_CLASS if kp else (inv.get(int(i)) if i else None) for kp, i in zip(keep, t_id)
+    ]
     valid = has_t & (tot > 0) & np.isfinite(area)
     d = {col: np.where(valid, (after[k] - before[k]) * area, np.nan) for k, col in _PHYS.items()}
-    vals = regulating_values(d, params.prices, params.coef, params.co2_per_c,
-                             params.include_oxygen)
+    vals = regulating_values(d, params.prices, params.coef, params.co2_per_c, params.include_oxygen)
     df["d_carbon_t"] = d["carbon_stock_t_c"]
     df["d_carbon_t_co2"] = vals["carbon_stock"][0]
     df["d_carbon_stock_value_cny"] = vals["carbon_stock"][1]

@@ -29,9 +29,13 @@ RENARD_FREIMUND_QUADRATIC = (587.8, -1.219, 0.004105)
 CAI_C_FVC = {"intercept": 0.6508, "slope": 0.3436, "full_cover_pct": 78.3}
 
 
-def erosivity(precip_mm, a: float = RENARD_FREIMUND_A, b: float = RENARD_FREIMUND_B,
-              switch_mm: float | None = RENARD_FREIMUND_SWITCH_MM,
-              quadratic: Sequence[float] | None = RENARD_FREIMUND_QUADRATIC) -> np.ndarray:
+def erosivity(
+    precip_mm,
+    a: float = RENARD_FREIMUND_A,
+    b: float = RENARD_FREIMUND_B,
+    switch_mm: float | None = RENARD_FREIMUND_SWITCH_MM,
+    quadratic: Sequence[float] | None = RENARD_FREIMUND_QUADRATIC,
+) -> np.ndarray:
     """Rainfall erosivity R (MJ·mm/(ha·h·yr)) from annual precipitation (mm).
 
     R = a·P^b below `switch_mm`; at and above it R = c0 + c1·P + c2·P² when `quadratic` is
@@ -48,9 +52,12 @@ def erosivity(precip_mm, a: float = RENARD_FREIMUND_A, b: float = RENARD_FREIMUN
     return r
 
 
-def c_from_fvc(fvc, intercept: float = CAI_C_FVC["intercept"],
-               slope: float = CAI_C_FVC["slope"],
-               full_cover_pct: float = CAI_C_FVC["full_cover_pct"]) -> np.ndarray:
+def c_from_fvc(
+    fvc,
+    intercept: float = CAI_C_FVC["intercept"],
+    slope: float = CAI_C_FVC["slope"],
+    full_cover_pct: float = CAI_C_FVC["full_cover_pct"],
+) -> np.ndarray:
     """RUSLE cover-management factor from fractional vegetation cover `fvc` (0–1).
 
     f = 100·fvc (%): C = 1 at f = 0; intercept − slope·log10(f) for 0 < f < full_cover_pct,
@@ -66,8 +73,11 @@ def c_from_fvc(fvc, intercept: float = CAI_C_FVC["intercept"],
 def soil_loss(r, k, ls, c, p) -> dict[str, np.ndarray]:
     """Potential (R·K·LS), actual (R·K·LS·C·P) soil loss and retention (their difference),
     all in t/ha/yr, element-wise (arrays broadcast)."""
-    pot = np.asarray(r, dtype=np.float64) * np.asarray(k, dtype=np.float64) * \
-        np.asarray(ls, dtype=np.float64)
+    pot = (
+        np.asarray(r, dtype=np.float64)
+        * np.asarray(k, dtype=np.float64)
+        * np.asarray(ls, dtype=np.float64)
+    )
     act = pot * np.asarray(c, dtype=np.float64) * np.asarray(p, dtype=np.float64)
     return {"potential": pot, "actual": act, "retention": pot - act}
 
@@ -84,8 +94,11 @@ def rusle_params(cfg_rusle: Mapping | None) -> dict:
     return {
         "a": float(cfg.get("r_a", RENARD_FREIMUND_A)),
         "b": float(cfg.get("r_b", RENARD_FREIMUND_B)),
-        "switch_mm": (None if cfg.get("r_switch_mm", RENARD_FREIMUND_SWITCH_MM) is None
-                      else float(cfg.get("r_switch_mm", RENARD_FREIMUND_SWITCH_MM))),
+        "switch_mm": (
+            None
+            if cfg.get("r_switch_mm", RENARD_FREIMUND_SWITCH_MM) is None
+            else float(cfg.get("r_switch_mm", RENARD_FREIMUND_SWITCH_MM))
+        ),
         "quadratic": None if quad is None else tuple(float(q) for q in quad),
         "c_fvc": {**CAI_C_FVC, **dict(cfg.get("c_fvc") or {})},
     }

@@ -90,18 +90,40 @@ def _sl_of_x(x, z, q_coeff, s_coeff, s_exp) -> np.ndarray:
     return np.where(np.isnan(x), np.nan, np.where(x > 0, sl, 0.0))
 
 
-def soil_loss_sl(wf, ef, scf, k_prime, c, z: float = Z_M, q_coeff: float = Q_COEFF,
-                 s_coeff: float = S_COEFF, s_exp: float = S_EXP) -> np.ndarray:
+def soil_loss_sl(
+    wf,
+    ef,
+    scf,
+    k_prime,
+    c,
+    z: float = Z_M,
+    q_coeff: float = Q_COEFF,
+    s_coeff: float = S_COEFF,
+    s_exp: float = S_EXP,
+) -> np.ndarray:
     """Wind erosion S_L = (2z/S²)·Q_max·exp(−(z/S)²) in kg/m² (0 where x = 0), with x capped at
     the regression's hump `hump_x` (monotone in x)."""
-    x = (np.asarray(wf, dtype=np.float64) * np.asarray(ef, dtype=np.float64)
-         * np.asarray(scf, dtype=np.float64) * np.asarray(k_prime, dtype=np.float64)
-         * np.asarray(c, dtype=np.float64))
+    x = (
+        np.asarray(wf, dtype=np.float64)
+        * np.asarray(ef, dtype=np.float64)
+        * np.asarray(scf, dtype=np.float64)
+        * np.asarray(k_prime, dtype=np.float64)
+        * np.asarray(c, dtype=np.float64)
+    )
     return _sl_of_x(x, z, q_coeff, s_coeff, s_exp)
 
 
-def sand_fixation(wf, ef, scf, k_prime, c, z: float = Z_M, q_coeff: float = Q_COEFF,
-                  s_coeff: float = S_COEFF, s_exp: float = S_EXP) -> dict[str, np.ndarray]:
+def sand_fixation(
+    wf,
+    ef,
+    scf,
+    k_prime,
+    c,
+    z: float = Z_M,
+    q_coeff: float = Q_COEFF,
+    s_coeff: float = S_COEFF,
+    s_exp: float = S_EXP,
+) -> dict[str, np.ndarray]:
     """Potential (bare soil, C = 1) and actual (C) S_L and the sand fixed SR = potential −
     actual, all kg/m². WF, EF, SCF and K′ are the soil's and the terrain's — never the land-cover
     class's — so the potential is the same whatever grows on the pixel. SR ≥ 0 and SR is
@@ -112,8 +134,9 @@ def sand_fixation(wf, ef, scf, k_prime, c, z: float = Z_M, q_coeff: float = Q_CO
     return {"potential": pot, "actual": act, "fixed": np.maximum(pot - act, 0.0)}
 
 
-def ef_scf_from_texture(sand_pct, silt_pct, clay_pct, om_pct, caco3_pct,
-                        min_clay_pct: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def ef_scf_from_texture(
+    sand_pct, silt_pct, clay_pct, om_pct, caco3_pct, min_clay_pct: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Erodible fraction EF and soil crust factor SCF (0–1) from texture (Fryrear et al. 1998):
 
     EF = (29.09 + 0.31·Sa + 0.17·Si + 0.33·Sa/Cl − 2.59·OM − 0.95·CaCO₃)/100,
@@ -125,14 +148,25 @@ def ef_scf_from_texture(sand_pct, silt_pct, clay_pct, om_pct, caco3_pct,
     cl = np.asarray(clay_pct, dtype=np.float64)
     om = np.asarray(om_pct, dtype=np.float64)
     ca = np.asarray(caco3_pct, dtype=np.float64)
-    ef = (29.09 + 0.31 * sa + 0.17 * si + 0.33 * sa / np.maximum(cl, float(min_clay_pct))
-          - 2.59 * om - 0.95 * ca) / 100.0
+    ef = (
+        29.09
+        + 0.31 * sa
+        + 0.17 * si
+        + 0.33 * sa / np.maximum(cl, float(min_clay_pct))
+        - 2.59 * om
+        - 0.95 * ca
+    ) / 100.0
     scf = 1.0 / (1.0 + 0.0066 * cl * cl + 0.021 * om * om)
     return np.clip(ef, 0.0, 1.0), scf
 
 
-TEXTURE_KEYS = ("sand_fraction", "silt_share_of_fines", "organic_matter_pct", "caco3_pct",
-                "min_clay_pct")
+TEXTURE_KEYS = (
+    "sand_fraction",
+    "silt_share_of_fines",
+    "organic_matter_pct",
+    "caco3_pct",
+    "min_clay_pct",
+)
 
 
 def ef_scf_from_sand_fraction(sand_fraction, texture: Mapping) -> tuple[np.ndarray, np.ndarray]:
@@ -151,8 +185,9 @@ def ef_scf_from_sand_fraction(sand_fraction, texture: Mapping) -> tuple[np.ndarr
     fines = 100.0 - sa
     si = fines * t["silt_share_of_fines"]
     cl = fines - si
-    return ef_scf_from_texture(sa, si, cl, t["organic_matter_pct"], t["caco3_pct"],
-                               t["min_clay_pct"])
+    return ef_scf_from_texture(
+        sa, si, cl, t["organic_matter_pct"], t["caco3_pct"], t["min_clay_pct"]
+    )
 
 
 def smith_carson_kr_cap(coeffs=SMITH_CARSON) -> float:
@@ -162,8 +197,9 @@ def smith_carson_kr_cap(coeffs=SMITH_CARSON) -> float:
     return float((a / (-b * p)) ** (1.0 / (p - 1.0)))
 
 
-def k_prime_from_slope(slope_deg, length_m: float, crr_cm: float = 0.0,
-                       coeffs=SMITH_CARSON) -> np.ndarray:
+def k_prime_from_slope(
+    slope_deg, length_m: float, crr_cm: float = 0.0, coeffs=SMITH_CARSON
+) -> np.ndarray:
     """Terrain roughness factor K′ (0–1) from the slope (degrees).
 
     ΔH = L·tan(slope) (m) over `length_m`; Kr = 0.2·ΔH²/L (m → cm); K′ = exp(a·Kr + b·Kr^p +
@@ -174,7 +210,7 @@ def k_prime_from_slope(slope_deg, length_m: float, crr_cm: float = 0.0,
     s = np.asarray(slope_deg, dtype=np.float64)
     dh = float(length_m) * np.tan(np.radians(np.clip(s, 0.0, 89.0)))
     kr = np.minimum(0.2 * dh * dh / float(length_m) * 100.0, smith_carson_kr_cap(coeffs))
-    k = np.exp(a * kr + b * kr ** p + c * float(crr_cm))
+    k = np.exp(a * kr + b * kr**p + c * float(crr_cm))
     return np.where(np.isnan(s), np.nan, np.minimum(k, 1.0))
 
 
@@ -186,5 +222,9 @@ def rweq_params(cfg_rweq: Mapping) -> dict:
     missing = [k for k in ("z_m", "q_coeff", "s_coeff", "s_exp") if cfg.get(k) is None]
     if missing:
         raise ConfigError([f"services.rweq.{k}: missing" for k in missing])
-    return {"z": float(cfg["z_m"]), "q_coeff": float(cfg["q_coeff"]),
-            "s_coeff": float(cfg["s_coeff"]), "s_exp": float(cfg["s_exp"])}
+    return {
+        "z": float(cfg["z_m"]),
+        "q_coeff": float(cfg["q_coeff"]),
+        "s_coeff": float(cfg["s_coeff"]),
+        "s_exp": float(cfg["s_exp"]),
+    }

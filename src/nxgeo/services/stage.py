@@ -52,29 +52,43 @@ log = logging.getLogger("nxgeo.services")
 
 NODATA = -9999.0
 # name of the output raster -> key of compute_services' result
-SERVICE_LAYERS = {"carbon_stock_t": "carbon_t", "carbon_sequestration_t": "seq_t",
-                  "soil_retention_t": "soil_t", "sand_fixation_t": "sand_t",
-                  "water_conservation_m3": "water_m3", "flood_regulation_m3": "flood_m3",
-                  "climate_regulation_kwh": "climate_kwh"}
+SERVICE_LAYERS = {
+    "carbon_stock_t": "carbon_t",
+    "carbon_sequestration_t": "seq_t",
+    "soil_retention_t": "soil_t",
+    "sand_fixation_t": "sand_t",
+    "water_conservation_m3": "water_m3",
+    "flood_regulation_m3": "flood_m3",
+    "climate_regulation_kwh": "climate_kwh",
+}
 # optional extra layers services_reach can write
-EXTRA_LAYERS = {"soil_loss_t": "soil_loss_t", "soil_loss_potential_t": "soil_potential_t",
-                "wind_erosion_t": "wind_loss_t", "wind_erosion_potential_t": "wind_potential_t"}
+EXTRA_LAYERS = {
+    "soil_loss_t": "soil_loss_t",
+    "soil_loss_potential_t": "soil_potential_t",
+    "wind_erosion_t": "wind_loss_t",
+    "wind_erosion_potential_t": "wind_potential_t",
+}
 OPTIONAL_RASTERS = ("fvc", "soil_k", "sand_fraction", "wind_factor", "slope", "nep")
 META_NAME = "services_meta.json"
 # raster layer -> physical column of the zone tables
-LAYER_COLUMNS = {"carbon_stock_t": "carbon_stock_t_c",
-                 "carbon_sequestration_t": "carbon_sequestration_t_c",
-                 "soil_retention_t": "soil_retention_t", "sand_fixation_t": "sand_fixation_t",
-                 "water_conservation_m3": "water_conservation_m3",
-                 "flood_regulation_m3": "flood_regulation_m3",
-                 "climate_regulation_kwh": "climate_regulation_kwh"}
+LAYER_COLUMNS = {
+    "carbon_stock_t": "carbon_stock_t_c",
+    "carbon_sequestration_t": "carbon_sequestration_t_c",
+    "soil_retention_t": "soil_retention_t",
+    "sand_fixation_t": "sand_fixation_t",
+    "water_conservation_m3": "water_conservation_m3",
+    "flood_regulation_m3": "flood_regulation_m3",
+    "climate_regulation_kwh": "climate_regulation_kwh",
+}
 # per-ha purification rates (coefficient table rows) -> physical column
-PURIFICATION = {("air_purification", "so2"): "air_so2_kg",
-                ("air_purification", "nox"): "air_nox_kg",
-                ("air_purification", "dust"): "air_dust_kg",
-                ("water_purification", "cod"): "water_cod_kg",
-                ("water_purification", "tn"): "water_tn_kg",
-                ("water_purification", "tp"): "water_tp_kg"}
+PURIFICATION = {
+    ("air_purification", "so2"): "air_so2_kg",
+    ("air_purification", "nox"): "air_nox_kg",
+    ("air_purification", "dust"): "air_dust_kg",
+    ("water_purification", "cod"): "water_cod_kg",
+    ("water_purification", "tn"): "water_tn_kg",
+    ("water_purification", "tp"): "water_tp_kg",
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -122,8 +136,9 @@ class ServiceParams:
     prices: dict = field(default_factory=dict)
 
 
-def load_params(cfg_services: Mapping, carbon_csv, classes_table, prices_csv,
-                coefficients_csv) -> ServiceParams:
+def load_params(
+    cfg_services: Mapping, carbon_csv, classes_table, prices_csv, coefficients_csv
+) -> ServiceParams:
     """Read every parameter of the service models (config `services:`, the carbon, prices and
     GEP coefficient tables). Errors name the config key or table row that is missing."""
     cfg = dict(cfg_services or {})
@@ -159,10 +174,12 @@ def load_params(cfg_services: Mapping, carbon_csv, classes_table, prices_csv,
 
     for obsolete in ("rweq.ef_by_class", "rweq.scf_by_class", "rweq.k_prime_by_class"):
         if cfg_get(cfg, obsolete) is not None:
-            problems.append(f"services.{obsolete}: no longer used — the RWEQ potential is the "
-                            f"soil's and the terrain's, not the land-cover class's (EF/SCF from "
-                            f"rweq.texture or the sand_fraction raster, K′ from the slope); "
-                            f"remove the key (docs/gep.md)")
+            problems.append(
+                f"services.{obsolete}: no longer used — the RWEQ potential is the "
+                f"soil's and the terrain's, not the land-cover class's (EF/SCF from "
+                f"rweq.texture or the sand_fraction raster, K′ from the slope); "
+                f"remove the key (docs/gep.md)"
+            )
     rus_excl, rweq_excl = mask("rusle.exclude_classes"), mask("rweq.exclude_classes")
     try:
         rweq_p = _rweq.rweq_params(cfg.get("rweq"))
@@ -182,18 +199,23 @@ def load_params(cfg_services: Mapping, carbon_csv, classes_table, prices_csv,
         co2_per_c=scalar("co2_per_c"),
         carbon=_carbon.density_lut(_carbon.read_carbon_table(carbon_csv)),
         rusle=_rusle.rusle_params(cfg.get("rusle")),
-        k=lut("rusle.k_by_class"), c=lut("rusle.c_by_class"),
+        k=lut("rusle.k_by_class"),
+        c=lut("rusle.c_by_class"),
         p=lut("rusle.p_by_class", default=1.0, required=False),
         rusle_excluded=rus_excl,
-        rweq=rweq_p, c_coeff=c_coeff, rweq_excluded=rweq_excl,
+        rweq=rweq_p,
+        c_coeff=c_coeff,
+        rweq_excluded=rweq_excl,
         wf=float(cfg_get(cfg, "rweq.wf_kg_per_m", np.nan)),
         texture=texture,
         roughness_length_m=scalar("rweq.roughness_length_m"),
         random_roughness_cm=scalar("rweq.random_roughness_cm"),
         fvc=lut("fvc_by_class"),
         runoff=lut("water_conservation.runoff_coeff"),
-        et_ratio=lut("water_conservation.et_ratio_by_class",
-                     required=not cfg_get(cfg, "water_conservation.et_mm_by_class")),
+        et_ratio=lut(
+            "water_conservation.et_ratio_by_class",
+            required=not cfg_get(cfg, "water_conservation.et_mm_by_class"),
+        ),
         et_mm=lut("water_conservation.et_mm_by_class", required=False),
         coef=coef,
         seq_rate=coef.lut("carbon_sequestration", "rate", classes),
@@ -211,11 +233,14 @@ def load_params(cfg_services: Mapping, carbon_csv, classes_table, prices_csv,
         include_oxygen=bool(gep.get("include_oxygen_release")),
     )
     if np.nanmax(np.where(np.isnan(c_coeff), -1.0, c_coeff)) > 0:
-        problems.append("services.rweq.c_coeff: every coefficient must be <= 0 (C = exp(a·FVC%) "
-                        "must not grow with vegetation cover)")
+        problems.append(
+            "services.rweq.c_coeff: every coefficient must be <= 0 (C = exp(a·FVC%) "
+            "must not grow with vegetation cover)"
+        )
     if params.maturation_years <= 0 or params.loss_years <= 0:
-        problems.append(f"{coef.source}: carbon_sequestration maturation_years and loss_years "
-                        f"must be > 0")
+        problems.append(
+            f"{coef.source}: carbon_sequestration maturation_years and loss_years must be > 0"
+        )
     if params.cooling_cop <= 0:
         problems.append(f"{coef.source}: climate_regulation.cooling_cop must be > 0")
     if problems:
@@ -226,8 +251,9 @@ def load_params(cfg_services: Mapping, carbon_csv, classes_table, prices_csv,
     for arr in (params.c_coeff, params.fvc):
         arr[rweq_excl & np.isnan(arr)] = 0.0
     params.prices = read_prices(prices_csv)
-    check_prices(params.prices, str(prices_csv) if not isinstance(prices_csv, Mapping)
-                 else "prices")
+    check_prices(
+        params.prices, str(prices_csv) if not isinstance(prices_csv, Mapping) else "prices"
+    )
     return params
 
 
@@ -244,10 +270,23 @@ def _finite_or(arr, fallback: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(a), a, fallback)
 
 
-def compute_services(params: ServiceParams, landuse, precip_mm, ls, pixel_ha, *,
-                     landuse_prev=None, slope=None, nep=None, fvc=None, soil_k=None,
-                     sand_fraction=None, wind_factor=None, rusle_c=None,
-                     fvc_for_rusle: bool | None = None) -> dict[str, np.ndarray]:
+def compute_services(
+    params: ServiceParams,
+    landuse,
+    precip_mm,
+    ls,
+    pixel_ha,
+    *,
+    landuse_prev=None,
+    slope=None,
+    nep=None,
+    fvc=None,
+    soil_k=None,
+    sand_fraction=None,
+    wind_factor=None,
+    rusle_c=None,
+    fvc_for_rusle: bool | None = None,
+) -> dict[str, np.ndarray]:
     """Every raster-based service for every element of `landuse` (any shape; arrays broadcast).
 
     `precip_mm`, `ls`: NaN where unknown (their services are then NaN). Optional per-pixel
@@ -281,9 +320,19 @@ def compute_services(params: ServiceParams, landuse, precip_mm, ls, pixel_ha, *,
         pv = prev != 0
         if pv.any():
             _carbon.carbon_stock(prev, params.carbon, 1.0, pv)  # unknown classes: error
-    out["seq_t"] = _carbon.sequestration_per_ha(
-        lu, prev, params.carbon, params.seq_rate, params.maturation_years, params.loss_years,
-        nep=nep, valid=valid) * area
+    out["seq_t"] = (
+        _carbon.sequestration_per_ha(
+            lu,
+            prev,
+            params.carbon,
+            params.seq_rate,
+            params.maturation_years,
+            params.loss_years,
+            nep=nep,
+            valid=valid,
+        )
+        * area
+    )
     p_mm = np.where(valid, np.asarray(precip_mm, dtype=np.float64), np.nan)
     ls_v = np.where(valid, np.asarray(ls, dtype=np.float64), np.nan)
 
@@ -300,8 +349,11 @@ def compute_services(params: ServiceParams, landuse, precip_mm, ls, pixel_ha, *,
     pf = look(params.p, "services.rusle.p_by_class")
     loss = _rusle.soil_loss(r, k, ls_v, c, pf)
     excl = params.rusle_excluded[idx]
-    for key, name in (("retention", "soil_t"), ("actual", "soil_loss_t"),
-                      ("potential", "soil_potential_t")):
+    for key, name in (
+        ("retention", "soil_t"),
+        ("actual", "soil_loss_t"),
+        ("potential", "soil_potential_t"),
+    ):
         out[name] = np.where(excl & valid, 0.0, loss[key]) * area
     out["r"], out["c_rusle"] = r, np.where(valid, c, np.nan)
 
@@ -311,13 +363,21 @@ def compute_services(params: ServiceParams, landuse, precip_mm, ls, pixel_ha, *,
     c_w = _rweq.rweq_c(fv, a)
     sf_in = np.full(lu.shape, np.nan) if sand_fraction is None else sand_fraction
     ef, scf = _rweq.ef_scf_from_sand_fraction(sf_in, params.texture)
-    kp = _rweq.k_prime_from_slope(np.zeros(lu.shape) if slope is None
-                                  else np.nan_to_num(np.asarray(slope, dtype=np.float64)),
-                                  params.roughness_length_m, params.random_roughness_cm)
+    kp = _rweq.k_prime_from_slope(
+        np.zeros(lu.shape) if slope is None else np.nan_to_num(np.asarray(slope, dtype=np.float64)),
+        params.roughness_length_m,
+        params.random_roughness_cm,
+    )
     wf = _finite_or(wind_factor, np.full(lu.shape, params.wf))
     if np.isnan(wf[valid]).any():
-        raise ConfigError([("services.rweq.wf_kg_per_m: missing, and no wind_factor raster value"
-                           " for every pixel")])
+        raise ConfigError(
+            [
+                (
+                    "services.rweq.wf_kg_per_m: missing, and no wind_factor raster value"
+                    " for every pixel"
+                )
+            ]
+        )
     sf = _rweq.sand_fixation(wf, ef, scf, kp, c_w, **params.rweq)
     excl_w = params.rweq_excluded[idx] & valid
     kg_to_t = _rweq.T_PER_HA_PER_KG_PER_M2
@@ -341,56 +401,81 @@ def compute_services(params: ServiceParams, landuse, precip_mm, ls, pixel_ha, *,
     # flood regulation: storm rain kept back relative to bare ground + surface storage
     rc = look(params.storm_runoff, f"{params.coef.source} flood_regulation.storm_runoff_coeff")
     depth = look(params.storage_depth_m, f"{params.coef.source} flood_regulation.storage_depth")
-    out["flood_m3"] = flood_regulation_m3(p_mm, params.storm_share, params.reference_runoff, rc,
-                                          depth, area)
+    out["flood_m3"] = flood_regulation_m3(
+        p_mm, params.storm_share, params.reference_runoff, rc, depth, area
+    )
     # climate regulation: energy of the transpired / evaporated water in the hot season
-    ts = look(params.transpiration_share,
-              f"{params.coef.source} climate_regulation.transpiration_share")
-    out["climate_kwh"] = climate_regulation_kwh(et, ts, params.hot_season_et_share,
-                                                params.latent_heat_mj_per_kg,
-                                                params.cooling_cop, area)
+    ts = look(
+        params.transpiration_share, f"{params.coef.source} climate_regulation.transpiration_share"
+    )
+    out["climate_kwh"] = climate_regulation_kwh(
+        et, ts, params.hot_season_et_share, params.latent_heat_mj_per_kg, params.cooling_cop, area
+    )
     # air and water purification: rates per ha by class
     for col, lut in params.purification.items():
         out[col] = look(lut, f"{params.coef.source} {col}") * area
-    for key in ("carbon_t", "seq_t", "soil_t", "soil_loss_t", "soil_potential_t", "sand_t",
-                "wind_loss_t", "wind_potential_t", "water_m3", "flood_m3", "climate_kwh",
-                *params.purification):
+    for key in (
+        "carbon_t",
+        "seq_t",
+        "soil_t",
+        "soil_loss_t",
+        "soil_potential_t",
+        "sand_t",
+        "wind_loss_t",
+        "wind_potential_t",
+        "water_m3",
+        "flood_m3",
+        "climate_kwh",
+        *params.purification,
+    ):
         out[key] = np.where(valid, out[key], np.nan)
     return out
 
 
-def flood_regulation_m3(precip_mm, storm_share: float, reference_runoff: float, runoff_coeff,
-                        storage_depth_m, area_ha) -> np.ndarray:
+def flood_regulation_m3(
+    precip_mm, storm_share: float, reference_runoff: float, runoff_coeff, storage_depth_m, area_ha
+) -> np.ndarray:
     """Flood regulation (m³/yr) = storm rain (P × storm_share, mm) × max(reference − class
     storm runoff coefficient, 0) × 10 m³/(mm·ha) × area + storage depth (m) × 10 000 m²/ha × area.
     """
     p = np.asarray(precip_mm, dtype=np.float64)
     held = np.maximum(float(reference_runoff) - np.asarray(runoff_coeff, dtype=np.float64), 0.0)
     veg = p * float(storm_share) * held * _wc.M3_PER_MM_HA
-    return (veg + np.asarray(storage_depth_m, dtype=np.float64) * 10_000.0) * \
-        np.asarray(area_ha, dtype=np.float64)
+    return (veg + np.asarray(storage_depth_m, dtype=np.float64) * 10_000.0) * np.asarray(
+        area_ha, dtype=np.float64
+    )
 
 
-KWH_PER_MJ = 1.0 / 3.6   # 1 kWh = 3.6 MJ (unit conversion)
+KWH_PER_MJ = 1.0 / 3.6  # 1 kWh = 3.6 MJ (unit conversion)
 KG_PER_M3_WATER = 1000.0
 
 
-def climate_regulation_kwh(et_mm, transpiration_share, hot_season_et_share: float,
-                           latent_heat_mj_per_kg: float, cooling_cop: float, area_ha
-                           ) -> np.ndarray:
+def climate_regulation_kwh(
+    et_mm,
+    transpiration_share,
+    hot_season_et_share: float,
+    latent_heat_mj_per_kg: float,
+    cooling_cop: float,
+    area_ha,
+) -> np.ndarray:
     """Climate regulation (kWh/yr): the energy the transpired and evaporated water takes up in the
     hot season, as the electricity air conditioning would need to remove the same heat:
     ET (mm) × 10 m³/(mm·ha) × 1000 kg/m³ × transpiration share × hot-season share × latent heat
     (MJ/kg) ÷ 3.6 MJ/kWh ÷ COP × area (ha)."""
     water_kg = np.asarray(et_mm, dtype=np.float64) * _wc.M3_PER_MM_HA * KG_PER_M3_WATER
-    mj = water_kg * np.asarray(transpiration_share, dtype=np.float64) * \
-        float(hot_season_et_share) * float(latent_heat_mj_per_kg)
+    mj = (
+        water_kg
+        * np.asarray(transpiration_share, dtype=np.float64)
+        * float(hot_season_et_share)
+        * float(latent_heat_mj_per_kg)
+    )
     return mj * KWH_PER_MJ / float(cooling_cop) * np.asarray(area_ha, dtype=np.float64)
 
 
 # --------------------------------------------------------------------------------------------
 # Stage: one reach
 # --------------------------------------------------------------------------------------------
+
 
 def _read_float(ds, window) -> np.ndarray:
     a = ds.read(1, window=window).astype(np.float64)
@@ -409,10 +494,20 @@ def _float_profile(grid: Grid) -> dict:
     return uncompressed(gtiff_profile(grid, "float32", NODATA))
 
 
-
-def services_reach(reach_dir, cfg_services: Mapping, carbon_csv, prices_csv, coefficients_csv,
-                   classes_table, out_dir, *, rasters: Mapping[str, str | Path | None] | None = None,
-                   landuse_prev=None, extra_layers=(), block_rows: int = 512) -> dict[str, Path]:
+def services_reach(
+    reach_dir,
+    cfg_services: Mapping,
+    carbon_csv,
+    prices_csv,
+    coefficients_csv,
+    classes_table,
+    out_dir,
+    *,
+    rasters: Mapping[str, str | Path | None] | None = None,
+    landuse_prev=None,
+    extra_layers=(),
+    block_rows: int = 512,
+) -> dict[str, Path]:
     """Service rasters of one reach and year (per pixel, float32 COG, nodata −9999):
     carbon_stock_t.tif (t C, asset), carbon_sequestration_t.tif (t C/yr), soil_retention_t.tif,
     sand_fixation_t.tif (t/yr), water_conservation_m3.tif, flood_regulation_m3.tif (m³/yr),
@@ -428,14 +523,18 @@ def services_reach(reach_dir, cfg_services: Mapping, carbon_csv, prices_csv, coe
     """
     reach_dir, out_dir = Path(reach_dir), Path(out_dir)
     params = load_params(cfg_services, carbon_csv, classes_table, prices_csv, coefficients_csv)
-    inputs = {"landuse": reach_dir / "landuse.tif",
-              "precipitation": reach_dir / "precipitation.tif", "ls": reach_dir / "ls.tif"}
+    inputs = {
+        "landuse": reach_dir / "landuse.tif",
+        "precipitation": reach_dir / "precipitation.tif",
+        "ls": reach_dir / "ls.tif",
+    }
     for name, path in inputs.items():
         if not path.exists():
             raise InputError(f"{path}: {name} raster of the reach not found")
     if rasters is None:
-        optional = {n: reach_dir / f"{n}.tif" for n in OPTIONAL_RASTERS
-                    if (reach_dir / f"{n}.tif").exists()}
+        optional = {
+            n: reach_dir / f"{n}.tif" for n in OPTIONAL_RASTERS if (reach_dir / f"{n}.tif").exists()
+        }
     else:
         unknown = sorted(set(rasters) - set(OPTIONAL_RASTERS))
         if unknown:
@@ -486,13 +585,25 @@ def services_reach(reach_dir, cfg_services: Mapping, carbon_csv, prices_csv, coe
                 prec = _read_float(srcs["precipitation"], win)
                 ls = _read_float(srcs["ls"], win)
                 opt = {n: _read_float(srcs[n], win) for n in optional if n != "landuse_prev"}
-                prev = (read_classes_block(srcs["landuse_prev"], win)
-                        if "landuse_prev" in srcs else None)
-                res = compute_services(params, lu, prec, ls, px_ha, landuse_prev=prev,
-                                       slope=opt.get("slope"), nep=opt.get("nep"),
-                                       fvc=opt.get("fvc"), soil_k=opt.get("soil_k"),
-                                       sand_fraction=opt.get("sand_fraction"),
-                                       wind_factor=opt.get("wind_factor"))
+                prev = (
+                    read_classes_block(srcs["landuse_prev"], win)
+                    if "landuse_prev" in srcs
+                    else None
+                )
+                res = compute_services(
+                    params,
+                    lu,
+                    prec,
+                    ls,
+                    px_ha,
+                    landuse_prev=prev,
+                    slope=opt.get("slope"),
+                    nep=opt.get("nep"),
+                    fvc=opt.get("fvc"),
+                    soil_k=opt.get("soil_k"),
+                    sand_fraction=opt.get("sand_fraction"),
+                    wind_factor=opt.get("wind_factor"),
+                )
                 counts["valid_px"] += int(valid.sum())
                 counts["no_precipitation_px"] += int((valid & np.isnan(prec)).sum())
                 counts["no_ls_px"] += int((valid & np.isnan(ls)).sum())
@@ -501,35 +612,52 @@ def services_reach(reach_dir, cfg_services: Mapping, carbon_csv, prices_csv, coe
                 for name, key in layers.items():
                     a = res[key]
                     totals[name] += float(np.nansum(a))
-                    dsts[name].write(np.where(np.isnan(a), NODATA, a).astype(np.float32), 1,
-                                     window=win)
+                    dsts[name].write(
+                        np.where(np.isnan(a), NODATA, a).astype(np.float32), 1, window=win
+                    )
         finally:
             for ds in (*srcs.values(), *dsts.values()):
                 ds.close()
         written = {}
         for name, path in tmp.items():
-            unit = ("m3 per pixel per year" if name.endswith("m3") else
-                    "kWh per pixel per year" if name.endswith("kwh") else
-                    "t C per pixel (stock)" if name == "carbon_stock_t" else
-                    "t C per pixel per year" if name == "carbon_sequestration_t" else
-                    "t per pixel per year")
+            unit = (
+                "m3 per pixel per year"
+                if name.endswith("m3")
+                else "kWh per pixel per year"
+                if name.endswith("kwh")
+                else "t C per pixel (stock)"
+                if name == "carbon_stock_t"
+                else "t C per pixel per year"
+                if name == "carbon_sequestration_t"
+                else "t per pixel per year"
+            )
             with rasterio.open(path, "r+") as ds:
                 ds.update_tags(unit=unit, service=name)
             written[name] = to_cog(path, out_dir / f"{name}.tif")
     if counts["no_precipitation_px"] or counts["no_ls_px"]:
-        log.warning("%s: %d land pixels without precipitation and %d without LS: their soil "
-                    "retention / water conservation are nodata (counted as 0 in sums)",
-                    reach_dir, counts["no_precipitation_px"], counts["no_ls_px"])
+        log.warning(
+            "%s: %d land pixels without precipitation and %d without LS: their soil "
+            "retention / water conservation are nodata (counted as 0 in sums)",
+            reach_dir,
+            counts["no_precipitation_px"],
+            counts["no_ls_px"],
+        )
     meta = {
-        "reach_dir": str(reach_dir), "pixel_ha": px_ha, "co2_per_c": params.co2_per_c,
+        "reach_dir": str(reach_dir),
+        "pixel_ha": px_ha,
+        "co2_per_c": params.co2_per_c,
         "prices": dict(params.prices),
-        "coefficients": str(coefficients_csv) if not isinstance(coefficients_csv, (
-            pd.DataFrame, Coefficients)) else "table",
+        "coefficients": str(coefficients_csv)
+        if not isinstance(coefficients_csv, (pd.DataFrame, Coefficients))
+        else "table",
         "optional_rasters": {k: str(v) for k, v in optional.items()},
         "earlier_survey": str(landuse_prev) if landuse_prev else None,
-        "totals": totals, "counts": counts,
-        "rusle": {k: v for k, v in params.rusle.items()}, "rweq": params.rweq,
-        "wf_kg_per_m": params.wf, "texture": params.texture,
+        "totals": totals,
+        "counts": counts,
+        "rusle": {k: v for k, v in params.rusle.items()},
+        "rweq": params.rweq,
+        "wf_kg_per_m": params.wf,
+        "texture": params.texture,
     }
     write_json(meta, out_dir / META_NAME)
     written["meta"] = out_dir / META_NAME
@@ -545,8 +673,10 @@ def _service_path(d: Path, name: str, subdir: str) -> Path:
     for p in (d / subdir / f"{name}.tif", d / f"{name}.tif"):
         if p.exists():
             return p
-    raise InputError(f"{d}: service raster {name}.tif not found (looked in {d / subdir} and {d}); "
-                     f"run services_reach first")
+    raise InputError(
+        f"{d}: service raster {name}.tif not found (looked in {d / subdir} and {d}); "
+        f"run services_reach first"
+    )
 
 
 def _offsets(grids: dict[str, Grid]) -> dict[str, tuple[int, int]]:
@@ -558,9 +688,11 @@ def _offsets(grids: dict[str, Grid]) -> dict[str, tuple[int, int]]:
     for n in names:
         g = grids[n]
         if g.rasterio_crs != g0.rasterio_crs or not np.allclose(g.resolution, g0.resolution):
-            raise InputError(f"reach {n}: grid {g.crs} {g.resolution} differs from reach "
-                             f"{names[0]} ({g0.crs} {g0.resolution}); reaches must share the "
-                             f"analysis grid")
+            raise InputError(
+                f"reach {n}: grid {g.crs} {g.resolution} differs from reach "
+                f"{names[0]} ({g0.crs} {g0.resolution}); reaches must share the "
+                f"analysis grid"
+            )
         col = (g.transform.c - g0.transform.c) / xres
         row = (g0.transform.f - g.transform.f) / yres
         if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
@@ -592,12 +724,15 @@ def _overlap_masks(landuse_paths: dict[str, Path]) -> dict[str, np.ndarray]:
                 both = (a.read_masks(1, window=win_i) > 0) & (b.read_masks(1, window=win_j) > 0)
             if both.any():
                 m = claimed.setdefault(nj, np.zeros((hj, wj), bool))
-                m[r0 - rj:r1 - rj, c0 - cj:c1 - cj] |= both
-                log.warning("reaches %s and %s overlap on %d pixels; county sums count them "
-                            "once (in %s)", ni, nj, int(both.sum()), ni)
+                m[r0 - rj : r1 - rj, c0 - cj : c1 - cj] |= both
+                log.warning(
+                    "reaches %s and %s overlap on %d pixels; county sums count them once (in %s)",
+                    ni,
+                    nj,
+                    int(both.sum()),
+                    ni,
+                )
     return claimed
-
-
 
 
 def _total_row(df: pd.DataFrame, name: str = _acc.TOTAL_NAME) -> pd.DataFrame:
@@ -605,15 +740,29 @@ def _total_row(df: pd.DataFrame, name: str = _acc.TOTAL_NAME) -> pd.DataFrame:
     column except year."""
     if df.empty:
         return df
-    tot = {c: df[c].sum(min_count=1) for c in df.columns
-           if c != "year" and pd.api.types.is_numeric_dtype(df[c])}
-    tot.update({"zone_kind": "region", "zone_id": _acc.TOTAL_ID, "zone_name": name,
-                "year": int(df["year"].iloc[0])})
+    tot = {
+        c: df[c].sum(min_count=1)
+        for c in df.columns
+        if c != "year" and pd.api.types.is_numeric_dtype(df[c])
+    }
+    tot.update(
+        {
+            "zone_kind": "region",
+            "zone_id": _acc.TOTAL_ID,
+            "zone_name": name,
+            "year": int(df["year"].iloc[0]),
+        }
+    )
     return pd.concat([df, pd.DataFrame([tot])], ignore_index=True)
 
 
-def zone_table(sums: pd.DataFrame, prices: Mapping[str, float], coef: Coefficients,
-               co2_per_c: float, include_oxygen: bool) -> pd.DataFrame:
+def zone_table(
+    sums: pd.DataFrame,
+    prices: Mapping[str, float],
+    coef: Coefficients,
+    co2_per_c: float,
+    include_oxygen: bool,
+) -> pd.DataFrame:
     """services_by_* table: zone keys, area, physical quantities (PHYSICAL_COLUMNS), the carbon
     stock (asset) in t CO₂ and CNY, the yearly sequestration in t CO₂, one value column per
     regulating service and their sum gep_regulating_cny (flows only; oxygen release only when
@@ -642,12 +791,25 @@ def zone_table(sums: pd.DataFrame, prices: Mapping[str, float], coef: Coefficien
     return out
 
 
-def services_year(reach_dirs: Mapping[str, str | Path], year: int, vectors_gpkg,
-                  out_county_csv, out_reach_csv, *, cfg_services: Mapping, prices_csv,
-                  coefficients_csv, classes_table, out_accounts_csv=None, out_gep_county_csv=None,
-                  out_gep_reach_csv=None, material_csv=None, cultural_csv=None,
-                  subdir: str = "services", block_rows: int = 512
-                  ) -> dict[str, pd.DataFrame]:
+def services_year(
+    reach_dirs: Mapping[str, str | Path],
+    year: int,
+    vectors_gpkg,
+    out_county_csv,
+    out_reach_csv,
+    *,
+    cfg_services: Mapping,
+    prices_csv,
+    coefficients_csv,
+    classes_table,
+    out_accounts_csv=None,
+    out_gep_county_csv=None,
+    out_gep_reach_csv=None,
+    material_csv=None,
+    cultural_csv=None,
+    subdir: str = "services",
+    block_rows: int = 512,
+) -> dict[str, pd.DataFrame]:
     """Per county and per reach of one year: area, physical quantities, values and the GEP
     account (CSV, UTF-8 with BOM; every table with a total row).
 
@@ -683,8 +845,12 @@ def services_year(reach_dirs: Mapping[str, str | Path], year: int, vectors_gpkg,
     c_names = dict(zip(c_ids, counties["name"].astype(str) if "name" in counties else c_ids))
     code_list = sorted({int(c) for c in c_ids})
     codes = np.array(code_list, dtype=np.int64)
-    r_names = dict(zip(reaches_v["id"].astype(str),
-                       reaches_v["name"].astype(str) if "name" in reaches_v else reaches_v["id"]))
+    r_names = dict(
+        zip(
+            reaches_v["id"].astype(str),
+            reaches_v["name"].astype(str) if "name" in reaches_v else reaches_v["id"],
+        )
+    )
     lu_paths = {n: d / "landuse.tif" for n, d in dirs.items()}
     for n, p in lu_paths.items():
         if not p.exists():
@@ -718,7 +884,7 @@ def services_year(reach_dirs: Mapping[str, str | Path], year: int, vectors_gpkg,
                 valid &= (lu > 0) & (lu < LUT_SIZE)
                 if name in claimed:
                     r0, c0 = int(win.row_off), int(win.col_off)
-                    own = ~claimed[name][r0:r0 + int(win.height), c0:c0 + int(win.width)]
+                    own = ~claimed[name][r0 : r0 + int(win.height), c0 : c0 + int(win.width)]
                 else:
                     own = np.ones(valid.shape, bool)
                 county = ds["county"].read(1, window=win).astype(np.int64)
@@ -741,69 +907,111 @@ def services_year(reach_dirs: Mapping[str, str | Path], year: int, vectors_gpkg,
                     rsum[col] += float(vals[col].sum())
                     county_sums[col] += np.bincount(b, weights=vals[col][sel], minlength=n_c)
                 rcls += np.bincount(lu[valid], minlength=LUT_SIZE) * px_ha
-                county_cls += np.bincount(b * LUT_SIZE + lu[sel], minlength=n_c * LUT_SIZE
-                                          ).reshape(n_c, LUT_SIZE) * px_ha
+                county_cls += (
+                    np.bincount(b * LUT_SIZE + lu[sel], minlength=n_c * LUT_SIZE).reshape(
+                        n_c, LUT_SIZE
+                    )
+                    * px_ha
+                )
         finally:
             for x in ds.values():
                 x.close()
-        reach_rows.append({"zone_kind": "reach", "zone_id": str(name),
-                           "zone_name": r_names.get(str(name), str(name)), "year": int(year),
-                           **rsum})
+        reach_rows.append(
+            {
+                "zone_kind": "reach",
+                "zone_id": str(name),
+                "zone_name": r_names.get(str(name), str(name)),
+                "year": int(year),
+                **rsum,
+            }
+        )
         reach_cls.append(rcls)
     if unknown_codes:
-        raise InputError(f"zone_county rasters hold county code(s) {sorted(unknown_codes)} that "
-                         f"are not in the counties layer of {vectors_gpkg}")
-    rows = [{"zone_kind": "county", "zone_id": str(code),
-             "zone_name": c_names.get(str(code), str(code)), "year": int(year),
-             **{k: float(county_sums[k][i]) for k in keys}} for i, code in enumerate(code_list)]
+        raise InputError(
+            f"zone_county rasters hold county code(s) {sorted(unknown_codes)} that "
+            f"are not in the counties layer of {vectors_gpkg}"
+        )
+    rows = [
+        {
+            "zone_kind": "county",
+            "zone_id": str(code),
+            "zone_name": c_names.get(str(code), str(code)),
+            "year": int(year),
+            **{k: float(county_sums[k][i]) for k in keys},
+        }
+        for i, code in enumerate(code_list)
+    ]
     cls_rows = [county_cls[i] for i in range(len(code_list))]
     if county_sums["area_ha"][-1] > 0:
-        log.warning("%.1f ha of land in the reaches lie outside every county polygon",
-                    county_sums["area_ha"][-1])
-        rows.append({"zone_kind": "county", "zone_id": "none",
-                     "zone_name": "县界外 outside counties", "year": int(year),
-                     **{k: float(county_sums[k][-1]) for k in keys}})
+        log.warning(
+            "%.1f ha of land in the reaches lie outside every county polygon",
+            county_sums["area_ha"][-1],
+        )
+        rows.append(
+            {
+                "zone_kind": "county",
+                "zone_id": "none",
+                "zone_name": "县界外 outside counties",
+                "year": int(year),
+                **{k: float(county_sums[k][-1]) for k in keys},
+            }
+        )
         cls_rows.append(county_cls[-1])
     out = {}
     cls_df = read_classes(classes_table)
     purif = {col: coef.lut(svc, par, cls_df) for (svc, par), col in PURIFICATION.items()}
-    for kind, zrows, zcls, path in (("county", rows, cls_rows, out_county_csv),
-                                    ("reach", reach_rows, reach_cls, out_reach_csv)):
+    for kind, zrows, zcls, path in (
+        ("county", rows, cls_rows, out_county_csv),
+        ("reach", reach_rows, reach_cls, out_reach_csv),
+    ):
         sums = pd.DataFrame(zrows)
         area_by_class = np.vstack(zcls) if zcls else np.zeros((0, LUT_SIZE))
         for col, lut in purif.items():
             used = area_by_class.sum(axis=0) > 0
             if (used & np.isnan(lut)).any():
                 ids = sorted(np.flatnonzero(used & np.isnan(lut)).tolist())
-                raise InputError(f"{coef.source}: no {col} rate for class id(s) {ids}; add rows "
-                                 f"or a `default` row")
+                raise InputError(
+                    f"{coef.source}: no {col} rate for class id(s) {ids}; add rows "
+                    f"or a `default` row"
+                )
             sums[col] = area_by_class @ np.nan_to_num(lut)
-        table = _total_row(zone_table(sums, prices, coef, co2_per_c, include_oxygen),
-                           _acc.TOTAL_NAME if kind == "county" else "合计 Total (sum of reaches)")
+        table = _total_row(
+            zone_table(sums, prices, coef, co2_per_c, include_oxygen),
+            _acc.TOTAL_NAME if kind == "county" else "合计 Total (sum of reaches)",
+        )
         write_csv(table, path)
         out[f"services_by_{kind}"] = table
         out[f"_sums_{kind}"] = sums
     unit = str(gep_cfg.get("statistics_unit") or "")
-    material = (None if not material_csv else
-                _acc.read_statistics(material_csv, "material_products", _acc.MATERIAL_ITEMS, unit))
-    cultural = (None if not cultural_csv else
-                _acc.read_statistics(cultural_csv, "cultural_services", _acc.CULTURAL_ITEMS, unit))
+    material = (
+        None
+        if not material_csv
+        else _acc.read_statistics(material_csv, "material_products", _acc.MATERIAL_ITEMS, unit)
+    )
+    cultural = (
+        None
+        if not cultural_csv
+        else _acc.read_statistics(cultural_csv, "cultural_services", _acc.CULTURAL_ITEMS, unit)
+    )
     for t, kind in ((material, "material products"), (cultural, "cultural services")):
         if t is not None and not (t["year"] == int(year)).any():
             log.warning("%s statistics have no rows for %s: not accounted this year", kind, year)
     accs = []
     for kind in ("county", "reach"):
         sums = out.pop(f"_sums_{kind}")
-        acc = _acc.zone_accounts(sums, prices, coef, co2_per_c, include_oxygen,
-                                 material=material, cultural=cultural)
+        acc = _acc.zone_accounts(
+            sums, prices, coef, co2_per_c, include_oxygen, material=material, cultural=cultural
+        )
         if kind == "reach":
             acc.loc[acc["zone_kind"] == "region", "zone_name"] = "合计 Total (sum of reaches)"
-        wide = _acc.gep_wide(acc, _total_row(sums[["zone_kind", "zone_id", "zone_name", "year",
-                                                   "area_ha"]]))
+        wide = _acc.gep_wide(
+            acc, _total_row(sums[["zone_kind", "zone_id", "zone_name", "year", "area_ha"]])
+        )
         out[f"gep_by_{kind}"] = wide
         if kind == "reach":  # one file holds both: the reaches' total gets its own id
-            acc = acc.assign(zone_id=np.where(acc["zone_kind"] == "region", "total_reaches",
-                                              acc["zone_id"]))
+            acc = acc.assign(
+                zone_id=np.where(acc["zone_kind"] == "region", "total_reaches", acc["zone_id"])
+            )
         accs.append(acc)
         target = out_gep_county_csv if kind == "county" else out_gep_reach_csv
         if target is not None:
@@ -818,15 +1026,32 @@ def services_year(reach_dirs: Mapping[str, str | Path], year: int, vectors_gpkg,
 # Stage: comparison of two years
 # --------------------------------------------------------------------------------------------
 
-_CHANGE_COLS = ["area_ha", "carbon_sequestration_t_co2_per_yr", "soil_retention_t",
-                "nutrient_retention_t", "sand_fixation_t", "water_conservation_m3",
-                "flood_regulation_m3", "climate_regulation_kwh", "air_so2_kg", "air_nox_kg",
-                "air_dust_kg", "water_cod_kg", "water_tn_kg", "water_tp_kg",
-                "water_conservation_value_cny", "soil_retention_value_cny",
-                "nutrient_retention_value_cny", "sand_fixation_value_cny",
-                "flood_regulation_value_cny", "air_purification_value_cny",
-                "water_purification_value_cny", "carbon_sequestration_value_cny",
-                "climate_regulation_value_cny", "gep_regulating_cny"]
+_CHANGE_COLS = [
+    "area_ha",
+    "carbon_sequestration_t_co2_per_yr",
+    "soil_retention_t",
+    "nutrient_retention_t",
+    "sand_fixation_t",
+    "water_conservation_m3",
+    "flood_regulation_m3",
+    "climate_regulation_kwh",
+    "air_so2_kg",
+    "air_nox_kg",
+    "air_dust_kg",
+    "water_cod_kg",
+    "water_tn_kg",
+    "water_tp_kg",
+    "water_conservation_value_cny",
+    "soil_retention_value_cny",
+    "nutrient_retention_value_cny",
+    "sand_fixation_value_cny",
+    "flood_regulation_value_cny",
+    "air_purification_value_cny",
+    "water_purification_value_cny",
+    "carbon_sequestration_value_cny",
+    "climate_regulation_value_cny",
+    "gep_regulating_cny",
+]
 
 
 def _read_table(path, need, what: str) -> pd.DataFrame:
@@ -836,8 +1061,10 @@ def _read_table(path, need, what: str) -> pd.DataFrame:
     df = pd.read_csv(path, dtype={"zone_id": str}, encoding="utf-8-sig")
     missing = sorted(set(need) - set(df.columns))
     if missing:
-        raise InputError(f"{path}: column(s) {missing} missing; expected a {what} made by this "
-                         f"version of nxgeo (rerun services_year)")
+        raise InputError(
+            f"{path}: column(s) {missing} missing; expected a {what} made by this "
+            f"version of nxgeo (rerun services_year)"
+        )
     return df
 
 
@@ -851,13 +1078,28 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, year_a: int, year_b: int) -
     in only one table get status ``only_in_<year>`` and NaN changes."""
     if int(year_b) <= int(year_a):
         raise ValueError(f"year_b ({year_b}) must be after year_a ({year_a})")
-    m = a.merge(b, on=["zone_kind", "zone_id"], how="outer", suffixes=("_a", "_b"),
-                indicator=True, sort=False)
-    out = pd.DataFrame({"zone_kind": m["zone_kind"], "zone_id": m["zone_id"],
-                        "zone_name": m["zone_name_b"].fillna(m["zone_name_a"]),
-                        "year_from": int(year_a), "year_to": int(year_b)})
-    out["status"] = np.select([m["_merge"] == "left_only", m["_merge"] == "right_only"],
-                              [f"only_in_{year_a}", f"only_in_{year_b}"], "ok")
+    m = a.merge(
+        b,
+        on=["zone_kind", "zone_id"],
+        how="outer",
+        suffixes=("_a", "_b"),
+        indicator=True,
+        sort=False,
+    )
+    out = pd.DataFrame(
+        {
+            "zone_kind": m["zone_kind"],
+            "zone_id": m["zone_id"],
+            "zone_name": m["zone_name_b"].fillna(m["zone_name_a"]),
+            "year_from": int(year_a),
+            "year_to": int(year_b),
+        }
+    )
+    out["status"] = np.select(
+        [m["_merge"] == "left_only", m["_merge"] == "right_only"],
+        [f"only_in_{year_a}", f"only_in_{year_b}"],
+        "ok",
+    )
     out["carbon_stock_t_c_from"] = m["carbon_stock_t_c_a"]
     out["carbon_stock_t_c_to"] = m["carbon_stock_t_c_b"]
     out["carbon_stock_change_t_c"] = m["carbon_stock_t_c_b"] - m["carbon_stock_t_c_a"]
@@ -871,39 +1113,83 @@ def compare_tables(a: pd.DataFrame, b: pd.DataFrame, year_a: int, year_b: int) -
     return out.reset_index(drop=True)
 
 
-_GEP_NEED = ["zone_kind", "zone_id", "zone_name", "gep_cny", "not_accounted",
-             *[f"{c}_cny" for c in ("material_products", "regulating_services",
-                                    "cultural_services")]]
+_GEP_NEED = [
+    "zone_kind",
+    "zone_id",
+    "zone_name",
+    "gep_cny",
+    "not_accounted",
+    *[f"{c}_cny" for c in ("material_products", "regulating_services", "cultural_services")],
+]
 
 
-def compare_services(county_csv_a, county_csv_b, reach_csv_a, reach_csv_b, year_a: int,
-                     year_b: int, out_county_csv, out_reach_csv, *, gep_county_a=None,
-                     gep_county_b=None, gep_reach_a=None, gep_reach_b=None,
-                     out_gep_county_csv=None, out_gep_reach_csv=None) -> dict[str, pd.DataFrame]:
+def compare_services(
+    county_csv_a,
+    county_csv_b,
+    reach_csv_a,
+    reach_csv_b,
+    year_a: int,
+    year_b: int,
+    out_county_csv,
+    out_reach_csv,
+    *,
+    gep_county_a=None,
+    gep_county_b=None,
+    gep_reach_a=None,
+    gep_reach_b=None,
+    out_gep_county_csv=None,
+    out_gep_reach_csv=None,
+) -> dict[str, pd.DataFrame]:
     """The change of every service per county and per reach between two years
     (`compare_tables`: services_change_by_*.csv) and, with the gep_by_* tables of both years,
     the GEP change (`accounts.gep_change`: gep_change_by_*.csv, in CNY, 万元, 亿元 and %)."""
-    need = ["zone_kind", "zone_id", "zone_name", "carbon_stock_t_c",
-            "carbon_sequestration_t_c_per_yr", *_CHANGE_COLS]
+    need = [
+        "zone_kind",
+        "zone_id",
+        "zone_name",
+        "carbon_stock_t_c",
+        "carbon_sequestration_t_c_per_yr",
+        *_CHANGE_COLS,
+    ]
     out = {}
-    for kind, pa, pb, path in (("county", county_csv_a, county_csv_b, out_county_csv),
-                               ("reach", reach_csv_a, reach_csv_b, out_reach_csv)):
-        t = compare_tables(_read_table(pa, need, "services table"),
-                           _read_table(pb, need, "services table"), year_a, year_b)
+    for kind, pa, pb, path in (
+        ("county", county_csv_a, county_csv_b, out_county_csv),
+        ("reach", reach_csv_a, reach_csv_b, out_reach_csv),
+    ):
+        t = compare_tables(
+            _read_table(pa, need, "services table"),
+            _read_table(pb, need, "services table"),
+            year_a,
+            year_b,
+        )
         write_csv(t, path)
         out[f"services_change_by_{kind}"] = t
-    for kind, pa, pb, path in (("county", gep_county_a, gep_county_b, out_gep_county_csv),
-                               ("reach", gep_reach_a, gep_reach_b, out_gep_reach_csv)):
+    for kind, pa, pb, path in (
+        ("county", gep_county_a, gep_county_b, out_gep_county_csv),
+        ("reach", gep_reach_a, gep_reach_b, out_gep_reach_csv),
+    ):
         if pa is None or pb is None:
             continue
-        t = _acc.gep_change(_read_table(pa, _GEP_NEED, "GEP table"),
-                            _read_table(pb, _GEP_NEED, "GEP table"), year_a, year_b)
+        t = _acc.gep_change(
+            _read_table(pa, _GEP_NEED, "GEP table"),
+            _read_table(pb, _GEP_NEED, "GEP table"),
+            year_a,
+            year_b,
+        )
         if path is not None:
             write_csv(t, path)
         out[f"gep_change_by_{kind}"] = t
     return out
 
 
-__all__ = ["EXTRA_LAYERS", "SERVICE_LAYERS", "ServiceParams", "compare_services",
-           "compare_tables", "compute_services", "load_params", "services_reach",
-           "services_year"]
+__all__ = [
+    "EXTRA_LAYERS",
+    "SERVICE_LAYERS",
+    "ServiceParams",
+    "compare_services",
+    "compare_tables",
+    "compute_services",
+    "load_params",
+    "services_reach",
+    "services_year",
+]

@@ -39,29 +39,85 @@ GRADE_LEGEND = [
 # --- reasons -----------------------------------------------------------------------------
 # (bit, code, name_zh, name_en, description)
 REASONS = [
-    (0, "class_not_convertible", "现状地类不可转换", "Class not convertible",
-     "the current land-use class is listed in the target's constraints.not_convertible_from"),
-    (1, "protected_core", "自然保护地核心保护区", "Protected-area core zone",
-     "inside the core zone of a protected area (layer protected_core)"),
-    (2, "protected_any", "自然保护地", "Protected area",
-     "inside any zone of a protected area (layer protected_any)"),
-    (3, "ecological_redline", "生态保护红线", "Ecological red line",
-     "inside the ecological protection red line (layer ecological_redline)"),
-    (4, "basic_farmland", "永久基本农田", "Permanent basic farmland",
-     "on permanent basic farmland (layer basic_farmland)"),
-    (5, "slope_limit", "坡度超限", "Slope above limit",
-     "slope (deg) above the target's constraints.max_slope_deg"),
-    (6, "precipitation_rule", "降水不足（四水四定）", "Precipitation below minimum",
-     ("precipitation below constraints.precipitation_rule.min_mm, outside the `unless` mask "
-      "(forest: < 400 mm without secured irrigation water; shrub: < 250 mm)")),
-    (7, "buffer", "缓冲距离", "Distance rule",
-     "closer than min_m to (or farther than max_m from) a distance layer in constraints.buffers"),
-    (8, "nodata", "无数据", "No data",
-     ("an input layer the target uses has no data here (NaN / raster nodata), or land use 0 "
-      "(outside the study area: then this is the only bit)")),
-    (9, "official_evaluation", "官方双评价成果排除", "Excluded by the official evaluation",
-     ("the department's own evaluation layer (suitability.official.<layer>.exclude) has a "
-      "class here that excludes the target, e.g. 生态保护极重要区")),
+    (
+        0,
+        "class_not_convertible",
+        "现状地类不可转换",
+        "Class not convertible",
+        "the current land-use class is listed in the target's constraints.not_convertible_from",
+    ),
+    (
+        1,
+        "protected_core",
+        "自然保护地核心保护区",
+        "Protected-area core zone",
+        "inside the core zone of a protected area (layer protected_core)",
+    ),
+    (
+        2,
+        "protected_any",
+        "自然保护地",
+        "Protected area",
+        "inside any zone of a protected area (layer protected_any)",
+    ),
+    (
+        3,
+        "ecological_redline",
+        "生态保护红线",
+        "Ecological red line",
+        "inside the ecological protection red line (layer ecological_redline)",
+    ),
+    (
+        4,
+        "basic_farmland",
+        "永久基本农田",
+        "Permanent basic farmland",
+        "on permanent basic farmland (layer basic_farmland)",
+    ),
+    (
+        5,
+        "slope_limit",
+        "坡度超限",
+        "Slope above limit",
+        "slope (deg) above the target's constraints.max_slope_deg",
+    ),
+    (
+        6,
+        "precipitation_rule",
+        "降水不足（四水四定）",
+        "Precipitation below minimum",
+        (
+            "precipitation below constraints.precipitation_rule.min_mm, outside the `unless` mask "
+            "(forest: < 400 mm without secured irrigation water; shrub: < 250 mm)"
+        ),
+    ),
+    (
+        7,
+        "buffer",
+        "缓冲距离",
+        "Distance rule",
+        "closer than min_m to (or farther than max_m from) a distance layer in constraints.buffers",
+    ),
+    (
+        8,
+        "nodata",
+        "无数据",
+        "No data",
+        (
+            "an input layer the target uses has no data here (NaN / raster nodata), or land use 0 "
+            "(outside the study area: then this is the only bit)"
+        ),
+    ),
+    (
+        9,
+        "official_evaluation",
+        "官方双评价成果排除",
+        "Excluded by the official evaluation",
+        (
+            "the department's own evaluation layer (suitability.official.<layer>.exclude) has a "
+            "class here that excludes the target, e.g. 生态保护极重要区"
+        ),
+    ),
 ]
 REASON_BIT = {code: 1 << bit for bit, code, *_ in REASONS}
 NODATA_BIT = REASON_BIT["nodata"]
@@ -87,8 +143,10 @@ TARGET_LABELS = {
 
 
 def reason_legend_df() -> pd.DataFrame:
-    rows = [{"bit": b, "value": 1 << b, "code": c, "name_zh": zh, "name_en": en, "description": d}
-            for b, c, zh, en, d in REASONS]
+    rows = [
+        {"bit": b, "value": 1 << b, "code": c, "name_zh": zh, "name_en": en, "description": d}
+        for b, c, zh, en, d in REASONS
+    ]
     return pd.DataFrame(rows)
 
 
@@ -96,9 +154,11 @@ def reason_legend_dict() -> dict:
     return {
         "raster": "suit_<target>_reason.tif",
         "dtype": "uint16",
-        "rule": ("bit-field: value = sum of 2**bit over every cause that applies; 0 = no reason. "
-                 "Only the nodata bit -> grade 255 (not evaluated); any other bit -> grade 4 "
-                 "(excluded). Decode: (value >> bit) & 1."),
+        "rule": (
+            "bit-field: value = sum of 2**bit over every cause that applies; 0 = no reason. "
+            "Only the nodata bit -> grade 255 (not evaluated); any other bit -> grade 4 "
+            "(excluded). Decode: (value >> bit) & 1."
+        ),
         "bits": reason_legend_df().to_dict(orient="records"),
     }
 
@@ -134,10 +194,18 @@ def target_label(name: str, target_cfg: dict | None = None) -> tuple[str, str]:
 def best_use_legend_df(order: list[str], targets_cfg: dict | None = None) -> pd.DataFrame:
     """Codes of best_use.tif / best_use_runner_up.tif: 1..n = order[0..n-1]."""
     targets_cfg = targets_cfg or {}
-    rows = [{"code": BEST_NONE, "target": "none", "name_zh": "无适宜用途",
-             "name_en": "No suitable or moderately suitable use"}]
+    rows = [
+        {
+            "code": BEST_NONE,
+            "target": "none",
+            "name_zh": "无适宜用途",
+            "name_en": "No suitable or moderately suitable use",
+        }
+    ]
     for i, name in enumerate(order, start=1):
         zh, en = target_label(name, targets_cfg.get(name))
         rows.append({"code": i, "target": name, "name_zh": zh, "name_en": en})
-    rows.append({"code": BEST_NODATA, "target": "nodata", "name_zh": "无数据", "name_en": "No data"})
+    rows.append(
+        {"code": BEST_NODATA, "target": "nodata", "name_zh": "无数据", "name_en": "No data"}
+    )
     return pd.DataFrame(rows)

@@ -24,8 +24,10 @@ WEIGHT_TOLERANCE = 1e-6
 
 def weighted_sum(scores: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
     if len(scores) != len(weights) or not scores:
-        raise ValueError(f"weighted_sum needs one weight per score, got {len(scores)} scores "
-                         f"and {len(weights)} weights")
+        raise ValueError(
+            f"weighted_sum needs one weight per score, got {len(scores)} scores "
+            f"and {len(weights)} weights"
+        )
     total = float(sum(weights))
     if abs(total - 1.0) > WEIGHT_TOLERANCE:
         raise ValueError(f"weights must sum to 1, they sum to {total:g}")
@@ -48,7 +50,9 @@ def minimum(scores: Sequence[np.ndarray]) -> np.ndarray:
 def matrix_lut(matrix) -> np.ndarray:
     m = np.asarray(matrix, dtype=np.int64)
     if m.shape != (5, 5) or m.min() < 1 or m.max() > 5:
-        raise ValueError(f"land_water_matrix must be 5 x 5 grades 1..5, got {np.asarray(matrix).tolist()}")
+        raise ValueError(
+            f"land_water_matrix must be 5 x 5 grades 1..5, got {np.asarray(matrix).tolist()}"
+        )
     lut = np.zeros((6, 6), dtype=np.uint8)
     lut[1:, 1:] = m
     return lut
@@ -71,7 +75,9 @@ def worst_grade(grade_list: Sequence[np.ndarray]) -> np.ndarray:
     return np.where((stack == 0).any(axis=0), 0, out).astype(np.uint8)
 
 
-def best_grade(grade_list: Sequence[np.ndarray], applicable: Sequence[np.ndarray | None]) -> np.ndarray:
+def best_grade(
+    grade_list: Sequence[np.ndarray], applicable: Sequence[np.ndarray | None]
+) -> np.ndarray:
     """Lowest grade (best) over the criteria that apply at a pixel; 0 where an applicable
     grade is 0 (no data) or where no criterion applies."""
     big = np.uint8(99)

@@ -34,16 +34,18 @@ def class_ids(names, classes_df: pd.DataFrame) -> np.ndarray:
     return np.asarray([ids[n] for n in names], dtype=np.int64)
 
 
-def constraint_reasons(layers: Mapping[str, np.ndarray], constraints: Constraints,
-                       not_convertible_ids: np.ndarray) -> np.ndarray:
+def constraint_reasons(
+    layers: Mapping[str, np.ndarray], constraints: Constraints, not_convertible_ids: np.ndarray
+) -> np.ndarray:
     """uint16 reason bits. `layers` are prepared arrays: landuse uint8 (0 = nodata), masks bool,
     continuous float (NaN = nodata)."""
     landuse = np.asarray(layers["landuse"])
     reasons = np.zeros(landuse.shape, dtype=np.uint16)
 
     def setbit(mask, code):  # in place, without gathering the masked pixels
-        np.bitwise_or(reasons, np.uint16(REASON_BIT[code]), out=reasons,
-                      where=np.asarray(mask, bool))
+        np.bitwise_or(
+            reasons, np.uint16(REASON_BIT[code]), out=reasons, where=np.asarray(mask, bool)
+        )
 
     setbit(landuse == 0, "nodata")
     if len(not_convertible_ids):

@@ -57,8 +57,16 @@ REASON_NODATA = 65535
 
 def _profile(ref, dtype: str, nodata) -> dict:
     profile = dict(GTIFF_OPTIONS)
-    profile.update(height=ref.height, width=ref.width, count=1, dtype=dtype, crs=ref.crs,
-                   transform=ref.transform, nodata=nodata, predictor=2)
+    profile.update(
+        height=ref.height,
+        width=ref.width,
+        count=1,
+        dtype=dtype,
+        crs=ref.crs,
+        transform=ref.transform,
+        nodata=nodata,
+        predictor=2,
+    )
     if ref.height < 256 or ref.width < 256:
         profile.update(tiled=False)
         profile.pop("blockxsize")
@@ -75,12 +83,20 @@ def _check_grid(name: str, ds, ref_name: str, ref) -> None:
     if ds.crs != ref.crs:
         problems.append(f"CRS {ds.crs} vs {ref.crs}")
     if problems:
-        raise InputError(f"layer {name!r} ({ds.name}) is not on the grid of {ref_name!r} "
-                         f"({ref.name}): {'; '.join(problems)}; resample it onto the analysis grid")
+        raise InputError(
+            f"layer {name!r} ({ds.name}) is not on the grid of {ref_name!r} "
+            f"({ref.name}): {'; '.join(problems)}; resample it onto the analysis grid"
+        )
 
 
-def _compute_block(raw: Mapping[str, np.ndarray], needed, nodata: Mapping, comps: Mapping,
-                   order, official: Mapping | None = None) -> tuple[dict, tuple, dict]:
+def _compute_block(
+    raw: Mapping[str, np.ndarray],
+    needed,
+    nodata: Mapping,
+    comps: Mapping,
+    order,
+    official: Mapping | None = None,
+) -> tuple[dict, tuple, dict]:
     """All targets on one block: ({(target, score|grade|reason): array}, best-use arrays,
     {"disagree": {(layer, target): raster}, "counts": {(layer, target): frame}}).
 
@@ -94,13 +110,15 @@ def _compute_block(raw: Mapping[str, np.ndarray], needed, nodata: Mapping, comps
         s, g, r = evaluate_compiled(comp, {n: layers[n] for n in comp.layers})
         if official:
             p = comp.spec.params
-            s, g, r, before = apply_official(t, s, g, r, official["codes"], official["cfg"],
-                                             (p.suitable, p.moderately_suitable))
+            s, g, r, before = apply_official(
+                t, s, g, r, official["codes"], official["cfg"], (p.suitable, p.moderately_suitable)
+            )
             for kind, computed in before.items():
                 codes = official["codes"][kind]
                 extra["disagree"][(kind, t)] = disagreement_raster(computed, codes)
-                extra["counts"][(kind, t)] = disagreement_counts(computed, codes,
-                                                                 official["county"])
+                extra["counts"][(kind, t)] = disagreement_counts(
+                    computed, codes, official["county"]
+                )
         out[(t, "score")], out[(t, "grade")], out[(t, "reason")] = s, g, r
         scores[t], grades_[t] = s, g
     lu = np.asarray(raw["landuse"])
@@ -110,7 +128,8 @@ def _compute_block(raw: Mapping[str, np.ndarray], needed, nodata: Mapping, comps
     if outside.any():  # outside the study area: the reason rasters' declared nodata (#17)
         for t in order:
             out[(t, "reason")] = np.where(outside, REASON_NODATA, out[(t, "reason")]).astype(
-                out[(t, "reason")].dtype)
+                out[(t, "reason")].dtype
+            )
     return out, best_use(scores, grades_, order), extra
 
 
@@ -141,12 +160,18 @@ def _block_task(task: tuple) -> tuple[dict, tuple, dict]:
     return _compute_block(raw, needed, nodata, comps, order, official)
 
 
-def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path, suit_cfg: Mapping,
-                      classes_df: pd.DataFrame, block_rows: int = 512,
-                      dask: Mapping | None = None, block_cols: int | None = None,
-                      official: Mapping[str, str | Path] | None = None,
-                      county: str | Path | None = None, reach: str = ""
-                      ) -> dict[str, Path]:
+def suitability_files(
+    layer_paths: Mapping[str, str | Path],
+    out_dir: str | Path,
+    suit_cfg: Mapping,
+    classes_df: pd.DataFrame,
+    block_rows: int = 512,
+    dask: Mapping | None = None,
+    block_cols: int | None = None,
+    official: Mapping[str, str | Path] | None = None,
+    county: str | Path | None = None,
+    reach: str = "",
+) -> dict[str, Path]:
     """Evaluate every target of `suit_cfg` block by block; returns {output key: path}.
 
     Blocks are `block_rows` x `block_cols` (default: square) windows in row-major order, so
@@ -190,23 +215,30 @@ def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path
         off_src = {}
         if official:
             if county is None:
-                raise InputError("suitability: the official layers need the reach's county "
-                                 "raster (zone_county.tif) for the disagreement table")
+                raise InputError(
+                    "suitability: the official layers need the reach's county "
+                    "raster (zone_county.tif) for the disagreement table"
+                )
             off_src = {k: stack.enter_context(rasterio.open(p)) for k, p in official.items()}
             off_src["__county__"] = stack.enter_context(rasterio.open(county))
             for k, ds in off_src.items():
                 _check_grid(k, ds, ref_name, ref)
         off_cfg = suit_cfg["official"] if official else None
-        grade_pairs = [(k, t) for k in (official or {}) for t in order
-                       if t in (off_cfg[k].get("grade_targets") or [])]
+        grade_pairs = [
+            (k, t)
+            for k in (official or {})
+            for t in order
+            if t in (off_cfg[k].get("grade_targets") or [])
+        ]
 
         def open_out(key: str, fname: str, dtype: str, nd, description: str, tags: dict):
             final = out_dir / fname
             # a COG with overviews, copied from an uncompressed temporary when the stack
             # closes (the dataset first), only when every block is in (#17)
             tmp = stack.enter_context(cog_output(final))
-            ds = stack.enter_context(rasterio.open(tmp, "w", **uncompressed(
-                _profile(ref, dtype, nd))))
+            ds = stack.enter_context(
+                rasterio.open(tmp, "w", **uncompressed(_profile(ref, dtype, nd)))
+            )
             ds.set_band_description(1, description)
             ds.update_tags(**tags)
             outputs[key] = final
@@ -216,36 +248,81 @@ def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path
         for t in order:
             sp = specs[t]
             label = f"{sp.name_zh} / {sp.name_en}"
-            dst[(t, "score")] = open_out(f"suit_{t}_score", f"suit_{t}_score.tif", "uint8", SCORE_NODATA,
-                                         f"suitability score 0-100, {label}", {"target": t})
+            dst[(t, "score")] = open_out(
+                f"suit_{t}_score",
+                f"suit_{t}_score.tif",
+                "uint8",
+                SCORE_NODATA,
+                f"suitability score 0-100, {label}",
+                {"target": t},
+            )
             dst[(t, "grade")] = open_out(
-                f"suit_{t}_grade", f"suit_{t}_grade.tif", "uint8", GRADE_NODATA,
+                f"suit_{t}_grade",
+                f"suit_{t}_grade.tif",
+                "uint8",
+                GRADE_NODATA,
                 f"suitability grade, {label}",
-                {"target": t, "codes": "1 suitable 适宜; 2 moderately suitable 一般适宜; "
-                 "3 unsuitable 不适宜; 4 excluded 禁止; 255 nodata", "legend": "grade_legend.csv"})
+                {
+                    "target": t,
+                    "codes": "1 suitable 适宜; 2 moderately suitable 一般适宜; "
+                    "3 unsuitable 不适宜; 4 excluded 禁止; 255 nodata",
+                    "legend": "grade_legend.csv",
+                },
+            )
             dst[(t, "reason")] = open_out(
-                f"suit_{t}_reason", f"suit_{t}_reason.tif", "uint16", REASON_NODATA,
-                f"exclusion reason bits, {label}", {"target": t, "legend": "reason_legend.csv"})
-        best_tags = {"order": ",".join(order), "legend": "best_use_legend.csv",
-                     "codes": "0 none; " + "; ".join(f"{i} {t}" for i, t in enumerate(order, 1))
-                     + "; 255 nodata"}
+                f"suit_{t}_reason",
+                f"suit_{t}_reason.tif",
+                "uint16",
+                REASON_NODATA,
+                f"exclusion reason bits, {label}",
+                {"target": t, "legend": "reason_legend.csv"},
+            )
+        best_tags = {
+            "order": ",".join(order),
+            "legend": "best_use_legend.csv",
+            "codes": "0 none; "
+            + "; ".join(f"{i} {t}" for i, t in enumerate(order, 1))
+            + "; 255 nodata",
+        }
         d_best = open_out("best_use", "best_use.tif", "uint8", BEST_NODATA, "best use", best_tags)
-        d_run = open_out("best_use_runner_up", "best_use_runner_up.tif", "uint8", BEST_NODATA,
-                         "runner-up use", best_tags)
-        d_bsc = open_out("best_use_score", "best_use_score.tif", "uint8", SCORE_NODATA,
-                         "score of the best use", {"legend": "best_use_legend.csv"})
-        d_dis = {(k, t): open_out(
-            f"official_disagree_{k}_{t}", f"official_disagree_{k}_{t}.tif", "uint8",
-            NOT_COMPARED, f"computed vs official grade, {t} / official {k}",
-            {"codes": "0 agree; 1 computed better than official; 2 computed worse; "
-             "3 computed excluded where official grades; 255 not compared"})
-            for k, t in grade_pairs}
+        d_run = open_out(
+            "best_use_runner_up",
+            "best_use_runner_up.tif",
+            "uint8",
+            BEST_NODATA,
+            "runner-up use",
+            best_tags,
+        )
+        d_bsc = open_out(
+            "best_use_score",
+            "best_use_score.tif",
+            "uint8",
+            SCORE_NODATA,
+            "score of the best use",
+            {"legend": "best_use_legend.csv"},
+        )
+        d_dis = {
+            (k, t): open_out(
+                f"official_disagree_{k}_{t}",
+                f"official_disagree_{k}_{t}.tif",
+                "uint8",
+                NOT_COMPARED,
+                f"computed vs official grade, {t} / official {k}",
+                {
+                    "codes": "0 agree; 1 computed better than official; 2 computed worse; "
+                    "3 computed excluded where official grades; 255 not compared"
+                },
+            )
+            for k, t in grade_pairs
+        }
         counts: dict = {pair: [] for pair in grade_pairs}
 
-        windows = [Window(c0, r0, min(block_cols, ref.width - c0),
-                          min(block_rows, ref.height - r0))
-                   for r0 in range(0, ref.height, block_rows)
-                   for c0 in range(0, ref.width, block_cols)]
+        windows = [
+            Window(c0, r0, min(block_cols, ref.width - c0), min(block_rows, ref.height - r0))
+            for r0 in range(0, ref.height, block_rows)
+            for c0 in range(0, ref.width, block_cols)
+        ]
+
         def official_block(win):
             if not official:
                 return None
@@ -254,16 +331,42 @@ def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path
             return {"codes": arrs, "county": cty, "cfg": off_cfg}
 
         if runs_inline(dask):
-            results = (_compute_block({n: ds.read(1, window=win) for n, ds in src.items()},
-                                      needed, nodata, comps, order, official_block(win))
-                       for win in windows)
+            results = (
+                _compute_block(
+                    {n: ds.read(1, window=win) for n, ds in src.items()},
+                    needed,
+                    nodata,
+                    comps,
+                    order,
+                    official_block(win),
+                )
+                for win in windows
+            )
         else:
             paths = {n: str(layer_paths[n]) for n in needed}
-            off_task = ({"paths": {**{k: str(p) for k, p in official.items()},
-                                   "__county__": str(county)}, "cfg": off_cfg}
-                        if official else None)
-            tasks = ((paths, needed, nodata, comps, order,
-                      (w.col_off, w.row_off, w.width, w.height), off_task) for w in windows)
+            off_task = (
+                {
+                    "paths": {
+                        **{k: str(p) for k, p in official.items()},
+                        "__county__": str(county),
+                    },
+                    "cfg": off_cfg,
+                }
+                if official
+                else None
+            )
+            tasks = (
+                (
+                    paths,
+                    needed,
+                    nodata,
+                    comps,
+                    order,
+                    (w.col_off, w.row_off, w.width, w.height),
+                    off_task,
+                )
+                for w in windows
+            )
             results = map_blocks(_block_task, tasks, dask)
         for win, (arrays, (b, ru, bs), extra) in zip(windows, results):
             for key, a in arrays.items():
@@ -285,13 +388,20 @@ def suitability_files(layer_paths: Mapping[str, str | Path], out_dir: str | Path
     outputs["best_use_legend_json"] = out_dir / "best_use_legend.json"
     outputs["grade_legend"] = write_csv(grade_legend_df(), out_dir / "grade_legend.csv")
     if official:
-        frames = {pair: (pd.concat(c, ignore_index=True) if c else pd.DataFrame(
-            columns=["adcode", "computed_grade", "official_code", "cells"]))
-            for pair, c in counts.items()}
-        table = (disagreement_table(frames, reach, pixel_ha) if frames
-                 else pd.DataFrame(columns=DISAGREE_COLUMNS))
-        outputs["official_disagreement"] = write_csv(table,
-                                                     out_dir / "official_disagreement.csv")
+        frames = {
+            pair: (
+                pd.concat(c, ignore_index=True)
+                if c
+                else pd.DataFrame(columns=["adcode", "computed_grade", "official_code", "cells"])
+            )
+            for pair, c in counts.items()
+        }
+        table = (
+            disagreement_table(frames, reach, pixel_ha)
+            if frames
+            else pd.DataFrame(columns=DISAGREE_COLUMNS)
+        )
+        outputs["official_disagreement"] = write_csv(table, out_dir / "official_disagreement.csv")
     return outputs
 
 

@@ -104,7 +104,9 @@ def grade(score, reasons=None, grade_breaks=(70, 40)) -> np.ndarray:
     score = np.asarray(score)
     s = score if score.dtype == np.uint8 else round_score(score)
     nodata = s == SCORE_NODATA
-    g = np.where(s >= t_suit, GRADE_SUITABLE, np.where(s >= t_mod, GRADE_MODERATE, GRADE_UNSUITABLE))
+    g = np.where(
+        s >= t_suit, GRADE_SUITABLE, np.where(s >= t_mod, GRADE_MODERATE, GRADE_UNSUITABLE)
+    )
     if reasons is not None:
         reasons = np.asarray(reasons, dtype=np.uint16)
         nodata |= (reasons & np.uint16(NODATA_BIT)) != 0
@@ -120,8 +122,11 @@ class _Compiled:
 
     def __init__(self, spec: TargetSpec, classes_df: pd.DataFrame):
         self.spec = spec
-        self.luts = {c.index: lookup_table(c.values, c.default, classes_df)
-                     for c in spec.criteria if c.transform == "lookup"}
+        self.luts = {
+            c.index: lookup_table(c.values, c.default, classes_df)
+            for c in spec.criteria
+            if c.transform == "lookup"
+        }
         self.not_convertible = class_ids(spec.constraints.not_convertible_from, classes_df)
         self.layers = spec.layers() | {"landuse"}
 
@@ -152,10 +157,16 @@ def raw_score(comp: _Compiled, layers: Mapping[str, np.ndarray]) -> np.ndarray:
     """Combined float32 score 0..100 before constraints (NaN = nodata)."""
     spec = comp.spec
     if spec.combine == "land_water_matrix":
-        land = [grades(layers[c.layer], c.breaks, c.descending) for c in spec.criteria if c.role == "land"]
+        land = [
+            grades(layers[c.layer], c.breaks, c.descending)
+            for c in spec.criteria
+            if c.role == "land"
+        ]
         water = [c for c in spec.criteria if c.role == "water"]
-        wg = best_grade([grades(layers[c.layer], c.breaks, c.descending) for c in water],
-                        [layers[c.where] if c.where else None for c in water])
+        wg = best_grade(
+            [grades(layers[c.layer], c.breaks, c.descending) for c in water],
+            [layers[c.where] if c.where else None for c in water],
+        )
         g = land_water_matrix(worst_grade(land), wg, spec.params.matrix)
         return grade_score(g, spec.params.matrix_scores)
     scores = [criterion_score(c, layers, comp.luts.get(c.index)) for c in spec.criteria]
@@ -177,8 +188,13 @@ def evaluate_compiled(comp: _Compiled, layers: Mapping[str, np.ndarray]):
     return score, g, reasons
 
 
-def evaluate_target(layers: Mapping[str, np.ndarray], target_name: str, target_cfg,
-                    suit_cfg: Mapping, classes_df: pd.DataFrame):
+def evaluate_target(
+    layers: Mapping[str, np.ndarray],
+    target_name: str,
+    target_cfg,
+    suit_cfg: Mapping,
+    classes_df: pd.DataFrame,
+):
     """Evaluate one target on arrays sharing one grid.
 
     `layers`: {layer name: array}: masks bool or uint8 (1 = inside), ``landuse`` canonical class
@@ -187,15 +203,19 @@ def evaluate_target(layers: Mapping[str, np.ndarray], target_name: str, target_c
     Returns (score uint8 0..100 / 255, grade uint8, reasons uint16).
     Raises ConfigError for a bad spec, KeyError for a missing layer.
     """
-    spec = target_cfg if isinstance(target_cfg, TargetSpec) else \
-        parse_target(target_name, target_cfg, suit_cfg, classes_df, layers=list(layers))
+    spec = (
+        target_cfg
+        if isinstance(target_cfg, TargetSpec)
+        else parse_target(target_name, target_cfg, suit_cfg, classes_df, layers=list(layers))
+    )
     comp = compile_target(spec, classes_df)
     return evaluate_compiled(comp, prepare_layers(layers, comp.layers))
 
 
 # --- best use ----------------------------------------------------------------------------
-def best_use(scores: Mapping[str, np.ndarray], grades_: Mapping[str, np.ndarray],
-             order: Sequence[str]):
+def best_use(
+    scores: Mapping[str, np.ndarray], grades_: Mapping[str, np.ndarray], order: Sequence[str]
+):
     """(best uint8, runner_up uint8, best_score uint8); see the module doc for codes and ties.
 
     best_score is the best target's score, 0 where no target qualifies, 255 where no data.
@@ -226,4 +246,3 @@ def best_use(scores: Mapping[str, np.ndarray], grades_: Mapping[str, np.ndarray]
     runner = np.where(all_nodata, BEST_NODATA, runner).astype(np.uint8)
     best_score = np.where(all_nodata, SCORE_NODATA, best_score).astype(np.uint8)
     return best, runner, best_score
-

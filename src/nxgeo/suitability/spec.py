@@ -53,25 +53,65 @@ from .codes import ZONE_LAYERS, target_label
 from .combine import WEIGHT_TOLERANCE
 
 # --- layers ------------------------------------------------------------------------------
-CONTINUOUS_LAYERS = ("slope", "elevation", "precipitation", "distance_water", "distance_roads",
-                     "distance_settlements", "ls", "water_quota_modulus", "soil_k", "sand_fraction")
+CONTINUOUS_LAYERS = (
+    "slope",
+    "elevation",
+    "precipitation",
+    "distance_water",
+    "distance_roads",
+    "distance_settlements",
+    "ls",
+    "water_quota_modulus",
+    "soil_k",
+    "sand_fraction",
+)
 CLASS_LAYERS = ("landuse",)
 MASK_LAYERS = ZONE_LAYERS + ("water_secured",)
-OPTIONAL_LAYERS = ("soil_k", "sand_fraction")   # present only when inputs.rasters.<name> is set
+OPTIONAL_LAYERS = ("soil_k", "sand_fraction")  # present only when inputs.rasters.<name> is set
 KNOWN_LAYERS = CONTINUOUS_LAYERS + CLASS_LAYERS + MASK_LAYERS
 
 # Canonical classes of DOMAIN.md §1 (used when the classes table cannot be read).
-DEFAULT_CLASS_NAMES = ("cropland_irrigated", "cropland_dry", "orchard", "forest", "shrub",
-                       "grassland", "wetland", "water", "built", "rural_homestead", "mining",
-                       "sandy", "bare")
+DEFAULT_CLASS_NAMES = (
+    "cropland_irrigated",
+    "cropland_dry",
+    "orchard",
+    "forest",
+    "shrub",
+    "grassland",
+    "wetland",
+    "water",
+    "built",
+    "rural_homestead",
+    "mining",
+    "sandy",
+    "bare",
+)
 
 TRANSFORMS = ("grades", "linear", "fuzzy", "lookup")
 COMBINES = ("weighted_sum", "minimum", "land_water_matrix")
-CRITERION_KEYS = {"layer", "transform", "weight", "breaks", "descending", "low", "high", "points",
-                  "values", "default", "role", "where", "override"}
+CRITERION_KEYS = {
+    "layer",
+    "transform",
+    "weight",
+    "breaks",
+    "descending",
+    "low",
+    "high",
+    "points",
+    "values",
+    "default",
+    "role",
+    "where",
+    "override",
+}
 TARGET_KEYS = {"combine", "criteria", "constraints", "normalise_weights", "name_zh", "name_en"}
-CONSTRAINT_KEYS = {"not_convertible_from", "exclude_zones", "max_slope_deg", "precipitation_rule",
-                   "buffers"}
+CONSTRAINT_KEYS = {
+    "not_convertible_from",
+    "exclude_zones",
+    "max_slope_deg",
+    "precipitation_rule",
+    "buffers",
+}
 DEFAULT_GRADE_BREAKS = (70.0, 40.0)
 DEFAULT_MATRIX_SCORES = (100.0, 80.0, 60.0, 40.0, 0.0)
 DEFAULT_MATRIX_CLASSES = {"suitable": [1, 2], "moderately_suitable": [3, 4], "unsuitable": [5]}
@@ -100,7 +140,7 @@ class Criterion:
     default: float = 0.0
     role: str | None = None
     where: str | None = None
-    override: tuple[str, float] | None = None   # (mask layer, score)
+    override: tuple[str, float] | None = None  # (mask layer, score)
 
     def layers(self) -> set[str]:
         out = {self.layer}
@@ -142,8 +182,13 @@ class Constraints:
 class SuitParams:
     suitable: float = DEFAULT_GRADE_BREAKS[0]
     moderately_suitable: float = DEFAULT_GRADE_BREAKS[1]
-    matrix: tuple[tuple[int, ...], ...] = ((1, 1, 1, 2, 5), (1, 1, 2, 3, 5), (2, 2, 3, 4, 5),
-                                           (3, 4, 4, 5, 5), (5, 5, 5, 5, 5))
+    matrix: tuple[tuple[int, ...], ...] = (
+        (1, 1, 1, 2, 5),
+        (1, 1, 2, 3, 5),
+        (2, 2, 3, 4, 5),
+        (3, 4, 4, 5, 5),
+        (5, 5, 5, 5, 5),
+    )
     matrix_scores: tuple[float, ...] = DEFAULT_MATRIX_SCORES
 
 
@@ -152,7 +197,7 @@ class TargetSpec:
     name: str
     combine: str
     criteria: tuple[Criterion, ...]
-    weights: tuple[float, ...]          # normalised when normalise_weights; () unless weighted_sum
+    weights: tuple[float, ...]  # normalised when normalise_weights; () unless weighted_sum
     constraints: Constraints
     params: SuitParams
     name_zh: str = ""
@@ -167,7 +212,11 @@ class TargetSpec:
 
 # --- parsing with problem collection -----------------------------------------------------
 def _is_num(v) -> bool:
-    return isinstance(v, Real) and not isinstance(v, bool) and not (isinstance(v, float) and math.isnan(v))
+    return (
+        isinstance(v, Real)
+        and not isinstance(v, bool)
+        and not (isinstance(v, float) and math.isnan(v))
+    )
 
 
 def _fmt(v) -> str:
@@ -196,8 +245,10 @@ class _Ctx:
         if isinstance(value, str):
             ref = self.suit.get(value)
             if not _is_num(ref):
-                self.add(f"{where}: {what} {value!r} is neither a number nor the name of a number in "
-                         "`suitability` (e.g. max_crop_slope_deg, forest_min_precipitation_mm)")
+                self.add(
+                    f"{where}: {what} {value!r} is neither a number nor the name of a number in "
+                    "`suitability` (e.g. max_crop_slope_deg, forest_min_precipitation_mm)"
+                )
                 return None
             return float(ref)
         if not _is_num(value):
@@ -208,7 +259,9 @@ class _Ctx:
     def mask(self, value, where: str, what: str) -> str | None:
         if value not in MASK_LAYERS or value not in self.layers:
             known = [m for m in MASK_LAYERS if m in self.layers]
-            self.add(f"{where}: {what} {value!r} is not a mask layer; known masks: {', '.join(known)}")
+            self.add(
+                f"{where}: {what} {value!r} is not a mask layer; known masks: {', '.join(known)}"
+            )
             return None
         return value
 
@@ -219,8 +272,10 @@ def _parse_breaks(ctx: _Ctx, raw, descending: bool, where: str):
         label = f" ({raw})"
         ref = ctx.suit.get(raw)
         if not isinstance(ref, list):
-            ctx.add(f"{where}: breaks {raw!r} is neither a list nor the name of a list in "
-                    "`suitability` (e.g. slope_farming_breaks, precipitation_breaks)")
+            ctx.add(
+                f"{where}: breaks {raw!r} is neither a list nor the name of a list in "
+                "`suitability` (e.g. slope_farming_breaks, precipitation_breaks)"
+            )
             return None
         raw = ref
     if not isinstance(raw, list) or not all(_is_num(v) for v in raw):
@@ -231,13 +286,17 @@ def _parse_breaks(ctx: _Ctx, raw, descending: bool, where: str):
         return None
     diffs = np.diff(np.asarray(raw, dtype=float))
     if descending and not np.all(diffs < 0):
-        ctx.add(f"{where}: breaks {_fmt(raw)}{label} are out of order: with descending: true they "
-                "must fall strictly (best grade first, e.g. precipitation [1200, 800, 400, 200])")
+        ctx.add(
+            f"{where}: breaks {_fmt(raw)}{label} are out of order: with descending: true they "
+            "must fall strictly (best grade first, e.g. precipitation [1200, 800, 400, 200])"
+        )
         return None
     if not descending and not np.all(diffs > 0):
         hint = " (did you mean descending: true?)" if np.all(diffs < 0) else ""
-        ctx.add(f"{where}: breaks {_fmt(raw)}{label} are out of order: they must rise strictly "
-                f"(e.g. slope [2, 6, 15, 25]){hint}")
+        ctx.add(
+            f"{where}: breaks {_fmt(raw)}{label} are out of order: they must rise strictly "
+            f"(e.g. slope [2, 6, 15, 25]){hint}"
+        )
         return None
     return tuple(float(v) for v in raw)
 
@@ -245,31 +304,41 @@ def _parse_breaks(ctx: _Ctx, raw, descending: bool, where: str):
 def _parse_criterion(ctx: _Ctx, tname: str, i: int, raw, combine: str) -> Criterion | None:
     where0 = f"suitability.targets.{tname}.criteria[{i}]"
     if not isinstance(raw, Mapping):
-        ctx.add(f"{where0}: a criterion must be a mapping like {{layer: slope, transform: linear, "
-                f"low: 35, high: 5, weight: 0.5}}, got {raw!r}")
+        ctx.add(
+            f"{where0}: a criterion must be a mapping like {{layer: slope, transform: linear, "
+            f"low: 35, high: 5, weight: 0.5}}, got {raw!r}"
+        )
         return None
     layer = raw.get("layer")
     where = f"{where0} (layer {layer!r})"
     ok = True
     extra = sorted(set(raw) - CRITERION_KEYS)
     if extra:
-        ctx.add(f"{where}: unknown key(s) {', '.join(extra)} (check the spelling); allowed: "
-                f"{', '.join(sorted(CRITERION_KEYS))}")
+        ctx.add(
+            f"{where}: unknown key(s) {', '.join(extra)} (check the spelling); allowed: "
+            f"{', '.join(sorted(CRITERION_KEYS))}"
+        )
         ok = False
     transform = raw.get("transform")
     if transform not in TRANSFORMS:
-        ctx.add(f"{where}: transform {transform!r} is not allowed; use one of {', '.join(TRANSFORMS)}")
+        ctx.add(
+            f"{where}: transform {transform!r} is not allowed; use one of {', '.join(TRANSFORMS)}"
+        )
         return None
     if not isinstance(layer, str) or layer not in ctx.layers:
         ctx.add(f"{where}: layer {layer!r} does not exist; known layers: {ctx.known_layers()}")
         ok = False
     elif transform == "lookup" and layer not in CLASS_LAYERS:
-        ctx.add(f"{where}: transform lookup needs a class layer ({', '.join(CLASS_LAYERS)}), "
-                f"not {layer!r}")
+        ctx.add(
+            f"{where}: transform lookup needs a class layer ({', '.join(CLASS_LAYERS)}), "
+            f"not {layer!r}"
+        )
         ok = False
     elif transform != "lookup" and layer not in CONTINUOUS_LAYERS:
-        ctx.add(f"{where}: transform {transform} needs a continuous layer "
-                f"({', '.join(c for c in CONTINUOUS_LAYERS if c in ctx.layers)}), not {layer!r}")
+        ctx.add(
+            f"{where}: transform {transform} needs a continuous layer "
+            f"({', '.join(c for c in CONTINUOUS_LAYERS if c in ctx.layers)}), not {layer!r}"
+        )
         ok = False
 
     kw: dict = {}
@@ -283,12 +352,16 @@ def _parse_criterion(ctx: _Ctx, tname: str, i: int, raw, combine: str) -> Criter
     elif transform == "linear":
         low, high = raw.get("low"), raw.get("high")
         if not (_is_num(low) and _is_num(high)):
-            ctx.add(f"{where}: linear needs numbers `low` (score 0) and `high` (score 100), "
-                    f"got low={low!r}, high={high!r}")
+            ctx.add(
+                f"{where}: linear needs numbers `low` (score 0) and `high` (score 100), "
+                f"got low={low!r}, high={high!r}"
+            )
             ok = False
         elif low == high:
-            ctx.add(f"{where}: linear low and high are both {_fmt(low)}; they must differ "
-                    "(low > high means decreasing)")
+            ctx.add(
+                f"{where}: linear low and high are both {_fmt(low)}; they must differ "
+                "(low > high means decreasing)"
+            )
             ok = False
         else:
             kw.update(low=float(low), high=float(high))
@@ -298,8 +371,10 @@ def _parse_criterion(ctx: _Ctx, tname: str, i: int, raw, combine: str) -> Criter
             ctx.add(f"{where}: fuzzy needs `points`, 4 numbers [a, b, c, d], got {pts!r}")
             ok = False
         elif not (pts[0] <= pts[1] <= pts[2] <= pts[3] and pts[0] < pts[3]):
-            ctx.add(f"{where}: fuzzy points {_fmt(pts)} are not ascending; they must satisfy "
-                    "a <= b <= c <= d (0 below a, 100 from b to c, 0 above d)")
+            ctx.add(
+                f"{where}: fuzzy points {_fmt(pts)} are not ascending; they must satisfy "
+                "a <= b <= c <= d (0 below a, 100 from b to c, 0 above d)"
+            )
             ok = False
         else:
             kw["points"] = tuple(float(p) for p in pts)
@@ -312,8 +387,10 @@ def _parse_criterion(ctx: _Ctx, tname: str, i: int, raw, combine: str) -> Criter
         else:
             unknown = [k for k in values if k not in ctx.class_names]
             if unknown:
-                ctx.add(f"{where}: lookup values name unknown class(es) {', '.join(map(repr, unknown))}; "
-                        f"known classes: {', '.join(ctx.class_names)}")
+                ctx.add(
+                    f"{where}: lookup values name unknown class(es) {', '.join(map(repr, unknown))}; "
+                    f"known classes: {', '.join(ctx.class_names)}"
+                )
                 ok = False
             bad = {k: v for k, v in values.items() if not (_is_num(v) and 0 <= v <= 100)}
             if bad:
@@ -333,22 +410,30 @@ def _parse_criterion(ctx: _Ctx, tname: str, i: int, raw, combine: str) -> Criter
     role = raw.get("role")
     if combine == "land_water_matrix":
         if role not in ("land", "water"):
-            ctx.add(f"{where}: with combine: land_water_matrix every criterion needs "
-                    f"role: land or role: water, got role={role!r}")
+            ctx.add(
+                f"{where}: with combine: land_water_matrix every criterion needs "
+                f"role: land or role: water, got role={role!r}"
+            )
             ok = False
         if transform != "grades":
-            ctx.add(f"{where}: with combine: land_water_matrix criteria must use transform: grades "
-                    f"(the matrix combines grades 1..5), got {transform!r}")
+            ctx.add(
+                f"{where}: with combine: land_water_matrix criteria must use transform: grades "
+                f"(the matrix combines grades 1..5), got {transform!r}"
+            )
             ok = False
     elif role is not None:
-        ctx.add(f"{where}: role {role!r} is only used with combine: land_water_matrix "
-                f"(this target uses combine: {combine})")
+        ctx.add(
+            f"{where}: role {role!r} is only used with combine: land_water_matrix "
+            f"(this target uses combine: {combine})"
+        )
         ok = False
     where_mask = raw.get("where")
     if where_mask is not None:
         if combine != "land_water_matrix" or role != "water":
-            ctx.add(f"{where}: `where` is only allowed on role: water criteria of a "
-                    "land_water_matrix target (use `override` to change a score inside a mask)")
+            ctx.add(
+                f"{where}: `where` is only allowed on role: water criteria of a "
+                "land_water_matrix target (use `override` to change a score inside a mask)"
+            )
             ok = False
         elif ctx.mask(where_mask, where, "where") is None:
             ok = False
@@ -356,7 +441,9 @@ def _parse_criterion(ctx: _Ctx, tname: str, i: int, raw, combine: str) -> Criter
     ov = None
     if override is not None:
         if not (isinstance(override, Mapping) and set(override) == {"where", "score"}):
-            ctx.add(f"{where}: override must be {{where: <mask layer>, score: 0..100}}, got {override!r}")
+            ctx.add(
+                f"{where}: override must be {{where: <mask layer>, score: 0..100}}, got {override!r}"
+            )
             ok = False
         else:
             m = ctx.mask(override["where"], where, "override.where")
@@ -369,14 +456,24 @@ def _parse_criterion(ctx: _Ctx, tname: str, i: int, raw, combine: str) -> Criter
             else:
                 ov = (m, float(s))
             if combine == "land_water_matrix":
-                ctx.add(f"{where}: override is not used with land_water_matrix "
-                        "(use `where` on a water criterion)")
+                ctx.add(
+                    f"{where}: override is not used with land_water_matrix "
+                    "(use `where` on a water criterion)"
+                )
                 ok = False
     if not ok:
         return None
-    return Criterion(index=i, layer=layer, transform=transform,
-                     weight=None if weight is None else float(weight), descending=bool(descending),
-                     role=role, where=where_mask, override=ov, **kw)
+    return Criterion(
+        index=i,
+        layer=layer,
+        transform=transform,
+        weight=None if weight is None else float(weight),
+        descending=bool(descending),
+        role=role,
+        where=where_mask,
+        override=ov,
+        **kw,
+    )
 
 
 def _parse_constraints(ctx: _Ctx, tname: str, raw) -> Constraints | None:
@@ -389,24 +486,30 @@ def _parse_constraints(ctx: _Ctx, tname: str, raw) -> Constraints | None:
     n0 = len(ctx.problems)
     extra = sorted(set(raw) - CONSTRAINT_KEYS)
     if extra:
-        ctx.add(f"{where}: unknown key(s) {', '.join(extra)} (check the spelling); allowed: "
-                f"{', '.join(sorted(CONSTRAINT_KEYS))}")
+        ctx.add(
+            f"{where}: unknown key(s) {', '.join(extra)} (check the spelling); allowed: "
+            f"{', '.join(sorted(CONSTRAINT_KEYS))}"
+        )
     ncf = raw.get("not_convertible_from") or []
     if not isinstance(ncf, list):
         ctx.add(f"{where}.not_convertible_from: must be a list of canonical classes, got {ncf!r}")
         ncf = []
     unknown = [c for c in ncf if c not in ctx.class_names]
     if unknown:
-        ctx.add(f"{where}.not_convertible_from: unknown class(es) {', '.join(map(repr, unknown))}; "
-                f"known classes: {', '.join(ctx.class_names)}")
+        ctx.add(
+            f"{where}.not_convertible_from: unknown class(es) {', '.join(map(repr, unknown))}; "
+            f"known classes: {', '.join(ctx.class_names)}"
+        )
     zones = raw.get("exclude_zones") or []
     if not isinstance(zones, list):
         ctx.add(f"{where}.exclude_zones: must be a list of zone layers, got {zones!r}")
         zones = []
     for z in zones:
         if z not in ZONE_LAYERS or z not in ctx.layers:
-            ctx.add(f"{where}.exclude_zones: {z!r} is not a zone layer; known zones: "
-                    f"{', '.join(zl for zl in ZONE_LAYERS if zl in ctx.layers)}")
+            ctx.add(
+                f"{where}.exclude_zones: {z!r} is not a zone layer; known zones: "
+                f"{', '.join(zl for zl in ZONE_LAYERS if zl in ctx.layers)}"
+            )
     max_slope = None
     if raw.get("max_slope_deg") is not None:
         max_slope = ctx.number(raw["max_slope_deg"], f"{where}.max_slope_deg", "value")
@@ -418,14 +521,18 @@ def _parse_constraints(ctx: _Ctx, tname: str, raw) -> Constraints | None:
     pr = raw.get("precipitation_rule")
     if pr is not None:
         if not isinstance(pr, Mapping) or "min_mm" not in pr or set(pr) - {"min_mm", "unless"}:
-            ctx.add(f"{where}.precipitation_rule: must be {{min_mm: <number or name>, "
-                    f"unless: <mask layer, optional>}}, got {pr!r}")
+            ctx.add(
+                f"{where}.precipitation_rule: must be {{min_mm: <number or name>, "
+                f"unless: <mask layer, optional>}}, got {pr!r}"
+            )
         else:
             pmin = ctx.number(pr["min_mm"], f"{where}.precipitation_rule.min_mm", "value")
             if pr.get("unless") is not None:
                 punless = ctx.mask(pr["unless"], f"{where}.precipitation_rule", "unless")
             if "precipitation" not in ctx.layers:
-                ctx.add(f"{where}.precipitation_rule: needs the layer 'precipitation', which does not exist")
+                ctx.add(
+                    f"{where}.precipitation_rule: needs the layer 'precipitation', which does not exist"
+                )
     buffers = []
     raw_buffers = raw.get("buffers") or []
     if not isinstance(raw_buffers, list):
@@ -437,8 +544,10 @@ def _parse_constraints(ctx: _Ctx, tname: str, raw) -> Constraints | None:
             ctx.add(f"{bw}: must be {{layer: <distance layer>, min_m: <m>, max_m: <m>}}, got {b!r}")
             continue
         if b["layer"] not in CONTINUOUS_LAYERS or b["layer"] not in ctx.layers:
-            ctx.add(f"{bw}: layer {b['layer']!r} does not exist; known layers: "
-                    f"{', '.join(c for c in CONTINUOUS_LAYERS if c in ctx.layers)}")
+            ctx.add(
+                f"{bw}: layer {b['layer']!r} does not exist; known layers: "
+                f"{', '.join(c for c in CONTINUOUS_LAYERS if c in ctx.layers)}"
+            )
             continue
         lo, hi = b.get("min_m"), b.get("max_m")
         if lo is None and hi is None:
@@ -450,21 +559,32 @@ def _parse_constraints(ctx: _Ctx, tname: str, raw) -> Constraints | None:
         if lo is not None and hi is not None and lo >= hi:
             ctx.add(f"{bw}: min_m {_fmt(lo)} must be below max_m {_fmt(hi)}")
             continue
-        buffers.append(Buffer(b["layer"], None if lo is None else float(lo),
-                              None if hi is None else float(hi)))
+        buffers.append(
+            Buffer(b["layer"], None if lo is None else float(lo), None if hi is None else float(hi))
+        )
     if len(ctx.problems) > n0:
         return None
-    return Constraints(not_convertible_from=tuple(ncf), exclude_zones=tuple(zones),
-                       max_slope_deg=max_slope, precip_min_mm=pmin, precip_unless=punless,
-                       buffers=tuple(buffers))
+    return Constraints(
+        not_convertible_from=tuple(ncf),
+        exclude_zones=tuple(zones),
+        max_slope_deg=max_slope,
+        precip_min_mm=pmin,
+        precip_unless=punless,
+        buffers=tuple(buffers),
+    )
 
 
 def _parse_params(ctx: _Ctx, suit: Mapping) -> SuitParams:
     gb = suit.get("grade_breaks") or {}
-    s, m = gb.get("suitable", DEFAULT_GRADE_BREAKS[0]), gb.get("moderately_suitable", DEFAULT_GRADE_BREAKS[1])
+    s, m = (
+        gb.get("suitable", DEFAULT_GRADE_BREAKS[0]),
+        gb.get("moderately_suitable", DEFAULT_GRADE_BREAKS[1]),
+    )
     if not (_is_num(s) and _is_num(m) and 0 <= m <= s <= 100):
-        ctx.add(f"suitability.grade_breaks: need 0 <= moderately_suitable <= suitable <= 100, got "
-                f"suitable={s!r}, moderately_suitable={m!r}")
+        ctx.add(
+            f"suitability.grade_breaks: need 0 <= moderately_suitable <= suitable <= 100, got "
+            f"suitable={s!r}, moderately_suitable={m!r}"
+        )
         s, m = DEFAULT_GRADE_BREAKS
     matrix = suit.get("land_water_matrix", SuitParams.matrix)
     arr = np.asarray(matrix, dtype=object)
@@ -472,8 +592,14 @@ def _parse_params(ctx: _Ctx, suit: Mapping) -> SuitParams:
         ctx.add(f"suitability.land_water_matrix: must be 5 rows of 5 grades 1..5, got {matrix!r}")
         matrix = SuitParams.matrix
     scores = suit.get("matrix_grade_scores", list(DEFAULT_MATRIX_SCORES))
-    if not (isinstance(scores, list) and len(scores) == 5 and all(_is_num(v) and 0 <= v <= 100 for v in scores)):
-        ctx.add(f"suitability.matrix_grade_scores: must be 5 scores 0..100 (matrix grades 1..5), got {scores!r}")
+    if not (
+        isinstance(scores, list)
+        and len(scores) == 5
+        and all(_is_num(v) and 0 <= v <= 100 for v in scores)
+    ):
+        ctx.add(
+            f"suitability.matrix_grade_scores: must be 5 scores 0..100 (matrix grades 1..5), got {scores!r}"
+        )
         scores = list(DEFAULT_MATRIX_SCORES)
     classes = suit.get("matrix_grade_classes", DEFAULT_MATRIX_CLASSES)
     key_grade = {"suitable": 1, "moderately_suitable": 2, "unsuitable": 3}
@@ -481,24 +607,35 @@ def _parse_params(ctx: _Ctx, suit: Mapping) -> SuitParams:
         for key, grades_ in classes.items():
             for g in grades_ or []:
                 if not (isinstance(g, int) and 1 <= g <= 5):
-                    ctx.add(f"suitability.matrix_grade_classes.{key}: {g!r} is not a matrix grade 1..5")
+                    ctx.add(
+                        f"suitability.matrix_grade_classes.{key}: {g!r} is not a matrix grade 1..5"
+                    )
                     continue
                 sc = float(scores[g - 1])
                 got = "suitable" if sc >= s else "moderately_suitable" if sc >= m else "unsuitable"
                 if got != key:
-                    ctx.add(f"suitability.matrix_grade_scores: matrix grade {g} scores {_fmt(sc)}, which "
-                            f"grade_breaks (suitable >= {_fmt(s)}, moderately_suitable >= {_fmt(m)}) "
-                            f"class as {got}, but matrix_grade_classes says {key}")
+                    ctx.add(
+                        f"suitability.matrix_grade_scores: matrix grade {g} scores {_fmt(sc)}, which "
+                        f"grade_breaks (suitable >= {_fmt(s)}, moderately_suitable >= {_fmt(m)}) "
+                        f"class as {got}, but matrix_grade_classes says {key}"
+                    )
         listed = sorted(g for gs in classes.values() for g in (gs or []) if isinstance(g, int))
         if listed != [1, 2, 3, 4, 5]:
-            ctx.add("suitability.matrix_grade_classes: every matrix grade 1..5 must be listed exactly "
-                    f"once, got {dict(classes)}")
+            ctx.add(
+                "suitability.matrix_grade_classes: every matrix grade 1..5 must be listed exactly "
+                f"once, got {dict(classes)}"
+            )
     else:
-        ctx.add("suitability.matrix_grade_classes: must map suitable / moderately_suitable / "
-                f"unsuitable to lists of matrix grades, got {classes!r}")
-    return SuitParams(suitable=float(s), moderately_suitable=float(m),
-                      matrix=tuple(tuple(int(v) for v in row) for row in matrix),
-                      matrix_scores=tuple(float(v) for v in scores))
+        ctx.add(
+            "suitability.matrix_grade_classes: must map suitable / moderately_suitable / "
+            f"unsuitable to lists of matrix grades, got {classes!r}"
+        )
+    return SuitParams(
+        suitable=float(s),
+        moderately_suitable=float(m),
+        matrix=tuple(tuple(int(v) for v in row) for row in matrix),
+        matrix_scores=tuple(float(v) for v in scores),
+    )
 
 
 def _parse_target(ctx: _Ctx, name: str, tcfg, params: SuitParams) -> TargetSpec | None:
@@ -509,8 +646,10 @@ def _parse_target(ctx: _Ctx, name: str, tcfg, params: SuitParams) -> TargetSpec 
     n0 = len(ctx.problems)
     extra = sorted(set(tcfg) - TARGET_KEYS)
     if extra:
-        ctx.add(f"{where}: unknown key(s) {', '.join(extra)} (check the spelling); allowed: "
-                f"{', '.join(sorted(TARGET_KEYS))}")
+        ctx.add(
+            f"{where}: unknown key(s) {', '.join(extra)} (check the spelling); allowed: "
+            f"{', '.join(sorted(TARGET_KEYS))}"
+        )
     combine = tcfg.get("combine", "weighted_sum")
     if combine not in COMBINES:
         ctx.add(f"{where}.combine: {combine!r} is not allowed; use one of {', '.join(COMBINES)}")
@@ -526,43 +665,69 @@ def _parse_target(ctx: _Ctx, name: str, tcfg, params: SuitParams) -> TargetSpec 
         normalise = False
     weights: tuple[float, ...] = ()
     if combine == "weighted_sum":
-        missing = [i for i, c in enumerate(raw_criteria) if not (isinstance(c, Mapping) and "weight" in c)]
+        missing = [
+            i for i, c in enumerate(raw_criteria) if not (isinstance(c, Mapping) and "weight" in c)
+        ]
         if missing:
-            ctx.add(f"{where}: combine: weighted_sum needs a weight on every criterion; missing on "
-                    + ", ".join(f"criteria[{i}] (layer {raw_criteria[i].get('layer')!r})"
-                                if isinstance(raw_criteria[i], Mapping) else f"criteria[{i}]"
-                                for i in missing))
+            ctx.add(
+                f"{where}: combine: weighted_sum needs a weight on every criterion; missing on "
+                + ", ".join(
+                    f"criteria[{i}] (layer {raw_criteria[i].get('layer')!r})"
+                    if isinstance(raw_criteria[i], Mapping)
+                    else f"criteria[{i}]"
+                    for i in missing
+                )
+            )
         elif all(_is_num(c["weight"]) for c in raw_criteria):
             w = [float(c["weight"]) for c in raw_criteria]
             total = float(sum(w))
             if normalise:
                 if total <= 0:
-                    ctx.add(f"{where}: weights sum to {total:g}; with normalise_weights they must sum to > 0")
+                    ctx.add(
+                        f"{where}: weights sum to {total:g}; with normalise_weights they must sum to > 0"
+                    )
                 else:
                     weights = tuple(x / total for x in w)
             elif abs(total - 1.0) > WEIGHT_TOLERANCE:
                 listing = ", ".join(f"{c.get('layer')} {_fmt(c['weight'])}" for c in raw_criteria)
-                ctx.add(f"{where}: weights sum to {total:g}, not 1 ({listing}); fix them or set "
-                        "normalise_weights: true")
+                ctx.add(
+                    f"{where}: weights sum to {total:g}, not 1 ({listing}); fix them or set "
+                    "normalise_weights: true"
+                )
             else:
                 weights = tuple(w)
     if combine == "land_water_matrix":
         roles = [c.get("role") for c in raw_criteria if isinstance(c, Mapping)]
         n_land, n_water = roles.count("land"), roles.count("water")
         if n_land != 1 or n_water < 1:
-            ctx.add(f"{where}: combine: land_water_matrix needs exactly one role: land criterion and "
-                    f"at least one role: water criterion; found {n_land} land and {n_water} water")
-        water_where = [c.get("where") for c in raw_criteria
-                       if isinstance(c, Mapping) and c.get("role") == "water"]
+            ctx.add(
+                f"{where}: combine: land_water_matrix needs exactly one role: land criterion and "
+                f"at least one role: water criterion; found {n_land} land and {n_water} water"
+            )
+        water_where = [
+            c.get("where")
+            for c in raw_criteria
+            if isinstance(c, Mapping) and c.get("role") == "water"
+        ]
         if n_water >= 1 and all(w is not None for w in water_where):
-            ctx.add(f"{where}: every role: water criterion has a `where` mask, so pixels outside all "
-                    "masks would have no water grade; give one water criterion without `where`")
+            ctx.add(
+                f"{where}: every role: water criterion has a `where` mask, so pixels outside all "
+                "masks would have no water grade; give one water criterion without `where`"
+            )
     constraints = _parse_constraints(ctx, name, tcfg.get("constraints"))
     if len(ctx.problems) > n0 or constraints is None or any(c is None for c in criteria):
         return None
     zh, en = target_label(name, tcfg)
-    return TargetSpec(name=name, combine=combine, criteria=tuple(criteria), weights=weights,
-                      constraints=constraints, params=params, name_zh=zh, name_en=en)
+    return TargetSpec(
+        name=name,
+        combine=combine,
+        criteria=tuple(criteria),
+        weights=weights,
+        constraints=constraints,
+        params=params,
+        name_zh=zh,
+        name_en=en,
+    )
 
 
 def class_names_from(classes_df: pd.DataFrame | None) -> list[str]:
@@ -572,7 +737,7 @@ def class_names_from(classes_df: pd.DataFrame | None) -> list[str]:
 
 
 def _class_names_from_cfg(cfg: Mapping) -> list[str]:
-    path = ((cfg.get("landuse") or {}).get("classes_table"))
+    path = (cfg.get("landuse") or {}).get("classes_table")
     if isinstance(path, str) and Path(path).exists():
         try:
             return class_names_from(pd.read_csv(path))
@@ -597,7 +762,9 @@ def _order_problems(ctx: _Ctx, suit: Mapping) -> None:
     seen = set()
     for n in suit.get("best_use_order") or []:
         if n not in targets:
-            ctx.add(f"suitability.best_use_order: {n!r} is not a target use; known: {', '.join(targets)}")
+            ctx.add(
+                f"suitability.best_use_order: {n!r} is not a target use; known: {', '.join(targets)}"
+            )
         elif n in seen:
             ctx.add(f"suitability.best_use_order: {n!r} is listed twice")
         seen.add(n)
@@ -605,11 +772,15 @@ def _order_problems(ctx: _Ctx, suit: Mapping) -> None:
         ctx.add(f"suitability.targets: {len(targets)} targets; at most 254 fit the best-use raster")
 
 
-def parse_suitability(suit: Mapping, layers: Iterable[str] | None = None,
-                      class_names: Iterable[str] | None = None) -> tuple[dict[str, TargetSpec], list[str]]:
+def parse_suitability(
+    suit: Mapping, layers: Iterable[str] | None = None, class_names: Iterable[str] | None = None
+) -> tuple[dict[str, TargetSpec], list[str]]:
     """Parse every target of a ``suitability`` section: ({name: TargetSpec}, problems)."""
-    ctx = _Ctx(suit or {}, KNOWN_LAYERS if layers is None else layers,
-               DEFAULT_CLASS_NAMES if class_names is None else class_names)
+    ctx = _Ctx(
+        suit or {},
+        KNOWN_LAYERS if layers is None else layers,
+        DEFAULT_CLASS_NAMES if class_names is None else class_names,
+    )
     params = _parse_params(ctx, ctx.suit)
     targets = ctx.suit.get("targets") or {}
     if not isinstance(targets, Mapping) or not targets:
@@ -624,8 +795,11 @@ def parse_suitability(suit: Mapping, layers: Iterable[str] | None = None,
     return specs, ctx.problems
 
 
-def spec_problems(cfg: Mapping, available_layers: Iterable[str] | None = None,
-                  class_names: Iterable[str] | None = None) -> list[str]:
+def spec_problems(
+    cfg: Mapping,
+    available_layers: Iterable[str] | None = None,
+    class_names: Iterable[str] | None = None,
+) -> list[str]:
     """Every problem in the ``suitability`` section of a full config, as messages naming the
     key path (target and criterion). `available_layers` defaults to `config_layers(cfg)`;
     `class_names` to the canonical classes of ``landuse.classes_table`` (or DOMAIN's list)."""
@@ -639,19 +813,29 @@ def spec_problems(cfg: Mapping, available_layers: Iterable[str] | None = None,
     return parse_suitability(suit, layers, names)[1]
 
 
-def parse_target(name: str, target_cfg, suit_cfg: Mapping, classes_df: pd.DataFrame | None = None,
-                 layers: Iterable[str] | None = None) -> TargetSpec:
+def parse_target(
+    name: str,
+    target_cfg,
+    suit_cfg: Mapping,
+    classes_df: pd.DataFrame | None = None,
+    layers: Iterable[str] | None = None,
+) -> TargetSpec:
     """One target's spec; raises ConfigError listing every problem."""
-    ctx = _Ctx(suit_cfg or {}, KNOWN_LAYERS if layers is None else layers, class_names_from(classes_df))
+    ctx = _Ctx(
+        suit_cfg or {}, KNOWN_LAYERS if layers is None else layers, class_names_from(classes_df)
+    )
     params = _parse_params(ctx, ctx.suit)
     spec = _parse_target(ctx, name, target_cfg, params)
     if ctx.problems or spec is None:
-        raise ConfigError(ctx.problems or [f"suitability.targets.{name}: invalid"], source="suitability")
+        raise ConfigError(
+            ctx.problems or [f"suitability.targets.{name}: invalid"], source="suitability"
+        )
     return spec
 
 
-def parse_all(suit_cfg: Mapping, classes_df: pd.DataFrame | None = None,
-              layers: Iterable[str] | None = None) -> dict[str, TargetSpec]:
+def parse_all(
+    suit_cfg: Mapping, classes_df: pd.DataFrame | None = None, layers: Iterable[str] | None = None
+) -> dict[str, TargetSpec]:
     specs, problems = parse_suitability(suit_cfg, layers, class_names_from(classes_df))
     if problems:
         raise ConfigError(problems, source="suitability")

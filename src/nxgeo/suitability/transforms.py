@@ -37,7 +37,9 @@ def _as_float(x) -> np.ndarray:
 def check_breaks(breaks: Sequence[float], descending: bool = False) -> None:
     b = np.asarray(breaks, dtype=np.float64)
     if b.ndim != 1 or b.size == 0 or not np.all(np.isfinite(b)):
-        raise ValueError(f"grade breaks must be a non-empty list of finite numbers, got {list(breaks)}")
+        raise ValueError(
+            f"grade breaks must be a non-empty list of finite numbers, got {list(breaks)}"
+        )
     d = np.diff(b)
     if descending and not np.all(d < 0):
         raise ValueError(f"descending grade breaks must be strictly decreasing, got {list(breaks)}")
@@ -65,7 +67,7 @@ def grade_score(g, scores: Sequence[float] = GRADE_SCORES) -> np.ndarray:
     """Grade 1..5 -> score (float32); grade 0 (or out of range) -> NaN."""
     g = np.asarray(g)
     lut = np.full(256, np.nan, dtype=np.float32)
-    lut[1:len(scores) + 1] = np.asarray(scores, dtype=np.float32)
+    lut[1 : len(scores) + 1] = np.asarray(scores, dtype=np.float32)
     return lut[np.clip(g, 0, 255).astype(np.uint8)]
 
 
@@ -76,7 +78,9 @@ def linear(x, low: float, high: float) -> np.ndarray:
     """
     low, high = float(low), float(high)
     if low == high or not (np.isfinite(low) and np.isfinite(high)):
-        raise ValueError(f"linear transform needs two different finite values, got low={low}, high={high}")
+        raise ValueError(
+            f"linear transform needs two different finite values, got low={low}, high={high}"
+        )
     x = _as_float(x)
     with np.errstate(invalid="ignore"):
         s = (x - low) / (high - low) * 100.0
@@ -89,7 +93,9 @@ def check_fuzzy_points(points: Sequence[float]) -> None:
     if len(p) != 4:
         raise ValueError(f"fuzzy transform needs 4 points [a, b, c, d], got {list(points)}")
     if any(np.isnan(v) for v in p) or not (p[0] <= p[1] <= p[2] <= p[3]) or not p[0] < p[3]:
-        raise ValueError(f"fuzzy points must be ascending (a <= b <= c <= d, a < d), got {list(points)}")
+        raise ValueError(
+            f"fuzzy points must be ascending (a <= b <= c <= d, a < d), got {list(points)}"
+        )
 
 
 def fuzzy(x, points: Sequence[float]) -> np.ndarray:
@@ -108,7 +114,9 @@ def fuzzy(x, points: Sequence[float]) -> np.ndarray:
     return m.astype(np.float32)
 
 
-def lookup_table(values: Mapping[str, float], default: float, classes_df: pd.DataFrame) -> np.ndarray:
+def lookup_table(
+    values: Mapping[str, float], default: float, classes_df: pd.DataFrame
+) -> np.ndarray:
     """256-entry float32 table class_id -> score. Class 0 and ids not in the classes table -> NaN."""
     ids = dict(zip(classes_df["canonical"].astype(str), classes_df["class_id"].astype(int)))
     unknown = [k for k in values if k not in ids]
@@ -123,7 +131,9 @@ def lookup_table(values: Mapping[str, float], default: float, classes_df: pd.Dat
     return lut
 
 
-def lookup(class_ids, values: Mapping[str, float], default: float, classes_df: pd.DataFrame) -> np.ndarray:
+def lookup(
+    class_ids, values: Mapping[str, float], default: float, classes_df: pd.DataFrame
+) -> np.ndarray:
     """Score by canonical land-use class (float32). `values` maps canonical name -> score;
     other classes get `default`; class 0 (no data) and ids not in `classes_df` get NaN."""
     lut = lookup_table(values, default, classes_df)

@@ -32,8 +32,11 @@ import shapely
 
 from .read import OWNER_LABELS
 
-GROUPS = {"farm": ("农用地", "Farm land"), "construction": ("建设用地", "Construction land"),
-          "unused": ("未利用地", "Unused land")}
+GROUPS = {
+    "farm": ("农用地", "Farm land"),
+    "construction": ("建设用地", "Construction land"),
+    "unused": ("未利用地", "Unused land"),
+}
 OUTSIDE = "outside"
 
 
@@ -68,19 +71,30 @@ def cents(m2) -> np.ndarray:
 def _pieces(dltb: gpd.GeoDataFrame) -> pd.DataFrame:
     """One row per (polygon, class): the polygon's own class with its area and the deduction's
     class with KCMJ; columns poly (row number), code, owner, cents."""
-    own = pd.DataFrame({"poly": np.arange(len(dltb)), "code": dltb["code"].to_numpy(np.int64),
-                        "owner": dltb["owner"].to_numpy(np.int64),
-                        "cents": cents(dltb["area_m2"])})
+    own = pd.DataFrame(
+        {
+            "poly": np.arange(len(dltb)),
+            "code": dltb["code"].to_numpy(np.int64),
+            "owner": dltb["owner"].to_numpy(np.int64),
+            "cents": cents(dltb["area_m2"]),
+        }
+    )
     kc = cents(dltb["kcmj"])
     has = kc > 0
-    ded = pd.DataFrame({"poly": np.flatnonzero(has),
-                        "code": dltb["kc_code"].to_numpy(np.int64)[has],
-                        "owner": dltb["owner"].to_numpy(np.int64)[has], "cents": kc[has]})
+    ded = pd.DataFrame(
+        {
+            "poly": np.flatnonzero(has),
+            "code": dltb["kc_code"].to_numpy(np.int64)[has],
+            "owner": dltb["owner"].to_numpy(np.int64)[has],
+            "cents": kc[has],
+        }
+    )
     return pd.concat([own, ded], ignore_index=True)
 
 
-def zone_shares(dltb: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, id_field: str = "id"
-                ) -> pd.DataFrame:
+def zone_shares(
+    dltb: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, id_field: str = "id"
+) -> pd.DataFrame:
     """(poly, zone_id, share): the share of each polygon's planar area inside each zone
     (same CRS); polygons or parts outside every zone get zone ``outside``."""
     geoms = dltb.geometry.to_numpy()
@@ -98,19 +112,30 @@ def zone_shares(dltb: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, id_field: str =
         cut = ~inside
         if cut.any():
             part = shapely.area(shapely.intersection(geoms[idx[cut]], z))
-            share[cut] = np.where(area[idx[cut]] > 0, part / np.where(area[idx[cut]] > 0,
-                                                                    area[idx[cut]], 1), 0.0)
+            share[cut] = np.where(
+                area[idx[cut]] > 0, part / np.where(area[idx[cut]] > 0, area[idx[cut]], 1), 0.0
+            )
         keep = share > 0
         rows.append(pd.DataFrame({"poly": idx[keep], "zone_id": str(zid), "share": share[keep]}))
-    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        {"poly": np.array([], np.int64), "zone_id": [], "share": []})
+    out = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame({"poly": np.array([], np.int64), "zone_id": [], "share": []})
+    )
     tot = out.groupby("poly")["share"].sum().reindex(np.arange(len(dltb)), fill_value=0.0)
     rest = 1.0 - tot.to_numpy()
     # a polygon wholly inside the zones (rest ~ 0 within the float error) has no outside piece
     lack = rest > 1e-9
     if lack.any():
-        out = pd.concat([out, pd.DataFrame({"poly": np.flatnonzero(lack), "zone_id": OUTSIDE,
-                                            "share": rest[lack]})], ignore_index=True)
+        out = pd.concat(
+            [
+                out,
+                pd.DataFrame(
+                    {"poly": np.flatnonzero(lack), "zone_id": OUTSIDE, "share": rest[lack]}
+                ),
+            ],
+            ignore_index=True,
+        )
     return out
 
 
@@ -124,15 +149,19 @@ def split_pieces(pieces: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
     m["share"] = m["share"].fillna(1.0)
     m["part"] = np.round(m["cents"].to_numpy() * m["share"].to_numpy()).astype(np.int64)
     diff = m.groupby("piece")["cents"].first() - m.groupby("piece")["part"].sum()
-    top = m.sort_values(["piece", "share"], ascending=[True, False], kind="stable") \
-        .groupby("piece").head(1)
+    top = (
+        m.sort_values(["piece", "share"], ascending=[True, False], kind="stable")
+        .groupby("piece")
+        .head(1)
+    )
     m.loc[top.index, "part"] += diff.loc[top["piece"]].to_numpy()
     m["cents"] = m.pop("part")
     return m.drop(columns=["piece", "share"])
 
 
-def county_pieces(dltb: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, county_from: str
-                  ) -> pd.DataFrame:
+def county_pieces(
+    dltb: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, county_from: str
+) -> pd.DataFrame:
     pieces = _pieces(dltb)
     if county_from == "zldwdm":
         pieces["zone_id"] = dltb["county"].to_numpy()[pieces["poly"].to_numpy()]
@@ -159,8 +188,12 @@ def _areas(df: pd.DataFrame, mu_per_ha: float) -> pd.DataFrame:
     return df.drop(columns="cents")
 
 
-def polygon_inventory(dltb: gpd.GeoDataFrame, zones: dict[str, tuple[pd.DataFrame, pd.Series]],
-                      scheme, mu_per_ha: float = 15.0) -> dict[str, pd.DataFrame]:
+def polygon_inventory(
+    dltb: gpd.GeoDataFrame,
+    zones: dict[str, tuple[pd.DataFrame, pd.Series]],
+    scheme,
+    mu_per_ha: float = 15.0,
+) -> dict[str, pd.DataFrame]:
     """The inventory tables from the polygon pieces per zone kind.
 
     `zones`: zone kind ("county", "reach") -> (pieces with zone_id, zone names by id).
@@ -169,16 +202,23 @@ def polygon_inventory(dltb: gpd.GeoDataFrame, zones: dict[str, tuple[pd.DataFram
     zones and outside; difference_m2 is exactly 0)."""
     classes = scheme.classes.set_index("canonical")
     total = int(_pieces(dltb)["cents"].sum())
-    out: dict[str, list] = {k: [] for k in ("by_code", "by_class", "by_group", "ownership",
-                                           "reconcile")}
+    out: dict[str, list] = {
+        k: [] for k in ("by_code", "by_class", "by_group", "ownership", "reconcile")
+    }
     for kind, (pieces, names) in zones.items():
         p = _label(pieces, scheme, mu_per_ha)
         p["zone_kind"] = kind
         p["zone_name"] = p["zone_id"].map(names).where(p["zone_id"] != OUTSIDE, "区域外 / outside")
         keys = ["zone_kind", "zone_id", "zone_name"]
-        code = (p.groupby(keys + ["code", "dlbm", "name_zh", "name_en", "canonical", "group"],
-                          sort=True, dropna=False)
-                .agg(cents=("cents", "sum"), n_polygons=("poly", "nunique")).reset_index())
+        code = (
+            p.groupby(
+                keys + ["code", "dlbm", "name_zh", "name_en", "canonical", "group"],
+                sort=True,
+                dropna=False,
+            )
+            .agg(cents=("cents", "sum"), n_polygons=("poly", "nunique"))
+            .reset_index()
+        )
         out["by_code"].append(_areas(code, mu_per_ha))
         cls = p.groupby(keys + ["canonical"], sort=True, dropna=False)["cents"].sum().reset_index()
         cls.insert(3, "class_id", cls["canonical"].map(classes["class_id"]).astype(int))
@@ -189,19 +229,34 @@ def polygon_inventory(dltb: gpd.GeoDataFrame, zones: dict[str, tuple[pd.DataFram
         grp["group_zh"] = grp["group"].map(lambda g: GROUPS[g][0])
         grp["group_en"] = grp["group"].map(lambda g: GROUPS[g][1])
         out["by_group"].append(_areas(grp, mu_per_ha))
-        own = p.groupby(keys + ["owner", "group"], sort=True, dropna=False)["cents"].sum() \
+        own = (
+            p.groupby(keys + ["owner", "group"], sort=True, dropna=False)["cents"]
+            .sum()
             .reset_index()
+        )
         own.insert(4, "ownership", own["owner"].map(lambda o: OWNER_LABELS[int(o)][0]))
         own.insert(5, "ownership_zh", own["owner"].map(lambda o: OWNER_LABELS[int(o)][1]))
         own["group_zh"] = own["group"].map(lambda g: GROUPS[g][0])
         out["ownership"].append(_areas(own, mu_per_ha))
         zsum = int(p.loc[p["zone_id"] != OUTSIDE, "cents"].sum())
         outside = int(p.loc[p["zone_id"] == OUTSIDE, "cents"].sum())
-        out["reconcile"].append(pd.DataFrame([{
-            "zone_kind": kind, "polygons_m2": total / 100.0, "zones_m2": zsum / 100.0,
-            "outside_m2": outside / 100.0, "difference_m2": (total - zsum - outside) / 100.0,
-            "polygons_ha": total / 1e6, "zones_ha": zsum / 1e6, "n_polygons": len(dltb),
-            "n_zones": int(p.loc[p["zone_id"] != OUTSIDE, "zone_id"].nunique())}]))
+        out["reconcile"].append(
+            pd.DataFrame(
+                [
+                    {
+                        "zone_kind": kind,
+                        "polygons_m2": total / 100.0,
+                        "zones_m2": zsum / 100.0,
+                        "outside_m2": outside / 100.0,
+                        "difference_m2": (total - zsum - outside) / 100.0,
+                        "polygons_ha": total / 1e6,
+                        "zones_ha": zsum / 1e6,
+                        "n_polygons": len(dltb),
+                        "n_zones": int(p.loc[p["zone_id"] != OUTSIDE, "zone_id"].nunique()),
+                    }
+                ]
+            )
+        )
     return {k: pd.concat(v, ignore_index=True) for k, v in out.items()}
 
 
@@ -212,28 +267,52 @@ def versus_raster(by_class: pd.DataFrame, raster_by_class: pd.DataFrame) -> pd.D
     r = raster_by_class.assign(zone_id=raster_by_class["zone_id"].astype(str))
     poly = by_class[by_class["zone_id"] != OUTSIDE]
     m = poly[keys + ["zone_name", "class", "class_zh", "area_ha"]].merge(
-        r[keys + ["zone_name", "class", "class_zh", "area_ha"]], on=keys, how="outer",
-        suffixes=("_polygons", "_raster"))
+        r[keys + ["zone_name", "class", "class_zh", "area_ha"]],
+        on=keys,
+        how="outer",
+        suffixes=("_polygons", "_raster"),
+    )
     for c in ("zone_name", "class", "class_zh"):
         m[c] = m[f"{c}_polygons"].fillna(m[f"{c}_raster"])
         m = m.drop(columns=[f"{c}_polygons", f"{c}_raster"])
     m["area_ha_polygons"] = m["area_ha_polygons"].fillna(0.0)
     m["area_ha_raster"] = m["area_ha_raster"].fillna(0.0)
     m["difference_ha"] = m["area_ha_raster"] - m["area_ha_polygons"]
-    m["difference_pct"] = np.where(m["area_ha_polygons"] > 0,
-                                   100.0 * m["difference_ha"] / m["area_ha_polygons"].where(
-                                       m["area_ha_polygons"] > 0, 1.0), np.nan)
+    m["difference_pct"] = np.where(
+        m["area_ha_polygons"] > 0,
+        100.0 * m["difference_ha"] / m["area_ha_polygons"].where(m["area_ha_polygons"] > 0, 1.0),
+        np.nan,
+    )
     m = m[(m["area_ha_polygons"] > 0) | (m["area_ha_raster"] > 0)]
-    cols = ["zone_kind", "zone_id", "zone_name", "class_id", "class", "class_zh",
-            "area_ha_polygons", "area_ha_raster", "difference_ha", "difference_pct"]
-    return m[cols].sort_values(["zone_kind", "zone_id", "class_id"], kind="stable") \
+    cols = [
+        "zone_kind",
+        "zone_id",
+        "zone_name",
+        "class_id",
+        "class",
+        "class_zh",
+        "area_ha_polygons",
+        "area_ha_raster",
+        "difference_ha",
+        "difference_pct",
+    ]
+    return (
+        m[cols]
+        .sort_values(["zone_kind", "zone_id", "class_id"], kind="stable")
         .reset_index(drop=True)
+    )
 
 
-def inventory_polygons_year(dltb_gpkg: str | Path, vectors_gpkg: str | Path,
-                            classes_table: str | Path, scheme_name: str, county_from: str,
-                            raster_by_class_csv: str | Path, outputs: dict[str, str | Path],
-                            mu_per_ha: float = 15.0) -> None:
+def inventory_polygons_year(
+    dltb_gpkg: str | Path,
+    vectors_gpkg: str | Path,
+    classes_table: str | Path,
+    scheme_name: str,
+    county_from: str,
+    raster_by_class_csv: str | Path,
+    outputs: dict[str, str | Path],
+    mu_per_ha: float = 15.0,
+) -> None:
     """The polygon inventory of one year: tables by_code, by_class, by_group, ownership,
     reconcile and vs_raster (keys of `outputs`), CSV UTF-8 with BOM."""
     from ..atomic import write_csv
@@ -250,38 +329,54 @@ def inventory_polygons_year(dltb_gpkg: str | Path, vectors_gpkg: str | Path,
     zones = {}
     for kind, layer in (("county", counties), ("reach", reaches)):
         layer = layer.to_crs(dltb.crs) if layer.crs != dltb.crs else layer
-        names = (layer.drop_duplicates("id").set_index("id")["name"] if "name" in layer.columns
-                 else pd.Series(dtype=object))
-        pieces = (county_pieces(dltb, layer, county_from) if kind == "county"
-                  else split_pieces(_pieces(dltb), zone_shares(dltb, layer)))
+        names = (
+            layer.drop_duplicates("id").set_index("id")["name"]
+            if "name" in layer.columns
+            else pd.Series(dtype=object)
+        )
+        pieces = (
+            county_pieces(dltb, layer, county_from)
+            if kind == "county"
+            else split_pieces(_pieces(dltb), zone_shares(dltb, layer))
+        )
         zones[kind] = (pieces, names)
     tables = polygon_inventory(dltb, zones, scheme, mu_per_ha)
-    tables["vs_raster"] = versus_raster(tables["by_class"], pd.read_csv(
-        raster_by_class_csv, dtype={"zone_id": str}, encoding="utf-8-sig"))
+    tables["vs_raster"] = versus_raster(
+        tables["by_class"],
+        pd.read_csv(raster_by_class_csv, dtype={"zone_id": str}, encoding="utf-8-sig"),
+    )
     for key, path in outputs.items():
         write_csv(tables[key], path)
 
 
-def ownership_change(a: pd.DataFrame, b: pd.DataFrame, year_a: int, year_b: int,
-                     mu_per_ha: float = 15.0) -> pd.DataFrame:
+def ownership_change(
+    a: pd.DataFrame, b: pd.DataFrame, year_a: int, year_b: int, mu_per_ha: float = 15.0
+) -> pd.DataFrame:
     """Per county and ownership type: area in both years and the change (from the ownership
     tables of the two years: the polygon inventory's, or the raster's)."""
     keys = ["zone_kind", "zone_id", "zone_name", "ownership", "ownership_zh"]
 
     def tot(df):
         df = df[(df["zone_kind"] == "county") & (df["zone_id"].astype(str) != OUTSIDE)]
-        return df.assign(zone_id=df["zone_id"].astype(str)).groupby(keys, dropna=False)[
-            "area_ha"].sum()
+        return (
+            df.assign(zone_id=df["zone_id"].astype(str))
+            .groupby(keys, dropna=False)["area_ha"]
+            .sum()
+        )
 
-    m = pd.concat([tot(a).rename(f"area_ha_{year_a}"), tot(b).rename(f"area_ha_{year_b}")],
-                  axis=1).fillna(0.0).reset_index()
+    m = (
+        pd.concat([tot(a).rename(f"area_ha_{year_a}"), tot(b).rename(f"area_ha_{year_b}")], axis=1)
+        .fillna(0.0)
+        .reset_index()
+    )
     m["change_ha"] = m[f"area_ha_{year_b}"] - m[f"area_ha_{year_a}"]
     m["change_mu"] = m["change_ha"] * float(mu_per_ha)
     return m.sort_values(["zone_id", "ownership"], kind="stable").reset_index(drop=True)
 
 
-def ownership_change_files(csv_a, csv_b, year_a: int, year_b: int, out_csv,
-                           mu_per_ha: float = 15.0) -> None:
+def ownership_change_files(
+    csv_a, csv_b, year_a: int, year_b: int, out_csv, mu_per_ha: float = 15.0
+) -> None:
     """`ownership_change` of two ownership tables (CSV), written as CSV (UTF-8 with BOM)."""
     from ..atomic import write_csv
 
@@ -289,9 +384,16 @@ def ownership_change_files(csv_a, csv_b, year_a: int, year_b: int, out_csv,
     write_csv(ownership_change(read(csv_a), read(csv_b), year_a, year_b, mu_per_ha), out_csv)
 
 
-def ownership_transitions(own_a: str | Path, own_b: str | Path, vectors_gpkg: str | Path,
-                          year_a: int, year_b: int, out_csv: str | Path,
-                          mu_per_ha: float = 15.0, block_size: int = 512) -> pd.DataFrame:
+def ownership_transitions(
+    own_a: str | Path,
+    own_b: str | Path,
+    vectors_gpkg: str | Path,
+    year_a: int,
+    year_b: int,
+    out_csv: str | Path,
+    mu_per_ha: float = 15.0,
+    block_size: int = 512,
+) -> pd.DataFrame:
     """Per county: the area that went from each ownership type of `year_a` to each of
     `year_b` (e.g. collective -> state: 征收), from the two years' ownership rasters on the
     grid (coverage-weighted per county like the raster inventory). The pair code a·10 + b is
@@ -318,8 +420,11 @@ def ownership_transitions(own_a: str | Path, own_b: str | Path, vectors_gpkg: st
             for win in work_windows(profile, grid.width, grid.height, block_size):
                 x, y = a.read(1, window=win), b.read(1, window=win)
                 valid = (x != OWNER_NODATA) & (y != OWNER_NODATA)
-                dst.write(np.where(valid, x.astype(np.uint8) * 10 + y, OWNER_NODATA)
-                          .astype(np.uint8), 1, window=win)
+                dst.write(
+                    np.where(valid, x.astype(np.uint8) * 10 + y, OWNER_NODATA).astype(np.uint8),
+                    1,
+                    window=win,
+                )
         long, order, px_ha = _extract(pair, counties, "id", name=f"{vectors_gpkg} (counties)")
         values = [i * 10 + j for i in OWNER_LABELS for j in OWNER_LABELS]
         df = _complete(long, order, values, px_ha)
@@ -332,16 +437,37 @@ def ownership_transitions(own_a: str | Path, own_b: str | Path, vectors_gpkg: st
     df["to_zh"] = (df["value"] % 10).map(lambda o: OWNER_LABELS[int(o)][1])
     df["changed"] = (df["value"] // 10) != (df["value"] % 10)
     df["area_mu"] = df["area_ha"] * float(mu_per_ha)
-    df = df[["zone_kind", "zone_id", "zone_name", f"from_{year_a}", f"to_{year_b}", "from_zh",
-             "to_zh", "changed", "area_ha", "area_mu"]]
+    df = df[
+        [
+            "zone_kind",
+            "zone_id",
+            "zone_name",
+            f"from_{year_a}",
+            f"to_{year_b}",
+            "from_zh",
+            "to_zh",
+            "changed",
+            "area_ha",
+            "area_mu",
+        ]
+    ]
     write_csv(df, out_csv)
     return df
 
 
-def ownership_change_year(inputs, outputs, year_a: int, year_b: int, mu_per_ha: float = 15.0,
-                          block_size: int = 512) -> None:
+def ownership_change_year(
+    inputs, outputs, year_a: int, year_b: int, mu_per_ha: float = 15.0, block_size: int = 512
+) -> None:
     """The compare step's ownership tables: `ownership_change_files` (inputs a, b -> csv) and
     `ownership_transitions` (own_a, own_b, vectors -> transitions)."""
     ownership_change_files(inputs.a, inputs.b, year_a, year_b, outputs.csv, mu_per_ha)
-    ownership_transitions(inputs.own_a, inputs.own_b, inputs.vectors, year_a, year_b,
-                          outputs.transitions, mu_per_ha=mu_per_ha, block_size=block_size)
+    ownership_transitions(
+        inputs.own_a,
+        inputs.own_b,
+        inputs.vectors,
+        year_a,
+        year_b,
+        outputs.transitions,
+        mu_per_ha=mu_per_ha,
+        block_size=block_size,
+    )

@@ -42,7 +42,7 @@ def largest_share(fine: np.ndarray, k: int, nodata: int) -> np.ndarray:
     mixed = lo != hi
     if not mixed.any():
         return out
-    sub = cells[mixed]                              # (m, k²) the cells of more than one value
+    sub = cells[mixed]  # (m, k²) the cells of more than one value
     # nodata ranks last in ties: map it to the largest key while counting
     big = np.iinfo(np.int64).max
     keys = np.where(sub == nodata, big, sub.astype(np.int64))
@@ -50,12 +50,12 @@ def largest_share(fine: np.ndarray, k: int, nodata: int) -> np.ndarray:
     best_val = keys[:, 0].copy()
     best_n = np.zeros(len(keys), np.int64)
     run = np.ones(len(keys), np.int64)
-    for j in range(1, k * k + 1):                  # one pass over the sorted sub-cells
+    for j in range(1, k * k + 1):  # one pass over the sorted sub-cells
         if j < k * k:
             same = keys[:, j] == keys[:, j - 1]
         else:
             same = np.zeros(len(keys), bool)
-        end = ~same                                 # the run of keys[:, j-1] ends here
+        end = ~same  # the run of keys[:, j-1] ends here
         better = end & (run > best_n)
         best_n = np.where(better, run, best_n)
         best_val = np.where(better, keys[:, j - 1], best_val)
@@ -65,9 +65,14 @@ def largest_share(fine: np.ndarray, k: int, nodata: int) -> np.ndarray:
     return out
 
 
-def rasterise_dltb(dltb: gpd.GeoDataFrame, grid: Grid, out_codes: str | Path,
-                   out_owner: str | Path, supersample: int = 5, block_size: int = 512
-                   ) -> tuple[Path, Path]:
+def rasterise_dltb(
+    dltb: gpd.GeoDataFrame,
+    grid: Grid,
+    out_codes: str | Path,
+    out_owner: str | Path,
+    supersample: int = 5,
+    block_size: int = 512,
+) -> tuple[Path, Path]:
     """Write the land-use code raster (int16, nodata 0, scheme codes as integers: 0103 ->
     103, like a land-use GeoTIFF of the raster format) and the ownership raster (uint8,
     1 state, 2 collective, 0 unknown, nodata 255) of `dltb` (standard columns `code`,
@@ -83,9 +88,12 @@ def rasterise_dltb(dltb: gpd.GeoDataFrame, grid: Grid, out_codes: str | Path,
     pc = gtiff_profile(grid, "int16", CODE_NODATA)
     po = gtiff_profile(grid, "uint8", OWNER_NODATA)
     t = grid.transform
-    with cog_output(out_codes) as tc, cog_output(out_owner) as to, \
-            rasterio.open(tc, "w", **uncompressed(pc)) as dc, \
-            rasterio.open(to, "w", **uncompressed(po)) as do:
+    with (
+        cog_output(out_codes) as tc,
+        cog_output(out_owner) as to,
+        rasterio.open(tc, "w", **uncompressed(pc)) as dc,
+        rasterio.open(to, "w", **uncompressed(po)) as do,
+    ):
         for win in work_windows(pc, grid.width, grid.height, block_size):
             r0, c0, h, w = int(win.row_off), int(win.col_off), int(win.height), int(win.width)
             x0, y0 = t @ (c0, r0)
@@ -97,13 +105,21 @@ def rasterise_dltb(dltb: gpd.GeoDataFrame, grid: Grid, out_codes: str | Path,
                 continue
             idx = np.sort(idx)
             fine_t = Affine(t.a / k, t.b, x0, t.d, t.e / k, y0)
-            fine = rasterize(((geoms[i], int(i) + 1) for i in idx), out_shape=(h * k, w * k),
-                             transform=fine_t, fill=0, dtype="int32", all_touched=False)
+            fine = rasterize(
+                ((geoms[i], int(i) + 1) for i in idx),
+                out_shape=(h * k, w * k),
+                transform=fine_t,
+                fill=0,
+                dtype="int32",
+                all_touched=False,
+            )
             codes = largest_share(code_lut[fine], k, CODE_NODATA)
             owner = largest_share(owner_lut[fine], k, OWNER_NODATA)
             dc.write(codes.astype(np.int16), 1, window=win)
             do.write(owner.astype(np.uint8), 1, window=win)
         dc.update_tags(source="DLTB polygons, largest share (docs/survey.md)", supersample=k)
-        do.update_tags(source="DLTB QSXZ, largest share (docs/survey.md)",
-                       values="1 = state-owned 国有, 2 = collective 集体, 0 = unknown 未知")
+        do.update_tags(
+            source="DLTB QSXZ, largest share (docs/survey.md)",
+            values="1 = state-owned 国有, 2 = collective 集体, 0 = unknown 未知",
+        )
     return Path(out_codes), Path(out_owner)

@@ -34,8 +34,11 @@ from ..errors import InputError
 
 OWNER_UNKNOWN, OWNER_STATE, OWNER_COLLECTIVE = 0, 1, 2
 OWNER_NODATA = 255
-OWNER_LABELS = {OWNER_STATE: ("state", "国有"), OWNER_COLLECTIVE: ("collective", "集体"),
-                OWNER_UNKNOWN: ("unknown", "未知")}
+OWNER_LABELS = {
+    OWNER_STATE: ("state", "国有"),
+    OWNER_COLLECTIVE: ("collective", "集体"),
+    OWNER_UNKNOWN: ("unknown", "未知"),
+}
 
 #: CGCS2000 ellipsoid (GB/T 2019 / 国家大地坐标系): a = 6378137 m, 1/f = 298.257222101
 CGCS2000_A, CGCS2000_RF = 6378137.0, 298.257222101
@@ -64,7 +67,7 @@ def _codec(name: str) -> str | None:
     name = name.strip().strip("\x00").strip()
     if not name:
         return None
-    if name.isdigit():                      # ArcGIS writes code pages as numbers: 936, 65001
+    if name.isdigit():  # ArcGIS writes code pages as numbers: 936, 65001
         name = {"65001": "utf-8"}.get(name, f"cp{name}")
     try:
         return codecs.lookup(name).name
@@ -79,15 +82,15 @@ def _dbf_text_fields(dbf: Path):
         head = f.read(32)
         n_rec, head_len, rec_len = struct.unpack("<IHH", head[4:12])
         desc = f.read(head_len - 32)
-    fields, offset = [], 1                  # byte 0 of a record is the deletion flag
+    fields, offset = [], 1  # byte 0 of a record is the deletion flag
     for i in range(0, len(desc) - 31, 32):
-        d = desc[i:i + 32]
+        d = desc[i : i + 32]
         if d[0] == 0x0D:
             break
         name = d[:11].split(b"\x00")[0]
         ftype, flen = chr(d[11]), d[16]
         if ftype == "C":
-            flen += d[17] * 256             # character fields may use the decimal byte as high length
+            flen += d[17] * 256  # character fields may use the decimal byte as high length
             fields.append((name, offset, flen))
         offset += flen
     return fields, rec_len, n_rec, head_len
@@ -108,9 +111,9 @@ def dbf_undecodable(dbf: str | Path, encoding: str, limit: int = 1) -> list[tupl
         for start in range(0, n_rec, chunk):
             data = f.read(rec_len * min(chunk, n_rec - start))
             for r in range(len(data) // rec_len):
-                rec = data[r * rec_len:(r + 1) * rec_len]
+                rec = data[r * rec_len : (r + 1) * rec_len]
                 for name, off, flen in fields:
-                    raw = rec[off:off + flen].rstrip(b" \x00")
+                    raw = rec[off : off + flen].rstrip(b" \x00")
                     if not raw or raw.isascii():
                         continue
                     try:
@@ -139,22 +142,28 @@ def shapefile_encoding(shp: str | Path, configured: str | None) -> tuple[str, st
     if not dbf.exists():
         dbf = shp.with_suffix(".DBF")
     if not dbf.exists():
-        raise InputError(f"{shp}: the Shapefile's attribute file {shp.with_suffix('.dbf').name} "
-                         "is missing; copy all its files (.shp, .shx, .dbf, .prj, .cpg)")
+        raise InputError(
+            f"{shp}: the Shapefile's attribute file {shp.with_suffix('.dbf').name} "
+            "is missing; copy all its files (.shp, .shx, .dbf, .prj, .cpg)"
+        )
     cpg = next((p for p in (shp.with_suffix(".cpg"), shp.with_suffix(".CPG")) if p.exists()), None)
     if configured:
         enc = _codec(configured)
         if enc is None:
-            raise InputError(f"inputs.landuse.polygons.encoding: {configured!r} is not a text "
-                             "encoding Python knows; use e.g. GBK, GB18030 or UTF-8")
+            raise InputError(
+                f"inputs.landuse.polygons.encoding: {configured!r} is not a text "
+                "encoding Python knows; use e.g. GBK, GB18030 or UTF-8"
+            )
         candidates, how = [enc], f"configured (inputs.landuse.polygons.encoding: {configured})"
     elif cpg is not None:
         text = cpg.read_bytes().decode("ascii", "replace")
         enc = _codec(text)
         if enc is None:
-            raise InputError(f"{cpg}: names the encoding {text.strip()!r}, which is not one Python "
-                             "knows; write UTF-8 or GBK into it, or set "
-                             "inputs.landuse.polygons.encoding")
+            raise InputError(
+                f"{cpg}: names the encoding {text.strip()!r}, which is not one Python "
+                "knows; write UTF-8 or GBK into it, or set "
+                "inputs.landuse.polygons.encoding"
+            )
         candidates, how = [enc], f"from {cpg.name}"
     else:
         candidates, how = ["utf-8", "gbk"], f"detected (no {shp.with_suffix('.cpg').name})"
@@ -169,7 +178,8 @@ def shapefile_encoding(shp: str | Path, configured: str | None) -> tuple[str, st
     raise InputError(
         f"{shp} (layer {shp.stem!r}): field {fname!r}, record {rec}: the text {raw!r} does not "
         f"decode as {tried} ({how}); save the layer with a .cpg naming its encoding, or set "
-        "inputs.landuse.polygons.encoding (e.g. GB18030)")
+        "inputs.landuse.polygons.encoding (e.g. GB18030)"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,32 +197,41 @@ def _where(path: Path, layer: str | None) -> str:
     return f"{path} (layer {layer!r})" if layer else str(path)
 
 
-def read_raw(path: str | Path, layer: str | None, encoding: str | None = None
-             ) -> tuple[gpd.GeoDataFrame, str, str]:
+def read_raw(
+    path: str | Path, layer: str | None, encoding: str | None = None
+) -> tuple[gpd.GeoDataFrame, str, str]:
     """(the layer as read, the layer name, a note on the text encoding). Errors name the file,
     the layer and the layers the file does have (a File Geodatabase is a folder .gdb)."""
     import pyogrio
 
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: file not found (inputs.landuse.files); a File Geodatabase is "
-                         "the whole .gdb folder")
+        raise InputError(
+            f"{path}: file not found (inputs.landuse.files); a File Geodatabase is "
+            "the whole .gdb folder"
+        )
     try:
         layers = [str(n) for n, _ in pyogrio.list_layers(path)]
     except Exception as exc:
-        raise InputError(f"{path}: not a vector dataset GDAL/OGR can open ({str(exc).splitlines()[0]}); "
-                         "the DLTB must be a GeoPackage, Shapefile or File Geodatabase") from exc
+        raise InputError(
+            f"{path}: not a vector dataset GDAL/OGR can open ({str(exc).splitlines()[0]}); "
+            "the DLTB must be a GeoPackage, Shapefile or File Geodatabase"
+        ) from exc
     lyr = layer_name(path, layer)
     if lyr is None:
         lyr = layers[0] if len(layers) == 1 or path.suffix.lower() == ".shp" else None
         if lyr is None:
-            raise InputError(f"{path}: holds layers {', '.join(layers)}; set "
-                             "inputs.landuse.polygons.layer to the DLTB layer")
+            raise InputError(
+                f"{path}: holds layers {', '.join(layers)}; set "
+                "inputs.landuse.polygons.layer to the DLTB layer"
+            )
     elif lyr not in layers:
         close = [n for n in layers if n.lower() == lyr.lower()]
         hint = f" (did you mean {close[0]!r}? layer names are case-sensitive)" if close else ""
-        raise InputError(f"{path}: layer {lyr!r} (inputs.landuse.polygons.layer) not found{hint}; "
-                         f"the file has layer(s): {', '.join(layers) or 'none'}")
+        raise InputError(
+            f"{path}: layer {lyr!r} (inputs.landuse.polygons.layer) not found{hint}; "
+            f"the file has layer(s): {', '.join(layers) or 'none'}"
+        )
     note = ""
     kwargs = {}
     if path.suffix.lower() == ".shp":
@@ -222,15 +241,20 @@ def read_raw(path: str | Path, layer: str | None, encoding: str | None = None
     try:
         gdf = gpd.read_file(path, layer=lyr, engine="pyogrio", **kwargs)
     except UnicodeDecodeError as exc:
-        raise InputError(f"{_where(path, lyr)}: text does not decode ({exc}); set "
-                         "inputs.landuse.polygons.encoding") from exc
+        raise InputError(
+            f"{_where(path, lyr)}: text does not decode ({exc}); set "
+            "inputs.landuse.polygons.encoding"
+        ) from exc
     except Exception as exc:
-        raise InputError(f"{_where(path, lyr)}: could not be read ({str(exc).splitlines()[0]})") from exc
+        raise InputError(
+            f"{_where(path, lyr)}: could not be read ({str(exc).splitlines()[0]})"
+        ) from exc
     return gdf, lyr, note
 
 
 def _text(series: pd.Series) -> pd.Series:
     """Codes as text: 103 / 103.0 / '0103 ' -> '103' / '103' / '0103' (None -> '')."""
+
     def one(v):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return ""
@@ -239,6 +263,7 @@ def _text(series: pd.Series) -> pd.Series:
         if isinstance(v, (float, np.floating)):
             return str(int(v)) if float(v).is_integer() else str(v)
         return str(v).strip()
+
     return series.map(one).astype(object)
 
 
@@ -252,9 +277,18 @@ def ellipsoidal_area_m2(geoms: gpd.GeoSeries) -> np.ndarray:
     from pyproj import Geod
 
     geod = Geod(a=CGCS2000_A, rf=CGCS2000_RF)
-    geo = geoms.to_crs("EPSG:4490") if geoms.crs is not None and not geoms.crs.is_geographic else geoms
-    return np.array([abs(geod.geometry_area_perimeter(g)[0]) if g is not None and not g.is_empty
-                     else 0.0 for g in geo], dtype=float)
+    geo = (
+        geoms.to_crs("EPSG:4490")
+        if geoms.crs is not None and not geoms.crs.is_geographic
+        else geoms
+    )
+    return np.array(
+        [
+            abs(geod.geometry_area_perimeter(g)[0]) if g is not None and not g.is_empty else 0.0
+            for g in geo
+        ],
+        dtype=float,
+    )
 
 
 def _fmt_values(counts: pd.Series, limit: int = 10) -> str:
@@ -281,8 +315,13 @@ def normalise_dlbm(text: pd.Series, scheme) -> tuple[pd.Series, pd.Series]:
     return t, t.map(lambda s: lut.get(s, -1)).astype(np.int64)
 
 
-def load_dltb(path: str | Path, spec: dict, scheme, counties: set[str] | None = None,
-              layer_override: str | None = None) -> tuple[gpd.GeoDataFrame | None, Found]:
+def load_dltb(
+    path: str | Path,
+    spec: dict,
+    scheme,
+    counties: set[str] | None = None,
+    layer_override: str | None = None,
+) -> tuple[gpd.GeoDataFrame | None, Found]:
     """Read and check a DLTB layer (see the module docstring for the standard columns).
 
     `spec` is `inputs.landuse.polygons`; `counties`: the 6-digit codes of the counties layer,
@@ -311,16 +350,21 @@ def load_dltb(path: str | Path, spec: dict, scheme, counties: set[str] | None = 
                 f"{where}: field {name!r} (inputs.landuse.polygons.fields.{role}) not found; "
                 f"fields present: {', '.join(present)}. Fix the field name in the config "
                 f"(or set it to null when the layer has no such field"
-                f"{'' if role not in REQUIRED_ROLES else '; this one is required'}).")
+                f"{'' if role not in REQUIRED_ROLES else '; this one is required'})."
+            )
         cols[role] = col
     if spec["county_from"] == "zldwdm" and not fields.get("located_in"):
-        found.errors.append(f"{where}: inputs.landuse.polygons.county_from is zldwdm but "
-                            "fields.located_in is null; name the ZLDWDM field or use overlay")
+        found.errors.append(
+            f"{where}: inputs.landuse.polygons.county_from is zldwdm but "
+            "fields.located_in is null; name the ZLDWDM field or use overlay"
+        )
     if found.errors:
         return None, found
     if raw.crs is None:
-        found.errors.append(f"{where}: has no CRS (.prj); assign the CGCS2000 CRS it is in "
-                            "(e.g. EPSG:4523 for a 3-degree zone with zone number) and retry")
+        found.errors.append(
+            f"{where}: has no CRS (.prj); assign the CGCS2000 CRS it is in "
+            "(e.g. EPSG:4523 for a 3-degree zone with zone number) and retry"
+        )
         return None, found
     n = len(raw)
     if n == 0:
@@ -335,9 +379,11 @@ def load_dltb(path: str | Path, spec: dict, scheme, counties: set[str] | None = 
     out["dlbm"], out["code"] = dlbm, code
     empty = dlbm == ""
     if empty.any():
-        found.errors.append(f"{where}: field {cols['code']!r}: {int(empty.sum())} polygon(s) have "
-                            f"no class code (e.g. feature {int(np.flatnonzero(empty)[0]) + 1}); "
-                            "fill them in")
+        found.errors.append(
+            f"{where}: field {cols['code']!r}: {int(empty.sum())} polygon(s) have "
+            f"no class code (e.g. feature {int(np.flatnonzero(empty)[0]) + 1}); "
+            "fill them in"
+        )
     unknown = (code < 0) & ~empty
     if unknown.any():
         counts = dlbm[unknown].value_counts()
@@ -345,23 +391,31 @@ def load_dltb(path: str | Path, spec: dict, scheme, counties: set[str] | None = 
         found.errors.append(
             f"{where}: field {cols['code']!r}: code(s) not in scheme {scheme.name} ({table}): "
             f"{_fmt_values(counts)}; {int(unknown.sum())} polygon(s) in all. Recode them, add "
-            f"them to {table}, or check inputs.landuse.scheme.")
+            f"them to {table}, or check inputs.landuse.scheme."
+        )
     names = dict(zip(scheme.table["code"].astype(int), scheme.table["name_zh"]))
-    out["dlmc"] = (_text(col("name")) if cols.get("name") else code.map(names).fillna(""))
+    out["dlmc"] = _text(col("name")) if cols.get("name") else code.map(names).fillna("")
 
     geoms = raw.geometry
     bad_geom = geoms.isna() | geoms.is_empty
     if bad_geom.any():
-        found.errors.append(f"{where}: {int(bad_geom.sum())} polygon(s) have no geometry (e.g. "
-                            f"feature {int(np.flatnonzero(bad_geom)[0]) + 1}); delete or redraw them")
+        found.errors.append(
+            f"{where}: {int(bad_geom.sum())} polygon(s) have no geometry (e.g. "
+            f"feature {int(np.flatnonzero(bad_geom)[0]) + 1}); delete or redraw them"
+        )
     kinds = set(geoms[~bad_geom].geom_type)
     if kinds - {"Polygon", "MultiPolygon"}:
-        found.errors.append(f"{where}: geometries must be polygons, found "
-                            f"{', '.join(sorted(kinds - {'Polygon', 'MultiPolygon'}))}")
+        found.errors.append(
+            f"{where}: geometries must be polygons, found "
+            f"{', '.join(sorted(kinds - {'Polygon', 'MultiPolygon'}))}"
+        )
     ell = np.where(bad_geom, np.nan, ellipsoidal_area_m2(geoms.where(~bad_geom)))
 
-    for role, label in (("parcel_area", "图斑面积"), ("deduction", "扣除地类面积"),
-                        ("area", "图斑地类面积")):
+    for role, label in (
+        ("parcel_area", "图斑面积"),
+        ("deduction", "扣除地类面积"),
+        ("area", "图斑地类面积"),
+    ):
         if not cols.get(role):
             out[role] = np.nan
             continue
@@ -369,12 +423,16 @@ def load_dltb(path: str | Path, spec: dict, scheme, counties: set[str] | None = 
         num = _number(s)
         notnum = num.isna() & s.notna() & (_text(s) != "")
         if notnum.any():
-            found.errors.append(f"{where}: field {cols[role]!r} ({label}, m²): value(s) "
-                                f"{_fmt_values(_text(s)[notnum].value_counts())} are not numbers")
+            found.errors.append(
+                f"{where}: field {cols[role]!r} ({label}, m²): value(s) "
+                f"{_fmt_values(_text(s)[notnum].value_counts())} are not numbers"
+            )
         neg = num < 0
         if neg.any():
-            found.errors.append(f"{where}: field {cols[role]!r} ({label}): "
-                                f"{int(neg.sum())} negative value(s), e.g. {num[neg].iloc[0]:g}")
+            found.errors.append(
+                f"{where}: field {cols[role]!r} ({label}): "
+                f"{int(neg.sum())} negative value(s), e.g. {num[neg].iloc[0]:g}"
+            )
         out[role] = num
     out["tbmj"] = out.pop("parcel_area")
     out["kcmj"] = out.pop("deduction").fillna(0.0)
@@ -383,8 +441,10 @@ def load_dltb(path: str | Path, spec: dict, scheme, counties: set[str] | None = 
     out["area_m2"] = np.where(has_area, area, ell - out["kcmj"].to_numpy())
     out["area_src"] = np.where(has_area, "TBDLMJ", "ellipsoidal")
     if (~has_area).any() and cols.get("area"):
-        found.warnings.append(f"{where}: field {cols['area']!r} is empty for {int((~has_area).sum())} "
-                              "polygon(s); their ellipsoidal area minus the deduction is used")
+        found.warnings.append(
+            f"{where}: field {cols['area']!r} is empty for {int((~has_area).sum())} "
+            "polygon(s); their ellipsoidal area minus the deduction is used"
+        )
     # consistency: TBDLMJ = TBMJ - KCMJ, and TBMJ ~ the ellipsoidal area (units)
     if cols.get("parcel_area") and cols.get("area"):
         diff = (out["tbmj"] - out["kcmj"] - out["area_m2"]).abs()
@@ -395,31 +455,42 @@ def load_dltb(path: str | Path, spec: dict, scheme, counties: set[str] | None = 
                 f"{where}: {int(off.sum())} polygon(s) where {cols['area']} != {cols['parcel_area']}"
                 f" - {cols.get('deduction') or 'KCMJ'} (e.g. feature {i + 1}: "
                 f"{out['area_m2'].iloc[i]:.2f} vs {out['tbmj'].iloc[i]:.2f} - "
-                f"{out['kcmj'].iloc[i]:.2f}); the inventory uses {cols['area']}")
+                f"{out['kcmj'].iloc[i]:.2f}); the inventory uses {cols['area']}"
+            )
     gross = out["tbmj"].where(out["tbmj"].notna(), out["area_m2"] + out["kcmj"])
     ok = np.isfinite(gross) & np.isfinite(ell) & (ell > 0)
     if ok.sum() >= 1:
         ratio = float(np.median(gross[ok] / ell[ok]))
         if not 0.9 <= ratio <= 1.1:
-            unit = ("亩 (mu)" if 0.0012 < ratio < 0.0018 else "hectares" if 5e-5 < ratio < 2e-4
-                    else "another unit")
+            unit = (
+                "亩 (mu)"
+                if 0.0012 < ratio < 0.0018
+                else "hectares"
+                if 5e-5 < ratio < 2e-4
+                else "another unit"
+            )
             found.errors.append(
                 f"{where}: the areas ({cols.get('parcel_area') or cols.get('area')}) are "
                 f"{ratio:.4g} times the polygons' ellipsoidal areas, so they look like {unit}, "
-                "not square metres; convert them to m² (survey areas are m²) or check the CRS")
+                "not square metres; convert them to m² (survey areas are m²) or check the CRS"
+            )
     kcode = scheme.table.set_index("source_code")["code"].astype(int).to_dict()
     default_kc = str(spec["deduction_default_code"]).strip()
     kc_default = kcode.get(default_kc, kcode.get(default_kc.zfill(4), -1))
     if kc_default < 0:
-        found.errors.append(f"inputs.landuse.polygons.deduction_default_code: {default_kc!r} is "
-                            f"not a code of scheme {scheme.name}")
+        found.errors.append(
+            f"inputs.landuse.polygons.deduction_default_code: {default_kc!r} is "
+            f"not a code of scheme {scheme.name}"
+        )
     if cols.get("deduction_code"):
         kt, kc = normalise_dlbm(_text(col("deduction_code")), scheme)
         kc = kc.where(kt != "", kc_default)
         badk = (kc < 0) & (out["kcmj"] > 0)
         if badk.any():
-            found.errors.append(f"{where}: field {cols['deduction_code']!r}: code(s) not in scheme "
-                                f"{scheme.name}: {_fmt_values(kt[badk].value_counts())}")
+            found.errors.append(
+                f"{where}: field {cols['deduction_code']!r}: code(s) not in scheme "
+                f"{scheme.name}: {_fmt_values(kt[badk].value_counts())}"
+            )
         out["kc_code"] = kc.to_numpy()
     else:
         out["kc_code"] = kc_default
@@ -428,15 +499,17 @@ def load_dltb(path: str | Path, spec: dict, scheme, counties: set[str] | None = 
     state = {str(c).strip() for c in spec["state_codes"]}
     coll = {str(c).strip() for c in spec["collective_codes"]}
     out["qsxz"] = q
-    out["owner"] = np.where(q.isin(state), OWNER_STATE,
-                            np.where(q.isin(coll), OWNER_COLLECTIVE, OWNER_UNKNOWN)).astype(np.uint8)
+    out["owner"] = np.where(
+        q.isin(state), OWNER_STATE, np.where(q.isin(coll), OWNER_COLLECTIVE, OWNER_UNKNOWN)
+    ).astype(np.uint8)
     unk = out["owner"] == OWNER_UNKNOWN
     if unk.any():
         found.warnings.append(
             f"{where}: field {cols['ownership']!r} (权属性质): value(s) "
             f"{_fmt_values(q[unk].value_counts())} are neither state ({', '.join(sorted(state))}) "
             f"nor collective ({', '.join(sorted(coll))}) (inputs.landuse.polygons.state_codes / "
-            "collective_codes); their ownership is unknown (0)")
+            "collective_codes); their ownership is unknown (0)"
+        )
     out["zldwdm"] = _text(col("located_in")) if cols.get("located_in") else ""
     out["qsdwdm"] = _text(col("owner_unit")) if cols.get("owner_unit") else ""
     if spec["county_from"] == "zldwdm":
@@ -447,7 +520,8 @@ def load_dltb(path: str | Path, spec: dict, scheme, counties: set[str] | None = 
             found.errors.append(
                 f"{where}: field {cols['located_in']!r} (坐落单位代码): value(s) "
                 f"{_fmt_values(z[badz].value_counts())} do not start with a 6-digit county code; "
-                "fix them, or set inputs.landuse.polygons.county_from: overlay")
+                "fix them, or set inputs.landuse.polygons.county_from: overlay"
+            )
         elif counties is not None:
             outside = ~county.isin(counties)
             if outside.any():
@@ -455,7 +529,8 @@ def load_dltb(path: str | Path, spec: dict, scheme, counties: set[str] | None = 
                     f"{where}: field {cols['located_in']!r}: county code(s) "
                     f"{_fmt_values(county[outside].value_counts())} are not in the counties "
                     f"layer (which has {', '.join(sorted(counties))}); fix the codes or the "
-                    "counties layer, or set county_from: overlay")
+                    "counties layer, or set county_from: overlay"
+                )
         out["county"] = county.where(~badz, "")
     else:
         out["county"] = ""

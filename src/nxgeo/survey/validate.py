@@ -16,7 +16,7 @@ def check_landuse_polygons(ctx, year, rel: str, scheme) -> None:
     spec = ctx.cfg["inputs"]["landuse"]["polygons"]
     path = ctx.resolve(rel)
     entry = {"item": item, "kind": "polygons", "path": rel, "layer": spec.get("layer")}
-    if scheme is None:                       # the scheme's own problem is reported already
+    if scheme is None:  # the scheme's own problem is reported already
         ctx.checked(entry)
         return
     counties = set(ctx.counties) if ctx.counties else None
@@ -26,8 +26,13 @@ def check_landuse_polygons(ctx, year, rel: str, scheme) -> None:
     for msg in found.warnings:
         ctx.warning(item, path, msg)
     if gdf is not None:
-        entry.update(features=len(gdf), crs=str(gdf.crs), area_ha=float(gdf["area_m2"].sum()) / 1e4,
-                     encoding=gdf.attrs.get("encoding"), layer=gdf.attrs.get("layer"))
+        entry.update(
+            features=len(gdf),
+            crs=str(gdf.crs),
+            area_ha=float(gdf["area_m2"].sum()) / 1e4,
+            encoding=gdf.attrs.get("encoding"),
+            layer=gdf.attrs.get("layer"),
+        )
         if gdf.crs is not None:
             ctx.check_overlap(item, path, rel, tuple(gdf.total_bounds), gdf.crs, min_cover=0.5)
     ctx.checked(entry)
@@ -40,27 +45,40 @@ def check_ownership_raster(ctx, year, rel: str | None) -> None:
 
     item = f"inputs.landuse.ownership.{year}"
     if not rel:
-        ctx.warning(item, None,
-                    f"no ownership raster for {year} (inputs.landuse.ownership): ownership "
-                    "(权属) is unknown (0) everywhere, so the ownership inventory is empty and "
-                    "pathways that need state-owned land find none. Give a raster with 1 = "
-                    "state-owned, 2 = collective, or use format: polygons with the DLTB.")
+        ctx.warning(
+            item,
+            None,
+            f"no ownership raster for {year} (inputs.landuse.ownership): ownership "
+            "(权属) is unknown (0) everywhere, so the ownership inventory is empty and "
+            "pathways that need state-owned land find none. Give a raster with 1 = "
+            "state-owned, 2 = collective, or use format: polygons with the DLTB.",
+        )
         return
     path = ctx.resolve(rel)
     if not Path(path).exists():
-        ctx.missing_file(item, rel, path, "ownership raster (1 state-owned, 2 collective, 0 unknown)")
+        ctx.missing_file(
+            item, rel, path, "ownership raster (1 state-owned, 2 collective, 0 unknown)"
+        )
         return
     try:
         ds = rasterio.open(path)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         ctx.error(item, path, f"{rel}: is not a raster GDAL can read ({str(exc).splitlines()[0]})")
         return
     with ds:
-        entry = {"item": item, "kind": "raster", "path": rel, "dtype": ds.dtypes[0],
-                 "nodata": ds.nodata}
+        entry = {
+            "item": item,
+            "kind": "raster",
+            "path": rel,
+            "dtype": ds.dtypes[0],
+            "nodata": ds.nodata,
+        }
         if not ds.crs:
-            ctx.error(item, path, f"{rel}: has no CRS; assign the CRS it is in (gdal_edit.py "
-                      f"-a_srs EPSG:4507 {rel})")
+            ctx.error(
+                item,
+                path,
+                f"{rel}: has no CRS; assign the CRS it is in (gdal_edit.py -a_srs EPSG:4507 {rel})",
+            )
         values: set = set()
         for _, win in ds.block_windows(1):
             a = ds.read(1, window=win)
@@ -69,8 +87,13 @@ def check_ownership_raster(ctx, year, rel: str | None) -> None:
             values |= set(np.unique(a).tolist())
         bad = sorted(values - {0, 1, 2})
         if bad:
-            ctx.error(item, path, f"{rel}: value(s) {bad[:10]} are not ownership codes (1 = "
-                      "state-owned 国有, 2 = collective 集体, 0 = unknown); recode them or declare "
-                      "them nodata", values=bad[:10])
+            ctx.error(
+                item,
+                path,
+                f"{rel}: value(s) {bad[:10]} are not ownership codes (1 = "
+                "state-owned 国有, 2 = collective 集体, 0 = unknown); recode them or declare "
+                "them nodata",
+                values=bad[:10],
+            )
         entry["values"] = sorted(values)[:10]
         ctx.checked(entry)
