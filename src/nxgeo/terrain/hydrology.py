@@ -43,8 +43,8 @@ from rasterio.windows import Window
 from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 
-from .atomic import atomic_path
-from .raster_io import GTIFF_OPTIONS
+from ..atomic import atomic_path
+from ..raster_io import GTIFF_OPTIONS
 
 try:  # optional accelerator
     import numexpr as _ne
@@ -1389,8 +1389,8 @@ def terrain_reach(
       bit.
     Pixels outside the reach are nodata (-9999).
     """
-    from .raster_io import CogWriters
-    from .vector_io import list_layers, read_vector
+    from ..raster_io import CogWriters
+    from ..vector_io import list_layers, read_vector
 
     nd = -9999.0
     nd32 = np.float32(nd)
