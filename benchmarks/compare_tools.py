@@ -577,7 +577,7 @@ def _peers_ok() -> bool:
 
 def compare_flow(run: Path, work: Path, repeat: int = 1) -> dict:
     """Flow accumulation of the largest reach's DEM: nxgeo vs pygeoprocessing (same file)."""
-    from nxgeo.terrain import _D8, _boundary_mask, _valid_mask
+    from nxgeo.terrain.hydrology import _D8, _boundary_mask, _valid_mask
 
     best, size = None, -1
     for d in sorted((run / "results" / "common" / "reaches").iterdir()):
@@ -608,7 +608,7 @@ def compare_flow(run: Path, work: Path, repeat: int = 1) -> dict:
     ):
         ours, theirs = x.read(1), y.read(1)
         their_fill, their_dir = f.read(1), fd.read(1)
-    from nxgeo.terrain import _d8_codes, _fill_tiled
+    from nxgeo.terrain.hydrology import _d8_codes, _fill_tiled
 
     fill = _fill_tiled(z, valid, 1024)
     code = _d8_codes(fill, valid, _boundary_mask(valid), abs(xr), abs(yr))
