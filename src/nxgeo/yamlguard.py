@@ -81,7 +81,7 @@ class _Finder:
             exec_module(module)
             _wrap(module)
 
-        loader.exec_module = guarded_exec  # type: ignore[method-assign]
+        loader.exec_module = guarded_exec
         return spec
 
 

@@ -56,11 +56,13 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 def _explicit_tags(text: str) -> list[tuple[int, str]]:
     """(line, tag) of every explicit tag in the document (untagged nodes have no tag in the
     event stream; the resolver adds theirs later)."""
-    return [
-        (e.start_mark.line + 1, e.tag)
-        for e in yaml.parse(text, Loader=yaml.SafeLoader)
-        if getattr(e, "tag", None) is not None
-    ]
+    found = []
+    for e in yaml.parse(text, Loader=yaml.SafeLoader):
+        tag = getattr(e, "tag", None)  # only scalar and collection-start events carry one
+        if tag is not None:
+            assert e.start_mark is not None  # the parser marks every event it emits
+            found.append((e.start_mark.line + 1, tag))
+    return found
 
 
 def loads_strict(text: str, source: str = "config") -> Any:

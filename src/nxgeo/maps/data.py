@@ -110,7 +110,9 @@ def mosaic_map_raster(
     for p in paths:
         with rasterio.open(p) as ds:
             b = ds.bounds
-            lefts.append(b.left), bottoms.append(b.bottom), rights.append(b.right)
+            lefts.append(b.left)
+            bottoms.append(b.bottom)
+            rights.append(b.right)
             tops.append(b.top)
             native.append(max(abs(ds.res[0]), abs(ds.res[1])))
             nodata = ds.nodata

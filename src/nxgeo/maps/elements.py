@@ -9,10 +9,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon, Rectangle
 from matplotlib.transforms import blended_transform_factory
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.typing import LineStyleType
 
 
 @dataclass(frozen=True)
@@ -24,13 +29,13 @@ class LegendEntry:
     kind: str = "patch"
     hatch: str | None = None
     edgecolor: str = "#666666"
-    linestyle: str = "-"
+    linestyle: LineStyleType = "-"
     linewidth: float = 1.0
     marker: str = "o"
 
 
-def legend_handles(entries: Sequence[LegendEntry]) -> list:
-    handles = []
+def legend_handles(entries: Sequence[LegendEntry]) -> list[Artist]:
+    handles: list[Artist] = []
     for e in entries:
         if e.kind == "line":
             handles.append(

@@ -45,7 +45,7 @@ class CJKFontNotFound(RuntimeError):
 def packaged_font_file() -> Path | None:
     """Noto Sans SC from the `pylopdf-fonts-zh-cn` package, or None when not installed."""
     try:
-        import pylopdf_fonts_zh_cn as pkg  # type: ignore[import-not-found]
+        import pylopdf_fonts_zh_cn as pkg
     except ImportError:
         return None
     path = Path(pkg.sans_path())

@@ -20,13 +20,15 @@ skipped and why (read by the report).
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import logging
 import multiprocessing as mp
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -37,6 +39,12 @@ from ..progress import progress
 from . import data as mdata
 from . import elements as el
 from . import style
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.legend import Legend
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +66,9 @@ class MapContext:
     version: str = __version__
     max_px: int = mdata.MAX_PX
     dpi: int = DPI
-    counties: object = None  # GeoDataFrame (id, name) or None
-    reaches: object = None  # GeoDataFrame (id, name) or None
-    rivers: object = None  # GeoDataFrame or None
+    counties: gpd.GeoDataFrame | None = None  # (id, name)
+    reaches: gpd.GeoDataFrame | None = None  # (id, name)
+    rivers: gpd.GeoDataFrame | None = None
     dem_path: Path | None = None
     target_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     context: dict = field(default_factory=dict)  # layer -> GeoDataFrame (outlines)
@@ -97,14 +105,14 @@ def default_made_on() -> str:
 
 @dataclass
 class Sheet:
-    fig: object
-    ax: object  # the map
-    ax_legend: object
-    ax_notes: object
+    fig: Figure
+    ax: Axes  # the map
+    ax_legend: Axes
+    ax_notes: Axes
     page: style.Page
     title_zh: str
     title_en: str
-    legend: object = None
+    legend: Legend | None = None
 
 
 def choose_page(bounds: Sequence[float]) -> style.Page:
@@ -896,7 +904,7 @@ def pathway_names(pathway: str) -> tuple[str, str]:
 
 
 def _pathway_entries(gdf) -> list[el.LegendEntry]:
-    out = []
+    out: list[el.LegendEntry] = []
     if "pathway" not in gdf.columns:
         return out
     pw_all = gdf["pathway"].astype(str)
@@ -1127,10 +1135,12 @@ def build_context(
     return ctx
 
 
-_JOBS = None  # (jobs, out_dir, dpi) of the running maps_year (read by forked workers)
+# (jobs, out_dir, dpi) of the running maps_year (read by forked workers)
+_JOBS: tuple[list[tuple[str, Callable[[], Sheet]]], Path, int] | None = None
 
 
 def _make_sheet(i: int) -> tuple[dict, list[Path]]:
+    assert _JOBS is not None, "maps_year sets _JOBS before it makes any sheet"
     jobs, out_dir, dpi = _JOBS
     name, make = jobs[i]
     sheet = make()
@@ -1186,7 +1196,7 @@ def maps_year(
     reach_dirs = _reach_dirs(year_dir, config_subset.get("reaches"))
     order = list((config_subset.get("suitability") or {}).get("best_use_order") or [])
 
-    jobs: list[tuple[str, object]] = []  # (name, callable returning Sheet)
+    jobs: list[tuple[str, Callable[[], Sheet]]] = []  # (name, makes the sheet)
     skipped: list[dict] = []
 
     cand_path = year_dir / "candidates.gpkg"
@@ -1211,7 +1221,7 @@ def maps_year(
         if not len(gdf):
             skipped.append({"map": f"overview_{pw}", "reason": f"layer {pw} has no parcels"})
             continue
-        jobs.append((f"overview_{pw}", lambda pw=pw, gdf=gdf: overview_figure(pw, gdf, ctx)))
+        jobs.append((f"overview_{pw}", functools.partial(overview_figure, pw, gdf, ctx)))
     if cands:
         import geopandas as gpd
 
@@ -1227,7 +1237,7 @@ def maps_year(
                 jobs.append(
                     (
                         f"county_{adcode}",
-                        lambda a=adcode, n=name, s=sub: county_figure(a, n, s, ctx),
+                        functools.partial(county_figure, adcode, name, sub, ctx),
                     )
                 )
                 if len(sub) <= style.LABEL_MAX_PARCELS or "pathway" not in sub.columns:
@@ -1246,8 +1256,16 @@ def maps_year(
                         jobs.append(
                             (
                                 f"detail_{adcode}_{pw}_{k}",
-                                lambda a=adcode, nm=name, p=pw, k=k, n=n, g=part.iloc[ix], o=others: (
-                                    detail_figure(a, nm, p, k, n, g, o, ctx)
+                                functools.partial(
+                                    detail_figure,
+                                    adcode,
+                                    name,
+                                    pw,
+                                    k,
+                                    n,
+                                    part.iloc[ix],
+                                    others,
+                                    ctx,
                                 ),
                             )
                         )
@@ -1275,7 +1293,7 @@ def maps_year(
     for target in _grade_targets(reach_dirs, order):
         paths = [d / "suitability" / f"suit_{target}_grade.tif" for d in reach_dirs]
         paths = [p for p in paths if p.is_file()]
-        jobs.append((f"suitability_{target}", lambda t=target, ps=paths: grade_figure(ps, t, ctx)))
+        jobs.append((f"suitability_{target}", functools.partial(grade_figure, paths, target, ctx)))
 
     lu = year_dir / "grid" / "landuse.tif"
     lu_paths = (

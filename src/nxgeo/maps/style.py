@@ -7,8 +7,12 @@ suitability-grade colours and pathway names live here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..suitability.codes import TARGET_LABELS
+
+if TYPE_CHECKING:
+    from matplotlib.typing import LineStyleType
 
 # Target uses (best use, suitability targets, candidates' recommended_target). The candidate
 # targets use the same colours as the QGIS styles stored in candidates.gpkg.
@@ -117,7 +121,7 @@ PATHWAY_MARKERS = {
 # Context outlines on the candidate sheets (why a parcel is closed, excluded or a candidate):
 # layer of common/vectors.gpkg -> (label zh, label en, colour, line style, width); reserves by
 # zone (field `zone`).
-CONTEXT_LAYERS: dict[str, tuple[str, str, str, object, float]] = {
+CONTEXT_LAYERS: dict[str, tuple[str, str, str, LineStyleType, float]] = {
     "ecological_redline": (
         "生态保护红线",
         "Ecological red line",
@@ -129,7 +133,7 @@ CONTEXT_LAYERS: dict[str, tuple[str, str, str, object, float]] = {
     "mining_areas": ("矿区", "Mining area", "#8c510a", (0, (5, 2)), 0.9),
     "sand_areas": ("沙化土地区", "Sand area", "#d8b365", (0, (3, 1.5)), 1.1),
 }
-RESERVE_ZONES: dict[str, tuple[str, str, str, object, float]] = {
+RESERVE_ZONES: dict[str, tuple[str, str, str, LineStyleType, float]] = {
     "core": ("自然保护区核心区", "Nature reserve, core zone", "#a50f15", "-", 1.2),
     "buffer": ("自然保护区缓冲区", "Nature reserve, buffer zone", "#de2d26", (0, (4, 1.5)), 0.9),
     "experimental": (
@@ -140,7 +144,13 @@ RESERVE_ZONES: dict[str, tuple[str, str, str, object, float]] = {
         0.8,
     ),
 }
-RESERVE_OTHER = ("自然保护地", "Protected area", "#de2d26", "-", 0.9)
+RESERVE_OTHER: tuple[str, str, str, LineStyleType, float] = (
+    "自然保护地",
+    "Protected area",
+    "#de2d26",
+    "-",
+    0.9,
+)
 
 # County sheets print a parcel's id where it overlaps no other label; a county with more than
 # LABEL_MAX_PARCELS parcels also gets larger-scale detail sheets per pathway, each with at most
