@@ -8,11 +8,12 @@ GUARD  := $(VENV)/.nxgeo-yamlguard
 CONFIG ?= config/config.yaml
 CORES  ?= 2
 
-.PHONY: run test env sample validate clean-results bench bench-quick help peers
+.PHONY: run test lint env sample validate clean-results bench bench-quick help peers
 
 help:
 	@echo "make run    - set up, build the embedded sample if missing, run the whole pipeline"
-	@echo "make test   - set up and run the test suite"
+	@echo "make test   - set up, check the code (make lint) and run the test suite"
+	@echo "make lint   - ruff (lint + format)"
 	@echo "make sample - (re)build only the embedded sample region"
 	@echo "make validate - check the inputs named in CONFIG ($(CONFIG))"
 	@echo "make bench  - whole pipeline at 120/60/30 m + GDAL/exactextract comparisons -> benchmarks/report.md (~20 min; +5 min the first time: samples)"
@@ -42,7 +43,12 @@ run: env
 	$(BIN)/snakemake --profile workflow/profiles/default --configfile $(CONFIG) --cores $(CORES)
 	@$(BIN)/python -m nxgeo.cli where --config $(CONFIG)
 
-test: env
+# the code's own checks first: lint and formatting (ruff); a failure names file and line
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: env lint
 	$(BIN)/python -m pytest
 
 clean-results:
