@@ -12,9 +12,11 @@ if "inputs" not in config:  # no --configfile given: the embedded sample's defau
     configfile: "config/config.yaml"
 
 # A config is data: every file is read again strictly (no templating, tags or duplicate keys;
-# nxgeo.yamlguard refuses them even before Snakemake's own reading), then checked whole.
+# nxgeo.yamlguard refuses them even before Snakemake's own reading), then checked whole and
+# completed: every key the user left out takes its default from the schema
+# (workflow/schemas/config.schema.yaml), so the rules read config["section"]["key"].
 check_config_files(workflow.configfiles)
-check_config(config, source="the workflow configuration")
+config.update(check_config(config, source="the workflow configuration"))
 
 
 include: "workflow/rules/common.smk"

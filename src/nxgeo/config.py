@@ -2,14 +2,21 @@
 
 Every problem is collected (not just the first) and named by its key path, e.g.
 ``grid.resolution: -5 is less than the minimum of 0``.
+
+The schema (``workflow/schemas/config.schema.yaml``) is the one place of the defaults: every
+optional key has a ``default:`` (equal to the shipped config/config.yaml, which
+tests/test_config_model.py checks), and `check_config` returns the config with the absent keys
+filled in (the jsonschema "extend with default-setting" pattern). Code reads ``cfg["key"]``,
+never ``cfg.get("key", <default>)``.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 
 from .errors import ConfigError
 
@@ -77,12 +84,30 @@ def _describe(err) -> str:
     return f"{key}: {err.message}"
 
 
+# keys of earlier versions: an unknown key that is one of these says why it went
+_RWEQ_POTENTIAL = (
+    "no longer used — the RWEQ potential is the soil's and the terrain's, not the land-cover "
+    "class's (EF/SCF from rweq.texture or the sand_fraction raster, K′ from the slope); "
+    "remove the key (docs/gep.md)"
+)
+OBSOLETE_KEYS = {
+    "services.rweq.ef_by_class": _RWEQ_POTENTIAL,
+    "services.rweq.scf_by_class": _RWEQ_POTENTIAL,
+    "services.rweq.k_prime_by_class": _RWEQ_POTENTIAL,
+}
+
+
 def _unknown_keys(key: str, err) -> str:
     """Name each unknown key with the nearest valid one."""
     import difflib
 
     known = sorted(err.schema.get("properties") or {})
     extra = [k for k in (err.instance or {}) if k not in known]
+    obsolete = [
+        f"{key}.{k}: {OBSOLETE_KEYS[f'{key}.{k}']}" for k in extra if f"{key}.{k}" in OBSOLETE_KEYS
+    ]
+    if obsolete and len(obsolete) == len(extra):
+        return "; ".join(obsolete)
     parts = []
     for k in extra:
         near = difflib.get_close_matches(str(k), known, n=1, cutoff=0.6)
@@ -111,6 +136,47 @@ def _non_finite(obj, path: str = "") -> list[str]:
             "beyond 1.8e308 that way); write the real value"
         )
     return out
+
+
+def _extend_with_default(validator_class):
+    """A validator class that also sets each absent property to its schema ``default`` (a
+    copy), before validating it, so nested sections are filled too."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if validator.is_type(instance, "object"):
+            for key, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub and key not in instance:
+                    instance[key] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(validator_class, {"properties": set_defaults})
+
+
+DefaultFillingValidator = _extend_with_default(Draft202012Validator)
+
+
+def fill_defaults(cfg: Any, schema: dict | None = None) -> Any:
+    """A deep copy of `cfg` with every absent key that has a schema ``default`` set to it
+    (nested sections included; keys the user gave are kept as they are, wrong or not)."""
+    schema = schema or load_schema("config")
+    out = copy.deepcopy(cfg)
+    for _ in DefaultFillingValidator(schema).iter_errors(out):
+        pass
+    return out
+
+
+def section_schema(name: str) -> dict:
+    """The schema of one top-level section (with the shared ``$defs``), e.g. "terrain"."""
+    schema = load_schema("config")
+    return {"$defs": schema.get("$defs", {}), **schema["properties"][name]}
+
+
+def fill_section(name: str, partial: Any = None) -> dict:
+    """One config section with its absent keys set to the schema defaults, e.g.
+    ``fill_section("terrain", {"s_method": "domain"})`` (for library calls with a partial
+    section, e.g. in tests)."""
+    return fill_defaults({} if partial is None else partial, section_schema(name))
 
 
 def schema_problems(cfg: Any, schema: dict | None = None) -> list[str]:
@@ -288,15 +354,18 @@ def pathway_problems(cfg: dict) -> list[str]:
 
 
 def check_config(cfg: Any, source: str = "config") -> dict:
-    """Return the config unchanged if valid, else raise ConfigError listing every problem."""
+    """Return the COMPLETE config (a copy, every absent optional key set to its schema default)
+    if valid, else raise ConfigError listing every problem."""
     if not isinstance(cfg, dict):
         raise ConfigError(["the configuration must be a mapping of keys to values"], source=source)
-    problems = _non_finite(cfg) + schema_problems(cfg)
+    schema = load_schema("config")
+    full = fill_defaults(cfg, schema)
+    problems = _non_finite(cfg) + schema_problems(full, schema)
     if not problems:
-        problems = semantic_problems(cfg)
+        problems = semantic_problems(full)
     if problems:
         raise ConfigError(problems, source=source)
-    return cfg
+    return full
 
 
 def load_config(path: str | Path) -> dict:
