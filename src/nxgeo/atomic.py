@@ -55,7 +55,7 @@ def atomic_path(final: str | Path, suffix: str | None = None) -> Iterator[Path]:
             yield tmp_path
             if not tmp_path.exists():
                 raise RuntimeError(f"writer produced no file for {final}")
-            from .provenance import stamp_new_file
+            from .stamp import stamp_new_file
 
             stamp_new_file(tmp_path)
             os.replace(tmp_path, final)

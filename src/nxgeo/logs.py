@@ -14,9 +14,10 @@ def setup_logging(
     workflow job: rule, params, wildcards), every output it writes is stamped with nxgeo's
     version, the rule, the year and the hash of the rule's parameters (nxgeo.provenance)."""
     if step is not None:
-        from .provenance import set_stamp, step_stamp
+        from .provenance import step_stamp
+        from .stamp import set_stamp
 
-        set_stamp(step_stamp(step))
+        set_stamp(step_stamp(step, step.config["results_dir"]))
     root = logging.getLogger()
     root.handlers.clear()
     root.setLevel(level)

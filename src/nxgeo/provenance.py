@@ -3,13 +3,14 @@
 - `collect_provenance` — every input file with its SHA-256 (streamed; a Shapefile's sidecar
   files too), the config and the SHA-256 of its canonical JSON, software versions (nxgeo,
   Python, GDAL, PROJ, the geo stack), start and end time, host.
-- `write_provenance` — ``results/{year}/provenance.json``, atomically.
+- `write_provenance` — a year's ``provenance.json`` (at the path its rule gives), atomically.
 - `provenance_summary` — the compact, time-free part (nxgeo version, config hash, year, one
   digest over the input hashes) that is stamped into outputs:
 - `stamp_raster` — GeoTIFF metadata tags (a Cloud-Optimised GeoTIFF is re-laid out through
   GDAL's COG driver so it stays a valid COG; a plain GeoTIFF is updated in place);
 - `stamp_gpkg` — GeoPackage metadata (``gpkg_metadata`` + ``gpkg_metadata_reference``, the
-  GeoPackage "Metadata" extension, registered in ``gpkg_extensions``).
+  GeoPackage "Metadata" extension, registered in ``gpkg_extensions``; in nxgeo.stamp, which
+  also holds the running step's stamp that every writer applies, and importable from here).
 
 Stamps hold no timestamps, so stamped files are byte-identical on a rerun; provenance.json holds
 the times.
@@ -23,7 +24,6 @@ import json
 import os
 import platform
 import socket
-import sqlite3
 import sys
 from collections.abc import Mapping
 from importlib import metadata
@@ -31,12 +31,21 @@ from pathlib import Path
 
 from . import __version__
 from .atomic import atomic_path, write_json
+from .stamp import (  # noqa: F401 - the stamping API, also importable from here
+    FIXED_TIMESTAMP,
+    GPKG_MD_URI,
+    STAMP_ENV,
+    STAMP_KEY,
+    current_stamp_tags,
+    read_gpkg_stamp,
+    set_stamp,
+    stamp_gpkg,
+    stamp_new_file,
+    summary_json,
+)
 
 CHUNK = 1 << 20
 SCHEMA = "nxgeo-provenance/1"
-STAMP_KEY = "NXGEO_PROVENANCE"
-GPKG_MD_URI = "urn:nxgeo:provenance-summary:1"
-FIXED_TIMESTAMP = "2000-01-01T00:00:00.000Z"  # gpkg_metadata_reference.timestamp (reproducible)
 SIDE_CARS = {".shp": (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")}
 PACKAGES = (
     "numpy",
@@ -287,17 +296,13 @@ def read_provenance_summary(path: str | Path, year: int | str | None = None) -> 
     return provenance_summary(prov, year)
 
 
-def _summary_json(summary: Mapping) -> str:
-    return json.dumps(dict(summary), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
 # ---------------------------------------------------------------------------------------------
 # stamping outputs
 
 
 def _stamp_tags(summary: Mapping) -> dict[str, str]:
     tags = {
-        STAMP_KEY: _summary_json(summary),
+        STAMP_KEY: summary_json(summary),
         "NXGEO_VERSION": str(summary.get("nxgeo_version", "")),
         "NXGEO_CONFIG_SHA256": str(summary.get("config_sha256", "")),
         "NXGEO_INPUTS_SHA256": str(summary.get("inputs_sha256", "")),
@@ -357,120 +362,16 @@ def read_raster_stamp(path: str | Path) -> dict | None:
     return json.loads(raw) if raw else None
 
 
-_GPKG_METADATA_SQL = """
-CREATE TABLE IF NOT EXISTS gpkg_metadata (
-  id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL,
-  md_scope TEXT NOT NULL DEFAULT 'dataset',
-  md_standard_uri TEXT NOT NULL,
-  mime_type TEXT NOT NULL DEFAULT 'text/xml',
-  metadata TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (
-  reference_scope TEXT NOT NULL,
-  table_name TEXT,
-  column_name TEXT,
-  row_id_value INTEGER,
-  timestamp DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-  md_file_id INTEGER NOT NULL,
-  md_parent_id INTEGER,
-  CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id),
-  CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id)
-);
-CREATE TABLE IF NOT EXISTS gpkg_extensions (
-  table_name TEXT,
-  column_name TEXT,
-  extension_name TEXT NOT NULL,
-  definition TEXT NOT NULL,
-  scope TEXT NOT NULL,
-  CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name)
-);
-"""
-_EXT_DEF = "http://www.geopackage.org/spec120/#extension_metadata"
-
-
-def stamp_gpkg(path: str | Path, prov_summary: Mapping) -> Path:
-    """Write the provenance summary as GeoPackage metadata (scope: the whole GeoPackage).
-
-    One row in ``gpkg_metadata`` (md_scope 'dataset', md_standard_uri
-    'urn:nxgeo:provenance-summary:1', mime_type 'application/json') referenced from
-    ``gpkg_metadata_reference`` with reference_scope 'geopackage' and a fixed timestamp; the
-    extension is registered in ``gpkg_extensions``. An earlier nxgeo stamp is replaced, other
-    metadata (e.g. GDAL's) is kept. Idempotent: the same summary leaves the file untouched.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"stamp_gpkg: {path} not found")
-    text = _summary_json(prov_summary)
-    con = sqlite3.connect(path)
-    try:
-        con.executescript(_GPKG_METADATA_SQL)  # CREATE IF NOT EXISTS: no change when present
-        rows = con.execute(
-            "SELECT id, metadata FROM gpkg_metadata WHERE md_standard_uri = ?", (GPKG_MD_URI,)
-        ).fetchall()
-        if len(rows) == 1 and rows[0][1] == text:
-            ref = con.execute(
-                "SELECT COUNT(*) FROM gpkg_metadata_reference WHERE md_file_id = ?", (rows[0][0],)
-            ).fetchone()[0]
-            if ref == 1:
-                return path
-        with con:
-            for old_id, _ in rows:
-                con.execute("DELETE FROM gpkg_metadata_reference WHERE md_file_id = ?", (old_id,))
-                con.execute("DELETE FROM gpkg_metadata WHERE id = ?", (old_id,))
-            cur = con.execute(
-                "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
-                "VALUES ('dataset', ?, 'application/json', ?)",
-                (GPKG_MD_URI, text),
-            )
-            md_id = cur.lastrowid
-            con.execute(
-                "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, column_name, "
-                "row_id_value, timestamp, md_file_id, md_parent_id) "
-                "VALUES ('geopackage', NULL, NULL, NULL, ?, ?, NULL)",
-                (FIXED_TIMESTAMP, md_id),
-            )
-            for table in ("gpkg_metadata", "gpkg_metadata_reference"):
-                # (NULLs are distinct in a UNIQUE constraint: check, don't rely on OR IGNORE)
-                known = con.execute(
-                    "SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND column_name IS NULL "
-                    "AND extension_name = 'gpkg_metadata'",
-                    (table,),
-                ).fetchone()
-                if not known:
-                    con.execute(
-                        "INSERT INTO gpkg_extensions (table_name, column_name, extension_name, "
-                        "definition, scope) VALUES (?, NULL, 'gpkg_metadata', ?, 'read-write')",
-                        (table, _EXT_DEF),
-                    )
-    finally:
-        con.close()
-    return path
-
-
-def read_gpkg_stamp(path: str | Path) -> dict | None:
-    con = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
-    try:
-        try:
-            row = con.execute(
-                "SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ?", (GPKG_MD_URI,)
-            ).fetchone()
-        except sqlite3.OperationalError:
-            return None
-    finally:
-        con.close()
-    return json.loads(row[0]) if row else None
-
-
 # ---------------------------------------------------------------------------------------------
-# the stamp of the running step (set once per workflow job, applied by every writer)
-
-STAMP_ENV = "NXGEO_STAMP"
+# the stamp of the running step (set once per workflow job, applied by every writer: nxgeo.stamp)
 
 
-def step_stamp(step, year: int | str | None = None) -> dict:
+def step_stamp(step, results_dir: str | Path, year: int | str | None = None) -> dict:
     """The time-free summary for one workflow job: nxgeo version, rule, year and the SHA-256 of
-    the rule's parameters (the config values that shaped the output). `step` is any object with
-    `rule`, `params` (mapping-like) and `wildcards` attributes (a Snakemake job)."""
+    the rule's parameters (the config values that shaped the output), and where the year's
+    provenance.json is (``<results_dir>/<year>/provenance.json``, `results_dir` as the config
+    gives it). `step` is any object with `rule`, `params` (mapping-like) and `wildcards`
+    attributes (a Snakemake job). Set it with nxgeo.stamp.set_stamp."""
     params = {k: v for k, v in dict(step.params.items()).items() if k != "version"}
     wildcards = dict(step.wildcards.items()) if getattr(step, "wildcards", None) else {}
     y = year if year is not None else wildcards.get("year", wildcards.get("year_b"))
@@ -482,53 +383,8 @@ def step_stamp(step, year: int | str | None = None) -> dict:
             canonical_json(json.loads(json.dumps(params, default=str))).encode()
         ).hexdigest(),
         "year": None if y is None else str(y),
-        "provenance": None if y is None else f"results/{y}/provenance.json",
+        "provenance": None if y is None else f"{results_dir}/{y}/provenance.json",
     }
-
-
-def set_stamp(summary: Mapping | None) -> None:
-    """Make every raster and GeoPackage this process (and its children) writes carry `summary`."""
-    if summary is None:
-        os.environ.pop(STAMP_ENV, None)
-    else:
-        os.environ[STAMP_ENV] = _summary_json(summary)
-
-
-def current_stamp_tags() -> dict[str, str]:
-    """GeoTIFF tags of the current step's stamp ({} outside a workflow job)."""
-    text = os.environ.get(STAMP_ENV)
-    if not text:
-        return {}
-    summary = json.loads(text)
-    tags = {STAMP_KEY: text, "NXGEO_VERSION": str(summary.get("nxgeo_version", ""))}
-    for key in ("rule", "params_sha256", "year", "config_sha256", "inputs_sha256"):
-        if summary.get(key) is not None:
-            tags[f"NXGEO_{key.upper()}"] = str(summary[key])
-    return tags
-
-
-def stamp_new_file(path: str | Path) -> None:
-    """Stamp a freshly written (not yet renamed) output with the current step's summary: GeoTIFF
-    tags in place (plain layout; COGs get their tags from their source, see raster_io.to_cog),
-    GeoPackage metadata tables. No-op outside a workflow job."""
-    text = os.environ.get(STAMP_ENV)
-    path = Path(path)
-    if not text or not path.is_file():
-        return
-    suffix = path.suffix.lower()
-    if suffix in (".tif", ".tiff"):
-        import rasterio
-
-        with rasterio.open(path) as ds:
-            is_cog = ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT", "").upper() == "COG"
-        if not is_cog:
-            with rasterio.open(path, "r+") as ds:
-                ds.update_tags(**current_stamp_tags())
-            aux = Path(str(path) + ".aux.xml")
-            if aux.exists():
-                aux.unlink()
-    elif suffix == ".gpkg":
-        stamp_gpkg(path, json.loads(text))
 
 
 def provenance_year(

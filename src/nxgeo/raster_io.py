@@ -126,7 +126,7 @@ def to_cog(src_path: str | Path, dst_path: str | Path) -> Path:
     """Copy a GeoTIFF to a Cloud-Optimised GeoTIFF at `dst_path` (atomic)."""
     import rasterio.shutil
 
-    from .provenance import current_stamp_tags
+    from .stamp import current_stamp_tags
 
     with rasterio.open(src_path) as src:
         dtype = src.dtypes[0]
