@@ -151,9 +151,9 @@ def op_overlay(
 
 def op_polygonize(src: str, out: str) -> None:
     """The candidates step's clumping and polygonising (8-connected clumps per county, one
-    MultiPolygon each: nxgeo.candidates.parcels.clump_county_index) of a county-coded raster,
+    MultiPolygon each: nxgeo.candidates.clumps.clump_county_index) of a county-coded raster,
     read strip-wise into the step's county index, written to a GeoPackage."""
-    from nxgeo.candidates.parcels import clump_county_index, read_county_index
+    from nxgeo.candidates.clumps import clump_county_index, read_county_index
     from nxgeo.vector_io import write_layers
 
     index, codes = read_county_index(src)
@@ -194,7 +194,7 @@ IMPORTS = {
         "nxgeo.suitability.spec",
         "nxgeo.grid",
     ],
-    "polygonize": ["nxgeo.candidates.parcels", "nxgeo.vector_io"],
+    "polygonize": ["nxgeo.candidates.clumps", "nxgeo.vector_io"],
     "zonal": ["exactextract", "nxgeo.vector_io"],
     "clip": ["nxgeo.clip"],
     "flowacc": ["nxgeo.terrain"],

@@ -997,7 +997,7 @@ def test_package_exports_are_the_functions():
 
 
 def test_read_county_index_any_strip_height(tmp_path):
-    from nxgeo.candidates.parcels import read_county_index
+    from nxgeo.candidates.clumps import read_county_index
 
     county = np.zeros((9, 7), dtype=np.int32)
     county[0, :3] = int(RIGHT)  # 640181 seen first, but sorts first anyway

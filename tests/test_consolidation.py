@@ -30,7 +30,8 @@ from nxgeo.candidates.consolidation import (
     village_units,
 )
 from nxgeo.candidates.decide import finalize
-from nxgeo.candidates.parcels import PARCEL_BUILDERS, PATHWAYS, ReachContext
+from nxgeo.candidates.parcels import PATHWAYS, ReachContext
+from nxgeo.candidates.registry import PARCEL_BUILDERS
 from nxgeo.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]

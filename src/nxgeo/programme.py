@@ -737,7 +737,7 @@ def programme_year(
 def write_programme_gpkg(gdf: gpd.GeoDataFrame, path) -> None:
     """Layer ``programme`` (MultiPolygons), styled for QGIS like the candidates (colour by
     target, aliases and value maps from `nxgeo.fields`)."""
-    from .candidates.parcels import to_multi
+    from .candidates.clumps import to_multi
     from .candidates.styles import add_layer_styles
     from .vector_io import write_layers
 

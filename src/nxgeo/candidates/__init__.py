@@ -1,10 +1,12 @@
 """Candidate parcels for the restoration pathways (DOMAIN.md §6): pure library, no Snakemake.
 
-Modules: `parcels` (parcels per pathway and reach: layer polygons or clumped pixels),
+Modules: `parcels` (parcels per pathway and reach: layer polygons or clumped pixels; `clumps`
+the clumping of pixels into parcels, `units` the project units, `consolidation` pathway D),
 `attributes` (zonal attributes with exactextract), `decide` (decision rules per pathway,
 indicators), `allocation` (water allocation per county: greedy and exact MILP), `ids` (stable
 parcel ids), `styles` (QGIS styles in the GeoPackage), `outputs` (schema, GeoPackage writer,
-summaries), `stage` (the workflow's stage functions).
+summaries), `registry` (the builder and the decider of each pathway), `stage` (the workflow's
+stage functions).
 """
 
 import importlib
@@ -31,8 +33,8 @@ _EXPORTS = {
     "water_balance": "outputs",
     "write_candidates_gpkg": "outputs",
     "PATHWAYS": "parcels",
-    "clump_county_index": "parcels",
-    "clump_parcels": "parcels",
+    "clump_county_index": "clumps",
+    "clump_parcels": "clumps",
     "allocate_year": "stage",
     "candidates_reach": "stage",
     "add_layer_styles": "styles",

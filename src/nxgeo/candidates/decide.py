@@ -582,22 +582,6 @@ def _clear_not_eligible(out: pd.DataFrame) -> None:
         out.loc[bad, "pv_mw"] = 0.0
 
 
-def decide_consolidation(df, cfg_pathways, cfg_suitability, cfg_water):
-    """D. land consolidation (`nxgeo.candidates.consolidation.decide_consolidation`)."""
-    from .consolidation import decide_consolidation as _decide
-
-    return _decide(df, cfg_pathways, cfg_suitability, cfg_water)
-
-
-DECIDERS = {
-    "homestead_greening": decide_homestead,
-    "mine_remediation": decide_mine,
-    "sand_control": decide_sand,
-    "state_wasteland": decide_wasteland,
-    "land_consolidation": decide_consolidation,
-}
-
-
 # --------------------------------------------------------------------------------------------
 # Final fields from a (possibly allocated) decision
 

@@ -52,7 +52,8 @@ from ..atomic import atomic_path
 from ..fields import bool_fields
 from ..vector_io import write_layers
 from . import consolidation as _lc
-from .parcels import PATHWAYS, to_multi
+from .clumps import to_multi
+from .parcels import PATHWAYS
 from .styles import add_layer_styles
 
 CRS = "EPSG:4507"

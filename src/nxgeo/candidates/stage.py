@@ -23,10 +23,11 @@ from ..vector_io import read_vector
 from ..water import county_headroom, norm_adcode
 from .allocation import _benefit_table, allocate, build_options
 from .attributes import finest_slope_max, sand_extras, zonal_attributes
-from .decide import DECIDERS, NATURAL, finalize, sand_priority
+from .decide import NATURAL, finalize, sand_priority
 from .ids import resolve_collisions
 from .outputs import pathway_summary, summary_by_county, water_balance, write_candidates_gpkg
-from .parcels import PARCEL_BUILDERS, PATHWAYS, ReachContext
+from .parcels import PATHWAYS, ReachContext
+from .registry import DECIDERS, PARCEL_BUILDERS
 
 log = logging.getLogger("nxgeo.candidates")
 

@@ -33,7 +33,7 @@ from affine import Affine
 from scipy import ndimage
 
 from ..errors import InputError
-from .parcels import clump_county_index, to_multi
+from .clumps import clump_county_index, to_multi
 
 log = logging.getLogger("nxgeo.candidates")
 
