@@ -29,8 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from .atomic import temp_dir_beside
 from .errors import InputError
 from .grid import Grid
-from .prepare import gtiff_profile, work_windows
-from .raster_io import default_nodata, to_cog, uncompressed
+from .raster_io import default_nodata, gtiff_profile, to_cog, uncompressed, work_windows
 
 _EPS = 1e-6  # fraction of a pixel: bounds within this of a pixel edge snap to that edge
 

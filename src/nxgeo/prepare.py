@@ -25,45 +25,13 @@ from rasterio.windows import transform as window_transform
 from .errors import InputError
 from .grid import Grid
 from .landuse import CANONICAL_NODATA, Scheme
-from .raster_io import GTIFF_OPTIONS, cog_output, default_nodata, uncompressed
+from .raster_io import cog_output, default_nodata, gtiff_profile, uncompressed, work_windows
 
-TILE = 256
 # Max error of GDAL's approximate coordinate transformer, in source pixels. GDAL's default
 # (0.125) interpolates coordinates along each chunk's rows, so results depend on how the grid is
 # cut into chunks (nearest picks a different neighbour for ~3 % of pixels). 0 would mean "exact"
 # but rasterio's WarpedVRT (1.4) then builds no transformer at all; 1e-9 px is exact in practice.
 WARP_TOLERANCE = 1e-9
-
-
-def gtiff_profile(grid: Grid, dtype: str, nodata: float | None) -> dict:
-    """Tiled (256×256) deflate GeoTIFF profile on `grid` (untiled strips when smaller than a tile)."""
-    profile = dict(GTIFF_OPTIONS)
-    profile.update(grid.profile(np.dtype(dtype).name, nodata))
-    profile["predictor"] = 3 if np.dtype(dtype).kind == "f" else 2
-    profile["blockxsize"] = profile["blockysize"] = TILE
-    if grid.width < TILE or grid.height < TILE:
-        profile.update(tiled=False)
-        profile.pop("blockxsize")
-        profile.pop("blockysize")
-    return profile
-
-
-def strip_rows(profile: dict, block_size: int) -> int:
-    """Rows per strip: `block_size` rounded up to whole tile rows, so every tile is written once."""
-    if profile.get("tiled"):
-        tile = int(profile.get("blockysize", TILE))
-        return max(tile, -(-int(block_size) // tile) * tile)
-    return max(1, int(block_size))
-
-
-def work_windows(profile: dict, width: int, height: int, block_size: int) -> list[Window]:
-    """Square windows of `strip_rows(profile, block_size)` pixels a side (whole tiles), row
-    by row: the block-wise steps' unit of work, so memory does not grow with the raster's
-    width (a full-width strip of a 30 m Ningxia grid is ~10,000 pixels wide)."""
-    from .grid import block_windows
-
-    side = strip_rows(profile, block_size)
-    return list(block_windows(width, height, side, side))
 
 
 def add_overviews(dst, categorical: bool, min_size: int = 256) -> list[int]:

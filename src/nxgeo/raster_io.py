@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import rasterio
@@ -13,6 +13,11 @@ from rasterio.crs import CRS
 from rasterio.transform import Affine
 
 from .atomic import atomic_path
+
+if TYPE_CHECKING:
+    from rasterio.windows import Window
+
+    from .grid import Grid
 
 GTIFF_OPTIONS = {
     "driver": "GTiff",
@@ -74,6 +79,41 @@ def plain_profile(
         profile.update(tiled=False)
         profile.pop("blockxsize"), profile.pop("blockysize")
     return profile if compress else uncompressed(profile)
+
+
+#: side (pixels) of the GeoTIFF tiles the block-wise steps write
+TILE = 256
+
+
+def gtiff_profile(grid: Grid, dtype: str, nodata: float | None) -> dict:
+    """Tiled (256×256) deflate GeoTIFF profile on `grid` (untiled strips when smaller than a tile)."""
+    profile = dict(GTIFF_OPTIONS)
+    profile.update(grid.profile(np.dtype(dtype).name, nodata))
+    profile["predictor"] = 3 if np.dtype(dtype).kind == "f" else 2
+    profile["blockxsize"] = profile["blockysize"] = TILE
+    if grid.width < TILE or grid.height < TILE:
+        profile.update(tiled=False)
+        profile.pop("blockxsize")
+        profile.pop("blockysize")
+    return profile
+
+
+def strip_rows(profile: dict, block_size: int) -> int:
+    """Rows per strip: `block_size` rounded up to whole tile rows, so every tile is written once."""
+    if profile.get("tiled"):
+        tile = int(profile.get("blockysize", TILE))
+        return max(tile, -(-int(block_size) // tile) * tile)
+    return max(1, int(block_size))
+
+
+def work_windows(profile: dict, width: int, height: int, block_size: int) -> list[Window]:
+    """Square windows of `strip_rows(profile, block_size)` pixels a side (whole tiles), row
+    by row: the block-wise steps' unit of work, so memory does not grow with the raster's
+    width (a full-width strip of a 30 m Ningxia grid is ~10,000 pixels wide)."""
+    from .grid import block_windows
+
+    side = strip_rows(profile, block_size)
+    return list(block_windows(width, height, side, side))
 
 
 def write_raster(

@@ -23,8 +23,7 @@ import rasterio
 from .errors import InputError
 from .grid import Grid
 from .inventory import area_by_class
-from .prepare import gtiff_profile, work_windows
-from .raster_io import cog_output, uncompressed
+from .raster_io import cog_output, gtiff_profile, uncompressed, work_windows
 from .vector_io import read_vector
 
 CHANGE_NODATA = 65535

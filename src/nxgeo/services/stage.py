@@ -488,8 +488,7 @@ def _read_float(ds, window) -> np.ndarray:
 def _float_profile(grid: Grid) -> dict:
     """Temporary float32 GeoTIFF, copied to a COG at the end (uncompressed: see
     raster_io.uncompressed)."""
-    from ..prepare import gtiff_profile
-    from ..raster_io import uncompressed
+    from ..raster_io import gtiff_profile, uncompressed
 
     return uncompressed(gtiff_profile(grid, "float32", NODATA))
 
@@ -560,7 +559,7 @@ def services_reach(
     counts = {"valid_px": 0, "no_precipitation_px": 0, "no_ls_px": 0, "changed_px": 0}
     out_dir.mkdir(parents=True, exist_ok=True)
     profile = _float_profile(grid)
-    from ..prepare import strip_rows
+    from ..raster_io import strip_rows
 
     rows = strip_rows(profile, block_rows)
     srcs = {}

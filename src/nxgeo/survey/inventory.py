@@ -404,7 +404,7 @@ def ownership_transitions(
     from ..grid import Grid
     from ..inventory import _complete, _extract, _zone_names
     from ..keys import normalize_adcode
-    from ..prepare import gtiff_profile, work_windows
+    from ..raster_io import gtiff_profile, work_windows
     from ..vector_io import read_vector
     from .read import OWNER_NODATA
 

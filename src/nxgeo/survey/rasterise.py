@@ -25,8 +25,7 @@ from rasterio.features import rasterize
 from shapely.geometry import box
 
 from ..grid import Grid
-from ..prepare import gtiff_profile, work_windows
-from ..raster_io import cog_output, uncompressed
+from ..raster_io import cog_output, gtiff_profile, uncompressed, work_windows
 from .read import OWNER_NODATA
 
 CODE_NODATA = 0
