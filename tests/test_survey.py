@@ -482,7 +482,7 @@ def test_rasterised_voronoi_dltb_agrees_with_the_polygons(tmp_path):
 def test_scope_validation_of_polygon_land_use(tmp_path):
     import inputs_factory as F
 
-    from nxgeo.validate_scope import check_scope
+    from nxgeo.validate.scope import check_scope
 
     cfg, base = F.make_valid_inputs(tmp_path)
     rows = [

@@ -15,8 +15,8 @@ import rasterio
 from affine import Affine
 from shapely.geometry import Polygon, box
 
-from nxgeo import validate_rasters
 from nxgeo.validate import ValidationReport, validate_inputs, write_reports
+from nxgeo.validate import rasters as validate_rasters
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .validate_core import fmt_num
+from .validate.report import fmt_num
 
 HAZARD_MEASURE = "slope_cutting"
 FUNDING_VALUES = ("public", "operator", "social_capital", "legacy")

@@ -47,11 +47,11 @@ def setup_logging(
 
 def require_validated(step) -> None:
     """A step whose rule has a `validated` input (the checks of the raw inputs it reads, see
-    nxgeo.validate_scope) refuses to run when one of them found an error."""
+    nxgeo.validate.scope) refuses to run when one of them found an error."""
     gates = getattr(step.input, "validated", None) if hasattr(step, "input") else None
     if not gates:
         return
-    from .validate_scope import require_valid
+    from .validate.scope import require_valid
 
     require_valid(*([gates] if isinstance(gates, str) else list(gates)))
 

@@ -308,7 +308,7 @@ def prepare_vectors(vectors_cfg: dict, crs: str, out_gpkg: str | Path) -> Path:
     """Every configured vector layer, fields standardised and keys normalised, in the grid
     CRS, geometries repaired after reprojection, in one GeoPackage (layer name = contract
     item, e.g. `counties`, `homesteads`)."""
-    from .validate_vectors import GEOM_KIND
+    from .validate.vectors import GEOM_KIND
     from .vector_io import read_vector, repair_geometries, write_layers
 
     layers = {}

@@ -10,7 +10,7 @@ os.environ.setdefault("GDAL_CACHEMAX", "32")
 
 from nxgeo.landuse import SCHEMES
 from nxgeo.paths import contract_files, contract_inputs, sample_outputs, with_sidecars
-from nxgeo.validate_scope import scope_file, scopes
+from nxgeo.validate.scope import scope_file, scopes
 
 RESULTS = config.get("results_dir", "results")
 YEARS = [int(y) for y in config["years"]]
@@ -47,7 +47,7 @@ def inputs_for_year(year):
 # Continuous rasters configured (dem, precipitation, optional fvc/soil_k/...), by name.
 STATIC_RASTERS = {k: v for k, v in config["inputs"]["rasters"].items() if v}
 
-# Validation gates (nxgeo.validate_scope): every step that reads a raw input depends on the
+# Validation gates (nxgeo.validate.scope): every step that reads a raw input depends on the
 # check of exactly that input (its scope), never on one check of everything and never through
 # an 'ancient' flag, so a corrected input reruns its check and the steps that read it, and no others.
 SHARED_SCOPES = scopes(config)

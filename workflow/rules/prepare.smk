@@ -3,7 +3,7 @@
 
 rule validate_scope:
     """Check one group of shared inputs (every vector layer; the counties; one raster; one
-    table). Gates the steps that read them (see nxgeo.validate_scope); never fails itself."""
+    table). Gates the steps that read them (see nxgeo.validate.scope); never fails itself."""
     input:
         unpack(lambda wc: scope_inputs(SCOPE_FILES[wc.scope])),
     output:

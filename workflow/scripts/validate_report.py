@@ -4,7 +4,7 @@ the scope checks; exits non-zero listing every problem."""
 import sys
 
 from nxgeo.logs import setup_logging
-from nxgeo.validate_scope import report_scopes
+from nxgeo.validate.scope import report_scopes
 
 setup_logging(snakemake.log[0], step=snakemake)
 ok = report_scopes(

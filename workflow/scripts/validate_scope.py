@@ -1,7 +1,7 @@
-"""Adapter: check one scope of the inputs (see nxgeo.validate_scope); never fails the job."""
+"""Adapter: check one scope of the inputs (see nxgeo.validate.scope); never fails the job."""
 
 from nxgeo.logs import setup_logging
-from nxgeo.validate_scope import validate_scope
+from nxgeo.validate.scope import validate_scope
 
 setup_logging(snakemake.log[0], step=snakemake)
 validate_scope(snakemake.config, snakemake.params.scope, snakemake.output.json)

@@ -1,4 +1,4 @@
-"""Validation of a year's survey land use (scope ``landuse:<year>``, nxgeo.validate_scope):
+"""Validation of a year's survey land use (scope ``landuse:<year>``, nxgeo.validate.scope):
 the DLTB polygons (format polygons) or the optional ownership raster (format raster)."""
 
 from __future__ import annotations

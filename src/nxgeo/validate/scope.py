@@ -26,8 +26,9 @@ import copy
 import json
 from pathlib import Path
 
-from .errors import InputError
-from .validate_core import ERROR, Context, Problem, ValidationReport
+from ..errors import InputError
+from .core import Context
+from .report import ERROR, Problem, ValidationReport
 
 KINDS = ("vectors", "counties", "raster", "table", "landuse")
 WHOLE = ("vectors", "counties")  # scopes without a name
@@ -78,7 +79,7 @@ def _pruned(cfg: dict, kind: str, name: str | None) -> dict:
 def _load_region(ctx: Context) -> None:
     """Region outline and county codes from the counties layer, for the checks that compare
     against them; its own problems belong to the ``vectors`` scope and are not repeated."""
-    from .validate_vectors import check_vector
+    from .vectors import check_vector
 
     spec = (ctx.cfg["inputs"]["vectors"] or {}).get("counties")
     if not isinstance(spec, dict):
@@ -93,9 +94,9 @@ def _load_region(ctx: Context) -> None:
 
 def check_scope(cfg: dict, scope: str, base_dir: str | Path = ".") -> ValidationReport:
     """Run the checks of one scope; every problem collected, none raised."""
-    from .validate_rasters import check_rasters
-    from .validate_tables import check_table
-    from .validate_vectors import check_vectors
+    from .rasters import check_rasters
+    from .tables import check_table
+    from .vectors import check_vectors
 
     kind, name = _parse(scope)
     report = ValidationReport(problems=[], checked=[])
@@ -104,14 +105,14 @@ def check_scope(cfg: dict, scope: str, base_dir: str | Path = ".") -> Validation
         ctx.guard("inputs.vectors", None, lambda: check_vectors(ctx))
         return report
     if kind == "counties":
-        from .validate_vectors import check_vector
+        from .vectors import check_vector
 
         spec = ctx.cfg["inputs"]["vectors"]["counties"]
         ctx.guard(
             "inputs.vectors.counties", spec.get("path"), lambda: check_vector(ctx, "counties", spec)
         )
         # the grid is built from the counties' extent: refuse one over the pixel budget here
-        from .validate import check_grid_size
+        from .runner import check_grid_size
 
         ctx.guard("grid", None, lambda: check_grid_size(ctx))
         return report
@@ -127,7 +128,7 @@ def check_scope(cfg: dict, scope: str, base_dir: str | Path = ".") -> Validation
 
 def validate_scope(cfg: dict, scope: str, json_path, base_dir: str | Path = ".") -> bool:
     """Check one scope and write its result (atomically); True when there is no error."""
-    from .atomic import write_json
+    from ..atomic import write_json
 
     report = check_scope(cfg, scope, base_dir)
     data = report.to_dict()
@@ -172,7 +173,7 @@ def report_scopes(json_paths, what: str, md_path, json_path, log_path=None) -> b
     import logging
     import sys
 
-    from .validate import write_reports
+    from .report import write_reports
 
     report = merge(json_paths)
     write_reports(report, md_path, json_path)

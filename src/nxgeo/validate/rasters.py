@@ -13,16 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .validate_core import (
-    Context,
-    crs_label,
-    fmt_bounds,
-    fmt_int,
-    fmt_num,
-    plural,
-    suggest_crs,
-    to_pyproj,
-)
+from .core import Context, crs_label, suggest_crs, to_pyproj
+from .report import fmt_bounds, fmt_int, fmt_num, plural
 
 STRIP_PIXELS = 1 << 22  # ~4 M pixels per strip read
 
@@ -346,7 +338,7 @@ def check_units(ctx: Context, name: str, item: str, rel: str, path, ds, values: 
 
 def load_scheme_for(ctx: Context):
     """(scheme, scheme csv label, {other scheme name: code set}) or (None, label, {})."""
-    from .landuse import SCHEMES, load_scheme
+    from ..landuse import SCHEMES, load_scheme
 
     name = ctx.cfg["inputs"]["landuse"].get("scheme")
     classes_rel = (ctx.cfg.get("landuse") or {}).get(
@@ -674,7 +666,7 @@ def check_rasters(ctx: Context) -> None:
     for y in years if getattr(ctx, "check_landuse", True) else []:
         rel = by_year[str(y)]
         if isinstance(rel, str) and rel and fmt == "polygons":  # DLTB (nxgeo.survey)
-            from .survey.validate import check_landuse_polygons
+            from ..survey.validate import check_landuse_polygons
 
             ctx.guard(
                 f"inputs.landuse.files.{y}",
@@ -682,7 +674,7 @@ def check_rasters(ctx: Context) -> None:
                 lambda rel=rel, y=y: check_landuse_polygons(ctx, y, rel, scheme),
             )
         elif isinstance(rel, str) and rel:
-            from .survey.validate import check_ownership_raster
+            from ..survey.validate import check_ownership_raster
 
             ctx.guard(
                 f"inputs.landuse.files.{y}",

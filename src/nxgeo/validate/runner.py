@@ -29,13 +29,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .validate_core import ERROR, WARNING, Context, Problem, ValidationReport
+from .core import Context
+from .report import ERROR, WARNING, Problem, ValidationReport, write_reports
 
 __all__ = ["ERROR", "WARNING", "Problem", "ValidationReport", "validate_inputs", "write_reports"]
 
 
 def _config_problems(cfg) -> list[str]:
-    from .config import schema_problems, semantic_problems
+    from ..config import schema_problems, semantic_problems
 
     problems: list[str] = []
     try:
@@ -69,9 +70,9 @@ def validate_inputs(
 ) -> ValidationReport:
     """Check the config and every input it names; all problems are collected, none raised.
     With `check_landuse` False the land-use rasters are left out (the shared inputs only)."""
-    from .validate_rasters import check_rasters
-    from .validate_tables import check_tables
-    from .validate_vectors import check_vectors
+    from .rasters import check_rasters
+    from .tables import check_tables
+    from .vectors import check_vectors
 
     report = ValidationReport(problems=[], checked=[])
     ctx = Context(cfg if isinstance(cfg, dict) else {}, base_dir, report)
@@ -106,7 +107,7 @@ def check_grid_size(ctx: Context) -> None:
     run would build (rule prepare_grid refuses the same grid)."""
     import geopandas as gpd
 
-    from .grid import DEFAULT_MAX_PIXELS, grid_for_region, pixel_budget_problem
+    from ..grid import DEFAULT_MAX_PIXELS, grid_for_region, pixel_budget_problem
 
     g = ctx.cfg.get("grid")
     if ctx.region is None or not isinstance(g, dict):
@@ -136,11 +137,3 @@ def check_grid_size(ctx: Context) -> None:
             max_pixels=max_px,
             key="grid.max_pixels",
         )
-
-
-def write_reports(report: ValidationReport, md_path: str | Path, json_path: str | Path) -> None:
-    """Write the Markdown and JSON reports (each atomically: whole file or nothing)."""
-    from .atomic import write_json, write_text
-
-    write_text(md_path, report.to_markdown())
-    write_json(report.to_dict(), json_path)

@@ -14,8 +14,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from . import keys
-from .validate_core import Context, examples, fmt_num, plural
+from .. import keys
+from .core import Context
+from .report import examples, fmt_num, plural
 
 MAX_CELL_PROBLEMS = 10  # per column and kind; the rest is summarised in one problem
 PATTERN_WORDS = {
@@ -311,7 +312,7 @@ def _check_semantics(ctx: Context, name: str, item: str, path, rel: str, norm: d
                 missing=missing,
             )
     if name == "unit_costs" and "pathway" in norm and "measure" in norm:
-        from .costs import MEASURES
+        from ..costs import MEASURES
 
         have = set(zip(norm["pathway"], norm["measure"]))
         pathways = [p for p in MEASURES if p in (ctx.cfg.get("pathways") or {})]
@@ -329,7 +330,7 @@ def _check_semantics(ctx: Context, name: str, item: str, path, rel: str, norm: d
 
 
 def check_table(ctx: Context, name: str, rel: str) -> None:
-    from .config import load_table_schema
+    from ..config import load_table_schema
 
     item = f"inputs.tables.{name}"
     path = ctx.resolve(rel)

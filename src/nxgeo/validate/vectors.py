@@ -8,9 +8,10 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from . import keys
-from .keys import BOOLEAN_ROLES, CHINESE_SYNONYMS, VOCABULARY
-from .validate_core import Context, Region, crs_label, examples, fmt_int, plural, suggest_crs
+from .. import keys
+from ..keys import BOOLEAN_ROLES, CHINESE_SYNONYMS, VOCABULARY
+from .core import Context, Region, crs_label, suggest_crs
+from .report import examples, fmt_int, plural
 
 POLYGON, LINE, POINT = "polygon", "line", "point"
 GEOM_KIND = {
@@ -91,7 +92,7 @@ def _value_counts_text(values: list, n: int = 6) -> str:
 def _read(ctx: Context, item: str, rel: str, path, layer: str | None, label: str):
     import pyogrio
 
-    from .vector_io import list_layers
+    from ..vector_io import list_layers
 
     try:
         layers = list_layers(path)
@@ -315,7 +316,7 @@ def _check_values(ctx: Context, item: str, key: str, path, label: str, gdf, foun
 
 
 def _check_axis_order(ctx: Context, item: str, path, label: str, gdf) -> None:
-    from .validate_core import crs_mismatch_hint, looks_swapped, to_pyproj
+    from .core import crs_mismatch_hint, looks_swapped, to_pyproj
 
     c = to_pyproj(gdf.crs)
     if c is None or not c.is_geographic or gdf.empty:
@@ -432,7 +433,7 @@ def check_vector(ctx: Context, key: str, spec: dict) -> None:
                 "longitude/latitude, EPSG:4507 for Gauss-Kruger CM 105E.",
             )
         if gdf.crs is not None:
-            from .validate_rasters import check_crs_datum
+            from .rasters import check_crs_datum
 
             check_crs_datum(ctx, item, path, label, gdf.crs)
         geoms = _check_geometries(ctx, item, key, path, label, gdf, ids)
@@ -456,7 +457,7 @@ def check_vector(ctx: Context, key: str, spec: dict) -> None:
                 Counter(TYPE_NAMES.get(int(t), str(t)) for t in shapely.get_type_id(geoms))
             )
             if key == "counties":
-                from .validate_core import looks_swapped
+                from .core import looks_swapped
 
                 if gdf.crs is not None and not looks_swapped(bounds):
                     ctx.region = Region(geoms, gdf.crs, label)
@@ -484,7 +485,7 @@ def _check_overlaps(
     import geopandas as gpd
     import shapely
 
-    from .validate_core import to_pyproj
+    from .core import to_pyproj
 
     c = to_pyproj(crs)
     if c is None or len(geoms) < 2:
