@@ -74,6 +74,7 @@ class BlockWriter:
         return self
 
     def write(self, r0: int, block: np.ndarray) -> None:
+        assert self._ds is not None, "BlockWriter.write is called inside its with block"
         block = np.asarray(block, dtype=self.dtype)
         h = block.shape[0]
         self._ds.write(block, 1, window=Window(0, r0, self.grid.width, h))

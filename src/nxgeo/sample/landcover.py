@@ -19,7 +19,7 @@ from scipy.special import ndtr
 from .fields import smoothstep
 from .grids import Grid
 from .noise import Octaves, fractal
-from .terrain import PLAIN_SLOPE
+from .terrain import PLAIN_SLOPE, GridSampler
 
 NODATA = 0
 
@@ -101,7 +101,7 @@ class ShapeSet:
         left, right = grid.x0 - grid.res, grid.x0 + (grid.width + 1) * grid.res
         top, bottom = grid.y0 - (r0 - 1) * grid.res, grid.y0 - (r1 + 1) * grid.res
         b = self.bounds
-        sel = (
+        sel: np.ndarray | list[int] = (
             np.flatnonzero(
                 (b[:, 0] <= right) & (b[:, 2] >= left) & (b[:, 1] <= top) & (b[:, 3] >= bottom)
             )
@@ -126,7 +126,7 @@ class Block:
 
     r0: int
     r1: int
-    S: object  # GridSampler over EPSG:4507 x (columns) / y (rows)
+    S: GridSampler  # over EPSG:4507 x (columns) / y (rows)
     lon: np.ndarray
     lat: np.ndarray
     z: np.ndarray

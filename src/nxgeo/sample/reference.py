@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -15,6 +16,9 @@ import shapely
 
 from ..errors import InputError
 from .grids import GEO_CRS, TM_CRS
+
+if TYPE_CHECKING:
+    from affine import Affine
 
 # County seats (approximate town centres) and the radius (km) of their built-up area.
 COUNTY_SEATS: dict[str, tuple[float, float, float]] = {
@@ -220,7 +224,7 @@ class Reference:
     rivers: gpd.GeoDataFrame  # EPSG:4490
     zones: gpd.GeoDataFrame  # EPSG:4490
     relief: np.ndarray  # float32 metres
-    relief_transform: object  # Affine (lon/lat)
+    relief_transform: Affine  # lon/lat
 
     @property
     def counties_tm(self) -> gpd.GeoDataFrame:

@@ -15,6 +15,7 @@ Everything is a function of longitude/latitude only, evaluated either on a lon/l
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
@@ -110,7 +111,7 @@ class TerrainModel:
         self.env = env
         bounds = env.geo_bounds
         min_wl = 2.5 * self.resolution
-        kw = {
+        kw: dict[str, Any] = {  # shared by the four fractals
             "bounds": bounds,
             "min_wavelength": min_wl,
             "unit_u": 1 / M_PER_DEG_LON,
@@ -160,6 +161,7 @@ class TerrainModel:
 
     def elevation(self, S) -> np.ndarray:
         """Elevation (m) for a sampler S over lon (u) / lat (v)."""
+        assert self.env is not None, "attach(env) comes before any elevation is read"
         f = self.env.geo_fields
         base = S(self.relief).astype(np.float32)
         dY, rlY, wY = S(f["dY"]), S(f["rlY"]), S(f["wY"])

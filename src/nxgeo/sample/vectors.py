@@ -103,7 +103,7 @@ def _spaced(
     taken = list(taken or [])
     pts = np.array([(x, y) for x, y, _ in taken]).reshape(-1, 2)
     rr = np.array([r for _, _, r in taken])
-    chosen = []
+    chosen: list[int] = []
     for i, (x, y) in enumerate(cands):
         if len(chosen) >= n:
             break
@@ -256,7 +256,8 @@ class Homesteads:
 
 
 def _village_names(codes: np.ndarray, rng: np.random.Generator) -> list[str]:
-    names, seen = [], set()
+    names: list[str] = []
+    seen: set[tuple[str, object]] = set()  # (name, county)
     a = _VILLAGE_A
     for _code in codes:
         for _ in range(20):
@@ -330,7 +331,7 @@ def homesteads(
     tendency = np.where(
         in_emig, rng.beta(2.0, 2.0, len(centres)), rng.beta(1.2, 4.0, len(centres)) * 0.8 - 0.25
     )
-    polys, vid, keys, areas = [], [], [], []
+    polys, vids, keys, areas = [], [], [], []
     disks = []
     for v, ((cx, cy), n, r) in enumerate(zip(centres, counts, radii)):
         theta = rng.uniform(0, np.pi)
@@ -355,11 +356,11 @@ def homesteads(
         px = cx + pick[:, 0:1] + lx * ca - ly * sa
         py = cy + pick[:, 1:2] + lx * sa + ly * ca
         polys.extend(shapely.polygons(np.stack([px, py], axis=-1)))
-        vid.extend([v] * n)
+        vids.extend([v] * n)
         keys.extend(tendency[v] + 0.35 * rng.random(n))
         areas.extend(area_m2 / 1e4)
     n_p = len(polys)
-    vid = np.asarray(vid, dtype=int)
+    vid = np.asarray(vids, dtype=int)
     # latest status by rank: the highest tendency -> demolished, then idle, then occupied
     status = np.full(n_p, "occupied", dtype=object)
     order = np.argsort(-np.asarray(keys), kind="stable")
@@ -502,7 +503,7 @@ def mines_layer(
         ("ningdong", lambda m: cands(ningdong, m, 0, 5000), n_nd),
         ("quarry", quarries, n_q),
     ]
-    centres, setting, radii = [], [], []
+    centre_list, setting_list, radius_list = [], [], []
     taken: list = []
     offset = 0
     short = 0
@@ -520,12 +521,12 @@ def mines_layer(
             short += n - len(chosen)
         for i in chosen:
             taken.append((c[i][0], c[i][1], r_full[i]))
-            centres.append(c[i])
-            setting.append(name)
-            radii.append(r_full[i])
+            centre_list.append(c[i])
+            setting_list.append(name)
+            radius_list.append(r_full[i])
         offset += n
-    centres = np.asarray(centres).reshape(-1, 2)
-    radii = np.asarray(radii)
+    centres = np.asarray(centre_list).reshape(-1, 2)
+    radii = np.asarray(radius_list)
     n = len(centres)
     geoms = []
     for (cx, cy), r in zip(centres, radii):
@@ -536,7 +537,7 @@ def mines_layer(
         poly = _largest(poly) if poly.geom_type != "Polygon" else poly
         scale = math.sqrt(math.pi * r * r / poly.area)
         geoms.append(shapely.affinity.scale(poly, scale, scale, origin=(cx, cy)))
-    setting = np.asarray(setting, dtype=object)
+    setting = np.asarray(setting_list, dtype=object)
     prot_any = shapely.union_all(protected.geometry.values) if len(protected) else shapely.Polygon()
     in_prot = (
         shapely.contains_xy(prot_any, centres[:, 0], centres[:, 1]) if n else np.zeros(0, bool)
@@ -608,7 +609,7 @@ def canals_layer(env: Environment) -> gpd.GeoDataFrame:
 def settlements_roads(ref: Reference, env: Environment, villages: gpd.GeoDataFrame, seed: int):
     rng = rng_for(seed, "roads")
     cn = ref.counties.set_index("adcode")
-    rows, pts = [], []
+    rows, pt_list = [], []
     for code in sorted(env.seats):
         x, y, _r = env.seats[code]
         rows.append(
@@ -619,14 +620,14 @@ def settlements_roads(ref: Reference, env: Environment, villages: gpd.GeoDataFra
                 "adcode": code,
             }
         )
-        pts.append((x, y))
+        pt_list.append((x, y))
     n_seats = len(rows)
     for _, v in villages.iterrows():
         rows.append({"name": v["name"], "name_en": "", "kind": "village", "adcode": v["adcode"]})
-        pts.append((v.geometry.x, v.geometry.y))
+        pt_list.append((v.geometry.x, v.geometry.y))
     for i, row in enumerate(rows, start=1):
         row["settlement_id"] = f"ST-{i:04d}"
-    pts = np.asarray(pts)
+    pts = np.asarray(pt_list)
     settlements = _gdf(
         rows, shapely.points(pts), TM_CRS, ["settlement_id", "name", "name_en", "kind", "adcode"]
     )
