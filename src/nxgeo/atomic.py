@@ -115,8 +115,9 @@ def _disk_error(exc: BaseException, final: Path) -> BaseException:
         or "Read-only file system" in text
         or "Permission denied" in text
     ):
+        why = exc.strerror if isinstance(exc, OSError) else text  # GDAL errors have no strerror
         return OutputError(
-            f"{final}: cannot write in {folder} ({exc.strerror}); the results folder "
+            f"{final}: cannot write in {folder} ({why}); the results folder "
             "is read-only or belongs to another user: make it writable (or set "
             "results_dir to a writable folder) and run snakemake again"
         )

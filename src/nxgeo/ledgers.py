@@ -525,9 +525,9 @@ def ledger_chart(ledger_df: pd.DataFrame, path_png) -> Path:
     ax.set_title(
         f"{year} 绿化增量与目标（县）" if zh else f"{year} Greening increment vs target by county"
     )
-    ax.legend(fontsize=8)
-    if zh:
-        for item in (ax.title, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_legend().get_texts()):
+    legend = ax.legend(fontsize=8)
+    if font is not None:  # = zh
+        for item in (ax.title, ax.yaxis.label, *ax.get_xticklabels(), *legend.get_texts()):
             item.set_fontfamily(font)
     fig.tight_layout()
     with atomic_path(path_png) as tmp:

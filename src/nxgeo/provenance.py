@@ -133,7 +133,7 @@ def hash_inputs(input_paths: Mapping[str, str | Path | None]) -> dict[str, dict]
             {"path": str(f), "sha256": sha256_file(f), "bytes": f.stat().st_size} for f in files
         ]
         digest = hashlib.sha256(
-            "\n".join(f"{p['sha256']}  {Path(p['path']).name}" for p in parts).encode()
+            "\n".join(f"{p['sha256']}  {Path(str(p['path'])).name}" for p in parts).encode()
         ).hexdigest()
         out[item] = {
             "path": str(raw),

@@ -243,7 +243,7 @@ def _tree_xml(group: Group, indent: int = 2) -> str:
 
 
 def _layers(group: Group) -> list[Layer]:
-    out = []
+    out: list[Layer] = []
     for item in group.items:
         out.extend(_layers(item) if isinstance(item, Group) else [item])
     return out
@@ -460,20 +460,23 @@ def year_project(
         )
 
     mosaic: dict[str, Layer] = {}
-    for stem, paths in reach_rasters.items():
-        paths = [Path(p) for p in paths]
+    for stem, given in reach_rasters.items():
+        paths = [Path(p) for p in given]
         if not paths:
             continue
         present, ramp = None, None
-        known = [styles.get(str(p)) for p in paths]
-        if all(known):  # the union of what the reach rasters hold
+        known = [s for p in paths if (s := styles.get(str(p))) is not None]
+        if len(known) == len(paths):  # all known: the union of what the reach rasters hold
             if known[0].categories is not None:
-                present = sorted({v for k in known for v in _present(k)})
+                # one stem, one kind: every style of the stem has categories
+                present = sorted({v for k in known for v in _present(k) or ()})
             elif raster_kind(paths[0]) != "score" and paths[0].stem != "aspect":
-                r0 = known[0].ramp
+                ramps = [k.ramp for k in known if k.ramp is not None]
+                assert len(ramps) == len(known), "style_for gives a ramp when no categories"
+                r0 = ramps[0]
                 ramp = Ramp(
-                    min(k.ramp.vmin for k in known),
-                    max(k.ramp.vmax for k in known),
+                    min(r.vmin for r in ramps),
+                    max(r.vmax for r in ramps),
                     r0.colours,
                     r0.title,
                 )
@@ -483,6 +486,7 @@ def year_project(
         written[f"vrt_{stem}"] = vrt
         mosaic[stem] = raster_layer(f"r_{stem}", stem, vrt, st, visible=stem == "best_use")
         if stem == "best_use":  # on open: 80 % opaque, so the hillshade beneath shows the relief
+            assert st.categories is not None  # best_use is categorical
             mosaic[stem].style_xml = paletted_pipe(st.categories, 0.8)
 
     def take(stems) -> list[Layer]:

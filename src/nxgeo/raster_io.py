@@ -260,7 +260,7 @@ class CogWriters:
         self.descriptions = descriptions or {}
         self.tags = tags or {}
         self.colormaps = colormaps or {}
-        self._ctx = None
+        self._ctx: contextlib.AbstractContextManager[Path] | None = None
         self._ds: dict = {}
         self._tmp: dict = {}
 
@@ -268,8 +268,8 @@ class CogWriters:
         from .atomic import temp_dir_beside
 
         first = next(iter(self.outputs.values()))
-        self._ctx = temp_dir_beside(first)
-        td = Path(self._ctx.__enter__())
+        ctx = self._ctx = temp_dir_beside(first)
+        td = Path(ctx.__enter__())
         for key in self.outputs:
             self._tmp[key] = td / f"{key}.tif"
             prof = plain_profile(

@@ -551,8 +551,8 @@ def downscale_png(path: Path, max_px: int = MAP_MAX_PX) -> bytes:
     """A map sheet re-sampled to ~150 dpi, 256 colours (deterministic bytes)."""
     from PIL import Image
 
-    with Image.open(path) as im:
-        im = im.convert("RGB")
+    with Image.open(path) as src:
+        im = src.convert("RGB")
         factor = math.ceil(max(im.width, im.height) / max_px - 1e-3)
         if factor > 1:  # box-average by an integer factor: 300 dpi -> 150 dpi
             im = im.reduce(factor)
@@ -1073,6 +1073,7 @@ def county_indicators(c: Ctx) -> pd.DataFrame | None:
             on="adcode",
             how="outer",
         )
+    assert out is not None  # frames is not empty
     if "name" not in out.columns:
         out.insert(1, "name", out["adcode"].map(c.names))
     out["name"] = out["name"].fillna(out["adcode"].map(c.names)).fillna("")
@@ -2381,7 +2382,7 @@ def parse_tables(text: str) -> dict[str, list[list[str]]]:
     from html.parser import HTMLParser
 
     class P(HTMLParser):
-        def __init__(self):
+        def __init__(self) -> None:
             super().__init__()
             self.tables: dict[str, list[list[str]]] = {}
             self.keys: dict[str, int] = {}

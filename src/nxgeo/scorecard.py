@@ -299,8 +299,8 @@ def raster_sums(
         if str(c) in cid:
             fvc_lut[cid[str(c)]] = float(v)
     missing = [c for c in cfg["grassland_classes"] if np.isnan(fvc_lut[cid[str(c)]])]
-    codes = np.asarray(sorted(int(c) for c in codes), dtype=np.int64)
-    n = len(codes)
+    sorted_codes = np.asarray(sorted(int(c) for c in codes), dtype=np.int64)
+    n = len(sorted_codes)
     sums = {k: np.zeros(n + 1) for k in RASTER_KEYS}
     dirs = {k: Path(v) for k, v in reach_dirs.items()}
     claimed = _overlap_masks({k: d / "landuse.tif" for k, d in dirs.items()})
@@ -340,8 +340,8 @@ def raster_sums(
                     r0, c0 = int(win.row_off), int(win.col_off)
                     valid &= ~claimed[name][r0 : r0 + int(win.height), c0 : c0 + int(win.width)]
                 county = ds["county"].read(1, window=win).astype(np.int64)
-                pos = np.minimum(np.searchsorted(codes, county), max(n - 1, 0))
-                known = (codes[pos] == county) if n else np.zeros(county.shape, bool)
+                pos = np.minimum(np.searchsorted(sorted_codes, county), max(n - 1, 0))
+                known = (sorted_codes[pos] == county) if n else np.zeros(county.shape, bool)
                 valid &= known
                 if not valid.any():
                     continue
@@ -381,13 +381,13 @@ def raster_sums(
                             cfg["wind_erosion_breaks_t_per_km2"],
                         ),
                     )
-                for k, (key, _, _) in enumerate(EROSION_CLASSES):
-                    add(f"erosion_{key}_ha", np.where(cls == k, px_ha, 0.0))
+                for ci, (key, _, _) in enumerate(EROSION_CLASSES):
+                    add(f"erosion_{key}_ha", np.where(cls == ci, px_ha, 0.0))
         finally:
             for x in ds.values():
                 x.close()
     out = pd.DataFrame({k: v[:n] for k, v in sums.items()})
-    out.insert(0, "adcode", [str(c) for c in codes])
+    out.insert(0, "adcode", [str(c) for c in sorted_codes])
     out["grassland_fvc_source"] = (
         "fvc raster"
         if any((d / "fvc.tif").exists() for d in dirs.values())
@@ -447,7 +447,7 @@ def build_scorecard(
     g = _county_rows(gep, "zone_id")
     out["gep_yi_cny"] = g["gep_yi_cny"].reindex(idx)
     cmp_ok = compare_from is not None
-    out["compare_from"] = int(compare_from) if cmp_ok else np.nan
+    out["compare_from"] = int(compare_from) if compare_from is not None else np.nan
     out["change_note"] = f"{compare_from}→{year}" if cmp_ok else NO_COMPARE_NOTE
 
     def take(df, key, src):

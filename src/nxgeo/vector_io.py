@@ -165,13 +165,13 @@ def repair_geometries(
     if bad.any():
         geoms[bad] = shapely.make_valid(geoms[bad])
     types = shapely.get_type_id(geoms)
-    lost = []
+    lost: list[tuple[int, str]] = []
     if kind in _KIND_TYPES:
         wanted = _KIND_TYPES[kind]
         for i in np.flatnonzero(~np.isin(types, wanted)):
             part = _kind_parts(geoms[i], wanted)
             if part is None:
-                lost.append((i, _TYPE_NAMES.get(int(types[i]), str(types[i]))))
+                lost.append((int(i), _TYPE_NAMES.get(int(types[i]), str(types[i]))))
             else:
                 geoms[i] = part
     if lost:

@@ -282,8 +282,8 @@ def water_capacity_year(
     nominal_arr = np.array([nominal.get(u, np.nan) for u in order], dtype=np.float64)
     thr_arr = np.array([float(rules[u]) if u in rules else np.nan for u in order])
     rows = []
-    for d in reach_dirs.values():
-        d = Path(d)
+    for folder in reach_dirs.values():
+        d = Path(folder)
         with (
             rasterio.open(d / "suitability" / "best_use.tif") as b,
             rasterio.open(d / "zone_county.tif") as c,

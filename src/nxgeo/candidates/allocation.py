@@ -96,7 +96,8 @@ def build_options(df: pd.DataFrame, demand_table: pd.DataFrame, water_cfg: Mappi
         if final is not None:
             opts.append((NATURAL, NATURAL))
         area = float(r.area_ha)
-        kept, last = [], np.inf
+        kept: list[tuple[str, str, float]] = []  # (target, use, demand m3)
+        last = np.inf
         for t, u in opts:
             if u in NO_WATER_USES:
                 d_ha = 0.0
@@ -165,7 +166,7 @@ def _exact_county(opts: pd.DataFrame, cap: float, time_limit: float, gap: float)
     d = opts["demand_m3"].to_numpy(float)
     b = opts["benefit"].to_numpy(float)
     free = d == 0
-    chosen = {}
+    chosen: dict = {}
     fit = (d <= cap) & ~free
     # parcels with a no-water option take the better of it and the MILP's pick: keep all
     var = np.flatnonzero(fit | free)
@@ -264,6 +265,7 @@ def allocate(
             exact = greedy if greedy is not None else _greedy_county(o, cap)
             be = float(o.loc[list(exact.values()), "benefit"].sum())
         chosen = exact if solver == "exact" else greedy
+        assert chosen is not None  # solver is greedy or exact (checked above); each was run
         picks.update(chosen)
         first = o[o["opt_rank"] == 0]
         alloc = float(o.loc[list(chosen.values()), "demand_m3"].sum())

@@ -94,7 +94,7 @@ def clump_county_index(index: np.ndarray, codes, transform, crs) -> gpd.GeoDataF
     (scipy.ndimage.find_objects), so time and memory follow the parcels, not the raster.
     """
     index = np.asarray(index)
-    parts, values, adcodes, counts = [], [], [], []
+    parts, value_list, adcodes, counts = [], [], [], []
     n = 0
     struct = np.ones((3, 3), dtype=bool)
     for i, box in enumerate(ndimage.find_objects(index), start=1):
@@ -109,7 +109,7 @@ def clump_county_index(index: np.ndarray, codes, transform, crs) -> gpd.GeoDataF
         for geom, v in shapes(lab, mask=inside, connectivity=4, transform=t):
             rings = [shapely.linearrings(np.asarray(r, dtype=float)) for r in geom["coordinates"]]
             parts.append(shapely.polygons(rings[0], holes=rings[1:] or None))
-            values.append(n + int(v) - 1)
+            value_list.append(n + int(v) - 1)
         adcodes += [str(int(codes[i - 1]))] * k
         counts.append(np.bincount(lab.ravel(), minlength=k + 1)[1:])
         n += k
@@ -119,7 +119,7 @@ def clump_county_index(index: np.ndarray, codes, transform, crs) -> gpd.GeoDataF
             geometry=gpd.GeoSeries([], crs=crs),
             crs=crs,
         )
-    values = np.asarray(values)
+    values = np.asarray(value_list)
     order = np.argsort(values, kind="stable")
     multi = shapely.multipolygons(np.asarray(parts, dtype=object)[order], indices=values[order])
     return gpd.GeoDataFrame(

@@ -220,9 +220,11 @@ def village_measures(
     return df
 
 
-def _pixel_polygons(mask: np.ndarray, village: np.ndarray, transform) -> dict[int, object]:
+def _pixel_polygons(
+    mask: np.ndarray, village: np.ndarray, transform
+) -> dict[int, shapely.Geometry]:
     """{village index: (Multi)Polygon of the True pixels of `mask` in it}."""
-    out: dict[int, list] = {}
+    out: dict[int, shapely.Geometry] = {}
     lab = np.where(mask, village, 0).astype(np.int32)
     for i, box in enumerate(ndimage.find_objects(lab), start=1):
         if box is None:

@@ -43,6 +43,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -226,6 +227,7 @@ def conform(gdf: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
     for f in fields:
         col = gdf[f] if f in gdf.columns else None
         if f in STR_FIELDS:
+            vals: list[str | None]
             if col is None:
                 vals = [None] * n
             elif f in EMPTY_STR_FIELDS:
@@ -445,7 +447,7 @@ def pathway_summary(layers: Mapping[str, pd.DataFrame], cfg_pathways: Mapping) -
         area = sub["area_ha"].astype(float)
         use = sub["water_use"].fillna("").astype(str)
         fund = sub.get("funding", pd.Series([""] * len(sub), index=sub.index)).fillna("")
-        row = {
+        row: dict[str, Any] = {
             "pathway": p,
             "n_parcels": len(sub),
             "n_allocated": int(alloc.sum()),

@@ -47,6 +47,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -114,11 +115,12 @@ class ReachContext:
     vectors_gpkg: Path
     classes: dict[str, int]
     mu_per_ha: float = 15.0
+    # set by `load` (the only constructor), from the reach's land-use raster:
     transform: rasterio.Affine = None
-    crs: object = None
+    crs: rasterio.crs.CRS = None
     shape: tuple[int, int] = (0, 0)
-    landuse: np.ndarray = None
-    owned: np.ndarray = None
+    landuse: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.uint8))
+    owned: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
     cfg_pathways: dict = field(default_factory=dict)
     _layers: dict = field(default_factory=dict)
     _names: list = field(default_factory=list)
@@ -160,6 +162,10 @@ class ReachContext:
     def has(self, name: str) -> bool:
         return name in self._names
 
+    @overload
+    def layer(self, name: str, required: Literal[True]) -> gpd.GeoDataFrame: ...
+    @overload
+    def layer(self, name: str, required: bool = False) -> gpd.GeoDataFrame | None: ...
     def layer(self, name: str, required: bool = False) -> gpd.GeoDataFrame | None:
         if name not in self._layers:
             if not self.has(name):

@@ -242,7 +242,8 @@ def qml(
     from ..fields import applies
 
     present_set = set(present or [])
-    cats, syms = [], []
+    cats: list[str] = []
+    syms: list[str] = []
     for value, style in CATEGORIES:
         if present_set and value not in present_set:
             continue

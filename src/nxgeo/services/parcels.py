@@ -12,6 +12,7 @@ outside d_gep_cny.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -97,7 +98,7 @@ def _resolve_targets(df: pd.DataFrame, target: pd.Series, specs: Mapping) -> lis
     """Target key per parcel (None: no target). A spec with ``refine_by: <field>`` and
     ``refine: {value: other key}`` hands the parcel to another key by that field (e.g.
     for_profit by sub_mode pv -> solar_pv; ecological by green_use forest -> forest)."""
-    out = []
+    out: list[str | None] = []
     for i, t in enumerate(target.tolist()):
         if t is None or (isinstance(t, float) and np.isnan(t)) or str(t).strip() == "":
             out.append(None)
@@ -187,7 +188,7 @@ def parcel_gains(
             l_max=None,
         ).astype(float)
         ls[ls == -9999.0] = np.nan
-    opt = {}
+    opt: dict[str, Any] = {}  # optional inputs of compute_services (array or None)
     for key in ("soil_k", "sand_fraction", "wind_factor"):
         col = _field(df, key, fields, False)
         opt[key] = None if col is None else _num(col)

@@ -214,7 +214,7 @@ def k_prime_from_slope(
     return np.where(np.isnan(s), np.nan, np.minimum(k, 1.0))
 
 
-def rweq_params(cfg_rweq: Mapping) -> dict:
+def rweq_params(cfg_rweq: Mapping | None) -> dict:
     """The regression constants of ``services.rweq`` (z_m, q_coeff, s_coeff, s_exp)."""
     from ..errors import ConfigError
 

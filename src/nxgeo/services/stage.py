@@ -778,7 +778,7 @@ def zone_table(
             out[c] = sums[c]
     out["nutrient_retention_t"] = vals["nutrient_retention"][0]
     out["oxygen_release_t_o2"] = vals["oxygen_release"][0]
-    reg = 0.0
+    reg: float | np.ndarray = 0.0
     for svc, (_, v, acc) in vals.items():
         if svc == "carbon_stock":
             continue

@@ -201,7 +201,7 @@ def regulating_values(
 
 def gep_total(values: Mapping[str, tuple[object, object, bool]]):
     """Sum of the accounted GEP services' values (the asset is never included)."""
-    tot = 0.0
+    tot: float | np.ndarray = 0.0
     for svc, (_, v, acc) in values.items():
         if svc in GEP_SERVICES and acc:
             tot = tot + np.nan_to_num(np.asarray(v, dtype=np.float64))

@@ -14,6 +14,7 @@ use 0 (outside the study area) carry the nodata bit only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -185,7 +186,7 @@ def grade_legend_df() -> pd.DataFrame:
     return pd.DataFrame(GRADE_LEGEND, columns=["code", "key", "name_zh", "name_en"])
 
 
-def target_label(name: str, target_cfg: dict | None = None) -> tuple[str, str]:
+def target_label(name: str, target_cfg: Mapping | None = None) -> tuple[str, str]:
     target_cfg = target_cfg or {}
     zh, en = TARGET_LABELS.get(name, (name, name.replace("_", " ").capitalize()))
     return str(target_cfg.get("name_zh") or zh), str(target_cfg.get("name_en") or en)

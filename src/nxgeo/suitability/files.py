@@ -21,7 +21,7 @@ rasters: 1 = inside (uint8 or any integer); land use: canonical class ids, its n
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -228,7 +228,7 @@ def suitability_files(
             (k, t)
             for k in (official or {})
             for t in order
-            if t in (off_cfg[k].get("grade_targets") or [])
+            if t in (suit_cfg["official"][k].get("grade_targets") or [])  # = off_cfg
         ]
 
         def open_out(key: str, fname: str, dtype: str, nd, description: str, tags: dict):
@@ -244,7 +244,7 @@ def suitability_files(
             outputs[key] = final
             return ds
 
-        dst: dict[tuple[str, str], object] = {}
+        dst: dict[tuple[str, str], rasterio.io.DatasetWriter] = {}
         for t in order:
             sp = specs[t]
             label = f"{sp.name_zh} / {sp.name_en}"
@@ -330,6 +330,7 @@ def suitability_files(
             cty = arrs.pop("__county__")
             return {"codes": arrs, "county": cty, "cfg": off_cfg}
 
+        results: Iterator[tuple[dict, tuple, dict]]
         if runs_inline(dask):
             results = (
                 _compute_block(

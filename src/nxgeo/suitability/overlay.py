@@ -39,7 +39,7 @@ from .codes import (
 )
 from .combine import best_grade, land_water_matrix, minimum, weighted_sum, worst_grade
 from .constraints import class_ids, constraint_reasons, is_excluded
-from .spec import CLASS_LAYERS, MASK_LAYERS, TargetSpec, parse_target
+from .spec import CLASS_LAYERS, MASK_LAYERS, Criterion, TargetSpec, parse_target
 from .transforms import apply_lut, fuzzy, grade_score, grades, linear, lookup_table
 
 
@@ -153,18 +153,19 @@ def criterion_score(c, layers: Mapping[str, np.ndarray], lut=None) -> np.ndarray
     return s
 
 
+def _graded(c: Criterion, layers: Mapping[str, np.ndarray]) -> np.ndarray:
+    assert c.breaks is not None  # land_water_matrix criteria are grades criteria (the parser)
+    return grades(layers[c.layer], c.breaks, c.descending)
+
+
 def raw_score(comp: _Compiled, layers: Mapping[str, np.ndarray]) -> np.ndarray:
     """Combined float32 score 0..100 before constraints (NaN = nodata)."""
     spec = comp.spec
     if spec.combine == "land_water_matrix":
-        land = [
-            grades(layers[c.layer], c.breaks, c.descending)
-            for c in spec.criteria
-            if c.role == "land"
-        ]
+        land = [_graded(c, layers) for c in spec.criteria if c.role == "land"]
         water = [c for c in spec.criteria if c.role == "water"]
         wg = best_grade(
-            [grades(layers[c.layer], c.breaks, c.descending) for c in water],
+            [_graded(c, layers) for c in water],
             [layers[c.where] if c.where else None for c in water],
         )
         g = land_water_matrix(worst_grade(land), wg, spec.params.matrix)

@@ -44,6 +44,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from numbers import Real
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -211,7 +212,7 @@ class TargetSpec:
 
 
 # --- parsing with problem collection -----------------------------------------------------
-def _is_num(v) -> bool:
+def _is_num(v) -> TypeGuard[float]:  # a real number (int, float, numpy), not bool or NaN
     return (
         isinstance(v, Real)
         and not isinstance(v, bool)
@@ -463,6 +464,7 @@ def _parse_criterion(ctx: _Ctx, tname: str, i: int, raw, combine: str) -> Criter
                 ok = False
     if not ok:
         return None
+    assert isinstance(layer, str)  # else ok is False (the layer check above)
     return Criterion(
         index=i,
         layer=layer,
@@ -721,7 +723,7 @@ def _parse_target(ctx: _Ctx, name: str, tcfg, params: SuitParams) -> TargetSpec 
     return TargetSpec(
         name=name,
         combine=combine,
-        criteria=tuple(criteria),
+        criteria=tuple(c for c in criteria if c is not None),  # none is (checked above)
         weights=weights,
         constraints=constraints,
         params=params,

@@ -167,12 +167,13 @@ def shapefile_encoding(shp: str | Path, configured: str | None) -> tuple[str, st
         candidates, how = [enc], f"from {cpg.name}"
     else:
         candidates, how = ["utf-8", "gbk"], f"detected (no {shp.with_suffix('.cpg').name})"
-    first = None
+    first: tuple[str, tuple[str, int, bytes]] | None = None
     for enc in candidates:
         bad = dbf_undecodable(dbf, enc)
         if not bad:
             return enc, how
         first = first or (enc, bad[0])
+    assert first is not None  # candidates is not empty and none decoded
     enc, (fname, rec, raw) = first
     tried = " or ".join(c.upper() for c in candidates)
     raise InputError(
@@ -344,15 +345,15 @@ def load_dltb(
         if not name:
             cols[role] = None
             continue
-        col = name if name in present else lower.get(str(name).lower())
-        if col is None:
+        match = name if name in present else lower.get(str(name).lower())
+        if match is None:
             found.errors.append(
                 f"{where}: field {name!r} (inputs.landuse.polygons.fields.{role}) not found; "
                 f"fields present: {', '.join(present)}. Fix the field name in the config "
                 f"(or set it to null when the layer has no such field"
                 f"{'' if role not in REQUIRED_ROLES else '; this one is required'})."
             )
-        cols[role] = col
+        cols[role] = match
     if spec["county_from"] == "zldwdm" and not fields.get("located_in"):
         found.errors.append(
             f"{where}: inputs.landuse.polygons.county_from is zldwdm but "
