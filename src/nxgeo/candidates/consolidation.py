@@ -58,6 +58,7 @@ land reclaimed, whatever it becomes).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -439,7 +440,7 @@ def _idle_homesteads(ctx, cfg_pathways: dict, units: gpd.GeoDataFrame) -> tuple[
 
 
 def decide_consolidation(
-    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict, cfg_water: dict
+    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: Mapping, cfg_water: dict
 ) -> pd.DataFrame:
     """Reclaim to cropland or regreen (module docstring); decision codes reclaim_cropland (with
     reclaim_irrigated_secured_water or reclaim_dry_cropland), protected_area_no_cropland,

@@ -90,6 +90,8 @@ natural_recovery), ``pv_mw``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -143,7 +145,7 @@ def target_zh(target, sub_mode=None) -> str:
     return zh
 
 
-def min_score(cfg_pathways: dict, cfg_suitability: dict | None) -> float:
+def min_score(cfg_pathways: dict, cfg_suitability: Mapping | None) -> float:
     if cfg_pathways.get("min_suitable_score") is not None:
         return float(cfg_pathways["min_suitable_score"])
     breaks = (cfg_suitability or {}).get("grade_breaks") or {}
@@ -275,7 +277,7 @@ def _base(df: pd.DataFrame, min_sc: float, cfg_pathways: dict, own_classes=()) -
 def reclaim_or_regreen(
     out: pd.DataFrame,
     cfg: dict,
-    cfg_suitability: dict,
+    cfg_suitability: Mapping,
     cfg_water: dict,
     ms: float,
     crop_suit: np.ndarray | None = None,
@@ -320,7 +322,7 @@ def reclaim_or_regreen(
 
 
 def decide_homestead(
-    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict, cfg_water: dict
+    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: Mapping, cfg_water: dict
 ) -> pd.DataFrame:
     cfg = cfg_pathways.get("homestead_greening") or {}
     ms = min_score(cfg_pathways, cfg_suitability)
@@ -340,7 +342,7 @@ def _legacy(values) -> tuple[np.ndarray, np.ndarray]:
 
 
 def decide_mine(
-    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict, cfg_water: dict
+    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: Mapping, cfg_water: dict
 ) -> pd.DataFrame:
     cfg = cfg_pathways.get("mine_remediation") or {}
     ms = min_score(cfg_pathways, cfg_suitability)
@@ -419,7 +421,7 @@ def decide_mine(
 
 
 def decide_sand(
-    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict, cfg_water: dict
+    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: Mapping, cfg_water: dict
 ) -> pd.DataFrame:
     cfg = cfg_pathways["sand_control"]
     ms = min_score(cfg_pathways, cfg_suitability)
@@ -513,7 +515,7 @@ def sand_priority(df: pd.DataFrame, cfg: dict) -> np.ndarray:
 
 
 def decide_wasteland(
-    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: dict, cfg_water: dict
+    df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: Mapping, cfg_water: dict
 ) -> pd.DataFrame:
     """W. state-owned waste land (module docstring): the best suitable use decided by water."""
     cfg = cfg_pathways["state_wasteland"]
