@@ -100,7 +100,7 @@ _SLOPE_EXPR = (
 def _slope_flat(v: dict[str, np.ndarray], ewres: float, nsres: float, out: np.ndarray) -> None:
     """GDALSlopeHornAlg (degrees) on the flat centre range, written into float32 `out`."""
     if _ne is not None:
-        local = dict(v)
+        local: dict[str, np.ndarray | np.float64] = dict(v)
         local.update(ewres=np.float64(ewres), nsres=np.float64(nsres), r2d=np.float64(_RAD2DEG))
         _ne.evaluate(_SLOPE_EXPR, local_dict=local, out=out, casting="unsafe")
         return

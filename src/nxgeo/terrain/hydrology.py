@@ -120,20 +120,21 @@ def _minimax_fill(
     pos[order] = np.arange(nv, dtype=itype)
     node = np.full(dem.size, -1, dtype=itype)
     node[cells] = pos
-    rows, cols = [], []
+    row_parts, col_parts = [], []
     for dr, dc in _HALF8:
         p, q = _pairs(valid, dr, dc)
         a, b = node[p], node[q]
         del p, q
-        rows.append(np.maximum(a, b))
-        cols.append(np.minimum(a, b))
+        row_parts.append(np.maximum(a, b))
+        col_parts.append(np.minimum(a, b))
         del a, b
     bnodes = node[np.flatnonzero(boundary & valid)]
     del node
-    rows.append(bnodes)
-    cols.append(np.full(bnodes.size, nv, dtype=itype))  # the outside node
-    rows = np.concatenate(rows)
-    cols = np.concatenate(cols)
+    row_parts.append(bnodes)
+    col_parts.append(np.full(bnodes.size, nv, dtype=itype))  # the outside node
+    rows = np.concatenate(row_parts)
+    cols = np.concatenate(col_parts)
+    del row_parts, col_parts
     graph = sparse.csr_matrix((w[rows], (rows, cols)), shape=(nv + 1, nv + 1))
     del rows, cols
     tree = csgraph.minimum_spanning_tree(graph, overwrite=True)
@@ -348,6 +349,7 @@ def _fill_tiled(z: np.ndarray, valid: np.ndarray, tile: int) -> np.ndarray:
             continue
         th, tw = v.shape
         f, seed = _minimax_fill(z[rs, cs], v, _boundary_mask(v), seeds=True)
+        assert seed is not None  # seeds=True
         filled[rs, cs] = f
         del f
         sr, sc = np.divmod(seed, tw)
@@ -359,7 +361,7 @@ def _fill_tiled(z: np.ndarray, valid: np.ndarray, tile: int) -> np.ndarray:
         label[rs, cs] = lt
         del lab, lt, g
     # 2. the seed graph: every touching pair of cells with different labels
-    la, lb, wt = [], [], []
+    la_parts, lb_parts, wt_parts = [], [], []
     strip = max(1, (1 << 22) // max(1, w))
     for s0 in range(0, h, strip):
         for dr, dc in _HALF8:
@@ -371,14 +373,15 @@ def _fill_tiled(z: np.ndarray, valid: np.ndarray, tile: int) -> np.ndarray:
                 continue
             fp, fq, _ = _half_pairs_strip(filled, s0, s0 + strip, dr, dc)
             a, b = lp[m], lq[m]
-            la.append(np.minimum(a, b))
-            lb.append(np.maximum(a, b))
-            wt.append(np.maximum(fp[m], fq[m]))
+            la_parts.append(np.minimum(a, b))
+            lb_parts.append(np.maximum(a, b))
+            wt_parts.append(np.maximum(fp[m], fq[m]))
             del a, b, m
-    if not la:
+    if not la_parts:
         filled[~valid] = np.nan
         return filled
-    la, lb, wt = np.concatenate(la), np.concatenate(lb), np.concatenate(wt)
+    la, lb, wt = np.concatenate(la_parts), np.concatenate(lb_parts), np.concatenate(wt_parts)
+    del la_parts, lb_parts, wt_parts
     nodes, inv = np.unique(np.concatenate([la, lb]), return_inverse=True)
     ia, ib = inv[: la.size], inv[la.size :]
     del inv, la, lb

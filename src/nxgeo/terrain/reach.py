@@ -259,6 +259,7 @@ def terrain_reach(
                         del asp
                     del z
                     if "ls" in need:
+                        assert flow is not None and k is not None  # set above for "ls"
                         if k == 1:
                             acc = flow[r0:r1]
                         else:

@@ -134,7 +134,7 @@ class Region:
 
         self.geoms = gpd.GeoSeries(list(geoms), crs=crs)
         self.source = source
-        self._cache: dict[str, tuple] = {}
+        self._cache: dict[str, tuple | None] = {}
 
     def in_crs(self, crs: Any):
         """(bounds, outline) of the region in `crs`, or None if it cannot be transformed."""
@@ -163,6 +163,7 @@ class Context:
         self.report = report
         self.region: Region | None = None
         self.counties: dict[str, str] | None = None  # adcode -> name, from the counties layer
+        self.check_landuse = True  # False: the land-use rasters are left out
 
     # paths -----------------------------------------------------------------------------
     def resolve(self, rel: str | Path) -> Path:

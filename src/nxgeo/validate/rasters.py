@@ -10,6 +10,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -183,7 +184,7 @@ def region_scan(ds, outline, keep_values: bool = False) -> dict:
                 first = (-seen) % stride
                 sample.append(v[first::stride].astype("float64"))
                 seen += v.size
-    out = {
+    out: dict[str, Any] = {
         "inside_px": inside_px,
         "nodata_px": nodata_px,
         "nodata_ha": nodata_ha,

@@ -64,6 +64,7 @@ def _pruned(cfg: dict, kind: str, name: str | None) -> dict:
     inputs = one["inputs"]
     files = inputs["landuse"]["files"]
     if kind == "landuse":
+        assert name is not None  # _parse: every scope but vectors/counties has a name
         inputs["landuse"]["files"] = {k: v for k, v in files.items() if str(k) == str(name)}
         one["years"] = [int(name)]
     else:
@@ -121,6 +122,7 @@ def check_scope(cfg: dict, scope: str, base_dir: str | Path = ".") -> Validation
         ctx.check_landuse = kind == "landuse"
         ctx.guard("inputs.rasters", None, lambda: check_rasters(ctx))
     else:
+        assert name is not None  # _parse: a table scope has a name
         rel = ctx.cfg["inputs"]["tables"][name]
         ctx.guard(f"inputs.tables.{name}", rel, lambda: check_table(ctx, name, rel))
     return report

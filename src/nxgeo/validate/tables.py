@@ -10,6 +10,7 @@ that is one row further down.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -302,30 +303,30 @@ def _check_semantics(ctx: Context, name: str, item: str, path, rel: str, norm: d
     if name == "water_demand" and "use" in norm:
         targets = list((ctx.cfg.get("suitability") or {}).get("targets") or {})
         have = set(norm["use"].dropna())
-        missing = [t for t in targets if t not in have]
-        if missing:
+        missing_uses = [t for t in targets if t not in have]
+        if missing_uses:
             ctx.error(
                 item,
                 path,
-                f"{rel}: no water demand for target use(s) {', '.join(missing)} "
+                f"{rel}: no water demand for target use(s) {', '.join(missing_uses)} "
                 "(suitability.targets); add a row per use (m3/ha/yr).",
-                missing=missing,
+                missing=missing_uses,
             )
     if name == "unit_costs" and "pathway" in norm and "measure" in norm:
         from ..costs import MEASURES
 
         have = set(zip(norm["pathway"], norm["measure"]))
         pathways = [p for p in MEASURES if p in (ctx.cfg.get("pathways") or {})]
-        missing = [(p, m) for p in pathways for m in MEASURES[p] if (p, m) not in have]
-        if missing:
+        missing_costs = [(p, m) for p in pathways for m in MEASURES[p] if (p, m) not in have]
+        if missing_costs:
             ctx.error(
                 item,
                 path,
                 f"{rel}: no unit cost for measure(s) "
-                f"{', '.join(f'{p}/{m}' for p, m in missing)}; add one row per pathway "
+                f"{', '.join(f'{p}/{m}' for p, m in missing_costs)}; add one row per pathway "
                 "and measure (pathway,measure,unit_cost_cny_per_mu,funding,source,"
                 "placeholder,note; docs/programme.md).",
-                missing=[f"{p}/{m}" for p, m in missing],
+                missing=[f"{p}/{m}" for p, m in missing_costs],
             )
 
 
@@ -334,7 +335,7 @@ def check_table(ctx: Context, name: str, rel: str) -> None:
 
     item = f"inputs.tables.{name}"
     path = ctx.resolve(rel)
-    entry = {"item": item, "kind": "table", "path": rel}
+    entry: dict[str, Any] = {"item": item, "kind": "table", "path": rel}
     try:
         if not path.exists():
             ctx.missing_file(item, rel, path, f"{name.replace('_', ' ')} table (CSV)")
