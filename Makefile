@@ -13,7 +13,7 @@ CORES  ?= 2
 help:
 	@echo "make run    - set up, build the embedded sample if missing, run the whole pipeline"
 	@echo "make test   - set up, check the code (make lint) and run the test suite"
-	@echo "make lint   - ruff (lint + format)"
+	@echo "make lint   - ruff (lint + format) and mypy (types of src/nxgeo)"
 	@echo "make sample - (re)build only the embedded sample region"
 	@echo "make validate - check the inputs named in CONFIG ($(CONFIG))"
 	@echo "make bench  - whole pipeline at 120/60/30 m + GDAL/exactextract comparisons -> benchmarks/report.md (~20 min; +5 min the first time: samples)"
@@ -43,10 +43,12 @@ run: env
 	$(BIN)/snakemake --profile workflow/profiles/default --configfile $(CONFIG) --cores $(CORES)
 	@$(BIN)/python -m nxgeo.cli where --config $(CONFIG)
 
-# the code's own checks first: lint and formatting (ruff); a failure names file and line
+# the code's own checks first: lint and formatting (ruff), types (mypy: src/nxgeo, settings in
+# pyproject.toml [tool.mypy]); a failure names file and line
 lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: env lint
 	$(BIN)/python -m pytest
