@@ -7,13 +7,16 @@ STAMP  := $(VENV)/.nxgeo-installed
 GUARD  := $(VENV)/.nxgeo-yamlguard
 CONFIG ?= config/config.yaml
 CORES  ?= 2
+# test workers (pytest-xdist, whole files per worker; the workflow tests share one tiny run)
+TEST_WORKERS ?= 2
 
-.PHONY: run test lint env sample validate clean-results bench bench-quick help peers
+.PHONY: run test test-slow lint env sample validate clean-results bench bench-quick help peers
 
 help:
 	@echo "make run    - set up, build the embedded sample if missing, run the whole pipeline"
 	@echo "make test   - set up, check the code (make lint) and run the test suite"
 	@echo "make lint   - ruff (lint + format) and mypy (types of src/nxgeo)"
+	@echo "make test-slow - the tests that make whole extra pipeline runs (CI runs them too)"
 	@echo "make sample - (re)build only the embedded sample region"
 	@echo "make validate - check the inputs named in CONFIG ($(CONFIG))"
 	@echo "make bench  - whole pipeline at 120/60/30 m + GDAL/exactextract comparisons -> benchmarks/report.md (~20 min; +5 min the first time: samples)"
@@ -51,7 +54,11 @@ lint: env
 	$(BIN)/mypy
 
 test: env lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+# the tests that each make a whole extra pipeline run (marked slow; CI runs them after make test)
+test-slow: env
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m slow
 
 clean-results:
 	rm -rf results/*/ .snakemake/log

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import fcntl
 import os
 import shutil
 import subprocess
@@ -76,17 +77,49 @@ def run_snakemake(
     return proc
 
 
-@pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory):
-    """One full pipeline run on the tiny sample, shared by the workflow tests."""
-    workdir = tmp_path_factory.mktemp("tiny_run")
+def _build_tiny_run(workdir: Path) -> None:
     tiny_config(workdir, survey_landuse=True)
     run_snakemake(workdir, "sample")
     (workdir / "survey").mkdir()
     for f in (workdir / "data" / "sample").glob("landuse_*.tif"):
         shutil.copy2(f, workdir / "survey" / f.name)
     run_snakemake(workdir)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """One full pipeline run on the tiny sample, shared by the workflow tests.
+
+    Shared means read-only: a test that edits an input or reruns the pipeline works on
+    `copy_run(tiny_run, tmp_path / "run")`. Under pytest-xdist (`make test` runs two workers)
+    the workers share one run: the first to ask builds it, the others wait for it."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        workdir = tmp_path_factory.mktemp("tiny_run")
+        _build_tiny_run(workdir)
+        return workdir
+    shared = tmp_path_factory.getbasetemp().parent  # the session's folder, above each worker's
+    workdir, done, failed = (shared / n for n in ("tiny_run", "tiny_run.done", "tiny_run.failed"))
+    with open(shared / "tiny_run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if failed.exists():  # built once and failed: the same failure, not a second build
+                raise AssertionError(failed.read_text(encoding="utf-8"))
+            if not done.exists():
+                try:
+                    _build_tiny_run(workdir)
+                except BaseException as exc:
+                    failed.write_text(str(exc)[-10000:], encoding="utf-8")
+                    raise
+                done.write_text("built\n", encoding="utf-8")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return workdir
+
+
+def copy_run(src: Path, dst: Path) -> Path:
+    """A finished run with its Snakemake metadata, times preserved (what a user has)."""
+    shutil.copytree(src, dst, symlinks=True, copy_function=shutil.copy2)
+    return dst
 
 
 def has(tool: str) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, SNAKEMAKE, run_snakemake
+from conftest import ROOT, SNAKEMAKE, copy_run, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -46,6 +46,7 @@ def fresh_copy(src: Path, dst: Path) -> Path:
     return dst
 
 
+@pytest.mark.slow  # a whole pipeline run, killed and resumed
 def test_killed_run_resumes_to_identical_bytes(tiny_run, tmp_path):
     work = fresh_copy(tiny_run, tmp_path / "killed")
     cmd = [
@@ -89,31 +90,30 @@ def test_killed_run_resumes_to_identical_bytes(tiny_run, tmp_path):
     assert not [p for p in (work / "results").rglob("*") if ".tmp" in p.name]
 
 
+@pytest.mark.slow  # reruns a year's suitability and all after it
 def test_other_year_untouched_by_a_rerun_with_changed_parameter(tiny_run, tmp_path):
-    before_2024 = {k: v for k, v in digests(tiny_run).items() if k.startswith("results/2024/")}
-    before_2023 = {k: v for k, v in digests(tiny_run).items() if k.startswith("results/2023/")}
-    cfg = yaml.safe_load((tiny_run / "config.yaml").read_text(encoding="utf-8"))
+    work = copy_run(tiny_run, tmp_path / "run")  # the shared run stays as it is
+    before_2024 = {k: v for k, v in digests(work).items() if k.startswith("results/2024/")}
+    before_2023 = {k: v for k, v in digests(work).items() if k.startswith("results/2023/")}
+    cfg = yaml.safe_load((work / "config.yaml").read_text(encoding="utf-8"))
     cfg["years"] = [2023]
     cfg["compare"] = []
     crit = cfg["suitability"]["targets"]["grass"]["criteria"]
     crit[0]["weight"], crit[1]["weight"] = 0.8, 0.2
     changed = tmp_path / "only_2023.yaml"
     changed.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    try:
-        run_snakemake(tiny_run, config=changed)
-        after = digests(tiny_run)
-        after_2024 = {k: v for k, v in after.items() if k.startswith("results/2024/")}
-        assert after_2024 == before_2024
-        changed_2023 = [k for k, v in before_2023.items() if after.get(k) != v]
-        assert any("suit_grass_score" in k for k in changed_2023)
-        # nothing upstream of suitability changed: the grid, the checks, the reach rasters
-        upstream = [
-            k
-            for k in changed_2023
-            if "/grid/" in k
-            or "/validation/" in k
-            or ("/reaches/" in k and "/suitability/" not in k)
-        ]
-        assert not upstream, upstream
-    finally:
-        run_snakemake(tiny_run)  # back to the shipped parameters for the other tests
+    run_snakemake(work, config=changed)
+    after = digests(work)
+    after_2024 = {k: v for k, v in after.items() if k.startswith("results/2024/")}
+    assert after_2024 == before_2024
+    changed_2023 = [k for k, v in before_2023.items() if after.get(k) != v]
+    assert any("suit_grass_score" in k for k in changed_2023)
+    # nothing upstream of suitability changed: the grid, the checks, the reach rasters
+    upstream = [
+        k
+        for k in changed_2023
+        if "/grid/" in k
+        or "/validation/" in k
+        or ("/reaches/" in k and "/suitability/" not in k)
+    ]
+    assert not upstream, upstream

@@ -10,7 +10,7 @@ import rasterio
 import yaml
 from conftest import run_snakemake, tiny_config
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.slow]  # a whole pipeline run on polygons
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import rasterio
 import yaml
-from conftest import ROOT, run_snakemake
+from conftest import ROOT, copy_run, run_snakemake
 from test_reliability import digests, fresh_copy
 
 pytestmark = pytest.mark.workflow
@@ -28,10 +28,7 @@ pytestmark = pytest.mark.workflow
 PREPARE = {"prepare_vectors", "prepare_grid", "prepare_raster", "prepare_landuse"}
 
 
-def _copy_run(src, dst):
-    """A finished run with its Snakemake metadata, times preserved (what a user has)."""
-    shutil.copytree(src, dst, symlinks=True, copy_function=shutil.copy2)
-    return dst
+_copy_run = copy_run
 
 
 def planned(work, *args) -> dict[str, int]:
@@ -160,6 +157,7 @@ def test_a_corrected_input_reruns_what_reads_it(kind, tiny_run, tmp_path):
     assert not must_not & set(jobs), f"{kind}: {sorted(must_not & set(jobs))} would rerun"
 
 
+@pytest.mark.slow  # reruns the land use and all after it
 def test_an_edited_scheme_table_reruns_the_land_use(tiny_run, tmp_path):
     work = _copy_run(tiny_run, tmp_path / "run")
     tables = _edit_scheme_table(work)  # the same tables at another path: params rerun
@@ -198,6 +196,7 @@ def test_reference_layers_rebuild_the_sample(tmp_path):
     assert planned(work, "sample") == {"sample": 1}
 
 
+@pytest.mark.slow  # a rerun and a whole clean run
 def test_rerun_after_a_correction_equals_a_clean_run(tiny_run, tmp_path):
     work = _copy_run(tiny_run, tmp_path / "rerun")
     _double_first_allocation(work)
@@ -233,6 +232,7 @@ def small_disk(tmp_path):
     subprocess.run(["umount", str(mnt)], capture_output=True)
 
 
+@pytest.mark.slow  # reruns terrain and all after it
 def test_full_disk_during_rerun_keeps_earlier_results(tiny_run, tmp_path, small_disk):
     work = _copy_run(tiny_run, tmp_path / "run")
     # tmpfs stores every file in whole 4 KiB pages (the export's GDB alone is dozens of files)

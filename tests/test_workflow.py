@@ -2,14 +2,13 @@
 
 import json
 import os
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-from conftest import TINY, run_snakemake, tiny_config
+from conftest import TINY, copy_run, run_snakemake, tiny_config
 
 pytestmark = pytest.mark.workflow
 YEARS = (2023, 2024)
@@ -130,22 +129,17 @@ def test_nothing_to_do_on_rerun(tiny_run):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_touching_one_year_reruns_only_that_year(tiny_run):
+def test_touching_one_year_reruns_only_that_year(tiny_run, tmp_path):
     """Editing one year's land-use file (one pixel recoded) reruns that year's jobs only."""
-    lu = tiny_run / "survey" / "landuse_2024.tif"
-    original = lu.read_bytes()
+    work = copy_run(tiny_run, tmp_path / "run")  # the shared run stays as it is
+    lu = work / "survey" / "landuse_2024.tif"
     with rasterio.open(lu, "r+") as ds:
         a = ds.read(1)
         r, c = np.argwhere(a == 404)[0]  # other grassland -> natural pasture
         a[r, c] = 401
         ds.write(a, 1)
-    try:
-        proc = run_snakemake(tiny_run, "--dry-run")
-        out = proc.stdout + proc.stderr
-    finally:
-        lu.write_bytes(original)
-        t = time.time() - 10**6
-        os.utime(lu, (t, t))
+    proc = run_snakemake(work, "--dry-run")
+    out = proc.stdout + proc.stderr
     assert "year=2024" in out and "year=2023" not in out
     assert "prepare_landuse" in out and "clip_reach" in out
     assert "prepare_grid" not in out and "prepare_vectors" not in out
