@@ -18,25 +18,11 @@ def results_dir(cfg: dict, year: int | str | None = None) -> Path:
 
 
 def contract_files(cfg: dict, year: int | str | None = None) -> dict[str, str]:
-    """Every input file of the data contract (optionally only one year's land use), by item."""
-    inputs = cfg["inputs"]
-    out: dict[str, str] = {}
-    for y, p in inputs["landuse"]["files"].items():
-        if year is None or str(y) == str(year):
-            out[f"landuse_{y}"] = str(p)
-    if inputs["landuse"]["format"] == "raster":
-        for y, p in (inputs["landuse"]["ownership"] or {}).items():
-            if p and (year is None or str(y) == str(year)):
-                out[f"ownership_{y}"] = str(p)
-    for k, p in inputs["rasters"].items():
-        if p:
-            out[k] = str(p)
-    for k, v in inputs["vectors"].items():
-        if v:
-            out[f"vector_{k}"] = str(v["path"])
-    for k, p in inputs["tables"].items():
-        out[f"table_{k}"] = str(p)
-    return out
+    """Every input file of the data contract (optionally only one year's land use), by file
+    key (see nxgeo.validate.contract.contract_files)."""
+    from .validate.contract import contract_files as files
+
+    return files(cfg, year)
 
 
 def sample_outputs(cfg: dict) -> list[str]:

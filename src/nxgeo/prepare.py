@@ -308,7 +308,7 @@ def prepare_vectors(vectors_cfg: dict, crs: str, out_gpkg: str | Path) -> Path:
     """Every configured vector layer, fields standardised and keys normalised, in the grid
     CRS, geometries repaired after reprojection, in one GeoPackage (layer name = contract
     item, e.g. `counties`, `homesteads`)."""
-    from .validate.vectors import GEOM_KIND
+    from .validate.contract import geometry
     from .vector_io import read_vector, repair_geometries, write_layers
 
     layers = {}
@@ -319,7 +319,7 @@ def prepare_vectors(vectors_cfg: dict, crs: str, out_gpkg: str | Path) -> Path:
         gdf = read_vector(spec["path"], spec.get("layer"))
         gdf = standardise_layer(gdf, spec.get("fields"), name, item=item)
         gdf = reproject_vector(gdf, crs, name=name)
-        layers[item] = repair_geometries(gdf, GEOM_KIND.get(item), name)
+        layers[item] = repair_geometries(gdf, geometry(item), name)
     return write_layers(out_gpkg, layers)
 
 

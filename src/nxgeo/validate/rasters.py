@@ -14,56 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from .contract import RASTER
+from .contract import item as contract_item
 from .core import Context, crs_label, suggest_crs, to_pyproj
 from .report import fmt_bounds, fmt_int, fmt_num, plural
 
 STRIP_PIXELS = 1 << 22  # ~4 M pixels per strip read
-
-# name: (what, unit, hard range (error outside), plausible range (warning outside), hint)
-CONTINUOUS = {
-    "dem": (
-        "elevation (DEM)",
-        "m",
-        (-500.0, 9000.0),
-        (-500.0, 9000.0),
-        "the DEM must be in metres (is it in decimetres or centimetres?)",
-    ),
-    "precipitation": (
-        "annual precipitation",
-        "mm/yr",
-        (0.0, None),
-        (10.0, 5000.0),
-        (
-            "precipitation must be mm per year (0.1 mm units must be divided by 10; "
-            "metres multiplied by 1000)"
-        ),
-    ),
-    "fvc": (
-        "fractional vegetation cover",
-        "0-1",
-        (0.0, 1.0),
-        (0.0, 1.0),
-        (
-            "vegetation cover must be a fraction 0-1 (percent values must be divided by 100, "
-            'e.g. gdal_calc.py --calc="A/100")'
-        ),
-    ),
-    "sand_fraction": (
-        "sand fraction",
-        "0-1",
-        (0.0, 1.0),
-        (0.0, 1.0),
-        "sand fraction must be 0-1 (percent values must be divided by 100)",
-    ),
-    "soil_k": (
-        "soil erodibility K",
-        "t·ha·h/(ha·MJ·mm)",
-        (0.0, None),
-        (0.0, 1.0),
-        "K in SI units is usually 0-0.1 (US customary K must be multiplied by 0.1317)",
-    ),
-    "wind_factor": ("RWEQ weather factor", "kg/m", (0.0, None), (0.0, None), ""),
-}
 
 
 def iter_strips(ds) -> Iterator:
@@ -563,8 +519,12 @@ def check_landuse(ctx: Context, year, rel: str, scheme, scheme_label: str, other
 
 def check_continuous(ctx: Context, name: str, rel: str) -> None:
     item = f"inputs.rasters.{name}"
-    what, unit, hard, plausible, hint = CONTINUOUS.get(
-        name, (name, "", (None, None), (None, None), "")
+    declared = contract_item(RASTER, name)  # what, unit, ranges and hint: the contract's
+    what = declared.label if declared else name
+    unit, hard, plausible, hint = (
+        (declared.unit, declared.hard, declared.plausible, declared.hint)
+        if declared
+        else ("", (None, None), (None, None), "")
     )
     ds, path = _open(ctx, item, rel, f"{what} raster ({unit})" if unit else f"{what} raster")
     if ds is None:

@@ -1,4 +1,5 @@
-"""Validation of the CSV tables against their row schemas (workflow/schemas/tables/*.schema.yaml).
+"""Validation of the CSV tables against their row schemas (the contract's columns,
+:mod:`nxgeo.validate.contract`).
 
 Row schemas are JSON-Schema-like: ``required`` columns, ``properties`` with type / minimum /
 maximum / pattern / minLength, ``x-key`` (columns unique together) and ``x-covers: [counties,
@@ -16,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .. import keys
+from .contract import TABLE
+from .contract import item as contract_item
 from .core import Context
 from .report import examples, fmt_num, plural
 
@@ -36,6 +39,12 @@ def _numkey(v) -> str:
 def _types(spec: dict) -> list[str]:
     t = spec.get("type", [])
     return [t] if isinstance(t, str) else list(t)
+
+
+def row_schema(name: str) -> dict | None:
+    """The row schema of a declared table (None for a table the contract does not declare)."""
+    declared = contract_item(TABLE, name)
+    return declared.row_schema() if declared else None
 
 
 def read_csv(ctx: Context, item: str, rel: str, path) -> pd.DataFrame | None:
@@ -331,8 +340,6 @@ def _check_semantics(ctx: Context, name: str, item: str, path, rel: str, norm: d
 
 
 def check_table(ctx: Context, name: str, rel: str) -> None:
-    from ..config import load_table_schema
-
     item = f"inputs.tables.{name}"
     path = ctx.resolve(rel)
     entry: dict[str, Any] = {"item": item, "kind": "table", "path": rel}
@@ -344,7 +351,7 @@ def check_table(ctx: Context, name: str, rel: str) -> None:
         if df is None:
             return
         entry.update(rows=len(df), columns=list(df.columns))
-        schema = load_table_schema(name)
+        schema = row_schema(name)
         if schema is None:
             return
         required = list(schema.get("required") or [])

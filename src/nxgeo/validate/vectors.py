@@ -9,33 +9,12 @@ import numpy as np
 import pandas as pd
 
 from .. import keys
-from ..keys import BOOLEAN_ROLES, CHINESE_SYNONYMS, VOCABULARY
+from ..keys import CHINESE_SYNONYMS
+from .contract import GEOMETRY_WORDS, LINE, POINT, POLYGON, VECTOR, geometry, items
+from .contract import item as contract_item
 from .core import Context, Region, crs_label, suggest_crs
 from .report import examples, fmt_int, plural
 
-POLYGON, LINE, POINT = "polygon", "line", "point"
-GEOM_KIND = {
-    "counties": POLYGON,
-    "reaches": POLYGON,
-    "protected_areas": POLYGON,
-    "ecological_redline": POLYGON,
-    "basic_farmland": POLYGON,
-    "emigration_areas": POLYGON,
-    "mining_areas": POLYGON,
-    "sand_areas": POLYGON,
-    "homesteads": POLYGON,
-    "mines": POLYGON,
-    "planned_construction": POLYGON,
-    # the department's own 双评价 results as polygons (nxgeo.suitability.official)
-    "official_ecology": POLYGON,
-    "official_agriculture": POLYGON,
-    "official_construction": POLYGON,
-    "rivers": LINE,
-    "canals": LINE,
-    "roads": LINE,
-    "settlements": POINT,
-}
-KIND_WORDS = {POLYGON: "polygons (areas)", LINE: "lines", POINT: "points"}
 # shapely type ids: 0 Point, 1 LineString, 2 LinearRing, 3 Polygon, 4 MultiPoint,
 # 5 MultiLineString, 6 MultiPolygon, 7 GeometryCollection
 KIND_TYPE_IDS = {POINT: {0, 4}, LINE: {1, 2, 5}, POLYGON: {3, 6}}
@@ -50,21 +29,19 @@ TYPE_NAMES = {
     7: "GeometryCollection",
 }
 
-# fields (roles) a layer must have configured, with the default field name for the hint
-REQUIRED_ROLES = {
-    "counties": {"id": "adcode", "name": "name_zh"},
-    "reaches": {"id": "reach_id"},
-    "protected_areas": {"zone": "zone"},
-    "homesteads": {"id": "parcel_id", "status": "status"},
-    "mines": {"id": "mine_id", "status": "status"},
-    "official_ecology": {"class": "class"},
-    "official_agriculture": {"class": "class"},
-    "official_construction": {"class": "class"},
-}
-# allowed values, Chinese synonyms and yes/no roles: one vocabulary with processing (nxgeo.keys)
-ALLOWED_VALUES = VOCABULARY
+#: roles a layer must have configured, with the field name of the shipped config (the hint)
+REQUIRED_ROLES = {i.name: i.required_fields for i in items(VECTOR) if i.required_fields}
+#: allowed values and yes/no roles: the contract's fields (values from nxgeo.keys.VOCABULARY)
+ALLOWED_VALUES = {(i.name, f.role): f.values for i in items(VECTOR) for f in i.fields if f.values}
+BOOLEAN_ROLES = {(i.name, f.role) for i in items(VECTOR) for f in i.fields if f.boolean}
 CHINESE_VALUES = CHINESE_SYNONYMS
 ADCODE_RE = keys.ADCODE_RE
+
+
+def _label(key: str) -> str:
+    """How messages name a layer (the contract's label; an undeclared key spaced out)."""
+    declared = contract_item(VECTOR, key)
+    return declared.label if declared else key.replace("_", " ")
 
 
 def norm_code(v) -> str | None:
@@ -200,7 +177,7 @@ def _check_geometries(ctx: Context, item: str, key: str, path, label: str, gdf, 
         )
     idx = np.flatnonzero(~missing)
     good = geoms[idx]
-    kind = GEOM_KIND.get(key)
+    kind = geometry(key)  # the contract's geometry type
     type_ids = shapely.get_type_id(good)
     if kind is not None:
         wrong = ~np.isin(type_ids, list(KIND_TYPE_IDS[kind]))
@@ -209,7 +186,7 @@ def _check_geometries(ctx: Context, item: str, key: str, path, label: str, gdf, 
             ctx.error(
                 item,
                 path,
-                f"{label}: {key} must be {KIND_WORDS[kind]}, but "
+                f"{label}: {key} must be {GEOMETRY_WORDS[kind]}, but "
                 f"{plural(int(wrong.sum()), 'feature')} of {fmt_int(n)} are "
                 f"{', '.join(f'{t} ({c})' for t, c in found.most_common())} (e.g. id "
                 f"{examples([ids[i] for i in idx[wrong]], 3)}). Point `{item}` to the right "
@@ -394,7 +371,7 @@ def check_vector(ctx: Context, key: str, spec: dict) -> None:
     path = ctx.resolve(rel)
     try:
         if not path.exists():
-            ctx.missing_file(item, rel, path, f"{key.replace('_', ' ')} layer")
+            ctx.missing_file(item, rel, path, f"{_label(key)} layer")
             return
         gdf = _read(ctx, item, rel, path, layer, label)
         if gdf is None:
@@ -418,7 +395,7 @@ def check_vector(ctx: Context, key: str, spec: dict) -> None:
                 item,
                 path,
                 f"{label}: the layer is empty (0 features); export the "
-                f"{key.replace('_', ' ')} into it, or point `{item}` to the right file/layer.",
+                f"{_label(key)} into it, or point `{item}` to the right file/layer.",
             )
             return
         ids = _feature_ids(gdf, found)
@@ -468,7 +445,7 @@ def check_vector(ctx: Context, key: str, spec: dict) -> None:
 
 
 #: layers whose polygons must not overlap (an overlap is counted twice: areas, parcels, water)
-NO_OVERLAP = ("counties", "mines", "homesteads")
+NO_OVERLAP = tuple(i.name for i in items(VECTOR) if i.no_overlap)
 # Below these an overlap is digitising noise, not a duplicate or a misplaced boundary: 0.01 ha,
 # or 1 % of the smaller polygon (real county layers share boundaries with slivers of a few ha,
 # ~0.005 % of a county; a boundary shifted by 1 km is ~4 %, a duplicated mine 100 %).
