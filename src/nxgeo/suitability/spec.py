@@ -35,6 +35,15 @@ the water grade is the better of the two and elsewhere it is the precipitation g
 At least one water criterion must have no ``where`` (so every pixel has a water grade).
 
 Nothing here is evaluated as code: layer, class and key names are looked up in fixed tables.
+
+Shapes (types, enums, ranges, required and allowed keys) are the config schema's
+(``workflow/schemas/config.schema.yaml``, checked at start-up and by ``nxgeo validate``): what
+the schema enforces is not checked again here, a value of the wrong shape only stops the parse
+(``_Ctx.shape``; library callers that bypass the schema get a pointer to it). Reported here is
+what the schema cannot express: layers and classes that exist, the order of breaks and points,
+weights summing to 1, roles of a land-water matrix, names of numbers and lists in
+``suitability``, the matrix grades agreeing with grade_breaks. (Unknown keys of criteria and
+constraints are also named here, with the allowed ones.)
 """
 
 from __future__ import annotations
@@ -234,9 +243,18 @@ class _Ctx:
         self.layers = list(layers)
         self.class_names = list(class_names)
         self.problems: list[str] = []
+        self.shapes: list[str] = []  # values of a shape the config schema refuses
 
     def add(self, msg: str) -> None:
         self.problems.append(msg)
+
+    def shape(self, where: str) -> None:
+        """A value of the wrong shape: the config schema reports it (with its own message);
+        the parse only stops. Library callers that bypass the schema get this pointer."""
+        self.shapes.append(
+            f"{where}: not of the form the config schema requires "
+            "(workflow/schemas/config.schema.yaml; run `nxgeo validate` for the details)"
+        )
 
     def known_layers(self) -> str:
         return ", ".join(self.layers)
@@ -253,7 +271,7 @@ class _Ctx:
                 return None
             return float(ref)
         if not _is_num(value):
-            self.add(f"{where}: {what} must be a number, got {value!r}")
+            self.shape(where)
             return None
         return float(value)
 
@@ -305,10 +323,7 @@ def _parse_breaks(ctx: _Ctx, raw, descending: bool, where: str):
 def _parse_criterion(ctx: _Ctx, tname: str, i: int, raw, combine: str) -> Criterion | None:
     where0 = f"suitability.targets.{tname}.criteria[{i}]"
     if not isinstance(raw, Mapping):
-        ctx.add(
-            f"{where0}: a criterion must be a mapping like {{layer: slope, transform: linear, "
-            f"low: 35, high: 5, weight: 0.5}}, got {raw!r}"
-        )
+        ctx.shape(where0)
         return None
     layer = raw.get("layer")
     where = f"{where0} (layer {layer!r})"
@@ -322,9 +337,7 @@ def _parse_criterion(ctx: _Ctx, tname: str, i: int, raw, combine: str) -> Criter
         ok = False
     transform = raw.get("transform")
     if transform not in TRANSFORMS:
-        ctx.add(
-            f"{where}: transform {transform!r} is not allowed; use one of {', '.join(TRANSFORMS)}"
-        )
+        ctx.shape(where)
         return None
     if not isinstance(layer, str) or layer not in ctx.layers:
         ctx.add(f"{where}: layer {layer!r} does not exist; known layers: {ctx.known_layers()}")
@@ -345,7 +358,7 @@ def _parse_criterion(ctx: _Ctx, tname: str, i: int, raw, combine: str) -> Criter
     kw: dict = {}
     descending = raw.get("descending", False)
     if not isinstance(descending, bool):
-        ctx.add(f"{where}: descending must be true or false, got {descending!r}")
+        ctx.shape(where)
         ok = False
     if transform == "grades":
         kw["breaks"] = _parse_breaks(ctx, raw.get("breaks"), bool(descending), where)
@@ -393,20 +406,19 @@ def _parse_criterion(ctx: _Ctx, tname: str, i: int, raw, combine: str) -> Criter
                     f"known classes: {', '.join(ctx.class_names)}"
                 )
                 ok = False
-            bad = {k: v for k, v in values.items() if not (_is_num(v) and 0 <= v <= 100)}
-            if bad:
-                ctx.add(f"{where}: lookup scores must be numbers 0..100, got {bad}")
+            if not all(_is_num(v) and 0 <= v <= 100 for v in values.values()):
+                ctx.shape(where)
                 ok = False
             kw["values"] = {str(k): float(v) for k, v in values.items() if _is_num(v)}
         if not (_is_num(default) and 0 <= default <= 100):
-            ctx.add(f"{where}: lookup default must be a number 0..100, got {default!r}")
+            ctx.shape(where)
             ok = False
         else:
             kw["default"] = float(default)
 
     weight = raw.get("weight")
     if weight is not None and not (_is_num(weight) and weight >= 0):
-        ctx.add(f"{where}: weight must be a number >= 0, got {weight!r}")
+        ctx.shape(where)
         ok = False
     role = raw.get("role")
     if combine == "land_water_matrix":
@@ -441,18 +453,18 @@ def _parse_criterion(ctx: _Ctx, tname: str, i: int, raw, combine: str) -> Criter
     override = raw.get("override")
     ov = None
     if override is not None:
-        if not (isinstance(override, Mapping) and set(override) == {"where", "score"}):
-            ctx.add(
-                f"{where}: override must be {{where: <mask layer>, score: 0..100}}, got {override!r}"
-            )
+        s = override.get("score") if isinstance(override, Mapping) else None
+        if not (
+            isinstance(override, Mapping)
+            and set(override) == {"where", "score"}
+            and _is_num(s)
+            and 0 <= s <= 100
+        ):
+            ctx.shape(f"{where}.override")
             ok = False
         else:
             m = ctx.mask(override["where"], where, "override.where")
-            s = override["score"]
-            if not (_is_num(s) and 0 <= s <= 100):
-                ctx.add(f"{where}: override.score must be a number 0..100, got {s!r}")
-                ok = False
-            elif m is None:
+            if m is None:
                 ok = False
             else:
                 ov = (m, float(s))
@@ -483,9 +495,9 @@ def _parse_constraints(ctx: _Ctx, tname: str, raw) -> Constraints | None:
     if raw is None:
         return Constraints()
     if not isinstance(raw, Mapping):
-        ctx.add(f"{where}: must be a mapping, got {raw!r}")
+        ctx.shape(where)
         return None
-    n0 = len(ctx.problems)
+    n0 = len(ctx.problems) + len(ctx.shapes)
     extra = sorted(set(raw) - CONSTRAINT_KEYS)
     if extra:
         ctx.add(
@@ -494,7 +506,7 @@ def _parse_constraints(ctx: _Ctx, tname: str, raw) -> Constraints | None:
         )
     ncf = raw.get("not_convertible_from") or []
     if not isinstance(ncf, list):
-        ctx.add(f"{where}.not_convertible_from: must be a list of canonical classes, got {ncf!r}")
+        ctx.shape(f"{where}.not_convertible_from")
         ncf = []
     unknown = [c for c in ncf if c not in ctx.class_names]
     if unknown:
@@ -504,7 +516,7 @@ def _parse_constraints(ctx: _Ctx, tname: str, raw) -> Constraints | None:
         )
     zones = raw.get("exclude_zones") or []
     if not isinstance(zones, list):
-        ctx.add(f"{where}.exclude_zones: must be a list of zone layers, got {zones!r}")
+        ctx.shape(f"{where}.exclude_zones")
         zones = []
     for z in zones:
         if z not in ZONE_LAYERS or z not in ctx.layers:
@@ -523,10 +535,7 @@ def _parse_constraints(ctx: _Ctx, tname: str, raw) -> Constraints | None:
     pr = raw.get("precipitation_rule")
     if pr is not None:
         if not isinstance(pr, Mapping) or "min_mm" not in pr or set(pr) - {"min_mm", "unless"}:
-            ctx.add(
-                f"{where}.precipitation_rule: must be {{min_mm: <number or name>, "
-                f"unless: <mask layer, optional>}}, got {pr!r}"
-            )
+            ctx.shape(f"{where}.precipitation_rule")
         else:
             pmin = ctx.number(pr["min_mm"], f"{where}.precipitation_rule.min_mm", "value")
             if pr.get("unless") is not None:
@@ -538,12 +547,18 @@ def _parse_constraints(ctx: _Ctx, tname: str, raw) -> Constraints | None:
     buffers = []
     raw_buffers = raw.get("buffers") or []
     if not isinstance(raw_buffers, list):
-        ctx.add(f"{where}.buffers: must be a list of {{layer, min_m, max_m}}, got {raw_buffers!r}")
+        ctx.shape(f"{where}.buffers")
         raw_buffers = []
     for j, b in enumerate(raw_buffers):
         bw = f"{where}.buffers[{j}]"
-        if not isinstance(b, Mapping) or set(b) - {"layer", "min_m", "max_m"} or "layer" not in b:
-            ctx.add(f"{bw}: must be {{layer: <distance layer>, min_m: <m>, max_m: <m>}}, got {b!r}")
+        lo, hi = (b.get("min_m"), b.get("max_m")) if isinstance(b, Mapping) else (None, None)
+        if (
+            not isinstance(b, Mapping)
+            or set(b) - {"layer", "min_m", "max_m"}
+            or "layer" not in b
+            or any(v is not None and not (_is_num(v) and v >= 0) for v in (lo, hi))
+        ):
+            ctx.shape(bw)
             continue
         if b["layer"] not in CONTINUOUS_LAYERS or b["layer"] not in ctx.layers:
             ctx.add(
@@ -551,12 +566,8 @@ def _parse_constraints(ctx: _Ctx, tname: str, raw) -> Constraints | None:
                 f"{', '.join(c for c in CONTINUOUS_LAYERS if c in ctx.layers)}"
             )
             continue
-        lo, hi = b.get("min_m"), b.get("max_m")
         if lo is None and hi is None:
             ctx.add(f"{bw}: give min_m (exclude closer than) and/or max_m (exclude farther than)")
-            continue
-        if any(v is not None and not (_is_num(v) and v >= 0) for v in (lo, hi)):
-            ctx.add(f"{bw}: min_m and max_m must be numbers >= 0, got min_m={lo!r}, max_m={hi!r}")
             continue
         if lo is not None and hi is not None and lo >= hi:
             ctx.add(f"{bw}: min_m {_fmt(lo)} must be below max_m {_fmt(hi)}")
@@ -564,7 +575,7 @@ def _parse_constraints(ctx: _Ctx, tname: str, raw) -> Constraints | None:
         buffers.append(
             Buffer(b["layer"], None if lo is None else float(lo), None if hi is None else float(hi))
         )
-    if len(ctx.problems) > n0:
+    if len(ctx.problems) + len(ctx.shapes) > n0:
         return None
     return Constraints(
         not_convertible_from=tuple(ncf),
@@ -591,7 +602,7 @@ def _parse_params(ctx: _Ctx, suit: Mapping) -> SuitParams:
     matrix = suit.get("land_water_matrix", SuitParams.matrix)
     arr = np.asarray(matrix, dtype=object)
     if not (arr.shape == (5, 5) and all(isinstance(v, int) and 1 <= v <= 5 for v in arr.ravel())):
-        ctx.add(f"suitability.land_water_matrix: must be 5 rows of 5 grades 1..5, got {matrix!r}")
+        ctx.shape("suitability.land_water_matrix")
         matrix = SuitParams.matrix
     scores = suit.get("matrix_grade_scores", list(DEFAULT_MATRIX_SCORES))
     if not (
@@ -599,9 +610,7 @@ def _parse_params(ctx: _Ctx, suit: Mapping) -> SuitParams:
         and len(scores) == 5
         and all(_is_num(v) and 0 <= v <= 100 for v in scores)
     ):
-        ctx.add(
-            f"suitability.matrix_grade_scores: must be 5 scores 0..100 (matrix grades 1..5), got {scores!r}"
-        )
+        ctx.shape("suitability.matrix_grade_scores")
         scores = list(DEFAULT_MATRIX_SCORES)
     classes = suit.get("matrix_grade_classes", DEFAULT_MATRIX_CLASSES)
     key_grade = {"suitable": 1, "moderately_suitable": 2, "unsuitable": 3}
@@ -609,9 +618,7 @@ def _parse_params(ctx: _Ctx, suit: Mapping) -> SuitParams:
         for key, grades_ in classes.items():
             for g in grades_ or []:
                 if not (isinstance(g, int) and 1 <= g <= 5):
-                    ctx.add(
-                        f"suitability.matrix_grade_classes.{key}: {g!r} is not a matrix grade 1..5"
-                    )
+                    ctx.shape(f"suitability.matrix_grade_classes.{key}")
                     continue
                 sc = float(scores[g - 1])
                 got = "suitable" if sc >= s else "moderately_suitable" if sc >= m else "unsuitable"
@@ -628,10 +635,7 @@ def _parse_params(ctx: _Ctx, suit: Mapping) -> SuitParams:
                 f"once, got {dict(classes)}"
             )
     else:
-        ctx.add(
-            "suitability.matrix_grade_classes: must map suitable / moderately_suitable / "
-            f"unsuitable to lists of matrix grades, got {classes!r}"
-        )
+        ctx.shape("suitability.matrix_grade_classes")
     return SuitParams(
         suitable=float(s),
         moderately_suitable=float(m),
@@ -643,28 +647,19 @@ def _parse_params(ctx: _Ctx, suit: Mapping) -> SuitParams:
 def _parse_target(ctx: _Ctx, name: str, tcfg, params: SuitParams) -> TargetSpec | None:
     where = f"suitability.targets.{name}"
     if not isinstance(tcfg, Mapping):
-        ctx.add(f"{where}: must be a mapping with combine, criteria, constraints")
+        ctx.shape(where)
         return None
-    n0 = len(ctx.problems)
-    extra = sorted(set(tcfg) - TARGET_KEYS)
-    if extra:
-        ctx.add(
-            f"{where}: unknown key(s) {', '.join(extra)} (check the spelling); allowed: "
-            f"{', '.join(sorted(TARGET_KEYS))}"
-        )
+    n0 = len(ctx.problems) + len(ctx.shapes)
     combine = tcfg.get("combine", "weighted_sum")
-    if combine not in COMBINES:
-        ctx.add(f"{where}.combine: {combine!r} is not allowed; use one of {', '.join(COMBINES)}")
-        return None
     raw_criteria = tcfg.get("criteria")
-    if not isinstance(raw_criteria, list) or not raw_criteria:
-        ctx.add(f"{where}.criteria: a target needs a non-empty list of criteria")
+    if combine not in COMBINES or not isinstance(raw_criteria, list) or not raw_criteria:
+        ctx.shape(where)
         return None
-    criteria = [_parse_criterion(ctx, name, i, c, combine) for i, c in enumerate(raw_criteria)]
     normalise = tcfg.get("normalise_weights", False)
-    if not isinstance(normalise, bool):
-        ctx.add(f"{where}.normalise_weights: must be true or false, got {normalise!r}")
+    if set(tcfg) - TARGET_KEYS or not isinstance(normalise, bool):
+        ctx.shape(where)  # parsed on, so that the other problems are reported too
         normalise = False
+    criteria = [_parse_criterion(ctx, name, i, c, combine) for i, c in enumerate(raw_criteria)]
     weights: tuple[float, ...] = ()
     if combine == "weighted_sum":
         missing = [
@@ -717,7 +712,11 @@ def _parse_target(ctx: _Ctx, name: str, tcfg, params: SuitParams) -> TargetSpec 
                 "masks would have no water grade; give one water criterion without `where`"
             )
     constraints = _parse_constraints(ctx, name, tcfg.get("constraints"))
-    if len(ctx.problems) > n0 or constraints is None or any(c is None for c in criteria):
+    if (
+        len(ctx.problems) + len(ctx.shapes) > n0
+        or constraints is None
+        or any(c is None for c in criteria)
+    ):
         return None
     zh, en = target_label(name, tcfg)
     return TargetSpec(
@@ -770,14 +769,13 @@ def _order_problems(ctx: _Ctx, suit: Mapping) -> None:
         elif n in seen:
             ctx.add(f"suitability.best_use_order: {n!r} is listed twice")
         seen.add(n)
-    if len(targets) > 254:
-        ctx.add(f"suitability.targets: {len(targets)} targets; at most 254 fit the best-use raster")
 
 
 def parse_suitability(
     suit: Mapping, layers: Iterable[str] | None = None, class_names: Iterable[str] | None = None
-) -> tuple[dict[str, TargetSpec], list[str]]:
-    """Parse every target of a ``suitability`` section: ({name: TargetSpec}, problems)."""
+) -> tuple[dict[str, TargetSpec], list[str], list[str]]:
+    """Parse every target of a ``suitability`` section: ({name: TargetSpec}, problems, the
+    keys whose values have a shape the config schema refuses)."""
     ctx = _Ctx(
         suit or {},
         KNOWN_LAYERS if layers is None else layers,
@@ -785,8 +783,8 @@ def parse_suitability(
     )
     params = _parse_params(ctx, ctx.suit)
     targets = ctx.suit.get("targets") or {}
-    if not isinstance(targets, Mapping) or not targets:
-        ctx.add("suitability.targets: needs at least one target use")
+    if not isinstance(targets, Mapping) or not 1 <= len(targets) <= 254:
+        ctx.shape("suitability.targets")  # 1..254 targets: the best-use raster's codes
         targets = {}
     specs = {}
     for name, tcfg in targets.items():
@@ -794,7 +792,7 @@ def parse_suitability(
         if spec is not None:
             specs[str(name)] = spec
     _order_problems(ctx, ctx.suit)
-    return specs, ctx.problems
+    return specs, ctx.problems, ctx.shapes
 
 
 def spec_problems(
@@ -802,14 +800,13 @@ def spec_problems(
     available_layers: Iterable[str] | None = None,
     class_names: Iterable[str] | None = None,
 ) -> list[str]:
-    """Every problem in the ``suitability`` section of a full config, as messages naming the
-    key path (target and criterion). `available_layers` defaults to `config_layers(cfg)`;
+    """Every problem in the ``suitability`` section of a full config that the config schema
+    cannot express, as messages naming the key path (target and criterion); the schema's own
+    problems are not repeated. `available_layers` defaults to `config_layers(cfg)`;
     `class_names` to the canonical classes of ``landuse.classes_table`` (or DOMAIN's list)."""
     suit = (cfg or {}).get("suitability")
-    if suit is None:
-        return []
     if not isinstance(suit, Mapping):
-        return ["suitability: must be a mapping"]
+        return []  # absent or not a mapping: the schema's problem
     layers = config_layers(cfg) if available_layers is None else list(available_layers)
     names = _class_names_from_cfg(cfg) if class_names is None else list(class_names)
     return parse_suitability(suit, layers, names)[1]
@@ -828,9 +825,10 @@ def parse_target(
     )
     params = _parse_params(ctx, ctx.suit)
     spec = _parse_target(ctx, name, target_cfg, params)
-    if ctx.problems or spec is None:
+    if ctx.problems or ctx.shapes or spec is None:
         raise ConfigError(
-            ctx.problems or [f"suitability.targets.{name}: invalid"], source="suitability"
+            ctx.problems + ctx.shapes or [f"suitability.targets.{name}: invalid"],
+            source="suitability",
         )
     return spec
 
@@ -838,7 +836,7 @@ def parse_target(
 def parse_all(
     suit_cfg: Mapping, classes_df: pd.DataFrame | None = None, layers: Iterable[str] | None = None
 ) -> dict[str, TargetSpec]:
-    specs, problems = parse_suitability(suit_cfg, layers, class_names_from(classes_df))
-    if problems:
-        raise ConfigError(problems, source="suitability")
+    specs, problems, shapes = parse_suitability(suit_cfg, layers, class_names_from(classes_df))
+    if problems or shapes:
+        raise ConfigError(problems + shapes, source="suitability")
     return specs
