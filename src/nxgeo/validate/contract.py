@@ -685,7 +685,7 @@ def _requirements(i: Item) -> str:
 
 
 def _kind_text(i: Item) -> str:
-    if i.kind == VECTOR:
+    if i.kind == VECTOR and i.geometry is not None:
         return f"vector, {i.geometry}s {GEOMETRY_ZH[i.geometry]}"
     if i.kind == LANDUSE:
         return "raster or DLTB polygons" if i.name == "files" else "raster"
