@@ -12,8 +12,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Property tests draw the same examples on every run (make test here equals make test in CI);
+# HYPOTHESIS_PROFILE=explore draws new ones each run, to look for new counter-examples.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 
 # The tiny sample: the whole region at 2 km, few parcels - the real DAG in about a minute.

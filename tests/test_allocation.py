@@ -308,3 +308,25 @@ def test_priority_is_benefit_per_m3():
     assert a.loc["A-1", "final_use"] == "natural_recovery"
     assert a.loc["A-1", "final_target"] == "natural_recovery"
     assert bal["n_fallback"].iloc[0] == 1
+
+
+def test_exact_never_reported_below_greedy_on_tiny_benefits():
+    """Found by hypothesis: benefits of 1e-30 and 1e-196 are below HiGHS's tolerances; the
+    exact pick (the 0-benefit-like option) was kept though worse than greedy's by a factor
+    1e166. The exact result is never worse than greedy's, relatively."""
+    opts = pd.DataFrame(
+        {
+            "parcel_id": ["P0000", "P0000"],
+            "adcode": ["640402", "640402"],
+            "opt_rank": [0, 1],
+            "target": ["t0", "t1"],
+            "use": ["u450", "u0"],
+            "demand_m3": [450.0, 0.0],
+            "benefit": [2.041814e-30, 8.149100e-196],
+        }
+    )
+    headroom = {"640323": -1000.0, "640181": -1000.0, "640402": 5000.0}
+    assign, balance = allocate(opts, headroom, solver="exact")
+    b = balance.set_index("adcode")
+    assert b.loc["640402", "exact_greedy_ratio"] >= 1 - 1e-9
+    assert assign.set_index("parcel_id").loc["P0000", "opt_rank"] == 0

@@ -252,7 +252,9 @@ def allocate(
                 exact = _greedy_county(o, cap, exact)
         bg = float(o.loc[list(greedy.values()), "benefit"].sum()) if greedy is not None else np.nan
         be = float(o.loc[list(exact.values()), "benefit"].sum()) if exact is not None else np.nan
-        if exact is not None and greedy is not None and be < bg - 1e-9 * max(1.0, abs(bg)):
+        # relative, like the ratio reported: an exact pick worse than greedy's by more than
+        # 1e-9 of it (HiGHS's tolerances on tiny benefits, a time limit) is never kept
+        if exact is not None and greedy is not None and be < bg - 1e-9 * abs(bg):
             log.warning(
                 "county %s: exact allocation (benefit %.6g) below greedy (%.6g): HiGHS "
                 "stopped early; keeping greedy's",
