@@ -9,6 +9,8 @@ CONFIG ?= config/config.yaml
 CORES  ?= 2
 # test workers (pytest-xdist, whole files per worker; the workflow tests share one tiny run)
 TEST_WORKERS ?= 2
+# more pytest arguments, e.g. make test PYTEST_ARGS="-k survey"
+PYTEST_ARGS ?=
 
 .PHONY: run test test-slow lint env sample validate clean-results bench bench-quick help peers
 
@@ -54,11 +56,11 @@ lint: env
 	$(BIN)/mypy
 
 test: env lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # the tests that each make a whole extra pipeline run (marked slow; CI runs them after make test)
 test-slow: env
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m slow
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m slow $(PYTEST_ARGS)
 
 clean-results:
 	rm -rf results/*/ .snakemake/log
