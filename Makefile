@@ -56,11 +56,11 @@ lint: env
 	$(BIN)/mypy
 
 test: env lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # the tests that each make a whole extra pipeline run (marked slow; CI runs them after make test)
 test-slow: env
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m slow $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m slow $(PYTEST_ARGS)
 
 clean-results:
 	rm -rf results/*/ .snakemake/log

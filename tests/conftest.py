@@ -84,6 +84,15 @@ def run_snakemake(
     return proc
 
 
+def pytest_collection_modifyitems(config, items):
+    """Order for two workers: one file of tiny-run tests first (its worker builds the run), then
+    the files that do not need it (the other worker meanwhile), then the other tiny-run files.
+    With `--no-loadscope-reorder` (make test) pytest-xdist hands out whole files in this order."""
+    tiny = {it.path for it in items if "tiny_run" in getattr(it, "fixturenames", ())}
+    first = min(tiny, key=lambda p: (p.name != "test_workflow.py", p.name), default=None)
+    items.sort(key=lambda it: 0 if it.path == first else (2 if it.path in tiny else 1))
+
+
 def _build_tiny_run(workdir: Path) -> None:
     tiny_config(workdir, survey_landuse=True)
     run_snakemake(workdir, "sample")
