@@ -546,3 +546,17 @@ def test_ownership_transitions_by_county(tmp_path):
     assert t[(B, "collective", "state")] == 0.0
     assert df.loc[df["changed"], "area_ha"].sum() == pytest.approx(150.0)
     assert (tmp_path / "t.csv").exists() and not list(tmp_path.glob(".*tmp*"))
+
+
+def test_third_survey_working_classes_are_read(tmp_path, scheme):
+    """三调's working classes that are not GB/T 21010-2017 codes (05H1, 08H1, 08H2, 08H2A, 0810A,
+    1104A, 1107A) and a 可调整 K suffix are read, each to its own row of the scheme table."""
+    src = small_dltb()
+    src["DLBM"] = ["05H1", "08H2A", "1104A", "0201K", "1107A", "08H1"]
+    got = read_dltb_frame(tmp_path, scheme, src)
+    codes = dict(zip(got["dlbm"], got["code"]))
+    assert codes == {"05H1": 591, "08H2A": 893, "1104A": 11041, "0201": 201, "1107A": 11071,
+                     "08H1": 891}
+    canon = scheme.table.set_index("code")["canonical"]
+    assert [canon[c] for c in (591, 893, 891)] == ["built"] * 3
+    assert canon[11041] == canon[11071] == "water"
