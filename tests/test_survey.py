@@ -555,8 +555,14 @@ def test_third_survey_working_classes_are_read(tmp_path, scheme):
     src["DLBM"] = ["05H1", "08H2A", "1104A", "0201K", "1107A", "08H1"]
     got = read_dltb_frame(tmp_path, scheme, src)
     codes = dict(zip(got["dlbm"], got["code"]))
-    assert codes == {"05H1": 591, "08H2A": 893, "1104A": 11041, "0201": 201, "1107A": 11071,
-                     "08H1": 891}
+    assert codes == {
+        "05H1": 591,
+        "08H2A": 893,
+        "1104A": 11041,
+        "0201": 201,
+        "1107A": 11071,
+        "08H1": 891,
+    }
     canon = scheme.table.set_index("code")["canonical"]
     assert [canon[c] for c in (591, 893, 891)] == ["built"] * 3
     assert canon[11041] == canon[11071] == "water"
