@@ -5,15 +5,15 @@ rule candidates:
     """Parcels of one reach: homestead greening, mine remediation, sand control, state-owned
     waste land, land consolidation (before water)."""
     input:
-        suitability=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/best_use.tif",
-        terrain=f"{RESULTS}/{{year}}/reaches/{{reach}}/slope.tif",
-        zones=f"{RESULTS}/{{year}}/reaches/{{reach}}/zone_county.tif",
+        suitability=OUT.suitability("best_use.tif"),
+        terrain=OUT.reach("slope"),
+        zones=OUT.zone("county"),
         # survey codes: the codes of state-owned waste land (pathways.state_wasteland) and the
         # field ridges (三调 1203) of land consolidation
-        landuse_code=f"{RESULTS}/{{year}}/reaches/{{reach}}/landuse_code.tif",
+        landuse_code=OUT.reach("landuse_code"),
         # ownership (1 state-owned, 2 collective, 0 unknown): state-owned waste land
-        ownership=f"{RESULTS}/{{year}}/reaches/{{reach}}/ownership.tif",
-        vectors=f"{RESULTS}/common/vectors.gpkg",
+        ownership=OUT.reach("ownership"),
+        vectors=OUT.vectors(),
         demand=config["inputs"]["tables"]["water_demand"],
         # the finest DEM: the slope inside every mine at its own resolution (hazard flag)
         hazard_dem=(config["pathways"]["mine_remediation"]["hazard_dem"]
@@ -21,8 +21,8 @@ rule candidates:
         classes=CLASSES_TABLE,
         validated=table_gates("water_demand"),
     output:
-        gpkg=f"{RESULTS}/{{year}}/reaches/{{reach}}/candidates.gpkg",
-        stats=f"{RESULTS}/{{year}}/reaches/{{reach}}/candidates_stats.json",
+        gpkg=OUT.reach_candidates(),
+        stats=OUT.reach_candidates_stats(),
     params:
         pathways=config["pathways"],
         suitability=config["suitability"],
@@ -31,9 +31,9 @@ rule candidates:
         mu_per_ha=config["landuse"].get("mu_per_ha", 15),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/candidates_{{reach}}.log",
+        OUT.log("candidates_{reach}"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/candidates_{{reach}}.tsv"
+        OUT.benchmark("candidates_{reach}")
     threads: 1
     resources:
         mem_mb=3000,
@@ -46,8 +46,8 @@ rule allocate_water:
     (unit-cost table); write the styled candidates.gpkg, the summary by county and pathway,
     and the water balance."""
     input:
-        reaches=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/candidates.gpkg", reach=REACHES),
-        vectors=f"{RESULTS}/common/vectors.gpkg",
+        reaches=each_reach(OUT.reach_candidates()),
+        vectors=OUT.vectors(),
         budgets=config["inputs"]["tables"]["water_budgets"],
         demand=config["inputs"]["tables"]["water_demand"],
         carbon=config["inputs"]["tables"]["carbon_pools"],
@@ -60,11 +60,11 @@ rule allocate_water:
         # the previous survey year's parcels: their ids are carried by overlap (nxgeo.tracking)
         previous=previous_candidates,
     output:
-        gpkg=f"{RESULTS}/{{year}}/candidates.gpkg",
-        summary=f"{RESULTS}/{{year}}/tables/candidates_summary.csv",
-        water_balance=f"{RESULTS}/{{year}}/tables/water_balance.csv",
-        gains=f"{RESULTS}/{{year}}/tables/candidates_service_gains.csv",
-        pathways=f"{RESULTS}/{{year}}/tables/candidates_pathways.csv",
+        gpkg=OUT.candidates(),
+        summary=OUT.table("candidates_summary"),
+        water_balance=OUT.table("water_balance"),
+        gains=OUT.table("candidates_service_gains"),
+        pathways=OUT.table("candidates_pathways"),
     params:
         water=config["water"],
         pathways=config["pathways"],
@@ -75,9 +75,9 @@ rule allocate_water:
         classes_table=config["landuse"]["classes_table"],
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/allocate_water.log",
+        OUT.log("allocate_water"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/allocate_water.tsv"
+        OUT.benchmark("allocate_water")
     threads: 1
     resources:
         mem_mb=3000,

@@ -9,10 +9,14 @@ from pathlib import Path
 os.environ.setdefault("GDAL_CACHEMAX", "32")
 
 from nxgeo.landuse import SCHEMES
+from nxgeo.layout import YEAR_A, YEAR_B, Layout
 from nxgeo.paths import contract_files, contract_inputs, sample_outputs, with_sidecars
 from nxgeo.validate.scope import scope_file, scopes
 
 RESULTS = config.get("results_dir", "results")
+# Every result path comes from the registry (nxgeo.layout): OUT.reach("slope") is
+# RESULTS/{year}/reaches/{reach}/slope.tif, OUT.table("gep_by_county", year=2024) a file.
+OUT = Layout(RESULTS)
 YEARS = [int(y) for y in config["years"]]
 REACHES = list(config["reaches"])
 NXGEO_VERSION = nxgeo.__version__
@@ -32,6 +36,11 @@ wildcard_constraints:
     reach=r"[a-z][a-z0-9_]*",
     year_a=r"\d{4}",
     year_b=r"\d{4}",
+
+
+def each_reach(pattern, **more):
+    """`pattern` for every reach ({year} and the other wildcards kept; `more` expanded too)."""
+    return expand(pattern, reach=REACHES, **more, allow_missing=True)
 
 
 def inputs_for_year(year):
@@ -56,8 +65,8 @@ SCOPE_FILES = {scope_file(s)[:-5]: s for s in SHARED_SCOPES}
 
 def scope_json(scope):
     if scope.startswith("landuse:"):
-        return f"{RESULTS}/{scope.split(':')[1]}/validation/landuse.json"
-    return f"{RESULTS}/common/validation/items/{scope_file(scope)}"
+        return OUT.validation("landuse.json", year=scope.split(":")[1])
+    return OUT.validation_item(scope_file(scope)[: -len(".json")])
 
 
 def table_gates(*names):
@@ -135,8 +144,8 @@ POLYGON_TABLES = ["by_code", "by_class", "by_group", "ownership", "reconcile", "
 def ownership_table_of(year):
     """The ownership inventory of a year: from the polygons (format polygons) or the raster."""
     if LANDUSE_FORMAT == "polygons":
-        return f"{RESULTS}/{year}/tables/inventory_polygons_ownership.csv"
-    return f"{RESULTS}/{year}/tables/inventory_ownership.csv"
+        return OUT.table("inventory_polygons_ownership", year=year)
+    return OUT.table("inventory_ownership", year=year)
 
 
 COMPARE = [(int(a), int(b)) for a, b in config.get("compare", [])]
@@ -151,7 +160,7 @@ def previous_year(year):
 def previous_candidates(wc):
     """The previous survey year's candidates.gpkg, whose ids this year's parcels carry."""
     a = previous_year(wc.year)
-    return [f"{RESULTS}/{a}/candidates.gpkg"] if a is not None else []
+    return [OUT.candidates(year=a)] if a is not None else []
 
 
 # consecutive survey years (the cumulative progress) and the configured comparisons
@@ -168,38 +177,35 @@ TARGETS = best_use_order(config["suitability"])
 
 def suitability_layers(wc):
     """Layer name -> reach raster for the suitability overlay."""
-    d = f"{RESULTS}/{wc.year}/reaches/{wc.reach}"
-    layers = {"landuse": f"{d}/landuse.tif", "elevation": f"{d}/dem.tif",
-              "precipitation": f"{d}/precipitation.tif", "slope": f"{d}/slope.tif",
-              "ls": f"{d}/ls.tif", "distance_water": f"{d}/distance_water.tif",
-              "distance_roads": f"{d}/distance_roads.tif",
-              "distance_settlements": f"{d}/distance_settlements.tif"}
+    y, r = wc.year, wc.reach
+    layers = {"landuse": OUT.reach("landuse", y, r), "elevation": OUT.reach("dem", y, r),
+              "precipitation": OUT.reach("precipitation", y, r),
+              **{name: OUT.reach(name, y, r) for name in ("slope", "ls", "distance_water",
+                                                          "distance_roads",
+                                                          "distance_settlements")}}
     for name in ZONE_LAYERS:
         if name != "county":
-            layers[name] = f"{d}/zone_{name}.tif"
+            layers[name] = OUT.zone(name, y, r)
     for name in ("soil_k", "sand_fraction"):
         if name in STATIC_RASTERS:
-            layers[name] = f"{d}/{name}.tif"
+            layers[name] = OUT.reach(name, y, r)
     return layers
 
 
 def year_outputs(year):
     """The tables and layers of one survey year (what maps, provenance and report summarise)."""
-    y = f"{RESULTS}/{year}"
-    out = [f"{y}/validation/report.json", f"{y}/candidates.gpkg",
-           f"{y}/tables/inventory_by_class.csv", f"{y}/tables/water_capacity.csv",
-           f"{y}/tables/services_by_county.csv", f"{y}/tables/candidates_summary.csv",
-           f"{y}/tables/gep_by_county.csv", f"{y}/tables/programme.csv",
-           f"{y}/programme.gpkg", f"{y}/tables/programme_summary.csv",
-           f"{y}/tables/programme_marginal.csv", f"{y}/tables/programme_vs_001.csv",
-           f"{y}/tables/county_scorecard.csv",
-           f"{y}/export"]
-    out += [f"{RESULTS}/{b}/compare/{a}_{b}/gep_change_by_county.csv" for a, b in COMPARE
-            if b == year]
-    out += [f"{RESULTS}/{b}/compare/{a}_{b}/greening_ledger.csv" for a, b in COMPARE if b == year]
-    out += [f"{RESULTS}/{b}/compare/{a}_{b}/transition_matrix.csv" for a, b in COMPARE if b == year]
-    out += [f"{y}/tables/inventory_ownership.csv"]
-    out += [f"{RESULTS}/{b}/compare/{a}_{b}/ownership_change.csv" for a, b in COMPARE if b == year]
+    tables = ["inventory_by_class", "water_capacity", "services_by_county", "candidates_summary",
+              "gep_by_county", "programme"]
+    out = [OUT.validation("report.json", year), OUT.candidates(year),
+           *[OUT.table(t, year) for t in tables], OUT.programme(year),
+           *[OUT.table(t, year) for t in ("programme_summary", "programme_marginal",
+                                          "programme_vs_001", "county_scorecard")],
+           OUT.export(year)]
+    pairs = [(a, b) for a, b in COMPARE if b == year]
+    for name in ("gep_change_by_county", "greening_ledger", "transition_matrix"):
+        out += [OUT.compare(f"{name}.csv", a, b) for a, b in pairs]
+    out += [OUT.table("inventory_ownership", year)]
+    out += [OUT.compare("ownership_change.csv", a, b) for a, b in pairs]
     if LANDUSE_FORMAT == "polygons":
-        out += [f"{y}/tables/inventory_polygons_{key}.csv" for key in POLYGON_TABLES]
+        out += [OUT.table(f"inventory_polygons_{key}", year) for key in POLYGON_TABLES]
     return out

@@ -8,19 +8,19 @@ from nxgeo.candidates.parcels import PATHWAYS as EXPORT_PATHWAYS
 rule export:
     """results/<year>/export/: candidates.gdb, shp/<pathway>.shp + field_names.csv, tables.xlsx."""
     input:
-        candidates=f"{RESULTS}/{{year}}/candidates.gpkg",
-        tables=[f"{RESULTS}/{{year}}/tables/{t}.csv" for t in config["export"]["tables"]],
+        candidates=OUT.candidates(),
+        tables=[OUT.table(t) for t in config["export"]["tables"]],
     output:
-        directory(f"{RESULTS}/{{year}}/export"),
+        directory(OUT.export()),
     params:
         tables=list(config["export"]["tables"]),
         pathways=list(EXPORT_PATHWAYS),
         crs=config["export"]["crs"],
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/export.log",
+        OUT.log("export"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/export.tsv"
+        OUT.benchmark("export")
     threads: 1
     resources:
         mem_mb=2000,

@@ -5,26 +5,26 @@ rule inventory:
     """Area by canonical class, by source code and by ownership type (权属) from the grid
     rasters, per county and reach (coverage-weighted), reconciled with the zone polygons."""
     input:
-        canonical=f"{RESULTS}/{{year}}/grid/landuse.tif",
-        codes=f"{RESULTS}/{{year}}/grid/landuse_code.tif",
-        ownership=f"{RESULTS}/{{year}}/grid/ownership.tif",
-        vectors=f"{RESULTS}/common/vectors.gpkg",
+        canonical=OUT.grid("landuse"),
+        codes=OUT.grid("landuse_code"),
+        ownership=OUT.grid("ownership"),
+        vectors=OUT.vectors(),
         classes=CLASSES_TABLE,
         scheme_table=SCHEME_TABLE,
     output:
-        by_class=f"{RESULTS}/{{year}}/tables/inventory_by_class.csv",
-        by_code=f"{RESULTS}/{{year}}/tables/inventory_by_code.csv",
-        reconcile=f"{RESULTS}/{{year}}/tables/inventory_reconcile.csv",
-        ownership=f"{RESULTS}/{{year}}/tables/inventory_ownership.csv",
+        by_class=OUT.table("inventory_by_class"),
+        by_code=OUT.table("inventory_by_code"),
+        reconcile=OUT.table("inventory_reconcile"),
+        ownership=OUT.table("inventory_ownership"),
     params:
         scheme=config["inputs"]["landuse"]["scheme"],
         classes_table=config["landuse"]["classes_table"],
         mu_per_ha=config["landuse"].get("mu_per_ha", 15),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/inventory.log",
+        OUT.log("inventory"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/inventory.tsv"
+        OUT.benchmark("inventory")
     threads: 1
     resources:
         mem_mb=2000,
@@ -39,13 +39,13 @@ if LANDUSE_FORMAT == "polygons":
         三调 code, class, major group (三大类) and ownership, per county and reach, reconciled
         exactly with the polygons, and beside the raster inventory (docs/survey.md)."""
         input:
-            dltb=f"{RESULTS}/{{year}}/survey/dltb.gpkg",
-            vectors=f"{RESULTS}/common/vectors.gpkg",
-            raster_by_class=f"{RESULTS}/{{year}}/tables/inventory_by_class.csv",
+            dltb=OUT.dltb(),
+            vectors=OUT.vectors(),
+            raster_by_class=OUT.table("inventory_by_class"),
             classes=CLASSES_TABLE,
             scheme_table=SCHEME_TABLE,
         output:
-            **{key: f"{RESULTS}/{{year}}/tables/inventory_polygons_{key}.csv"
+            **{key: OUT.table(f"inventory_polygons_{key}")
                for key in POLYGON_TABLES},
         params:
             scheme=config["inputs"]["landuse"]["scheme"],
@@ -54,9 +54,9 @@ if LANDUSE_FORMAT == "polygons":
             mu_per_ha=config["landuse"].get("mu_per_ha", 15),
             version=NXGEO_VERSION,
         log:
-            f"{RESULTS}/{{year}}/logs/inventory_polygons.log",
+            OUT.log("inventory_polygons"),
         benchmark:
-            f"{RESULTS}/{{year}}/benchmarks/inventory_polygons.tsv"
+            OUT.benchmark("inventory_polygons")
         threads: 1
         resources:
             mem_mb=4000,
@@ -71,20 +71,20 @@ rule ownership_change:
     input:
         a=lambda wc: ownership_table_of(wc.year_a),
         b=lambda wc: ownership_table_of(wc.year_b),
-        own_a=f"{RESULTS}/{{year_a}}/grid/ownership.tif",
-        own_b=f"{RESULTS}/{{year_b}}/grid/ownership.tif",
-        vectors=f"{RESULTS}/common/vectors.gpkg",
+        own_a=OUT.grid("ownership", year="{year_a}"),
+        own_b=OUT.grid("ownership", year="{year_b}"),
+        vectors=OUT.vectors(),
     output:
-        csv=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/ownership_change.csv",
-        transitions=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/ownership_transitions.csv",
+        csv=OUT.compare("ownership_change.csv"),
+        transitions=OUT.compare("ownership_transitions.csv"),
     params:
         mu_per_ha=config["landuse"].get("mu_per_ha", 15),
         block_size=config["grid"].get("block_size", 512),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year_b}}/logs/ownership_change_{{year_a}}.log",
+        OUT.log("ownership_change_{year_a}", year="{year_b}"),
     benchmark:
-        f"{RESULTS}/{{year_b}}/benchmarks/ownership_change_{{year_a}}.tsv"
+        OUT.benchmark("ownership_change_{year_a}", year="{year_b}")
     threads: 1
     resources:
         mem_mb=500,

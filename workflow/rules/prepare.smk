@@ -7,7 +7,7 @@ rule validate_scope:
     input:
         unpack(lambda wc: scope_inputs(SCOPE_FILES[wc.scope])),
     output:
-        json=f"{RESULTS}/common/validation/items/{{scope}}.json",
+        json=OUT.validation_item("{scope}"),
     wildcard_constraints:
         scope="|".join(SCOPE_FILES),
     params:
@@ -16,9 +16,9 @@ rule validate_scope:
         view=lambda wc: scope_view(SCOPE_FILES[wc.scope]),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/common/logs/validate_{{scope}}.log",
+        OUT.common_log("validate_{scope}"),
     benchmark:
-        f"{RESULTS}/common/benchmarks/validate_{{scope}}.tsv"
+        OUT.common_benchmark("validate_{scope}")
     threads: 1
     resources:
         mem_mb=2000,
@@ -33,15 +33,15 @@ rule validate_landuse:
     input:
         unpack(lambda wc: scope_inputs(f"landuse:{wc.year}")),
     output:
-        json=f"{RESULTS}/{{year}}/validation/landuse.json",
+        json=OUT.validation("landuse.json"),
     params:
         scope=lambda wc: f"landuse:{wc.year}",
         view=lambda wc: scope_view(f"landuse:{wc.year}"),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/validate_landuse.log",
+        OUT.log("validate_landuse"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/validate_landuse.tsv"
+        OUT.benchmark("validate_landuse")
     threads: 1
     resources:
         mem_mb=2000,
@@ -55,15 +55,15 @@ rule validate_common:
     input:
         scopes=[scope_json(s) for s in SHARED_SCOPES],
     output:
-        md=f"{RESULTS}/common/validation/report.md",
-        json=f"{RESULTS}/common/validation/report.json",
+        md=OUT.common_validation("report.md"),
+        json=OUT.common_validation("report.json"),
     params:
         what="the shared inputs",
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/common/logs/validate_common.log",
+        OUT.common_log("validate_common"),
     benchmark:
-        f"{RESULTS}/common/benchmarks/validate_common.tsv"
+        OUT.common_benchmark("validate_common")
     threads: 1
     resources:
         mem_mb=500,
@@ -77,15 +77,15 @@ rule validate_inputs:
     input:
         scopes=lambda wc: [scope_json(s) for s in [*SHARED_SCOPES, f"landuse:{wc.year}"]],
     output:
-        md=f"{RESULTS}/{{year}}/validation/report.md",
-        json=f"{RESULTS}/{{year}}/validation/report.json",
+        md=OUT.validation("report.md"),
+        json=OUT.validation("report.json"),
     params:
         what=lambda wc: wc.year,
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/validate_inputs.log",
+        OUT.log("validate_inputs"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/validate_inputs.tsv"
+        OUT.benchmark("validate_inputs")
     threads: 1
     resources:
         mem_mb=500,
@@ -100,15 +100,15 @@ rule prepare_vectors:
         contract_inputs(config, kinds=("vector_",)),
         validated=scope_json("vectors"),
     output:
-        gpkg=f"{RESULTS}/common/vectors.gpkg",
+        gpkg=OUT.vectors(),
     params:
         vectors=config["inputs"]["vectors"],
         crs=config["grid"]["crs"],
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/common/logs/prepare_vectors.log",
+        OUT.common_log("prepare_vectors"),
     benchmark:
-        f"{RESULTS}/common/benchmarks/prepare_vectors.tsv"
+        OUT.common_benchmark("prepare_vectors")
     threads: 1
     resources:
         mem_mb=2000,
@@ -123,15 +123,15 @@ rule prepare_grid:
         counties_sidecars=with_sidecars(config["inputs"]["vectors"]["counties"]["path"])[1:],
         validated=scope_json("counties"),
     output:
-        grid=f"{RESULTS}/common/grid.json",
+        grid=OUT.grid_json(),
     params:
         counties=config["inputs"]["vectors"]["counties"],
         grid=config["grid"],
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/common/logs/prepare_grid.log",
+        OUT.common_log("prepare_grid"),
     benchmark:
-        f"{RESULTS}/common/benchmarks/prepare_grid.tsv"
+        OUT.common_benchmark("prepare_grid")
     threads: 1
     resources:
         mem_mb=1000,
@@ -145,10 +145,10 @@ rule prepare_raster:
     input:
         src=lambda wc: STATIC_RASTERS[wc.name],
         src_sidecars=lambda wc: with_sidecars(STATIC_RASTERS[wc.name])[1:],
-        grid=f"{RESULTS}/common/grid.json",
+        grid=OUT.grid_json(),
         validated=lambda wc: scope_json(f"raster:{wc.name}"),
     output:
-        f"{RESULTS}/common/grid/{{name}}.tif",
+        OUT.common_grid(),
     wildcard_constraints:
         name="|".join(STATIC_RASTERS) or "-",
     params:
@@ -158,9 +158,9 @@ rule prepare_raster:
         block_size=config["grid"].get("block_size", 512),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/common/logs/prepare_raster_{{name}}.log",
+        OUT.common_log("prepare_raster_{name}"),
     benchmark:
-        f"{RESULTS}/common/benchmarks/prepare_raster_{{name}}.tsv"
+        OUT.common_benchmark("prepare_raster_{name}")
     threads: 1
     resources:
         mem_mb=1000,
@@ -176,11 +176,11 @@ if LANDUSE_FORMAT == "polygons":
         input:
             dltb=lambda wc: with_sidecars(config["inputs"]["landuse"]["files"][landuse_key(wc.year)]),
             validated=lambda wc: scope_json(f"landuse:{wc.year}"),
-            vectors=f"{RESULTS}/common/vectors.gpkg",
+            vectors=OUT.vectors(),
             classes=CLASSES_TABLE,
             scheme_table=SCHEME_TABLE,
         output:
-            gpkg=f"{RESULTS}/{{year}}/survey/dltb.gpkg",
+            gpkg=OUT.dltb(),
         params:
             path=lambda wc: config["inputs"]["landuse"]["files"][landuse_key(wc.year)],
             polygons=config["inputs"]["landuse"]["polygons"],
@@ -189,9 +189,9 @@ if LANDUSE_FORMAT == "polygons":
             crs=config["grid"]["crs"],
             version=NXGEO_VERSION,
         log:
-            f"{RESULTS}/{{year}}/logs/prepare_dltb.log",
+            OUT.log("prepare_dltb"),
         benchmark:
-            f"{RESULTS}/{{year}}/benchmarks/prepare_dltb.tsv"
+            OUT.benchmark("prepare_dltb")
         threads: 1
         resources:
             mem_mb=4000,
@@ -203,7 +203,7 @@ def landuse_source(wc):
     """What prepare_landuse reads: the land-use raster (and ownership raster) of the year, or
     the prepared DLTB."""
     if LANDUSE_FORMAT == "polygons":
-        return {"landuse": f"{RESULTS}/{wc.year}/survey/dltb.gpkg"}
+        return {"landuse": OUT.dltb(year=wc.year)}
     path = config["inputs"]["landuse"]["files"][landuse_key(wc.year)]
     out = {"landuse": path, "landuse_sidecars": with_sidecars(path)[1:]}
     own = ownership_file(wc.year)
@@ -218,14 +218,14 @@ rule prepare_landuse:
     input:
         unpack(landuse_source),
         validated=lambda wc: scope_json(f"landuse:{wc.year}"),
-        grid=f"{RESULTS}/common/grid.json",
-        vectors=f"{RESULTS}/common/vectors.gpkg",
+        grid=OUT.grid_json(),
+        vectors=OUT.vectors(),
         classes=CLASSES_TABLE,
         scheme_table=SCHEME_TABLE,
     output:
-        codes=f"{RESULTS}/{{year}}/grid/landuse_code.tif",
-        canonical=f"{RESULTS}/{{year}}/grid/landuse.tif",
-        ownership=f"{RESULTS}/{{year}}/grid/ownership.tif",
+        codes=OUT.grid("landuse_code"),
+        canonical=OUT.grid("landuse"),
+        ownership=OUT.grid("ownership"),
     params:
         scheme=config["inputs"]["landuse"]["scheme"],
         classes_table=config["landuse"]["classes_table"],
@@ -235,9 +235,9 @@ rule prepare_landuse:
         supersample=config["inputs"]["landuse"]["polygons"]["supersample"],
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/prepare_landuse.log",
+        OUT.log("prepare_landuse"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/prepare_landuse.tsv"
+        OUT.benchmark("prepare_landuse")
     threads: 1
     resources:
         mem_mb=2000,
@@ -249,17 +249,17 @@ rule clip_static:
     """The year-independent rasters (DEM, precipitation, optional ones) cut to one reach, once
     for all survey years (each year's folder gets a copy: rule reach_static)."""
     input:
-        rasters=[f"{RESULTS}/common/grid/{name}.tif" for name in STATIC_RASTERS],
-        vectors=f"{RESULTS}/common/vectors.gpkg",
+        rasters=[OUT.common_grid(name) for name in STATIC_RASTERS],
+        vectors=OUT.vectors(),
     output:
-        **{name: f"{RESULTS}/common/reaches/{{reach}}/{name}.tif" for name in STATIC_RASTERS},
+        **{name: OUT.common_reach(name) for name in STATIC_RASTERS},
     params:
         block_size=config["grid"].get("block_size", 512),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/common/logs/clip_static_{{reach}}.log",
+        OUT.common_log("clip_static_{reach}"),
     benchmark:
-        f"{RESULTS}/common/benchmarks/clip_static_{{reach}}.tsv"
+        OUT.common_benchmark("clip_static_{reach}")
     threads: 1
     resources:
         mem_mb=2000,
@@ -271,17 +271,17 @@ rule clip_reach:
     """One year's land use (canonical classes and source codes) and ownership cut to one
     reach, as COGs."""
     input:
-        **{name: f"{RESULTS}/{{year}}/grid/{name}.tif" for name in YEAR_LAYERS},
-        vectors=f"{RESULTS}/common/vectors.gpkg",
+        **{name: OUT.grid(name) for name in YEAR_LAYERS},
+        vectors=OUT.vectors(),
     output:
-        **{name: f"{RESULTS}/{{year}}/reaches/{{reach}}/{name}.tif" for name in YEAR_LAYERS},
+        **{name: OUT.reach(name) for name in YEAR_LAYERS},
     params:
         block_size=config["grid"].get("block_size", 512),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/clip_reach_{{reach}}.log",
+        OUT.log("clip_reach_{reach}"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/clip_reach_{{reach}}.tsv"
+        OUT.benchmark("clip_reach_{reach}")
     threads: 1
     resources:
         mem_mb=2000,
@@ -294,15 +294,15 @@ rule reach_static:
     ..., terrain), computed once in results/common/reaches/: every year's folder stays
     complete on its own, and a new survey year costs a copy, not a recomputation."""
     input:
-        **{name: f"{RESULTS}/common/reaches/{{reach}}/{name}.tif"
+        **{name: OUT.common_reach(name)
            for name in [*STATIC_RASTERS, *TERRAIN_LAYERS]},
     output:
-        **{name: f"{RESULTS}/{{year}}/reaches/{{reach}}/{name}.tif"
+        **{name: OUT.reach(name)
            for name in [*STATIC_RASTERS, *TERRAIN_LAYERS]},
     log:
-        f"{RESULTS}/{{year}}/logs/reach_static_{{reach}}.log",
+        OUT.log("reach_static_{reach}"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/reach_static_{{reach}}.tsv"
+        OUT.benchmark("reach_static_{reach}")
     threads: 1
     resources:
         mem_mb=500,

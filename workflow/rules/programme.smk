@@ -7,21 +7,21 @@ rule programme:
     and the greedy baseline; re-solved at budget ±10 % for the marginal value of one more 亿元;
     cost per 亩 next to seed 001's figures."""
     input:
-        candidates=f"{RESULTS}/{{year}}/candidates.gpkg",
-        water_balance=f"{RESULTS}/{{year}}/tables/water_balance.csv",
+        candidates=OUT.candidates(),
+        water_balance=OUT.table("water_balance"),
     output:
-        table=f"{RESULTS}/{{year}}/tables/programme.csv",
-        gpkg=f"{RESULTS}/{{year}}/programme.gpkg",
-        summary=f"{RESULTS}/{{year}}/tables/programme_summary.csv",
-        marginal=f"{RESULTS}/{{year}}/tables/programme_marginal.csv",
-        reference=f"{RESULTS}/{{year}}/tables/programme_vs_001.csv",
+        table=OUT.table("programme"),
+        gpkg=OUT.programme(),
+        summary=OUT.table("programme_summary"),
+        marginal=OUT.table("programme_marginal"),
+        reference=OUT.table("programme_vs_001"),
     params:
         programme=config["programme"],
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/programme.log",
+        OUT.log("programme"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/programme.tsv"
+        OUT.benchmark("programme")
     threads: 1
     resources:
         mem_mb=1500,

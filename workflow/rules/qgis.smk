@@ -29,7 +29,7 @@ def _year_patterns(suffix):
             continue
         for f in r.output:
             pat = _plain(str(f))
-            if not pat.endswith(suffix) or not pat.startswith(f"{RESULTS}/{{year}}/"):
+            if not pat.endswith(suffix) or not pat.startswith(OUT.year("") + "/"):
                 continue
             if set(_WILDCARD.findall(pat)) - {"year", "reach"}:
                 continue
@@ -40,7 +40,7 @@ def _year_patterns(suffix):
 
 def _compare_patterns(suffix):
     out = []
-    head = f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/"
+    head = OUT.compare_dir() + "/"
     for r in workflow.rules:
         if not _wanted(r):
             continue
@@ -63,8 +63,8 @@ GIS_RASTERS = _expand_reach(_year_patterns(".tif"))
 GIS_TABLES = _expand_reach(_year_patterns(".csv"))
 GIS_SIDECARS = [str(s) for r in GIS_RASTERS for s in _sidecars(r)]
 GIS_CSVT = [t[:-4] + ".csvt" for t in GIS_TABLES]
-_GRID_STEMS = [Path(r).stem for r in GIS_RASTERS if r.startswith(f"{RESULTS}/{{year}}/grid/")]
-GIS_MOSAICS = [f"{RESULTS}/{{year}}/qgis/{s}.vrt" for s in _mosaic_stems(
+_GRID_STEMS = [Path(r).stem for r in GIS_RASTERS if r.startswith(OUT.year("grid/"))]
+GIS_MOSAICS = [OUT.mosaic(s) for s in _mosaic_stems(
     [r for r in GIS_RASTERS if "/reaches/" in r], _GRID_STEMS)]
 COMPARE_RASTERS = _compare_patterns(".tif")
 COMPARE_TABLES = _compare_patterns(".csv")
@@ -91,9 +91,9 @@ rule gis_compare:
         classes_table=config["landuse"]["classes_table"],
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year_b}}/logs/gis_compare_{{year_a}}_{{year_b}}.log",
+        OUT.log("gis_compare_{year_a}_{year_b}", year="{year_b}"),
     benchmark:
-        f"{RESULTS}/{{year_b}}/benchmarks/gis_compare_{{year_a}}_{{year_b}}.tsv"
+        OUT.benchmark("gis_compare_{year_a}_{year_b}", year="{year_b}")
     threads: 1
     resources:
         mem_mb=1000,
@@ -107,15 +107,15 @@ rule qgis_project:
     input:
         rasters=GIS_RASTERS,
         tables=GIS_TABLES,
-        candidates=f"{RESULTS}/{{year}}/candidates.gpkg",
-        vectors=f"{RESULTS}/common/vectors.gpkg",
-        dem=f"{RESULTS}/common/grid/dem.tif",
+        candidates=OUT.candidates(),
+        vectors=OUT.vectors(),
+        dem=OUT.common_grid("dem"),
         classes=CLASSES_TABLE,
         scheme=SCHEME_TABLE,
         compare=lambda wc: _compare_files(
             [p[:-4] + ".qml" for p in COMPARE_RASTERS] + COMPARE_RASTERS, wc.year),
     output:
-        qgz=f"{RESULTS}/{{year}}/nxgeo_{{year}}.qgz",
+        qgz=OUT.qgz(),
         sidecars=GIS_SIDECARS,
         csvt=GIS_CSVT,
         mosaics=GIS_MOSAICS,
@@ -126,9 +126,9 @@ rule qgis_project:
         classes_table=config["landuse"]["classes_table"],
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/qgis_project.log",
+        OUT.log("qgis_project"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/qgis_project.tsv"
+        OUT.benchmark("qgis_project")
     threads: 1
     resources:
         mem_mb=2000,

@@ -10,17 +10,16 @@ rule maps:
     """Overview per pathway, one sheet per county (detail sheets where dense), best use,
     suitability grades, land use."""
     input:
-        candidates=f"{RESULTS}/{{year}}/candidates.gpkg",
-        best_use=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/suitability/best_use.tif",
-                        reach=REACHES),
-        landuse=f"{RESULTS}/{{year}}/grid/landuse.tif",
-        vectors=f"{RESULTS}/common/vectors.gpkg",
-        dem=f"{RESULTS}/common/grid/dem.tif",
+        candidates=OUT.candidates(),
+        best_use=each_reach(OUT.suitability("best_use.tif")),
+        landuse=OUT.grid("landuse"),
+        vectors=OUT.vectors(),
+        dem=OUT.common_grid("dem"),
         classes=CLASSES_TABLE,
         **COUNTY_NAMES,
         validated=table_gates(*COUNTY_NAMES),
     output:
-        directory(f"{RESULTS}/{{year}}/maps"),
+        directory(OUT.maps()),
     params:
         results_dir=RESULTS,
         classes_table=config["landuse"]["classes_table"],
@@ -28,9 +27,9 @@ rule maps:
                                            "pathways") if k in config},
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/maps.log",
+        OUT.log("maps"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/maps.tsv"
+        OUT.benchmark("maps")
     threads: 2   # sheets are drawn in parallel processes (same files with any number)
     resources:
         mem_mb=3000,
@@ -43,16 +42,16 @@ rule provenance:
     input:
         unpack(lambda wc: inputs_for_year(wc.year)),
         outputs=lambda wc: year_outputs(int(wc.year)),
-        maps=f"{RESULTS}/{{year}}/maps",
+        maps=OUT.maps(),
     output:
-        f"{RESULTS}/{{year}}/provenance.json",
+        OUT.provenance(),
     params:
         config=lambda wc: config,
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/provenance.log",
+        OUT.log("provenance"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/provenance.tsv"
+        OUT.benchmark("provenance")
     threads: 1
     resources:
         mem_mb=1000,
@@ -79,46 +78,44 @@ def report_inputs(wc):
     """Every file the report reads, by name (nxgeo.report.REPORT_INPUTS): the year's tables, the
     latest comparison ending in this year, the maps, the config files and parameter tables."""
     y = int(wc.year)
-    d = f"{RESULTS}/{y}"
-    t = f"{d}/tables"
     files = {
-        "provenance": f"{d}/provenance.json", "validation": f"{d}/validation/report.json",
-        "maps": f"{d}/maps", "candidates": f"{d}/candidates.gpkg",
-        "candidates_summary": f"{t}/candidates_summary.csv",
-        "candidates_pathways": f"{t}/candidates_pathways.csv",
-        "water_balance": f"{t}/water_balance.csv", "water_capacity": f"{t}/water_capacity.csv",
-        "inventory": f"{t}/inventory_by_class.csv", "gep": f"{t}/gep_by_county.csv",
-        "vectors": f"{RESULTS}/common/vectors.gpkg",
+        "provenance": OUT.provenance(y), "validation": OUT.validation("report.json", y),
+        "maps": OUT.maps(y), "candidates": OUT.candidates(y),
+        **{key: OUT.table(name, y) for key, name in (
+            ("candidates_summary", "candidates_summary"),
+            ("candidates_pathways", "candidates_pathways"), ("water_balance", "water_balance"),
+            ("water_capacity", "water_capacity"), ("inventory", "inventory_by_class"),
+            ("gep", "gep_by_county"))},
+        "vectors": OUT.vectors(),
         "config_files": [config_file_input(f) for f in workflow.configfiles],
         "config_tables": [config["inputs"]["tables"][k] for k in config["inputs"]["tables"]],
     }
     pairs = [(a, b) for a, b in COMPARE if b == y]
     if pairs:
         a, b = pairs[-1]
-        c = f"{d}/compare/{a}_{b}"
-        files.update({
-            "gep_change": f"{c}/gep_change_by_county.csv",
-            "services_change": f"{c}/services_change_by_county.csv",
-            "transition_matrix": f"{c}/transition_matrix.csv",
-            "transitions": f"{c}/transitions_by_county.csv",
-            "greening_ledger": f"{c}/greening_ledger.csv",
-            "greening_trades": f"{c}/greening_trades.csv",
-            "ledger_chart": f"{c}/greening_ledger.png",
-            "carbon_balance": f"{c}/carbon_balance.csv",
-            "carbon_trades": f"{c}/carbon_trades.csv",
-            "cropland_protection": f"{c}/cropland_protection.csv",
-        })
+        files.update({key: OUT.compare(file, a, b) for key, file in (
+            ("gep_change", "gep_change_by_county.csv"),
+            ("services_change", "services_change_by_county.csv"),
+            ("transition_matrix", "transition_matrix.csv"),
+            ("transitions", "transitions_by_county.csv"),
+            ("greening_ledger", "greening_ledger.csv"),
+            ("greening_trades", "greening_trades.csv"),
+            ("ledger_chart", "greening_ledger.png"),
+            ("carbon_balance", "carbon_balance.csv"),
+            ("carbon_trades", "carbon_trades.csv"),
+            ("cropland_protection", "cropland_protection.csv"))})
     # parcels tracked since the previous survey year (docs/tracking.md)
     prev = previous_year(y)
     if prev is not None:
-        c = f"{d}/compare/{prev}_{y}"
-        files.update({"candidates_diff": f"{c}/candidates_diff.csv",
-                      "candidates_diff_summary": f"{c}/candidates_diff_summary.csv"})
-    files["cumulative_progress"] = f"{t}/cumulative_progress.csv"
+        files.update({"candidates_diff": OUT.compare("candidates_diff.csv", prev, y),
+                      "candidates_diff_summary": OUT.compare("candidates_diff_summary.csv",
+                                                             prev, y)})
+    files["cumulative_progress"] = OUT.table("cumulative_progress", y)
     # made by rules of their own (issue #16): inputs once a rule makes them
-    for key, path in (("scorecard", f"{t}/county_scorecard.csv"),
-                      ("programme_summary", f"{t}/programme_summary.csv"),
-                      ("programme_reference", f"{t}/programme_vs_001.csv")):
+    for key, name in (("scorecard", "county_scorecard"),
+                      ("programme_summary", "programme_summary"),
+                      ("programme_reference", "programme_vs_001")):
+        path = OUT.table(name, y)
         if produced(path):
             files[key] = path
     return files
@@ -139,15 +136,15 @@ rule report:
         unpack(report_inputs),
         validated=table_gates(*config["inputs"]["tables"]),
     output:
-        f"{RESULTS}/{{year}}/report/index.html",
+        OUT.report(),
     params:
         config=lambda wc: config,
         chromium=REPORT_CHROMIUM,
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/report.log",
+        OUT.log("report"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/report.tsv"
+        OUT.benchmark("report")
     threads: 1
     resources:
         mem_mb=2000,
@@ -158,16 +155,16 @@ rule report:
 rule report_pdf:
     """The report printed to PDF (A4 landscape) by headless Chromium."""
     input:
-        f"{RESULTS}/{{year}}/report/index.html",
+        OUT.report(),
     output:
-        f"{RESULTS}/{{year}}/report/report.pdf",
+        OUT.report_pdf(),
     params:
         chromium=REPORT_CHROMIUM,
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/report_pdf.log",
+        OUT.log("report_pdf"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/report_pdf.tsv"
+        OUT.benchmark("report_pdf")
     threads: 1
     resources:
         mem_mb=2000,

@@ -17,9 +17,9 @@ if SAMPLE_FILES:
             sample=config.get("sample", {}),
             years=SAMPLE_YEARS,
         log:
-            f"{RESULTS}/logs/sample.log",
+            OUT.root_log("sample"),
         benchmark:
-            f"{RESULTS}/benchmarks/sample.tsv"
+            OUT.root_benchmark("sample")
         threads: 1
         resources:
             mem_mb=4000,

@@ -12,11 +12,9 @@ def scorecard_compare_inputs(wc):
     pair = scorecard_compare(wc.year)
     if pair is None:
         return {}
-    d = f"{RESULTS}/{pair[1]}/compare/{pair[0]}_{pair[1]}"
-    return {"gep_change": f"{d}/gep_change_by_county.csv",
-            "cropland": f"{d}/cropland_protection.csv",
-            "greening": f"{d}/greening_ledger.csv",
-            "carbon": f"{d}/carbon_balance.csv"}
+    return {key: OUT.compare(file, *pair) for key, file in (
+        ("gep_change", "gep_change_by_county.csv"), ("cropland", "cropland_protection.csv"),
+        ("greening", "greening_ledger.csv"), ("carbon", "carbon_balance.csv"))}
 
 
 rule county_scorecard:
@@ -26,24 +24,21 @@ rule county_scorecard:
     budgeted programme's cost and gains."""
     input:
         unpack(scorecard_compare_inputs),
-        landuse=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/landuse.tif", reach=REACHES),
-        counties=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/zone_county.tif", reach=REACHES),
-        protected=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/zone_protected_any.tif",
-                         reach=REACHES),
-        redline=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/zone_ecological_redline.tif",
-                       reach=REACHES),
-        erosion=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/services/{{n}}.tif",
-                       reach=REACHES, n=EROSION_RASTERS),
-        fvc=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/fvc.tif", reach=REACHES)
+        landuse=each_reach(OUT.reach("landuse")),
+        counties=each_reach(OUT.zone("county")),
+        protected=each_reach(OUT.zone("protected_any")),
+        redline=each_reach(OUT.zone("ecological_redline")),
+        erosion=each_reach(OUT.service("{n}.tif"), n=EROSION_RASTERS),
+        fvc=each_reach(OUT.reach("fvc"))
             if "fvc" in STATIC_RASTERS else [],
-        vectors=f"{RESULTS}/common/vectors.gpkg",
-        gep=f"{RESULTS}/{{year}}/tables/gep_by_county.csv",
-        candidates=f"{RESULTS}/{{year}}/candidates.gpkg",
-        water_balance=f"{RESULTS}/{{year}}/tables/water_balance.csv",
-        programme=f"{RESULTS}/{{year}}/tables/programme.csv",
+        vectors=OUT.vectors(),
+        gep=OUT.table("gep_by_county"),
+        candidates=OUT.candidates(),
+        water_balance=OUT.table("water_balance"),
+        programme=OUT.table("programme"),
         classes=CLASSES_TABLE,
     output:
-        f"{RESULTS}/{{year}}/tables/county_scorecard.csv",
+        OUT.table("county_scorecard"),
     params:
         reach_dir=lambda wc: f"{RESULTS}/{wc.year}/reaches",
         reaches=REACHES,
@@ -54,9 +49,9 @@ rule county_scorecard:
         mu_per_ha=config["landuse"].get("mu_per_ha", 15),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/county_scorecard.log",
+        OUT.log("county_scorecard"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/county_scorecard.tsv"
+        OUT.benchmark("county_scorecard")
     threads: 1
     resources:
         mem_mb=2000,

@@ -22,37 +22,37 @@ def earlier_survey(year):
 
 def earlier_landuse(wc):
     prev = earlier_survey(wc.year)
-    return [] if prev is None else [f"{RESULTS}/{prev}/reaches/{wc.reach}/landuse.tif"]
+    return [] if prev is None else [OUT.reach("landuse", year=prev, reach=wc.reach)]
 
 
 rule services_reach:
     """Carbon stock (asset) and the yearly flows per pixel: sequestration, soil retention (RUSLE),
     sand fixation (RWEQ), water conservation, flood and climate regulation."""
     input:
-        landuse=f"{RESULTS}/{{year}}/reaches/{{reach}}/landuse.tif",
+        landuse=OUT.reach("landuse"),
         landuse_prev=earlier_landuse,
-        precipitation=f"{RESULTS}/{{year}}/reaches/{{reach}}/precipitation.tif",
-        ls=f"{RESULTS}/{{year}}/reaches/{{reach}}/ls.tif",
-        slope=f"{RESULTS}/{{year}}/reaches/{{reach}}/slope.tif",
-        optional=[f"{RESULTS}/{{year}}/reaches/{{reach}}/{n}.tif" for n in OPTIONAL_SERVICE_INPUTS],
+        precipitation=OUT.reach("precipitation"),
+        ls=OUT.reach("ls"),
+        slope=OUT.reach("slope"),
+        optional=[OUT.reach(n) for n in OPTIONAL_SERVICE_INPUTS],
         carbon=config["inputs"]["tables"]["carbon_pools"],
         prices=config["inputs"]["tables"]["prices"],
         coefficients=config["inputs"]["tables"]["gep_coefficients"],
         classes=config["landuse"]["classes_table"],
         validated=table_gates("carbon_pools", "prices", "gep_coefficients"),
     output:
-        **{n: f"{RESULTS}/{{year}}/reaches/{{reach}}/services/{n}.tif" for n in SERVICE_RASTERS},
-        **{n: f"{RESULTS}/{{year}}/reaches/{{reach}}/services/{n}.tif" for n in EROSION_RASTERS},
-        meta=f"{RESULTS}/{{year}}/reaches/{{reach}}/services/services_meta.json",
+        **{n: OUT.service(f"{n}.tif") for n in SERVICE_RASTERS},
+        **{n: OUT.service(f"{n}.tif") for n in EROSION_RASTERS},
+        meta=OUT.service("services_meta.json"),
     params:
         services=config["services"],
         optional=OPTIONAL_SERVICE_INPUTS,
         extra_layers=EROSION_RASTERS,
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/services_{{reach}}.log",
+        OUT.log("services_{reach}"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/services_{{reach}}.tsv"
+        OUT.benchmark("services_{reach}")
     threads: 1
     resources:
         mem_mb=2000,
@@ -64,22 +64,21 @@ rule services_year:
     """Per county and per reach: quantities and values, the GEP account (one row per zone and
     service) and GEP per zone in CNY, 万元 and 亿元, each with a total row."""
     input:
-        rasters=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/services/{{n}}.tif",
-                       reach=REACHES, n=SERVICE_RASTERS),
-        landuse=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/landuse.tif", reach=REACHES),
-        counties=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/zone_county.tif", reach=REACHES),
-        vectors=f"{RESULTS}/common/vectors.gpkg",
+        rasters=each_reach(OUT.service("{n}.tif"), n=SERVICE_RASTERS),
+        landuse=each_reach(OUT.reach("landuse")),
+        counties=each_reach(OUT.zone("county")),
+        vectors=OUT.vectors(),
         prices=config["inputs"]["tables"]["prices"],
         coefficients=config["inputs"]["tables"]["gep_coefficients"],
         classes=config["landuse"]["classes_table"],
         **GEP_STATISTICS,
         validated=table_gates("prices", "gep_coefficients"),
     output:
-        county=f"{RESULTS}/{{year}}/tables/services_by_county.csv",
-        reach=f"{RESULTS}/{{year}}/tables/services_by_reach.csv",
-        accounts=f"{RESULTS}/{{year}}/tables/gep_accounts.csv",
-        gep_county=f"{RESULTS}/{{year}}/tables/gep_by_county.csv",
-        gep_reach=f"{RESULTS}/{{year}}/tables/gep_by_reach.csv",
+        county=OUT.table("services_by_county"),
+        reach=OUT.table("services_by_reach"),
+        accounts=OUT.table("gep_accounts"),
+        gep_county=OUT.table("gep_by_county"),
+        gep_reach=OUT.table("gep_by_reach"),
     params:
         reach_dir=lambda wc: f"{RESULTS}/{wc.year}/reaches",
         reaches=REACHES,
@@ -87,9 +86,9 @@ rule services_year:
         statistics=list(GEP_STATISTICS),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/services_year.log",
+        OUT.log("services_year"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/services_year.tsv"
+        OUT.benchmark("services_year")
     threads: 1
     resources:
         mem_mb=2000,

@@ -17,20 +17,19 @@ def official_inputs(wc):
     """The coded official layers of a reach, and its county raster (disagreement table)."""
     if not OFFICIAL:
         return {}
-    d = f"{RESULTS}/{wc.year}/reaches/{wc.reach}"
-    return {**{f"official_{k}": f"{d}/official/{k}.tif" for k in OFFICIAL},
-            "zone_county": f"{d}/zone_county.tif"}
+    return {**{f"official_{k}": OUT.official(k, wc.year, wc.reach) for k in OFFICIAL},
+            "zone_county": OUT.zone("county", wc.year, wc.reach)}
 
 
 rule official_layer:
     """One official 双评价 layer on a reach's grid, coded (1-3 class, 0 not covered)."""
     input:
-        landuse=f"{RESULTS}/{{year}}/reaches/{{reach}}/landuse.tif",
-        source=lambda wc: (f"{RESULTS}/{wc.year}/reaches/{wc.reach}/official_{wc.kind}.tif"
+        landuse=OUT.reach("landuse"),
+        source=lambda wc: (OUT.reach(f"official_{wc.kind}", year=wc.year, reach=wc.reach)
                            if OFFICIAL[wc.kind] == "raster"
-                           else f"{RESULTS}/common/vectors.gpkg"),
+                           else OUT.vectors()),
     output:
-        f"{RESULTS}/{{year}}/reaches/{{reach}}/official/{{kind}}.tif",
+        OUT.official("{kind}"),
     wildcard_constraints:
         kind="|".join(OFFICIAL) or "-",
     params:
@@ -39,9 +38,9 @@ rule official_layer:
         block_size=config["grid"].get("block_size", 512),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/official_{{kind}}_{{reach}}.log",
+        OUT.log("official_{kind}_{reach}"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/official_{{kind}}_{{reach}}.tsv"
+        OUT.benchmark("official_{kind}_{reach}")
     threads: 1
     resources:
         mem_mb=1000,
@@ -52,16 +51,15 @@ rule official_layer:
 rule official_disagreement:
     """Per county and reach: cells and ha by computed grade x official class (all reaches)."""
     input:
-        expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/suitability/official_disagreement.csv",
-               reach=REACHES),
+        each_reach(OUT.suitability("official_disagreement.csv")),
     output:
-        f"{RESULTS}/{{year}}/tables/official_disagreement.csv",
+        OUT.table("official_disagreement"),
     params:
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/official_disagreement.log",
+        OUT.log("official_disagreement"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/official_disagreement.tsv"
+        OUT.benchmark("official_disagreement")
     threads: 1
     resources:
         mem_mb=500,
@@ -77,23 +75,23 @@ rule suitability:
         unpack(official_inputs),
         classes=CLASSES_TABLE,
     output:
-        **{f"suit_{t}_{k}": f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/suit_{t}_{k}.tif"
+        **{f"suit_{t}_{k}": OUT.suitability(f"suit_{t}_{k}.tif")
            for t in TARGETS for k in ("score", "grade", "reason")},
         **({"official_disagreement":
-            f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/official_disagreement.csv"}
+            OUT.suitability("official_disagreement.csv")}
            if OFFICIAL else {}),
         **{f"official_disagree_{k}_{t}":
-           f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/official_disagree_{k}_{t}.tif"
+           OUT.suitability(f"official_disagree_{k}_{t}.tif")
            for k, t in OFFICIAL_GRADED},
-        best_use=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/best_use.tif",
-        runner_up=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/best_use_runner_up.tif",
-        best_score=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/best_use_score.tif",
-        reason_legend=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/reason_legend.csv",
-        best_use_legend=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/best_use_legend.csv",
+        best_use=OUT.suitability("best_use.tif"),
+        runner_up=OUT.suitability("best_use_runner_up.tif"),
+        best_score=OUT.suitability("best_use_score.tif"),
+        reason_legend=OUT.suitability("reason_legend.csv"),
+        best_use_legend=OUT.suitability("best_use_legend.csv"),
         # written by the same step (declared so they are kept and restored like the rasters)
-        grade_legend=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/grade_legend.csv",
-        reason_legend_json=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/reason_legend.json",
-        best_use_legend_json=f"{RESULTS}/{{year}}/reaches/{{reach}}/suitability/best_use_legend.json",
+        grade_legend=OUT.suitability("grade_legend.csv"),
+        reason_legend_json=OUT.suitability("reason_legend.json"),
+        best_use_legend_json=OUT.suitability("best_use_legend.json"),
     params:
         suitability=config["suitability"],
         official=list(OFFICIAL),
@@ -101,9 +99,9 @@ rule suitability:
         block_size=config["grid"].get("block_size", 512),
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/suitability_{{reach}}.log",
+        OUT.log("suitability_{reach}"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/suitability_{{reach}}.tsv"
+        OUT.benchmark("suitability_{reach}")
     threads: 1
     resources:
         mem_mb=3000,
@@ -114,16 +112,15 @@ rule suitability:
 rule water_capacity:
     """Per county: potential water demand if all suitable land were converted, vs headroom."""
     input:
-        best=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/suitability/best_use.tif",
-                    reach=REACHES),
-        counties=expand(f"{RESULTS}/{{{{year}}}}/reaches/{{reach}}/zone_county.tif", reach=REACHES),
+        best=each_reach(OUT.suitability("best_use.tif")),
+        counties=each_reach(OUT.zone("county")),
         budgets=config["inputs"]["tables"]["water_budgets"],
         demand=config["inputs"]["tables"]["water_demand"],
         classes=CLASSES_TABLE,
         validated=table_gates("water_budgets", "water_demand"),
     output:
-        summary=f"{RESULTS}/{{year}}/tables/water_capacity.csv",
-        headroom=f"{RESULTS}/{{year}}/tables/water_headroom.csv",
+        summary=OUT.table("water_capacity"),
+        headroom=OUT.table("water_headroom"),
     params:
         reaches=REACHES,
         order=TARGETS,
@@ -132,9 +129,9 @@ rule water_capacity:
         reach_dir=lambda wc: f"{RESULTS}/{wc.year}/reaches",
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/water_capacity.log",
+        OUT.log("water_capacity"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/water_capacity.tsv"
+        OUT.benchmark("water_capacity")
     threads: 1
     resources:
         mem_mb=2000,

@@ -3,7 +3,7 @@
 
 
 def diff_summaries(wc):
-    return [f"{RESULTS}/{b}/compare/{a}_{b}/candidates_diff_summary.csv"
+    return [OUT.compare("candidates_diff_summary.csv", year_a=a, year_b=b)
             for a, b in CHAIN if b <= int(wc.year)]
 
 
@@ -11,15 +11,15 @@ rule candidates_diff:
     """Every parcel of two years with its status: restored, in_progress, unchanged, changed,
     new, dropped (with the reason)."""
     input:
-        a=f"{RESULTS}/{{year_a}}/candidates.gpkg",
-        b=f"{RESULTS}/{{year_b}}/candidates.gpkg",
-        landuse_a=f"{RESULTS}/{{year_a}}/grid/landuse.tif",
-        landuse_b=f"{RESULTS}/{{year_b}}/grid/landuse.tif",
+        a=OUT.candidates(year="{year_a}"),
+        b=OUT.candidates(year="{year_b}"),
+        landuse_a=OUT.grid("landuse", year="{year_a}"),
+        landuse_b=OUT.grid("landuse", year="{year_b}"),
         classes=CLASSES_TABLE,
     output:
-        gpkg=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/candidates_diff.gpkg",
-        csv=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/candidates_diff.csv",
-        summary=f"{RESULTS}/{{year_b}}/compare/{{year_a}}_{{year_b}}/candidates_diff_summary.csv",
+        gpkg=OUT.compare("candidates_diff.gpkg"),
+        csv=OUT.compare("candidates_diff.csv"),
+        summary=OUT.compare("candidates_diff_summary.csv"),
     params:
         tracking=config["tracking"],
         parcel_targets=config["services"]["parcel_targets"],
@@ -27,9 +27,9 @@ rule candidates_diff:
         mu_per_ha=config["landuse"]["mu_per_ha"],
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year_b}}/logs/candidates_diff_{{year_a}}_{{year_b}}.log",
+        OUT.log("candidates_diff_{year_a}_{year_b}", year="{year_b}"),
     benchmark:
-        f"{RESULTS}/{{year_b}}/benchmarks/candidates_diff_{{year_a}}_{{year_b}}.tsv"
+        OUT.benchmark("candidates_diff_{year_a}_{year_b}", year="{year_b}")
     threads: 1
     resources:
         mem_mb=2000,
@@ -45,15 +45,15 @@ rule progress:
         targets=config["inputs"]["tables"]["greening_targets"],
         validated=table_gates("greening_targets"),
     output:
-        f"{RESULTS}/{{year}}/tables/cumulative_progress.csv",
+        OUT.table("cumulative_progress"),
     params:
         pairs=lambda wc: [[a, b] for a, b in CHAIN if b <= int(wc.year)],
         mu_per_ha=config["landuse"]["mu_per_ha"],
         version=NXGEO_VERSION,
     log:
-        f"{RESULTS}/{{year}}/logs/progress.log",
+        OUT.log("progress"),
     benchmark:
-        f"{RESULTS}/{{year}}/benchmarks/progress.tsv"
+        OUT.benchmark("progress")
     threads: 1
     resources:
         mem_mb=1000,
