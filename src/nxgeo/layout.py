@@ -34,7 +34,7 @@ The layout (one folder per survey year, never touched by another year's run)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 #: the Snakemake wildcards of the layout
@@ -192,3 +192,42 @@ class Layout:
 def per_reach(pattern: str, reaches: Iterable[str]) -> list[str]:
     """`pattern` with ``{reach}`` filled by every reach (other wildcards kept)."""
     return [pattern.replace(REACH, str(r)) for r in reaches]
+
+
+#: the folder of a file a step looks for but was not given (its rule does not declare it)
+NOT_GIVEN = "(not given to the step)"
+
+
+def reach_file(where, rel: str) -> Path:
+    """A reach's file `rel` (``zone_county.tif``, ``suitability/best_use.tif``) in `where`: the
+    files a step was given, {file stem: path} (what its rule declares: only those are opened),
+    or a reach folder (a results tree outside the workflow). A stem not given is a path under
+    `NOT_GIVEN`, which does not exist (an optional file is then absent, a required one is
+    reported missing under that name)."""
+    if isinstance(where, Mapping):
+        stem = Path(rel).name.split(".", 1)[0]
+        return Path(where[stem]) if stem in where else Path(NOT_GIVEN) / rel
+    return Path(where) / rel
+
+
+def reach_label(where) -> str:
+    """The reach folder of `where` (see `reach_file`), for messages."""
+    if isinstance(where, Mapping):
+        files = [Path(p) for p in where.values()]
+        landuse = where.get("landuse")
+        return str(Path(landuse).parent if landuse else files[0].parent if files else NOT_GIVEN)
+    return str(where)
+
+
+def files_by_reach(paths: Iterable[str | Path], reaches: Iterable[str]) -> dict[str, dict]:
+    """The files of a step's inputs grouped by the reach folder they lie in: {reach: {file
+    stem: path}} (the form `reach_file` reads), in the order of `reaches`. Paths outside every
+    reach folder are left out."""
+    out: dict[str, dict] = {str(r): {} for r in reaches}
+    for p in paths:
+        parts = Path(p).parts
+        for i, part in enumerate(parts[:-1]):
+            if part == "reaches" and parts[i + 1] in out:
+                out[parts[i + 1]][Path(p).name.split(".", 1)[0]] = str(p)
+                break
+    return out

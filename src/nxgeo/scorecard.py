@@ -43,6 +43,7 @@ import rasterio
 from .atomic import write_csv
 from .errors import InputError
 from .grid import Grid, block_windows
+from .layout import reach_file
 
 log = logging.getLogger("nxgeo.scorecard")
 
@@ -302,21 +303,21 @@ def raster_sums(
     sorted_codes = np.asarray(sorted(int(c) for c in codes), dtype=np.int64)
     n = len(sorted_codes)
     sums = {k: np.zeros(n + 1) for k in RASTER_KEYS}
-    dirs = {k: Path(v) for k, v in reach_dirs.items()}
-    claimed = _overlap_masks({k: d / "landuse.tif" for k, d in dirs.items()})
+    dirs = {k: v if isinstance(v, Mapping) else Path(v) for k, v in reach_dirs.items()}
+    claimed = _overlap_masks({k: reach_file(d, "landuse.tif") for k, d in dirs.items()})
     wind = bool(cfg["include_wind_erosion"])
     for name, d in dirs.items():
         paths = {
-            "landuse": d / "landuse.tif",
-            "county": d / "zone_county.tif",
-            "protected": d / "zone_protected_any.tif",
-            "redline": d / "zone_ecological_redline.tif",
-            "water_loss": d / subdir / "soil_loss_t.tif",
+            "landuse": reach_file(d, "landuse.tif"),
+            "county": reach_file(d, "zone_county.tif"),
+            "protected": reach_file(d, "zone_protected_any.tif"),
+            "redline": reach_file(d, "zone_ecological_redline.tif"),
+            "water_loss": reach_file(d, f"{subdir}/soil_loss_t.tif"),
         }
         if wind:
-            paths["wind_loss"] = d / subdir / "wind_erosion_t.tif"
-        if (d / "fvc.tif").exists():
-            paths["fvc"] = d / "fvc.tif"
+            paths["wind_loss"] = reach_file(d, f"{subdir}/wind_erosion_t.tif")
+        if reach_file(d, "fvc.tif").exists():
+            paths["fvc"] = reach_file(d, "fvc.tif")
         elif missing:
             raise InputError(
                 f"services.fvc_by_class has no value for {missing} and reach "
@@ -390,7 +391,7 @@ def raster_sums(
     out.insert(0, "adcode", [str(c) for c in sorted_codes])
     out["grassland_fvc_source"] = (
         "fvc raster"
-        if any((d / "fvc.tif").exists() for d in dirs.values())
+        if any(reach_file(d, "fvc.tif").exists() for d in dirs.values())
         else "services.fvc_by_class (no fvc raster)"
     )
     return out

@@ -240,7 +240,7 @@ CURRENT_CLASSES = {
 
 
 def water_capacity_year(
-    reach_dirs: Mapping[str, str],
+    reach_dirs: Mapping[str, str | Mapping[str, str]],
     order: list[str],
     year: int,
     budgets_csv,
@@ -256,13 +256,14 @@ def water_capacity_year(
 
     Demand is summed pixel by pixel, so forest needs water only where precipitation is below
     `water.rainfed_above_precipitation_mm`. Pixels are attributed to counties by the reach's
-    county raster (zone_county.tif). Writes water_capacity.csv and water_headroom.csv.
+    county raster (zone_county.tif). `reach_dirs`: reach id -> the reach's files best_use,
+    zone_county, landuse, precipitation ({stem: path}, nxgeo.layout.reach_file) or its folder.
+    Writes water_capacity.csv and water_headroom.csv.
     """
-    from pathlib import Path
-
     import rasterio
 
     from .atomic import write_csv
+    from .layout import reach_file
 
     classes = pd.read_csv(classes_table)
     class_id = dict(zip(classes["canonical"], classes["class_id"]))
@@ -282,13 +283,12 @@ def water_capacity_year(
     nominal_arr = np.array([nominal.get(u, np.nan) for u in order], dtype=np.float64)
     thr_arr = np.array([float(rules[u]) if u in rules else np.nan for u in order])
     rows = []
-    for folder in reach_dirs.values():
-        d = Path(folder)
+    for d in reach_dirs.values():
         with (
-            rasterio.open(d / "suitability" / "best_use.tif") as b,
-            rasterio.open(d / "zone_county.tif") as c,
-            rasterio.open(d / "landuse.tif") as lu,
-            rasterio.open(d / "precipitation.tif") as p,
+            rasterio.open(reach_file(d, "suitability/best_use.tif")) as b,
+            rasterio.open(reach_file(d, "zone_county.tif")) as c,
+            rasterio.open(reach_file(d, "landuse.tif")) as lu,
+            rasterio.open(reach_file(d, "precipitation.tif")) as p,
         ):
             px_ha = abs(b.transform.a * b.transform.e) / 1e4
             for _, win in b.block_windows(1):

@@ -1,18 +1,16 @@
 # Candidate parcels for the three restoration pathways, and the water allocation per year.
+from nxgeo.candidates.stage import reach_rasters
+
+# land use, survey codes, ownership, terrain, zones, suitability of a reach
+CANDIDATE_RASTERS = reach_rasters(TARGETS)
 
 
 rule candidates:
     """Parcels of one reach: homestead greening, mine remediation, sand control, state-owned
     waste land, land consolidation (before water)."""
     input:
-        suitability=OUT.suitability("best_use.tif"),
-        terrain=OUT.reach("slope"),
-        zones=OUT.zone("county"),
-        # survey codes: the codes of state-owned waste land (pathways.state_wasteland) and the
-        # field ridges (三调 1203) of land consolidation
-        landuse_code=OUT.reach("landuse_code"),
-        # ownership (1 state-owned, 2 collective, 0 unknown): state-owned waste land
-        ownership=OUT.reach("ownership"),
+        # every reach raster the step reads (nxgeo.candidates.reach_rasters), by file stem
+        **{Path(rel).name: OUT.reach(rel) for rel in CANDIDATE_RASTERS},
         vectors=OUT.vectors(),
         demand=config["inputs"]["tables"]["water_demand"],
         # the finest DEM: the slope inside every mine at its own resolution (hazard flag)

@@ -12,8 +12,13 @@ rule maps:
     input:
         candidates=OUT.candidates(),
         best_use=each_reach(OUT.suitability("best_use.tif")),
+        # the legend of the first reach (every reach writes the same)
+        best_use_legend=OUT.suitability("best_use_legend.csv", reach=REACHES[0]),
+        # one grade map per target
+        **{f"grade_{t}": each_reach(OUT.suitability(f"suit_{t}_grade.tif")) for t in TARGETS},
         landuse=OUT.grid("landuse"),
         vectors=OUT.vectors(),
+        grid=OUT.grid_json(),
         dem=OUT.common_grid("dem"),
         classes=CLASSES_TABLE,
         **COUNTY_NAMES,
@@ -21,7 +26,7 @@ rule maps:
     output:
         directory(OUT.maps()),
     params:
-        results_dir=RESULTS,
+        targets=TARGETS,
         classes_table=config["landuse"]["classes_table"],
         subset={k: config.get(k) for k in ("region_name", "grid", "reaches", "suitability", "maps",
                                            "pathways") if k in config},

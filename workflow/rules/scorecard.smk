@@ -40,7 +40,6 @@ rule county_scorecard:
     output:
         OUT.table("county_scorecard"),
     params:
-        reach_dir=lambda wc: f"{RESULTS}/{wc.year}/reaches",
         reaches=REACHES,
         compare_from=lambda wc: (scorecard_compare(wc.year) or (None,))[0],
         scorecard=config["scorecard"],

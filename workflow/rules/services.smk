@@ -80,7 +80,6 @@ rule services_year:
         gep_county=OUT.table("gep_by_county"),
         gep_reach=OUT.table("gep_by_reach"),
     params:
-        reach_dir=lambda wc: f"{RESULTS}/{wc.year}/reaches",
         reaches=REACHES,
         services=config["services"],
         statistics=list(GEP_STATISTICS),

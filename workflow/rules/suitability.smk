@@ -114,6 +114,8 @@ rule water_capacity:
     input:
         best=each_reach(OUT.suitability("best_use.tif")),
         counties=each_reach(OUT.zone("county")),
+        landuse=each_reach(OUT.reach("landuse")),
+        precipitation=each_reach(OUT.reach("precipitation")),
         budgets=config["inputs"]["tables"]["water_budgets"],
         demand=config["inputs"]["tables"]["water_demand"],
         classes=CLASSES_TABLE,
@@ -126,7 +128,6 @@ rule water_capacity:
         order=TARGETS,
         water=config["water"],
         classes_table=config["landuse"]["classes_table"],
-        reach_dir=lambda wc: f"{RESULTS}/{wc.year}/reaches",
         version=NXGEO_VERSION,
     log:
         OUT.log("water_capacity"),

@@ -2,13 +2,15 @@
 
 from pathlib import Path
 
-from nxgeo.candidates import candidates_reach
+from nxgeo.candidates.stage import candidates_reach, reach_rasters
 from nxgeo.logs import setup_logging
+from nxgeo.suitability import best_use_order
 
 setup_logging(snakemake.log[0], step=snakemake)
 p = snakemake.params
+names = [Path(rel).name for rel in reach_rasters(best_use_order(p.suitability))]
 candidates_reach(
-    Path(snakemake.input.zones).parent,
+    {n: snakemake.input[n] for n in names},
     snakemake.input.vectors,
     snakemake.wildcards.reach,
     int(snakemake.wildcards.year),

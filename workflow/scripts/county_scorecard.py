@@ -1,14 +1,13 @@
 """Adapter: the county assessment scorecard of one year."""
 
-from pathlib import Path
-
+from nxgeo.layout import files_by_reach
 from nxgeo.logs import setup_logging
 from nxgeo.scorecard import county_scorecard
 
 setup_logging(snakemake.log[0], step=snakemake)
 i, p = snakemake.input, snakemake.params
 county_scorecard(
-    {r: Path(p.reach_dir) / r for r in p.reaches},
+    files_by_reach(snakemake.input, p.reaches),
     int(snakemake.wildcards.year),
     i.vectors,
     i.classes,

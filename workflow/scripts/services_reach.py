@@ -10,7 +10,7 @@ i, p = snakemake.input, snakemake.params
 optional = dict(zip(p.optional, i.optional))
 optional["slope"] = i.slope
 services_reach(
-    Path(i.landuse).parent,
+    {"landuse": i.landuse, "precipitation": i.precipitation, "ls": i.ls},
     p.services,
     i.carbon,
     i.prices,

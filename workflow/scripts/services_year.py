@@ -1,5 +1,6 @@
 """Adapter: service quantities, values and the GEP account per county and reach for one year."""
 
+from nxgeo.layout import files_by_reach
 from nxgeo.logs import setup_logging
 from nxgeo.services import services_year
 
@@ -10,7 +11,7 @@ stats = {
     for k in ("material_products", "cultural_services")
 }
 services_year(
-    {r: f"{p.reach_dir}/{r}" for r in p.reaches},
+    files_by_reach(snakemake.input, p.reaches),
     int(snakemake.wildcards.year),
     i.vectors,
     o.county,

@@ -145,7 +145,7 @@ def _run(sources: list, zones: _Zones, ops: list[str]) -> pd.DataFrame:
 
 
 def _path(ctx: ReachContext, rel: str):
-    p = ctx.reach_dir / f"{rel}.tif"
+    p = ctx.path(rel)
     if not p.exists():
         raise InputError(
             f"{p}: file not found (needed for the candidate parcels of reach {ctx.reach_id})"
@@ -268,7 +268,7 @@ def zonal_attributes(
             long = _explode(res, f"reason_{t}_unique")
             long = long[long["value"] != NODATA_BIT]
             out[f"reason_{t}"] = bitwise_or_by(long["pidx"], long["value"], n)
-        if order is not None and (ctx.reach_dir / "suitability" / "best_use.tif").exists():
+        if order is not None and ctx.exists("suitability/best_use"):
             res = _run([src("suitability/best_use", "best")], zones, ["majority"])
             b = pd.to_numeric(res["best_majority"], errors="coerce")
             out["best_use"] = [

@@ -296,10 +296,10 @@ def consolidation_parcels(ctx, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, di
     ridge = np.zeros((h, w), bool)
     codes = [int(c) for c in (cfg["ridge_codes"] or [])]
     if codes:
-        code_path = ctx.reach_dir / "landuse_code.tif"
-        if not code_path.exists():
+        code_path = ctx.path("landuse_code") if ctx.exists("landuse_code") else None
+        if code_path is None:
             raise InputError(
-                f"{code_path}: file not found (original land-use codes of reach "
+                f"{ctx.reach_dir / 'landuse_code.tif'}: file not found (original land-use codes of reach "
                 f"{ctx.reach_id}: field ridges, pathways.land_consolidation."
                 f"ridge_codes)"
             )

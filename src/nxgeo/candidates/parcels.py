@@ -45,6 +45,7 @@ Rules
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, overload
@@ -122,6 +123,9 @@ class ReachContext:
     landuse: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.uint8))
     owned: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
     cfg_pathways: dict = field(default_factory=dict)
+    #: the reach rasters by name (file stem: "slope", "zone_county", "best_use"); empty: the
+    #: files <reach_dir>/<name>.tif. The workflow gives every one (its rule declares them).
+    files: dict = field(default_factory=dict)
     _layers: dict = field(default_factory=dict)
     _names: list = field(default_factory=list)
 
@@ -129,12 +133,22 @@ class ReachContext:
     def load(
         cls, reach_dir, vectors_gpkg, reach_id, classes_df: pd.DataFrame, mu_per_ha: float = 15.0
     ) -> ReachContext:
-        reach_dir, vectors_gpkg = Path(reach_dir), Path(vectors_gpkg)
-        lu_path = reach_dir / "landuse.tif"
+        """`reach_dir`: the reach folder, or {name: path} of the reach rasters (`reach_rasters`):
+        then only those files are opened."""
+        files = (
+            {str(k): Path(v) for k, v in reach_dir.items()}
+            if isinstance(reach_dir, Mapping)
+            else {}
+        )
+        if files and "landuse" not in files:
+            raise InputError(f"reach {reach_id}: no land-use raster given (names: {sorted(files)})")
+        reach_dir = files["landuse"].parent if files else Path(reach_dir)
+        vectors_gpkg = Path(vectors_gpkg)
+        classes = {str(c): int(i) for c, i in zip(classes_df["canonical"], classes_df["class_id"])}
+        ctx = cls(str(reach_id), reach_dir, vectors_gpkg, classes, float(mu_per_ha), files=files)
+        lu_path = ctx.path("landuse")
         if not lu_path.exists():
             raise InputError(f"{lu_path}: file not found (land use of reach {reach_id})")
-        classes = {str(c): int(i) for c, i in zip(classes_df["canonical"], classes_df["class_id"])}
-        ctx = cls(str(reach_id), reach_dir, vectors_gpkg, classes, float(mu_per_ha))
         ctx._names = list_layers(vectors_gpkg)
         with rasterio.open(lu_path) as src:
             ctx.transform, ctx.crs, ctx.shape = src.transform, src.crs, (src.height, src.width)
@@ -213,19 +227,40 @@ class ReachContext:
         return pairs, ids.index(self.reach_id) + 1
 
     # -- rasters ----------------------------------------------------------------------------
+    def path(self, name: str) -> Path:
+        """The file of reach raster `name` (``slope``, ``suitability/best_use``): the one given
+        for its stem, else ``<reach_dir>/<name>.tif``. A name not given (when files are given)
+        is an error naming it: a step opens only the files its rule declares."""
+        if not self.files:
+            return self.reach_dir / f"{name}.tif"
+        stem = name.rsplit("/", 1)[-1]
+        if stem not in self.files:
+            raise InputError(
+                f"reach {self.reach_id}: raster {stem!r} is read by the candidate parcels but was "
+                f"not given (given: {', '.join(sorted(self.files))})"
+            )
+        return self.files[stem]
+
+    def exists(self, name: str) -> bool:
+        """True when reach raster `name` is given (or, without files, present) and exists."""
+        stem = name.rsplit("/", 1)[-1]
+        if self.files and stem not in self.files:
+            return False
+        return self.path(name).exists()
+
     def read(self, name: str, window=None) -> tuple[np.ndarray, float | None]:
         """A reach raster (or a `window` of it) and its nodata value."""
-        path = self.reach_dir / f"{name}.tif"
+        path = self.path(name)
         if not path.exists():
             raise InputError(f"{path}: file not found (reach {self.reach_id})")
         with rasterio.open(path) as src:
             if (src.height, src.width) != self.shape or src.transform != self.transform:
-                raise InputError(f"{path}: not on the grid of {self.reach_dir / 'landuse.tif'}")
+                raise InputError(f"{path}: not on the grid of {self.path('landuse')}")
             return src.read(1, window=window), src.nodata
 
     def read_optional(self, name: str) -> tuple[np.ndarray, float | None] | None:
         """A reach raster that may be absent (e.g. ``ownership``): as `read`, None without it."""
-        if not (self.reach_dir / f"{name}.tif").exists():
+        if not self.exists(name):
             return None
         return self.read(name)
 
@@ -255,12 +290,12 @@ class ReachContext:
         out = np.zeros(self.shape, dtype=np.uint8 if codes.size < 255 else np.uint16)
         if (not anywhere and not geoms) or not codes.size:
             return out, codes
-        path = self.reach_dir / "zone_county.tif"
+        path = self.path("zone_county")
         if not path.exists():
             raise InputError(f"{path}: file not found (reach {self.reach_id})")
         with rasterio.open(path) as src:
             if (src.height, src.width) != self.shape or src.transform != self.transform:
-                raise InputError(f"{path}: not on the grid of {self.reach_dir / 'landuse.tif'}")
+                raise InputError(f"{path}: not on the grid of {self.path('landuse')}")
             for r0 in range(0, h, strip_rows):
                 r1 = min(h, r0 + strip_rows)
                 m = self.owned[r0:r1] & np.isin(self.landuse[r0:r1], ids)
@@ -623,7 +658,7 @@ def wasteland_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDat
     code = ctx.read_optional("landuse_code")
     if code is None:
         raise InputError(
-            f"{ctx.reach_dir / 'landuse_code.tif'}: file not found (survey codes "
+            f"{ctx.path('landuse_code')}: file not found (survey codes "
             f"of reach {ctx.reach_id}, needed by pathways.state_wasteland)"
         )
     mask = wasteland_mask(code[0], own[0], cfg["source_codes"], own[1])

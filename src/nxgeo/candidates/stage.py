@@ -22,7 +22,7 @@ from ..tracking import carry_ids, read_candidate_layers
 from ..vector_io import read_vector
 from ..water import county_headroom, norm_adcode
 from .allocation import _benefit_table, allocate, build_options
-from .attributes import finest_slope_max, sand_extras, zonal_attributes
+from .attributes import CONTINUOUS, ZONE_RASTERS, finest_slope_max, sand_extras, zonal_attributes
 from .decide import NATURAL, finalize, sand_priority
 from .ids import resolve_collisions
 from .outputs import pathway_summary, summary_by_county, water_balance, write_candidates_gpkg
@@ -36,6 +36,26 @@ def _classes(classes_table) -> pd.DataFrame:
     if isinstance(classes_table, pd.DataFrame):
         return classes_table
     return pd.read_csv(classes_table, encoding="utf-8-sig")
+
+
+def reach_rasters(targets: Sequence[str]) -> list[str]:
+    """Every reach raster the candidate parcels of a reach read, as paths relative to the
+    reach folder without ``.tif`` (``slope``, ``suitability/best_use``): the rule declares each
+    (workflow/rules/candidates.smk) and `candidates_reach` is given them by file stem.
+    `targets`: the suitability targets (best_use_order)."""
+    from .units import ZONE_BITS
+
+    zones = dict.fromkeys([*ZONE_RASTERS, *ZONE_BITS, "county"])
+    return [
+        "landuse",
+        "landuse_code",  # survey codes: state-owned waste land, field ridges (三调 1203)
+        "ownership",  # 1 state-owned, 2 collective, 0 unknown
+        *CONTINUOUS,
+        "aspect",  # wind exposure of the sand parcels
+        *[f"zone_{z}" for z in zones],
+        *[f"suitability/suit_{t}_{k}" for t in targets for k in ("score", "grade", "reason")],
+        "suitability/best_use",
+    ]
 
 
 def _demand_table(demand_csv) -> pd.DataFrame:
@@ -68,6 +88,9 @@ def candidates_reach(
     hazard_dem=None,
 ) -> dict:
     """Candidate parcels of one reach and year, before the water allocation.
+
+    `reach_dir`: {file stem: path} of the reach rasters (`reach_rasters`; only those are
+    opened), or the reach folder holding them.
 
     Writes `out_gpkg` with the layers homestead_greening, mine_remediation, sand_control (all
     attributes and the decision; ``allocated`` 0, ``rank_in_county`` 0; indicators are the

@@ -35,6 +35,7 @@ import pandas as pd
 
 from .. import __version__
 from ..atomic import atomic_path, write_text
+from ..layout import Layout
 from ..progress import progress
 from . import data as mdata
 from . import elements as el
@@ -1085,23 +1086,61 @@ def configured_pathways(config: Mapping) -> list[str]:
     return [str(k) for k in conf or []]
 
 
+def map_inputs(results_dir: str | Path, year, config: Mapping) -> dict:
+    """The files the maps of `year` read, at their places under a results folder
+    (nxgeo.layout), for a results tree outside the workflow (the maps rule declares the same
+    files and gives them to `maps_year` itself): vectors, grid, dem, candidates, landuse (the
+    grid raster, else the reaches'), best_use (per reach), best_use_legend and grades ({target:
+    per-reach paths}). Reach rasters that do not exist are left out."""
+    lay = Layout(results_dir)
+    year_dir = Path(lay.year("", year))
+    reach_dirs = _reach_dirs(year_dir, config.get("reaches"))
+    order = list((config.get("suitability") or {}).get("best_use_order") or [])
+    best = [p for p in (d / "suitability" / "best_use.tif" for d in reach_dirs) if p.is_file()]
+    grades = {
+        t: [
+            p
+            for p in (d / "suitability" / f"suit_{t}_grade.tif" for d in reach_dirs)
+            if p.is_file()
+        ]
+        for t in _grade_targets(reach_dirs, order)
+    }
+    lu = Path(lay.grid("landuse", year))
+    return {
+        "vectors": lay.vectors(),
+        "grid": lay.grid_json(),
+        "dem": lay.common_grid("dem"),
+        "candidates": lay.candidates(year),
+        "landuse": [lu]
+        if lu.is_file()
+        else [d / "landuse.tif" for d in reach_dirs if (d / "landuse.tif").is_file()],
+        "best_use": best,
+        "best_use_legend": best[0].parent / "best_use_legend.csv" if best else None,
+        "grades": grades,
+        "root": results_dir,
+    }
+
+
 def build_context(
     year,
-    results_dir: str | Path,
+    results_dir: str | Path | Mapping,
     config: Mapping,
     made_on: str | None = None,
     max_px: int = mdata.MAX_PX,
     county_names=None,
 ) -> MapContext:
-    results_dir = Path(results_dir)
-    common = results_dir / "common"
-    gpkg = common / "vectors.gpkg"
+    """`results_dir`: the files the maps read (`map_inputs`; vectors, grid and dem are used
+    here) or a results folder holding them."""
+    files = (
+        results_dir if isinstance(results_dir, Mapping) else map_inputs(results_dir, year, config)
+    )
+    gpkg = Path(files["vectors"])
     maps_cfg = dict(config.get("maps") or {})
     max_px = int(maps_cfg.get("max_px", max_px))
     crs = str((config.get("grid") or {}).get("crs", "EPSG:4507"))
     el.check_metric_crs(crs)
     # simplify vector outlines to about half a map pixel (keeps PDFs small at 30 m)
-    grid_json = common / "grid.json"
+    grid_json = Path(files["grid"])
     tol = None
     if grid_json.is_file():
         g = json.loads(grid_json.read_text(encoding="utf-8"))
@@ -1117,7 +1156,7 @@ def build_context(
         counties=_to_crs(mdata.read_layer(gpkg, "counties", tol), crs),
         reaches=_to_crs(mdata.read_layer(gpkg, "reaches", tol), crs),
         rivers=_to_crs(mdata.read_layer(gpkg, "rivers", tol), crs),
-        dem_path=common / "grid" / "dem.tif",
+        dem_path=Path(files["dem"]),
         target_names=_target_names(config),
         context={
             k: _to_crs(v, crs)
@@ -1172,7 +1211,9 @@ def maps_year(
 ) -> list[Path]:
     """Every map of one survey year into `out_dir` (PNG 300 dpi + PDF); returns the files.
 
-    `results_dir` is the results root (holding ``common/`` and ``{year}/``). `config_subset`
+    `results_dir`: the files the maps read ({name: path}, `map_inputs`; the maps rule gives
+    exactly the files it declares), or the results root holding them at their places
+    (``common/`` and ``{year}/``; found by `map_inputs`). `config_subset`
     needs only: region_name, grid.crs, reaches, suitability.targets (names) and
     suitability.best_use_order (both optional), pathways (the configured ones get an overview,
     in config order); an optional ``maps:`` mapping may set max_px and made_on. Layers that do
@@ -1186,27 +1227,29 @@ def maps_year(
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    results_dir = Path(results_dir)
-    year_dir = results_dir / str(year)
+    files = (
+        dict(results_dir)
+        if isinstance(results_dir, Mapping)
+        else map_inputs(results_dir, year, config_subset)
+    )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = build_context(
-        year, results_dir, config_subset, made_on=made_on, max_px=max_px, county_names=county_names
+        year, files, config_subset, made_on=made_on, max_px=max_px, county_names=county_names
     )
-    reach_dirs = _reach_dirs(year_dir, config_subset.get("reaches"))
     order = list((config_subset.get("suitability") or {}).get("best_use_order") or [])
 
     jobs: list[tuple[str, Callable[[], Sheet]]] = []  # (name, makes the sheet)
     skipped: list[dict] = []
 
-    cand_path = year_dir / "candidates.gpkg"
+    cand_path = Path(files["candidates"])
     cands = {pw: _to_crs(g, ctx.crs) for pw, g in mdata.read_candidates(cand_path).items()}
     if not cands:
+        shown = cand_path.relative_to(files["root"]) if files.get("root") else cand_path
         skipped.append(
             {
                 "map": "overview_*, county_*",
-                "reason": f"{cand_path.relative_to(results_dir)} not found (candidates "
-                "not made yet)",
+                "reason": f"{shown} not found (candidates not made yet)",
             }
         )
     order = ctx.pathways + [p for p in cands if p not in ctx.pathways]
@@ -1283,24 +1326,19 @@ def maps_year(
                             }
                         )
 
-    best = [d / "suitability" / "best_use.tif" for d in reach_dirs]
-    best = [p for p in best if p.is_file()]
+    best = [Path(p) for p in files["best_use"] if Path(p).is_file()]
     if best:
-        legend_csv = best[0].parent / "best_use_legend.csv"
+        legend_csv = Path(files["best_use_legend"])
         jobs.append(("best_use", lambda: best_use_figure(best, legend_csv, ctx)))
     else:
         skipped.append({"map": "best_use", "reason": "no reaches/*/suitability/best_use.tif"})
-    for target in _grade_targets(reach_dirs, order):
-        paths = [d / "suitability" / f"suit_{target}_grade.tif" for d in reach_dirs]
-        paths = [p for p in paths if p.is_file()]
+    grades = {t: [Path(p) for p in ps if Path(p).is_file()] for t, ps in files["grades"].items()}
+    grades = {t: ps for t, ps in grades.items() if ps}
+    for target in [t for t in order if t in grades] + sorted(set(grades) - set(order)):
+        paths = grades[target]
         jobs.append((f"suitability_{target}", functools.partial(grade_figure, paths, target, ctx)))
 
-    lu = year_dir / "grid" / "landuse.tif"
-    lu_paths = (
-        [lu]
-        if lu.is_file()
-        else [d / "landuse.tif" for d in reach_dirs if (d / "landuse.tif").is_file()]
-    )
+    lu_paths = [Path(p) for p in files["landuse"]]
     if lu_paths:
         jobs.append(("landuse", lambda: landuse_figure(lu_paths, classes_table, ctx)))
     else:

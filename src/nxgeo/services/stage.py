@@ -30,6 +30,7 @@ import rasterio
 from ..atomic import temp_dir_beside, write_csv, write_json
 from ..errors import ConfigError, InputError
 from ..grid import Grid, block_windows
+from ..layout import reach_file, reach_label
 from ..raster_io import to_cog
 from . import accounts as _acc
 from . import carbon as _carbon
@@ -513,23 +514,26 @@ def services_reach(
     climate_regulation_kwh.tif (kWh/yr) (+ `extra_layers` among EXTRA_LAYERS), and
     services_meta.json (parameters, prices, totals, coverage of the inputs).
 
-    Reads landuse.tif, precipitation.tif and ls.tif of `reach_dir`; the optional rasters
+    Reads landuse.tif, precipitation.tif and ls.tif of `reach_dir` (a reach folder, or
+    {stem: path} of those three files: nxgeo.layout.reach_file); the optional rasters
     (OPTIONAL_RASTERS: fvc, soil_k, sand_fraction, wind_factor, slope, nep) from `rasters`
     (name -> path or None), or, when `rasters` is None, from `reach_dir/<name>.tif` where that
     file exists. `landuse_prev`: the same reach's land use of the earlier survey (None: the
     first survey — every pixel counts as unchanged for carbon sequestration). Processed in
     blocks of `block_rows` rows; all inputs must be on the land-use grid.
     """
-    reach_dir, out_dir = Path(reach_dir), Path(out_dir)
+    given = reach_dir if isinstance(reach_dir, Mapping) else None
+    reach_dir, out_dir = Path(reach_label(reach_dir)), Path(out_dir)
     params = load_params(cfg_services, carbon_csv, classes_table, prices_csv, coefficients_csv)
     inputs = {
-        "landuse": reach_dir / "landuse.tif",
-        "precipitation": reach_dir / "precipitation.tif",
-        "ls": reach_dir / "ls.tif",
+        name: reach_file(given or reach_dir, f"{name}.tif")
+        for name in ("landuse", "precipitation", "ls")
     }
     for name, path in inputs.items():
         if not path.exists():
             raise InputError(f"{path}: {name} raster of the reach not found")
+    if rasters is None and given is not None:
+        raise ValueError("services_reach: with the files given, give the optional rasters too")
     if rasters is None:
         optional = {
             n: reach_dir / f"{n}.tif" for n in OPTIONAL_RASTERS if (reach_dir / f"{n}.tif").exists()
@@ -668,7 +672,12 @@ def services_reach(
 # --------------------------------------------------------------------------------------------
 
 
-def _service_path(d: Path, name: str, subdir: str) -> Path:
+def _service_path(d, name: str, subdir: str) -> Path:
+    if isinstance(d, Mapping):  # the files given: only those
+        p = reach_file(d, f"{subdir}/{name}.tif")
+        if p.exists():
+            return p
+        raise InputError(f"{p}: service raster {name}.tif of reach {reach_label(d)} not found")
     for p in (d / subdir / f"{name}.tif", d / f"{name}.tif"):
         if p.exists():
             return p
@@ -813,7 +822,8 @@ def services_year(
     account (CSV, UTF-8 with BOM; every table with a total row).
 
     `reach_dirs`: reach id -> folder with landuse.tif, zone_county.tif and the service rasters
-    (in `<dir>/<subdir>/` or `<dir>/`). Counties are attributed by zone_county.tif (pixel
+    (in `<dir>/<subdir>/` or `<dir>/`), or {file stem: path} of exactly those files
+    (nxgeo.layout.reach_file: the workflow gives the files its rule declares). Counties are attributed by zone_county.tif (pixel
     centre rule), summed with np.bincount; pixels outside every county form a row
     ``zone_id = "none"``; pixels shared by overlapping reaches count once in the county sums.
     Air and water purification: Σ class area × rate per ha (GEP coefficient table).
@@ -826,7 +836,7 @@ def services_year(
 
     cfg = dict(cfg_services or {})
     gep_cfg = dict(cfg.get("gep") or {})
-    dirs = {k: Path(v) for k, v in reach_dirs.items()}
+    dirs = {k: v if isinstance(v, Mapping) else Path(v) for k, v in reach_dirs.items()}
     if not dirs:
         raise InputError("services_year: no reach folders given")
     prices = read_prices(prices_csv)
@@ -850,7 +860,7 @@ def services_year(
             reaches_v["name"].astype(str) if "name" in reaches_v else reaches_v["id"],
         )
     )
-    lu_paths = {n: d / "landuse.tif" for n, d in dirs.items()}
+    lu_paths = {n: reach_file(d, "landuse.tif") for n, d in dirs.items()}
     for n, p in lu_paths.items():
         if not p.exists():
             raise InputError(f"{p}: land use of reach {n} not found")
@@ -863,7 +873,7 @@ def services_year(
     reach_rows, reach_cls = [], []
     unknown_codes: set[int] = set()
     for name, d in dirs.items():
-        paths = {"county": d / "zone_county.tif"}
+        paths = {"county": reach_file(d, "zone_county.tif")}
         if not paths["county"].exists():
             raise InputError(f"{paths['county']}: county zone raster of reach {name} not found")
         for layer in LAYER_COLUMNS:
