@@ -5,6 +5,13 @@ from snakemake.utils import min_version
 
 min_version("8.10")
 
+# `snakemake --lint` is clean but for one item on every rule, kept on purpose:
+#   "Specify a conda environment or container for each rule."
+# Every rule runs in the one environment of the package (pyproject.toml; `make run` builds
+# .venv/, CI the same): the library is one Python package whose steps share its dependencies
+# (GDAL through rasterio/pyogrio), so an environment per rule would only repeat it and let the
+# rules drift apart.
+
 import nxgeo
 from nxgeo.config import check_config, check_config_files
 
@@ -35,6 +42,24 @@ include: "workflow/rules/scorecard.smk"
 include: "workflow/rules/export.smk"
 include: "workflow/rules/qgis.smk"  # after every rule writing a year's rasters and tables
 include: "workflow/rules/safety.smk"  # last: it flags the outputs of every rule above
+
+
+# One run at a time per results folder; leftovers of an interrupted run put back or removed
+# (workflow/rules/safety.smk)
+onstart:
+    from nxgeo.atomic import sweep_temp
+    from nxgeo.errors import OutputError
+    from nxgeo.runlock import acquire
+
+    try:
+        acquire(RESULTS, what=f"years {', '.join(map(str, YEARS))}")
+    except OutputError as exc:
+        raise WorkflowError(str(exc)) from None
+    for p in restore_kept(RESULTS):
+        print(f"restored the previous version of {p} (an interrupted run had moved it aside)")
+    # a killed run (SIGKILL) cannot clean up: remove its temporary files before resuming
+    for p in sweep_temp(RESULTS):
+        print(f"removed a temporary file left by an interrupted run: {p}")
 
 
 rule all:

@@ -25,7 +25,6 @@ rule candidates:
         pathways=config["pathways"],
         suitability=config["suitability"],
         water=config["water"],
-        classes_table=config["landuse"]["classes_table"],
         mu_per_ha=config["landuse"].get("mu_per_ha", 15),
         version=NXGEO_VERSION,
     log:
@@ -70,7 +69,6 @@ rule allocate_water:
         stability=config["stability"],
         services=config["services"],
         s_method=config.get("terrain", {}).get("s_method", "invest"),
-        classes_table=config["landuse"]["classes_table"],
         version=NXGEO_VERSION,
     log:
         OUT.log("allocate_water"),

@@ -209,3 +209,190 @@ def year_outputs(year):
     if LANDUSE_FORMAT == "polygons":
         out += [OUT.table(f"inventory_polygons_{key}", year) for key in POLYGON_TABLES]
     return out
+
+
+# -- helpers of workflow/rules/prepare.smk -----------------------------------------------------
+
+
+def landuse_source(wc):
+    """What prepare_landuse reads: the land-use raster (and ownership raster) of the year, or
+    the prepared DLTB."""
+    if LANDUSE_FORMAT == "polygons":
+        return {"landuse": OUT.dltb(year=wc.year)}
+    path = config["inputs"]["landuse"]["files"][landuse_key(wc.year)]
+    out = {"landuse": path, "landuse_sidecars": with_sidecars(path)[1:]}
+    own = ownership_file(wc.year)
+    if own:
+        out.update(ownership=own, ownership_sidecars=with_sidecars(own)[1:])
+    return out
+
+
+# -- helpers of workflow/rules/suitability.smk -------------------------------------------------
+
+
+def official_inputs(wc):
+    """The coded official layers of a reach, and its county raster (disagreement table)."""
+    if not OFFICIAL:
+        return {}
+    return {**{f"official_{k}": OUT.official(k, wc.year, wc.reach) for k in OFFICIAL},
+            "zone_county": OUT.zone("county", wc.year, wc.reach)}
+
+
+# -- helpers of workflow/rules/services.smk ----------------------------------------------------
+
+
+def earlier_survey(year):
+    """The survey year before `year` (its land use tells which pixels changed class), or None."""
+    earlier = [y for y in YEARS if y < int(year)]
+    return max(earlier) if earlier else None
+
+
+def earlier_landuse(wc):
+    prev = earlier_survey(wc.year)
+    return [] if prev is None else [OUT.reach("landuse", year=prev, reach=wc.reach)]
+
+
+# -- helpers of workflow/rules/report.smk ------------------------------------------------------
+
+
+def produced(path):
+    """True when a rule of the workflow makes `path` (an optional report input, e.g. the county
+    scorecard, is declared only once a rule makes it)."""
+    return any(r.is_producer(path) for r in workflow.rules)
+
+
+def config_file_input(f):
+    """A config file as an input path: relative to the working directory when it lies inside
+    it, so a copied or moved run folder stays up to date (an absolute path would change)."""
+    import os
+    from pathlib import Path
+    p, here = Path(f).resolve(), Path.cwd().resolve()
+    return os.path.relpath(p, here) if p.is_relative_to(here) else str(f)
+
+
+def report_inputs(wc):
+    """Every file the report reads, by name (nxgeo.report.REPORT_INPUTS): the year's tables, the
+    latest comparison ending in this year, the maps, the config files and parameter tables."""
+    y = int(wc.year)
+    files = {
+        "provenance": OUT.provenance(y), "validation": OUT.validation("report.json", y),
+        "maps": OUT.maps(y), "candidates": OUT.candidates(y),
+        **{key: OUT.table(name, y) for key, name in (
+            ("candidates_summary", "candidates_summary"),
+            ("candidates_pathways", "candidates_pathways"), ("water_balance", "water_balance"),
+            ("water_capacity", "water_capacity"), ("inventory", "inventory_by_class"),
+            ("gep", "gep_by_county"))},
+        "vectors": OUT.vectors(),
+        "config_files": [config_file_input(f) for f in workflow.configfiles],
+        "config_tables": [config["inputs"]["tables"][k] for k in config["inputs"]["tables"]],
+    }
+    pairs = [(a, b) for a, b in COMPARE if b == y]
+    if pairs:
+        a, b = pairs[-1]
+        files.update({key: OUT.compare(file, a, b) for key, file in (
+            ("gep_change", "gep_change_by_county.csv"),
+            ("services_change", "services_change_by_county.csv"),
+            ("transition_matrix", "transition_matrix.csv"),
+            ("transitions", "transitions_by_county.csv"),
+            ("greening_ledger", "greening_ledger.csv"),
+            ("greening_trades", "greening_trades.csv"),
+            ("ledger_chart", "greening_ledger.png"),
+            ("carbon_balance", "carbon_balance.csv"),
+            ("carbon_trades", "carbon_trades.csv"),
+            ("cropland_protection", "cropland_protection.csv"))})
+    # parcels tracked since the previous survey year (docs/tracking.md)
+    prev = previous_year(y)
+    if prev is not None:
+        files.update({"candidates_diff": OUT.compare("candidates_diff.csv", prev, y),
+                      "candidates_diff_summary": OUT.compare("candidates_diff_summary.csv",
+                                                             prev, y)})
+    files["cumulative_progress"] = OUT.table("cumulative_progress", y)
+    # made by rules of their own (issue #16): inputs once a rule makes them
+    for key, name in (("scorecard", "county_scorecard"),
+                      ("programme_summary", "programme_summary"),
+                      ("programme_reference", "programme_vs_001")):
+        path = OUT.table(name, y)
+        if produced(path):
+            files[key] = path
+    return files
+
+
+# -- helpers of workflow/rules/tracking.smk ----------------------------------------------------
+
+
+def diff_summaries(wc):
+    return [OUT.compare("candidates_diff_summary.csv", year_a=a, year_b=b)
+            for a, b in CHAIN if b <= int(wc.year)]
+
+
+# -- helpers of workflow/rules/scorecard.smk ---------------------------------------------------
+
+
+def scorecard_compare(year):
+    """The comparison ending in `year` ((year_a, year) with the latest year_a), or None."""
+    pairs = [(a, b) for a, b in COMPARE if b == int(year)]
+    return max(pairs) if pairs else None
+
+
+def scorecard_compare_inputs(wc):
+    """The comparison tables the scorecard reads (none for a year without a comparison)."""
+    pair = scorecard_compare(wc.year)
+    if pair is None:
+        return {}
+    return {key: OUT.compare(file, *pair) for key, file in (
+        ("gep_change", "gep_change_by_county.csv"), ("cropland", "cropland_protection.csv"),
+        ("greening", "greening_ledger.csv"), ("carbon", "carbon_balance.csv"))}
+
+
+# -- helpers of workflow/rules/qgis.smk --------------------------------------------------------
+
+
+def _wanted(rule):
+    return _OPTIONAL_RULES.get(rule.name, True)
+
+
+def _year_patterns(suffix):
+    """Output patterns RESULTS/{year}/... ending in `suffix` whose only other wildcard is
+    {reach}, of every rule defined so far (optional rules only when configured)."""
+    out = []
+    for r in workflow.rules:
+        if not _wanted(r):
+            continue
+        for f in r.output:
+            pat = _plain(str(f))
+            if not pat.endswith(suffix) or not pat.startswith(OUT.year("") + "/"):
+                continue
+            if set(_WILDCARD.findall(pat)) - {"year", "reach"}:
+                continue
+            if pat not in out:
+                out.append(pat)
+    return out
+
+
+def _compare_patterns(suffix):
+    out = []
+    head = OUT.compare_dir() + "/"
+    for r in workflow.rules:
+        if not _wanted(r):
+            continue
+        for f in r.output:
+            pat = _plain(str(f))
+            if pat.endswith(suffix) and pat.startswith(head) and pat not in out:
+                out.append(pat)
+    return out
+
+
+def _expand_reach(patterns):
+    """{year} kept, {reach} expanded over the reaches."""
+    out = []
+    for pat in patterns:
+        out += [pat.replace("{reach}", r) for r in REACHES] if "{reach}" in pat else [pat]
+    return out
+
+
+def _pairs_ending(year):
+    return [(a, b) for a, b in COMPARE if b == int(year)]
+
+
+def _compare_files(patterns, year):
+    return [p.format(year_a=a, year_b=b) for a, b in _pairs_ending(year) for p in patterns]

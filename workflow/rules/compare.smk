@@ -13,7 +13,6 @@ rule transitions:
         matrix=OUT.compare("transition_matrix.csv"),
         change=OUT.compare("change.tif"),
     params:
-        classes_table=config["landuse"]["classes_table"],
         mu_per_ha=config["landuse"].get("mu_per_ha", 15),
         block_size=config["grid"].get("block_size", 512),
         version=NXGEO_VERSION,

@@ -18,7 +18,6 @@ rule inventory:
         ownership=OUT.table("inventory_ownership"),
     params:
         scheme=config["inputs"]["landuse"]["scheme"],
-        classes_table=config["landuse"]["classes_table"],
         mu_per_ha=config["landuse"].get("mu_per_ha", 15),
         version=NXGEO_VERSION,
     log:
@@ -49,7 +48,6 @@ if LANDUSE_FORMAT == "polygons":
                for key in POLYGON_TABLES},
         params:
             scheme=config["inputs"]["landuse"]["scheme"],
-            classes_table=config["landuse"]["classes_table"],
             county_from=config["inputs"]["landuse"]["polygons"]["county_from"],
             mu_per_ha=config["landuse"].get("mu_per_ha", 15),
             version=NXGEO_VERSION,

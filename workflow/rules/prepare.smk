@@ -47,7 +47,7 @@ rule validate_landuse:
         mem_mb=2000,
     priority: 100
     script:
-        "../scripts/validate_scope.py"
+        "../scripts/validate_landuse.py"
 
 
 rule validate_common:
@@ -69,7 +69,7 @@ rule validate_common:
         mem_mb=500,
     priority: 100
     script:
-        "../scripts/validate_report.py"
+        "../scripts/validate_common.py"
 
 
 rule validate_inputs:
@@ -91,7 +91,7 @@ rule validate_inputs:
         mem_mb=500,
     priority: 100
     script:
-        "../scripts/validate_report.py"
+        "../scripts/validate_inputs.py"
 
 
 rule prepare_vectors:
@@ -185,7 +185,6 @@ if LANDUSE_FORMAT == "polygons":
             path=lambda wc: config["inputs"]["landuse"]["files"][landuse_key(wc.year)],
             polygons=config["inputs"]["landuse"]["polygons"],
             scheme=config["inputs"]["landuse"]["scheme"],
-            classes_table=config["landuse"]["classes_table"],
             crs=config["grid"]["crs"],
             version=NXGEO_VERSION,
         log:
@@ -197,19 +196,6 @@ if LANDUSE_FORMAT == "polygons":
             mem_mb=4000,
         script:
             "../scripts/prepare_dltb.py"
-
-
-def landuse_source(wc):
-    """What prepare_landuse reads: the land-use raster (and ownership raster) of the year, or
-    the prepared DLTB."""
-    if LANDUSE_FORMAT == "polygons":
-        return {"landuse": OUT.dltb(year=wc.year)}
-    path = config["inputs"]["landuse"]["files"][landuse_key(wc.year)]
-    out = {"landuse": path, "landuse_sidecars": with_sidecars(path)[1:]}
-    own = ownership_file(wc.year)
-    if own:
-        out.update(ownership=own, ownership_sidecars=with_sidecars(own)[1:])
-    return out
 
 
 rule prepare_landuse:
@@ -228,7 +214,6 @@ rule prepare_landuse:
         ownership=OUT.grid("ownership"),
     params:
         scheme=config["inputs"]["landuse"]["scheme"],
-        classes_table=config["landuse"]["classes_table"],
         block_size=config["grid"].get("block_size", 512),
         format=LANDUSE_FORMAT,
         ownership=lambda wc: ownership_file(wc.year),
@@ -264,7 +249,7 @@ rule clip_static:
     resources:
         mem_mb=2000,
     script:
-        "../scripts/clip_reach.py"
+        "../scripts/clip_static.py"
 
 
 rule clip_reach:
@@ -307,4 +292,4 @@ rule reach_static:
     resources:
         mem_mb=500,
     script:
-        "../scripts/copy_files.py"
+        "../scripts/reach_static.py"

@@ -16,49 +16,6 @@ _WILDCARD = _re.compile(r"\{(\w+)\}")
 _OPTIONAL_RULES = {"official_disagreement": bool(OFFICIAL)}
 
 
-def _wanted(rule):
-    return _OPTIONAL_RULES.get(rule.name, True)
-
-
-def _year_patterns(suffix):
-    """Output patterns RESULTS/{year}/... ending in `suffix` whose only other wildcard is
-    {reach}, of every rule defined so far (optional rules only when configured)."""
-    out = []
-    for r in workflow.rules:
-        if not _wanted(r):
-            continue
-        for f in r.output:
-            pat = _plain(str(f))
-            if not pat.endswith(suffix) or not pat.startswith(OUT.year("") + "/"):
-                continue
-            if set(_WILDCARD.findall(pat)) - {"year", "reach"}:
-                continue
-            if pat not in out:
-                out.append(pat)
-    return out
-
-
-def _compare_patterns(suffix):
-    out = []
-    head = OUT.compare_dir() + "/"
-    for r in workflow.rules:
-        if not _wanted(r):
-            continue
-        for f in r.output:
-            pat = _plain(str(f))
-            if pat.endswith(suffix) and pat.startswith(head) and pat not in out:
-                out.append(pat)
-    return out
-
-
-def _expand_reach(patterns):
-    """{year} kept, {reach} expanded over the reaches."""
-    out = []
-    for pat in patterns:
-        out += [pat.replace("{reach}", r) for r in REACHES] if "{reach}" in pat else [pat]
-    return out
-
-
 GIS_RASTERS = _expand_reach(_year_patterns(".tif"))
 GIS_TABLES = _expand_reach(_year_patterns(".csv"))
 GIS_SIDECARS = [str(s) for r in GIS_RASTERS for s in _sidecars(r)]
@@ -68,14 +25,6 @@ GIS_MOSAICS = [OUT.mosaic(s) for s in _mosaic_stems(
     [r for r in GIS_RASTERS if "/reaches/" in r], _GRID_STEMS)]
 COMPARE_RASTERS = _compare_patterns(".tif")
 COMPARE_TABLES = _compare_patterns(".csv")
-
-
-def _pairs_ending(year):
-    return [(a, b) for a, b in COMPARE if b == int(year)]
-
-
-def _compare_files(patterns, year):
-    return [p.format(year_a=a, year_b=b) for a, b in _pairs_ending(year) for p in patterns]
 
 
 rule gis_compare:
@@ -88,7 +37,6 @@ rule gis_compare:
         sidecars=[str(s) for r in COMPARE_RASTERS for s in _sidecars(r)],
         csvt=[t[:-4] + ".csvt" for t in COMPARE_TABLES],
     params:
-        classes_table=config["landuse"]["classes_table"],
         version=NXGEO_VERSION,
     log:
         OUT.log("gis_compare_{year_a}_{year_b}", year="{year_b}"),
@@ -123,7 +71,6 @@ rule qgis_project:
         targets=TARGETS,
         target_cfg=config["suitability"]["targets"],
         region={k: config[k] for k in ("region_name",) if k in config},
-        classes_table=config["landuse"]["classes_table"],
         version=NXGEO_VERSION,
     log:
         OUT.log("qgis_project"),

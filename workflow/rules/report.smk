@@ -27,7 +27,6 @@ rule maps:
         directory(OUT.maps()),
     params:
         targets=TARGETS,
-        classes_table=config["landuse"]["classes_table"],
         subset={k: config.get(k) for k in ("region_name", "grid", "reaches", "suitability", "maps",
                                            "pathways") if k in config},
         version=NXGEO_VERSION,
@@ -62,68 +61,6 @@ rule provenance:
         mem_mb=1000,
     script:
         "../scripts/provenance.py"
-
-
-def produced(path):
-    """True when a rule of the workflow makes `path` (an optional report input, e.g. the county
-    scorecard, is declared only once a rule makes it)."""
-    return any(r.is_producer(path) for r in workflow.rules)
-
-
-def config_file_input(f):
-    """A config file as an input path: relative to the working directory when it lies inside
-    it, so a copied or moved run folder stays up to date (an absolute path would change)."""
-    import os
-    from pathlib import Path
-    p, here = Path(f).resolve(), Path.cwd().resolve()
-    return os.path.relpath(p, here) if p.is_relative_to(here) else str(f)
-
-
-def report_inputs(wc):
-    """Every file the report reads, by name (nxgeo.report.REPORT_INPUTS): the year's tables, the
-    latest comparison ending in this year, the maps, the config files and parameter tables."""
-    y = int(wc.year)
-    files = {
-        "provenance": OUT.provenance(y), "validation": OUT.validation("report.json", y),
-        "maps": OUT.maps(y), "candidates": OUT.candidates(y),
-        **{key: OUT.table(name, y) for key, name in (
-            ("candidates_summary", "candidates_summary"),
-            ("candidates_pathways", "candidates_pathways"), ("water_balance", "water_balance"),
-            ("water_capacity", "water_capacity"), ("inventory", "inventory_by_class"),
-            ("gep", "gep_by_county"))},
-        "vectors": OUT.vectors(),
-        "config_files": [config_file_input(f) for f in workflow.configfiles],
-        "config_tables": [config["inputs"]["tables"][k] for k in config["inputs"]["tables"]],
-    }
-    pairs = [(a, b) for a, b in COMPARE if b == y]
-    if pairs:
-        a, b = pairs[-1]
-        files.update({key: OUT.compare(file, a, b) for key, file in (
-            ("gep_change", "gep_change_by_county.csv"),
-            ("services_change", "services_change_by_county.csv"),
-            ("transition_matrix", "transition_matrix.csv"),
-            ("transitions", "transitions_by_county.csv"),
-            ("greening_ledger", "greening_ledger.csv"),
-            ("greening_trades", "greening_trades.csv"),
-            ("ledger_chart", "greening_ledger.png"),
-            ("carbon_balance", "carbon_balance.csv"),
-            ("carbon_trades", "carbon_trades.csv"),
-            ("cropland_protection", "cropland_protection.csv"))})
-    # parcels tracked since the previous survey year (docs/tracking.md)
-    prev = previous_year(y)
-    if prev is not None:
-        files.update({"candidates_diff": OUT.compare("candidates_diff.csv", prev, y),
-                      "candidates_diff_summary": OUT.compare("candidates_diff_summary.csv",
-                                                             prev, y)})
-    files["cumulative_progress"] = OUT.table("cumulative_progress", y)
-    # made by rules of their own (issue #16): inputs once a rule makes them
-    for key, name in (("scorecard", "county_scorecard"),
-                      ("programme_summary", "programme_summary"),
-                      ("programme_reference", "programme_vs_001")):
-        path = OUT.table(name, y)
-        if produced(path):
-            files[key] = path
-    return files
 
 
 # Headless Chromium prints the report to PDF (rule report_pdf); without it the HTML is complete

@@ -75,8 +75,8 @@ _Backup.backup_output = _backup_output
 _Backup.restore_output = _restore_output
 _Backup.cleanup_backup = _cleanup_backup
 
-for _rule in workflow.rules:
-    for _f in _rule.output:
+for _r in workflow.rules:
+    for _f in _r.output:
         if not isinstance(_f._file, _Annotated):
             _f._file = _Annotated(_f._file)
         _f._file.flags["update"] = True
@@ -99,19 +99,3 @@ def restore_kept(root):
                 found.append(target)
         _drop_empty(keep_dir)
     return found
-
-
-onstart:
-    from nxgeo.atomic import sweep_temp
-    from nxgeo.errors import OutputError
-    from nxgeo.runlock import acquire
-
-    try:
-        acquire(RESULTS, what=f"years {', '.join(map(str, YEARS))}")
-    except OutputError as exc:
-        raise WorkflowError(str(exc)) from None
-    for p in restore_kept(RESULTS):
-        print(f"restored the previous version of {p} (an interrupted run had moved it aside)")
-    # a killed run (SIGKILL) cannot clean up: remove its temporary files before resuming
-    for p in sweep_temp(RESULTS):
-        print(f"removed a temporary file left by an interrupted run: {p}")

@@ -24,4 +24,4 @@ if SAMPLE_FILES:
         resources:
             mem_mb=4000,
         script:
-            "../scripts/make_sample.py"
+            "../scripts/sample.py"

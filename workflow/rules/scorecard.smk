@@ -1,22 +1,6 @@
 # County assessment scorecard (考核评价指标表, seed 000 八(四)): nxgeo.scorecard, docs/indicators.md.
 
 
-def scorecard_compare(year):
-    """The comparison ending in `year` ((year_a, year) with the latest year_a), or None."""
-    pairs = [(a, b) for a, b in COMPARE if b == int(year)]
-    return max(pairs) if pairs else None
-
-
-def scorecard_compare_inputs(wc):
-    """The comparison tables the scorecard reads (none for a year without a comparison)."""
-    pair = scorecard_compare(wc.year)
-    if pair is None:
-        return {}
-    return {key: OUT.compare(file, *pair) for key, file in (
-        ("gep_change", "gep_change_by_county.csv"), ("cropland", "cropland_protection.csv"),
-        ("greening", "greening_ledger.csv"), ("carbon", "carbon_balance.csv"))}
-
-
 rule county_scorecard:
     """One row per county: GEP and its change, forest cover, grassland vegetation cover, wetland
     protection, soil-and-water conservation (SL 190 classes), cropland kept and its balance,
@@ -44,7 +28,6 @@ rule county_scorecard:
         compare_from=lambda wc: (scorecard_compare(wc.year) or (None,))[0],
         scorecard=config["scorecard"],
         fvc_by_class=config["services"]["fvc_by_class"],
-        classes_table=config["landuse"]["classes_table"],
         mu_per_ha=config["landuse"].get("mu_per_ha", 15),
         version=NXGEO_VERSION,
     log:

@@ -14,17 +14,6 @@ GEP_STATISTICS = {k: config["services"]["gep"][k] for k in ("material_products",
                   if config["services"]["gep"][k]}
 
 
-def earlier_survey(year):
-    """The survey year before `year` (its land use tells which pixels changed class), or None."""
-    earlier = [y for y in YEARS if y < int(year)]
-    return max(earlier) if earlier else None
-
-
-def earlier_landuse(wc):
-    prev = earlier_survey(wc.year)
-    return [] if prev is None else [OUT.reach("landuse", year=prev, reach=wc.reach)]
-
-
 rule services_reach:
     """Carbon stock (asset) and the yearly flows per pixel: sequestration, soil retention (RUSLE),
     sand fixation (RWEQ), water conservation, flood and climate regulation."""
@@ -38,7 +27,7 @@ rule services_reach:
         carbon=config["inputs"]["tables"]["carbon_pools"],
         prices=config["inputs"]["tables"]["prices"],
         coefficients=config["inputs"]["tables"]["gep_coefficients"],
-        classes=config["landuse"]["classes_table"],
+        classes=CLASSES_TABLE,
         validated=table_gates("carbon_pools", "prices", "gep_coefficients"),
     output:
         **{n: OUT.service(f"{n}.tif") for n in SERVICE_RASTERS},
@@ -70,7 +59,7 @@ rule services_year:
         vectors=OUT.vectors(),
         prices=config["inputs"]["tables"]["prices"],
         coefficients=config["inputs"]["tables"]["gep_coefficients"],
-        classes=config["landuse"]["classes_table"],
+        classes=CLASSES_TABLE,
         **GEP_STATISTICS,
         validated=table_gates("prices", "gep_coefficients"),
     output:

@@ -13,14 +13,6 @@ OFFICIAL_GRADED = [(k, t) for k in OFFICIAL for t in TARGETS
                    if t in config["suitability"]["official"][k]["grade_targets"]]
 
 
-def official_inputs(wc):
-    """The coded official layers of a reach, and its county raster (disagreement table)."""
-    if not OFFICIAL:
-        return {}
-    return {**{f"official_{k}": OUT.official(k, wc.year, wc.reach) for k in OFFICIAL},
-            "zone_county": OUT.zone("county", wc.year, wc.reach)}
-
-
 rule official_layer:
     """One official 双评价 layer on a reach's grid, coded (1-3 class, 0 not covered)."""
     input:
@@ -95,7 +87,6 @@ rule suitability:
     params:
         suitability=config["suitability"],
         official=list(OFFICIAL),
-        classes_table=config["landuse"]["classes_table"],
         block_size=config["grid"].get("block_size", 512),
         version=NXGEO_VERSION,
     log:
@@ -127,7 +118,6 @@ rule water_capacity:
         reaches=REACHES,
         order=TARGETS,
         water=config["water"],
-        classes_table=config["landuse"]["classes_table"],
         version=NXGEO_VERSION,
     log:
         OUT.log("water_capacity"),

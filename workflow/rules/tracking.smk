@@ -2,11 +2,6 @@
 # survey years and the cumulative progress since the first survey year.
 
 
-def diff_summaries(wc):
-    return [OUT.compare("candidates_diff_summary.csv", year_a=a, year_b=b)
-            for a, b in CHAIN if b <= int(wc.year)]
-
-
 rule candidates_diff:
     """Every parcel of two years with its status: restored, in_progress, unchanged, changed,
     new, dropped (with the reason)."""
@@ -23,7 +18,6 @@ rule candidates_diff:
     params:
         tracking=config["tracking"],
         parcel_targets=config["services"]["parcel_targets"],
-        classes_table=config["landuse"]["classes_table"],
         mu_per_ha=config["landuse"]["mu_per_ha"],
         version=NXGEO_VERSION,
     log:

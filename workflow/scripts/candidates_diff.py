@@ -1,20 +1,15 @@
-"""Adapter: the candidate diff of two survey years (nxgeo.tracking)."""
+"""Adapter of rule candidates_diff: its log, then nxgeo.steps.candidates_diff (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.tracking import candidates_diff
 
 setup_logging(snakemake.log[0], step=snakemake)
-i, o, p = snakemake.input, snakemake.output, snakemake.params
-candidates_diff(
-    i.a,
-    i.b,
-    i.landuse_a,
-    i.landuse_b,
-    p.classes_table,
-    p.parcel_targets,
-    p.tracking,
-    p.mu_per_ha,
-    o.gpkg,
-    o.csv,
-    o.summary,
+steps.candidates_diff(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
 )

@@ -1,12 +1,15 @@
-"""Adapter: styles of a comparison's change raster and .csvt of its tables."""
+"""Adapter of rule gis_compare: its log, then nxgeo.steps.gis_compare (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.qgis_project import gis_files
 
 setup_logging(snakemake.log[0], step=snakemake)
-gis_files(
-    snakemake.input.rasters,
-    snakemake.input.tables,
-    snakemake.input.classes,
-    expected=list(snakemake.output.sidecars) + list(snakemake.output.csvt),
+steps.gis_compare(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
 )

@@ -1,7 +1,15 @@
-"""Adapter: the reaches' computed-vs-official disagreement tables as one year table."""
+"""Adapter of rule official_disagreement: its log, then nxgeo.steps.official_disagreement (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.suitability.official import gather_disagreement
 
 setup_logging(snakemake.log[0], step=snakemake)
-gather_disagreement(list(snakemake.input), snakemake.output[0])
+steps.official_disagreement(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
+)

@@ -1,14 +1,15 @@
-"""Adapter: the change of ownership (权属) per county between two survey years."""
+"""Adapter of rule ownership_change: its log, then nxgeo.steps.ownership_change (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.survey.inventory import ownership_change_year
 
 setup_logging(snakemake.log[0], step=snakemake)
-ownership_change_year(
+steps.ownership_change(
     snakemake.input,
     snakemake.output,
-    int(snakemake.wildcards.year_a),
-    int(snakemake.wildcards.year_b),
-    mu_per_ha=snakemake.params.mu_per_ha,
-    block_size=snakemake.params.block_size,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
 )

@@ -1,15 +1,15 @@
-"""Adapter: one year's DLTB (地类图斑) read, checked and standardised."""
+"""Adapter of rule prepare_dltb: its log, then nxgeo.steps.prepare_dltb (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.prepare import prepare_dltb
 
 setup_logging(snakemake.log[0], step=snakemake)
-prepare_dltb(
-    snakemake.params.path,
-    snakemake.params.polygons,
-    snakemake.params.scheme,
-    snakemake.params.classes_table,
-    snakemake.input.vectors,
-    snakemake.params.crs,
-    snakemake.output.gpkg,
+steps.prepare_dltb(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
 )

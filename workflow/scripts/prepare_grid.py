@@ -1,7 +1,15 @@
-"""Adapter: define the analysis grid from the counties (grid.json)."""
+"""Adapter of rule prepare_grid: its log, then nxgeo.steps.prepare_grid (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.prepare import define_grid
 
 setup_logging(snakemake.log[0], step=snakemake)
-define_grid(snakemake.params.counties, snakemake.params.grid, snakemake.output.grid)
+steps.prepare_grid(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
+)

@@ -1,23 +1,15 @@
-"""Adapter: one year's land use on the analysis grid (codes, canonical classes, ownership)."""
+"""Adapter of rule prepare_landuse: its log, then nxgeo.steps.prepare_landuse (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.parallel import for_job
-from nxgeo.prepare import prepare_landuse
 
 setup_logging(snakemake.log[0], step=snakemake)
-prepare_landuse(
-    snakemake.input.landuse,
-    snakemake.input.grid,
-    snakemake.params.scheme,
-    snakemake.params.classes_table,
-    snakemake.input.vectors,
-    snakemake.output.codes,
-    snakemake.output.canonical,
-    block_size=snakemake.params.block_size,
-    # the scheduler does not change the output: from the config, not a param
-    dask=for_job(snakemake.config.get("dask"), snakemake.threads),
-    out_ownership=snakemake.output.ownership,
-    fmt=snakemake.params.format,
-    ownership_src=snakemake.params.ownership,
-    supersample=snakemake.params.supersample,
+steps.prepare_landuse(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
 )

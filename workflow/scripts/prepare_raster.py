@@ -1,17 +1,15 @@
-"""Adapter: one continuous raster onto the analysis grid."""
+"""Adapter of rule prepare_raster: its log, then nxgeo.steps.prepare_raster (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.parallel import for_job
-from nxgeo.prepare import prepare_raster
 
 setup_logging(snakemake.log[0], step=snakemake)
-# The dask scheduler does not change the output, so it is read from the config directly
-# (not a param: switching schedulers must not rerun the step).
-prepare_raster(
-    snakemake.input.src,
-    snakemake.input.grid,
-    snakemake.output[0],
-    block_size=snakemake.params.block_size,
-    dask=for_job(snakemake.config.get("dask"), snakemake.threads),
-    categorical=snakemake.params.categorical,
+steps.prepare_raster(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
 )

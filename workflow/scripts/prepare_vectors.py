@@ -1,7 +1,15 @@
-"""Adapter: prepare every vector layer (repaired, standardised, in the grid CRS)."""
+"""Adapter of rule prepare_vectors: its log, then nxgeo.steps.prepare_vectors (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.prepare import prepare_vectors
 
 setup_logging(snakemake.log[0], step=snakemake)
-prepare_vectors(snakemake.params.vectors, snakemake.params.crs, snakemake.output.gpkg)
+steps.prepare_vectors(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
+)

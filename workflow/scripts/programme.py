@@ -1,18 +1,15 @@
-"""Adapter: the year's budgeted restoration programme (nxgeo.programme)."""
+"""Adapter of rule programme: its log, then nxgeo.steps.programme (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.programme import programme_year
 
 setup_logging(snakemake.log[0], step=snakemake)
-i, o, p = snakemake.input, snakemake.output, snakemake.params
-programme_year(
-    i.candidates,
-    i.water_balance,
-    int(snakemake.wildcards.year),
-    p.programme,
-    o.table,
-    o.gpkg,
-    o.summary,
-    o.marginal,
-    o.reference,
+steps.programme(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
 )

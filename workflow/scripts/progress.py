@@ -1,14 +1,15 @@
-"""Adapter: cumulative progress since the first survey year (nxgeo.tracking)."""
+"""Adapter of rule progress: its log, then nxgeo.steps.progress (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.tracking import progress_table
 
 setup_logging(snakemake.log[0], step=snakemake)
-progress_table(
-    snakemake.input.summaries,
-    snakemake.params.pairs,
-    snakemake.input.targets,
-    int(snakemake.wildcards.year),
-    snakemake.params.mu_per_ha,
-    snakemake.output[0],
+steps.progress(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
 )

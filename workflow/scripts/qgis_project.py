@@ -1,25 +1,15 @@
-"""Adapter: the year's QGIS project, raster styles, VRT mosaics and .csvt files."""
+"""Adapter of rule qgis_project: its log, then nxgeo.steps.qgis_project (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.qgis_project import qgis_year
 
 setup_logging(snakemake.log[0], step=snakemake)
-qgis_year(
-    int(snakemake.wildcards.year),
-    snakemake.output.qgz.rsplit("/", 1)[0],
-    snakemake.input.rasters,
-    snakemake.input.tables,
-    snakemake.input.classes,
-    snakemake.input.scheme,
-    snakemake.input.vectors,
-    snakemake.input.candidates,
-    snakemake.input.dem,
-    snakemake.output.qgz,
-    snakemake.params.targets,
-    snakemake.params.target_cfg,
-    snakemake.params.region.get("region_name", ""),
-    expected=list(snakemake.output.sidecars)
-    + list(snakemake.output.csvt)
-    + list(snakemake.output.mosaics),
-    change_rasters=[p for p in snakemake.input.compare if p.endswith(".tif")],
+steps.qgis_project(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
 )

@@ -1,8 +1,15 @@
-"""Adapter: the yearly report printed to PDF by headless Chromium."""
+"""Adapter of rule report_pdf: its log, then nxgeo.steps.report_pdf (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.report import print_pdf
 
 setup_logging(snakemake.log[0], step=snakemake)
-if print_pdf(snakemake.input[0], snakemake.output[0], chromium=snakemake.params.chromium) is None:
-    raise SystemExit("chromium not found: install Debian's chromium to print the report")
+steps.report_pdf(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
+)

@@ -1,7 +1,15 @@
-"""Adapter: check one scope of the inputs (see nxgeo.validate.scope); never fails the job."""
+"""Adapter of rule validate_scope: its log, then nxgeo.steps.validate_scope (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.validate.scope import validate_scope
 
 setup_logging(snakemake.log[0], step=snakemake)
-validate_scope(snakemake.config, snakemake.params.scope, snakemake.output.json)
+steps.validate_scope(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
+)

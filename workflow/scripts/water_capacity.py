@@ -1,19 +1,15 @@
-"""Adapter: per-county potential water demand of all suitable land vs headroom."""
+"""Adapter of rule water_capacity: its log, then nxgeo.steps.water_capacity (the logic and what it reads)."""
 
-from nxgeo.layout import files_by_reach
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.water import water_capacity_year
 
 setup_logging(snakemake.log[0], step=snakemake)
-p = snakemake.params
-water_capacity_year(
-    files_by_reach(snakemake.input, p.reaches),
-    list(p.order),
-    int(snakemake.wildcards.year),
-    snakemake.input.budgets,
-    snakemake.input.demand,
-    p.classes_table,
-    p.water,
-    snakemake.output.summary,
-    snakemake.output.headroom,
+steps.water_capacity(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
 )

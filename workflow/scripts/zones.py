@@ -1,16 +1,15 @@
-"""Adapter: zone layers (constraint masks, county, water-quota modulus) of one reach."""
+"""Adapter of rule zones: its log, then nxgeo.steps.zones (the logic and what it reads)."""
 
+from nxgeo import steps
 from nxgeo.logs import setup_logging
-from nxgeo.zones import reach_zone_layers
 
 setup_logging(snakemake.log[0], step=snakemake)
-outputs = {k: v for k, v in snakemake.output.items()}
-reach_zone_layers(
-    snakemake.input.template,
-    snakemake.input.vectors,
-    snakemake.input.budgets,
-    int(snakemake.wildcards.year),
-    outputs,
-    canal_buffer_m=float(snakemake.params.canal_buffer_m),
-    area_crs=snakemake.params.area_crs,
+steps.zones(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
 )

@@ -9,44 +9,21 @@ summaries), `registry` (the builder and the decider of each pathway), `stage` (t
 stage functions).
 """
 
-import importlib
-
-# Names re-exported from the submodules, imported on first use (PEP 562): a step that needs only
-# `parcels` does not pay for scipy.optimize, the GeoPackage styles, etc. at start-up.
-_EXPORTS = {
-    "allocate": "allocation",
-    "build_options": "allocation",
-    "decide_homestead": "decide",
-    "decide_mine": "decide",
-    "decide_sand": "decide",
-    "decide_wasteland": "decide",
-    "wasteland_mask": "parcels",
-    "wasteland_parcels": "parcels",
-    "finalize": "decide",
-    "sand_priority": "decide",
-    "location_ids": "ids",
-    "resolve_collisions": "ids",
-    "source_ids": "ids",
-    "CORE_FIELDS": "outputs",
-    "schema": "outputs",
-    "summary_by_county": "outputs",
-    "water_balance": "outputs",
-    "write_candidates_gpkg": "outputs",
-    "PATHWAYS": "parcels",
-    "clump_county_index": "clumps",
-    "clump_parcels": "clumps",
-    "allocate_year": "stage",
-    "candidates_reach": "stage",
-    "add_layer_styles": "styles",
-    "qml": "styles",
-}
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+from .allocation import allocate, build_options
+from .clumps import clump_county_index, clump_parcels
+from .decide import (
+    decide_homestead,
+    decide_mine,
+    decide_sand,
+    decide_wasteland,
+    finalize,
+    sand_priority,
+)
+from .ids import location_ids, resolve_collisions, source_ids
+from .outputs import CORE_FIELDS, schema, summary_by_county, water_balance, write_candidates_gpkg
+from .parcels import PATHWAYS, wasteland_mask, wasteland_parcels
+from .stage import allocate_year, candidates_reach
+from .styles import add_layer_styles, qml
 
 __all__ = [
     "CORE_FIELDS",

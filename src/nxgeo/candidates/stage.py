@@ -18,7 +18,6 @@ from ..errors import InputError
 from ..stability import FIELDS as STABILITY_FIELDS
 from ..stability import selection_stability
 from ..suitability.spec import best_use_order
-from ..tracking import carry_ids, read_candidate_layers
 from ..vector_io import read_vector
 from ..water import county_headroom, norm_adcode
 from .allocation import _benefit_table, allocate, build_options
@@ -264,6 +263,9 @@ def allocate_year(
     if len(allp):
         allp["parcel_id"] = resolve_collisions(allp["parcel_id"], allp.geometry.values).to_numpy()
         if tracking_cfg is not None:
+            # nxgeo.tracking builds on this package (its parcel ids): imported at use
+            from ..tracking import carry_ids, read_candidate_layers
+
             prev = read_candidate_layers(previous_gpkg) if previous_gpkg else None
             carried = carry_ids(
                 prev, gpd.GeoDataFrame(allp, geometry="geometry", crs=crs), tracking_cfg

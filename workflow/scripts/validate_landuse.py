@@ -1,0 +1,15 @@
+"""Adapter of rule validate_landuse: its log, then nxgeo.steps.validate_landuse (the logic and what it reads)."""
+
+from nxgeo import steps
+from nxgeo.logs import setup_logging
+
+setup_logging(snakemake.log[0], step=snakemake)
+steps.validate_landuse(
+    snakemake.input,
+    snakemake.output,
+    snakemake.params,
+    snakemake.wildcards,
+    threads=snakemake.threads,
+    config=snakemake.config,
+    log=snakemake.log,
+)
