@@ -11,7 +11,7 @@ rule candidates:
     input:
         # every reach raster the step reads (nxgeo.candidates.reach_rasters), by file stem
         **{Path(rel).name: OUT.reach(rel) for rel in CANDIDATE_RASTERS},
-        vectors=OUT.vectors(),
+        vectors=rules.prepare_vectors.output.gpkg,
         demand=config["inputs"]["tables"]["water_demand"],
         # the finest DEM: the slope inside every mine at its own resolution (hazard flag)
         hazard_dem=(config["pathways"]["mine_remediation"]["hazard_dem"]
@@ -43,8 +43,8 @@ rule allocate_water:
     (unit-cost table); write the styled candidates.gpkg, the summary by county and pathway,
     and the water balance."""
     input:
-        reaches=each_reach(OUT.reach_candidates()),
-        vectors=OUT.vectors(),
+        reaches=each_reach(rules.candidates.output.gpkg),
+        vectors=rules.prepare_vectors.output.gpkg,
         budgets=config["inputs"]["tables"]["water_budgets"],
         demand=config["inputs"]["tables"]["water_demand"],
         carbon=config["inputs"]["tables"]["carbon_pools"],

@@ -8,7 +8,7 @@ from nxgeo.candidates.parcels import PATHWAYS as EXPORT_PATHWAYS
 rule export:
     """results/<year>/export/: candidates.gdb, shp/<pathway>.shp + field_names.csv, tables.xlsx."""
     input:
-        candidates=OUT.candidates(),
+        candidates=rules.allocate_water.output.gpkg,
         tables=[OUT.table(t) for t in config["export"]["tables"]],
     output:
         directory(OUT.export()),

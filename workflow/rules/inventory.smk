@@ -5,10 +5,10 @@ rule inventory:
     """Area by canonical class, by source code and by ownership type (权属) from the grid
     rasters, per county and reach (coverage-weighted), reconciled with the zone polygons."""
     input:
-        canonical=OUT.grid("landuse"),
-        codes=OUT.grid("landuse_code"),
-        ownership=OUT.grid("ownership"),
-        vectors=OUT.vectors(),
+        canonical=rules.prepare_landuse.output.canonical,
+        codes=rules.prepare_landuse.output.codes,
+        ownership=rules.prepare_landuse.output.ownership,
+        vectors=rules.prepare_vectors.output.gpkg,
         classes=CLASSES_TABLE,
         scheme_table=SCHEME_TABLE,
     output:
@@ -38,9 +38,9 @@ if LANDUSE_FORMAT == "polygons":
         三调 code, class, major group (三大类) and ownership, per county and reach, reconciled
         exactly with the polygons, and beside the raster inventory (docs/survey.md)."""
         input:
-            dltb=OUT.dltb(),
-            vectors=OUT.vectors(),
-            raster_by_class=OUT.table("inventory_by_class"),
+            dltb=rules.prepare_dltb.output.gpkg,
+            vectors=rules.prepare_vectors.output.gpkg,
+            raster_by_class=rules.inventory.output.by_class,
             classes=CLASSES_TABLE,
             scheme_table=SCHEME_TABLE,
         output:

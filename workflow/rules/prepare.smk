@@ -145,7 +145,7 @@ rule prepare_raster:
     input:
         src=lambda wc: STATIC_RASTERS[wc.name],
         src_sidecars=lambda wc: with_sidecars(STATIC_RASTERS[wc.name])[1:],
-        grid=OUT.grid_json(),
+        grid=rules.prepare_grid.output.grid,
         validated=lambda wc: scope_json(f"raster:{wc.name}"),
     output:
         OUT.common_grid(),
@@ -176,7 +176,7 @@ if LANDUSE_FORMAT == "polygons":
         input:
             dltb=lambda wc: with_sidecars(config["inputs"]["landuse"]["files"][landuse_key(wc.year)]),
             validated=lambda wc: scope_json(f"landuse:{wc.year}"),
-            vectors=OUT.vectors(),
+            vectors=rules.prepare_vectors.output.gpkg,
             classes=CLASSES_TABLE,
             scheme_table=SCHEME_TABLE,
         output:
@@ -204,8 +204,8 @@ rule prepare_landuse:
     input:
         unpack(landuse_source),
         validated=lambda wc: scope_json(f"landuse:{wc.year}"),
-        grid=OUT.grid_json(),
-        vectors=OUT.vectors(),
+        grid=rules.prepare_grid.output.grid,
+        vectors=rules.prepare_vectors.output.gpkg,
         classes=CLASSES_TABLE,
         scheme_table=SCHEME_TABLE,
     output:
@@ -235,7 +235,7 @@ rule clip_static:
     for all survey years (each year's folder gets a copy: rule reach_static)."""
     input:
         rasters=[OUT.common_grid(name) for name in STATIC_RASTERS],
-        vectors=OUT.vectors(),
+        vectors=rules.prepare_vectors.output.gpkg,
     output:
         **{name: OUT.common_reach(name) for name in STATIC_RASTERS},
     params:
@@ -257,7 +257,7 @@ rule clip_reach:
     reach, as COGs."""
     input:
         **{name: OUT.grid(name) for name in YEAR_LAYERS},
-        vectors=OUT.vectors(),
+        vectors=rules.prepare_vectors.output.gpkg,
     output:
         **{name: OUT.reach(name) for name in YEAR_LAYERS},
     params:

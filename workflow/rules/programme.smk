@@ -7,8 +7,8 @@ rule programme:
     and the greedy baseline; re-solved at budget ±10 % for the marginal value of one more 亿元;
     cost per 亩 next to seed 001's figures."""
     input:
-        candidates=OUT.candidates(),
-        water_balance=OUT.table("water_balance"),
+        candidates=rules.allocate_water.output.gpkg,
+        water_balance=rules.allocate_water.output.water_balance,
     output:
         table=OUT.table("programme"),
         gpkg=OUT.programme(),

@@ -55,8 +55,8 @@ rule qgis_project:
     input:
         rasters=GIS_RASTERS,
         tables=GIS_TABLES,
-        candidates=OUT.candidates(),
-        vectors=OUT.vectors(),
+        candidates=rules.allocate_water.output.gpkg,
+        vectors=rules.prepare_vectors.output.gpkg,
         dem=OUT.common_grid("dem"),
         classes=CLASSES_TABLE,
         scheme=SCHEME_TABLE,

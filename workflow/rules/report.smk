@@ -10,15 +10,15 @@ rule maps:
     """Overview per pathway, one sheet per county (detail sheets where dense), best use,
     suitability grades, land use."""
     input:
-        candidates=OUT.candidates(),
+        candidates=rules.allocate_water.output.gpkg,
         best_use=each_reach(OUT.suitability("best_use.tif")),
         # the legend of the first reach (every reach writes the same)
         best_use_legend=OUT.suitability("best_use_legend.csv", reach=REACHES[0]),
         # one grade map per target
         **{f"grade_{t}": each_reach(OUT.suitability(f"suit_{t}_grade.tif")) for t in TARGETS},
         landuse=OUT.grid("landuse"),
-        vectors=OUT.vectors(),
-        grid=OUT.grid_json(),
+        vectors=rules.prepare_vectors.output.gpkg,
+        grid=rules.prepare_grid.output.grid,
         dem=OUT.common_grid("dem"),
         classes=CLASSES_TABLE,
         **COUNTY_NAMES,
@@ -97,7 +97,7 @@ rule report:
 rule report_pdf:
     """The report printed to PDF (A4 landscape) by headless Chromium."""
     input:
-        OUT.report(),
+        rules.report.output[0],
     output:
         OUT.report_pdf(),
     params:

@@ -15,11 +15,11 @@ rule county_scorecard:
         erosion=each_reach(OUT.service("{n}.tif"), n=EROSION_RASTERS),
         fvc=each_reach(OUT.reach("fvc"))
             if "fvc" in STATIC_RASTERS else [],
-        vectors=OUT.vectors(),
-        gep=OUT.table("gep_by_county"),
-        candidates=OUT.candidates(),
-        water_balance=OUT.table("water_balance"),
-        programme=OUT.table("programme"),
+        vectors=rules.prepare_vectors.output.gpkg,
+        gep=rules.services_year.output.gep_county,
+        candidates=rules.allocate_water.output.gpkg,
+        water_balance=rules.allocate_water.output.water_balance,
+        programme=rules.programme.output.table,
         classes=CLASSES_TABLE,
     output:
         OUT.table("county_scorecard"),

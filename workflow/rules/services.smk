@@ -56,7 +56,7 @@ rule services_year:
         rasters=each_reach(OUT.service("{n}.tif"), n=SERVICE_RASTERS),
         landuse=each_reach(OUT.reach("landuse")),
         counties=each_reach(OUT.zone("county")),
-        vectors=OUT.vectors(),
+        vectors=rules.prepare_vectors.output.gpkg,
         prices=config["inputs"]["tables"]["prices"],
         coefficients=config["inputs"]["tables"]["gep_coefficients"],
         classes=CLASSES_TABLE,

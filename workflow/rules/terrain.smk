@@ -7,8 +7,8 @@ rule terrain:
     results/common/reaches/ and copied into every year's folder (rule reach_static)."""
     input:
         dem_grid=OUT.common_grid("dem"),
-        template=OUT.common_reach("dem"),
-        vectors=OUT.vectors(),
+        template=rules.clip_static.output.dem,
+        vectors=rules.prepare_vectors.output.gpkg,
     output:
         **{name: OUT.common_reach(name) for name in TERRAIN_LAYERS},
     params:
@@ -28,8 +28,8 @@ rule terrain:
 rule zones:
     """Constraint masks, county id and water-quota modulus of one reach and year."""
     input:
-        template=OUT.reach("landuse"),
-        vectors=OUT.vectors(),
+        template=rules.clip_reach.output.landuse,
+        vectors=rules.prepare_vectors.output.gpkg,
         budgets=config["inputs"]["tables"]["water_budgets"],
         validated=table_gates("water_budgets"),
     output:
