@@ -2222,49 +2222,52 @@ def inputs_from_results(
     config_files: Sequence = (),
     config_tables: Sequence = (),
 ) -> dict:
-    """The report's inputs at their usual places in a results tree (the workflow declares the
-    same files; this is for tests and the command line)."""
-    root = Path(results_dir)
-    y = root / str(year)
-    t = y / "tables"
+    """The report's inputs at their usual places in a results tree (nxgeo.layout; the workflow
+    declares the same files; this is for tests and the command line). Without `compare`, the
+    latest comparison folder of the year."""
+    from .layout import Layout
+
+    lay = Layout(results_dir)
+    tables = {
+        "candidates_summary": "candidates_summary",
+        "candidates_pathways": "candidates_pathways",
+        "water_balance": "water_balance",
+        "water_capacity": "water_capacity",
+        "inventory": "inventory_by_class",
+        "gep": "gep_by_county",
+        "scorecard": "county_scorecard",
+    }
     out = {
-        "provenance": y / "provenance.json",
-        "validation": y / "validation" / "report.json",
-        "maps": y / "maps",
-        "candidates": y / "candidates.gpkg",
-        "candidates_summary": t / "candidates_summary.csv",
-        "candidates_pathways": t / "candidates_pathways.csv",
-        "water_balance": t / "water_balance.csv",
-        "water_capacity": t / "water_capacity.csv",
-        "inventory": t / "inventory_by_class.csv",
-        "gep": t / "gep_by_county.csv",
-        "scorecard": t / "county_scorecard.csv",
-        "vectors": root / "common" / "vectors.gpkg",
-        "programme_summary": t / "programme_summary.csv",
-        "programme_reference": t / "programme_vs_001.csv",
+        "provenance": Path(lay.provenance(year)),
+        "validation": Path(lay.validation("report.json", year)),
+        "maps": Path(lay.maps(year)),
+        "candidates": Path(lay.candidates(year)),
+        **{k: Path(lay.table(t, year)) for k, t in tables.items()},
+        "vectors": Path(lay.vectors()),
+        "programme_summary": Path(lay.table("programme_summary", year)),
+        "programme_reference": Path(lay.table("programme_vs_001", year)),
         "config_files": list(config_files),
         "config_tables": list(config_tables),
     }
     if compare is None:
-        dirs = sorted(d for d in (y / "compare").glob("*_*") if d.is_dir())
-        cmp_dir = dirs[-1] if dirs else None
+        found = sorted(d for d in Path(lay.year("compare", year)).glob("*_*") if d.is_dir())
+        pair = tuple(found[-1].name.split("_", 1)) if found else None
     else:
-        cmp_dir = y / "compare" / f"{compare[0]}_{compare[1]}"
-    if cmp_dir is not None:
-        out.update(
-            {
-                "gep_change": cmp_dir / "gep_change_by_county.csv",
-                "services_change": cmp_dir / "services_change_by_county.csv",
-                "transition_matrix": cmp_dir / "transition_matrix.csv",
-                "transitions": cmp_dir / "transitions_by_county.csv",
-                "greening_ledger": cmp_dir / "greening_ledger.csv",
-                "greening_trades": cmp_dir / "greening_trades.csv",
-                "ledger_chart": cmp_dir / "greening_ledger.png",
-                "carbon_balance": cmp_dir / "carbon_balance.csv",
-                "carbon_trades": cmp_dir / "carbon_trades.csv",
-                "cropland_protection": cmp_dir / "cropland_protection.csv",
-            }
-        )
+        pair = (compare[0], compare[1])
+    if pair is not None:
+        files = {
+            "gep_change": "gep_change_by_county.csv",
+            "services_change": "services_change_by_county.csv",
+            "transition_matrix": "transition_matrix.csv",
+            "transitions": "transitions_by_county.csv",
+            "greening_ledger": "greening_ledger.csv",
+            "greening_trades": "greening_trades.csv",
+            "ledger_chart": "greening_ledger.png",
+            "carbon_balance": "carbon_balance.csv",
+            "carbon_trades": "carbon_trades.csv",
+            "cropland_protection": "cropland_protection.csv",
+        }
+        out.update({k: Path(lay.compare(f, pair[0], year)) for k, f in files.items()})
     return out
 
 
