@@ -69,7 +69,10 @@ def _cmd_quicklook(args) -> int:
 
 
 def _cmd_where(args) -> int:
+    from pathlib import Path
+
     from .config import load_yaml
+    from .layout import Layout
     from .paths import results_dir
 
     cfg = load_yaml(args.config)
@@ -80,15 +83,15 @@ def _cmd_where(args) -> int:
             print(f"  {y}: {d.resolve()}  (not produced yet)")
             continue
         print(f"  {y}: {d.resolve()}")
-        for label, rel in (
-            ("validation report", "validation/report.md"),
-            ("tables (CSV)", "tables"),
-            ("per-reach rasters (COG)", "reaches"),
-            ("candidate parcels", "candidates.gpkg"),
-            ("maps", "maps"),
-            ("report", "report/index.html"),
+        lay = Layout(d.parent)
+        for label, p in (
+            ("validation report", Path(lay.validation("report.md", y))),
+            ("tables (CSV)", Path(lay.year("tables", y))),
+            ("per-reach rasters (COG)", Path(lay.year("reaches", y))),
+            ("candidate parcels", Path(lay.candidates(y))),
+            ("maps", Path(lay.maps(y))),
+            ("report", Path(lay.report(y))),
         ):
-            p = d / rel
             if p.exists():
                 print(f"      {label:<26} {p}")
     return 0
