@@ -2251,7 +2251,7 @@ def inputs_from_results(
     }
     if compare is None:
         found = sorted(d for d in Path(lay.year("compare", year)).glob("*_*") if d.is_dir())
-        pair = tuple(found[-1].name.split("_", 1)) if found else None
+        pair: tuple[str | int, ...] | None = tuple(found[-1].name.split("_", 1)) if found else None
     else:
         pair = (compare[0], compare[1])
     if pair is not None:

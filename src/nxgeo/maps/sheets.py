@@ -1367,8 +1367,8 @@ def maps_year(
             ]
     finally:
         _JOBS = None
-    for entry, files in done:
-        written.extend(files)
+    for entry, sheet_files in done:
+        written.extend(sheet_files)
         index.append(entry)
     for s in skipped:
         log.info("map skipped: %s (%s)", s["map"], s["reason"])
