@@ -9,11 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from nxgeo.errors import InputError
 from nxgeo.keys import (
     adcode_ints,
+    adcode_text,
     invalid_adcodes,
     normalize_adcode,
     normalize_fields,
@@ -65,6 +68,19 @@ def test_adcode_that_is_not_a_six_digit_code_is_an_error_naming_it(bad):
 
 def test_adcode_missing_values_may_be_allowed():
     assert normalize_adcode(["640105", None], allow_missing=True).tolist() == ["640105", None]
+
+
+def test_adcode_text_joins_tables_leniently():
+    # a valid code in any spelling gives the canonical text; other values are kept as text
+    values = [640105, " 640105 ", "640105.0", "1", "total", "640105\u3000"]
+    assert adcode_text(values).tolist() == ["640105", "640105", "640105", "1", "total", "640105"]
+    assert adcode_text(np.array([640105.0, 1.0])).tolist() == ["640105", "1"]
+
+
+@given(st.integers(100_000, 999_999), st.sampled_from(["int", "float", "text", "padded"]))
+def test_adcode_text_agrees_with_the_check_on_valid_codes(code, spelling):
+    v = {"int": code, "float": float(code), "text": str(code), "padded": f" {code} "}[spelling]
+    assert adcode_text([v]).tolist() == normalize_adcode([v]).tolist() == [str(code)]
 
 
 # ------------------------------------------------------------------------------------------

@@ -131,6 +131,19 @@ def normalize_adcode(values, where: str = "county codes", allow_missing: bool = 
     return out.where(~out.isna(), None)
 
 
+def adcode_text(values) -> pd.Series:
+    """County codes as text for joining tables, leniently: what `normalize_adcode` gives for a
+    valid code (640104, 640104.0, " 640104 " -> "640104"), and any other value kept as its text
+    without blanks around it and without a trailing ".0" (a zone id that is not a county, an
+    unusual code in a hand-made table), never an error. For tables whose codes validation has
+    checked already (and the counties layer of the prepared vectors); `normalize_adcode` is the
+    check itself."""
+    s = pd.Series(values)
+    if s.dtype.kind == "f":
+        s = s.astype("Int64")
+    return s.astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
+
+
 def adcode_ints(values, where: str = "county codes") -> np.ndarray:
     """County codes as int64 (for rasters of county codes), through `normalize_adcode`."""
     return normalize_adcode(values, where).astype(np.int64).to_numpy()

@@ -1,4 +1,4 @@
-"""Yearly ledgers (DOMAIN.md §8): greening-increment ledger with inter-county trades, and the
+"""Yearly ledgers (docs/domain.md §8): greening-increment ledger with inter-county trades, and the
 county carbon balance.
 
 * `greening_increment` — per county, from the long transitions table of
@@ -37,6 +37,7 @@ import pandas as pd
 
 from .atomic import atomic_path, write_csv
 from .errors import InputError
+from .keys import adcode_text
 
 log = logging.getLogger("nxgeo.ledgers")
 
@@ -56,14 +57,6 @@ STATUS_ZH = {
     "cropland_to_green": "耕地转为林草地",
     "grassland_ploughed": "草地开垦为耕地",
 }
-
-
-def _adcode(values) -> pd.Series:
-    """County codes as strings ('640104'), whether read as int, float or str."""
-    s = pd.Series(values)
-    if s.dtype.kind == "f":
-        s = s.astype("Int64")
-    return s.astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
 
 
 def _need(df: pd.DataFrame, cols: Iterable[str], name: str) -> None:
@@ -93,7 +86,7 @@ def greening_increment(transitions_df: pd.DataFrame, green_classes: Iterable[str
     )
     green = {str(g) for g in green_classes}
     t = transitions_df[transitions_df["zone_kind"].astype(str) == "county"].copy()
-    t["adcode"] = _adcode(t["zone_id"]).to_numpy()
+    t["adcode"] = adcode_text(t["zone_id"]).to_numpy()
     data = (t["from_class"] != 0) & (t["to_class"] != 0)
     g_from = t["from_name"].astype(str).isin(green)
     g_to = t["to_name"].astype(str).isin(green)
@@ -128,7 +121,7 @@ def greening_increment(transitions_df: pd.DataFrame, green_classes: Iterable[str
 def _targets_for(targets_df: pd.DataFrame, year: int, year_from: int | None) -> pd.DataFrame:
     _need(targets_df, ["adcode", "year", "target_ha"], "greening targets table")
     t = targets_df.copy()
-    t["adcode"] = _adcode(t["adcode"]).to_numpy()
+    t["adcode"] = adcode_text(t["adcode"]).to_numpy()
     t["year"] = pd.to_numeric(t["year"], errors="coerce").astype("Int64")
     years = list(range(int(year_from) + 1, int(year) + 1)) if year_from is not None else [year]
     t = t[t["year"].isin(years)]
@@ -282,9 +275,9 @@ def greening_ledger(
         raise ValueError(f"basis must be 'net' or 'gross', got {basis!r}")
     _need(increment_df, ["adcode", f"{basis}_ha"], "greening increment")
     inc = increment_df.copy()
-    inc["adcode"] = _adcode(inc["adcode"]).to_numpy()
+    inc["adcode"] = adcode_text(inc["adcode"]).to_numpy()
     tg = _targets_for(targets_df, year, year_from)
-    group = set(_adcode(list(group_adcodes)))
+    group = set(adcode_text(list(group_adcodes)))
     led = inc.merge(tg, on="adcode", how="outer")
     absent = sorted(group - set(led["adcode"]))
     if absent:  # group counties with neither increment nor target: listed, never dropped
@@ -543,7 +536,7 @@ def ledger_chart(ledger_df: pd.DataFrame, path_png) -> Path:
 def _by_adcode(obj, value_cols: Iterable[str], name: str) -> pd.Series:
     if isinstance(obj, pd.Series):
         s = obj.copy()
-        s.index = _adcode(pd.Series(s.index)).to_numpy()
+        s.index = adcode_text(pd.Series(s.index)).to_numpy()
         return pd.to_numeric(s, errors="coerce").groupby(level=0).sum()
     df = obj
     key = next((c for c in ("adcode", "zone_id") if c in df.columns), None)
@@ -555,7 +548,7 @@ def _by_adcode(obj, value_cols: Iterable[str], name: str) -> pd.Series:
     if col is None:
         raise InputError(f"{name}: needs one of the columns {list(value_cols)}")
     s = pd.Series(
-        pd.to_numeric(df[col], errors="coerce").to_numpy(), index=_adcode(df[key]).to_numpy()
+        pd.to_numeric(df[col], errors="coerce").to_numpy(), index=adcode_text(df[key]).to_numpy()
     )
     return s.groupby(level=0).sum(min_count=1)
 
@@ -593,7 +586,7 @@ def carbon_balance(
         sq = sequestration_by_county_df
         if "zone_kind" in sq.columns:
             sq = sq[sq["zone_kind"].astype(str) == "county"]
-        names = dict(zip(_adcode(sq["zone_id"]), sq["zone_name"]))
+        names = dict(zip(adcode_text(sq["zone_id"]), sq["zone_name"]))
     _need(emissions_df, ["adcode", "year", "emission_t_co2"], "emissions table")
     em = emissions_df[pd.to_numeric(emissions_df["year"], errors="coerce") == int(year)]
     if em.empty:
@@ -672,7 +665,7 @@ def afforestable_with_water(
     irrigable = np.minimum(irrigated, head / per) if per > 0 else irrigated
     return pd.DataFrame(
         {
-            "adcode": _adcode(c["adcode"]).to_numpy(),
+            "adcode": adcode_text(c["adcode"]).to_numpy(),
             "afforestable_ha": area,
             "rainfed_ha": rainfed,
             "irrigable_ha": irrigable,
@@ -710,7 +703,7 @@ def carbon_trades(
     if objective not in ("min_trades", "min_cost"):
         raise ValueError(f"objective must be 'min_trades' or 'min_cost', got {objective!r}")
     b = balance.copy()
-    group = set(_adcode(list(group_adcodes))) if list(group_adcodes) else set(b["adcode"])
+    group = set(adcode_text(list(group_adcodes))) if list(group_adcodes) else set(b["adcode"])
     ok = b["adcode"].isin(group) & b["status"].isin(["carbon_surplus", "carbon_deficit"])
     sellers = b[ok & (b["surplus_t_co2"] > TOL_HA)]
     buyers = b[ok & (b["deficit_t_co2"] > TOL_HA)]
@@ -796,7 +789,7 @@ def cropland_protection(
         "transitions table",
     )
     t = transitions_df[transitions_df["zone_kind"].astype(str) == "county"].copy()
-    t["adcode"] = _adcode(t["zone_id"]).to_numpy()
+    t["adcode"] = adcode_text(t["zone_id"]).to_numpy()
     data = (t["from_class"] != 0) & (t["to_class"] != 0)
     crop, green, grass = (
         {str(c) for c in x} for x in (cropland_classes, green_classes, grassland_classes)

@@ -1,5 +1,5 @@
 """Water capacity (以水定地, decide land by water): county headroom, water-quota modulus,
-demand per use and the potential demand of all suitable land (DOMAIN.md §5).
+demand per use and the potential demand of all suitable land (docs/domain.md §5).
 
 - headroom_m3 = allocation_m3 - consumption_m3 - reserve_m3 (may be zero or negative: then only
   rain-fed uses fit).
@@ -18,17 +18,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .keys import normalize_adcode
 
 DEFAULT_RAINFED_ABOVE_MM = {"forest": 400.0}
 BUDGET_COLUMNS = ["allocation_m3", "consumption_m3", "reserve_m3"]
-
-
-def norm_adcode(values) -> pd.Series:
-    """County codes as 6-character strings ('640104'), whether read as int, float or str: the
-    normaliser validation uses (`nxgeo.keys.normalize_adcode`; other values are an error)."""
-    from .keys import normalize_adcode
-
-    return normalize_adcode(values).reset_index(drop=True)
 
 
 def county_headroom(budgets_df: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -47,7 +40,7 @@ def county_headroom(budgets_df: pd.DataFrame, year: int) -> pd.DataFrame:
             int(y) for y in pd.to_numeric(budgets_df["year"], errors="coerce").dropna().unique()
         )
         raise InputError(f"water budgets table has no rows for year {year}; years present: {years}")
-    df["adcode"] = norm_adcode(df["adcode"]).to_numpy()
+    df["adcode"] = normalize_adcode(df["adcode"]).to_numpy()
     dup = df["adcode"][df["adcode"].duplicated()].unique().tolist()
     if dup:
         raise InputError(f"water budgets table: more than one row for year {year} and county {dup}")
@@ -91,7 +84,7 @@ def water_quota_modulus(
         )
     budgets = county_headroom(budgets_df, year).set_index("adcode")
     g = counties_gdf[[id_field, "geometry"]].copy()
-    g["adcode"] = norm_adcode(g[id_field]).to_numpy()
+    g["adcode"] = normalize_adcode(g[id_field]).to_numpy()
     g = g[["adcode", "geometry"]].dissolve(by="adcode", as_index=False)
     area_km2 = g.geometry.to_crs(area_crs).area.to_numpy() / 1e6
     missing = sorted(set(g["adcode"]) - set(budgets.index))
@@ -164,7 +157,7 @@ def _long_areas(df: pd.DataFrame) -> pd.DataFrame:
             .reset_index()
             .melt(id_vars="adcode", var_name="use", value_name="area_ha")
         )
-    out["adcode"] = norm_adcode(out["adcode"]).to_numpy()
+    out["adcode"] = normalize_adcode(out["adcode"]).to_numpy()
     out["use"] = out["use"].astype(str)
     out["area_ha"] = pd.to_numeric(out["area_ha"], errors="coerce").fillna(0.0)
     return out
@@ -195,12 +188,12 @@ def potential_demand_summary(
     if isinstance(headroom, pd.DataFrame):
         hr = pd.Series(
             headroom["headroom_m3"].to_numpy(dtype=float),
-            index=norm_adcode(headroom["adcode"]).to_numpy(),
+            index=normalize_adcode(headroom["adcode"]).to_numpy(),
         )
     else:
         hr = pd.Series(
             np.asarray(headroom, dtype=float),
-            index=norm_adcode(pd.Series(headroom.index)).to_numpy(),
+            index=normalize_adcode(pd.Series(headroom.index)).to_numpy(),
         )
     missing = sorted(set(areas["adcode"]) - set(hr.index))
     if missing:

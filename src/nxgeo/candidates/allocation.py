@@ -1,4 +1,4 @@
-"""Water allocation of candidate parcels (以水定地, DOMAIN.md §5): within each county, the
+"""Water allocation of candidate parcels (以水定地, docs/domain.md §5): within each county, the
 candidates compete for the county's headroom.
 
 Options
@@ -45,7 +45,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..water import DEFAULT_RAINFED_ABOVE_MM, demand_per_use, norm_adcode
+from ..keys import normalize_adcode
+from ..water import DEFAULT_RAINFED_ABOVE_MM, demand_per_use
 from .decide import CROPLAND_USES, GREEN_TARGET_FALLBACK, NATURAL, NO_WATER_USES
 
 log = logging.getLogger("nxgeo.candidates")
@@ -120,7 +121,7 @@ def build_options(df: pd.DataFrame, demand_table: pd.DataFrame, water_cfg: Mappi
         for k, (t, u, d) in enumerate(kept):
             rows.append((r.parcel_id, r.adcode, k, t, u, d, benefit.get(u, bdefault) * area))
     out = pd.DataFrame(rows, columns=OPTION_COLUMNS)
-    out["adcode"] = norm_adcode(out["adcode"]).to_numpy() if len(out) else out["adcode"]
+    out["adcode"] = normalize_adcode(out["adcode"]).to_numpy() if len(out) else out["adcode"]
     return out
 
 
@@ -227,7 +228,7 @@ def allocate(
     if solver not in ("greedy", "exact"):
         raise InputError(f"water.solver must be greedy or exact, not {solver!r}")
     hr = pd.Series(headroom, dtype=float) if not isinstance(headroom, pd.Series) else headroom
-    hr.index = norm_adcode(pd.Series(hr.index)).to_numpy()
+    hr.index = normalize_adcode(pd.Series(hr.index)).to_numpy()
     opts = options.sort_values(["adcode", "parcel_id", "opt_rank"], kind="stable").reset_index(
         drop=True
     )

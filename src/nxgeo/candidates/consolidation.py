@@ -70,6 +70,7 @@ from rasterio.features import rasterize, shapes
 from scipy import ndimage
 
 from ..errors import InputError
+from ..keys import adcode_text
 
 log = logging.getLogger("nxgeo.candidates")
 
@@ -137,7 +138,7 @@ def village_units(
     pts, ids, names = pts[keep], ids[keep], names[keep]
     if not len(pts):
         return empty
-    c = counties.assign(id=counties["id"].astype(str).str.replace(r"\.0$", "", regex=True))
+    c = counties.assign(id=adcode_text(counties["id"]).to_numpy())
     tree = shapely.STRtree(np.asarray(c.geometry.values, dtype=object))
     hit = tree.query(pts, predicate="within")
     county_of = np.full(len(pts), -1)

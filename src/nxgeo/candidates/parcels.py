@@ -1,4 +1,4 @@
-"""Candidate parcels of one reach, per pathway (DOMAIN.md §6), as polygons in the reach CRS.
+"""Candidate parcels of one reach, per pathway (docs/domain.md §6), as polygons in the reach CRS.
 
 - A ``homestead_greening``: homestead polygons (layer ``homesteads``) whose status is in
   ``eligible_status``, inside an emigration area (``emigration_areas``) of a configured
@@ -60,6 +60,8 @@ from rasterio.features import rasterize
 from rasterio.windows import Window
 
 from ..errors import InputError
+from ..keys import adcode_text
+from ..nodata import OWNERSHIP_NODATA
 from ..vector_io import list_layers, read_vector
 from .clumps import STRIP_ROWS, _bbox, clump_county_index, to_multi
 from .ids import location_ids, resolve_collisions, source_ids
@@ -89,7 +91,7 @@ DEFAULT_MMU_CLASS = {
     "land_consolidation": "farmland",
 }
 #: values of the ownership raster (results/<year>/reaches/<reach>/ownership.tif)
-OWNERSHIP_STATE, OWNERSHIP_COLLECTIVE, OWNERSHIP_UNKNOWN, OWNERSHIP_NODATA = 1, 2, 0, 255
+OWNERSHIP_STATE, OWNERSHIP_COLLECTIVE, OWNERSHIP_UNKNOWN = 1, 2, 0  # nodata: OWNERSHIP_NODATA
 DEFAULT_MMU_M2 = {"built": 200.0, "farmland": 400.0, "other": 600.0}
 PARCEL_COLUMNS = [
     "parcel_id",
@@ -211,7 +213,7 @@ class ReachContext:
         c = self.layer("counties", required=True)
         if "id" not in c.columns:
             raise InputError(f"{self.vectors_gpkg}: layer 'counties' has no field 'id' (adcode)")
-        return c.assign(id=c["id"].astype(str).str.replace(r"\.0$", "", regex=True))
+        return c.assign(id=adcode_text(c["id"]).to_numpy())
 
     def _owner_shapes(self) -> tuple[list, int]:
         """Burn pairs of the reaches and the value of this reach: a pixel belongs to this reach

@@ -15,11 +15,12 @@ import pandas as pd
 from ..atomic import write_csv, write_json
 from ..costs import parcel_costs
 from ..errors import InputError
+from ..keys import normalize_adcode
 from ..stability import FIELDS as STABILITY_FIELDS
 from ..stability import selection_stability
 from ..suitability.spec import best_use_order
 from ..vector_io import read_vector
-from ..water import county_headroom, norm_adcode
+from ..water import county_headroom
 from .allocation import _benefit_table, allocate, build_options
 from .attributes import CONTINUOUS, ZONE_RASTERS, finest_slope_max, sand_extras, zonal_attributes
 from .decide import NATURAL, finalize, sand_priority
@@ -259,7 +260,7 @@ def allocate_year(
     ):
         if c not in allp.columns:
             allp[c] = pd.Series([], dtype=object)
-    allp["adcode"] = norm_adcode(allp["adcode"]).to_numpy() if len(allp) else allp["adcode"]
+    allp["adcode"] = normalize_adcode(allp["adcode"]).to_numpy() if len(allp) else allp["adcode"]
     if len(allp):
         allp["parcel_id"] = resolve_collisions(allp["parcel_id"], allp.geometry.values).to_numpy()
         if tracking_cfg is not None:

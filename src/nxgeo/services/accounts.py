@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..keys import adcode_text
 from .coefficients import Coefficients
 from .valuation import (
     CATEGORIES,
@@ -74,7 +75,7 @@ def read_statistics(path, kind: str, items, unit: str) -> pd.DataFrame:
             f"{path}: column(s) {missing} missing; expected adcode, year, item, "
             f"value (value in {unit})"
         )
-    df["adcode"] = df["adcode"].astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
+    df["adcode"] = adcode_text(df["adcode"]).to_numpy()
     bad_code = ~df["adcode"].str.fullmatch(r"[0-9]{6}")
     if bad_code.any():
         raise InputError(
