@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .nodata import CLASS_NODATA
 
 SCHEMES = ("gbt21010", "clcd", "cnlucc")
-CANONICAL_NODATA = 0  # class_id 0 = no data in canonical rasters
+CANONICAL_NODATA = CLASS_NODATA  # class_id 0 = no data in canonical rasters
 
 
 @dataclass(frozen=True)

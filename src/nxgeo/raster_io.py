@@ -13,6 +13,7 @@ from rasterio.crs import CRS
 from rasterio.transform import Affine
 
 from .atomic import atomic_path
+from .nodata import FLOAT_NODATA
 
 if TYPE_CHECKING:
     from rasterio.windows import Window
@@ -33,7 +34,7 @@ GTIFF_OPTIONS = {
 def default_nodata(dtype) -> float | int:
     dtype = np.dtype(dtype)
     if dtype.kind == "f":
-        return -9999.0
+        return FLOAT_NODATA
     if dtype == np.uint8:
         return 255
     if dtype.kind == "u":

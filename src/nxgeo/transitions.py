@@ -23,10 +23,9 @@ import rasterio
 from .errors import InputError
 from .grid import Grid
 from .inventory import area_by_class
+from .nodata import CHANGE_NODATA
 from .raster_io import cog_output, gtiff_profile, uncompressed, work_windows
 from .vector_io import read_vector
-
-CHANGE_NODATA = 65535
 
 
 def _same_grid(a_path, b_path) -> Grid:

@@ -46,6 +46,7 @@ from rasterio.windows import Window, from_bounds
 from rasterio.windows import transform as window_transform
 
 from ..errors import InputError
+from ..nodata import FLOAT_NODATA
 from ..suitability.codes import GRADE_NODATA, NODATA_BIT
 from ..terrain import distance_to_capped
 from .parcels import ReachContext
@@ -452,7 +453,7 @@ def finest_slope_max(parcels: gpd.GeoDataFrame, dem_path) -> np.ndarray:
             inside = ~geometry_mask([g], out_shape=dem.shape, transform=t)
             if not inside.any():
                 inside = ~geometry_mask([g], out_shape=dem.shape, transform=t, all_touched=True)
-            vals = slope[inside & (slope != -9999.0) & np.isfinite(slope)]
+            vals = slope[inside & (slope != FLOAT_NODATA) & np.isfinite(slope)]
             if vals.size:
                 out[i] = float(vals.max())
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..nodata import GRADE_NODATA as GRADE_NODATA
 from ..suitability.codes import TARGET_LABELS
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ GRADE_NAMES: dict[int, tuple[str, str]] = {
 }
 EXCLUDED_GRADE = 4
 EXCLUDED_HATCH = "////"
-GRADE_NODATA = 255
+
 
 PATHWAYS: dict[str, tuple[str, str]] = {
     "homestead_greening": ("闲置宅基地复垦复绿", "Abandoned homestead greening"),

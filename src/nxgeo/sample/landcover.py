@@ -16,12 +16,13 @@ import shapely
 from rasterio import features
 from scipy.special import ndtr
 
+from ..nodata import CLASS_NODATA
 from .fields import smoothstep
 from .grids import Grid
 from .noise import Octaves, fractal
 from .terrain import PLAIN_SLOPE, GridSampler
 
-NODATA = 0
+NODATA = CLASS_NODATA
 
 # canonical groups of the codes the generator writes (for the tables and the tests)
 GREEN_CODES = (201, 301, 305, 307, 401, 403, 404, 1106, 1108)

@@ -32,11 +32,11 @@ import shapely
 from rasterio import features
 from rasterio.transform import Affine
 
+from ..nodata import OWNERSHIP_NODATA as OWNER_NODATA
 from .grids import TM3_CM105_CRS, TM_CRS, Grid
 
 TILE = 256
 HASH_CELL_M = 5000.0
-OWNER_NODATA = 255
 #: 田坎系数 by code (share of TBMJ deducted as 1203 田坎): placeholders
 TIANKAN_SHARE = {101: 0.02, 102: 0.04, 103: 0.08}
 STATE_OWNED = {

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputError
+from ..nodata import FLOAT_NODATA
 from .accounts import WAN
 from .params import cfg_get, class_ids
 from .stage import compute_services, load_params
@@ -187,7 +188,7 @@ def parcel_gains(
             s_method=s_method,
             l_max=None,
         ).astype(float)
-        ls[ls == -9999.0] = np.nan
+        ls[ls == FLOAT_NODATA] = np.nan
     opt: dict[str, Any] = {}  # optional inputs of compute_services (array or None)
     for key in ("soil_k", "sand_fraction", "wind_factor"):
         col = _field(df, key, fields, False)

@@ -31,6 +31,7 @@ from ..atomic import temp_dir_beside, write_csv, write_json
 from ..errors import ConfigError, InputError
 from ..grid import Grid, block_windows
 from ..layout import reach_file, reach_label
+from ..nodata import FLOAT_NODATA
 from ..raster_io import to_cog
 from . import accounts as _acc
 from . import carbon as _carbon
@@ -51,7 +52,7 @@ from .valuation import PHYSICAL_COLUMNS, check_prices, regulating_values
 
 log = logging.getLogger("nxgeo.services")
 
-NODATA = -9999.0
+NODATA = FLOAT_NODATA
 # name of the output raster -> key of compute_services' result
 SERVICE_LAYERS = {
     "carbon_stock_t": "carbon_t",

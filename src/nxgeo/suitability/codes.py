@@ -20,14 +20,15 @@ from pathlib import Path
 import pandas as pd
 
 from ..atomic import write_csv, write_json
+from ..nodata import BEST_NODATA as BEST_NODATA
+from ..nodata import GRADE_NODATA as GRADE_NODATA
+from ..nodata import SCORE_NODATA as SCORE_NODATA
 
 # --- grades ------------------------------------------------------------------------------
 GRADE_SUITABLE = 1
 GRADE_MODERATE = 2
 GRADE_UNSUITABLE = 3
 GRADE_EXCLUDED = 4
-GRADE_NODATA = 255
-SCORE_NODATA = 255
 
 GRADE_LEGEND = [
     (GRADE_SUITABLE, "suitable", "适宜", "Suitable"),
@@ -126,7 +127,6 @@ ZONE_LAYERS = ("protected_core", "protected_any", "ecological_redline", "basic_f
 
 # --- best use ----------------------------------------------------------------------------
 BEST_NONE = 0
-BEST_NODATA = 255
 
 # Bilingual labels of the shipped targets; a target may override them with name_zh / name_en.
 TARGET_LABELS = {

@@ -31,6 +31,7 @@ from rasterio.windows import Window
 
 from ..atomic import write_csv, write_json
 from ..errors import InputError
+from ..nodata import REASON_NODATA
 from ..parallel import map_blocks, runs_inline
 from ..raster_io import GTIFF_OPTIONS, cog_output, uncompressed
 from .codes import (
@@ -51,8 +52,6 @@ from .official import (
 )
 from .overlay import best_use, compile_target, evaluate_compiled, prepare_layers
 from .spec import best_use_order, parse_all
-
-REASON_NODATA = 65535
 
 
 def _profile(ref, dtype: str, nodata) -> dict:

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..nodata import OFFICIAL_NODATA
 from .codes import GRADE_EXCLUDED, GRADE_MODERATE, GRADE_NODATA, GRADE_SUITABLE, GRADE_UNSUITABLE
 
 KINDS = ("ecology", "agriculture", "construction")
@@ -62,7 +63,6 @@ CLASS_ZH = {
     "unsuitable": "不适宜",
 }
 OFFICIAL_NONE = 0
-OFFICIAL_NODATA = 255
 #: reason bit set where an official layer excludes a target (codes.REASONS bit 9)
 OFFICIAL_BIT = 1 << 9
 AGREE, BETTER, WORSE, EXCLUDED_HERE, NOT_COMPARED = 0, 1, 2, 3, 255

@@ -25,10 +25,11 @@ from rasterio.features import rasterize
 from shapely.geometry import box
 
 from ..grid import Grid
+from ..nodata import CLASS_NODATA
 from ..raster_io import cog_output, gtiff_profile, uncompressed, work_windows
 from .read import OWNER_NODATA
 
-CODE_NODATA = 0
+CODE_NODATA = CLASS_NODATA
 
 
 def largest_share(fine: np.ndarray, k: int, nodata: int) -> np.ndarray:

@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..nodata import OWNERSHIP_NODATA as OWNER_NODATA  # noqa: F401 - the ownership nodata, by its survey name
 
 OWNER_UNKNOWN, OWNER_STATE, OWNER_COLLECTIVE = 0, 1, 2
-OWNER_NODATA = 255
 OWNER_LABELS = {
     OWNER_STATE: ("state", "国有"),
     OWNER_COLLECTIVE: ("collective", "集体"),

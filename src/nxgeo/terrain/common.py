@@ -6,7 +6,9 @@ import math
 
 import numpy as np
 
-NODATA = -9999.0
+from ..nodata import FLOAT_NODATA
+
+NODATA = FLOAT_NODATA
 _NODATA32 = np.float32(NODATA)
 
 

@@ -10,7 +10,7 @@ import rasterio
 from rasterio.windows import Window
 from scipy import ndimage
 
-from .common import _nodata32
+from .common import NODATA, _nodata32
 from .distance import _core_distances, rasterize_features
 from .horn import _horn_strip
 from .hydrology import FLOW_TILE, _check_tile, flow_accumulation, flow_accumulation_tiled
@@ -210,7 +210,7 @@ def terrain_reach(
     from ..raster_io import CogWriters
     from ..vector_io import list_layers, read_vector
 
-    nd = -9999.0
+    nd = NODATA
     nd32 = np.float32(nd)
     unknown = sorted(set(outputs) - set(TERRAIN_LAYERS))
     if unknown:
