@@ -15,6 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 LOW_LEVEL = {
     "nxgeo.errors",
     "nxgeo.stamp",
+    "nxgeo.nodata",
     "nxgeo.atomic",
     "nxgeo.keys",
     "nxgeo.grid",
@@ -126,7 +127,7 @@ def test_low_level_modules_import_no_domain_module():
     assert set(g) >= LOW_LEVEL
     upward = {m: sorted(g[m] - LOW_LEVEL) for m in sorted(LOW_LEVEL) if g[m] - LOW_LEVEL}
     assert upward == {}
-    assert g["nxgeo.stamp"] == set()  # the writers' stamp depends on nothing of nxgeo
+    assert g["nxgeo.stamp"] == g["nxgeo.nodata"] == set()  # they depend on nothing of nxgeo
 
 
 def test_library_never_imports_snakemake():

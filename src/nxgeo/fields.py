@@ -109,6 +109,15 @@ STATUS_VALUES = {
     "unknown": ("未知", "unknown"),
     "state_owned": ("国有（未确权使用权）", "state-owned, no assigned use right"),
 }
+#: status of a candidate parcel since the previous survey year (nxgeo.tracking, docs/tracking.md)
+DIFF_STATUS_VALUES = {
+    "restored": ("已修复", "restored"),
+    "in_progress": ("修复中", "in progress"),
+    "unchanged": ("未变", "unchanged"),
+    "changed": ("有变化", "changed"),
+    "new": ("新增", "new"),
+    "dropped": ("退出", "dropped"),
+}
 TARGET_VALUES = {
     **{k: v for k, v in TARGET_LABELS.items()},
     "cropland": ("耕地（复垦）", "Cropland (reclaimed)"),

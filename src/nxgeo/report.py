@@ -50,6 +50,7 @@ import pandas as pd
 
 from . import __version__
 from .atomic import atomic_path, write_text
+from .fields import DIFF_STATUS_VALUES
 
 log = logging.getLogger(__name__)
 
@@ -1542,14 +1543,7 @@ def section_changes(c: Ctx) -> Section:
     return sec
 
 
-STATUS_ZH = {
-    "restored": ("已修复", "restored"),
-    "in_progress": ("修复中", "in progress"),
-    "unchanged": ("未变", "unchanged"),
-    "changed": ("有变化", "changed"),
-    "new": ("新增", "new"),
-    "dropped": ("退出", "dropped"),
-}
+STATUS_ZH = DIFF_STATUS_VALUES  # the tracking statuses and their labels
 
 
 def section_tracking(c: Ctx) -> Section:

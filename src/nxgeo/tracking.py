@@ -63,12 +63,13 @@ from scipy.sparse.csgraph import connected_components
 
 from .candidates.ids import geometry_hash
 from .errors import ConfigError
+from .fields import DIFF_STATUS_VALUES
 
 log = logging.getLogger("nxgeo.tracking")
 
 SOURCE_ID = re.compile(r"^[A-Z]-[A-Z]{2}-")  # A-HS-, B-MN-, D-LC-: named after a source feature
 ORIGINS = ("source", "carried", "split", "merged", "new")
-STATUSES = ("restored", "in_progress", "unchanged", "changed", "new", "dropped")
+STATUSES = tuple(DIFF_STATUS_VALUES)  # restored, in_progress, unchanged, changed, new, dropped
 DIFF_COLUMNS = [
     "parcel_id",
     "pathway",
