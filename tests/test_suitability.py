@@ -130,7 +130,7 @@ def test_minimum_weakest_plank():
     )
 
 
-# DOMAIN.md §4, typed out independently of config: rows land grade, columns water grade.
+# docs/domain.md §4, typed out independently of config: rows land grade, columns water grade.
 DOMAIN_MATRIX = {
     1: [1, 1, 1, 2, 5],
     2: [1, 1, 2, 3, 5],

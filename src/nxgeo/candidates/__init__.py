@@ -1,4 +1,4 @@
-"""Candidate parcels for the restoration pathways (DOMAIN.md §6): pure library, no Snakemake.
+"""Candidate parcels for the restoration pathways (docs/domain.md §6): pure library, no Snakemake.
 
 Modules: `parcels` (parcels per pathway and reach: layer polygons or clumped pixels; `clumps`
 the clumping of pixels into parcels, `units` the project units, `consolidation` pathway D),

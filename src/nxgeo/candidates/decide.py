@@ -1,4 +1,4 @@
-"""Decision per candidate parcel (DOMAIN.md §6); every threshold comes from config ``pathways``
+"""Decision per candidate parcel (docs/domain.md §6); every threshold comes from config ``pathways``
 and ``water`` (the rules, one sentence each with their keys: docs/pathways.md).
 
 Shared rules

@@ -172,7 +172,7 @@ LAKES: tuple[tuple[str, float, float, float], ...] = (
     ("宝湖", 106.27, 38.42, 0.9),
 )
 
-# Reaches of DOMAIN.md section 3 as unions of counties.
+# Reaches of docs/domain.md section 3 as unions of counties.
 REACHES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("weining", "卫宁段", "Weining reach", ("640502", "640521")),
     ("qingtongxia", "青铜峡段", "Qingtongxia reach", ("640381", "640302", "640303")),

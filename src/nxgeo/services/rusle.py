@@ -1,4 +1,4 @@
-"""Soil retention with RUSLE (DOMAIN.md §7): SC = R·K·LS·(1 − C·P).
+"""Soil retention with RUSLE (docs/domain.md §7): SC = R·K·LS·(1 − C·P).
 
 * potential soil loss A_p = R·K·LS, actual A = R·K·LS·C·P, retention SC = A_p − A (t/ha/yr);
   per pixel × pixel area (ha) → t/yr. Classes in ``exclude_classes`` (water, sealed surfaces)

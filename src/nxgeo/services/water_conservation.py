@@ -1,4 +1,4 @@
-"""Water conservation by the water-balance method (DOMAIN.md §7): Q = (P − R − ET)·A.
+"""Water conservation by the water-balance method (docs/domain.md §7): Q = (P − R − ET)·A.
 
 R = runoff_coeff[class]·P; ET = et_mm_by_class[class] (mm/yr) where listed, else
 et_ratio_by_class[class]·P; Q (mm/yr) is clipped at ≥ 0 (arid land whose ET exceeds rainfall

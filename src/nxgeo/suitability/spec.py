@@ -80,7 +80,7 @@ MASK_LAYERS = ZONE_LAYERS + ("water_secured",)
 OPTIONAL_LAYERS = ("soil_k", "sand_fraction")  # present only when inputs.rasters.<name> is set
 KNOWN_LAYERS = CONTINUOUS_LAYERS + CLASS_LAYERS + MASK_LAYERS
 
-# Canonical classes of DOMAIN.md §1 (used when the classes table cannot be read).
+# Canonical classes of docs/domain.md §1 (used when the classes table cannot be read).
 DEFAULT_CLASS_NAMES = (
     "cropland_irrigated",
     "cropland_dry",

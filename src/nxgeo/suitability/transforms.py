@@ -2,7 +2,7 @@
 
 All functions are vectorised numpy and NaN-aware: a NaN input gives a NaN score (grade 0).
 
-Boundary rule of `grades` (the DOMAIN.md §4 tables): a value **exactly at a break gets the
+Boundary rule of `grades` (the docs/domain.md §4 tables): a value **exactly at a break gets the
 better grade**.
 
 - ascending (``descending=False``, e.g. slope breaks 2/6/15/25 deg):

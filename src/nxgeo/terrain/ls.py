@@ -44,7 +44,7 @@ def ls_factor(
     * `l_max`: InVEST's user parameter "maximum L value" (clamps L, not the area); 122 is the
       value of InVEST's sample data. None disables the cap.
     * `s_method="invest"`: S = 10.8 sin θ + 0.03 where slope < 9 %, else 16.8 sin θ − 0.50.
-      `s_method="domain"` (DOMAIN.md §7): 10.8 sin θ + 0.03 (θ < 5°), 16.8 sin θ − 0.5
+      `s_method="domain"` (docs/domain.md §7): 10.8 sin θ + 0.03 (θ < 5°), 16.8 sin θ − 0.5
       (5° ≤ θ < 10°), 21.91 sin θ − 0.96 (θ ≥ 10°).
 
     Cells where slope is `nodata`/NaN or flow_acc is NaN/< 1 are `nodata` in the float32 result.
