@@ -122,11 +122,6 @@ def clip_to_polygon(
     return dst_path
 
 
-def _mkdir(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.parent
-
-
 def _is_nodata(a: np.ndarray, nodata) -> np.ndarray:
     if isinstance(nodata, float) and np.isnan(nodata):
         return np.isnan(a)

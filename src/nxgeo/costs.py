@@ -34,12 +34,6 @@ from .validate.report import fmt_num
 
 HAZARD_MEASURE = "slope_cutting"
 FUNDING_VALUES = ("public", "operator", "social_capital", "legacy")
-FUNDING_ZH = {
-    "public": "财政资金",
-    "operator": "矿山治理恢复基金",
-    "social_capital": "社会资本",
-    "": "未定",
-}
 #: measures a candidate of each pathway can get from the shipped rules (the validation asks
 #: for a unit cost of each; a pathway added later lists its measures here)
 MEASURES = {

@@ -15,7 +15,7 @@ fractions and polygon areas are planar areas in that (projected, metric) CRS.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -311,12 +311,6 @@ def reconcile(
     )
     out["residual_ha"] = out["difference_ha"] - out["nodata_ha"] - out["outside_ha"]
     return out
-
-
-def sum_by(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Total area_ha (and area_mu when present) over all zones, grouped by `keys`."""
-    cols = [c for c in ("area_ha", "area_mu") if c in df.columns]
-    return df.groupby(list(keys), as_index=False)[cols].sum()
 
 
 def ownership_table(

@@ -34,21 +34,6 @@ from .raster_io import cog_output, default_nodata, gtiff_profile, uncompressed, 
 WARP_TOLERANCE = 1e-9
 
 
-def add_overviews(dst, categorical: bool, min_size: int = 256) -> list[int]:
-    """Internal overviews (factors 2, 4, 8, ... down to `min_size` pixels; nearest for
-    categorical rasters, average otherwise) on an open GeoTIFF being written. Full-resolution
-    reads are unchanged; decimated reads (the maps) use them instead of reading every pixel."""
-    factors = []
-    f = 2
-    while max(dst.width, dst.height) / f >= min_size:
-        factors.append(f)
-        f *= 2
-    if factors:
-        dst.build_overviews(factors, Resampling.nearest if categorical else Resampling.average)
-        dst.update_tags(ns="rio_overview", resampling="nearest" if categorical else "average")
-    return factors
-
-
 def warp_scale(src: rasterio.io.DatasetReader, grid: Grid) -> tuple[float, float]:
     """Destination pixels per source pixel, capped at 1 (GDAL's XSCALE/YSCALE warp options).
 
@@ -269,9 +254,6 @@ def landuse_to_canonical_file(
 
 # --------------------------------------------------------------------------------------------
 # Pipeline steps (one call per Snakemake rule)
-
-#: configured field roles, renamed to these standard names in the prepared vectors
-FIELD_ROLES = ("id", "name", "status", "zone", "legacy", "kind")
 
 
 def standardise_layer(

@@ -290,12 +290,6 @@ def provenance_summary(prov: Mapping, year: int | str | None = None) -> dict:
     }
 
 
-def read_provenance_summary(path: str | Path, year: int | str | None = None) -> dict:
-    """The stamp summary of a written provenance.json (for rules that stamp their outputs)."""
-    prov = json.loads(Path(path).read_text(encoding="utf-8"))
-    return provenance_summary(prov, year)
-
-
 # ---------------------------------------------------------------------------------------------
 # stamping outputs
 

@@ -439,11 +439,6 @@ class Table:
     keys: int = 0  # key columns repeated in every part
 
     @property
-    def data_columns(self) -> list[str]:
-        """English header of each column (what a printed page must show)."""
-        return [en for _, en in self.headers]
-
-    @property
     def n_columns(self) -> int:
         return len(self.headers)
 
@@ -613,12 +608,6 @@ def _num(df: pd.DataFrame, col: str) -> pd.Series:
     if col not in df.columns:
         return pd.Series(0.0, index=df.index)
     return pd.to_numeric(df[col], errors="coerce").fillna(0.0)
-
-
-def _allocated(df: pd.DataFrame) -> pd.Series:
-    if "allocated" not in df.columns:
-        return pd.Series(True, index=df.index)
-    return pd.to_numeric(df["allocated"], errors="coerce").fillna(0).astype(bool)
 
 
 def pathway_order(config: Mapping, present: Iterable[str] = ()) -> list[str]:
@@ -2437,7 +2426,3 @@ def numbers_of(cells: Sequence[str]) -> list[float | None]:
         except ValueError:
             out.append(None)
     return out
-
-
-def esc(text) -> str:
-    return html.escape(str(text), quote=True)

@@ -68,7 +68,6 @@ from .fields import DIFF_STATUS_VALUES
 log = logging.getLogger("nxgeo.tracking")
 
 SOURCE_ID = re.compile(r"^[A-Z]-[A-Z]{2}-")  # A-HS-, B-MN-, D-LC-: named after a source feature
-ORIGINS = ("source", "carried", "split", "merged", "new")
 STATUSES = tuple(DIFF_STATUS_VALUES)  # restored, in_progress, unchanged, changed, new, dropped
 DIFF_COLUMNS = [
     "parcel_id",

@@ -67,10 +67,6 @@ def write_layers(path: str | Path, layers: Mapping[str, gpd.GeoDataFrame]) -> Pa
     return path
 
 
-def write_vector(gdf: gpd.GeoDataFrame, path: str | Path, layer: str | None = None) -> Path:
-    return write_layers(path, {layer or Path(path).stem: gdf})
-
-
 class pyogrio_config:
     """Temporarily set GDAL config options for pyogrio (which shares GDAL with this process)."""
 

@@ -95,26 +95,6 @@ def _modulus_lookup(modulus: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarra
     return codes, vals
 
 
-def zone_arrays(
-    template: str | Path,
-    vectors_gpkg: str | Path,
-    modulus: pd.DataFrame | None,
-    canal_buffer_m: float,
-) -> tuple[dict[str, np.ndarray], dict]:
-    """All zone layers as arrays on the grid of `template` (a clipped reach raster), in memory
-    (`reach_zone_layers` writes them block-wise).
-
-    `modulus`: DataFrame with columns id (adcode) and modulus (10^4 m3/km2), or None.
-    """
-    with rasterio.open(template) as t:
-        shape, transform, crs = (t.height, t.width), t.transform, t.crs
-        valid = t.read_masks(1) > 0
-    out = _zone_block(
-        _zone_geoms(vectors_gpkg, canal_buffer_m), shape, transform, valid, _modulus_lookup(modulus)
-    )
-    return out, {"crs": crs, "transform": transform}
-
-
 #: cells per strip of `reach_zone_layers`
 STRIP_CELLS = 1 << 20
 

@@ -19,7 +19,6 @@ import functools
 from pathlib import Path
 
 FONT_PACKAGE = "pylopdf-fonts-zh-cn"
-FONT_MODULE = "pylopdf_fonts_zh_cn"
 SYSTEM_FONT_FILES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",

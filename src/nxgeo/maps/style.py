@@ -52,7 +52,6 @@ TARGET_NAMES: dict[str, tuple[str, str]] = {
     "not_allocated": ("未配置水量或不符合条件", "Not allocated / not eligible"),
 }
 NOT_ALLOCATED = "not_allocated"
-NOT_ALLOCATED_HATCH = "////"
 # Candidate parcels that get no target, in two kinds of class (legend and map):
 # not eligible (with the reason, nxgeo.fields.REASON_VALUES) and eligible but no water.
 NO_WATER = "no_water"
@@ -167,8 +166,6 @@ LABEL_SIZE = 4.5
 COUNTY_EDGE = "#4d4d4d"
 REACH_EDGE = "#c51b7d"
 RIVER_COLOR = "#2b8cbe"
-HILLSHADE_CMAP = "Greys_r"
-NODATA_RGBA = (1.0, 1.0, 1.0, 0.0)
 
 
 def target_color(target: str, known: tuple[str, ...] = ()) -> str:

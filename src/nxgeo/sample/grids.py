@@ -19,7 +19,6 @@ TM_ZONE18_CRS = "EPSG:4496"  # CGCS2000 / Gauss-Kruger zone 18 (false easting 18
 TM3_CM105_CRS = "EPSG:4544"  # CGCS2000 / 3-degree Gauss-Kruger CM 105E
 TM3_ZONE35_CRS = "EPSG:4523"  # CGCS2000 / 3-degree Gauss-Kruger zone 35 (false easting 35 500 000)
 ZONE18_FALSE_EASTING_PREFIX = 18_000_000.0
-ZONE35_FALSE_EASTING_PREFIX = 35_000_000.0
 
 METRES_PER_DEGREE = 111_320.0  # resolution in metres -> cell size in degrees
 STRIP_ROWS = 512  # rows per block (a multiple of the 256-pixel GeoTIFF tiles)

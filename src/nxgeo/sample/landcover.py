@@ -27,7 +27,6 @@ NODATA = CLASS_NODATA
 # canonical groups of the codes the generator writes (for the tables and the tests)
 GREEN_CODES = (201, 301, 305, 307, 401, 403, 404, 1106, 1108)
 IRRIGATED_CODES = (101, 102)
-CROPLAND_CODES = (101, 102, 103)
 BUILT_CODES = (508, 601, 701, 803, 810, 1003, 1004, 1202)
 WATER_CODES = (1101, 1102, 1104, 1107)
 CODES = tuple(

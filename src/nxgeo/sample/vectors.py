@@ -25,7 +25,6 @@ from .reference import EMIGRATION_COUNTIES, NINGDONG, PLAIN_COUNTIES, REACHES, R
 TO_GEO = Transformer.from_crs(TM_CRS, GEO_CRS, always_xy=True)
 TO_TM = Transformer.from_crs(GEO_CRS, TM_CRS, always_xy=True)
 
-HOMESTEAD_STATUS = ("occupied", "idle", "demolished")
 MINE_STATUS = ("abandoned", "closed", "operating")
 HOMESTEAD_MIX = {"demolished": 0.20, "idle": 0.35}  # rest occupied
 MINE_MIX = {"abandoned": 0.40, "closed": 0.30}  # rest operating

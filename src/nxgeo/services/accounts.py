@@ -25,7 +25,6 @@ from ..errors import InputError
 from ..keys import adcode_text
 from .coefficients import Coefficients
 from .valuation import (
-    CATEGORIES,
     CULTURAL_ITEMS,
     GEP_CATEGORIES,
     GEP_SERVICES,
@@ -308,8 +307,3 @@ def gep_change(
         m["not_accounted_a"].fillna("") == m["not_accounted_b"].fillna("")
     )
     return out.reset_index(drop=True)
-
-
-def category_label(cat: str) -> str:
-    zh, en = CATEGORIES[cat]
-    return f"{zh} {en}"

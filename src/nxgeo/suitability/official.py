@@ -62,7 +62,6 @@ CLASS_ZH = {
     "moderately_suitable": "一般适宜",
     "unsuitable": "不适宜",
 }
-OFFICIAL_NONE = 0
 #: reason bit set where an official layer excludes a target (codes.REASONS bit 9)
 OFFICIAL_BIT = 1 << 9
 AGREE, BETTER, WORSE, EXCLUDED_HERE, NOT_COMPARED = 0, 1, 2, 3, 255
