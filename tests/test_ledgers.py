@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nxgeo.config import fill_section
 from nxgeo.errors import InputError
 from nxgeo.ledgers import (
     afforestable_with_water,
@@ -280,17 +281,21 @@ def test_ledgers_year(tmp_path):
             "headroom_m3": [15_000.0, 5e6],
         }
     ).to_csv(tmp_path / "cap.csv", index=False)
-    cfg = {
-        "greening_trading_group": ["640101", "640102"],
-        "cropland_emission_t_co2_per_ha": 0.5,
-        "forest_sequestration_t_co2_per_ha": 5.0,
-        "greening_price_factor": {"default": 1.0, "640101": 1.2},
-        "carbon_trading_group": [],
-        "carbon_objective": "min_trades",
-        "cropland_to_green_classes": ["forest", "shrub", "grassland"],
-        "grassland_classes": ["grassland"],
-        "cropland_flag_min_ha": 0.0,
-    }
+    # the ledgers section as check_config completes it (defaults from the schema)
+    cfg = fill_section(
+        "ledgers",
+        {
+            "greening_trading_group": ["640101", "640102"],
+            "cropland_emission_t_co2_per_ha": 0.5,
+            "forest_sequestration_t_co2_per_ha": 5.0,
+            "greening_price_factor": {"default": 1.0, "640101": 1.2},
+            "carbon_trading_group": [],
+            "carbon_objective": "min_trades",
+            "cropland_to_green_classes": ["forest", "shrub", "grassland"],
+            "grassland_classes": ["grassland"],
+            "cropland_flag_min_ha": 0.0,
+        },
+    )
     kw = {
         "water_capacity_csv": tmp_path / "cap.csv",
         "demand_csv": "config/tables/water_demand.csv",
@@ -304,7 +309,7 @@ def test_ledgers_year(tmp_path):
         2023,
         2024,
         cfg,
-        {"green_classes": GREEN, "mu_per_ha": 15},
+        fill_section("landuse", {"green_classes": GREEN, "mu_per_ha": 15}),
         "config/tables/prices.csv",
         tmp_path / "out",
         **kw,
@@ -347,7 +352,7 @@ def test_ledgers_year(tmp_path):
             2022,
             2024,
             cfg,
-            {"green_classes": GREEN},
+            fill_section("landuse", {"green_classes": GREEN}),
             "config/tables/prices.csv",
             tmp_path / "o2",
             **kw,

@@ -16,6 +16,7 @@ import yaml
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
+from nxgeo.config import fill_section
 from nxgeo.errors import ConfigError, InputError
 from nxgeo.raster_io import write_raster
 from nxgeo.services import (
@@ -44,53 +45,60 @@ FOREST, GRASS, WATER, SANDY, SHRUB = 4, 6, 8, 12, 5
 EF_T, SCF_T = 0.4950, 1 / 5.125
 WF1 = 1.0 / (EF_T * SCF_T)  # x = WF·EF·SCF·K'·C = 1 on flat bare soil
 
-# Simple parameters so every number below can be worked by hand.
-CFG = {
-    "co2_per_c": 44 / 12,
-    "rusle": {
-        "r_a": 0.0483,
-        "r_b": 1.61,
-        "r_switch_mm": 850,
-        "r_quadratic": [587.8, -1.219, 0.004105],
-        "k_by_class": {"default": 0.04},
-        "c_by_class": {"forest": 0.01, "default": 0.1},
-        "p_by_class": {"default": 1.0},
-        "exclude_classes": ["water"],
-    },
-    "rweq": {
-        "z_m": 50,
-        "q_coeff": 109.8,
-        "s_coeff": 150.71,
-        "s_exp": -0.3711,
-        "c_coeff": {"forest": -0.1535, "default": -0.1151},
-        "exclude_classes": ["water"],
-        "wf_kg_per_m": WF1,
-        "texture": {
-            "sand_fraction": 0.5,
-            "silt_share_of_fines": 0.5,
-            "organic_matter_pct": 0.0,
-            "caco3_pct": 0.0,
-            "min_clay_pct": 1.0,
+# Simple parameters so every number below can be worked by hand (the section as check_config
+# completes it: keys not written here take the schema defaults).
+CFG = fill_section(
+    "services",
+    {
+        "co2_per_c": 44 / 12,
+        "rusle": {
+            "r_a": 0.0483,
+            "r_b": 1.61,
+            "r_switch_mm": 850,
+            "r_quadratic": [587.8, -1.219, 0.004105],
+            "k_by_class": {"default": 0.04},
+            "c_by_class": {"forest": 0.01, "default": 0.1},
+            "p_by_class": {"default": 1.0},
+            "exclude_classes": ["water"],
         },
-        "roughness_length_m": 30.0,
-        "random_roughness_cm": 0.0,
+        "rweq": {
+            "z_m": 50,
+            "q_coeff": 109.8,
+            "s_coeff": 150.71,
+            "s_exp": -0.3711,
+            "c_coeff": {"forest": -0.1535, "default": -0.1151},
+            "exclude_classes": ["water"],
+            "wf_kg_per_m": WF1,
+            "texture": {
+                "sand_fraction": 0.5,
+                "silt_share_of_fines": 0.5,
+                "organic_matter_pct": 0.0,
+                "caco3_pct": 0.0,
+                "min_clay_pct": 1.0,
+            },
+            "roughness_length_m": 30.0,
+            "random_roughness_cm": 0.0,
+        },
+        "fvc_by_class": {"forest": 0.5, "default": 0.0},
+        "water_conservation": {
+            "runoff_coeff": {"default": 0.1},
+            "et_ratio_by_class": {"default": 0.8},
+        },
+        "gep": {
+            "material_products": None,
+            "cultural_services": None,
+            "statistics_unit": "wan_cny",
+            "include_oxygen_release": False,
+        },
+        "parcel_targets": {
+            "forest": {"class": "forest"},
+            "grass": {"class": "grassland"},
+            "closed_protection": {"class": "sandy", "fvc": 0.2, "rusle_c": 0.3},
+            "cropland": {"class": "cropland_irrigated", "class_not_secured": "cropland_dry"},
+        },
+        "parcel_water_secured_share": 0.5,
     },
-    "fvc_by_class": {"forest": 0.5, "default": 0.0},
-    "water_conservation": {"runoff_coeff": {"default": 0.1}, "et_ratio_by_class": {"default": 0.8}},
-    "gep": {
-        "material_products": None,
-        "cultural_services": None,
-        "statistics_unit": "wan_cny",
-        "include_oxygen_release": False,
-    },
-    "parcel_targets": {
-        "forest": {"class": "forest"},
-        "grass": {"class": "grassland"},
-        "closed_protection": {"class": "sandy", "fvc": 0.2, "rusle_c": 0.3},
-        "cropland": {"class": "cropland_irrigated", "class_not_secured": "cropland_dry"},
-    },
-    "parcel_water_secured_share": 0.5,
-}
+)
 # A coefficient table with round numbers (service, parameter, class, value).
 COEF_ROWS = [
     ("carbon_sequestration", "rate", "forest", 1.0),

@@ -20,15 +20,15 @@ def _cmd_sample(args) -> int:
     from .sample import build_sample
 
     cfg = load_config(args.config)
-    s = cfg.get("sample", {})
-    out_dir = Path(args.out or s.get("out_dir", "data/sample"))
+    s = cfg["sample"]
+    out_dir = Path(args.out or s["out_dir"])
     written = build_sample(
-        reference_dir=s.get("reference_dir", "data/reference/ningxia"),
+        reference_dir=s["reference_dir"],
         out_dir=out_dir,
-        resolution=float(args.resolution or s.get("resolution", 250)),
-        seed=int(args.seed if args.seed is not None else s.get("seed", 0)),
-        n_homesteads=int(s.get("n_homesteads", 3000)),
-        n_mines=int(s.get("n_mines", 300)),
+        resolution=float(args.resolution or s["resolution"]),
+        seed=int(args.seed if args.seed is not None else s["seed"]),
+        n_homesteads=int(s["n_homesteads"]),
+        n_mines=int(s["n_mines"]),
         years=tuple(int(y) for y in cfg["years"]),
         progress=sys.stderr.isatty(),
     )
@@ -62,7 +62,7 @@ def _cmd_quicklook(args) -> int:
     from .sample import quicklook
 
     cfg = load_config(args.config)
-    out_dir = cfg.get("sample", {}).get("out_dir", "data/sample")
+    out_dir = cfg["sample"]["out_dir"]
     png = quicklook(out_dir, args.out)
     print(f"quick-look of {out_dir}: {png}")
     return 0
@@ -71,13 +71,13 @@ def _cmd_quicklook(args) -> int:
 def _cmd_where(args) -> int:
     from pathlib import Path
 
-    from .config import load_yaml
+    from .config import load_config
     from .layout import Layout
     from .paths import results_dir
 
-    cfg = load_yaml(args.config)
+    cfg = load_config(args.config)
     print("\nResults / 结果 (open the .tif and .gpkg files in QGIS, the .csv in Excel):")
-    for y in cfg.get("years", []):
+    for y in cfg["years"]:
         d = results_dir(cfg, y)
         if not d.exists():
             print(f"  {y}: {d.resolve()}  (not produced yet)")

@@ -870,7 +870,7 @@ def ledgers_year(
 
     cfg = dict(cfg_ledgers or {})
     lu_cfg = dict(cfg_landuse or {})
-    mu = float(lu_cfg.get("mu_per_ha", 15.0))
+    mu = float(lu_cfg["mu_per_ha"])
     out_dir = Path(out_dir)
     trans = _read_csv(transitions_county_csv, "transitions table", dtype={"zone_id": str})
     if {"year_from", "year_to"} <= set(trans.columns):
@@ -880,24 +880,24 @@ def ledgers_year(
                 f"{transitions_county_csv}: holds years {sorted(pairs)}, expected "
                 f"{year_a} -> {year_b}"
             )
-    green = lu_cfg.get("green_classes") or []
+    green = lu_cfg["green_classes"]
     if not green:
         raise InputError("landuse.green_classes is empty; list the green classes")
     inc = greening_increment(trans, green)
     targets = _read_csv(targets_csv, "greening targets table", dtype={"adcode": str})
     base = price(read_prices(prices_csv), "greening_increment", str(prices_csv))
-    factors = dict(cfg.get("greening_price_factor") or {"default": 1.0})
+    factors = dict(cfg["greening_price_factor"])
     price_map = {str(k): base * float(v) for k, v in factors.items()}
     price_map.setdefault("default", base)
     trades, ledger = greening_ledger(
         inc,
         targets,
         int(year_b),
-        cfg.get("greening_trading_group") or [],
+        cfg["greening_trading_group"],
         price_map,
-        cfg.get("greening_objective", "min_trades"),
+        cfg["greening_objective"],
         year_from=int(year_a),
-        basis=cfg.get("greening_increment_basis", "net"),
+        basis=cfg["greening_increment_basis"],
         mu_per_ha=mu,
     )
     seq = _read_csv(
@@ -905,7 +905,7 @@ def ledgers_year(
     )
     inv = _read_csv(inventory_by_class_csv, "inventory by class table", dtype={"zone_id": str})
     _need(inv, ["zone_kind", "zone_id", "class", "area_ha"], str(inventory_by_class_csv))
-    crop_classes = cfg.get("cropland_classes") or ["cropland_irrigated", "cropland_dry"]
+    crop_classes = cfg["cropland_classes"]
     inv = inv[(inv["zone_kind"].astype(str) == "county") & inv["class"].isin(crop_classes)]
     crop = inv.groupby("zone_id")["area_ha"].sum()
     emissions = _read_csv(emissions_csv, "emissions table", dtype={"adcode": str})
@@ -914,8 +914,8 @@ def ledgers_year(
         emissions,
         crop,
         int(year_b),
-        float(cfg.get("cropland_emission_t_co2_per_ha", 0.0)),
-        float(cfg.get("forest_sequestration_t_co2_per_ha", 5.0)),
+        float(cfg["cropland_emission_t_co2_per_ha"]),
+        float(cfg["forest_sequestration_t_co2_per_ha"]),
         mu_per_ha=mu,
     )
     cb.insert(3, "year_from", int(year_a))
@@ -942,7 +942,7 @@ def ledgers_year(
         cb, cfg["carbon_trading_group"], carbon_price, cfg["carbon_objective"]
     )
     # cropland protection (耕地进出平衡) beside the greening ledger
-    crop_cls = cfg.get("cropland_classes") or ["cropland_irrigated", "cropland_dry"]
+    crop_cls = cfg["cropland_classes"]
     cp = cropland_protection(
         trans,
         crop_cls,

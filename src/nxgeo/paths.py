@@ -13,7 +13,7 @@ def resolve(path: str | Path | None, base_dir: str | Path = ".") -> Path | None:
 
 
 def results_dir(cfg: dict, year: int | str | None = None) -> Path:
-    root = Path(cfg.get("results_dir", "results"))
+    root = Path(cfg["results_dir"])
     return root if year is None else root / str(year)
 
 
@@ -27,7 +27,7 @@ def contract_files(cfg: dict, year: int | str | None = None) -> dict[str, str]:
 
 def sample_outputs(cfg: dict) -> list[str]:
     """Contract files that live under the sample folder (so the sample rule can make them)."""
-    out_dir = Path(cfg.get("sample", {}).get("out_dir", "data/sample"))
+    out_dir = Path(cfg["sample"]["out_dir"])
     files = set(contract_files(cfg).values())
     return sorted(f for f in files if Path(f).is_relative_to(out_dir))
 

@@ -309,7 +309,7 @@ def define_grid(counties_cfg: dict, grid_cfg: dict, grid_json: str | Path) -> Gr
     """The analysis grid from the counties' extent (grid.crs, grid.resolution), written to
     `grid_json`; a grid of more than grid.max_pixels pixels is refused (as validation does)."""
     from .atomic import write_json
-    from .grid import DEFAULT_MAX_PIXELS, grid_for_region
+    from .grid import grid_for_region
     from .vector_io import read_vector
 
     counties = read_vector(counties_cfg["path"], counties_cfg.get("layer"))
@@ -317,7 +317,7 @@ def define_grid(counties_cfg: dict, grid_cfg: dict, grid_json: str | Path) -> Gr
         counties,
         crs=grid_cfg["crs"],
         resolution=float(grid_cfg["resolution"]),
-        max_pixels=int(grid_cfg.get("max_pixels", DEFAULT_MAX_PIXELS)),
+        max_pixels=int(grid_cfg["max_pixels"]),
     )
     write_json(grid.to_dict(), grid_json)
     return grid

@@ -51,7 +51,7 @@ SAND_WEIGHTS = "pathways.sand_control.priority_weights."
 def check_uncertain(uncertain: Mapping, cfg_water: Mapping, cfg_pathways: Mapping) -> dict:
     """{param: (low, high)} after checking every name and range (ConfigError lists them)."""
     errors, out = [], {}
-    benefit = dict(cfg_water.get("benefit") or {})
+    benefit = dict(cfg_water["benefit"])
     for name, rng in (uncertain or {}).items():
         name = str(name)
         try:
@@ -119,15 +119,10 @@ def selection_stability(
     n, k = int(cfg["draws"]), int(cfg["top_k"])
     robust = float(cfg["robust_share"])
     draws = draw(ranges, n, int(cfg["seed"]))
-    base_benefit = {str(u): float(v) for u, v in (cfg_water.get("benefit") or {}).items()}
-    base_default = float(cfg_water.get("benefit_default", 0.0))
-    sand_cfg = copy.deepcopy(dict(cfg_pathways.get("sand_control") or {}))
-    base_w = {
-        "threat": 0.5,
-        "area": 0.2,
-        "wind": 0.3,
-        **dict(sand_cfg.get("priority_weights") or {}),
-    }
+    base_benefit = {str(u): float(v) for u, v in cfg_water["benefit"].items()}
+    base_default = float(cfg_water["benefit_default"])
+    sand_cfg = copy.deepcopy(dict(cfg_pathways["sand_control"]))
+    base_w = dict(sand_cfg["priority_weights"])
     area = options["parcel_id"].map(parcels.set_index("parcel_id")["area_ha"]).to_numpy(float)
     uses = options["use"].astype(str).to_numpy()
     demand0 = options["demand_m3"].to_numpy(float)

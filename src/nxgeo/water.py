@@ -260,11 +260,11 @@ def water_capacity_year(
 
     classes = pd.read_csv(classes_table)
     class_id = dict(zip(classes["canonical"], classes["class_id"]))
-    current = {**CURRENT_CLASSES, **dict(water_cfg.get("current_classes") or {})}
+    current = CURRENT_CLASSES  # (not a config key: the schema has no water.current_classes)
     budgets = pd.read_csv(budgets_csv, dtype={"adcode": str}, encoding="utf-8-sig")
     headroom = county_headroom(budgets, year)
     demand_tab = pd.read_csv(demand_csv, encoding="utf-8-sig")
-    rules = water_cfg.get("rainfed_above_precipitation_mm", DEFAULT_RAINFED_ABOVE_MM)
+    rules = water_cfg["rainfed_above_precipitation_mm"]
     nominal = demand_per_use(demand_tab, rainfed_above_mm=rules)
     n_uses = len(order)
     # per use: classes already in that use (not "converted"), nominal demand, rain-fed threshold

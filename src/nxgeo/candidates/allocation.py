@@ -46,7 +46,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..keys import normalize_adcode
-from ..water import DEFAULT_RAINFED_ABOVE_MM, demand_per_use
+from ..water import demand_per_use
 from .decide import CROPLAND_USES, GREEN_TARGET_FALLBACK, NATURAL, NO_WATER_USES
 
 log = logging.getLogger("nxgeo.candidates")
@@ -56,8 +56,8 @@ OPTION_COLUMNS = ["parcel_id", "adcode", "opt_rank", "target", "use", "demand_m3
 
 def _benefit_table(water_cfg: Mapping) -> tuple[dict, float]:
     return (
-        {str(k): float(v) for k, v in (water_cfg.get("benefit") or {}).items()},
-        float(water_cfg.get("benefit_default", 0.0)),
+        {str(k): float(v) for k, v in water_cfg["benefit"].items()},
+        float(water_cfg["benefit_default"]),
     )
 
 
@@ -67,11 +67,11 @@ def build_options(df: pd.DataFrame, demand_table: pd.DataFrame, water_cfg: Mappi
     `df` needs parcel_id, adcode, pathway, eligible, initial_target, initial_use, green_use,
     suitable_uses (";"-list), area_ha, precip_mean_mm.
     """
-    chain = [str(u) for u in (water_cfg.get("fallback_chain") or [])]
+    chain = [str(u) for u in water_cfg["fallback_chain"]]
     final = water_cfg["fallback_final"]
     if final not in (None, NATURAL):
         raise InputError(f"water.fallback_final must be {NATURAL} or null, not {final!r}")
-    rules = water_cfg.get("rainfed_above_precipitation_mm", DEFAULT_RAINFED_ABOVE_MM)
+    rules = water_cfg["rainfed_above_precipitation_mm"]
     benefit, bdefault = _benefit_table(water_cfg)
     elig = df[df["eligible"].astype(bool) & (df["initial_target"].fillna("").astype(str) != "")]
     precip = pd.to_numeric(elig["precip_mean_mm"], errors="coerce").to_numpy(float)

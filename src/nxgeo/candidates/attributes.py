@@ -67,7 +67,6 @@ ZONE_RASTERS = (
     "basic_farmland",
     "water_secured",
 )
-DEFAULT_FARMLAND = ("cropland_irrigated", "cropland_dry", "orchard")
 # exactextract reads the rasters chunk by chunk and serves every parcel in a chunk (far fewer
 # window reads than one per parcel and raster)
 STRATEGY = "raster-sequential"
@@ -342,18 +341,18 @@ def sand_extras(
             out[c] = pd.Series([], dtype=float)
         out["threat_kind"] = pd.Series([], dtype=object)
         return out
-    threat_m = float(cfg_sand.get("threat_distance_m", 2000.0))
+    threat_m = float(cfg_sand["threat_distance_m"])
     cap = max(4.0 * threat_m, 1000.0)
     win = _window_around(ctx, parcels.total_bounds, cap)
     r0, c0 = int(win.row_off), int(win.col_off)
     sl = (slice(r0, r0 + int(win.height)), slice(c0, c0 + int(win.width)))
-    farm_names = [c for c in cfg_sand.get("farmland_classes", DEFAULT_FARMLAND) if c in ctx.classes]
+    farm_names = [c for c in cfg_sand["farmland_classes"] if c in ctx.classes]
     farm = np.isin(ctx.landuse[sl], [ctx.classes[c] for c in farm_names])
     xres, yres = abs(ctx.transform.a), abs(ctx.transform.e)
     # = min(distance_to(farm), cap), tile by tile (memory bounded by the tile, not the window)
     dist = distance_to_capped(farm, xres, yres, cap)
     del farm
-    wind = math.radians(float(cfg_sand.get("prevailing_wind_from_deg", 315.0)))
+    wind = math.radians(float(cfg_sand["prevailing_wind_from_deg"]))
     expo = np.empty(dist.shape, dtype=np.float32)
     step = max(1, (1 << 20) // max(1, int(win.width)))  # ~1 M cells per strip
     for i0 in range(0, int(win.height), step):

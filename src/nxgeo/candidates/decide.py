@@ -128,12 +128,6 @@ TARGET_CLASSES = {
 #: to ``ecological`` land planted with it)
 GREEN_TARGET_FALLBACK = ("homestead_greening", "state_wasteland", "land_consolidation")
 FUNDING = {True: "public", False: "operator"}
-DEFAULT_SAND_WATER_USE = {
-    "public_benefit": "shrub",
-    "pv": "solar_pv",
-    "shrub": "shrub",
-    "tourism": "none",
-}
 
 
 def target_zh(target, sub_mode=None) -> str:
@@ -146,10 +140,8 @@ def target_zh(target, sub_mode=None) -> str:
 
 
 def min_score(cfg_pathways: dict, cfg_suitability: Mapping | None) -> float:
-    if cfg_pathways.get("min_suitable_score") is not None:
-        return float(cfg_pathways["min_suitable_score"])
-    breaks = (cfg_suitability or {}).get("grade_breaks") or {}
-    return float(breaks.get("moderately_suitable", 40.0))
+    """``pathways.min_suitable_score`` (required by the schema)."""
+    return float(cfg_pathways["min_suitable_score"])
 
 
 def suitable(df: pd.DataFrame, target: str, min_sc: float) -> np.ndarray:
@@ -288,8 +280,8 @@ def reclaim_or_regreen(
     not protected and water allows it (`reclaim_use`); decision codes reclaim_cropland (with
     the water code), protected_area_no_cropland, slope_above_reclaim_limit, cropland_unsuitable,
     no_suitable_green_use. Writes initial_target, initial_use, green_use, decision, pv_mw."""
-    reclaim = str(cfg.get("reclaim_target", "cropland"))
-    max_slope = float((cfg_suitability or {}).get("preferred_reclaim_slope_deg", 15.0))
+    reclaim = str(cfg["reclaim_target"])
+    max_slope = float(cfg_suitability["preferred_reclaim_slope_deg"])
     prot = _protected(out)
     slope = _num(out, "slope_mean")
     if crop_suit is None:
@@ -298,7 +290,7 @@ def reclaim_or_regreen(
     with np.errstate(invalid="ignore"):
         slope_ok = slope <= max_slope
     crop_ok = crop_suit & slope_ok & ~prot & (r_use != "")
-    green = best_green(out, list(cfg.get("regreen_targets", ["forest", "shrub", "grass"])), ms)
+    green = best_green(out, list(cfg["regreen_targets"]), ms)
     why = np.select(
         [crop_ok, prot, ~slope_ok, ~crop_suit],
         [
@@ -324,7 +316,7 @@ def reclaim_or_regreen(
 def decide_homestead(
     df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: Mapping, cfg_water: dict
 ) -> pd.DataFrame:
-    cfg = cfg_pathways.get("homestead_greening") or {}
+    cfg = cfg_pathways["homestead_greening"]
     ms = min_score(cfg_pathways, cfg_suitability)
     return reclaim_or_regreen(_base(df, ms, cfg_pathways), cfg, cfg_suitability, cfg_water, ms)
 
@@ -344,16 +336,12 @@ def _legacy(values) -> tuple[np.ndarray, np.ndarray]:
 def decide_mine(
     df: pd.DataFrame, cfg_pathways: dict, cfg_suitability: Mapping, cfg_water: dict
 ) -> pd.DataFrame:
-    cfg = cfg_pathways.get("mine_remediation") or {}
+    cfg = cfg_pathways["mine_remediation"]
     ms = min_score(cfg_pathways, cfg_suitability)
     out = _base(df, ms, cfg_pathways)
-    max_reclaim = float((cfg_suitability or {}).get("preferred_reclaim_slope_deg", 15.0))
-    regreen = list(
-        (cfg_pathways.get("homestead_greening") or {}).get(
-            "regreen_targets", ["forest", "shrub", "grass"]
-        )
-    )
-    regreen = list(cfg.get("regreen_targets", regreen))
+    max_reclaim = float(cfg_suitability["preferred_reclaim_slope_deg"])
+    # a mine is regreened with homestead greening's green uses (mine_remediation has no list)
+    regreen = list(cfg_pathways["homestead_greening"]["regreen_targets"])
     prot = _protected(out)
     slope = _num(out, "slope_mean")
     area = _num(out, "area_ha")
@@ -362,9 +350,7 @@ def decide_mine(
     planned = np.nan_to_num(planned, nan=0.0) if len(planned) else planned
     r_use, _ = reclaim_use(out, cfg_water)
     with np.errstate(invalid="ignore"):
-        construction = (
-            ~prot & (planned >= float(cfg.get("construction_min_share", 0.5))) & (planned > 0)
-        )
+        construction = ~prot & (planned >= float(cfg["construction_min_share"])) & (planned > 0)
         pv_grade = _num(out, "grade_solar_pv")
         pv_allowed = (
             np.isin(pv_grade, (1, 2, 3))
@@ -376,8 +362,8 @@ def decide_mine(
             & ~construction
             & (status == "closed")
             & pv_allowed
-            & (slope <= float(cfg.get("pv_max_slope_deg", 15.0)))
-            & (area >= float(cfg.get("pv_min_area_ha", 1.0)))
+            & (slope <= float(cfg["pv_max_slope_deg"]))
+            & (area >= float(cfg["pv_min_area_ha"]))
         )
         crop = (
             ~prot
@@ -405,7 +391,7 @@ def decide_mine(
     out["initial_use"] = use
     out["green_use"] = green
     out["decision"] = _join(why, nat, unknown)
-    out["pv_mw"] = np.where(use == "solar_pv", area * float(cfg.get("pv_mw_per_ha", 0.5)), 0.0)
+    out["pv_mw"] = np.where(use == "solar_pv", area * float(cfg["pv_mw_per_ha"]), 0.0)
     steep = (
         _num(out, "hazard_slope_max_deg")
         if "hazard_slope_max_deg" in out.columns
@@ -426,7 +412,7 @@ def decide_sand(
     cfg = cfg_pathways["sand_control"]
     ms = min_score(cfg_pathways, cfg_suitability)
     out = _base(df, ms, cfg_pathways)
-    water_use = {**DEFAULT_SAND_WATER_USE, **dict(cfg.get("water_use") or {})}
+    water_use = cfg["water_use"]
     if "protected_share" not in out.columns:
         raise ValueError(
             "sand units need protected_share (attributes.sand_extras): the mode "
@@ -437,11 +423,9 @@ def decide_sand(
     precip = _num(out, "precip_mean_mm")
     secured = np.nan_to_num(_num(out, "water_secured_share"), nan=0.0)
     d = _num(out, "threat_dist_m")
-    T = float(cfg.get("threat_distance_m", 2000.0))
+    T = float(cfg["threat_distance_m"])
     with np.errstate(invalid="ignore"):
-        untreatable = (
-            ~prot & (secured < 0.5) & (precip < float(cfg.get("untreatable_precip_mm", 200.0)))
-        )
+        untreatable = ~prot & (secured < 0.5) & (precip < float(cfg["untreatable_precip_mm"]))
         closed = prot | untreatable
         public = ~closed & (d <= T)
         profit = ~closed & ~public
@@ -478,21 +462,19 @@ def decide_sand(
     out["decision"] = why
     out["sand_priority"] = sand_priority(out, cfg)
     out["pv_mw"] = np.where(
-        use == "solar_pv", _num(out, "area_ha") * float(cfg.get("pv_mw_per_ha", 0.5)), 0.0
+        use == "solar_pv", _num(out, "area_ha") * float(cfg["pv_mw_per_ha"]), 0.0
     )
     _clear_not_eligible(out)
     return out
 
 
 def sand_priority(df: pd.DataFrame, cfg: dict) -> np.ndarray:
-    w = {"threat": 0.5, "area": 0.2, "wind": 0.3, **dict(cfg.get("priority_weights") or {})}
-    T = float(cfg.get("threat_distance_m", 2000.0))
+    w = cfg["priority_weights"]
+    T = float(cfg["threat_distance_m"])
     d = np.nan_to_num(_num(df, "threat_dist_m"), nan=np.inf)
     threat = np.where(np.isfinite(d), T / (T + np.maximum(d, 0.0)), 0.0)
-    area = 1.0 - np.exp(
-        -np.nan_to_num(_num(df, "area_ha")) / float(cfg.get("priority_area_ref_ha", 50.0))
-    )
-    mob_w = {"sandy": 1.0, "bare": 0.5, **dict(cfg.get("mobility") or {})}
+    area = 1.0 - np.exp(-np.nan_to_num(_num(df, "area_ha")) / float(cfg["priority_area_ref_ha"]))
+    mob_w = cfg["mobility"]
     num = np.zeros(len(df))
     den = np.zeros(len(df))
     for c, wc in mob_w.items():

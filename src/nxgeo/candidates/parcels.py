@@ -83,16 +83,8 @@ PATHWAY_LETTER = {
     "land_consolidation": "D",
 }
 LAYER_CODE = {"homestead_greening": "HS", "mine_remediation": "MN"}
-DEFAULT_MMU_CLASS = {
-    "homestead_greening": "built",
-    "mine_remediation": "other",
-    "sand_control": "other",
-    "state_wasteland": "other",
-    "land_consolidation": "farmland",
-}
 #: values of the ownership raster (results/<year>/reaches/<reach>/ownership.tif)
 OWNERSHIP_STATE, OWNERSHIP_COLLECTIVE, OWNERSHIP_UNKNOWN = 1, 2, 0  # nodata: OWNERSHIP_NODATA
-DEFAULT_MMU_M2 = {"built": 200.0, "farmland": 400.0, "other": 600.0}
 PARCEL_COLUMNS = [
     "parcel_id",
     "pathway",
@@ -354,8 +346,8 @@ def inside_any(points, zones: gpd.GeoDataFrame | None) -> np.ndarray:
 
 
 def _mmu_m2(cfg_pathways: dict, pathway: str) -> float:
-    table = {**DEFAULT_MMU_M2, **dict(cfg_pathways.get("min_mapping_unit_m2") or {})}
-    cls = (cfg_pathways.get(pathway) or {}).get("mmu_class", DEFAULT_MMU_CLASS[pathway])
+    table = cfg_pathways["min_mapping_unit_m2"]
+    cls = cfg_pathways[pathway]["mmu_class"]
     if cls not in table:
         raise InputError(
             f"pathways.{pathway}.mmu_class {cls!r} is not a key of "
@@ -365,7 +357,7 @@ def _mmu_m2(cfg_pathways: dict, pathway: str) -> float:
 
 
 def _counties_cfg(cfg: dict) -> set[str]:
-    return {str(c) for c in (cfg.get("counties") or [])}
+    return {str(c) for c in cfg["counties"]}
 
 
 def _finish(
@@ -469,7 +461,7 @@ def _clumped(
 
 def homestead_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, dict]:
     pathway = "homestead_greening"
-    cfg = cfg_pathways.get(pathway) or {}
+    cfg = cfg_pathways[pathway]
     ctx.cfg_pathways = cfg_pathways
     stats: dict = {}
     hs = ctx.layer("homesteads")
@@ -480,7 +472,7 @@ def homestead_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDat
                 f"{ctx.vectors_gpkg}: layer 'homesteads' has no field 'status' "
                 f"(configure inputs.vectors.homesteads.fields.status)"
             )
-        ok = {str(s).lower() for s in cfg.get("eligible_status", ["idle", "demolished"])}
+        ok = {str(s).lower() for s in cfg["eligible_status"]}
         status = hs["status"].astype(str).str.strip().str.lower()
         hs = hs.assign(status=status)[status.isin(ok).to_numpy()]
         g = _layer_candidates(ctx, hs, cfg, "emigration_areas", pathway, stats)
@@ -501,7 +493,7 @@ def homestead_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDat
 
 def mine_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, dict]:
     pathway = "mine_remediation"
-    cfg = cfg_pathways.get(pathway) or {}
+    cfg = cfg_pathways[pathway]
     ctx.cfg_pathways = cfg_pathways
     stats: dict = {}
     mines = ctx.layer("mines")
@@ -514,7 +506,7 @@ def mine_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFram
             )
         g = _layer_candidates(ctx, mines, cfg, "mining_areas", pathway, stats)
         status = g["status"].astype(str).str.strip().str.lower()
-        ok = {str(s).lower() for s in cfg.get("eligible_status", ["abandoned", "closed"])}
+        ok = {str(s).lower() for s in cfg["eligible_status"]}
         eligible = status.isin(ok)
         g["status"] = status
         g["eligible"] = eligible.to_numpy()

@@ -120,7 +120,7 @@ def candidates_reach(
             continue
         attrs = zonal_attributes(ctx, parcels, order, order)
         if pathway == "sand_control":
-            attrs = sand_extras(ctx, parcels, attrs, cfg_pathways.get("sand_control") or {})
+            attrs = sand_extras(ctx, parcels, attrs, cfg_pathways["sand_control"])
         if pathway == "mine_remediation" and hazard_dem is not None:
             attrs["hazard_slope_max_deg"] = finest_slope_max(parcels, hazard_dem)
         df = pd.concat([pd.DataFrame(parcels).reset_index(drop=True), attrs], axis=1)
@@ -299,11 +299,11 @@ def allocate_year(
         )
     solve = partial(
         allocate,
-        solver=str(water_cfg.get("solver", "greedy")),
-        time_limit=float(water_cfg.get("exact_time_limit_s", 120.0)),
-        mip_rel_gap=float(water_cfg.get("exact_mip_rel_gap", 1e-6)),
+        solver=str(water_cfg["solver"]),
+        time_limit=float(water_cfg["exact_time_limit_s"]),
+        mip_rel_gap=float(water_cfg["exact_mip_rel_gap"]),
     )
-    assign, balance = solve(options, hr, compare=bool(water_cfg.get("compare_solvers", True)))
+    assign, balance = solve(options, hr, compare=bool(water_cfg["compare_solvers"]))
     a = assign.set_index("parcel_id")
     pid = allp["parcel_id"]
     allp["allocated"] = pid.map(a["allocated"]).fillna(False).astype(bool).to_numpy()

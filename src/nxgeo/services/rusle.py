@@ -87,18 +87,15 @@ def soil_retention(r, k, ls, c, p) -> np.ndarray:
     return soil_loss(r, k, ls, c, p)["retention"]
 
 
-def rusle_params(cfg_rusle: Mapping | None) -> dict:
-    """The R and C(FVC) parameters of ``services.rusle`` with the published defaults."""
-    cfg = dict(cfg_rusle or {})
-    quad = cfg.get("r_quadratic", RENARD_FREIMUND_QUADRATIC)
+def rusle_params(cfg_rusle: Mapping) -> dict:
+    """The R and C(FVC) parameters of ``services.rusle`` (complete: the schema's defaults are
+    the published values, RENARD_FREIMUND_* and CAI_C_FVC)."""
+    cfg = cfg_rusle
+    quad = cfg["r_quadratic"]
     return {
-        "a": float(cfg.get("r_a", RENARD_FREIMUND_A)),
-        "b": float(cfg.get("r_b", RENARD_FREIMUND_B)),
-        "switch_mm": (
-            None
-            if cfg.get("r_switch_mm", RENARD_FREIMUND_SWITCH_MM) is None
-            else float(cfg.get("r_switch_mm", RENARD_FREIMUND_SWITCH_MM))
-        ),
+        "a": float(cfg["r_a"]),
+        "b": float(cfg["r_b"]),
+        "switch_mm": None if cfg["r_switch_mm"] is None else float(cfg["r_switch_mm"]),
         "quadratic": None if quad is None else tuple(float(q) for q in quad),
-        "c_fvc": {**CAI_C_FVC, **dict(cfg.get("c_fvc") or {})},
+        "c_fvc": dict(cfg["c_fvc"]),
     }

@@ -200,7 +200,7 @@ def load_params(
         classes=classes,
         co2_per_c=scalar("co2_per_c"),
         carbon=_carbon.density_lut(_carbon.read_carbon_table(carbon_csv)),
-        rusle=_rusle.rusle_params(cfg.get("rusle")),
+        rusle=_rusle.rusle_params(cfg["rusle"]),
         k=lut("rusle.k_by_class"),
         c=lut("rusle.c_by_class"),
         p=lut("rusle.p_by_class", default=1.0, required=False),

@@ -227,7 +227,7 @@ def suitability_files(
             (k, t)
             for k in (official or {})
             for t in order
-            if t in (suit_cfg["official"][k].get("grade_targets") or [])  # = off_cfg
+            if t in suit_cfg["official"][k]["grade_targets"]  # = off_cfg
         ]
 
         def open_out(key: str, fname: str, dtype: str, nd, description: str, tags: dict):
@@ -381,7 +381,7 @@ def suitability_files(
 
     csv_path, json_path = write_reason_legend(out_dir / "reason_legend.csv")
     outputs["reason_legend_csv"], outputs["reason_legend_json"] = csv_path, json_path
-    targets_cfg = suit_cfg.get("targets") or {}
+    targets_cfg = suit_cfg["targets"]
     legend = best_use_legend_df(order, targets_cfg)
     outputs["best_use_legend"] = write_csv(legend, out_dir / "best_use_legend.csv")
     write_json(legend.to_dict(orient="records"), out_dir / "best_use_legend.json")

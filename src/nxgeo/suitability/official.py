@@ -202,7 +202,7 @@ def apply_official(
     before = {}
     for kind, codes in official.items():
         kc = cfg[kind]
-        for cls, targets in (kc.get("exclude") or {}).items():
+        for cls, targets in kc["exclude"].items():
             if target not in targets:
                 continue
             m = (codes == CLASS_CODES[kind][cls]) & (grade != GRADE_NODATA)
@@ -210,7 +210,7 @@ def apply_official(
             grade[m] = GRADE_EXCLUDED
             score[m] = 0
     for kind, codes in official.items():
-        if target not in (cfg[kind].get("grade_targets") or []):
+        if target not in cfg[kind]["grade_targets"]:
             continue
         before[kind] = original
         m = (

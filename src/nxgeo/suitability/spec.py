@@ -124,7 +124,6 @@ CONSTRAINT_KEYS = {
 }
 DEFAULT_GRADE_BREAKS = (70.0, 40.0)
 DEFAULT_MATRIX_SCORES = (100.0, 80.0, 60.0, 40.0, 0.0)
-DEFAULT_MATRIX_CLASSES = {"suitable": [1, 2], "moderately_suitable": [3, 4], "unsuitable": [5]}
 
 
 def config_layers(cfg: Mapping | None = None) -> list[str]:
@@ -588,23 +587,20 @@ def _parse_constraints(ctx: _Ctx, tname: str, raw) -> Constraints | None:
 
 
 def _parse_params(ctx: _Ctx, suit: Mapping) -> SuitParams:
-    gb = suit.get("grade_breaks") or {}
-    s, m = (
-        gb.get("suitable", DEFAULT_GRADE_BREAKS[0]),
-        gb.get("moderately_suitable", DEFAULT_GRADE_BREAKS[1]),
-    )
+    gb = suit["grade_breaks"]
+    s, m = gb["suitable"], gb["moderately_suitable"]
     if not (_is_num(s) and _is_num(m) and 0 <= m <= s <= 100):
         ctx.add(
             f"suitability.grade_breaks: need 0 <= moderately_suitable <= suitable <= 100, got "
             f"suitable={s!r}, moderately_suitable={m!r}"
         )
         s, m = DEFAULT_GRADE_BREAKS
-    matrix = suit.get("land_water_matrix", SuitParams.matrix)
+    matrix = suit["land_water_matrix"]
     arr = np.asarray(matrix, dtype=object)
     if not (arr.shape == (5, 5) and all(isinstance(v, int) and 1 <= v <= 5 for v in arr.ravel())):
         ctx.shape("suitability.land_water_matrix")
         matrix = SuitParams.matrix
-    scores = suit.get("matrix_grade_scores", list(DEFAULT_MATRIX_SCORES))
+    scores = suit["matrix_grade_scores"]
     if not (
         isinstance(scores, list)
         and len(scores) == 5
@@ -612,7 +608,7 @@ def _parse_params(ctx: _Ctx, suit: Mapping) -> SuitParams:
     ):
         ctx.shape("suitability.matrix_grade_scores")
         scores = list(DEFAULT_MATRIX_SCORES)
-    classes = suit.get("matrix_grade_classes", DEFAULT_MATRIX_CLASSES)
+    classes = suit["matrix_grade_classes"]
     key_grade = {"suitable": 1, "moderately_suitable": 2, "unsuitable": 3}
     if isinstance(classes, Mapping) and set(classes) <= set(key_grade):
         for key, grades_ in classes.items():

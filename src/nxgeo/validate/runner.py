@@ -51,6 +51,17 @@ def _config_problems(cfg) -> list[str]:
     return problems
 
 
+def _filled(cfg: dict) -> dict:
+    """`cfg` with the schema defaults filled in (as check_config returns it, but never
+    raising: the problems are reported by _config_problems)."""
+    from ..config import fill_defaults
+
+    try:
+        return fill_defaults(cfg)
+    except Exception:
+        return cfg
+
+
 def _config_key(problem: str) -> str:
     """The key a config problem is about, e.g. 'inputs.landuse.scheme' (or 'config')."""
     head = problem.split(":", 1)[0].strip()
@@ -87,6 +98,8 @@ def validate_inputs(
         return report
     for p in _config_problems(cfg):
         ctx.error("config", None, p, key=_config_key(p))
+    # the checks below read the complete config (absent keys at their schema defaults)
+    ctx.cfg = cfg = _filled(cfg)
     # Structurally broken config: stop after the config problems.
     if not _is_dict(cfg, "inputs") or not isinstance(cfg.get("years", []), list):
         return report
@@ -107,13 +120,13 @@ def check_grid_size(ctx: Context) -> None:
     run would build (rule prepare_grid refuses the same grid)."""
     import geopandas as gpd
 
-    from ..grid import DEFAULT_MAX_PIXELS, grid_for_region, pixel_budget_problem
+    from ..grid import grid_for_region, pixel_budget_problem
 
     g = ctx.cfg.get("grid")
     if ctx.region is None or not isinstance(g, dict):
         return
     res, crs = g.get("resolution"), g.get("crs")
-    max_px = g.get("max_pixels", DEFAULT_MAX_PIXELS)
+    max_px = g["max_pixels"]  # the schema default when not given
     if (
         not isinstance(res, (int, float))
         or res <= 0
