@@ -188,3 +188,16 @@ def test_fill_section_completes_a_partial_section(shipped):
     assert t["s_method"] == "domain"
     assert t["distance_max_m"] == shipped["terrain"]["distance_max_m"]
     assert fill_section("landuse", {})["mu_per_ha"] == shipped["landuse"]["mu_per_ha"]
+
+
+def test_services_class_tables_are_checked_at_start_up(shipped):
+    cfg = copy.deepcopy(shipped)
+    cfg["services"]["rusle"]["k_by_class"]["forst"] = 0.03
+    cfg["services"]["rweq"]["exclude_classes"] = ["watr"]
+    cfg["services"]["rweq"]["c_coeff"]["forest"] = 0.1
+    with pytest.raises(ConfigError) as e:
+        check_config(cfg)
+    text = "\n".join(e.value.problems)
+    assert "services.rusle.k_by_class: unknown class(es) ['forst']" in text
+    assert "services.rweq.exclude_classes: unknown class(es) ['watr']" in text
+    assert "services.rweq.c_coeff: forest: every coefficient must be <= 0" in text

@@ -15,6 +15,7 @@ from scipy import ndimage
 from shapely.geometry import LineString, Point, box
 
 from nxgeo import terrain as T
+from nxgeo.config import fill_section
 from nxgeo.vector_io import write_layers
 
 ND = -9999.0
@@ -76,8 +77,17 @@ def reach(tmp_path_factory):
 def _run(reach, name, **kw):
     d = reach["dir"]
     out = {k: d / f"{name}_{k}.tif" for k in T.TERRAIN_LAYERS}
+    # s_method and l_max as the config gives them (terrain_reach has no defaults of its own)
+    cfg = fill_section("terrain", {"distance_max_m": 2000.0})
     T.terrain_reach(
-        d / "dem.tif", d / "template.tif", d / "vectors.gpkg", out, distance_max_m=2000.0, **kw
+        d / "dem.tif",
+        d / "template.tif",
+        d / "vectors.gpkg",
+        out,
+        distance_max_m=cfg["distance_max_m"],
+        s_method=cfg["s_method"],
+        l_max=cfg["l_max"],
+        **kw,
     )
     res = {}
     for k, p in out.items():

@@ -249,6 +249,12 @@ def semantic_problems(cfg: dict) -> list[str]:
         problems += spec_problems(cfg)
         problems += pathway_problems(cfg)
         problems += official_problems(cfg)
+    if isinstance(cfg.get("services"), dict) and isinstance(cfg.get("landuse"), dict):
+        import contextlib
+
+        # a section the schema refuses is reported there
+        with contextlib.suppress(KeyError, TypeError, AttributeError, ValueError):
+            problems += services_problems(cfg)
     if isinstance(cfg.get("stability"), dict):
         from .stability import check_uncertain
 
@@ -260,6 +266,53 @@ def semantic_problems(cfg: dict) -> list[str]:
             )
         except ConfigError as e:
             problems += list(e.problems)
+    return problems
+
+
+#: the per-class tables and class lists of ``services`` (keys: canonical classes or `default`)
+SERVICE_CLASS_TABLES = (
+    "rusle.k_by_class",
+    "rusle.c_by_class",
+    "rusle.p_by_class",
+    "rweq.c_coeff",
+    "fvc_by_class",
+    "water_conservation.runoff_coeff",
+    "water_conservation.et_ratio_by_class",
+    "water_conservation.et_mm_by_class",
+)
+SERVICE_CLASS_LISTS = ("rusle.exclude_classes", "rweq.exclude_classes")
+
+
+def services_problems(cfg: dict) -> list[str]:
+    """The ``services`` section at start-up, as the services step reads it: every class a
+    per-class table or class list names is a canonical class of ``landuse.classes_table``
+    (the table itself is checked by the input validation), every RWEQ C coefficient <= 0."""
+    import pandas as pd
+
+    from .services.params import class_lut, class_mask
+
+    path = Path(cfg["landuse"]["classes_table"])
+    try:
+        classes = pd.read_csv(path)
+        classes[["canonical", "class_id"]]
+    except (OSError, ValueError, KeyError):
+        return []  # reported by the validation of landuse.classes_table
+    svc = cfg["services"]
+    problems: list[str] = []
+    for key in SERVICE_CLASS_TABLES + SERVICE_CLASS_LISTS:
+        section, _, name = key.rpartition(".")
+        value = (svc[section] if section else svc).get(name)  # optional tables may be absent
+        check = class_lut if key in SERVICE_CLASS_TABLES else class_mask
+        try:
+            check(value, classes, f"services.{key}")
+        except ConfigError as e:
+            problems += list(e.problems)
+    positive = sorted(k for k, v in svc["rweq"]["c_coeff"].items() if float(v) > 0)
+    if positive:
+        problems.append(
+            f"services.rweq.c_coeff: {', '.join(positive)}: every coefficient must be <= 0 "
+            "(C = exp(a·FVC%) must not grow with vegetation cover)"
+        )
     return problems
 
 

@@ -96,10 +96,10 @@ def validate_inputs(
             "(see config/config.yaml for an example)",
         )
         return report
+    # the checks read the complete config (absent keys at their schema defaults)
+    ctx.cfg = cfg = _filled(cfg)
     for p in _config_problems(cfg):
         ctx.error("config", None, p, key=_config_key(p))
-    # the checks below read the complete config (absent keys at their schema defaults)
-    ctx.cfg = cfg = _filled(cfg)
     # Structurally broken config: stop after the config problems.
     if not _is_dict(cfg, "inputs") or not isinstance(cfg.get("years", []), list):
         return report
