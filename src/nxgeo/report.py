@@ -2179,7 +2179,7 @@ def render_inputs(year, inputs: Mapping, config: Mapping, made_on: str | None = 
     unknown = sorted(set(inputs) - set(REPORT_INPUTS))
     if unknown:
         raise ValueError(f"report: unknown input(s) {unknown}; known: {list(REPORT_INPUTS)}")
-    region_zh, region_en = split_bilingual(str(config.get("region_name", "")))
+    region_zh, region_en = split_bilingual(str(config["region_name"]))
     made_on = made_on or default_made_on()
     c = Ctx(year, inputs, config, county_names(inputs), compare_pair(inputs))
     sections = [fn(c) for _, fn in SECTIONS]

@@ -1137,7 +1137,7 @@ def build_context(
     gpkg = Path(files["vectors"])
     maps_cfg = dict(config.get("maps") or {})
     max_px = int(maps_cfg.get("max_px", max_px))
-    crs = str((config.get("grid") or {}).get("crs", "EPSG:4507"))
+    crs = str(config["grid"]["crs"])
     el.check_metric_crs(crs)
     # simplify vector outlines to about half a map pixel (keeps PDFs small at 30 m)
     grid_json = Path(files["grid"])
@@ -1149,7 +1149,7 @@ def build_context(
             tol = max(b[2] - b[0], b[3] - b[1]) / (2.0 * max_px)
     ctx = MapContext(
         year=year,
-        region_name=str(config.get("region_name", "")),
+        region_name=str(config["region_name"]),
         crs=crs,
         made_on=str(made_on or maps_cfg.get("made_on") or default_made_on()),
         max_px=max_px,
@@ -1237,7 +1237,7 @@ def maps_year(
     ctx = build_context(
         year, files, config_subset, made_on=made_on, max_px=max_px, county_names=county_names
     )
-    order = list((config_subset.get("suitability") or {}).get("best_use_order") or [])
+    order = list(config_subset["suitability"]["best_use_order"])
 
     jobs: list[tuple[str, Callable[[], Sheet]]] = []  # (name, makes the sheet)
     skipped: list[dict] = []
