@@ -163,7 +163,7 @@ def parcel_gains(
     params = load_params(cfg, carbon_csv, classes_table, prices_csv, coefficients_csv)
     ids = class_ids(params.classes)
     inv = {v: k for k, v in ids.items()}
-    specs = dict(cfg.get("parcel_targets") or {})
+    specs = dict(cfg["parcel_targets"])
     df = parcels.copy()
     n = len(df)
     area = _num(_field(df, "area", fields, True))

@@ -992,7 +992,7 @@ def services_year(
         write_csv(table, path)
         out[f"services_by_{kind}"] = table
         out[f"_sums_{kind}"] = sums
-    unit = str(gep_cfg.get("statistics_unit") or "")
+    unit = str(gep_cfg["statistics_unit"])
     material = (
         None
         if not material_csv

@@ -746,9 +746,9 @@ def _class_names_from_cfg(cfg: Mapping) -> list[str]:
 def best_use_order(suit: Mapping) -> list[str]:
     """``best_use_order`` (unknown names dropped, duplicates removed), then every other target
     in config order — so a newly added target always takes part in the best-use choice."""
-    targets = list(suit.get("targets") or {})
+    targets = list(suit["targets"])
     order: list[str] = []
-    for n in suit.get("best_use_order") or []:
+    for n in suit["best_use_order"]:
         if n in targets and n not in order:
             order.append(n)
     return order + [t for t in targets if t not in order]
