@@ -22,12 +22,12 @@ def sample(input, output, params, wildcards, threads=1, config=None, log=()):
 
     s = params.sample
     build_sample(
-        reference_dir=s.get("reference_dir", "data/reference/ningxia"),
-        out_dir=Path(s.get("out_dir", "data/sample")),
-        resolution=float(s.get("resolution", 250)),
-        seed=int(s.get("seed", 0)),
-        n_homesteads=int(s.get("n_homesteads", 3000)),
-        n_mines=int(s.get("n_mines", 300)),
+        reference_dir=s["reference_dir"],
+        out_dir=Path(s["out_dir"]),
+        resolution=float(s["resolution"]),
+        seed=int(s["seed"]),
+        n_homesteads=int(s["n_homesteads"]),
+        n_mines=int(s["n_mines"]),
         years=tuple(params.years),
         progress=progress_enabled(),
     )
@@ -103,7 +103,7 @@ def prepare_raster(input, output, params, wildcards, threads=1, config=None, log
         input.grid,
         output[0],
         block_size=params.block_size,
-        dask=for_job(config.get("dask"), threads),
+        dask=for_job(config["dask"], threads),
         categorical=params.categorical,
     )
 
@@ -138,7 +138,7 @@ def prepare_landuse(input, output, params, wildcards, threads=1, config=None, lo
         output.canonical,
         block_size=params.block_size,
         # the scheduler does not change the output: from the config, not a param
-        dask=for_job(config.get("dask"), threads),
+        dask=for_job(config["dask"], threads),
         out_ownership=output.ownership,
         fmt=params.format,
         ownership_src=params.ownership,
@@ -188,7 +188,7 @@ def reach_static(input, output, params, wildcards, threads=1, config=None, log=(
 
 def terrain(input, output, params, wildcards, threads=1, config=None, log=()):
     """Rule terrain: terrain layers of one reach."""
-    from nxgeo.terrain import DISTANCE_TILE_CELLS, FLOW_MAX_CELLS, terrain_reach
+    from nxgeo.terrain import DISTANCE_TILE_CELLS, terrain_reach
 
     t = params.terrain
     terrain_reach(
@@ -196,11 +196,13 @@ def terrain(input, output, params, wildcards, threads=1, config=None, log=()):
         input.template,
         input.vectors,
         dict(output.items()),
-        distance_max_m=float(t.get("distance_max_m", 20000)),
-        s_method=t.get("s_method", "invest"),
-        l_max=t.get("l_max", 122.0),
-        flow_max_cells=t.get("flow_max_cells", FLOW_MAX_CELLS),
+        distance_max_m=float(t["distance_max_m"]),
+        s_method=t["s_method"],
+        l_max=t["l_max"],
+        flow_max_cells=t["flow_max_cells"],
         flow_tile=int(t["flow_tile"]),
+        # no schema default (a tuning knob, same result for any value): a default would be
+        # filled into this rule's params and change the stamp of every terrain raster
         distance_tile_cells=int(t.get("distance_tile_cells", DISTANCE_TILE_CELLS)),
     )
 
@@ -312,7 +314,7 @@ def suitability(input, output, params, wildcards, threads=1, config=None, log=()
         pd.read_csv(input.classes),
         block_rows=params.block_size,
         # the scheduler does not change the output: from the config, not a param
-        dask=for_job(config.get("dask"), threads),
+        dask=for_job(config["dask"], threads),
         official=official or None,
         county=county,
         reach=wildcards.reach,
@@ -710,7 +712,7 @@ def qgis_project(input, output, params, wildcards, threads=1, config=None, log=(
         output.qgz,
         params.targets,
         params.target_cfg,
-        params.region.get("region_name", ""),
+        params.region["region_name"],
         expected=list(output.sidecars) + list(output.csvt) + list(output.mosaics),
         change_rasters=[p for p in input.compare if p.endswith(".tif")],
     )

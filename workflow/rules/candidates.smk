@@ -25,7 +25,7 @@ rule candidates:
         pathways=config["pathways"],
         suitability=config["suitability"],
         water=config["water"],
-        mu_per_ha=config["landuse"].get("mu_per_ha", 15),
+        mu_per_ha=config["landuse"]["mu_per_ha"],
         version=NXGEO_VERSION,
     log:
         OUT.log("candidates_{reach}"),
@@ -68,7 +68,7 @@ rule allocate_water:
         tracking=config["tracking"],
         stability=config["stability"],
         services=config["services"],
-        s_method=config.get("terrain", {}).get("s_method", "invest"),
+        s_method=config["terrain"]["s_method"],
         version=NXGEO_VERSION,
     log:
         OUT.log("allocate_water"),

@@ -13,7 +13,7 @@ from nxgeo.layout import YEAR_A, YEAR_B, Layout
 from nxgeo.paths import contract_files, contract_inputs, sample_outputs, with_sidecars
 from nxgeo.validate.scope import scope_file, scopes
 
-RESULTS = config.get("results_dir", "results")
+RESULTS = config["results_dir"]
 # Every result path comes from the registry (nxgeo.layout): OUT.reach("slope") is
 # RESULTS/{year}/reaches/{reach}/slope.tif, OUT.table("gep_by_county", year=2024) a file.
 OUT = Layout(RESULTS)
@@ -100,7 +100,7 @@ def scope_view(scope):
     view = {"grid": config["grid"], "counties": inputs["vectors"]["counties"]}
     if kind == "vectors":
         view.update(vectors=inputs["vectors"], reaches=config["reaches"],
-                    pathways=config.get("pathways"))
+                    pathways=config["pathways"])
     elif kind == "raster":
         view.update(raster=STATIC_RASTERS[name])
     elif kind == "table":
@@ -148,7 +148,7 @@ def ownership_table_of(year):
     return OUT.table("inventory_ownership", year=year)
 
 
-COMPARE = [(int(a), int(b)) for a, b in config.get("compare", [])]
+COMPARE = [(int(a), int(b)) for a, b in config["compare"]]
 
 
 def previous_year(year):

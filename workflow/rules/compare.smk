@@ -13,8 +13,8 @@ rule transitions:
         matrix=OUT.compare("transition_matrix.csv"),
         change=OUT.compare("change.tif"),
     params:
-        mu_per_ha=config["landuse"].get("mu_per_ha", 15),
-        block_size=config["grid"].get("block_size", 512),
+        mu_per_ha=config["landuse"]["mu_per_ha"],
+        block_size=config["grid"]["block_size"],
         version=NXGEO_VERSION,
     log:
         OUT.log("transitions_{year_a}_{year_b}", year="{year_b}"),

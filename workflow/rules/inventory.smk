@@ -18,7 +18,7 @@ rule inventory:
         ownership=OUT.table("inventory_ownership"),
     params:
         scheme=config["inputs"]["landuse"]["scheme"],
-        mu_per_ha=config["landuse"].get("mu_per_ha", 15),
+        mu_per_ha=config["landuse"]["mu_per_ha"],
         version=NXGEO_VERSION,
     log:
         OUT.log("inventory"),
@@ -49,7 +49,7 @@ if LANDUSE_FORMAT == "polygons":
         params:
             scheme=config["inputs"]["landuse"]["scheme"],
             county_from=config["inputs"]["landuse"]["polygons"]["county_from"],
-            mu_per_ha=config["landuse"].get("mu_per_ha", 15),
+            mu_per_ha=config["landuse"]["mu_per_ha"],
             version=NXGEO_VERSION,
         log:
             OUT.log("inventory_polygons"),
@@ -76,8 +76,8 @@ rule ownership_change:
         csv=OUT.compare("ownership_change.csv"),
         transitions=OUT.compare("ownership_transitions.csv"),
     params:
-        mu_per_ha=config["landuse"].get("mu_per_ha", 15),
-        block_size=config["grid"].get("block_size", 512),
+        mu_per_ha=config["landuse"]["mu_per_ha"],
+        block_size=config["grid"]["block_size"],
         version=NXGEO_VERSION,
     log:
         OUT.log("ownership_change_{year_a}", year="{year_b}"),

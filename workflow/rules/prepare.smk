@@ -155,7 +155,7 @@ rule prepare_raster:
         path=lambda wc: STATIC_RASTERS[wc.name],
         # class rasters (the department's own 双评价 layers): nearest neighbour
         categorical=lambda wc: wc.name.startswith("official_"),
-        block_size=config["grid"].get("block_size", 512),
+        block_size=config["grid"]["block_size"],
         version=NXGEO_VERSION,
     log:
         OUT.common_log("prepare_raster_{name}"),
@@ -214,7 +214,7 @@ rule prepare_landuse:
         ownership=OUT.grid("ownership"),
     params:
         scheme=config["inputs"]["landuse"]["scheme"],
-        block_size=config["grid"].get("block_size", 512),
+        block_size=config["grid"]["block_size"],
         format=LANDUSE_FORMAT,
         ownership=lambda wc: ownership_file(wc.year),
         supersample=config["inputs"]["landuse"]["polygons"]["supersample"],
@@ -239,7 +239,7 @@ rule clip_static:
     output:
         **{name: OUT.common_reach(name) for name in STATIC_RASTERS},
     params:
-        block_size=config["grid"].get("block_size", 512),
+        block_size=config["grid"]["block_size"],
         version=NXGEO_VERSION,
     log:
         OUT.common_log("clip_static_{reach}"),
@@ -261,7 +261,7 @@ rule clip_reach:
     output:
         **{name: OUT.reach(name) for name in YEAR_LAYERS},
     params:
-        block_size=config["grid"].get("block_size", 512),
+        block_size=config["grid"]["block_size"],
         version=NXGEO_VERSION,
     log:
         OUT.log("clip_reach_{reach}"),

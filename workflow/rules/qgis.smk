@@ -70,7 +70,7 @@ rule qgis_project:
     params:
         targets=TARGETS,
         target_cfg=config["suitability"]["targets"],
-        region={k: config[k] for k in ("region_name",) if k in config},
+        region={"region_name": config["region_name"]},
         version=NXGEO_VERSION,
     log:
         OUT.log("qgis_project"),

@@ -27,8 +27,8 @@ rule maps:
         directory(OUT.maps()),
     params:
         targets=TARGETS,
-        subset={k: config.get(k) for k in ("region_name", "grid", "reaches", "suitability", "maps",
-                                           "pathways") if k in config},
+        subset={k: config[k] for k in ("region_name", "grid", "reaches", "suitability",
+                                       "pathways")},
         version=NXGEO_VERSION,
     log:
         OUT.log("maps"),

@@ -14,7 +14,7 @@ if SAMPLE_FILES:
         output:
             SAMPLE_FILES,
         params:
-            sample=config.get("sample", {}),
+            sample=config["sample"],
             years=SAMPLE_YEARS,
         log:
             OUT.root_log("sample"),

@@ -28,7 +28,7 @@ rule county_scorecard:
         compare_from=lambda wc: (scorecard_compare(wc.year) or (None,))[0],
         scorecard=config["scorecard"],
         fvc_by_class=config["services"]["fvc_by_class"],
-        mu_per_ha=config["landuse"].get("mu_per_ha", 15),
+        mu_per_ha=config["landuse"]["mu_per_ha"],
         version=NXGEO_VERSION,
     log:
         OUT.log("county_scorecard"),

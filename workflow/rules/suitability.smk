@@ -5,9 +5,9 @@ from nxgeo.suitability.official import KINDS as OFFICIAL_KINDS
 
 # The official layers supplied: {kind: "raster" | "vector"} (inputs.rasters / inputs.vectors
 # official_<kind>); the raster is prepared (nearest) and clipped like every static raster.
-OFFICIAL = {k: ("raster" if config["inputs"]["rasters"].get(f"official_{k}") else "vector")
+OFFICIAL = {k: ("raster" if config["inputs"]["rasters"][f"official_{k}"] else "vector")
             for k in OFFICIAL_KINDS
-            if config["inputs"]["rasters"].get(f"official_{k}")
+            if config["inputs"]["rasters"][f"official_{k}"]
             or config["inputs"]["vectors"].get(f"official_{k}")}
 OFFICIAL_GRADED = [(k, t) for k in OFFICIAL for t in TARGETS
                    if t in config["suitability"]["official"][k]["grade_targets"]]
@@ -27,7 +27,7 @@ rule official_layer:
     params:
         values=lambda wc: config["suitability"]["official"][wc.kind]["values"],
         source=lambda wc: OFFICIAL[wc.kind],
-        block_size=config["grid"].get("block_size", 512),
+        block_size=config["grid"]["block_size"],
         version=NXGEO_VERSION,
     log:
         OUT.log("official_{kind}_{reach}"),
@@ -87,7 +87,7 @@ rule suitability:
     params:
         suitability=config["suitability"],
         official=list(OFFICIAL),
-        block_size=config["grid"].get("block_size", 512),
+        block_size=config["grid"]["block_size"],
         version=NXGEO_VERSION,
     log:
         OUT.log("suitability_{reach}"),

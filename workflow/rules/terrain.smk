@@ -12,7 +12,7 @@ rule terrain:
     output:
         **{name: OUT.common_reach(name) for name in TERRAIN_LAYERS},
     params:
-        terrain=config.get("terrain", {}),
+        terrain=config["terrain"],
         version=NXGEO_VERSION,
     log:
         OUT.common_log("terrain_{reach}"),
@@ -35,8 +35,8 @@ rule zones:
     output:
         **{name: OUT.zone(name) for name in ZONE_LAYERS},
     params:
-        canal_buffer_m=config["water"].get("secured_canal_buffer_m", 3000),
-        area_crs=config["water"].get("area_crs", "EPSG:4507"),
+        canal_buffer_m=config["water"]["secured_canal_buffer_m"],
+        area_crs=config["water"]["area_crs"],
         version=NXGEO_VERSION,
     log:
         OUT.log("zones_{reach}"),
