@@ -54,6 +54,7 @@ def _wrap(yte_module) -> None:
                 raise
             raise WorkflowError(str(exc)) from None
 
+    # attributes set on a function object: mypy does not model them
     process_yaml._nxgeo_guarded = True  # type: ignore[attr-defined]
     process_yaml.__wrapped__ = original  # type: ignore[attr-defined]
     yte_module.process_yaml = process_yaml
