@@ -89,8 +89,8 @@ def test_demand_forest_only_below_400mm():
     d = demand_per_use(DEMAND, p, {"forest": 400})
     np.testing.assert_array_equal(d["forest"], [1500, 1500, 0, 0, np.nan])
     np.testing.assert_array_equal(d["cropland"], [4500] * 5)
-    assert demand_per_use(DEMAND, 350.0)["forest"] == 1500
-    assert demand_per_use(DEMAND, 450.0)["forest"] == 0
+    assert demand_per_use(DEMAND, 350.0, {"forest": 400})["forest"] == 1500
+    assert demand_per_use(DEMAND, 450.0, {"forest": 400})["forest"] == 0
     with pytest.raises(InputError, match="'rice'"):
         demand_per_use(DEMAND, 300.0, {"rice": 400})
 

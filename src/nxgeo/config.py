@@ -60,11 +60,6 @@ def load_schema(name: str = "config") -> dict:
     return load_yaml(SCHEMA_DIR / f"{name}.schema.yaml")
 
 
-def load_table_schema(table: str) -> dict | None:
-    path = SCHEMA_DIR / "tables" / f"{table}.schema.yaml"
-    return load_yaml(path) if path.exists() else None
-
-
 def _key_path(parts) -> str:
     out = ""
     for p in parts:

@@ -20,7 +20,6 @@ import pandas as pd
 from .errors import InputError
 from .keys import normalize_adcode
 
-DEFAULT_RAINFED_ABOVE_MM = {"forest": 400.0}
 BUDGET_COLUMNS = ["allocation_m3", "consumption_m3", "reserve_m3"]
 
 
@@ -108,11 +107,14 @@ def demand_per_use(
 
     Without `precipitation`: {use: nominal demand from the table} (float).
     With `precipitation` (scalar or array, mm/yr): {use: demand at that precipitation}; a use in
-    `rainfed_above_mm` (default {forest: 400}) gets its demand only where precipitation is
+    `rainfed_above_mm` (config water.rainfed_above_precipitation_mm; required with
+    `precipitation`) gets its demand only where precipitation is
     below its threshold (exactly at the threshold -> 0), others the table value everywhere.
     NaN precipitation gives NaN for the precipitation-dependent uses.
     """
-    rules = DEFAULT_RAINFED_ABOVE_MM if rainfed_above_mm is None else dict(rainfed_above_mm)
+    if precipitation is not None and rainfed_above_mm is None:
+        raise TypeError("demand_per_use: rainfed_above_mm is required with precipitation")
+    rules = dict(rainfed_above_mm or {})
     for c in ("use", "demand_m3_per_ha"):
         if c not in table_df.columns:
             raise InputError(
@@ -270,9 +272,9 @@ def water_capacity_year(
     # per use: classes already in that use (not "converted"), nominal demand, rain-fed threshold
     already = np.zeros((n_uses, 256), dtype=bool)
     for i, use in enumerate(order):
-        for k in current.get(use, []):
-            if k in class_id and 0 <= int(class_id[k]) < 256:
-                already[i, int(class_id[k])] = True
+        for cls in current.get(use, []):
+            if cls in class_id and 0 <= int(class_id[cls]) < 256:
+                already[i, int(class_id[cls])] = True
     nominal_arr = np.array([nominal.get(u, np.nan) for u in order], dtype=np.float64)
     thr_arr = np.array([float(rules[u]) if u in rules else np.nan for u in order])
     rows = []
