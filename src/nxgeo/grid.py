@@ -28,6 +28,8 @@ DEFAULT_CRS = "EPSG:4507"
 #: the largest analysis grid built without being asked to (config `grid.max_pixels`; the
 #: shipped config/config.yaml sets the same value). 30 m over all of Ningxia is ~170 M pixels.
 DEFAULT_MAX_PIXELS = 500_000_000
+#: rows per strip of `Grid.strips` (a multiple of the 256-pixel GeoTIFF tiles)
+STRIP_ROWS = 512
 
 
 def _crs_string(crs: Any) -> str:
@@ -102,6 +104,60 @@ class Grid:
             abs(p - q) <= tol * res
             for p, q in zip(tuple(self.transform)[:6], tuple(other.transform)[:6])
         )
+
+    # -- a square-cell, north-up grid by its corner (the sample generator builds these) -----
+    @classmethod
+    def from_corner(
+        cls, crs: Any, x0: float, y0: float, res: float, width: int, height: int
+    ) -> Grid:
+        """North-up square cells of size `res` whose upper-left corner is (x0, y0)."""
+        return cls(crs, Affine(res, 0.0, x0, 0.0, -res, y0), width, height)
+
+    @property
+    def x0(self) -> float:
+        """x of the upper-left corner."""
+        return float(self.transform.c)
+
+    @property
+    def y0(self) -> float:
+        """y of the upper-left corner."""
+        return float(self.transform.f)
+
+    @property
+    def res(self) -> float:
+        """The cell size of a square-cell grid (CRS units)."""
+        a, e = self.resolution
+        if a != e:
+            raise ValueError(f"grid cells are not square ({a} x {e}); use .resolution")
+        return a
+
+    def xs(self) -> Any:
+        """x of every column's cell centre."""
+        import numpy as np
+
+        return self.x0 + (np.arange(self.width, dtype=np.float64) + 0.5) * self.res
+
+    def ys(self, r0: int, r1: int) -> Any:
+        """y of the cell centres of rows r0 .. r1 - 1."""
+        import numpy as np
+
+        return self.y0 - (np.arange(r0, r1, dtype=np.float64) + 0.5) * self.res
+
+    def window_transform(self, r0: int) -> Affine:
+        """The transform of the strip that starts at row r0."""
+        return Affine(self.res, 0.0, self.x0, 0.0, -self.res, self.y0 - r0 * self.res)
+
+    def strips(self, rows: int = STRIP_ROWS) -> Iterator[tuple[int, int]]:
+        """(first row, end row) of consecutive strips of `rows` rows."""
+        for r0 in range(0, self.height, rows):
+            yield r0, min(self.height, r0 + rows)
+
+    def n_strips(self, rows: int = STRIP_ROWS) -> int:
+        return math.ceil(self.height / rows)
+
+    def shifted(self, crs: Any, dx: float) -> Grid:
+        """The same cells in a CRS that differs only by a false-easting offset."""
+        return Grid.from_corner(crs, self.x0 + dx, self.y0, self.res, self.width, self.height)
 
     # -- (de)serialisation ----------------------------------------------------------------
     def to_dict(self) -> dict:

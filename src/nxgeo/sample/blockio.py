@@ -17,8 +17,8 @@ from rasterio.crs import CRS
 from rasterio.windows import Window
 
 from ..atomic import atomic_path
+from ..grid import Grid
 from ..raster_io import GTIFF_OPTIONS
-from .grids import Grid
 
 
 def profile_for(grid: Grid, dtype, nodata) -> dict:

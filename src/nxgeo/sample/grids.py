@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 from pyproj import Transformer
-from rasterio.transform import Affine
 
+from ..grid import Grid  # the one grid class (nxgeo.grid); the sample builds square-cell ones
 from .noise import Lattice
 
 GEO_CRS = "EPSG:4490"  # CGCS2000 geographic
@@ -21,44 +20,6 @@ TM3_ZONE35_CRS = "EPSG:4523"  # CGCS2000 / 3-degree Gauss-Kruger zone 35 (false 
 ZONE18_FALSE_EASTING_PREFIX = 18_000_000.0
 
 METRES_PER_DEGREE = 111_320.0  # resolution in metres -> cell size in degrees
-STRIP_ROWS = 512  # rows per block (a multiple of the 256-pixel GeoTIFF tiles)
-
-
-@dataclass(frozen=True)
-class Grid:
-    """A north-up grid: x0/y0 is the upper-left corner, cells are square (``res``)."""
-
-    crs: str
-    x0: float
-    y0: float
-    res: float
-    width: int
-    height: int
-
-    @property
-    def transform(self) -> Affine:
-        return Affine(self.res, 0.0, self.x0, 0.0, -self.res, self.y0)
-
-    def xs(self) -> np.ndarray:
-        return self.x0 + (np.arange(self.width, dtype=np.float64) + 0.5) * self.res
-
-    def ys(self, r0: int, r1: int) -> np.ndarray:
-        return self.y0 - (np.arange(r0, r1, dtype=np.float64) + 0.5) * self.res
-
-    def window_transform(self, r0: int) -> Affine:
-        return Affine(self.res, 0.0, self.x0, 0.0, -self.res, self.y0 - r0 * self.res)
-
-    def strips(self, rows: int | None = None) -> Iterator[tuple[int, int]]:
-        rows = rows or STRIP_ROWS
-        for r0 in range(0, self.height, rows):
-            yield r0, min(self.height, r0 + rows)
-
-    def n_strips(self, rows: int | None = None) -> int:
-        return math.ceil(self.height / (rows or STRIP_ROWS))
-
-    def shifted(self, crs: str, dx: float) -> Grid:
-        """The same cells in a CRS that differs only by a false-easting offset."""
-        return Grid(crs, self.x0 + dx, self.y0, self.res, self.width, self.height)
 
 
 def snapped_grid(crs: str, bounds, res: float) -> Grid:
@@ -67,7 +28,7 @@ def snapped_grid(crs: str, bounds, res: float) -> Grid:
     y0 = math.ceil(maxy / res) * res
     width = math.ceil((maxx - x0) / res)
     height = math.ceil((y0 - miny) / res)
-    return Grid(crs, x0, y0, res, width, height)
+    return Grid.from_corner(crs, x0, y0, res, width, height)
 
 
 def degrees_for(resolution: float) -> float:

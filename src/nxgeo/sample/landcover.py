@@ -16,9 +16,9 @@ import shapely
 from rasterio import features
 from scipy.special import ndtr
 
+from ..grid import Grid
 from ..nodata import CLASS_NODATA
 from .fields import smoothstep
-from .grids import Grid
 from .noise import Octaves, fractal
 from .terrain import PLAIN_SLOPE, GridSampler
 

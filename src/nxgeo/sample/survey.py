@@ -32,8 +32,9 @@ import shapely
 from rasterio import features
 from rasterio.transform import Affine
 
+from ..grid import Grid
 from ..nodata import OWNERSHIP_NODATA as OWNER_NODATA
-from .grids import TM3_CM105_CRS, TM_CRS, Grid
+from .grids import TM3_CM105_CRS, TM_CRS
 
 TILE = 256
 HASH_CELL_M = 5000.0

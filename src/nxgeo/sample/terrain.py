@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from ..grid import Grid
 from .fields import Environment, smoothstep
-from .grids import Grid, LonLatNodes
+from .grids import LonLatNodes
 from .noise import Lattice, Octaves, fractal
 from .reference import Reference
 
