@@ -18,6 +18,7 @@ LOW_LEVEL = {
     "nxgeo.nodata",
     "nxgeo.atomic",
     "nxgeo.keys",
+    "nxgeo.milp",
     "nxgeo.grid",
     "nxgeo.raster_io",
     "nxgeo.vector_io",

@@ -167,6 +167,46 @@ def test_time_limited_solve_never_below_greedy():
     assert df["cost_cny"][sol.x].sum() <= df["cost_cny"].sum() / 3 + 1e-6
 
 
+def _hard_knapsack(n: int = 400) -> pd.DataFrame:
+    """Values nearly proportional to costs, and water too: many near-ties for branch-and-bound."""
+    rng = np.random.default_rng(1)
+    cost = rng.integers(1000, 100000, n)
+    value = cost * (1 + 0.01 * rng.standard_normal(n))
+    water = rng.integers(1000, 100000, n)
+    return items([(int(c), float(v), int(w), 0, "public") for c, v, w in zip(cost, value, water)])
+
+
+def test_node_limited_solve_is_repeatable_and_says_so():
+    """A node limit is a limit of work: the same inputs give the same selection whatever the
+    machine's speed or load (a wall-clock limit does not), and the status names the stop."""
+    df = _hard_knapsack()
+    caps = P.Caps(budget=df["cost_cny"].sum() / 3, water={"640105": df["water_m3"].sum() / 3})
+    a = P.solve(df, caps, time_limit=1e4, mip_rel_gap=0.0, node_limit=3)
+    b = P.solve(df, caps, time_limit=1e4, mip_rel_gap=0.0, node_limit=3)
+    assert a.status == "node limit"
+    np.testing.assert_array_equal(a.x, b.x)
+    assert a.objective == b.objective >= a.greedy_objective
+
+
+def test_time_limit_stop_is_logged_as_machine_dependent(caplog):
+    from nxgeo.milp import solve_status, warn_if_timed_out
+
+    class Res:
+        status, message = 1, "Time limit reached. (HiGHS Status 13: Time limit reached)"
+
+    with caplog.at_level("WARNING"):
+        assert warn_if_timed_out(Res(), 10.0, "programme MILP", "programme.solver_time_limit_s")
+    assert "depends on this machine's speed" in caplog.text
+    assert "programme.solver_time_limit_s" in caplog.text
+    assert solve_status(Res()) == "time or iteration limit"
+
+    class Nodes:
+        status, message = 4, "(HiGHS Status 16: Solution limit reached)"
+
+    assert not warn_if_timed_out(Nodes(), 10.0, "x", "y")
+    assert solve_status(Nodes()) == "node limit"
+
+
 # ------------------------------------------------------------------------------------------
 # items and bad inputs
 

@@ -28,8 +28,11 @@ x_i ∈ {0, 1}; maximise Σ v_i x_i subject to
 - optional equity: Σ_{i in k} c_i x_i >= s_min · N_k (``county_min_share``; need N_k = cost
   of all of county k's items) and Σ_{i in k} c_i x_i <= s_max · B (``county_max_share``).
 
-Solved by scipy.optimize.milp (HiGHS, as the water allocation) with ``solver_time_limit_s``
-and ``mip_rel_gap``; HiGHS's own gap is reported. The greedy baseline takes items in order of
+Solved by scipy.optimize.milp (HiGHS, as the water allocation) with ``mip_rel_gap`` and two
+limits: ``solver_node_limit`` (branch-and-bound nodes: a limit of work, so the same inputs give
+the same programme on any machine and under any load) and ``solver_time_limit_s`` (a safety net
+that should never be reached; when it is, the result depends on the machine's speed and a
+warning says so). HiGHS's own gap is reported. The greedy baseline takes items in order of
 v_i / c_i (free items first; ties by parcel_id), each when it fits every cap (with minimum
 shares: first each county up to its minimum, then all); the exact programme keeps greedy's
 selection if HiGHS stops early below it, so exact >= greedy always.
@@ -53,6 +56,7 @@ import pandas as pd
 from .atomic import atomic_path, write_csv
 from .errors import InputError
 from .keys import normalize_adcode
+from .milp import milp_options, solve_status, warn_if_timed_out
 
 log = logging.getLogger("nxgeo.programme")
 
@@ -343,6 +347,7 @@ def solve(
     time_limit: float = 20.0,
     mip_rel_gap: float = 1e-4,
     start: np.ndarray | None = None,
+    node_limit: int | None = None,
 ) -> Solution:
     """Exact programme (MILP, HiGHS) and the greedy baseline; never below greedy nor below
     `start` (a selection feasible under `caps`, e.g. that of a smaller budget)."""
@@ -382,15 +387,10 @@ def solve(
         constraints=LinearConstraint(A, lo, hi),
         integrality=np.ones(n),
         bounds=Bounds(0, 1),
-        options={"time_limit": float(time_limit), "mip_rel_gap": float(mip_rel_gap), "disp": False},
+        options=milp_options(time_limit, mip_rel_gap, node_limit),
     )
-    status = {
-        0: "optimal",
-        1: "time or iteration limit",
-        2: "infeasible",
-        3: "unbounded",
-        4: "other",
-    }.get(res.status, str(res.status))
+    warn_if_timed_out(res, time_limit, "programme MILP", "programme.solver_time_limit_s")
+    status = solve_status(res)
     gap = float(getattr(res, "mip_gap", np.nan) if res.x is not None else np.nan)
     if res.x is None:
         if res.status == 2 and lower and not feasible(items, xg, caps):
@@ -575,10 +575,13 @@ def marginal_table(items: pd.DataFrame, caps: Caps, cfg: Mapping) -> tuple[pd.Da
     (table, {factor: Solution})."""
     step = float(cfg["marginal_step"])
     tl, gap = float(cfg["solver_time_limit_s"]), float(cfg["mip_rel_gap"])
+    nodes = int(cfg["solver_node_limit"])
     sols: dict = {}
     prev = None
     for f in (1.0 - step, 1.0, 1.0 + step):
-        s = solve(items, caps.scaled(f), tl, gap, start=None if prev is None else prev.x)
+        s = solve(
+            items, caps.scaled(f), tl, gap, start=None if prev is None else prev.x, node_limit=nodes
+        )
         sols[f] = s
         prev = s
     rows = []

@@ -160,9 +160,13 @@ def _greedy_county(opts: pd.DataFrame, cap: float, chosen: dict | None = None) -
     return chosen
 
 
-def _exact_county(opts: pd.DataFrame, cap: float, time_limit: float, gap: float) -> dict | None:
+def _exact_county(
+    opts: pd.DataFrame, cap: float, time_limit: float, gap: float, node_limit: int | None = None
+) -> dict | None:
     from scipy import sparse
     from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from ..milp import milp_options, warn_if_timed_out
 
     d = opts["demand_m3"].to_numpy(float)
     b = opts["benefit"].to_numpy(float)
@@ -186,8 +190,9 @@ def _exact_county(opts: pd.DataFrame, cap: float, time_limit: float, gap: float)
         constraints=LinearConstraint(A, -np.inf, ub),
         integrality=np.ones(n),
         bounds=Bounds(0, 1),
-        options={"time_limit": float(time_limit), "mip_rel_gap": float(gap), "disp": False},
+        options=milp_options(time_limit, gap, node_limit),
     )
+    warn_if_timed_out(res, time_limit, "exact water allocation", "water.exact_time_limit_s")
     if res.x is None:
         log.warning("exact water allocation: HiGHS found no solution (%s)", res.message)
         return None
@@ -214,6 +219,7 @@ def allocate(
     time_limit: float = 120.0,
     mip_rel_gap: float = 1e-6,
     compare: bool = True,
+    node_limit: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Allocate the options (`build_options`) to each county's headroom (m3/yr).
 
@@ -248,7 +254,7 @@ def allocate(
         if solver == "greedy" or compare:
             greedy = _greedy_county(o, cap) if len(o) else {}
         if solver == "exact" or compare:
-            exact = _exact_county(o, cap, time_limit, mip_rel_gap) if len(o) else {}
+            exact = _exact_county(o, cap, time_limit, mip_rel_gap, node_limit) if len(o) else {}
             if exact is not None and len(o):
                 exact = _greedy_county(o, cap, exact)
         bg = float(o.loc[list(greedy.values()), "benefit"].sum()) if greedy is not None else np.nan

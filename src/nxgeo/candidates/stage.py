@@ -302,6 +302,7 @@ def allocate_year(
         solver=str(water_cfg["solver"]),
         time_limit=float(water_cfg["exact_time_limit_s"]),
         mip_rel_gap=float(water_cfg["exact_mip_rel_gap"]),
+        node_limit=int(water_cfg["exact_node_limit"]),
     )
     assign, balance = solve(options, hr, compare=bool(water_cfg["compare_solvers"]))
     a = assign.set_index("parcel_id")
