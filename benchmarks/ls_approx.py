@@ -34,13 +34,18 @@ OLD_BUDGET = 2_000_000
 
 
 def _ls(run: Path, year: str, reach: str, out: Path, flow_max_cells) -> np.ndarray:
+    from nxgeo.config import fill_section
     from nxgeo.terrain import terrain_reach
 
+    t = fill_section("terrain")  # the shipped defaults (terrain_reach has none of its own)
     terrain_reach(
         run / "common" / "grid" / "dem.tif",
         run / year / "reaches" / reach / "dem.tif",
         run / "common" / "vectors.gpkg",
         {"ls": out},
+        distance_max_m=float(t["distance_max_m"]),
+        s_method=t["s_method"],
+        l_max=t["l_max"],
         flow_max_cells=flow_max_cells,
     )
     with rasterio.open(out) as ds:

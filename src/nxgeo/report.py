@@ -1671,11 +1671,11 @@ def section_tracking(c: Ctx) -> Section:
             .sum()
         )
         st["pathway"] = [pathway_label(str(p))[0] for p in st["pathway"]]
-        cfg = c.config.get("stability") or {}
+        cfg = c.config["stability"]  # the complete config: draws and robust_share required
         sec.note(
-            f"入选稳健性 selection stability: {int(cfg.get('draws', 0))} 次参数抽样 "
+            f"入选稳健性 selection stability: {int(cfg['draws'])} 次参数抽样 "
             f"draws of the parameters marked uncertain (stability.uncertain); 稳健 robust = "
-            f"≥ {float(cfg.get('robust_share', 0.9)):.0%} 的抽样中结果一致 same outcome in "
+            f"≥ {float(cfg['robust_share']):.0%} 的抽样中结果一致 same outcome in "
             f"that share of draws. 不稳健地块的入选取决于占位参数 a fragile parcel's selection "
             f"depends on a placeholder value."
         )
