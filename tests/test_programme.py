@@ -115,6 +115,40 @@ def test_objective_monotone_and_marginal_value_nonnegative(rows, budget):
     assert list(table["budget_factor"]) == pytest.approx([0.9, 1.0, 1.1])
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(ROW, min_size=1, max_size=10),
+    st.integers(0, 60).map(lambda b: b * 1e5),
+    st.integers(0, 5000),
+    st.sampled_from([0.0, 1e-4, 0.05, 0.3]),
+)
+def test_programme_is_within_the_gap_of_the_optimum(rows, budget, w0, gap):
+    """Whether the LP bound settles it (greedy close enough) or branch-and-bound runs, the
+    programme is never below greedy and never more than mip_rel_gap below the optimum."""
+    df = items(rows)
+    caps = P.Caps(budget=budget, water={"640105": float(w0), "640122": 1000.0})
+    sol = P.solve(df, caps, time_limit=10, mip_rel_gap=gap, node_limit=20000)
+    best = brute_force(df, caps)
+    assert P.feasible(df, sol.x, caps)
+    assert sol.objective >= sol.greedy_objective - 1e-9
+    assert sol.objective * (1 + gap) >= best - 1e-6
+    if sol.status == P.STATUS_LP_BOUND:
+        assert sol.mip_gap <= gap + 1e-12 and sol.objective == sol.greedy_objective
+
+
+def test_lp_bound_settles_a_greedy_that_is_close_enough():
+    # budget 10: greedy takes 6 -> 7.5 (ratio 1.25) and nothing else fits. LP relaxation:
+    # 6 -> 7.5 whole, then 4/5 of a 5 -> 5 item = 4, bound 11.5; optimum 10 (the two 5s).
+    # With a gap of 0.6 greedy's 7.5 is within it (11.5 - 7.5 = 4 <= 0.6 x 7.5): no MILP.
+    df = items([(6e5, 7.5, 0, 0, "public"), (5e5, 5, 0, 0, "public"), (5e5, 5, 0, 1, "public")])
+    sol = P.solve(df, P.Caps(budget=10e5), time_limit=5, mip_rel_gap=0.6)
+    assert sol.status == P.STATUS_LP_BOUND and sol.objective == 7.5
+    assert sol.mip_gap == pytest.approx(4 / 7.5)
+    # a tighter gap is not met by the bound: branch-and-bound finds the optimum
+    sol = P.solve(df, P.Caps(budget=10e5), time_limit=5, mip_rel_gap=0.1)
+    assert sol.status == "optimal" and sol.objective == 10
+
+
 def test_hand_computed_case_where_greedy_is_not_optimal():
     # budget 10: greedy takes the best ratio (6 -> 7, ratio 1.17) and nothing else fits;
     # the optimum is the two 5s (value 10)
