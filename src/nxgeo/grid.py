@@ -147,13 +147,15 @@ class Grid:
         """The transform of the strip that starts at row r0."""
         return Affine(self.res, 0.0, self.x0, 0.0, -self.res, self.y0 - r0 * self.res)
 
-    def strips(self, rows: int = STRIP_ROWS) -> Iterator[tuple[int, int]]:
-        """(first row, end row) of consecutive strips of `rows` rows."""
+    def strips(self, rows: int | None = None) -> Iterator[tuple[int, int]]:
+        """(first row, end row) of consecutive strips of `rows` rows (default `STRIP_ROWS`,
+        read at the call, so a test can change it)."""
+        rows = rows or STRIP_ROWS
         for r0 in range(0, self.height, rows):
             yield r0, min(self.height, r0 + rows)
 
-    def n_strips(self, rows: int = STRIP_ROWS) -> int:
-        return math.ceil(self.height / rows)
+    def n_strips(self, rows: int | None = None) -> int:
+        return math.ceil(self.height / (rows or STRIP_ROWS))
 
     def shifted(self, crs: Any, dx: float) -> Grid:
         """The same cells in a CRS that differs only by a false-easting offset."""
