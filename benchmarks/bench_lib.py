@@ -184,8 +184,19 @@ def bench_config(resolution: int, run_dir: Path, dask: dict | None = None) -> Pa
 
     cfg["grid"]["resolution"] = float(resolution)
     cfg["region_name"] = f"{cfg.get('region_name', '')} — benchmark at {resolution} m"
+    # every path the shipped config gives in the sample folder (inputs of all kinds, ownership
+    # rasters included) points at the cached sample; other relative input paths at the checkout
+    def walk(node):
+        if isinstance(node, dict):
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if isinstance(node, str) and node.startswith("data/sample/"):
+            return relocate(node)
+        return node
+
+    cfg = walk(cfg)
     inp = cfg["inputs"]
-    inp["landuse"]["files"] = {y: relocate(p) for y, p in inp["landuse"]["files"].items()}
     inp["rasters"] = {k: relocate(v) for k, v in inp["rasters"].items()}
     for v in inp["vectors"].values():
         if v:
