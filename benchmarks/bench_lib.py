@@ -184,6 +184,7 @@ def bench_config(resolution: int, run_dir: Path, dask: dict | None = None) -> Pa
 
     cfg["grid"]["resolution"] = float(resolution)
     cfg["region_name"] = f"{cfg.get('region_name', '')} — benchmark at {resolution} m"
+
     # every path the shipped config gives in the sample folder (inputs of all kinds, ownership
     # rasters included) points at the cached sample; other relative input paths at the checkout
     def walk(node):
