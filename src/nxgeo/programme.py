@@ -395,25 +395,23 @@ def solve(
     if start is not None and feasible(items, start, caps) and float(v[start].sum()) > bg:
         known = start.copy()
     bk = float(v[known].sum())
-    lp = milp(
-        -v / vscale,
-        constraints=LinearConstraint(A, lo, hi),
-        integrality=np.zeros(n),
-        bounds=Bounds(0, 1),
-        options=milp_options(time_limit, mip_rel_gap, None),
-    )
+
+    def run(integer: bool, nodes: int | None):
+        return milp(
+            -v / vscale,
+            constraints=LinearConstraint(A, lo, hi),
+            integrality=np.full(n, 1 if integer else 0),
+            bounds=Bounds(0, 1),
+            options=milp_options(time_limit, mip_rel_gap, nodes),
+        )
+
+    lp = run(integer=False, nodes=None)  # the LP relaxation
     if lp.status == 0 and feasible(items, known, caps) and bk > 0:
         bound = -float(lp.fun) * vscale
         if bound - bk <= float(mip_rel_gap) * abs(bk):
             gap_lp = max(bound - bk, 0.0) / abs(bk)
             return Solution(known, bk, bg, STATUS_LP_BOUND, gap_lp, xg)
-    res = milp(
-        -v / vscale,
-        constraints=LinearConstraint(A, lo, hi),
-        integrality=np.ones(n),
-        bounds=Bounds(0, 1),
-        options=milp_options(time_limit, mip_rel_gap, node_limit),
-    )
+    res = run(integer=True, nodes=node_limit)
     warn_if_timed_out(res, time_limit, "programme MILP", "programme.solver_time_limit_s")
     status = solve_status(res)
     gap = float(getattr(res, "mip_gap", np.nan) if res.x is not None else np.nan)
