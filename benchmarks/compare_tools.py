@@ -331,9 +331,13 @@ def _polygonize_input(run: Path, work: Path, cfg: dict, year: int) -> tuple[Path
     for d in sorted(base.iterdir()):
         st = d / "candidates_stats.json"
         if st.exists():
-            c = json.loads(st.read_text()).get("sand_control", {}).get("clumps", 0)
+            sand = json.loads(st.read_text()).get("sand_control", {})
+            # sand control is cut into management units (docs/pathways.md); "clumps" before
+            c = int(sand.get("units", sand.get("clumps", 0)) or 0)
             if c > n:
                 best, n = d.name, c
+    if best is None or n <= 0:
+        raise RuntimeError(f"no reach of {base} has sand-control units to polygonise")
     index, codes, transform, crs = _sand_index(run, cfg, year, best)
     out = work / "parcels_in.tif"
     write_raster(out, _as_county_raster(index, codes), crs, transform, nodata=0)
@@ -409,7 +413,11 @@ def compare_polygonize(
         n_px = int((ds.read(1) > 0).sum())
         px_area = abs(ds.transform.a * ds.transform.e)
     rel = max(
-        abs(by_a.get(k, 0) - by_b.get(k, 0)) / max(by_b.get(k, 1), 1) for k in set(by_a) | set(by_b)
+        (
+            abs(by_a.get(k, 0) - by_b.get(k, 0)) / max(by_b.get(k, 1), 1)
+            for k in set(by_a) | set(by_b)
+        ),
+        default=0.0,
     )
     areas_match = na == nb and np.allclose(ar_a, ar_b, rtol=1e-9, atol=1e-3)
     res["data"] = f"{src.relative_to(run)}: {n_px:,} parcel pixels ({_pixels(src):,} px raster)"
