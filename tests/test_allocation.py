@@ -330,3 +330,70 @@ def test_exact_never_reported_below_greedy_on_tiny_benefits():
     b = balance.set_index("adcode")
     assert b.loc["640402", "exact_greedy_ratio"] >= 1 - 1e-9
     assert assign.set_index("parcel_id").loc["P0000", "opt_rank"] == 0
+
+
+# ------------------------------------------------------------------------------------------
+# The rank-stability draws' greedy (GreedyDraws) is `allocate`'s greedy, option for option
+
+
+def _shuffled_rows(opts, seed):
+    """The options in another row order with another index (GreedyDraws must not rely on
+    build_options' order)."""
+    perm = np.random.default_rng(seed).permutation(len(opts))
+    out = opts.iloc[perm].copy()
+    out.index = np.arange(100, 100 + len(out))[::-1]
+    return out
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    inst=instances(max_parcels=30),
+    seed=st.integers(0, 10_000),
+    factors=st.lists(st.floats(0.0, 3.0), min_size=2, max_size=2),
+    ties=st.booleans(),
+)
+def test_greedy_draws_equal_allocate_greedy(inst, seed, factors, ties):
+    from nxgeo.candidates.allocation import GreedyDraws
+
+    opts, headroom = inst
+    if ties:  # equal benefit per m3 everywhere: the order is the parcel_id tie-break
+        opts = opts.assign(benefit=opts["demand_m3"] * 1e-3)
+    opts = _shuffled_rows(opts, seed)
+    fast = GreedyDraws(opts)
+    for k in range(3):  # the same object, several draws of benefit, demand and headroom
+        o = opts.copy()
+        o["demand_m3"] = opts["demand_m3"] * (factors[0] if k else 1.0)
+        o["benefit"] = opts["benefit"] * (1.0 + 0.5 * k * np.sin(np.arange(len(opts))))
+        h = {c: v * (factors[1] if k == 2 else 1.0) for c, v in headroom.items()}
+        want, _ = allocate(o, h, solver="greedy", compare=False)
+        got = fast(o, h)
+        cols = ["parcel_id", "allocated", "opt_rank"]
+        w = want[cols].sort_values("parcel_id").reset_index(drop=True)
+        g = got[cols].sort_values("parcel_id").reset_index(drop=True)
+        pd.testing.assert_frame_equal(g, w, check_dtype=False)
+
+
+def test_greedy_draws_hand_case_and_refusals():
+    """Two parcels in one county, 1000 m3: P1 (1.0 per m3 of 600 m3) goes first and takes its
+    first option; P0 (0.5 per m3) then fits only its 300 m3 fallback (600 + 300 <= 1000); P2
+    has no first option (rank 0) and is not walked, as in `allocate`."""
+    from nxgeo.candidates.allocation import GreedyDraws
+
+    opts = pd.DataFrame(
+        {
+            "parcel_id": ["P0", "P0", "P1", "P2"],
+            "adcode": "640104",
+            "opt_rank": [0, 1, 0, 1],
+            "target": "t",
+            "use": "u",
+            "demand_m3": [800.0, 300.0, 600.0, 0.0],
+            "benefit": [400.0, 100.0, 600.0, 1.0],
+        }
+    )
+    got = GreedyDraws(opts)(opts, {"640104": 1000.0}).set_index("parcel_id")
+    assert got.loc["P1", "opt_rank"] == 0 and got.loc["P0", "opt_rank"] == 1
+    assert "P2" not in got.index
+    with pytest.raises(InputError, match="640104"):
+        GreedyDraws(opts)(opts, {"640105": 1.0})
+    with pytest.raises(ValueError, match="rows"):
+        GreedyDraws(opts)(opts.iloc[::-1], {"640104": 1.0})

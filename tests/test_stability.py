@@ -146,3 +146,81 @@ def test_the_shipped_config_draws_known_parameters_and_a_typo_is_refused_at_star
     bad["stability"]["uncertain"]["water.benefit.forst"] = [0.5, 1.0]
     with pytest.raises(ConfigError, match="water.benefit.forst"):
         check_config(bad)
+
+
+def _rank_reference(df, options):
+    """`_rank` as first written (pandas sort_values + groupby): the oracle of the numpy one."""
+    first = options[options["opt_rank"] == 0].set_index("parcel_id")
+    d = df["parcel_id"].map(first["demand_m3"]).to_numpy(float)
+    b = df["parcel_id"].map(first["benefit"]).fillna(0.0).to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(d > 0, b / d, np.inf)
+    ratio = np.where(np.isnan(d), -np.inf, ratio)
+    sand = df["pathway"].to_numpy() == "sand_control"
+    prio = np.where(sand, pd.to_numeric(df["sand_priority"], errors="coerce").fillna(-1), ratio)
+    tier = np.where(df["allocated"].astype(bool), 0, np.where(df["eligible"].astype(bool), 1, 2))
+    key = pd.DataFrame(
+        {
+            "pathway": df["pathway"].to_numpy(),
+            "adcode": df["adcode"].to_numpy(),
+            "tier": tier,
+            "prio": -prio,
+            "ben": -np.where(sand, 0.0, b),
+            "pid": df["parcel_id"].to_numpy(),
+        },
+        index=df.index,
+    )
+    key = key.sort_values(["pathway", "adcode", "tier", "prio", "ben", "pid"], kind="stable")
+    key["rank"] = key.groupby(["pathway", "adcode"]).cumcount() + 1
+    return key["rank"].reindex(df.index).to_numpy(np.int64)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.integers(0, 10_000), st.booleans())
+def test_rank_equals_the_pandas_sort(n, seed, ties):
+    rng = np.random.default_rng(seed)
+    parcels, options, _ = scenario(n=n, seed=seed)
+    parcels["pathway"] = rng.choice(["homestead_greening", "sand_control", "mine"], n)
+    parcels["adcode"] = rng.choice(["640104", "640105", "640106"], n)
+    parcels["sand_priority"] = np.where(
+        rng.random(n) < 0.2, np.nan, rng.integers(0, 4, n) if ties else rng.random(n) * 100
+    )
+    parcels["allocated"] = rng.random(n) < 0.5
+    parcels["eligible"] = rng.random(n) < 0.8
+    if ties:  # equal benefit and demand: ties broken by parcel_id
+        options["benefit"], options["demand_m3"] = (
+            1.0,
+            np.where(rng.random(len(options)) < 0.3, 0, 5.0),
+        )
+    options = options[
+        ~options["parcel_id"].isin(parcels["parcel_id"].sample(n // 4, random_state=seed))
+    ]
+    parcels.index = rng.permutation(np.arange(1000, 1000 + n))  # any index
+    assert (_rank(parcels, options) == _rank_reference(parcels, options)).all()
+
+
+def test_stability_with_the_draws_greedy_equals_the_allocation():
+    """selection_stability with GreedyDraws (what the pipeline uses for solver greedy) gives
+    the same fields as with `allocate` itself."""
+    from nxgeo.candidates.allocation import GreedyDraws
+
+    parcels, options, headroom = scenario(n=16, seed=5)
+    cfg = {
+        **CFG,
+        "draws": 30,
+        "uncertain": {"water.demand_factor": [0.3, 1.7], "water.benefit.grass": [0.1, 0.9]},
+    }
+    slow = run(parcels, options, headroom, cfg)
+    fast = selection_stability(
+        parcels,
+        options,
+        headroom,
+        cfg,
+        WATER,
+        PATHWAYS,
+        allocate=GreedyDraws(options),
+        rank=_rank,
+        sand_priority=sand_priority,
+    )
+    pd.testing.assert_frame_equal(fast, slow)
+    assert (slow["selection_stability"] == "fragile").any()  # the draws do change things

@@ -46,6 +46,8 @@ log = logging.getLogger("nxgeo.stability")
 FIELDS = ["p_selected", "p_top_k", "rank_p05", "rank_p95", "selection_stability"]
 FACTORS = ("water.demand_factor", "water.headroom_factor")
 SAND_WEIGHTS = "pathways.sand_control.priority_weights."
+# the parcel columns `rank` reads (nxgeo.candidates.stage._rank)
+RANK_COLUMNS = ("parcel_id", "pathway", "adcode", "eligible", "sand_priority")
 
 
 def check_uncertain(uncertain: Mapping, cfg_water: Mapping, cfg_pathways: Mapping) -> dict:
@@ -130,23 +132,30 @@ def selection_stability(
     sel = np.zeros((n, len(parcels)), dtype=bool)
     ranks = np.zeros((n, len(parcels)), dtype=np.int64)
     sand = parcels["pathway"].to_numpy() == "sand_control"
+    redraw_sand = bool(sand.any()) and any(c.startswith(SAND_WEIGHTS) for c in ranges)
+    # what `rank` reads, without the geometry and the other attributes (copied once)
+    view = pd.DataFrame(
+        {c: parcels[c].to_numpy() for c in RANK_COLUMNS if c in parcels.columns},
+        index=parcels.index,
+    )
+    sand_parcels = parcels[sand] if redraw_sand else None
+    opts = options.copy()
+    benefit_of_use = pd.Series(uses)
     for i in range(n):
         p = draws.iloc[i]
         ben = {u: float(p.get(f"water.benefit.{u}", v)) for u, v in base_benefit.items()}
         bdef = float(p.get("water.benefit_default", base_default))
-        opts = options.copy()
-        opts["benefit"] = pd.Series(uses).map(ben).fillna(bdef).to_numpy(float) * area
+        opts["benefit"] = benefit_of_use.map(ben).fillna(bdef).to_numpy(float) * area
         opts["demand_m3"] = demand0 * float(p.get("water.demand_factor", 1.0))
         hr = headroom * float(p.get("water.headroom_factor", 1.0))
         a = allocate(opts, hr).set_index("parcel_id")
         alloc = pid.map(a["allocated"]).fillna(False).astype(bool).to_numpy()
         first = (pid.map(a["opt_rank"]).fillna(-1).to_numpy() == 0) & alloc
-        view = parcels.copy()
         view["allocated"] = alloc
-        if sand.any() and any(c.startswith(SAND_WEIGHTS) for c in ranges):
+        if redraw_sand:
             w = {key: float(p.get(SAND_WEIGHTS + key, base_w[key])) for key in base_w}
             sc = {**sand_cfg, "priority_weights": w}
-            view.loc[sand, "sand_priority"] = sand_priority(view[sand], sc)
+            view.loc[sand, "sand_priority"] = sand_priority(sand_parcels, sc)
         sel[i] = first
         ranks[i] = rank(view, opts)
     out = pd.DataFrame(index=parcels.index)

@@ -160,6 +160,82 @@ def _greedy_county(opts: pd.DataFrame, cap: float, chosen: dict | None = None) -
     return chosen
 
 
+class GreedyDraws:
+    """The greedy allocation of `allocate(..., solver="greedy")` for one set of options,
+    repeated with other benefits, demands and headrooms (the rank-stability draws,
+    nxgeo.stability): the options are sorted and indexed once, and each call is one pass over
+    the parcels of every county, without a DataFrame per county.
+
+    Called with options that have the rows (index) of the construction and any benefit and
+    demand_m3, and a headroom per county, it returns `allocate`'s assignment columns
+    parcel_id, allocated, opt_rank: the same selection, option for option (the same order,
+    ties and float sums; tests/test_allocation.py compares them on random options).
+    """
+
+    def __init__(self, options: pd.DataFrame):
+        opts = options.sort_values(["adcode", "parcel_id", "opt_rank"], kind="stable")
+        self.index = options.index
+        self.rows = options.index.get_indexer(opts.index)  # sorted position -> options row
+        ad = opts["adcode"].to_numpy()
+        pid = opts["parcel_id"].to_numpy()
+        rank = opts["opt_rank"].to_numpy()
+        n = len(opts)
+        new = np.r_[True, (pid[1:] != pid[:-1]) | (ad[1:] != ad[:-1])] if n else np.zeros(0, bool)
+        starts = np.flatnonzero(new)
+        keep = rank[starts] == 0 if n else np.zeros(0, bool)  # `allocate` walks first options
+        self.starts = starts[keep]
+        self.ends = np.r_[starts[1:], n][keep]
+        self.pids = pid[self.starts]
+        self.counties, county = np.unique(ad[self.starts].astype(str), return_inverse=True)
+        self.county = county.astype(np.int64)
+        self.opt_rank = rank
+        self.all_counties = set(ad.astype(str))
+
+    def __call__(self, options: pd.DataFrame, headroom: Mapping | pd.Series) -> pd.DataFrame:
+        if not options.index.equals(self.index):
+            raise ValueError("GreedyDraws: the options' rows differ from the construction's")
+        hr = pd.Series(headroom, dtype=float) if not isinstance(headroom, pd.Series) else headroom
+        hr = pd.Series(hr.to_numpy(float), index=normalize_adcode(pd.Series(hr.index)).to_numpy())
+        missing = sorted(self.all_counties - set(hr.index))
+        if missing:
+            raise InputError(
+                f"no water headroom (budget row) for county(ies) {missing}, which have "
+                f"candidate parcels"
+            )
+        cap = np.maximum(hr.reindex(self.counties).to_numpy(float), 0.0)  # NaN stays NaN
+        dem = options["demand_m3"].to_numpy(float)[self.rows]
+        ben = options["benefit"].to_numpy(float)[self.rows]
+        d0, b0 = dem[self.starts], ben[self.starts]
+        ratio = np.where(d0 > 0, b0 / np.where(d0 > 0, d0, 1.0), np.inf)
+        # ties: the sorted position, which is parcel_id order within the county
+        order = np.lexsort((-ratio, self.county))
+        chosen = self._walk(order, dem.tolist(), cap.tolist())
+        got = chosen >= 0
+        return pd.DataFrame(
+            {
+                "parcel_id": self.pids,
+                "allocated": got,
+                "opt_rank": np.where(got, self.opt_rank[np.where(got, chosen, 0)], -1).astype(int),
+            }
+        )
+
+    def _walk(self, order: np.ndarray, dem: list, cap: list) -> np.ndarray:
+        """Sorted-option position chosen per parcel (-1: none): `_greedy_county`'s loop."""
+        used = [0.0] * len(cap)
+        chosen = [-1] * len(self.pids)
+        county, starts, ends = self.county.tolist(), self.starts.tolist(), self.ends.tolist()
+        for p in order.tolist():
+            c = county[p]
+            u, limit = used[c], cap[c]
+            for k in range(starts[p], ends[p]):
+                d = dem[k]
+                if d == 0 or u + d <= limit:
+                    chosen[p] = k
+                    used[c] = u + d
+                    break
+        return np.asarray(chosen, dtype=np.int64)
+
+
 def _exact_county(
     opts: pd.DataFrame, cap: float, time_limit: float, gap: float, node_limit: int | None = None
 ) -> dict | None:

@@ -21,7 +21,7 @@ from ..stability import selection_stability
 from ..suitability.spec import best_use_order
 from ..vector_io import read_vector
 from ..water import county_headroom
-from .allocation import _benefit_table, allocate, build_options
+from .allocation import GreedyDraws, _benefit_table, allocate, build_options
 from .attributes import CONTINUOUS, ZONE_RASTERS, finest_slope_max, sand_extras, zonal_attributes
 from .decide import NATURAL, finalize, sand_priority
 from .ids import resolve_collisions
@@ -184,19 +184,26 @@ def _rank(df: pd.DataFrame, options: pd.DataFrame) -> np.ndarray:
     sand = df["pathway"].to_numpy() == "sand_control"
     prio = np.where(sand, pd.to_numeric(df["sand_priority"], errors="coerce").fillna(-1), ratio)
     tier = np.where(df["allocated"].astype(bool), 0, np.where(df["eligible"].astype(bool), 1, 2))
-    key = pd.DataFrame(
-        {
-            "pathway": df["pathway"].to_numpy(),
-            "adcode": df["adcode"].to_numpy(),
-            "tier": tier,
-            "prio": -prio,
-            "ben": -np.where(sand, 0.0, b),
-            "pid": df["parcel_id"].to_numpy(),
-        }
+    # sort by pathway, adcode, tier, -prio, -ben, parcel_id (stable; strings by their sorted
+    # codes, as pandas' sort_values), then number within (pathway, adcode) from 1
+    pathway = _sorted_codes(df["pathway"])
+    adcode = _sorted_codes(df["adcode"])
+    order = np.lexsort(
+        (_sorted_codes(df["parcel_id"]), -np.where(sand, 0.0, b), -prio, tier, adcode, pathway)
     )
-    key = key.sort_values(["pathway", "adcode", "tier", "prio", "ben", "pid"], kind="stable")
-    key["rank"] = key.groupby(["pathway", "adcode"]).cumcount() + 1
-    return key["rank"].reindex(df.index).to_numpy(np.int64)
+    group = (pathway * (adcode.max(initial=0) + 1) + adcode)[order]
+    start = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, bool)
+    pos = np.arange(len(order))
+    first_of_group = np.maximum.accumulate(np.where(start, pos, 0)) if len(pos) else pos
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = pos - first_of_group + 1
+    return rank
+
+
+def _sorted_codes(values: pd.Series) -> np.ndarray:
+    """Integer codes in sorted order of the values (missing values last)."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return np.where(codes < 0, len(uniques), codes).astype(np.int64)
 
 
 def allocate_year(
@@ -340,7 +347,10 @@ def allocate_year(
                 stability_cfg,
                 water_cfg,
                 cfg_pathways,
-                allocate=lambda o, h: solve(o, h, compare=False)[0],
+                # greedy: the same selection as `solve`, without a DataFrame per county
+                allocate=GreedyDraws(options)
+                if str(water_cfg["solver"]) == "greedy"
+                else lambda o, h: solve(o, h, compare=False)[0],
                 rank=_rank,
                 sand_priority=sand_priority,
             )
