@@ -556,3 +556,19 @@ def test_dense_county_gets_detail_sheets(tmp_path, monkeypatch):
     assert any(s["map"].startswith("detail_640105_homestead_greening_2") for s in index["skipped"])
     title = next(m for m in index["maps"] if m["name"] == "detail_640105_homestead_greening_1")
     assert "（1/2）" in title["title_zh"] and "sheet 1 of 2" in title["title_en"]
+
+
+def test_pdf_images_are_at_full_dpi_unless_the_only_raster_is_the_hillshade():
+    """Class rasters keep 300 dpi in the PDF; a sheet whose only image is the hillshade embeds
+    it at style.SHADE_PDF_DPI (its text and lines are vectors at any dpi)."""
+    from matplotlib.figure import Figure
+
+    from nxgeo.maps import sheets, style
+
+    fig = Figure(figsize=(4, 3), dpi=300)
+    ax = fig.add_axes((0, 0, 1, 1))
+    assert sheets.pdf_image_dpi(fig) == 300  # no image at all
+    ax.imshow(np.zeros((4, 4)), label=sheets.HILLSHADE_LABEL)
+    assert sheets.pdf_image_dpi(fig) == style.SHADE_PDF_DPI == 150
+    ax.imshow(np.zeros((4, 4, 4)))  # a class raster beside it
+    assert sheets.pdf_image_dpi(fig) == 300

@@ -189,6 +189,14 @@ def pathway_label(pathway: str) -> str:
     return f"{zh} {en}"
 
 
+# Resolution of the hillshade inside the PDF of a sheet whose only raster it is (overview,
+# county and detail sheets; the PNG stays at 300 dpi, and text, lines and parcels are vectors):
+# a grey relief background needs no more for print, and at 150 dpi the PDF is written in 0.85 s
+# instead of 1.4 s (a detail sheet at 120 m; 1.0 MB -> 0.7 MB). The image's placement moves by
+# under 0.1 mm (whole pixels at 150 dpi).
+SHADE_PDF_DPI = 150
+
+
 @dataclass(frozen=True)
 class Page:
     """Figure size (inches) and the fractions used by the sheet layout."""
