@@ -12,7 +12,7 @@ TEST_WORKERS ?= 2
 # more pytest arguments, e.g. make test PYTEST_ARGS="-k survey"
 PYTEST_ARGS ?=
 
-.PHONY: run test test-slow lint env sample validate clean-results bench bench-quick help peers
+.PHONY: run test test-slow lint env sample validate clean-results bench bench-quick bench-reach10 help peers
 
 help:
 	@echo "make run    - set up, build the embedded sample if missing, run the whole pipeline"
@@ -23,6 +23,7 @@ help:
 	@echo "make validate - check the inputs named in CONFIG ($(CONFIG))"
 	@echo "make bench  - whole pipeline at 120/60/30 m + GDAL/exactextract comparisons -> benchmarks/report.md (~20 min; +5 min the first time: samples)"
 	@echo "make bench-quick - the same at 120 m only -> benchmarks/runs/report_quick.md (~5 min)"
+	@echo "make bench-reach10 - one reach ($(REACH10)) at 10 m on the region cut to its counties, + the same at 30 m -> benchmarks/runs/reach_10m.md"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nxgeo needs Python 3.11 or newer")'
@@ -82,3 +83,10 @@ bench: env $(BENCH_DEPS)
 
 bench-quick: env $(BENCH_DEPS)
 	$(BIN)/python benchmarks/run_bench.py --resolutions 120 --cores $(CORES) --report benchmarks/runs/report_quick.md
+
+# One reach at true 10 m (issue #20): the whole pipeline on the region cut down to the counties
+# the reach overlaps, inputs from the 30 m sample (built once, ~3 min); the same cut at 30 m
+# beside it. Wants a quiet machine.
+REACH10 ?= qingtongxia
+bench-reach10: env
+	$(BIN)/python benchmarks/reach_10m.py --reach $(REACH10) --resolution 10 --sample-resolution 30 --compare-resolution 30 --cores $(CORES)

@@ -165,13 +165,17 @@ def ensure_sample(resolution: int, log=print) -> dict:
 # The bench config: config/config.yaml at another resolution, inputs in the cached sample
 
 
-def bench_config(resolution: int, run_dir: Path, dask: dict | None = None) -> Path:
+def bench_config(
+    resolution: int, run_dir: Path, dask: dict | None = None, sample: Path | None = None
+) -> Path:
     """Write run_dir/config.yaml: the shipped config with grid.resolution = `resolution` and
-    every input pointing at the cached sample (absolute paths, so the run folder is free)."""
+    every input pointing at the cached sample (absolute paths, so the run folder is free).
+    `sample`: another sample folder (e.g. one generated at another resolution than the grid's;
+    default: the cached sample at `resolution`)."""
     with open(ROOT / "config" / "config.yaml", encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
     cfg = copy.deepcopy(cfg)
-    sdir = sample_dir(resolution)
+    sdir = Path(sample) if sample is not None else sample_dir(resolution)
 
     def relocate(p):
         if not isinstance(p, str):
@@ -217,12 +221,15 @@ def bench_config(resolution: int, run_dir: Path, dask: dict | None = None) -> Pa
     return path
 
 
-def run_pipeline(resolution: int, run_dir: Path, cores: int = 2, log=print) -> Timed:
-    """A clean run of the whole pipeline on the cached sample; returns its timing."""
+def run_pipeline(
+    resolution: int, run_dir: Path, cores: int = 2, log=print, config: Path | None = None
+) -> Timed:
+    """A clean run of the whole pipeline on the cached sample; returns its timing. `config`:
+    a config already written (default: `bench_config` at `resolution` in `run_dir`)."""
     for sub in ("results", ".snakemake"):
         if (run_dir / sub).exists():
             shutil.rmtree(run_dir / sub)
-    cfg = bench_config(resolution, run_dir)
+    cfg = config if config is not None else bench_config(resolution, run_dir)
     cmd = [
         SNAKEMAKE,
         "-s",
@@ -259,13 +266,17 @@ def benchmark_patterns() -> list[tuple[str, object]]:
         for m in re.finditer(
             r"^\s*rule (\w+):(.*?)(?=^\s*rule \w+:|\Z)", text, re.MULTILINE | re.DOTALL
         ):
-            b = re.search(r"benchmark:\s*\n\s*f?\"([^\"]+)\"", m.group(2))
+            # a path string (f"{RESULTS}/{{year}}/benchmarks/x_{{reach}}.tsv") or the layout's
+            # OUT.benchmark("x_{reach}", ...) / OUT.common_benchmark(...): the file's stem
+            b = re.search(r"benchmark:\s*\n\s*(OUT\.\w+\()?f?\"([^\"]+)\"", m.group(2))
             if not b:
                 continue
-            name = b.group(1).rsplit("/", 1)[-1]
-            if not name.endswith(".tsv"):
-                continue
-            parts = re.split(r"\{\{\w+\}\}", name[:-4])
+            name = b.group(2).rsplit("/", 1)[-1]
+            if not b.group(1):
+                if not name.endswith(".tsv"):
+                    continue
+                name = name[:-4]
+            parts = re.split(r"\{\{?\w+\}?\}", name)
             out.append(
                 (
                     m.group(1),
@@ -312,6 +323,7 @@ def read_benchmarks(run_dir: Path, reaches: list[str] | None = None) -> list[dic
                 "s": num("s"),
                 "cpu_s": num("cpu_time"),
                 "max_rss_mb": num("max_rss"),
+                "max_pss_mb": num("max_pss"),
             }
         )
     return rows
