@@ -46,7 +46,7 @@ def scenario(n=8, seed=0):
     return parcels, options, headroom
 
 
-def run(parcels, options, headroom, cfg):
+def run(parcels, options, headroom, cfg, allocator=None):
     solve = partial(allocate, solver="greedy", compare=False)
     return selection_stability(
         parcels,
@@ -55,7 +55,7 @@ def run(parcels, options, headroom, cfg):
         cfg,
         WATER,
         PATHWAYS,
-        allocate=lambda o, h: solve(o, h)[0],
+        allocate=allocator or (lambda o, h: solve(o, h)[0]),
         rank=_rank,
         sand_priority=sand_priority,
     )
@@ -211,16 +211,6 @@ def test_stability_with_the_draws_greedy_equals_the_allocation():
         "uncertain": {"water.demand_factor": [0.3, 1.7], "water.benefit.grass": [0.1, 0.9]},
     }
     slow = run(parcels, options, headroom, cfg)
-    fast = selection_stability(
-        parcels,
-        options,
-        headroom,
-        cfg,
-        WATER,
-        PATHWAYS,
-        allocate=GreedyDraws(options),
-        rank=_rank,
-        sand_priority=sand_priority,
-    )
+    fast = run(parcels, options, headroom, cfg, allocator=GreedyDraws(options))
     pd.testing.assert_frame_equal(fast, slow)
     assert (slow["selection_stability"] == "fragile").any()  # the draws do change things
