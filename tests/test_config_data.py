@@ -229,6 +229,49 @@ def test_truncated_geotiff_on_a_full_disk_gives_the_message(tmp_path):
         subprocess.run(["umount", str(mnt)], capture_output=True)
 
 
+def test_a_folder_output_on_a_full_disk_gives_the_message(tmp_path):
+    """CI 2026-12-02: the export's shapefile writer filled a real disk inside
+    `temp_dir_beside` and the user saw "unexpected error" with a pyogrio FeatureError. A
+    multi-file output now gets the same message as a single file, the folder written before
+    stays, and no temporary folder is left behind."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from nxgeo.atomic import temp_dir_beside
+    from nxgeo.errors import InputError, OutputError
+
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip()})")
+    try:
+        final = mnt / "export"
+        final.mkdir()
+        (final / "earlier.csv").write_text("earlier result")
+        g = gpd.GeoDataFrame(
+            {"name": ["沙化土地治理" * 20] * 4000},
+            geometry=[box(i, 0, i + 1, 1) for i in range(4000)],
+            crs="EPSG:4547",
+        )
+        with pytest.raises(OutputError, match="no space left on the disk") as e:
+            with temp_dir_beside(final) as td:
+                g.to_file(td / "parcels.shp", engine="pyogrio", encoding="utf-8")
+        assert "earlier results are intact" in str(e.value)
+        assert (final / "earlier.csv").read_text() == "earlier result"
+        assert sorted(p.name for p in mnt.iterdir()) == ["export"]
+        # a message already meant for the user passes through unchanged, even on a full disk
+        with pytest.raises(InputError, match="^bad table$"):
+            with temp_dir_beside(final):
+                raise InputError("bad table")
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
 def test_disk_full_seen_through_a_library_error(tmp_path, monkeypatch):
     from nxgeo import atomic
     from nxgeo.errors import OutputError

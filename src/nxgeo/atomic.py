@@ -100,10 +100,12 @@ def _disk_error(exc: BaseException, final: Path) -> BaseException:
     """A message a user can act on for the common disk problems; other errors unchanged."""
     import errno
 
-    from .errors import OutputError
+    from .errors import NxgeoError, OutputError
 
     folder = final.parent
     text = str(exc)
+    if isinstance(exc, NxgeoError):
+        return exc  # already a message for the user (or an inner atomic write translated it)
     if _disk_full(exc, folder):
         return OutputError(
             f"{final}: no space left on the disk holding {folder}; free some space "
@@ -197,13 +199,24 @@ def write_json(obj, path: str | Path) -> Path:
 
 @contextlib.contextmanager
 def temp_dir_beside(path: str | Path) -> Iterator[Path]:
-    """A temporary folder next to `path` (same file system), removed afterwards."""
+    """A temporary folder next to `path` (same file system), removed afterwards.
+
+    A multi-file output (a folder of shapefiles, a GDB, the strips of a raster) is written in
+    here and renamed into place; an error inside the block is checked for a full or read-only
+    disk exactly as `atomic_path` does (a shapefile writer says "No space left on device" inside
+    a pyogrio FeatureError), so every writer gives the same message a user can act on."""
     parent = Path(path).parent
-    parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(
-        prefix=f"{TEMP_PREFIX}{_owner_tag()}{Path(path).stem}.", dir=parent
-    ) as td:
-        yield Path(td)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(
+            prefix=f"{TEMP_PREFIX}{_owner_tag()}{Path(path).stem}.", dir=parent
+        ) as td:
+            yield Path(td)
+    except Exception as exc:
+        err = _disk_error(exc, Path(path))
+        if err is exc:
+            raise
+        raise err from exc
 
 
 def _owner_alive(name: str) -> bool | None:

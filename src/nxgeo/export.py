@@ -25,7 +25,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -504,8 +503,8 @@ def export_year(
 
         write_csvt(tmp / "shp" / "field_names.csv")  # QGIS reads the column types (#17)
         write_workbook(frames, tmp / "tables.xlsx")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
+        if out_dir.exists():  # moved aside, not deleted, until the new folder is in place
+            os.replace(out_dir, td / "previous")
         os.replace(tmp, out_dir)
     return {
         "layers": {p: len(g) for p, g in layers.items()},
