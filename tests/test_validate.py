@@ -556,6 +556,43 @@ def test_counties_layer_is_required(inputs):
     assert_error(report, "the counties layer is required", item="inputs.vectors.counties")
 
 
+@pytest.mark.parametrize(
+    "layer, pathway", [("mining_areas", "mine_remediation"), ("sand_areas", "sand_control")]
+)
+def test_a_configured_pathway_needs_its_zone_layer(inputs, layer, pathway):
+    """The 10 m bench cut (2026-12-01): a config without mining areas passed validation and
+    the candidates step stopped after everything before it had run. Now validation says it,
+    and the same config without the pathway is valid."""
+    cfg, base = inputs
+    assert pathway in cfg["pathways"]
+    cfg["inputs"]["vectors"][layer] = None
+    report = validate_inputs(cfg, base)
+    assert_error(
+        report,
+        f"`inputs.vectors.{layer}` is not set, but the pathway {pathway} is configured",
+        f"remove `pathways.{pathway}`",
+        item=f"inputs.vectors.{layer}",
+    )
+    del cfg["pathways"][pathway]
+    report = validate_inputs(cfg, base)
+    assert not [p for p in report.errors if p.item == f"inputs.vectors.{layer}"]
+
+
+def test_the_contract_names_every_pathway_zone_layer():
+    """Each pathway's zone layer (candidates.parcels.ZONE_LAYER) is a required input of the
+    contract, or an optional one that names the pathway in ``needed_by``."""
+    from nxgeo.candidates.parcels import ZONE_LAYER
+    from nxgeo.validate.contract import ITEMS
+
+    items = {i.name: i for i in ITEMS if i.kind == "vector"}
+    for pathway, layer in ZONE_LAYER.items():
+        it = items[layer]
+        assert not it.optional or pathway in it.needed_by, (pathway, layer)
+    for it in items.values():
+        for pathway in it.needed_by:
+            assert ZONE_LAYER.get(pathway) == it.name, (it.name, pathway)
+
+
 def test_county_missing_from_water_table(inputs):
     cfg, base = inputs
     path = base / F.P["water_budgets"]

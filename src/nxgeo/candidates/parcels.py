@@ -458,6 +458,14 @@ def _clumped(
 # --------------------------------------------------------------------------------------------
 # Pathways
 
+#: the zone layer a pathway's parcels must lie inside; validation requires it while the pathway
+#: is configured (the data contract's ``needed_by``, tested to agree)
+ZONE_LAYER = {
+    "homestead_greening": "emigration_areas",
+    "mine_remediation": "mining_areas",
+    "sand_control": "sand_areas",
+}
+
 
 def homestead_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFrame, dict]:
     pathway = "homestead_greening"
@@ -475,7 +483,7 @@ def homestead_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDat
         ok = {str(s).lower() for s in cfg["eligible_status"]}
         status = hs["status"].astype(str).str.strip().str.lower()
         hs = hs.assign(status=status)[status.isin(ok).to_numpy()]
-        g = _layer_candidates(ctx, hs, cfg, "emigration_areas", pathway, stats)
+        g = _layer_candidates(ctx, hs, cfg, ZONE_LAYER[pathway], pathway, stats)
         g["source_id"] = g["id"].astype(str) if "id" in g.columns else None
         ids = source_ids(
             f"{PATHWAY_LETTER[pathway]}-{LAYER_CODE[pathway]}",
@@ -483,7 +491,7 @@ def homestead_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDat
         )
     else:
         stats["source"] = "clumped rural_homestead pixels"
-        g = _clumped(ctx, ["rural_homestead"], "emigration_areas", cfg, pathway, stats)
+        g = _clumped(ctx, ["rural_homestead"], ZONE_LAYER[pathway], cfg, pathway, stats)
         g["status"] = "unknown"
         ids = location_ids(PATHWAY_LETTER[pathway], g["adcode"], g.geometry.values)
     out = _finish(ctx, g, pathway, ids) if len(g) else _empty(ctx)
@@ -504,7 +512,7 @@ def mine_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFram
                 f"{ctx.vectors_gpkg}: layer 'mines' has no field 'status' "
                 f"(configure inputs.vectors.mines.fields.status)"
             )
-        g = _layer_candidates(ctx, mines, cfg, "mining_areas", pathway, stats)
+        g = _layer_candidates(ctx, mines, cfg, ZONE_LAYER[pathway], pathway, stats)
         status = g["status"].astype(str).str.strip().str.lower()
         ok = {str(s).lower() for s in cfg["eligible_status"]}
         eligible = status.isin(ok)
@@ -522,7 +530,7 @@ def mine_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFram
         )
     else:
         stats["source"] = "clumped mining pixels"
-        g = _clumped(ctx, ["mining"], "mining_areas", cfg, pathway, stats)
+        g = _clumped(ctx, ["mining"], ZONE_LAYER[pathway], cfg, pathway, stats)
         g["status"] = "unknown"
         ids = location_ids(PATHWAY_LETTER[pathway], g["adcode"], g.geometry.values)
     out = _finish(ctx, g, pathway, ids) if len(g) else _empty(ctx)
@@ -597,7 +605,7 @@ def sand_parcels(ctx: ReachContext, cfg_pathways: dict) -> tuple[gpd.GeoDataFram
     classes = list(cfg["classes"])
     stats: dict = {"source": "sand units from " + "/".join(classes) + " pixels"}
     index, codes = ctx.pixel_counties(
-        classes, _counties_cfg(cfg), ctx.layer("sand_areas", required=True).geometry
+        classes, _counties_cfg(cfg), ctx.layer(ZONE_LAYER[pathway], required=True).geometry
     )
     units = _project_units(ctx, index, codes, cfg, cfg_pathways, pathway, stats)
     units["status"] = None

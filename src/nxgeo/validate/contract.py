@@ -78,6 +78,9 @@ class Item:
     zh: str  # 中文说明
     en: str  # English description
     optional: bool = False
+    # pathways that cannot run without this optional input: it is required while one of them
+    # is configured under `pathways:` (the parcels are located inside it)
+    needed_by: tuple[str, ...] = ()
     what: str = ""  # how messages name it ("elevation (DEM)"); default: the name, spaced
     # rasters
     unit: str = ""
@@ -346,6 +349,7 @@ ITEMS: tuple[Item, ...] = (
         "矿区范围",
         "mining areas",
         optional=True,
+        needed_by=("mine_remediation",),
         geometry=POLYGON,
         fields=(Field(NAME, "name", zh="名称"),),
     ),
@@ -355,6 +359,7 @@ ITEMS: tuple[Item, ...] = (
         "沙化土地范围",
         "sandy (desertified) land",
         optional=True,
+        needed_by=("sand_control",),
         geometry=POLYGON,
         fields=(Field(NAME, "name", zh="名称"),),
     ),
@@ -692,6 +697,14 @@ def _kind_text(i: Item) -> str:
     return {RASTER: "raster 栅格", TABLE: "table 表格 (CSV UTF-8)"}[i.kind]
 
 
+def _required_text(i: Item) -> str:
+    if not i.optional:
+        return "required 必需"
+    if i.needed_by:
+        return f"required by {', '.join(i.needed_by)} / 配置该路径时必需"
+    return "optional 可选"
+
+
 def markdown_table() -> str:
     """The data-contract table of the README (generated; do not edit the README's copy)."""
     lines = [
@@ -708,7 +721,7 @@ def markdown_table() -> str:
                     f"`{i.config_key}`",
                     _kind_text(i),
                     _requirements(i),
-                    "optional 可选" if i.optional else "required 必需",
+                    _required_text(i),
                     f"{i.zh} / {i.en}",
                 )
             )

@@ -530,6 +530,32 @@ def check_pathway_counties(ctx: Context) -> None:
             )
 
 
+def check_pathway_layers(ctx: Context) -> None:
+    """An optional layer a configured pathway cannot run without (``Item.needed_by``): the
+    mine parcels are located inside the mining areas, the sand units inside the sand areas.
+    Without it the candidates step would stop after everything before it has run."""
+    from .contract import ITEMS, VECTOR
+
+    vectors = ctx.cfg["inputs"]["vectors"]
+    configured = set(ctx.cfg.get("pathways") or {})
+    for it in ITEMS:
+        if it.kind != VECTOR or not it.needed_by:
+            continue
+        spec = vectors.get(it.name)
+        if isinstance(spec, dict) and isinstance(spec.get("path"), str):
+            continue
+        need = [p for p in it.needed_by if p in configured]
+        if need:
+            ctx.error(
+                it.config_key,
+                None,
+                f"`{it.config_key}` is not set, but the pathway {', '.join(need)} is configured "
+                f"and its parcels are located inside the {it.en} ({it.zh}): set its path and "
+                f"layer, or remove `pathways.{need[0]}` from the config.",
+                pathways=need,
+            )
+
+
 def check_vectors(ctx: Context) -> None:
     vectors = ctx.cfg["inputs"]["vectors"]
     if not isinstance(vectors.get("counties"), dict):
@@ -540,6 +566,7 @@ def check_vectors(ctx: Context) -> None:
             "the region and the counties of every table); set its path and fields "
             "{id: <adcode field>, name: <name field>}.",
         )
+    check_pathway_layers(ctx)
     order = sorted(vectors, key=lambda k: k != "counties")  # counties first: they define the region
     for key in order:
         spec = vectors[key]
