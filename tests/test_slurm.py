@@ -165,6 +165,9 @@ def test_tiny_pipeline_on_slurm_equals_local(slurm_env, own_dir):
         "squeue",
         "--jobs",
         "8",
+        # a group job (the profile's `groups`) asks for at most the node's 2 CPUs
+        "--cores",
+        "2",
         "--latency-wait",
         "5",
         "--seconds-between-status-checks",
