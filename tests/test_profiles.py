@@ -78,6 +78,8 @@ def test_slurm_profile_dry_run_resolves(tmp_path):
     assert "This was a dry-run" in out
     for rule in ("prepare_raster", "terrain", "suitability", "candidates", "report"):
         assert re.search(rf"\b{rule}\b", out), rule
+    # the profile's groups: one job per reach, one for the validation scopes
+    assert "Group job reach" in out and "Group job validation" in out
     prof = yaml.safe_load((PROFILE / "config.yaml").read_text(encoding="utf-8"))
     mem = int(_eval(prof["set-resources"]["terrain"]["mem_mb"], 1))
     assert re.search(rf"mem_mb={mem}\b", out), (

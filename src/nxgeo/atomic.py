@@ -18,6 +18,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 TEMP_PREFIX = ".nxgeo-tmp-"
 # below this many free bytes a failed write is taken for a full disk
@@ -43,10 +44,7 @@ def atomic_path(final: str | Path, suffix: str | None = None) -> Iterator[Path]:
             prefix=f"{TEMP_PREFIX}{_owner_tag()}{final.stem}.", suffix=suffix, dir=final.parent
         )
     except OSError as exc:
-        err = _disk_error(exc, final)
-        if err is exc:
-            raise
-        raise err from exc
+        _raise_for_disk(exc, final)
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()  # let the writer create it (GDAL drivers refuse some existing files)
@@ -60,10 +58,7 @@ def atomic_path(final: str | Path, suffix: str | None = None) -> Iterator[Path]:
             stamp_new_file(tmp_path)
             os.replace(tmp_path, final)
         except Exception as exc:
-            err = _disk_error(exc, final)
-            if err is exc:
-                raise
-            raise err from exc
+            _raise_for_disk(exc, final)
     finally:
         for leftover in (tmp_path, Path(str(tmp_path) + ".aux.xml")):
             with contextlib.suppress(FileNotFoundError):
@@ -94,6 +89,15 @@ def _disk_full(exc: BaseException, folder: Path) -> bool:
         return shutil.disk_usage(folder).free < FULL_DISK_BYTES
     except OSError:
         return False
+
+
+def _raise_for_disk(exc: Exception, final: Path) -> NoReturn:
+    """Re-raise `exc` as the user's message when it comes from a full or read-only disk
+    (`_disk_error`), else unchanged."""
+    err = _disk_error(exc, final)
+    if err is exc:
+        raise exc
+    raise err from exc
 
 
 def _disk_error(exc: BaseException, final: Path) -> BaseException:
@@ -213,10 +217,7 @@ def temp_dir_beside(path: str | Path) -> Iterator[Path]:
         ) as td:
             yield Path(td)
     except Exception as exc:
-        err = _disk_error(exc, Path(path))
-        if err is exc:
-            raise
-        raise err from exc
+        _raise_for_disk(exc, Path(path))
 
 
 def _owner_alive(name: str) -> bool | None:
