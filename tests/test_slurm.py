@@ -7,7 +7,11 @@ started/finished) and its PDF print (the text of every page: the timestamps' gly
 PDF's bytes throughout, font subsets and offsets).
 
 Marked `slurm`: `pytest -m slurm` (run by .ci/run after starting the cluster). Skips, with the
-reason, when SLURM's tools are absent or no cluster can be reached or started."""
+reason, when SLURM's tools are absent or no cluster can be reached or started.
+
+The local run it compares with is made here, or, with NXGEO_SLURM_LOCAL_RUN naming a finished
+tiny run (the `tiny_run` fixture's folder: same config, sample and survey files), taken from
+there: .ci/run passes the one `make test` built, so CI does not build the same run twice."""
 
 from __future__ import annotations
 
@@ -137,17 +141,48 @@ def own_dir():
         shutil.rmtree(d, ignore_errors=True)
 
 
-def test_tiny_pipeline_on_slurm_equals_local(slurm_env, own_dir):
-    local, wd = own_dir / "local_run", own_dir / "slurm_run"
-    _prepare(local)
-    shutil.copytree(local, wd, symlinks=True)  # the same sample and config for both runs
+def _given_local_run() -> Path | None:
+    """The finished local tiny run named by NXGEO_SLURM_LOCAL_RUN, checked; None if unset."""
+    given = os.environ.get("NXGEO_SLURM_LOCAL_RUN")
+    if not given:
+        return None
+    local = Path(given)
+    missing = [n for n in ("config.yaml", "data", "survey", "results") if not (local / n).exists()]
+    assert not missing, f"NXGEO_SLURM_LOCAL_RUN={given}: not a finished tiny run (no {missing})"
+    proc = run_snakemake(local, "--dry-run")  # finished: nothing left to do
+    assert "Nothing to be done" in proc.stdout + proc.stderr, (
+        f"NXGEO_SLURM_LOCAL_RUN={given}: the run is not complete:\n{proc.stdout[-2000:]}"
+    )
+    return local
+
+
+def _copy_inputs(local: Path, wd: Path) -> None:
+    """The local run's config, sample and survey files (and the sample rule's metadata) into
+    `wd`, the run folder's own path written into the config; no results."""
+    wd.mkdir(parents=True)
+    for name in ("data", "survey"):
+        shutil.copytree(local / name, wd / name, symlinks=True)
+    if (local / ".snakemake" / "metadata").is_dir():
+        shutil.copytree(local / ".snakemake" / "metadata", wd / ".snakemake" / "metadata")
     (wd / "config.yaml").write_text(
         (local / "config.yaml").read_text(encoding="utf-8").replace(str(local), str(wd)),
         encoding="utf-8",
     )
-    t0 = time.monotonic()
-    run_snakemake(local, timeout=3600)
-    wall_local = time.monotonic() - t0
+
+
+def test_tiny_pipeline_on_slurm_equals_local(slurm_env, own_dir):
+    wd = own_dir / "slurm_run"
+    local = _given_local_run()
+    wall_local = None
+    if local is None:
+        local = own_dir / "local_run"
+        _prepare(local)
+        _copy_inputs(local, wd)  # the same sample and config for both runs
+        t0 = time.monotonic()
+        run_snakemake(local, timeout=3600)
+        wall_local = time.monotonic() - t0
+    else:
+        _copy_inputs(local, wd)
     cmd = [
         SNAKEMAKE,
         "-s",
@@ -188,9 +223,14 @@ def test_tiny_pipeline_on_slurm_equals_local(slurm_env, own_dir):
     wall = time.monotonic() - t0
     assert proc.returncode == 0, f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
     submitted = proc.stderr.count("has been submitted with SLURM jobid")
+    local_said = (
+        f"the same run locally (--cores 2): {wall_local:.0f} s"
+        if wall_local is not None
+        else f"compared with the local run in {local}"
+    )
     print(
         f"\nSLURM run of the tiny sample: {wall:.0f} s wall, {submitted} jobs submitted "
-        f"with sbatch; the same run locally (--cores 2): {wall_local:.0f} s"
+        f"with sbatch; {local_said}"
     )
     assert submitted > 20, proc.stderr[-3000:]  # the jobs really went through sbatch
     ours, theirs = _outputs(wd), _outputs(local)
