@@ -59,7 +59,7 @@ lint: env
 test: env lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
-# the tests that each make a whole extra pipeline run (marked slow; CI runs them after make test)
+# the tests that each make a whole extra pipeline run (marked slow; CI runs them in make test's session: .ci/run)
 test-slow: env
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m slow $(PYTEST_ARGS)
 
