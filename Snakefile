@@ -14,6 +14,16 @@ min_version("8.10")
 
 import nxgeo
 from nxgeo.config import check_config, check_config_files
+from nxgeo.workflow_fixes import apply_snakemake_fixes
+
+# Snakemake's scheduler wakes itself up in timer chains that add up with every finished job
+# (~45 idle rounds a second, each looking at every input of every waiting job): at most one
+# wake-up pending instead. Same jobs, same files; see nxgeo/workflow_fixes.py.
+_fix = apply_snakemake_fixes()
+if _fix.startswith("not patched"):
+    from snakemake.logging import logger
+
+    logger.info(f"nxgeo: Snakemake's scheduler fix {_fix} (docs/scaling.md)")
 
 if "inputs" not in config:  # no --configfile given: the embedded sample's defaults
     configfile: "config/config.yaml"
