@@ -21,7 +21,7 @@ help:
 	@echo "make test-slow - the tests that make whole extra pipeline runs (CI runs them too)"
 	@echo "make sample - (re)build only the embedded sample region"
 	@echo "make validate - check the inputs named in CONFIG ($(CONFIG))"
-	@echo "make bench  - whole pipeline at 120/60/30 m + GDAL/exactextract comparisons -> benchmarks/report.md (~20 min; +5 min the first time: samples)"
+	@echo "make bench  - whole pipeline at 120/60/30 m + GDAL/exactextract comparisons -> benchmarks/report.md (~1.5 h on 2 cores; +6 min the first time: samples)"
 	@echo "make bench-quick - the same at 120 m only -> benchmarks/runs/report_quick.md (~5 min)"
 	@echo "make bench-reach10 - one reach ($(REACH10)) at 10 m on the region cut to its counties, + the same at 30 m -> benchmarks/runs/reach_10m.md"
 
