@@ -14,12 +14,17 @@ min_version("8.10")
 
 import nxgeo
 from nxgeo.config import check_config, check_config_files
-from nxgeo.workflow_fixes import apply_snakemake_fixes
+from nxgeo.workflow_fixes import coalesce_reevaluation
 
 # Snakemake's scheduler wakes itself up in timer chains that add up with every finished job
 # (~45 idle rounds a second, each looking at every input of every waiting job): at most one
 # wake-up pending instead. Same jobs, same files; see nxgeo/workflow_fixes.py.
-_fix = apply_snakemake_fixes()
+try:
+    from snakemake.scheduling.job_scheduler import JobScheduler
+
+    _fix = coalesce_reevaluation(JobScheduler)
+except ImportError as _exc:  # another layout of Snakemake: nothing to fix there
+    _fix = f"not patched: {_exc}"
 if _fix.startswith("not patched"):
     from snakemake.logging import logger
 

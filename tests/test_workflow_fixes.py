@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from nxgeo.workflow_fixes import PATCH_MARK, apply_snakemake_fixes, coalesce_reevaluation
+from nxgeo.workflow_fixes import PATCH_MARK, coalesce_reevaluation
 
 
 def _fake_scheduler():
@@ -99,7 +99,7 @@ def test_the_installed_snakemake_is_the_one_the_fix_knows():
     chains are still there (docs/scaling.md) and drop or adapt the fix."""
     from snakemake.scheduling.job_scheduler import JobScheduler
 
-    assert apply_snakemake_fixes() in ("patched", "already patched")
+    assert coalesce_reevaluation(JobScheduler) in ("patched", "already patched")
     assert getattr(JobScheduler._schedule_reevalutation, PATCH_MARK, False)
 
 
@@ -116,8 +116,8 @@ _RUNNER = textwrap.dedent(
         return orig(self, jobs)
     js.JobScheduler.job_selector = job_selector
     if sys.argv[1] == "fix":
-        from nxgeo.workflow_fixes import apply_snakemake_fixes
-        assert apply_snakemake_fixes() == "patched"
+        from nxgeo.workflow_fixes import coalesce_reevaluation
+        assert coalesce_reevaluation(js.JobScheduler) == "patched"
     atexit.register(lambda: print("ROUNDS", json.dumps(n)))
     from snakemake.cli import main
     sys.argv = ["snakemake", "-s", sys.argv[2], "--directory", sys.argv[3], "--cores", "1",

@@ -17,7 +17,8 @@ and what they write do not change: only the number of idle rounds does.
 
 `coalesce_reevaluation` checks that the method it replaces is the one it was written for (it
 starts a ``threading.Timer`` that releases ``_open_jobs``); another Snakemake gets no patch
-and a note in the log, never a changed behaviour.
+and a note in the log, never a changed behaviour. The library never imports Snakemake
+(tests/test_architecture.py): the Snakefile hands it the class.
 """
 
 from __future__ import annotations
@@ -74,12 +75,3 @@ def coalesce_reevaluation(scheduler_cls: Any) -> str:
     )
     setattr(scheduler_cls, name, _schedule_reevalutation)
     return "patched"
-
-
-def apply_snakemake_fixes() -> str:
-    """Apply the fix to the installed Snakemake (the Snakefile calls this)."""
-    try:
-        from snakemake.scheduling.job_scheduler import JobScheduler
-    except ImportError as exc:  # another layout of Snakemake: nothing to fix here
-        return f"not patched: {exc}"
-    return coalesce_reevaluation(JobScheduler)
