@@ -166,3 +166,37 @@ def test_the_scheduler_no_longer_spins(tmp_path):
     after, wall = _rounds(tmp_path, "fix")
     assert after <= 2 * 12 + wall + 4, (before, after, wall)
     assert before >= 1.8 * after, (before, after)
+
+
+_SNAKEFILE_RUNNER = textwrap.dedent(
+    """
+    import atexit, sys
+    from snakemake.scheduling.job_scheduler import JobScheduler
+    atexit.register(lambda: print("PATCHED", getattr(
+        JobScheduler._schedule_reevalutation, "_nxgeo_coalesced", False)))
+    from snakemake.cli import main
+    sys.argv = ["snakemake", *sys.argv[1:]]
+    main()
+    """
+)
+
+
+def test_the_shipped_snakefile_applies_the_fix(tiny_run, tmp_path):
+    """The project's Snakefile patches the scheduler of the process that reads it (a dry run of
+    the finished tiny run: nothing runs, the Snakefile is parsed)."""
+    from conftest import ROOT
+
+    (tmp_path / "runner.py").write_text(_SNAKEFILE_RUNNER)
+    cmd = [sys.executable, str(tmp_path / "runner.py"), "-s", str(ROOT / "Snakefile")]
+    cmd += ["--directory", str(tiny_run), "--configfile", str(tiny_run / "config.yaml")]
+    cmd += ["--cores", "1", "--dry-run"]
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ, PYTHONWARNINGS="ignore"),
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    assert "PATCHED True" in proc.stdout, proc.stdout[-2000:]
+    assert "not patched" not in proc.stdout + proc.stderr
