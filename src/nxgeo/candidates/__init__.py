@@ -9,46 +9,63 @@ summaries), `registry` (the builder and the decider of each pathway), `stage` (t
 stage functions).
 """
 
-from .allocation import allocate, build_options
-from .clumps import clump_county_index, clump_parcels
-from .decide import (
-    decide_homestead,
-    decide_mine,
-    decide_sand,
-    decide_wasteland,
-    finalize,
-    sand_priority,
-)
-from .ids import location_ids, resolve_collisions, source_ids
-from .outputs import CORE_FIELDS, schema, summary_by_county, water_balance, write_candidates_gpkg
-from .parcels import PATHWAYS, wasteland_mask, wasteland_parcels
-from .stage import allocate_year, candidates_reach
-from .styles import add_layer_styles, qml
+from __future__ import annotations
 
-__all__ = [
-    "CORE_FIELDS",
-    "PATHWAYS",
-    "add_layer_styles",
-    "allocate",
-    "allocate_year",
-    "build_options",
-    "candidates_reach",
-    "clump_county_index",
-    "clump_parcels",
-    "decide_homestead",
-    "decide_mine",
-    "decide_sand",
-    "decide_wasteland",
-    "finalize",
-    "location_ids",
-    "qml",
-    "resolve_collisions",
-    "sand_priority",
-    "schema",
-    "source_ids",
-    "summary_by_county",
-    "wasteland_mask",
-    "wasteland_parcels",
-    "water_balance",
-    "write_candidates_gpkg",
-]
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+#: public name -> the submodule defining it (imported on first use: nxgeo.lazy)
+_EXPORTS = {
+    "CORE_FIELDS": "outputs",
+    "PATHWAYS": "parcels",
+    "add_layer_styles": "styles",
+    "allocate": "allocation",
+    "allocate_year": "stage",
+    "build_options": "allocation",
+    "candidates_reach": "stage",
+    "clump_county_index": "clumps",
+    "clump_parcels": "clumps",
+    "decide_homestead": "decide",
+    "decide_mine": "decide",
+    "decide_sand": "decide",
+    "decide_wasteland": "decide",
+    "finalize": "decide",
+    "location_ids": "ids",
+    "qml": "styles",
+    "resolve_collisions": "ids",
+    "sand_priority": "decide",
+    "schema": "outputs",
+    "source_ids": "ids",
+    "summary_by_county": "outputs",
+    "wasteland_mask": "parcels",
+    "wasteland_parcels": "parcels",
+    "water_balance": "outputs",
+    "write_candidates_gpkg": "outputs",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:  # the same names, for type checkers
+    from .allocation import allocate, build_options
+    from .clumps import clump_county_index, clump_parcels
+    from .decide import (
+        decide_homestead,
+        decide_mine,
+        decide_sand,
+        decide_wasteland,
+        finalize,
+        sand_priority,
+    )
+    from .ids import location_ids, resolve_collisions, source_ids
+    from .outputs import (
+        CORE_FIELDS,
+        schema,
+        summary_by_county,
+        water_balance,
+        write_candidates_gpkg,
+    )
+    from .parcels import PATHWAYS, wasteland_mask, wasteland_parcels
+    from .stage import allocate_year, candidates_reach
+    from .styles import add_layer_styles, qml
