@@ -68,6 +68,29 @@ def road_regions(road_mask: np.ndarray) -> np.ndarray:
     return lab
 
 
+def unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(keys, axis=0, return_inverse=True)` for an (n, k) integer array: the same
+    rows in the same (lexicographic) order and the same inverse, computed on one int64 code per
+    row (mixed radix over each column's range) instead of numpy's row-wise sort of the whole
+    array, ~10x faster on the millions of sand pixels of a 30 m reach. Falls back to numpy
+    when the codes would not fit in an int64."""
+    keys = np.asarray(keys)
+    if keys.ndim != 2 or keys.shape[0] == 0 or keys.dtype.kind not in "iu":
+        combos, inv = np.unique(keys, axis=0, return_inverse=True)
+        return combos, inv.ravel()
+    lo = keys.min(axis=0).astype(np.int64)
+    span = keys.max(axis=0).astype(np.int64) - lo + 1
+    if float(np.prod(span.astype(np.float64))) >= 2.0**62:
+        combos, inv = np.unique(keys, axis=0, return_inverse=True)
+        return combos, inv.ravel()
+    code = np.zeros(keys.shape[0], dtype=np.int64)
+    for j in range(keys.shape[1]):  # columns, most significant first: lexicographic order
+        code *= span[j]
+        code += keys[:, j].astype(np.int64) - lo[j]
+    uniq, first, inv = np.unique(code, return_index=True, return_inverse=True)
+    return keys[first], inv.ravel()
+
+
 def split_units(
     county_index: np.ndarray,
     codes,
@@ -139,8 +162,7 @@ def split_units(
             tc,
         ]
     )
-    combos, inv = np.unique(keys, axis=0, return_inverse=True)
-    inv = inv.ravel()
+    combos, inv = unique_rows(keys)
     r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     combo_index = np.zeros((r1 - r0, c1 - c0), dtype=np.int32)
     combo_index[rows - r0, cols - c0] = inv.astype(np.int32) + 1
