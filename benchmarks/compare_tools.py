@@ -28,6 +28,8 @@ import numpy as np
 import rasterio
 from bench_lib import BENCH, PYTHON, run_timed
 
+from nxgeo.raster_io import DEFLATE_LEVEL  # the references compress as nxgeo does (equal output)
+
 OPS = BENCH / "ops.py"
 GTIFF_CO = [
     "-co",
@@ -39,7 +41,7 @@ GTIFF_CO = [
     "-co",
     "COMPRESS=DEFLATE",
     "-co",
-    "ZLEVEL=6",
+    f"ZLEVEL={DEFLATE_LEVEL}",
     "-co",
     "BIGTIFF=IF_SAFER",
 ]
@@ -49,7 +51,7 @@ COG_CO = [
     "-co",
     "COMPRESS=DEFLATE",
     "-co",
-    "LEVEL=6",
+    f"LEVEL={DEFLATE_LEVEL}",
     "-co",
     "PREDICTOR=YES",
     "-co",
@@ -163,7 +165,8 @@ def compare_slope(run: Path, work: Path, repeat: int = 1) -> dict:
     )
     res["data"] = f"{dem.relative_to(run)} ({_pixels(dem):,} px)"
     res["reference"] = (
-        "gdaldem slope (Horn), GTiff tiled 256 deflate predictor 3, NUM_THREADS=ALL_CPUS"
+        f"gdaldem slope (Horn), GTiff tiled 256 deflate level {DEFLATE_LEVEL} predictor 3, "
+        "NUM_THREADS=ALL_CPUS"
     )
     res["check"] = _compare_rasters(a, b, atol=1e-4)
     res["tolerance"] = "same grid and nodata; |Δslope| ≤ 1e-4° on every pixel (expected: identical)"
@@ -248,7 +251,7 @@ def compare_overlay(
         "BLOCKXSIZE=256",
         "BLOCKYSIZE=256",
         "COMPRESS=DEFLATE",
-        "ZLEVEL=6",
+        f"ZLEVEL={DEFLATE_LEVEL}",
         "PREDICTOR=2",
         "BIGTIFF=IF_SAFER",
     ):
@@ -277,7 +280,8 @@ def compare_overlay(
         f"{rdir.relative_to(run)}: {', '.join(letters)} ({_pixels(rdir / 'landuse.tif'):,} px)"
     )
     res["reference"] = (
-        "gdal_calc.py, same arithmetic as one numpy expression (--hideNoData, tiled deflate)"
+        "gdal_calc.py, same arithmetic as one numpy expression (--hideNoData, tiled deflate "
+        f"level {DEFLATE_LEVEL})"
     )
     res["expression"] = expr
     res["check"] = _compare_rasters(a, b, atol=1.0)

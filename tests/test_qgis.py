@@ -176,6 +176,27 @@ def test_csvt_types(tmp_path):
     )
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["uint8", "uint16", "int16", "int32", "int64"]),
+    st.lists(st.integers(-70000, 70000), min_size=0, max_size=40),
+)
+def test_distinct_values_equal_numpy_unique(dtype, values):
+    info = np.iinfo(dtype)
+    a = np.clip(np.array(values, dtype=np.int64), info.min, info.max).astype(dtype)
+    got = gs.distinct_values(a)
+    assert got.dtype == a.dtype and np.array_equal(got, np.unique(a))
+
+
+def test_present_values_per_raster_nodata(tmp_path):
+    """Each raster's own nodata is left out; another raster's nodata value may be valid."""
+    a = _tif(tmp_path / "a.tif", np.array([[1, 255], [3, 3]], dtype="uint8"), 255)
+    b = _tif(tmp_path / "b.tif", np.array([[255, 0], [7, 0]], dtype="uint8"), 0)
+    assert gs.present_values([a]) == [1, 3]
+    assert gs.present_values([a, b]) == [1, 3, 7, 255]
+    assert gs.present_values([b, a]) == [1, 3, 7, 255]
+
+
 def test_bad_raster_kind_named():
     with pytest.raises(ValueError, match="'continuous' is not a categorical raster kind"):
         gs.categories_for("continuous", ["x.tif"], CTX, present=[1])

@@ -207,17 +207,31 @@ def _windows(ds, block: int = 1024):
             yield Window(c0, r0, min(block, ds.width - c0), min(block, ds.height - r0))
 
 
+def distinct_values(a: np.ndarray) -> np.ndarray:
+    """`np.unique(a)` of an integer array, by counting when its values span at most 65,536
+    (land use, grades, codes: a count per value instead of sorting the block, ~10x faster)."""
+    a = np.asarray(a).ravel()
+    if not a.size or a.dtype.kind not in "iu":
+        return np.unique(a)
+    lo, hi = int(a.min()), int(a.max())
+    if hi - lo >= 1 << 16:
+        return np.unique(a)
+    shifted = a if lo == 0 and a.dtype.kind == "u" else (a.astype(np.int64) - lo)
+    return (np.flatnonzero(np.bincount(shifted, minlength=1)) + lo).astype(a.dtype)
+
+
 def present_values(paths: Sequence[str | Path]) -> list[int]:
     """The distinct valid values of integer rasters (block-wise; nodata left out)."""
     seen: set[int] = set()
     for p in paths:
         with rasterio.open(p) as ds:
             nd = ds.nodata
+            here: set[int] = set()
             for win in _windows(ds):
-                a = ds.read(1, window=win)
-                if nd is not None:
-                    a = a[a != nd]
-                seen.update(int(v) for v in np.unique(a))
+                here.update(int(v) for v in distinct_values(ds.read(1, window=win)))
+            if nd is not None and float(nd).is_integer():
+                here.discard(int(nd))
+            seen |= here
     return sorted(seen)
 
 
