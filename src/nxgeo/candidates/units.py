@@ -87,7 +87,7 @@ def unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for j in range(keys.shape[1]):  # columns, most significant first: lexicographic order
         code *= span[j]
         code += keys[:, j].astype(np.int64) - lo[j]
-    uniq, first, inv = np.unique(code, return_index=True, return_inverse=True)
+    _, first, inv = np.unique(code, return_index=True, return_inverse=True)
     return keys[first], inv.ravel()
 
 
